@@ -1,0 +1,103 @@
+// The `mimamori` command line. `bin/mimamori` (bash) runs set-up first, then this.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/index.ts';
+
+const USAGE = `usage: mimamori <command> [options]
+
+commands:
+  start                 start the service (configuration from MIMAMORI_* environment variables; see README)
+  camera                publish a synthetic H.264 + Opus camera over WHIP
+      --url URL           service URL (default https://127.0.0.1:8443)
+      --camera ID         camera id (from the admin page)
+      --secret SECRET     the camera's secret (or MIMAMORI_CAMERA_SECRET)
+      --kbps N            video bitrate (default 800)
+      --seconds N         how long to publish (default: until interrupted)
+      --size WxH          video size (default 640x360)
+      --fps N             frame rate (default 30)
+      --no-audio          video only
+      --insecure          accept a self-signed HTTPS certificate
+`;
+
+async function start(): Promise<void> {
+  const config = loadConfig();
+  const { Service } = await import('../signaling/index.ts');
+  const { service, info } = await Service.create(config);
+  const lines = [`Mimamori is running at ${info.url}`, `  admin user: ${config.admin.username}`];
+  if (info.generatedAdminPassword) {
+    lines.push(`  admin password (shown once, change it after signing in): ${info.generatedAdminPassword}`);
+  }
+  if (config.tls.mode === 'self-signed') lines.push('  (self-signed certificate: your browser will ask you to accept it once)');
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`${signal}: stopping\n`);
+    await service.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function camera(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: 'string', default: 'https://127.0.0.1:8443' },
+      camera: { type: 'string' },
+      secret: { type: 'string' },
+      kbps: { type: 'string', default: '800' },
+      seconds: { type: 'string' },
+      size: { type: 'string', default: '640x360' },
+      fps: { type: 'string', default: '30' },
+      'no-audio': { type: 'boolean', default: false },
+      insecure: { type: 'boolean', default: false },
+    },
+  });
+  const secret = values.secret ?? process.env.MIMAMORI_CAMERA_SECRET;
+  if (!values.camera || !secret) throw new UsageError('camera needs --camera ID and --secret SECRET (both shown when an admin adds the camera)');
+  const size = /^(\d+)x(\d+)$/.exec(values.size);
+  if (!size) throw new UsageError('--size must look like 640x360');
+  if (values.insecure) process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+  const { runCameraCommand } = await import('../camera/cli.ts');
+  await runCameraCommand({
+    url: values.url,
+    cameraId: values.camera,
+    secret,
+    kbps: Number(values.kbps),
+    seconds: values.seconds === undefined ? Infinity : Number(values.seconds),
+    width: Number(size[1]),
+    height: Number(size[2]),
+    fps: Number(values.fps),
+    audio: !values['no-audio'],
+  });
+}
+
+class UsageError extends Error {}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'start':
+      return start();
+    case 'camera':
+      return camera(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof UsageError || err instanceof ConfigError) {
+    process.stderr.write(`mimamori: ${err.message}\n\n${err instanceof UsageError ? USAGE : ''}`);
+    process.exit(2);
+  }
+  process.stderr.write(`mimamori: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

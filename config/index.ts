@@ -1,0 +1,103 @@
+// Service configuration: environment variables with embedded defaults, read once at start-up.
+// Every variable is documented in the README's "Configuration" section.
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const env = z.object({
+  MIMAMORI_DATA_DIR: z.string().default('data'),
+  MIMAMORI_HOST: z.string().default('0.0.0.0'),
+  MIMAMORI_PORT: z.coerce.number().int().min(0).max(65535).default(8443),
+  /** 'self-signed' (generated once, kept in the data dir), 'files' (MIMAMORI_TLS_CERT/KEY) or 'off'. */
+  MIMAMORI_TLS: z.enum(['self-signed', 'files', 'off']).default('self-signed'),
+  MIMAMORI_TLS_CERT: z.string().optional(),
+  MIMAMORI_TLS_KEY: z.string().optional(),
+  /** Address put in ICE candidates: the one cameras and viewers reach this machine at. */
+  MIMAMORI_ANNOUNCED_ADDRESS: z.string().optional(),
+  MIMAMORI_RTC_LISTEN_IP: z.string().default('0.0.0.0'),
+  MIMAMORI_RTC_MIN_PORT: z.coerce.number().int().min(1024).max(65535).default(40000),
+  MIMAMORI_RTC_MAX_PORT: z.coerce.number().int().min(1024).max(65535).default(49999),
+  MIMAMORI_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
+  /** Viewers of one camera on one router before the next viewers are piped to another worker. */
+  MIMAMORI_VIEWERS_PER_ROUTER: z.coerce.number().int().min(1).default(400),
+  MIMAMORI_ADMIN_USERNAME: z.string().min(1).default('admin'),
+  /** Taken as the first admin's password on first start; otherwise one is generated and printed once. */
+  MIMAMORI_ADMIN_PASSWORD: z.string().min(8).optional(),
+  /** JWT signing secret; generated and kept in the data dir when unset. */
+  MIMAMORI_JWT_SECRET: z.string().min(32).optional(),
+  MIMAMORI_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** STUN servers handed to clients, comma separated (none by default: the SFU has a public address). */
+  MIMAMORI_STUN_URLS: z.string().default(''),
+});
+
+export interface Config {
+  dataDir: string;
+  host: string;
+  port: number;
+  tls: { mode: 'self-signed' } | { mode: 'files'; certFile: string; keyFile: string } | { mode: 'off' };
+  rtc: {
+    listenIp: string;
+    announcedAddress: string;
+    minPort: number;
+    maxPort: number;
+  };
+  workers: number;
+  viewersPerRouter: number;
+  admin: { username: string; password?: string };
+  jwtSecret?: string;
+  logLevel: string;
+  stunUrls: string[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The first non-internal IPv4 address, so a phone on the same LAN reaches the SFU. */
+function guessAnnouncedAddress(): string {
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family === 'IPv4' && !a.internal) return a.address;
+    }
+  }
+  return '127.0.0.1';
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = env.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}\nFix these environment variables (see README, Configuration).`);
+  }
+  const e = parsed.data;
+  if (e.MIMAMORI_RTC_MIN_PORT > e.MIMAMORI_RTC_MAX_PORT) {
+    throw new ConfigError('MIMAMORI_RTC_MIN_PORT must not exceed MIMAMORI_RTC_MAX_PORT');
+  }
+  let tls: Config['tls'];
+  if (e.MIMAMORI_TLS === 'files') {
+    if (!e.MIMAMORI_TLS_CERT || !e.MIMAMORI_TLS_KEY) {
+      throw new ConfigError('MIMAMORI_TLS=files needs MIMAMORI_TLS_CERT and MIMAMORI_TLS_KEY (PEM file paths)');
+    }
+    tls = { mode: 'files', certFile: e.MIMAMORI_TLS_CERT, keyFile: e.MIMAMORI_TLS_KEY };
+  } else {
+    tls = { mode: e.MIMAMORI_TLS };
+  }
+  return {
+    dataDir: path.resolve(e.MIMAMORI_DATA_DIR),
+    host: e.MIMAMORI_HOST,
+    port: e.MIMAMORI_PORT,
+    tls,
+    rtc: {
+      listenIp: e.MIMAMORI_RTC_LISTEN_IP,
+      announcedAddress: e.MIMAMORI_ANNOUNCED_ADDRESS ?? guessAnnouncedAddress(),
+      minPort: e.MIMAMORI_RTC_MIN_PORT,
+      maxPort: e.MIMAMORI_RTC_MAX_PORT,
+    },
+    workers: e.MIMAMORI_WORKERS ?? os.availableParallelism(),
+    viewersPerRouter: e.MIMAMORI_VIEWERS_PER_ROUTER,
+    admin: { username: e.MIMAMORI_ADMIN_USERNAME, password: e.MIMAMORI_ADMIN_PASSWORD },
+    jwtSecret: e.MIMAMORI_JWT_SECRET,
+    logLevel: e.MIMAMORI_LOG_LEVEL,
+    stunUrls: e.MIMAMORI_STUN_URLS.split(',').map((s) => s.trim()).filter(Boolean),
+  };
+}

@@ -1,0 +1,354 @@
+// One camera's media: the origin router the camera publishes into, and the routers its viewers
+// consume from. Viewers beyond `viewersPerRouter` on one router go to a router on another worker,
+// fed with pipeToRouter, so one popular camera can use every core.
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import { mediaCodecs } from './codecs.ts';
+import { NotFoundError, SfuError } from './errors.ts';
+import type { WorkerSlot } from './WorkerSlot.ts';
+
+export type Direction = 'send' | 'recv';
+
+export interface RtcSettings {
+  listenIp: string;
+  announcedAddress: string;
+}
+
+export interface TransportInfo {
+  id: string;
+  iceParameters: types.IceParameters;
+  iceCandidates: types.IceCandidate[];
+  dtlsParameters: types.DtlsParameters;
+}
+
+export interface ConsumerInfo {
+  id: string;
+  producerId: string;
+  kind: types.MediaKind;
+  rtpParameters: types.RtpParameters;
+  spatialLayers: number;
+}
+
+interface RouterSlot {
+  router: types.Router;
+  worker: WorkerSlot;
+  viewers: number;
+}
+
+interface OwnedTransport {
+  transport: types.WebRtcTransport;
+  owner: string;
+  direction: Direction;
+  slot: RouterSlot;
+  /** Producer ids this transport already consumes (so `consume` only adds what is new). */
+  consumed: Set<string>;
+}
+
+interface OwnedConsumer {
+  consumer: types.Consumer;
+  owner: string;
+}
+
+export interface CameraRoomEvents {
+  /** The camera started publishing (first producer). */
+  live: [];
+  /** The camera's last producer closed. */
+  offline: [];
+  /** A producer appeared: viewers should call consume again. */
+  newProducers: [];
+  consumerClosed: [owner: string, consumerId: string];
+  /** A newer connection of the same camera took over; the old owner's transports are closed. */
+  publisherReplaced: [owner: string];
+  closed: [reason: string];
+}
+
+export interface CameraRoomOptions {
+  cameraId: string;
+  rtc: RtcSettings;
+  viewersPerRouter: number;
+  /** Picks the least loaded worker, preferring ones not in `exclude`. */
+  pickWorker: (exclude: ReadonlySet<WorkerSlot>) => WorkerSlot;
+}
+
+export class CameraRoom extends EventEmitter<CameraRoomEvents> {
+  readonly cameraId: string;
+  readonly #rtc: RtcSettings;
+  readonly #viewersPerRouter: number;
+  readonly #pickWorker: CameraRoomOptions['pickWorker'];
+  readonly #origin: RouterSlot;
+  readonly #slots: RouterSlot[];
+  readonly #transports = new Map<string, OwnedTransport>();
+  readonly #producers = new Map<string, types.Producer>();
+  readonly #consumers = new Map<string, OwnedConsumer>();
+  #publisher: string | undefined;
+  #closed = false;
+  /** Serialises router creation so concurrent joins do not create two routers for one need. */
+  #slotQueue: Promise<unknown> = Promise.resolve();
+
+  static async create(options: CameraRoomOptions): Promise<CameraRoom> {
+    const worker = options.pickWorker(new Set());
+    const router = await worker.worker.createRouter({ mediaCodecs, appData: { cameraId: options.cameraId } });
+    worker.routers += 1;
+    return new CameraRoom(options, { router, worker, viewers: 0 });
+  }
+
+  private constructor(options: CameraRoomOptions, origin: RouterSlot) {
+    super();
+    this.cameraId = options.cameraId;
+    this.#rtc = options.rtc;
+    this.#viewersPerRouter = options.viewersPerRouter;
+    this.#pickWorker = options.pickWorker;
+    this.#origin = origin;
+    this.#slots = [origin];
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+  get live(): boolean {
+    return this.#producers.size > 0;
+  }
+  get rtpCapabilities(): types.RtpCapabilities {
+    return this.#origin.router.rtpCapabilities;
+  }
+  /** The router the camera publishes into (the recorder consumes from it). */
+  get originRouter(): types.Router {
+    return this.#origin.router;
+  }
+  get producers(): ReadonlyMap<string, types.Producer> {
+    return this.#producers;
+  }
+  get viewerCount(): number {
+    return this.#slots.reduce((n, s) => n + s.viewers, 0);
+  }
+  get routerCount(): number {
+    return this.#slots.length;
+  }
+  /** Workers this room has routers on (the SFU closes the room when one of them dies). */
+  usesWorker(worker: WorkerSlot): boolean {
+    return this.#slots.some((s) => s.worker === worker);
+  }
+
+  async createTransport(owner: string, direction: Direction): Promise<TransportInfo> {
+    this.#assertOpen();
+    if (direction === 'send' && this.#publisher !== owner) {
+      // The newest connection of a camera wins: a camera that reconnects before its old
+      // connection timed out must not be refused or left publishing twice.
+      const previous = this.#publisher;
+      this.#publisher = owner;
+      if (previous !== undefined) {
+        this.closeOwner(previous);
+        this.emit('publisherReplaced', previous);
+      }
+    }
+    const slot = direction === 'send' ? this.#origin : await this.#slotForViewer();
+    const transport = await slot.router.createWebRtcTransport({
+      listenInfos: [
+        { protocol: 'udp', ip: this.#rtc.listenIp, announcedAddress: this.#rtc.announcedAddress },
+        { protocol: 'tcp', ip: this.#rtc.listenIp, announcedAddress: this.#rtc.announcedAddress },
+      ],
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 1_000_000,
+      appData: { owner, direction },
+    });
+    if (this.#closed) {
+      transport.close();
+      throw new SfuError('camera_closed', 'the camera room closed meanwhile; join again', 409);
+    }
+    if (direction === 'recv') slot.viewers += 1;
+    const owned: OwnedTransport = { transport, owner, direction, slot, consumed: new Set() };
+    this.#transports.set(transport.id, owned);
+    transport.observer.once('close', () => {
+      this.#transports.delete(transport.id);
+      if (direction === 'recv') slot.viewers -= 1;
+    });
+    transport.on('dtlsstatechange', (state) => {
+      if (state === 'failed' || state === 'closed') transport.close();
+    });
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async connectTransport(owner: string, transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+    const { transport } = this.#ownedTransport(owner, transportId);
+    await transport.connect({ dtlsParameters });
+  }
+
+  async restartIce(owner: string, transportId: string): Promise<types.IceParameters> {
+    const { transport } = this.#ownedTransport(owner, transportId);
+    return transport.restartIce();
+  }
+
+  async produce(
+    owner: string,
+    transportId: string,
+    kind: types.MediaKind,
+    rtpParameters: types.RtpParameters,
+  ): Promise<string> {
+    const owned = this.#ownedTransport(owner, transportId);
+    if (owned.direction !== 'send') {
+      throw new SfuError('wrong_transport', 'produce needs a send transport; create one with direction "send"');
+    }
+    if (owner !== this.#publisher) {
+      throw new SfuError('not_publisher', 'another connection of this camera is publishing now', 409);
+    }
+    const producer = await owned.transport.produce({ kind, rtpParameters, appData: { owner } });
+    const wasLive = this.live;
+    this.#producers.set(producer.id, producer);
+    producer.observer.once('close', () => {
+      this.#producers.delete(producer.id);
+      if (!this.live && !this.#closed) this.emit('offline');
+    });
+    // Viewers on other workers get the new producer piped before they are told about it.
+    for (const slot of this.#slots) {
+      if (slot !== this.#origin) await this.#origin.router.pipeToRouter({ producerId: producer.id, router: slot.router });
+    }
+    if (!wasLive) this.emit('live');
+    this.emit('newProducers');
+    return producer.id;
+  }
+
+  closeProducer(owner: string, producerId: string): void {
+    const producer = this.#producers.get(producerId);
+    if (!producer || producer.appData.owner !== owner) throw new NotFoundError('producer', producerId);
+    producer.close();
+  }
+
+  /**
+   * Consumers (paused) for every producer the transport does not consume yet. `mids` pins the
+   * MID per kind when the remote side chose them (a WHEP offer).
+   */
+  async consume(
+    owner: string,
+    transportId: string,
+    rtpCapabilities: types.RtpCapabilities,
+    mids?: Partial<Record<types.MediaKind, string>>,
+  ): Promise<ConsumerInfo[]> {
+    const owned = this.#ownedTransport(owner, transportId);
+    if (owned.direction !== 'recv') {
+      throw new SfuError('wrong_transport', 'consume needs a recv transport; create one with direction "recv"');
+    }
+    const result: ConsumerInfo[] = [];
+    for (const producer of [...this.#producers.values()]) {
+      if (owned.consumed.has(producer.id) || producer.closed) continue;
+      if (!owned.slot.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+        throw new SfuError(
+          'cannot_consume',
+          `this device cannot decode the camera's ${producer.kind} (${producer.rtpParameters.codecs[0]?.mimeType}); use a browser that supports it`,
+        );
+      }
+      const mid = mids?.[producer.kind];
+      const consumer = await owned.transport.consume({ producerId: producer.id, rtpCapabilities, paused: true, ...(mid ? { mid } : {}) });
+      owned.consumed.add(producer.id);
+      this.#consumers.set(consumer.id, { consumer, owner });
+      consumer.observer.once('close', () => {
+        this.#consumers.delete(consumer.id);
+        owned.consumed.delete(producer.id);
+      });
+      consumer.on('producerclose', () => {
+        consumer.close();
+        this.emit('consumerClosed', owner, consumer.id);
+      });
+      result.push({
+        id: consumer.id,
+        producerId: producer.id,
+        kind: consumer.kind,
+        rtpParameters: consumer.rtpParameters,
+        spatialLayers: producer.rtpParameters.encodings?.length ?? 1,
+      });
+    }
+    return result;
+  }
+
+  async resumeConsumer(owner: string, consumerId: string): Promise<void> {
+    const consumer = this.#ownedConsumer(owner, consumerId);
+    await consumer.resume();
+    if (consumer.kind === 'video') await consumer.requestKeyFrame();
+  }
+
+  async setPreferredLayers(owner: string, consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
+    const consumer = this.#ownedConsumer(owner, consumerId);
+    if (consumer.type !== 'simulcast' && consumer.type !== 'svc') return; // one layer: nothing to choose
+    await consumer.setPreferredLayers({ spatialLayer, temporalLayer });
+  }
+
+  /** Closes every transport of one owner (a peer that left or disconnected). */
+  closeOwner(owner: string): void {
+    for (const owned of [...this.#transports.values()]) {
+      if (owned.owner === owner) owned.transport.close();
+    }
+    if (this.#publisher === owner) this.#publisher = undefined;
+  }
+
+  hasOwner(owner: string): boolean {
+    for (const owned of this.#transports.values()) if (owned.owner === owner) return true;
+    return false;
+  }
+
+  /** Idempotent; closes the routers (and with them every transport, producer and consumer). */
+  close(reason = 'closed'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const slot of this.#slots) {
+      slot.router.close();
+      slot.worker.routers -= 1;
+    }
+    this.#transports.clear();
+    this.#producers.clear();
+    this.#consumers.clear();
+    this.emit('closed', reason);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SfuError('camera_closed', 'the camera room closed; join again', 409);
+  }
+
+  #ownedTransport(owner: string, transportId: string): OwnedTransport {
+    this.#assertOpen();
+    const owned = this.#transports.get(transportId);
+    if (!owned || owned.owner !== owner) throw new NotFoundError('transport', transportId);
+    return owned;
+  }
+
+  #ownedConsumer(owner: string, consumerId: string): types.Consumer {
+    this.#assertOpen();
+    const owned = this.#consumers.get(consumerId);
+    if (!owned || owned.owner !== owner) throw new NotFoundError('consumer', consumerId);
+    return owned.consumer;
+  }
+
+  async #slotForViewer(): Promise<RouterSlot> {
+    const run = this.#slotQueue.then(async () => {
+      const free = this.#slots.find((s) => s.viewers < this.#viewersPerRouter);
+      if (free) return free;
+      const used = new Set(this.#slots.map((s) => s.worker));
+      const worker = this.#pickWorker(used);
+      if (used.has(worker)) {
+        // Every worker already serves this camera: another router on the same worker would only
+        // add piping cost, so the least loaded router takes the viewer beyond the soft limit.
+        return this.#slots.reduce((a, b) => (b.viewers < a.viewers ? b : a));
+      }
+      const router = await worker.worker.createRouter({ mediaCodecs, appData: { cameraId: this.cameraId } });
+      worker.routers += 1;
+      const slot: RouterSlot = { router, worker, viewers: 0 };
+      if (this.#closed) {
+        router.close();
+        worker.routers -= 1;
+        throw new SfuError('camera_closed', 'the camera room closed meanwhile; join again', 409);
+      }
+      this.#slots.push(slot);
+      for (const producer of this.#producers.values()) {
+        await this.#origin.router.pipeToRouter({ producerId: producer.id, router });
+      }
+      return slot;
+    });
+    this.#slotQueue = run.catch(() => undefined);
+    return run;
+  }
+}

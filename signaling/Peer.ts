@@ -1,0 +1,226 @@
+// One socket.io connection: a camera publishing or a viewer watching one or more cameras.
+// Every request is parsed, then checked against the caller's grant, before it reaches the SFU.
+import type { types } from 'mediasoup';
+import type { Socket } from 'socket.io';
+import type { CameraRoom } from '../sfu/index.ts';
+import type { Claims } from './auth.ts';
+import type { Deps } from './context.ts';
+import { ApiError, forbidden, notFound, toErrorBody, tokenExpired } from './errors.ts';
+import type { Connection } from './Hub.ts';
+import { MAX_MESSAGE_BYTES, requestSchema, type IceServer, type JoinReply, type Notification, type Reply, type Request } from './protocol.ts';
+import { describeIssues } from './validate.ts';
+
+interface Joined {
+  room: CameraRoom;
+  role: 'camera' | 'viewer';
+  /** Removes this peer's listeners from the room. */
+  detach: () => void;
+}
+
+/** Token bucket: a misbehaving client cannot flood the SFU with requests. */
+const RATE = { perSecond: 50, burst: 200 };
+
+export class Peer implements Connection {
+  readonly id: string;
+  readonly #socket: Socket;
+  readonly #deps: Deps;
+  readonly #claims: Claims;
+  readonly #expiresAtMs: number;
+  readonly #joined = new Map<string, Joined>();
+  #tokens = RATE.burst;
+  #lastRefill = Date.now();
+  #closed = false;
+
+  constructor(socket: Socket, deps: Deps, claims: Claims, expiresAtMs: number) {
+    this.id = socket.id;
+    this.#socket = socket;
+    this.#deps = deps;
+    this.#claims = claims;
+    this.#expiresAtMs = expiresAtMs;
+  }
+
+  get userId(): string | undefined {
+    return this.#claims.typ === 'user' ? this.#claims.sub : undefined;
+  }
+  joinedCameras(): Iterable<string> {
+    return this.#joined.keys();
+  }
+
+  async handle(raw: unknown, ack: unknown): Promise<void> {
+    const reply = typeof ack === 'function' ? (ack as (r: Reply) => void) : () => undefined;
+    try {
+      reply({ ok: true, data: await this.#dispatch(raw) });
+    } catch (err) {
+      const { status, body } = toErrorBody(err);
+      if (status >= 500) this.#deps.log.error({ err, peer: this.id }, 'signaling request failed');
+      reply({ ok: false, error: body.error });
+    }
+  }
+
+  dropCamera(cameraId: string, reason: string, rejoin: boolean): void {
+    if (!this.#leave(cameraId)) return;
+    this.#notify(rejoin ? { method: 'rejoin', data: { cameraId, reason } } : { method: 'cameraOffline', data: { cameraId } });
+    if (!rejoin) this.#socket.emit('denied', { cameraId, reason });
+  }
+
+  /** The socket disconnected: release everything. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const cameraId of [...this.#joined.keys()]) this.#leave(cameraId);
+  }
+
+  async #dispatch(raw: unknown): Promise<unknown> {
+    if (this.#closed) throw new ApiError(409, 'closed', 'this connection is closing; reconnect');
+    this.#takeToken();
+    if (JSON.stringify(raw ?? null).length > MAX_MESSAGE_BYTES) {
+      throw new ApiError(413, 'message_too_large', `signaling messages are limited to ${MAX_MESSAGE_BYTES} bytes`);
+    }
+    const parsed = requestSchema.safeParse(raw);
+    if (!parsed.success) throw new ApiError(400, 'invalid_request', `malformed request: ${describeIssues(parsed.error)}`);
+    if (Date.now() >= this.#expiresAtMs) throw tokenExpired();
+    const request: Request = parsed.data;
+    switch (request.method) {
+      case 'join': {
+        const { cameraId, role } = request.data;
+        this.#authorize(cameraId, role);
+        this.#leave(cameraId);
+        const room = await this.#deps.sfu.room(cameraId);
+        this.#attach(cameraId, room, role);
+        const reply: JoinReply = { routerRtpCapabilities: room.rtpCapabilities, iceServers: this.#iceServers(), live: room.live };
+        return reply;
+      }
+      case 'leave': {
+        this.#leave(request.data.cameraId);
+        return {};
+      }
+      case 'createTransport': {
+        const { room, role } = this.#assertJoined(request.data.cameraId);
+        if (request.data.direction === 'send' && role !== 'camera') throw forbidden('only the camera itself may publish');
+        return room.createTransport(this.id, request.data.direction);
+      }
+      case 'connectTransport': {
+        const { room } = this.#assertJoined(request.data.cameraId);
+        await room.connectTransport(this.id, request.data.transportId, request.data.dtlsParameters as unknown as types.DtlsParameters);
+        return {};
+      }
+      case 'restartIce': {
+        const { room } = this.#assertJoined(request.data.cameraId);
+        return { iceParameters: await room.restartIce(this.id, request.data.transportId) };
+      }
+      case 'produce': {
+        const { room, role } = this.#assertJoined(request.data.cameraId);
+        if (role !== 'camera') throw forbidden('only the camera itself may publish');
+        const { transportId, kind, rtpParameters } = request.data;
+        return { id: await room.produce(this.id, transportId, kind, rtpParameters as unknown as types.RtpParameters) };
+      }
+      case 'closeProducer': {
+        const { room } = this.#assertJoined(request.data.cameraId);
+        room.closeProducer(this.id, request.data.producerId);
+        return {};
+      }
+      case 'consume': {
+        const { room } = this.#assertJoined(request.data.cameraId);
+        const { transportId, rtpCapabilities } = request.data;
+        return { consumers: await room.consume(this.id, transportId, rtpCapabilities as unknown as types.RtpCapabilities) };
+      }
+      case 'resumeConsumer': {
+        const { room } = this.#assertJoined(request.data.cameraId);
+        await room.resumeConsumer(this.id, request.data.consumerId);
+        return {};
+      }
+      case 'setPreferredLayers': {
+        const { room } = this.#assertJoined(request.data.cameraId);
+        const { consumerId, spatialLayer, temporalLayer } = request.data;
+        await room.setPreferredLayers(this.id, consumerId, spatialLayer, temporalLayer);
+        return {};
+      }
+    }
+  }
+
+  #authorize(cameraId: string, role: 'camera' | 'viewer'): void {
+    const { store } = this.#deps;
+    if (role === 'camera') {
+      if (this.#claims.typ !== 'camera' || this.#claims.sub !== cameraId) {
+        throw forbidden('publishing needs this camera\'s publish token');
+      }
+      if (!store.camera(cameraId)) throw notFound('camera', cameraId);
+      return;
+    }
+    if (this.#claims.typ !== 'user') throw forbidden('a camera token cannot watch cameras; sign in as a user');
+    const user = store.userById(this.#claims.sub);
+    if (!user) throw new ApiError(401, 'unauthorized', 'this account no longer exists');
+    if (!store.mayView(user, cameraId)) throw notFound('camera', cameraId);
+  }
+
+  #assertJoined(cameraId: string): Joined {
+    const joined = this.#joined.get(cameraId);
+    if (!joined || joined.room.closed) throw new ApiError(409, 'not_joined', `join camera ${cameraId} first`);
+    // Grants are checked on every request, so a revoked viewer stops at once.
+    this.#authorize(cameraId, joined.role);
+    return joined;
+  }
+
+  #attach(cameraId: string, room: CameraRoom, role: 'camera' | 'viewer'): void {
+    const onLive = () => this.#notify({ method: 'cameraLive', data: { cameraId } });
+    const onOffline = () => this.#notify({ method: 'cameraOffline', data: { cameraId } });
+    const onNewProducers = () => this.#notify({ method: 'newProducers', data: { cameraId } });
+    const onConsumerClosed = (owner: string, consumerId: string) => {
+      if (owner === this.id) this.#notify({ method: 'consumerClosed', data: { cameraId, consumerId } });
+    };
+    const onReplaced = (owner: string) => {
+      if (owner === this.id) this.dropCamera(cameraId, 'this camera connected again elsewhere', false);
+    };
+    const onClosed = (reason: string) => {
+      if (this.#joined.get(cameraId)?.room === room) {
+        this.#joined.get(cameraId)?.detach();
+        this.#joined.delete(cameraId);
+        if (reason !== 'camera deleted') this.#notify({ method: 'rejoin', data: { cameraId, reason } });
+      }
+    };
+    if (role === 'viewer') {
+      room.on('live', onLive);
+      room.on('offline', onOffline);
+      room.on('newProducers', onNewProducers);
+      room.on('consumerClosed', onConsumerClosed);
+    } else {
+      room.on('publisherReplaced', onReplaced);
+    }
+    room.on('closed', onClosed);
+    const detach = () => {
+      room.off('live', onLive);
+      room.off('offline', onOffline);
+      room.off('newProducers', onNewProducers);
+      room.off('consumerClosed', onConsumerClosed);
+      room.off('publisherReplaced', onReplaced);
+      room.off('closed', onClosed);
+    };
+    this.#joined.set(cameraId, { room, role, detach });
+  }
+
+  #leave(cameraId: string): boolean {
+    const joined = this.#joined.get(cameraId);
+    if (!joined) return false;
+    this.#joined.delete(cameraId);
+    joined.detach();
+    joined.room.closeOwner(this.id);
+    return true;
+  }
+
+  #iceServers(): IceServer[] {
+    const urls = this.#deps.config.stunUrls;
+    return urls.length ? [{ urls }] : [];
+  }
+
+  #notify(notification: Notification): void {
+    this.#socket.emit('notification', notification);
+  }
+
+  #takeToken(): void {
+    const now = Date.now();
+    this.#tokens = Math.min(RATE.burst, this.#tokens + ((now - this.#lastRefill) / 1000) * RATE.perSecond);
+    this.#lastRefill = now;
+    if (this.#tokens < 1) throw new ApiError(429, 'rate_limited', 'too many requests on this connection; slow down');
+    this.#tokens -= 1;
+  }
+}

@@ -1,0 +1,23 @@
+// What every route can reach, and the typed Hono environment (the authenticated caller).
+import type { Sfu } from '../sfu/index.ts';
+import type { Config } from '../config/index.ts';
+import type { Tokens } from './auth.ts';
+import type { Logger } from './log.ts';
+import type { Store, User } from './store.ts';
+import type { Hub } from './Hub.ts';
+
+export interface Deps {
+  config: Config;
+  store: Store;
+  tokens: Tokens;
+  sfu: Sfu;
+  log: Logger;
+  hub: Hub;
+}
+
+export interface AppEnv {
+  Variables: {
+    user: User;
+    requestId: string;
+  };
+}

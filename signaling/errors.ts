@@ -1,0 +1,36 @@
+/** Errors that reach callers as `{ error: { code, message } }` with `status`. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const unauthorized = (message = 'sign in first: send "Authorization: Bearer <token>"') =>
+  new ApiError(401, 'unauthorized', message);
+export const tokenExpired = () => new ApiError(401, 'token_expired', 'your session expired; sign in again');
+export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
+export const notFound = (what: string, id: string) =>
+  new ApiError(404, `${what}_not_found`, `${what} "${id}" does not exist or you may not see it`);
+export const badRequest = (message: string, code = 'bad_request') => new ApiError(400, code, message);
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** Maps any thrown value to a status and a body that never leaks internals. */
+export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof ApiError) return { status: err.status, body: { error: { code: err.code, message: err.message } } };
+  // Media-layer errors carry their own code and status (sfu/errors.ts).
+  if (err instanceof Error && 'code' in err && 'status' in err && typeof err.code === 'string' && typeof err.status === 'number') {
+    return { status: err.status, body: { error: { code: err.code, message: err.message } } };
+  }
+  return {
+    status: 500,
+    body: { error: { code: 'internal', message: 'the server failed to handle this request; it was logged, try again' } },
+  };
+}

@@ -1,0 +1,183 @@
+// The Mimamori service: Hono (REST, WHIP/WHEP, client pages) and socket.io on one port, in front
+// of the SFU. This is the only place that decides who may do what.
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getRequestListener } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { Server as SocketServer } from 'socket.io';
+import type { Config } from '../config/index.ts';
+import { Sfu } from '../sfu/index.ts';
+import { hashPassword, Tokens } from './auth.ts';
+import type { AppEnv, Deps } from './context.ts';
+import { toErrorBody } from './errors.ts';
+import { Hub } from './Hub.ts';
+import { createLogger, type Logger } from './log.ts';
+import { Peer } from './Peer.ts';
+import { authRoutes } from './routes/auth.ts';
+import { cameraRoutes } from './routes/cameras.ts';
+import { userRoutes } from './routes/users.ts';
+import { whipRoutes } from './routes/whip.ts';
+import { Store } from './store.ts';
+import { loadTls } from './tls.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLIENT_DIR = path.join(ROOT, 'dist', 'client');
+/** Hard cap for one socket.io message; the peer answers larger-than-protocol ones with an error. */
+const SOCKET_MAX_BYTES = 1024 * 1024;
+
+export interface StartInfo {
+  url: string;
+  port: number;
+  /** Set only on the very first start when no admin password was configured. */
+  generatedAdminPassword?: string;
+}
+
+export class Service {
+  readonly #deps: Deps;
+  readonly #server: http.Server | https.Server;
+  readonly #io: SocketServer;
+  #closed = false;
+
+  static async create(config: Config, log: Logger = createLogger(config.logLevel)): Promise<{ service: Service; info: StartInfo }> {
+    const store = await Store.open(config.dataDir);
+    const tokens = new Tokens(config.jwtSecret ?? (await persistentSecret(config.dataDir)));
+    const generatedAdminPassword = await ensureAdmin(store, config);
+    const sfu = await Sfu.create({
+      workers: config.workers,
+      rtc: config.rtc,
+      viewersPerRouter: config.viewersPerRouter,
+    });
+    sfu.on('workerDied', (index, error) => log.error({ event: 'worker_died', index, err: error }, 'mediasoup worker died; restarting it'));
+    sfu.on('workerRestarted', (index, pid) => log.warn({ event: 'worker_restarted', index, pid }, 'mediasoup worker restarted'));
+    const hub = new Hub(sfu);
+    const deps: Deps = { config, store, tokens, sfu, log, hub };
+    const tls = await loadTls(config);
+    const app = createApp(deps);
+    const listener = getRequestListener(app.fetch);
+    const server = tls
+      ? https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, listener)
+      : http.createServer(listener);
+    const io = new SocketServer(server, { maxHttpBufferSize: SOCKET_MAX_BYTES, serveClient: false });
+    const service = new Service(deps, server, io);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? (tls ? config.rtc.announcedAddress : '127.0.0.1') : config.host;
+    const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+    log.info({ event: 'started', url, tls: tls?.source ?? 'off', workers: config.workers }, 'Mimamori started');
+    return { service, info: { url, port, generatedAdminPassword } };
+  }
+
+  private constructor(deps: Deps, server: http.Server | https.Server, io: SocketServer) {
+    this.#deps = deps;
+    this.#server = server;
+    this.#io = io;
+    io.use((socket, next) => {
+      const raw: unknown = socket.handshake.auth?.token;
+      const token = typeof raw === 'string' ? raw : undefined;
+      const result = token ? deps.tokens.verify(token) : ({ ok: false, code: 'unauthorized', message: 'connect with auth: { token }' } as const);
+      if (!result.ok) {
+        const err = new Error(JSON.stringify({ code: result.code, message: result.message }));
+        return next(err);
+      }
+      if (result.claims.typ === 'user' && !deps.store.userById(result.claims.sub)) {
+        return next(new Error(JSON.stringify({ code: 'unauthorized', message: 'this account no longer exists' })));
+      }
+      socket.data.claims = result.claims;
+      socket.data.exp = result.exp;
+      next();
+    });
+    io.on('connection', (socket) => {
+      const peer = new Peer(socket, deps, socket.data.claims, socket.data.exp * 1000);
+      deps.hub.add(peer);
+      socket.on('request', (request: unknown, ack: unknown) => void peer.handle(request, ack));
+      socket.on('disconnect', () => {
+        peer.close();
+        deps.hub.remove(peer);
+      });
+    });
+  }
+
+  get sfu(): Sfu {
+    return this.#deps.sfu;
+  }
+  get store(): Store {
+    return this.#deps.store;
+  }
+  get connections(): number {
+    return this.#deps.hub.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#io.disconnectSockets(true);
+    await new Promise<void>((resolve) => this.#io.close(() => resolve()));
+    this.#server.closeAllConnections?.();
+    this.#deps.sfu.close();
+  }
+}
+
+export function createApp(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(async (c, next) => {
+    const requestId = c.req.header('x-request-id')?.slice(0, 64) ?? crypto.randomUUID();
+    c.set('requestId', requestId);
+    c.header('X-Request-Id', requestId);
+    await next();
+    // Stop browsers from framing pages or sniffing types; a camera page needs camera+mic only.
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('X-Frame-Options', 'DENY');
+    c.header('Referrer-Policy', 'no-referrer');
+  });
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.route('/api/auth', authRoutes(deps));
+  app.route('/api/cameras', cameraRoutes(deps));
+  app.route('/api/users', userRoutes(deps));
+  app.route('/', whipRoutes(deps));
+  app.all('/api/*', (c) => c.json({ error: { code: 'not_found', message: `no API route ${c.req.method} ${c.req.path}` } }, 404));
+  app.use('/*', serveStatic({ root: path.relative(process.cwd(), CLIENT_DIR) || '.' }));
+  app.get('/', (c) =>
+    c.text('The browser client is not built. Run "bash setup/setup.sh" (it builds client/ into dist/client).', 503),
+  );
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `nothing at ${c.req.path}` } }, 404));
+  app.onError((err, c) => {
+    const { status, body } = toErrorBody(err);
+    if (status >= 500) deps.log.error({ err, requestId: c.get('requestId'), path: c.req.path }, 'request failed');
+    return c.json(body, status as 400);
+  });
+  return app;
+}
+
+/** The JWT secret: generated on first start and kept (0600) in the data dir. */
+async function persistentSecret(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'secrets.json');
+  try {
+    const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as { jwtSecret?: unknown };
+    if (typeof parsed.jwtSecret === 'string' && parsed.jwtSecret.length >= 32) return parsed.jwtSecret;
+  } catch {
+    // first start
+  }
+  const jwtSecret = crypto.randomBytes(48).toString('base64url');
+  await fs.writeFile(file, JSON.stringify({ jwtSecret }), { mode: 0o600 });
+  return jwtSecret;
+}
+
+/** Creates the first admin on first start; returns the password only if it was generated. */
+async function ensureAdmin(store: Store, config: Config): Promise<string | undefined> {
+  if (store.users.some((u) => u.role === 'admin')) return undefined;
+  const password = config.admin.password ?? crypto.randomBytes(12).toString('base64url');
+  await store.addUser({ username: config.admin.username, role: 'admin', passwordHash: await hashPassword(password) });
+  return config.admin.password ? undefined : password;
+}

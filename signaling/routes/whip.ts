@@ -1,0 +1,199 @@
+// WHIP (RFC 9725) ingest and WHEP playback, so OBS, GStreamer, ffmpeg and any WebRTC player can
+// be cameras and viewers without our SDK. One HTTP session = one owner id in the camera's room.
+import crypto from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { types } from 'mediasoup';
+import { z } from 'zod';
+import type { CameraRoom } from '../../sfu/index.ts';
+import { cameraSecretMatches } from '../auth.ts';
+import type { AppEnv, Deps } from '../context.ts';
+import { ApiError, forbidden, notFound, tokenExpired, unauthorized } from '../errors.ts';
+import type { Connection } from '../Hub.ts';
+import { bearerToken } from '../middleware.ts';
+import { buildAnswer, chooseCodec, cnameOf, parseOffer, playerCapabilities, producerParameters, SdpError, type AnswerSection } from '../sdp.ts';
+import { validate } from '../validate.ts';
+
+const cameraParam = z.object({ cameraId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a camera id') });
+const sessionParam = cameraParam.extend({ sessionId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a session id') });
+const MAX_SDP_BYTES = 64 * 1024;
+
+/** Who is behind a WHIP/WHEP request. */
+type Caller = { kind: 'camera'; cameraId: string } | { kind: 'user'; userId: string };
+
+class HttpMediaSession implements Connection {
+  readonly id = `http_${crypto.randomBytes(12).toString('base64url')}`;
+  #closed = false;
+  constructor(
+    readonly room: CameraRoom,
+    readonly caller: Caller,
+    readonly direction: 'whip' | 'whep',
+    private readonly onClose: (s: HttpMediaSession) => void,
+  ) {}
+  get userId(): string | undefined {
+    return this.caller.kind === 'user' ? this.caller.userId : undefined;
+  }
+  joinedCameras(): Iterable<string> {
+    return [this.room.cameraId];
+  }
+  dropCamera(): void {
+    this.close();
+  }
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.room.closeOwner(this.id);
+    this.onClose(this);
+  }
+}
+
+export function whipRoutes(deps: Deps) {
+  const sessions = new Map<string, HttpMediaSession>();
+
+  function authenticate(c: Context<AppEnv>, cameraId: string, want: 'whip' | 'whep'): Caller {
+    const token = bearerToken(c.req.header('authorization'));
+    if (!token) throw unauthorized('send "Authorization: Bearer <token>" (a publish token or the camera secret for WHIP, a user token for WHEP)');
+    const cam = deps.store.camera(cameraId);
+    if (want === 'whip' && cam && !token.includes('.') && cameraSecretMatches(token, cam.secretHash)) {
+      // Encoders (OBS, ffmpeg) keep one static bearer: the camera secret is accepted as one.
+      return { kind: 'camera', cameraId };
+    }
+    const result = deps.tokens.verify(token);
+    if (!result.ok) throw result.code === 'token_expired' ? tokenExpired() : unauthorized(result.message);
+    const { claims } = result;
+    if (want === 'whip') {
+      if (claims.typ !== 'camera' || claims.sub !== cameraId) throw forbidden('WHIP needs this camera\'s publish token or secret');
+      if (!cam) throw notFound('camera', cameraId);
+      return { kind: 'camera', cameraId };
+    }
+    if (claims.typ !== 'user') throw forbidden('WHEP needs a user token');
+    const user = deps.store.userById(claims.sub);
+    if (!user) throw unauthorized('this account no longer exists');
+    if (!deps.store.mayView(user, cameraId)) throw notFound('camera', cameraId);
+    return { kind: 'user', userId: user.id };
+  }
+
+  async function readOffer(c: Context<AppEnv>) {
+    const type = c.req.header('content-type') ?? '';
+    if (!/^application\/sdp\b/i.test(type)) {
+      throw new ApiError(415, 'unsupported_media_type', `send the SDP offer as Content-Type: application/sdp (got "${type || 'none'}")`);
+    }
+    return parseOffer(await c.req.text());
+  }
+
+  function open(room: CameraRoom, caller: Caller, direction: 'whip' | 'whep'): HttpMediaSession {
+    const session = new HttpMediaSession(room, caller, direction, (s) => {
+      sessions.delete(s.id);
+      deps.hub.remove(s);
+    });
+    sessions.set(session.id, session);
+    deps.hub.add(session);
+    room.once('closed', () => session.close());
+    return session;
+  }
+
+  function created(c: Context<AppEnv>, kind: 'whip' | 'whep', cameraId: string, session: HttpMediaSession, answer: string) {
+    c.header('Location', `/${kind}/${cameraId}/${session.id}`);
+    c.header('Content-Type', 'application/sdp');
+    c.header('ETag', `"${session.id}"`);
+    return c.body(answer, 201);
+  }
+
+  const limit = bodyLimit({
+    maxSize: MAX_SDP_BYTES,
+    onError: () => {
+      throw new ApiError(413, 'sdp_too_large', `SDP offers are limited to ${MAX_SDP_BYTES} bytes`);
+    },
+  });
+
+  const app = new Hono<AppEnv>();
+
+  app.post('/whip/:cameraId', limit, validate('param', cameraParam), async (c) => {
+    const { cameraId } = c.req.valid('param');
+    const caller = authenticate(c, cameraId, 'whip');
+    const offer = await readOffer(c);
+    const room = await deps.sfu.room(cameraId);
+    const plan = offer.media.map((media) => {
+      const sending = media.direction === 'sendonly' || media.direction === 'sendrecv';
+      const codec = sending && media.kind !== ('application' as types.MediaKind) ? chooseCodec(media.section, room.rtpCapabilities) : undefined;
+      return { media, codec };
+    });
+    if (!plan.some((p) => p.codec)) {
+      throw new SdpError('no m= section sends H.264 (packetization-mode=1), VP8 or Opus');
+    }
+    const session = open(room, caller, 'whip');
+    try {
+      const transport = await room.createTransport(session.id, 'send');
+      await room.connectTransport(session.id, transport.id, offer.dtls);
+      const sections: AnswerSection[] = [];
+      for (const { media, codec } of plan) {
+        if (!codec) {
+          sections.push({ media, direction: 'recvonly' });
+          continue;
+        }
+        const rtp = producerParameters(media, codec, cnameOf(media.section));
+        await room.produce(session.id, transport.id, media.kind, rtp);
+        sections.push({ media, rtp, direction: 'recvonly' });
+      }
+      deps.log.info({ event: 'whip_started', cameraId, session: session.id }, 'WHIP publish started');
+      return created(c, 'whip', cameraId, session, buildAnswer(offer, transport, sections));
+    } catch (err) {
+      session.close();
+      if (err instanceof Error && err.name === 'TypeError') throw new SdpError(`the offer's media parameters were refused: ${err.message}`);
+      throw err;
+    }
+  });
+
+  app.post('/whep/:cameraId', limit, validate('param', cameraParam), async (c) => {
+    const { cameraId } = c.req.valid('param');
+    const caller = authenticate(c, cameraId, 'whep');
+    const offer = await readOffer(c);
+    const room = await deps.sfu.room(cameraId);
+    if (!room.live) throw new ApiError(409, 'camera_offline', 'the camera is not live now; try again when it is');
+    const caps = playerCapabilities(offer);
+    const session = open(room, caller, 'whep');
+    try {
+      const transport = await room.createTransport(session.id, 'recv');
+      await room.connectTransport(session.id, transport.id, offer.dtls);
+      const mids: Partial<Record<types.MediaKind, string>> = {};
+      for (const m of offer.media) {
+        if ((m.kind === 'audio' || m.kind === 'video') && !mids[m.kind] && (m.direction === 'recvonly' || m.direction === 'sendrecv')) mids[m.kind] = m.mid;
+      }
+      const consumers = await room.consume(session.id, transport.id, caps, mids);
+      const unused = [...consumers];
+      const sections: AnswerSection[] = offer.media.map((media) => {
+        const receiving = media.direction === 'recvonly' || media.direction === 'sendrecv';
+        const i = receiving ? unused.findIndex((x) => x.kind === media.kind) : -1;
+        if (i < 0) return { media, direction: 'sendonly' };
+        const consumer = unused.splice(i, 1)[0]!;
+        return { media, direction: 'sendonly', rtp: consumer.rtpParameters, msid: cameraId };
+      });
+      for (const consumer of consumers) {
+        if (!unused.includes(consumer)) await room.resumeConsumer(session.id, consumer.id);
+      }
+      deps.log.info({ event: 'whep_started', cameraId, session: session.id }, 'WHEP playback started');
+      return created(c, 'whep', cameraId, session, buildAnswer(offer, transport, sections));
+    } catch (err) {
+      session.close();
+      throw err;
+    }
+  });
+
+  for (const kind of ['whip', 'whep'] as const) {
+    app.delete(`/${kind}/:cameraId/:sessionId`, validate('param', sessionParam), (c) => {
+      const { cameraId, sessionId } = c.req.valid('param');
+      const caller = authenticate(c, cameraId, kind);
+      const session = sessions.get(sessionId);
+      const same = session && session.direction === kind && session.room.cameraId === cameraId &&
+        (caller.kind === 'camera' ? session.caller.kind === 'camera' : session.caller.kind === 'user' && session.caller.userId === caller.userId);
+      if (!session || !same) throw notFound('session', sessionId);
+      session.close();
+      return c.body(null, 200);
+    });
+    // Trickle ICE and ICE restarts are not offered: the SFU is ICE-lite with all candidates in the answer.
+    app.patch(`/${kind}/:cameraId/:sessionId`, (c) =>
+      c.json({ error: { code: 'not_supported', message: 'trickle ICE is not supported; all candidates are in the answer' } }, 405),
+    );
+  }
+  return app;
+}

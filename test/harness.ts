@@ -1,0 +1,173 @@
+// Starts the real service in a child process on loopback with a fresh data dir, for tests and
+// benchmarks. restart() kills and starts it again on the same port and data.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface Service {
+  url: string;
+  port: number;
+  dataDir: string;
+  adminUsername: string;
+  adminPassword: string;
+  adminToken: string;
+  /** fetch against the service with the admin's token (unless init sets Authorization). */
+  api(pathname: string, init?: RequestInit): Promise<Response>;
+  login(username: string, password: string): Promise<string>;
+  createCamera(name: string): Promise<{ id: string; secret: string }>;
+  createUser(username: string, password: string, role?: 'admin' | 'viewer'): Promise<{ id: string }>;
+  grant(userId: string, cameraId: string): Promise<void>;
+  publishToken(cameraId: string, secret: string): Promise<string>;
+  restart(): Promise<void>;
+  /** SIGKILL, no clean shutdown. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+  /** Output of the service so far (for debugging failures). */
+  output(): string;
+}
+
+export interface ServiceOptions {
+  port?: number;
+  workers?: number;
+  env?: Record<string, string>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startService(options: ServiceOptions = {}): Promise<Service> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-test-'));
+  const port = options.port ?? (await freePort());
+  const adminUsername = 'admin';
+  const adminPassword = 'test-admin-password-1';
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  let out = '';
+
+  const launch = async () => {
+    out += `--- start ${new Date().toISOString()}\n`;
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bin', 'mimamori.ts'), 'start'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        MIMAMORI_DATA_DIR: dataDir,
+        MIMAMORI_HOST: '127.0.0.1',
+        MIMAMORI_PORT: String(port),
+        MIMAMORI_TLS: 'off',
+        MIMAMORI_ADMIN_USERNAME: adminUsername,
+        MIMAMORI_ADMIN_PASSWORD: adminPassword,
+        MIMAMORI_ANNOUNCED_ADDRESS: '127.0.0.1',
+        MIMAMORI_RTC_LISTEN_IP: '127.0.0.1',
+        MIMAMORI_WORKERS: String(options.workers ?? 1),
+        MIMAMORI_LOG_LEVEL: process.env.MIMAMORI_LOG_LEVEL ?? 'warn',
+        ...options.env,
+      },
+    });
+    child.stdout!.on('data', (d: Buffer) => (out += d));
+    child.stderr!.on('data', (d: Buffer) => (out += d));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}:\n${out}`);
+      try {
+        const res = await fetch(`${url}/healthz`);
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`service did not become healthy in 30 s:\n${out}`);
+  };
+
+  const exit = async (signal: NodeJS.Signals) => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const done = new Promise((r) => c.once('exit', r));
+    c.kill(signal);
+    const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+    await done;
+    clearTimeout(timer);
+  };
+
+  await launch();
+
+  const rawLogin = async (username: string, password: string): Promise<string> => {
+    const res = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { token: string }).token;
+  };
+  const adminToken = await rawLogin(adminUsername, adminPassword);
+
+  const api = (pathname: string, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${adminToken}`);
+    if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
+    return fetch(`${url}${pathname}`, { ...init, headers });
+  };
+  const json = async <T>(res: Response): Promise<T> => {
+    if (!res.ok) throw new Error(`${res.url}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+
+  return {
+    url,
+    port,
+    dataDir,
+    adminUsername,
+    adminPassword,
+    adminToken,
+    api,
+    login: rawLogin,
+    async createCamera(name) {
+      const body = await json<{ camera: { id: string }; secret: string }>(await api('/api/cameras', { method: 'POST', body: JSON.stringify({ name }) }));
+      return { id: body.camera.id, secret: body.secret };
+    },
+    async createUser(username, password, role = 'viewer') {
+      const body = await json<{ user: { id: string } }>(
+        await api('/api/users', { method: 'POST', body: JSON.stringify({ username, password, role }) }),
+      );
+      return { id: body.user.id };
+    },
+    async grant(userId, cameraId) {
+      await json(await api(`/api/cameras/${cameraId}/grants/${userId}`, { method: 'PUT' }));
+    },
+    async publishToken(cameraId, secret) {
+      const res = await fetch(`${url}/api/cameras/${cameraId}/publish-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ secret }),
+      });
+      return (await json<{ token: string }>(res)).token;
+    },
+    async restart() {
+      await exit('SIGTERM');
+      await launch();
+    },
+    async kill() {
+      await exit('SIGKILL');
+    },
+    async stop() {
+      await exit('SIGTERM');
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+    output: () => out,
+  };
+}
