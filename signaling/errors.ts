@@ -1,3 +1,5 @@
+import { HTTPException } from 'hono/http-exception';
+
 /** Errors that reach callers as `{ error: { code, message } }` with `status`. */
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -28,6 +30,10 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   // Media-layer errors carry their own code and status (sfu/errors.ts).
   if (err instanceof Error && 'code' in err && 'status' in err && typeof err.code === 'string' && typeof err.status === 'number') {
     return { status: err.status, body: { error: { code: err.code, message: err.message } } };
+  }
+  // Hono's own refusals (malformed JSON body, …) are client errors, not server failures.
+  if (err instanceof HTTPException && err.status < 500) {
+    return { status: err.status, body: { error: { code: 'bad_request', message: `${err.message}; send a valid JSON body` } } };
   }
   return {
     status: 500,

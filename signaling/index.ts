@@ -22,6 +22,7 @@ import { Peer } from './Peer.ts';
 import { authRoutes } from './routes/auth.ts';
 import { cameraRoutes } from './routes/cameras.ts';
 import { userRoutes } from './routes/users.ts';
+import { sfuRoutes } from './routes/sfu.ts';
 import { whipRoutes } from './routes/whip.ts';
 import { Store } from './store.ts';
 import { loadTls } from './tls.ts';
@@ -145,6 +146,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route('/api/auth', authRoutes(deps));
   app.route('/api/cameras', cameraRoutes(deps));
   app.route('/api/users', userRoutes(deps));
+  app.route('/api/sfu', sfuRoutes(deps));
   app.route('/', whipRoutes(deps));
   app.all('/api/*', (c) => c.json({ error: { code: 'not_found', message: `no API route ${c.req.method} ${c.req.path}` } }, 404));
   app.use('/*', serveStatic({ root: path.relative(process.cwd(), CLIENT_DIR) || '.' }));

@@ -1,0 +1,72 @@
+// The two HTTP exchanges of WHIP (RFC 9725) and WHEP: POST the offer, DELETE the session.
+import { WhipError } from './errors.ts';
+
+export interface WhipSession {
+  /** SDP answer. */
+  answer: string;
+  /** Absolute URL of the session resource (from Location, resolved against the POST URL). */
+  location: string;
+}
+
+/** POSTs an SDP offer; 201 with an answer and a Location, else a WhipError. */
+export async function postOffer(url: string, token: string, offer: string, timeoutMs: number): Promise<WhipSession> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp', Accept: 'application/sdp', Authorization: `Bearer ${token}` },
+      body: offer,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw networkError('POST', url, err);
+  }
+  if (res.status !== 201) throw await errorFrom(res, 'POST', url);
+  const answer = await res.text();
+  const location = res.headers.get('location');
+  if (!location) throw new WhipError(res.status, 'no_location', `POST ${url} answered 201 without a Location header`);
+  if (!answer.startsWith('v=0')) throw new WhipError(res.status, 'bad_answer', `POST ${url} answered 201 without an SDP answer body`);
+  return { answer, location: new URL(location, url).toString() };
+}
+
+/** DELETEs a session. 404 counts as success: the session is gone either way. */
+export async function deleteSession(location: string, token: string, timeoutMs: number): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(location, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw networkError('DELETE', location, err);
+  }
+  if (res.ok || res.status === 404) {
+    // Drain so the connection can be reused; the session is gone whatever the body does.
+    await res.arrayBuffer().catch(() => undefined);
+    return;
+  }
+  throw await errorFrom(res, 'DELETE', location);
+}
+
+function networkError(method: string, url: string, err: unknown): WhipError {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError') return new WhipError(0, 'timeout', `${method} ${url} got no answer in time`);
+  const detail = e.cause?.code ?? e.cause?.message ?? e.message;
+  return new WhipError(0, 'network_error', `${method} ${url} failed: ${detail}`);
+}
+
+/** Reads `{ error: { code, message } }`, falling back to the status and the start of the body. */
+async function errorFrom(res: Response, method: string, url: string): Promise<WhipError> {
+  const text = await res.text().catch((err: Error) => `(body unreadable: ${err.message})`);
+  try {
+    const body: unknown = JSON.parse(text);
+    const error = (body as { error?: unknown }).error as { code?: unknown; message?: unknown } | undefined;
+    if (error && typeof error.code === 'string' && typeof error.message === 'string') {
+      return new WhipError(res.status, error.code, error.message);
+    }
+  } catch {
+    // Not JSON (a proxy's HTML page, say): reported below with the raw text.
+  }
+  return new WhipError(res.status, `http_${res.status}`, `${method} ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+}

@@ -1,0 +1,20 @@
+import { Hono } from 'hono';
+import type { AppEnv, Deps } from '../context.ts';
+import { requireAdmin, requireUser } from '../middleware.ts';
+
+/** Media-server state for administrators: workers, and per camera its routers and viewers. */
+export function sfuRoutes(deps: Deps) {
+  return new Hono<AppEnv>().use(requireUser(deps), requireAdmin).get('/', (c) =>
+    c.json({
+      workers: deps.sfu.workers.map((w) => ({ index: w.index, pid: w.worker.pid, routers: w.routers })),
+      cameras: [...deps.sfu.rooms.values()].map((room) => ({
+        id: room.cameraId,
+        live: room.live,
+        producers: room.producers.size,
+        routers: room.routerCount,
+        viewers: room.viewerCount,
+      })),
+      connections: deps.hub.size,
+    }),
+  );
+}

@@ -1,0 +1,224 @@
+// `npm run bench -- live`: glass-to-glass latency through the SFU beside a direct peer-to-peer
+// baseline, time to first frame, and the worker's CPU per viewer as one camera fans out.
+// Prints JSON lines; the last is the summary the issue asks for.
+import fs from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { Camera, Viewer } from '../../camera/index.ts';
+import { startService, type Service } from '../harness.ts';
+import { launchChromium } from './browser.ts';
+import { CLOCK_SCRIPT } from './clock.ts';
+
+const SAMPLE_SECONDS = Number(process.env.BENCH_SAMPLE_SECONDS ?? 20);
+const TTFF_RUNS = Number(process.env.BENCH_TTFF_RUNS ?? 15);
+const FANOUT_STEPS = (process.env.BENCH_FANOUT ?? '0,25,50,100,200').split(',').map(Number);
+
+const emit = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+// In-page WebRTC helpers: a sendonly H.264 publisher and a recvonly player, each doing a
+// non-trickle offer. `post` (WHIP/WHEP) or a direct answer function exchanges the SDP.
+const PEER_SCRIPT = String.raw`
+window.__gathered = (pc) => new Promise((r) => {
+  if (pc.iceGatheringState === 'complete') return r();
+  pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r());
+});
+window.__h264First = (transceiver) => {
+  const all = RTCRtpReceiver.getCapabilities('video').codecs;
+  const pref = all.filter((c) => c.mimeType === 'video/H264' && /packetization-mode=1/.test(c.sdpFmtpLine || '') && /42e01f/.test(c.sdpFmtpLine || ''));
+  transceiver.setCodecPreferences([...pref, ...all.filter((c) => !pref.includes(c))]);
+};
+window.__publishOffer = async () => {
+  const pc = new RTCPeerConnection();
+  window.__pc = pc;
+  const track = window.__clockStream(30).getVideoTracks()[0];
+  const t = pc.addTransceiver(track, { direction: 'sendonly', sendEncodings: [{ maxBitrate: 700000 }] });
+  window.__h264First(t);
+  await pc.setLocalDescription(await pc.createOffer());
+  await window.__gathered(pc);
+  return pc.localDescription.sdp;
+};
+window.__playOffer = async () => {
+  const pc = new RTCPeerConnection();
+  window.__pc = pc;
+  const t = pc.addTransceiver('video', { direction: 'recvonly' });
+  window.__h264First(t);
+  const video = document.createElement('video');
+  video.muted = true; video.autoplay = true; video.playsInline = true;
+  document.body.append(video);
+  window.__firstFrame = new Promise((resolve) => video.requestVideoFrameCallback(() => resolve(performance.now())));
+  pc.ontrack = (e) => { video.srcObject = new MediaStream([e.track]); window.__readClock(video); };
+  await pc.setLocalDescription(await pc.createOffer());
+  await window.__gathered(pc);
+  return pc.localDescription.sdp;
+};
+window.__answer = async (sdp) => { await window.__pc.setRemoteDescription({ type: 'answer', sdp }); };
+window.__acceptOffer = async (sdp) => {
+  // P2P baseline: the publisher answers the player's offer directly.
+  const pc = new RTCPeerConnection();
+  window.__pc = pc;
+  await pc.setRemoteDescription({ type: 'offer', sdp });
+  const track = window.__clockStream(30).getVideoTracks()[0];
+  const t = pc.getTransceivers()[0];
+  t.direction = 'sendonly';
+  await t.sender.replaceTrack(track);
+  const params = t.sender.getParameters();
+  params.encodings = [{ ...(params.encodings[0] || {}), maxBitrate: 700000 }];
+  await pc.setLocalDescription(await pc.createAnswer());
+  await t.sender.setParameters(params).catch(() => {});
+  await window.__gathered(pc);
+  return pc.localDescription.sdp;
+};
+window.__post = async (url, token, sdp) => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: 'Bearer ' + token }, body: sdp });
+  if (res.status !== 201) throw new Error(url + ': ' + res.status + ' ' + await res.text());
+  return res.text();
+};
+`;
+
+async function newPage(svc: Service, browser: Awaited<ReturnType<typeof launchChromium>>): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.addInitScript(CLOCK_SCRIPT + PEER_SCRIPT);
+  await page.goto(`${svc.url}/healthz`);
+  return page;
+}
+
+async function collect(viewer: Page): Promise<number[]> {
+  await viewer.evaluate(() => ((globalThis as any).__clockSamples.length = 0));
+  await sleep(SAMPLE_SECONDS * 1000);
+  return viewer.evaluate(() => [...(globalThis as any).__clockSamples]);
+}
+
+async function glassToGlass(svc: Service, cam: { id: string; secret: string }) {
+  const browser = await launchChromium();
+  try {
+    // Through the SFU: the page publishes over WHIP, the other plays over WHEP.
+    const camPage = await newPage(svc, browser);
+    const viewPage = await newPage(svc, browser);
+    const offer = await camPage.evaluate(() => (globalThis as any).__publishOffer());
+    const answer = await camPage.evaluate(([u, t, s]) => (globalThis as any).__post(u, t, s), [`${svc.url}/whip/${cam.id}`, cam.secret, offer]);
+    await camPage.evaluate((s) => (globalThis as any).__answer(s), answer);
+    await sleep(2000);
+    const vOffer = await viewPage.evaluate(() => (globalThis as any).__playOffer());
+    const vAnswer = await viewPage.evaluate(([u, t, s]) => (globalThis as any).__post(u, t, s), [`${svc.url}/whep/${cam.id}`, svc.adminToken, vOffer]);
+    await viewPage.evaluate((s) => (globalThis as any).__answer(s), vAnswer);
+    await viewPage.evaluate(() => (globalThis as any).__firstFrame);
+    await sleep(3000); // let bandwidth estimation settle
+    const sfu = await collect(viewPage);
+    emit({ phase: 'g2g', path: 'sfu', samples: sfu.length, p50: percentile(sfu, 50), p95: percentile(sfu, 95) });
+    await camPage.close();
+    await viewPage.close();
+
+    // Baseline: the same two pages directly peer to peer.
+    const pub = await newPage(svc, browser);
+    const play = await newPage(svc, browser);
+    const pOffer = await play.evaluate(() => (globalThis as any).__playOffer());
+    const pAnswer = await pub.evaluate((s) => (globalThis as any).__acceptOffer(s), pOffer);
+    await play.evaluate((s) => (globalThis as any).__answer(s), pAnswer);
+    await play.evaluate(() => (globalThis as any).__firstFrame);
+    await sleep(3000);
+    const p2p = await collect(play);
+    emit({ phase: 'g2g', path: 'p2p', samples: p2p.length, p50: percentile(p2p, 50), p95: percentile(p2p, 95) });
+    return { sfu, p2p };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Time to first frame for the product viewer: the live page's join call to the first decoded frame. */
+async function timeToFirstFrame(svc: Service, cam: { id: string; secret: string }) {
+  const camera = await Camera.create({ whipUrl: `${svc.url}/whip/${cam.id}`, token: cam.secret, kbps: 700, audio: true });
+  const browser = await launchChromium();
+  const samples: number[] = [];
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`${svc.url}/`);
+    await page.evaluate((token) => (globalThis as any).sessionStorage.setItem('mimamori.token', token), svc.adminToken);
+    for (let i = 0; i < TTFF_RUNS; i++) {
+      await page.goto(`${svc.url}/#camera=${cam.id}`);
+      const ttff = await page.waitForFunction(
+        (id) => {
+          const hook = (globalThis as any).__mimamori;
+          const tile = hook?.tiles?.().find((t: { cameraId: string }) => t.cameraId === id);
+          return tile && tile.firstFrameMs !== undefined ? tile.firstFrameMs - tile.joinStartedMs : false;
+        },
+        cam.id,
+        { timeout: 20_000, polling: 20 },
+      );
+      samples.push(Number(await ttff.jsonValue()));
+    }
+    emit({ phase: 'ttff', runs: samples.length, p50: percentile(samples, 50), p95: percentile(samples, 95), samples });
+    return samples;
+  } finally {
+    await browser.close();
+    await camera.close();
+  }
+}
+
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ = 100
+}
+
+async function fanOut(svc: Service, cam: { id: string; secret: string }) {
+  const sfu = (await (await svc.api('/api/sfu')).json()) as { workers: { pid: number }[] };
+  const pids = sfu.workers.map((w) => w.pid);
+  const camera = await Camera.create({ whipUrl: `${svc.url}/whip/${cam.id}`, token: cam.secret, kbps: 500, audio: true });
+  const viewers: Viewer[] = [];
+  const rows: { viewers: number; cpu_pct: number; received_fps: number }[] = [];
+  try {
+    for (const n of FANOUT_STEPS) {
+      while (viewers.length < n) {
+        viewers.push(await Viewer.create({ whepUrl: `${svc.url}/whep/${cam.id}`, token: svc.adminToken, audio: true, maxRecordedFrames: 10 }));
+      }
+      await sleep(3000);
+      const frames0 = viewers.reduce((s, v) => s + v.stats.framesReceived, 0);
+      const cpu0 = (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+      const t0 = Date.now();
+      await sleep(10_000);
+      const cpu1 = (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+      const secs = (Date.now() - t0) / 1000;
+      const frames1 = viewers.reduce((s, v) => s + v.stats.framesReceived, 0);
+      const row = {
+        viewers: n,
+        cpu_pct: round(((cpu1 - cpu0) / secs) * 100),
+        received_fps: n ? round((frames1 - frames0) / secs / n) : 0,
+      };
+      rows.push(row);
+      emit({ phase: 'fanout', ...row });
+    }
+  } finally {
+    await Promise.all(viewers.map((v) => v.close()));
+    await camera.close();
+  }
+  // Per-viewer cost: slope between the idle camera and the largest step.
+  const base = rows.find((r) => r.viewers === 0) ?? { viewers: 0, cpu_pct: 0 };
+  const top = rows[rows.length - 1]!;
+  return { viewers: top.viewers, perViewer: top.viewers ? round((top.cpu_pct - base.cpu_pct) / top.viewers, 3) : NaN, rows };
+}
+
+const svc = await startService({ workers: 2 });
+try {
+  const cam = await svc.createCamera('bench');
+  const g2g = await glassToGlass(svc, cam);
+  const ttff = await timeToFirstFrame(svc, cam);
+  const fan = await fanOut(svc, cam);
+  emit({
+    bench: 'live',
+    g2g_ms_p50: percentile(g2g.sfu, 50),
+    g2g_ms_p95: percentile(g2g.sfu, 95),
+    p2p_g2g_ms_p50: percentile(g2g.p2p, 50),
+    ttff_ms_p50: round(percentile(ttff, 50)),
+    ttff_ms_p95: round(percentile(ttff, 95)),
+    viewers: fan.viewers,
+    worker_cpu_pct_per_viewer: fan.perViewer,
+  });
+} finally {
+  await svc.stop();
+}

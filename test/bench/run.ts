@@ -1,0 +1,13 @@
+export {};
+// `npm run bench -- NAME`: runs one benchmark; each prints JSON lines, the last one its summary.
+const benches: Record<string, () => Promise<unknown>> = {
+  live: () => import('./live.ts'),
+};
+
+const name = process.argv[2];
+const load = name ? benches[name] : undefined;
+if (!load) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}>\n`);
+  process.exit(2);
+}
+await load();

@@ -1,0 +1,100 @@
+// Live path with real parts: werift camera --WHIP--> mediasoup --WHEP--> werift viewers.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Camera, matchFrames, Viewer, WhipError } from '../camera/index.ts';
+import { startService, type Service } from './harness.ts';
+
+let svc: Service;
+let cam: { id: string; secret: string };
+
+test.before(async () => {
+  // Two workers and one viewer per router, so the third viewer must be piped to another worker.
+  svc = await startService({ workers: 2, env: { MIMAMORI_VIEWERS_PER_ROUTER: '1' } });
+  cam = await svc.createCamera('Lobby');
+});
+test.after(async () => {
+  await svc?.stop();
+});
+
+const whip = (id: string) => `${svc.url}/whip/${id}`;
+const whep = (id: string) => `${svc.url}/whep/${id}`;
+
+test('viewers receive the camera frames bit for bit, across workers', async () => {
+  const token = await svc.publishToken(cam.id, cam.secret);
+  const camera = await Camera.create({ whipUrl: whip(cam.id), token, width: 320, height: 180, kbps: 300, fps: 30 });
+  const viewers: Viewer[] = [];
+  try {
+    for (let i = 0; i < 3; i++) viewers.push(await Viewer.create({ whepUrl: whep(cam.id), token: svc.adminToken }));
+    await Promise.all(viewers.map((v) => v.waitForFrames(60, 15_000)));
+    for (const v of viewers) {
+      const m = matchFrames(camera.frames, v.frames);
+      assert.ok(m.matched >= 60, `matched ${m.matched}`);
+      assert.is(m.unmatched, 0, 'every received frame is one the camera sent, in order');
+      assert.ok(v.stats.audioPacketsReceived > 0, 'audio arrives too');
+      assert.ok(v.stats.keyframesReceived >= 1);
+    }
+    const sfu = (await (await svc.api('/api/sfu')).json()) as { cameras: { id: string; routers: number; viewers: number }[] };
+    const room = sfu.cameras.find((c) => c.id === cam.id);
+    assert.is(room?.viewers, 3);
+    assert.is(room?.routers, 2, 'viewers beyond the per-router limit went to the second worker');
+  } finally {
+    await Promise.all(viewers.map((v) => v.close()));
+    await camera.close();
+  }
+});
+
+test('the camera secret works as a static WHIP bearer (encoders); WHEP needs the camera live', async () => {
+  const offline = await Viewer.create({ whepUrl: whep(cam.id), token: svc.adminToken }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.instance(offline, WhipError);
+  assert.is((offline as WhipError).status, 409);
+  const camera = await Camera.create({ whipUrl: whip(cam.id), token: cam.secret, width: 320, height: 180, kbps: 300 });
+  try {
+    const viewer = await Viewer.create({ whepUrl: whep(cam.id), token: svc.adminToken });
+    await viewer.waitForFrames(10, 10_000);
+    assert.is(matchFrames(camera.frames, viewer.frames).unmatched, 0);
+    await viewer.close();
+  } finally {
+    await camera.close();
+  }
+});
+
+test('a camera that reconnects replaces its old session; viewers join it again', async () => {
+  const token = await svc.publishToken(cam.id, cam.secret);
+  const first = await Camera.create({ whipUrl: whip(cam.id), token, width: 320, height: 180, kbps: 300 });
+  const v1 = await Viewer.create({ whepUrl: whep(cam.id), token: svc.adminToken });
+  await v1.waitForFrames(5, 10_000);
+  const v1Closed = new Promise((r) => v1.once('closed', r));
+  // Same camera connects again (as after a network change) without closing the first session.
+  const second = await Camera.create({ whipUrl: whip(cam.id), token, width: 320, height: 180, kbps: 300 });
+  try {
+    const v2 = await Viewer.create({ whepUrl: whep(cam.id), token: svc.adminToken });
+    await v2.waitForFrames(10, 10_000);
+    assert.is(matchFrames(second.frames, v2.frames).unmatched, 0, 'the viewer sees the new session');
+    assert.is(matchFrames(first.frames, v2.frames.slice(-5)).matched <= 5, true);
+    await v2.close();
+    await Promise.race([v1Closed, new Promise((r) => setTimeout(r, 5000))]);
+  } finally {
+    await v1.close();
+    await first.close();
+    await second.close();
+  }
+});
+
+test('server restart: a camera publishing again is watchable again', async () => {
+  await svc.restart();
+  const token = await svc.publishToken(cam.id, cam.secret);
+  const camera = await Camera.create({ whipUrl: whip(cam.id), token, width: 320, height: 180, kbps: 300 });
+  try {
+    const viewer = await Viewer.create({ whepUrl: whep(cam.id), token: svc.adminToken });
+    await viewer.waitForFrames(10, 10_000);
+    assert.is(matchFrames(camera.frames, viewer.frames).unmatched, 0);
+    await viewer.close();
+  } finally {
+    await camera.close();
+  }
+});
+
+test.run();
