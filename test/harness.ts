@@ -2,6 +2,8 @@
 // benchmarks. restart() kills and starts it again on the same port and data.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +37,8 @@ export interface ServiceOptions {
   port?: number;
   workers?: number;
   env?: Record<string, string>;
+  /** The service speaks HTTPS (with MIMAMORI_TLS set in env); health checks skip verification. */
+  https?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -48,12 +52,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** GET /healthz, accepting the self-signed certificate of an HTTPS test service. */
+function healthy(url: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    get(`${url}/healthz`, { rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    }).on('error', reject);
+  });
+}
+
 export async function startService(options: ServiceOptions = {}): Promise<Service> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-test-'));
   const port = options.port ?? (await freePort());
   const adminUsername = 'admin';
   const adminPassword = 'test-admin-password-1';
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let out = '';
 
@@ -83,8 +98,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}:\n${out}`);
       try {
-        const res = await fetch(`${url}/healthz`);
-        if (res.ok) return;
+        if (await healthy(url)) return;
       } catch {
         // not listening yet
       }
@@ -114,7 +128,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
     return ((await res.json()) as { token: string }).token;
   };
-  const adminToken = await rawLogin(adminUsername, adminPassword);
+  // fetch() cannot skip certificate checks, so an HTTPS test service gets no admin token here.
+  const adminToken = options.https ? '' : await rawLogin(adminUsername, adminPassword);
 
   const api = (pathname: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
