@@ -50,7 +50,7 @@ MESON_DIR="$CACHE/meson-1"
 if ! PYTHONPATH="$MESON_DIR" python3 -c 'import mesonbuild' 2>/dev/null; then
   log "installing meson (pip) into $MESON_DIR"
   rm -rf "$MESON_DIR.tmp"
-  python3 -m pip install --quiet --disable-pip-version-check --retries 0 --timeout 10 --target "$MESON_DIR.tmp" 'meson>=1.1,<2' >&2 \
+  python3 -m pip install --quiet --disable-pip-version-check --retries 0 --timeout 10 --target "$MESON_DIR.tmp" 'meson>=1.1,<1.13' >&2 \
     || die "pip could not install meson; install it with: python3 -m pip install 'meson>=1.1'"
   rm -rf "$MESON_DIR" && mv "$MESON_DIR.tmp" "$MESON_DIR"
 fi
