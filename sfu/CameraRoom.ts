@@ -1,6 +1,6 @@
 // One camera's media: the origin router the camera publishes into, and the routers its viewers
 // consume from. Viewers beyond `viewersPerRouter` on one router go to a router on another worker,
-// fed with pipeToRouter, so one popular camera can use every core.
+// fed through a PipeTransport pair, so one popular camera can use every core.
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { mediaCodecs } from './codecs.ts';
@@ -33,6 +33,15 @@ interface RouterSlot {
   router: types.Router;
   worker: WorkerSlot;
   viewers: number;
+  /**
+   * Which payload-type numbering the router speaks: '' for ours, otherwise the numbering of the
+   * players (WHEP) it serves, who all offered the same payload types.
+   */
+  numbering: string;
+  /** Transports carrying the origin's producers into this router (none for the origin itself). */
+  pipe?: { local: types.PipeTransport; remote: types.PipeTransport };
+  /** Origin producer id → the id of its copy in this router. */
+  producerIds: Map<string, string>;
 }
 
 interface OwnedTransport {
@@ -89,7 +98,7 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
     const worker = options.pickWorker(new Set());
     const router = await worker.worker.createRouter({ mediaCodecs, appData: { cameraId: options.cameraId } });
     worker.routers += 1;
-    return new CameraRoom(options, { router, worker, viewers: 0 });
+    return new CameraRoom(options, { router, worker, viewers: 0, numbering: '', producerIds: new Map() });
   }
 
   private constructor(options: CameraRoomOptions, origin: RouterSlot) {
@@ -124,12 +133,22 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
   get routerCount(): number {
     return this.#slots.length;
   }
+  /** Distinct workers this camera's routers are spread over. */
+  get workerCount(): number {
+    return new Set(this.#slots.map((s) => s.worker)).size;
+  }
   /** Workers this room has routers on (the SFU closes the room when one of them dies). */
   usesWorker(worker: WorkerSlot): boolean {
     return this.#slots.some((s) => s.worker === worker);
   }
 
-  async createTransport(owner: string, direction: Direction): Promise<TransportInfo> {
+  /**
+   * `payloadTypes`: for a viewer that dictates its own payload types (a WHEP player's offer).
+   * mediasoup consumers send their router's payload types, and browsers do not remap them from an
+   * answer, so such a viewer goes to a router whose codecs use its numbering (shared with players
+   * that number the same way), fed through a pipe.
+   */
+  async createTransport(owner: string, direction: Direction, payloadTypes?: types.RtpCapabilities): Promise<TransportInfo> {
     this.#assertOpen();
     if (direction === 'send' && this.#publisher !== owner) {
       // The newest connection of a camera wins: a camera that reconnects before its old
@@ -141,7 +160,7 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
         this.emit('publisherReplaced', previous);
       }
     }
-    const slot = direction === 'send' ? this.#origin : await this.#slotForViewer();
+    const slot = direction === 'send' ? this.#origin : await this.#slotForViewer(payloadTypes);
     const transport = await slot.router.createWebRtcTransport({
       listenInfos: [
         { protocol: 'udp', ip: this.#rtc.listenIp, announcedAddress: this.#rtc.announcedAddress },
@@ -158,6 +177,10 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
       throw new SfuError('camera_closed', 'the camera room closed meanwhile; join again', 409);
     }
     if (direction === 'recv') slot.viewers += 1;
+    // A router with no viewers left is closed (the origin stays for the camera).
+    transport.observer.once('close', () => {
+      if (slot !== this.#origin && slot.viewers === 0) this.#dropSlot(slot);
+    });
     const owned: OwnedTransport = { transport, owner, direction, slot, consumed: new Set() };
     this.#transports.set(transport.id, owned);
     transport.observer.once('close', () => {
@@ -203,11 +226,13 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
     this.#producers.set(producer.id, producer);
     producer.observer.once('close', () => {
       this.#producers.delete(producer.id);
+      this.#origin.producerIds.delete(producer.id);
       if (!this.live && !this.#closed) this.emit('offline');
     });
     // Viewers on other workers get the new producer piped before they are told about it.
-    for (const slot of this.#slots) {
-      if (slot !== this.#origin) await this.#origin.router.pipeToRouter({ producerId: producer.id, router: slot.router });
+    this.#origin.producerIds.set(producer.id, producer.id);
+    for (const slot of [...this.#slots]) {
+      if (slot !== this.#origin && !slot.router.closed) await this.#pipe(producer, slot);
     }
     if (!wasLive) this.emit('live');
     this.emit('newProducers');
@@ -237,14 +262,16 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
     const result: ConsumerInfo[] = [];
     for (const producer of [...this.#producers.values()]) {
       if (owned.consumed.has(producer.id) || producer.closed) continue;
-      if (!owned.slot.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+      const localId = owned.slot.producerIds.get(producer.id);
+      if (!localId) continue; // still being piped in; `newProducers` follows
+      if (!owned.slot.router.canConsume({ producerId: localId, rtpCapabilities })) {
         throw new SfuError(
           'cannot_consume',
           `this device cannot decode the camera's ${producer.kind} (${producer.rtpParameters.codecs[0]?.mimeType}); use a browser that supports it`,
         );
       }
       const mid = mids?.[producer.kind];
-      const consumer = await owned.transport.consume({ producerId: producer.id, rtpCapabilities, paused: true, ...(mid ? { mid } : {}) });
+      const consumer = await owned.transport.consume({ producerId: localId, rtpCapabilities, paused: true, ...(mid ? { mid } : {}) });
       owned.consumed.add(producer.id);
       this.#consumers.set(consumer.id, { consumer, owner });
       consumer.observer.once('close', () => {
@@ -305,6 +332,47 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
     this.emit('closed', reason);
   }
 
+  /**
+   * Copies an origin producer into another router. Unlike Router.pipeToRouter, the copy gets an id
+   * of its own, so the target router may live on the same worker (a WHEP player's own router on a
+   * one-core machine).
+   */
+  async #pipe(producer: types.Producer, slot: RouterSlot): Promise<void> {
+    if (slot.producerIds.has(producer.id)) return;
+    if (!slot.pipe) {
+      const listenInfo = { protocol: 'udp' as const, ip: '127.0.0.1' };
+      const [local, remote] = await Promise.all([
+        this.#origin.router.createPipeTransport({ listenInfo, enableRtx: true }),
+        slot.router.createPipeTransport({ listenInfo, enableRtx: true }),
+      ]);
+      await Promise.all([
+        local.connect({ ip: remote.tuple.localAddress, port: remote.tuple.localPort }),
+        remote.connect({ ip: local.tuple.localAddress, port: local.tuple.localPort }),
+      ]);
+      slot.router.observer.once('close', () => local.close());
+      slot.pipe = { local, remote };
+    }
+    const pipeConsumer = await slot.pipe.local.consume({ producerId: producer.id });
+    const copy = await slot.pipe.remote.produce({
+      kind: pipeConsumer.kind,
+      rtpParameters: pipeConsumer.rtpParameters,
+      paused: pipeConsumer.producerPaused,
+    });
+    pipeConsumer.observer.once('close', () => {
+      copy.close();
+      slot.producerIds.delete(producer.id);
+    });
+    slot.producerIds.set(producer.id, copy.id);
+  }
+
+  #dropSlot(slot: RouterSlot): void {
+    const i = this.#slots.indexOf(slot);
+    if (i < 0 || slot === this.#origin) return;
+    this.#slots.splice(i, 1);
+    slot.router.close();
+    slot.worker.routers -= 1;
+  }
+
   #assertOpen(): void {
     if (this.#closed) throw new SfuError('camera_closed', 'the camera room closed; join again', 409);
   }
@@ -323,32 +391,76 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
     return owned.consumer;
   }
 
-  async #slotForViewer(): Promise<RouterSlot> {
+  async #slotForViewer(payloadTypes?: types.RtpCapabilities): Promise<RouterSlot> {
+    const codecs = payloadTypes ? playerCodecs(payloadTypes) : undefined;
+    if (codecs && codecs.length === 0) {
+      throw new SfuError('no_common_codec', 'the player offers none of H.264 (packetization-mode=1), VP8 or Opus');
+    }
+    const numbering = codecs ? numberingOf(codecs, this.#origin.router.rtpCapabilities) : '';
     const run = this.#slotQueue.then(async () => {
-      const free = this.#slots.find((s) => s.viewers < this.#viewersPerRouter);
+      const same = this.#slots.filter((s) => s.numbering === numbering);
+      const free = same.find((s) => s.viewers < this.#viewersPerRouter);
       if (free) return free;
-      const used = new Set(this.#slots.map((s) => s.worker));
+      const used = new Set(same.map((s) => s.worker));
       const worker = this.#pickWorker(used);
       if (used.has(worker)) {
-        // Every worker already serves this camera: another router on the same worker would only
-        // add piping cost, so the least loaded router takes the viewer beyond the soft limit.
-        return this.#slots.reduce((a, b) => (b.viewers < a.viewers ? b : a));
+        // Every worker already has such a router for this camera: another router on the same
+        // worker would only add piping cost, so the least loaded one takes the viewer.
+        return same.reduce((a, b) => (b.viewers < a.viewers ? b : a));
       }
-      const router = await worker.worker.createRouter({ mediaCodecs, appData: { cameraId: this.cameraId } });
+      const router = await worker.worker.createRouter({
+        mediaCodecs: numbering ? codecs : mediaCodecs,
+        appData: { cameraId: this.cameraId },
+      });
       worker.routers += 1;
-      const slot: RouterSlot = { router, worker, viewers: 0 };
-      if (this.#closed) {
-        router.close();
-        worker.routers -= 1;
-        throw new SfuError('camera_closed', 'the camera room closed meanwhile; join again', 409);
-      }
+      const slot: RouterSlot = { router, worker, viewers: 0, numbering, producerIds: new Map() };
       this.#slots.push(slot);
-      for (const producer of this.#producers.values()) {
-        await this.#origin.router.pipeToRouter({ producerId: producer.id, router });
+      try {
+        this.#assertOpen();
+        for (const producer of this.#producers.values()) await this.#pipe(producer, slot);
+      } catch (err) {
+        this.#dropSlot(slot);
+        throw err;
       }
       return slot;
     });
     this.#slotQueue = run.catch(() => undefined);
     return run;
   }
+
+}
+
+/** Our codecs, each with the payload type the player gave the same codec (RTX left to the router). */
+function playerCodecs(remote: types.RtpCapabilities): types.RtpCodecCapability[] {
+  const result: types.RtpCodecCapability[] = [];
+  const used = new Set<number>();
+  for (const ours of mediaCodecs) {
+    const theirs = (remote.codecs ?? []).find((c) => {
+      if (c.mimeType.toLowerCase() !== ours.mimeType.toLowerCase() || c.clockRate !== ours.clockRate) return false;
+      if (c.preferredPayloadType === undefined || used.has(c.preferredPayloadType)) return false;
+      if (ours.mimeType === 'video/H264') {
+        const p = c.parameters ?? {};
+        return String(p['packetization-mode']) === '1' && String(p['profile-level-id'] ?? '').slice(0, 4).toLowerCase() === String(ours.parameters?.['profile-level-id']).slice(0, 4);
+      }
+      return true;
+    });
+    if (theirs?.preferredPayloadType === undefined) continue;
+    used.add(theirs.preferredPayloadType);
+    result.push({ ...ours, preferredPayloadType: theirs.preferredPayloadType });
+  }
+  return result;
+}
+
+/** '' when the player numbers every codec as our routers do, else a key of its numbering. */
+function numberingOf(codecs: types.RtpCodecCapability[], ours: types.RtpCapabilities): string {
+  const same = codecs.every((c) =>
+    (ours.codecs ?? []).some(
+      (o) =>
+        o.mimeType === c.mimeType &&
+        o.preferredPayloadType === c.preferredPayloadType &&
+        String(o.parameters?.['profile-level-id'] ?? '') === String(c.parameters?.['profile-level-id'] ?? ''),
+    ),
+  );
+  if (same) return '';
+  return codecs.map((c) => `${c.mimeType}/${String(c.parameters?.['profile-level-id'] ?? '')}=${c.preferredPayloadType}`).join(',');
 }

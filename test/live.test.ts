@@ -33,10 +33,10 @@ test('viewers receive the camera frames bit for bit, across workers', async () =
       assert.ok(v.stats.audioPacketsReceived > 0, 'audio arrives too');
       assert.ok(v.stats.keyframesReceived >= 1);
     }
-    const sfu = (await (await svc.api('/api/sfu')).json()) as { cameras: { id: string; routers: number; viewers: number }[] };
+    const sfu = (await (await svc.api('/api/sfu')).json()) as { cameras: { id: string; workers: number; viewers: number }[] };
     const room = sfu.cameras.find((c) => c.id === cam.id);
     assert.is(room?.viewers, 3);
-    assert.is(room?.routers, 2, 'viewers beyond the per-router limit went to the second worker');
+    assert.is(room?.workers, 2, 'viewers beyond the per-router limit went to the second worker');
   } finally {
     await Promise.all(viewers.map((v) => v.close()));
     await camera.close();

@@ -12,6 +12,7 @@ export function sfuRoutes(deps: Deps) {
         live: room.live,
         producers: room.producers.size,
         routers: room.routerCount,
+        workers: room.workerCount,
         viewers: room.viewerCount,
       })),
       connections: deps.hub.size,

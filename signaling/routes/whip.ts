@@ -150,10 +150,12 @@ export function whipRoutes(deps: Deps) {
     const offer = await readOffer(c);
     const room = await deps.sfu.room(cameraId);
     if (!room.live) throw new ApiError(409, 'camera_offline', 'the camera is not live now; try again when it is');
-    const caps = playerCapabilities(offer);
+    // RTX is left out: the player's own router would number it differently from the offer.
+    const all = playerCapabilities(offer);
+    const caps = { ...all, codecs: (all.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)) };
     const session = open(room, caller, 'whep');
     try {
-      const transport = await room.createTransport(session.id, 'recv');
+      const transport = await room.createTransport(session.id, 'recv', caps);
       await room.connectTransport(session.id, transport.id, offer.dtls);
       const mids: Partial<Record<types.MediaKind, string>> = {};
       for (const m of offer.media) {

@@ -6,10 +6,12 @@ import type { Page } from 'playwright-core';
 import { Camera, Viewer } from '../../camera/index.ts';
 import { startService, type Service } from '../harness.ts';
 import { launchChromium } from './browser.ts';
-import { CLOCK_SCRIPT } from './clock.ts';
+import { CLOCK_SCRIPT, PEER_SCRIPT } from './pages.ts';
 
 const SAMPLE_SECONDS = Number(process.env.BENCH_SAMPLE_SECONDS ?? 20);
 const TTFF_RUNS = Number(process.env.BENCH_TTFF_RUNS ?? 15);
+/** Comma-separated subset of g2g,ttff,fanout (all by default), for trying one phase. */
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'g2g,ttff,fanout').split(','));
 const FANOUT_STEPS = (process.env.BENCH_FANOUT ?? '0,25,50,100,200').split(',').map(Number);
 
 const emit = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -21,65 +23,6 @@ const percentile = (xs: number[], p: number) => {
 };
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
-// In-page WebRTC helpers: a sendonly H.264 publisher and a recvonly player, each doing a
-// non-trickle offer. `post` (WHIP/WHEP) or a direct answer function exchanges the SDP.
-const PEER_SCRIPT = String.raw`
-window.__gathered = (pc) => new Promise((r) => {
-  if (pc.iceGatheringState === 'complete') return r();
-  pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r());
-});
-window.__h264First = (transceiver) => {
-  const all = RTCRtpReceiver.getCapabilities('video').codecs;
-  const pref = all.filter((c) => c.mimeType === 'video/H264' && /packetization-mode=1/.test(c.sdpFmtpLine || '') && /42e01f/.test(c.sdpFmtpLine || ''));
-  transceiver.setCodecPreferences([...pref, ...all.filter((c) => !pref.includes(c))]);
-};
-window.__publishOffer = async () => {
-  const pc = new RTCPeerConnection();
-  window.__pc = pc;
-  const track = window.__clockStream(30).getVideoTracks()[0];
-  const t = pc.addTransceiver(track, { direction: 'sendonly', sendEncodings: [{ maxBitrate: 700000 }] });
-  window.__h264First(t);
-  await pc.setLocalDescription(await pc.createOffer());
-  await window.__gathered(pc);
-  return pc.localDescription.sdp;
-};
-window.__playOffer = async () => {
-  const pc = new RTCPeerConnection();
-  window.__pc = pc;
-  const t = pc.addTransceiver('video', { direction: 'recvonly' });
-  window.__h264First(t);
-  const video = document.createElement('video');
-  video.muted = true; video.autoplay = true; video.playsInline = true;
-  document.body.append(video);
-  window.__firstFrame = new Promise((resolve) => video.requestVideoFrameCallback(() => resolve(performance.now())));
-  pc.ontrack = (e) => { video.srcObject = new MediaStream([e.track]); window.__readClock(video); };
-  await pc.setLocalDescription(await pc.createOffer());
-  await window.__gathered(pc);
-  return pc.localDescription.sdp;
-};
-window.__answer = async (sdp) => { await window.__pc.setRemoteDescription({ type: 'answer', sdp }); };
-window.__acceptOffer = async (sdp) => {
-  // P2P baseline: the publisher answers the player's offer directly.
-  const pc = new RTCPeerConnection();
-  window.__pc = pc;
-  await pc.setRemoteDescription({ type: 'offer', sdp });
-  const track = window.__clockStream(30).getVideoTracks()[0];
-  const t = pc.getTransceivers()[0];
-  t.direction = 'sendonly';
-  await t.sender.replaceTrack(track);
-  const params = t.sender.getParameters();
-  params.encodings = [{ ...(params.encodings[0] || {}), maxBitrate: 700000 }];
-  await pc.setLocalDescription(await pc.createAnswer());
-  await t.sender.setParameters(params).catch(() => {});
-  await window.__gathered(pc);
-  return pc.localDescription.sdp;
-};
-window.__post = async (url, token, sdp) => {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: 'Bearer ' + token }, body: sdp });
-  if (res.status !== 201) throw new Error(url + ': ' + res.status + ' ' + await res.text());
-  return res.text();
-};
-`;
 
 async function newPage(svc: Service, browser: Awaited<ReturnType<typeof launchChromium>>): Promise<Page> {
   const page = await browser.context.newPage();
@@ -206,9 +149,9 @@ async function fanOut(svc: Service, cam: { id: string; secret: string }) {
 const svc = await startService({ workers: 2 });
 try {
   const cam = await svc.createCamera('bench');
-  const g2g = await glassToGlass(svc, cam);
-  const ttff = await timeToFirstFrame(svc, cam);
-  const fan = await fanOut(svc, cam);
+  const g2g = PHASES.has('g2g') ? await glassToGlass(svc, cam) : { sfu: [], p2p: [] };
+  const ttff = PHASES.has('ttff') ? await timeToFirstFrame(svc, cam) : [];
+  const fan = PHASES.has('fanout') ? await fanOut(svc, cam) : { viewers: 0, perViewer: NaN };
   emit({
     bench: 'live',
     g2g_ms_p50: percentile(g2g.sfu, 50),

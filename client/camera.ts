@@ -1,0 +1,341 @@
+// camera.html: turns this device (phone or PC) into a camera. Credentials come from the link the
+// admin page shows (`camera.html#id=<id>&secret=<secret>`), or a signed-in administrator picks a
+// camera. Shows the preview, the state and the bitrate, and keeps publishing through network loss,
+// server restarts and media failures without reloading.
+import './style.css';
+import { api, ApiError, auth, onUnauthorized, type PublishToken, type User } from './api.ts';
+import { exposeHook } from './hook.ts';
+import { bindText, formatDateTime, initI18n, onLocaleChange, t, type MessageKey } from './i18n.ts';
+import { isUnsupportedBrowser } from './media.ts';
+import { Publisher, type PublisherState } from './publisher.ts';
+import { Signaling } from './signaling.ts';
+import { errorMessage, h, Header, loginForm, Notice, tx } from './ui.ts';
+
+type Credentials = { kind: 'secret'; cameraId: string; secret: string } | { kind: 'admin'; cameraId: string };
+export type CameraPageState = 'idle' | 'starting' | PublisherState;
+
+const STATS_INTERVAL_MS = 2_000;
+/** A publish token this close to its expiry is renewed before connecting with it. */
+const TOKEN_RENEW_MARGIN_MS = 60_000;
+
+// --- Media --------------------------------------------------------------------------------------
+
+const VIDEO_HIGH: MediaTrackConstraints = {
+  width: { ideal: 1280, max: 1280 },
+  height: { ideal: 720, max: 720 },
+  frameRate: { ideal: 30, max: 30 },
+  facingMode: { ideal: 'environment' },
+};
+const VIDEO_BASE: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 30 } };
+const AUDIO: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+
+/** 1280×720@30 where the camera allows it, 640×360 otherwise; video alone if there is no microphone. */
+async function acquireMedia(): Promise<MediaStream> {
+  const attempts: MediaStreamConstraints[] = [
+    { video: VIDEO_HIGH, audio: AUDIO },
+    { video: VIDEO_BASE, audio: AUDIO },
+    { video: VIDEO_BASE, audio: false },
+  ];
+  let last: unknown;
+  for (const constraints of attempts) {
+    try {
+      return await navigator.mediaDevices.getUserMedia(constraints);
+    } catch (err) {
+      last = err;
+      // Only a missing or unsuitable device is worth another set of constraints.
+      if (!(err instanceof DOMException) || !['OverconstrainedError', 'NotFoundError', 'NotReadableError'].includes(err.name)) throw err;
+    }
+  }
+  throw last;
+}
+
+function describeFailure(detail: unknown): string {
+  if (detail instanceof DOMException) {
+    if (detail.name === 'NotAllowedError' || detail.name === 'SecurityError') return t('camera.error.permission');
+    if (detail.name === 'NotFoundError' || detail.name === 'OverconstrainedError') return t('camera.error.noDevice');
+    return t('camera.error.media', { message: detail.message || detail.name });
+  }
+  if (isUnsupportedBrowser(detail)) return t('camera.error.unsupported');
+  return errorMessage(detail);
+}
+
+/** The server's reason for taking the camera off ('denied' carries English text, no code). */
+function stopReason(detail: unknown): { key: MessageKey; params?: Record<string, string> } {
+  const reason = typeof detail === 'string' ? detail : '';
+  if (/elsewhere|replaced/i.test(reason)) return { key: 'camera.stopped.replaced' };
+  if (/deleted/i.test(reason)) return { key: 'camera.stopped.deleted' };
+  return { key: 'camera.stopped.other', params: { reason } };
+}
+
+// --- Publishing view ----------------------------------------------------------------------------
+
+class PublishView {
+  readonly el: HTMLElement;
+  readonly #publisher: Publisher;
+  readonly #signaling: Signaling;
+  readonly #preview: HTMLVideoElement;
+  readonly #state: HTMLElement;
+  readonly #stats: HTMLElement;
+  readonly #since: HTMLElement;
+  readonly #resume: HTMLButtonElement;
+  readonly #notice = new Notice('alert');
+  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #offLocale: () => void;
+  #pageState: CameraPageState = 'starting';
+  #liveSince: Date | null = null;
+  #lastBytes: { bytes: number; at: number } | null = null;
+  #wakeLock: WakeLockSentinel | null = null;
+  #closed = false;
+  readonly #onVisible = () => void this.#keepAwake();
+
+  constructor(credentials: Credentials, cameraName: string | undefined) {
+    const { cameraId } = credentials;
+    this.#preview = h('video', { class: 'preview', muted: true, autoplay: true, playsinline: true });
+    this.#preview.muted = true;
+    this.#state = h('p', { class: 'publish-state badge', 'data-state': 'starting', role: 'status' });
+    this.#stats = h('p', { class: 'publish-stats' });
+    this.#since = h('p', { class: 'publish-since muted' });
+    this.#resume = tx('button', 'camera.resume', { type: 'button', class: 'primary', hidden: true });
+    this.el = h(
+      'section',
+      { class: 'publish card', 'data-camera-id': cameraId },
+      bindText(h('h1'), 'camera.name', { name: cameraName ?? cameraId }),
+      h('div', { class: 'preview-box' }, this.#preview),
+      h('div', { class: 'publish-status' }, this.#state, this.#stats),
+      this.#since,
+      this.#notice.el,
+      this.#resume,
+    );
+
+    let cached: PublishToken | null = null;
+    this.#signaling = new Signaling({
+      getToken: async () => {
+        if (cached && cached.expiresAt.getTime() - Date.now() > TOKEN_RENEW_MARGIN_MS) return cached.token;
+        try {
+          cached =
+            credentials.kind === 'secret'
+              ? await api.publishTokenWithSecret(cameraId, credentials.secret)
+              : await api.publishTokenAsAdmin(cameraId);
+          return cached.token;
+        } catch (err) {
+          // A wrong secret or a deleted camera will not fix itself: stop and say so.
+          if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429) this.#fatal(err);
+          throw err;
+        }
+      },
+      onAuthFailure: () => {
+        cached = null; // fetch a fresh publish token and connect again
+        return true;
+      },
+    });
+    this.#publisher = new Publisher({ signaling: this.#signaling, cameraId, acquireMedia });
+    this.#publisher.on('stream', (stream) => {
+      if (this.#pageState === 'starting') {
+        this.#pageState = this.#publisher.state;
+        this.#render();
+      }
+      this.#preview.srcObject = stream;
+      void this.#preview.play().catch(() => undefined);
+    });
+    this.#publisher.on('state', (state, detail) => this.#onState(state, detail));
+    this.#resume.addEventListener('click', () => {
+      this.#notice.clear();
+      this.#resume.hidden = true;
+      this.#signaling.start();
+      this.#publisher.resume();
+    });
+    this.#timer = setInterval(() => void this.#updateStats(), STATS_INTERVAL_MS);
+    this.#offLocale = onLocaleChange(() => this.#render());
+    document.addEventListener('visibilitychange', this.#onVisible);
+    this.#render();
+    this.#signaling.start();
+    this.#publisher.start();
+  }
+
+  get state(): CameraPageState {
+    return this.#pageState;
+  }
+  get producerIds(): string[] {
+    return this.#publisher.producerIds;
+  }
+  stats() {
+    return this.#publisher.stats();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#offLocale();
+    document.removeEventListener('visibilitychange', this.#onVisible);
+    void this.#wakeLock?.release().catch(() => undefined);
+    this.#publisher.close();
+    this.#signaling.stop();
+    this.#preview.srcObject = null;
+    this.el.remove();
+  }
+
+  #fatal(err: unknown): void {
+    this.#publisher.close();
+    this.#signaling.stop();
+    this.#pageState = 'error';
+    this.#notice.show(describeFailure(err), 'error');
+    this.#render();
+  }
+
+  #onState(state: PublisherState, detail: unknown): void {
+    this.#pageState = state;
+    if (state === 'live') {
+      this.#liveSince ??= new Date();
+      this.#notice.clear();
+      void this.#keepAwake();
+    } else {
+      this.#liveSince = null;
+    }
+    if (state === 'error') this.#notice.show(describeFailure(detail), 'error');
+    const reason = state === 'stopped' ? stopReason(detail) : undefined;
+    if (reason) this.#notice.show(reason, 'info');
+    // Publishing again makes sense unless the camera is gone.
+    this.#resume.hidden = !(state === 'error' || (state === 'stopped' && reason?.key !== 'camera.stopped.deleted'));
+    this.#render();
+  }
+
+  #render(): void {
+    const state = this.#pageState;
+    const key: MessageKey = state === 'idle' ? 'camera.state.idle' : state === 'starting' ? 'camera.state.starting' : `camera.state.${state}`;
+    this.#state.dataset.state = state;
+    bindText(this.#state, key);
+    this.#since.textContent = this.#liveSince ? t('camera.since', { time: formatDateTime(this.#liveSince) }) : '';
+    if (state !== 'live') this.#stats.textContent = '';
+  }
+
+  async #updateStats(): Promise<void> {
+    const stats = await this.#publisher.stats().catch(() => undefined);
+    if (!stats || this.#pageState !== 'live') {
+      this.#lastBytes = null;
+      return;
+    }
+    const now = performance.now();
+    const previous = this.#lastBytes;
+    this.#lastBytes = { bytes: stats.bytesSent, at: now };
+    if (!previous || stats.bytesSent < previous.bytes) return;
+    const kbps = Math.round(((stats.bytesSent - previous.bytes) * 8) / (now - previous.at));
+    this.#stats.textContent = t('camera.stats', {
+      codec: (stats.videoCodec ?? this.#publisher.videoCodec ?? '').replace(/^video\//, ''),
+      width: stats.frameWidth ?? 0,
+      height: stats.frameHeight ?? 0,
+      kbps,
+    });
+  }
+
+  /** A phone must not lock its screen while it is a camera. */
+  async #keepAwake(): Promise<void> {
+    if (this.#closed || document.visibilityState !== 'visible' || this.#pageState !== 'live') return;
+    if (this.#wakeLock && !this.#wakeLock.released) return;
+    try {
+      this.#wakeLock = (await navigator.wakeLock?.request('screen')) ?? null;
+    } catch {
+      // Not supported or not allowed (battery saver): the page still works while the screen is on.
+    }
+  }
+}
+
+// --- Page ---------------------------------------------------------------------------------------
+
+initI18n('nav.camera');
+const app = document.getElementById('app') ?? document.body;
+const header = new Header({ page: 'camera', onLogout: () => showSignIn() });
+const main = h('main', { id: 'main', class: 'camera-page' });
+app.replaceChildren(header.el, main);
+let view: PublishView | null = null;
+
+exposeHook({
+  get state(): CameraPageState {
+    return view?.state ?? 'idle';
+  },
+  get producerIds(): string[] {
+    return view?.producerIds ?? [];
+  },
+  stats: () => view?.stats() ?? Promise.resolve(undefined),
+});
+
+function fragment(): { id: string | null; secret: string | null } {
+  const params = new URLSearchParams(location.hash.replace(/^#/, ''));
+  return { id: params.get('id'), secret: params.get('secret') };
+}
+
+function canPublish(): MessageKey | null {
+  if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) return 'camera.error.insecure';
+  if (typeof RTCPeerConnection === 'undefined') return 'camera.error.unsupported';
+  return null;
+}
+
+function publish(credentials: Credentials, cameraName?: string): void {
+  view?.close();
+  view = null;
+  const problem = canPublish();
+  if (problem) {
+    const notice = new Notice('alert');
+    notice.show({ key: problem }, 'error');
+    main.replaceChildren(h('section', { class: 'card' }, notice.el));
+    return;
+  }
+  view = new PublishView(credentials, cameraName);
+  main.replaceChildren(view.el);
+}
+
+function showSignIn(notice?: MessageKey): void {
+  view?.close();
+  view = null;
+  auth.clear();
+  header.setUser(null);
+  const explain = new Notice('status');
+  explain.show({ key: 'camera.needLink' });
+  main.replaceChildren(
+    h('div', { class: 'stack' }, explain.el, loginForm((user) => void showPicker(user), notice)),
+  );
+}
+
+async function showPicker(user: User): Promise<void> {
+  header.setUser(user);
+  if (user.role !== 'admin') {
+    const notice = new Notice('alert');
+    notice.show({ key: 'error.forbidden' }, 'error');
+    main.replaceChildren(h('section', { class: 'card' }, notice.el));
+    return;
+  }
+  const select = h('select', { id: 'camera-select', required: true });
+  const start = tx('button', 'camera.start', { type: 'submit', class: 'primary' });
+  const message = new Notice('alert');
+  const form = h('form', { class: 'card picker', id: 'camera-picker' }, tx('h1', 'camera.title'), tx('label', 'camera.pick', { for: 'camera-select' }), select, message.el, start);
+  main.replaceChildren(form);
+  try {
+    const cameras = await api.cameras();
+    const wanted = fragment().id;
+    for (const c of cameras) select.add(new Option(c.name, c.id, false, c.id === wanted));
+    if (cameras.length === 0) {
+      message.show({ key: 'admin.noCameras' });
+      start.disabled = true;
+    }
+  } catch (err) {
+    message.show(errorMessage(err), 'error');
+  }
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const chosen = select.selectedOptions[0];
+    if (chosen) publish({ kind: 'admin', cameraId: chosen.value }, chosen.text);
+  });
+}
+
+onUnauthorized(() => showSignIn('login.sessionEnded'));
+
+function boot(): void {
+  const { id, secret } = fragment();
+  if (id && secret) return publish({ kind: 'secret', cameraId: id, secret });
+  const user = auth.user();
+  if (auth.token() && user) void showPicker(user);
+  else showSignIn();
+}
+
+window.addEventListener('hashchange', boot);
+boot();

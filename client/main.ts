@@ -1,0 +1,124 @@
+// index.html: sign in, then the live grid of the cameras this user may view; administrators also
+// get the administration panel. A 401 from any request, or a refused socket token, returns to the
+// sign-in form without reloading the page.
+import './style.css';
+import { AdminPanel } from './admin.ts';
+import { api, ApiError, auth, onUnauthorized, type User } from './api.ts';
+import { LiveView, type TileInfo } from './grid.ts';
+import { exposeHook } from './hook.ts';
+import { initI18n, type MessageKey } from './i18n.ts';
+import { Signaling } from './signaling.ts';
+import { Header, h, loginForm, Notice } from './ui.ts';
+
+const CAMERA_LIST_REFRESH_MS = 20_000;
+
+/** Everything that exists while a user is signed in; closed as a whole on sign-out. */
+class LiveSession {
+  readonly el: HTMLElement;
+  readonly #signaling: Signaling;
+  readonly #live: LiveView;
+  readonly #admin: AdminPanel | undefined;
+  readonly #notice = new Notice('alert');
+  readonly #poll: ReturnType<typeof setInterval>;
+  #closed = false;
+
+  constructor(user: User, onAuthFailure: () => void) {
+    this.#signaling = new Signaling({
+      getToken: async () => {
+        const token = auth.token();
+        if (!token) throw new ApiError(401, 'unauthorized', 'signed out');
+        return token;
+      },
+      onAuthFailure: () => {
+        onAuthFailure();
+        return false;
+      },
+    });
+    const isAdmin = user.role === 'admin';
+    this.#live = new LiveView({ signaling: this.#signaling, isAdmin });
+    this.#admin = isAdmin ? new AdminPanel({ onCamerasChanged: () => this.refresh() }) : undefined;
+    if (typeof RTCPeerConnection === 'undefined') this.#notice.show({ key: 'grid.unsupported' }, 'error');
+    this.el = h('div', { class: 'session' }, this.#notice.el, this.#live.el, this.#admin?.el);
+    // A camera that was deleted or whose grant was revoked leaves the list at the next refresh.
+    this.#signaling.on('denied', () => void this.refresh());
+    this.#signaling.start();
+    this.#poll = setInterval(() => void this.refresh(), CAMERA_LIST_REFRESH_MS);
+    void this.refresh();
+    void this.#admin?.refreshUsers();
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const cameras = await api.cameras();
+      if (this.#closed) return;
+      this.#live.setCameras(cameras);
+      this.#admin?.setCameras(cameras);
+    } catch (err) {
+      // Kept as it was; the next refresh tries again (a 401 signs out through onUnauthorized).
+      console.warn('could not refresh the camera list', err);
+    }
+  }
+
+  tiles(): TileInfo[] {
+    return this.#live.tiles();
+  }
+
+  async stats() {
+    return Promise.all(
+      this.#live.tiles().map(async ({ cameraId }) => ({ cameraId, ...(await this.#live.tile(cameraId)?.room.stats()) })),
+    );
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#poll);
+    this.#live.close();
+    this.#signaling.stop();
+    this.el.remove();
+  }
+}
+
+initI18n('nav.live');
+const app = document.getElementById('app') ?? document.body;
+const header = new Header({ page: 'live', onLogout: () => showLogin() });
+const main = h('main', { id: 'main' });
+app.replaceChildren(header.el, main);
+let session: LiveSession | null = null;
+
+function showLogin(notice?: MessageKey): void {
+  session?.close();
+  session = null;
+  auth.clear();
+  header.setUser(null);
+  main.replaceChildren(loginForm(showApp, notice));
+}
+
+function showApp(user: User): void {
+  session?.close();
+  header.setUser(user);
+  session = new LiveSession(user, () => showLogin('login.sessionEnded'));
+  main.replaceChildren(session.el);
+}
+
+onUnauthorized(() => showLogin('login.sessionEnded'));
+
+exposeHook({
+  tiles: (): TileInfo[] => session?.tiles() ?? [],
+  stats: () => session?.stats() ?? Promise.resolve([]),
+});
+
+async function boot(): Promise<void> {
+  if (!auth.token()) return showLogin();
+  try {
+    showApp(await api.me());
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return; // onUnauthorized showed the form
+    // The server is unreachable right now: show the last known user; the tiles recover by themselves.
+    const cached = auth.user();
+    if (cached) showApp(cached);
+    else showLogin();
+  }
+}
+
+void boot();

@@ -1,0 +1,378 @@
+// One viewer's session with one camera: join, a receive transport, a consumer per producer.
+// It recovers by itself: a failed or long-disconnected transport, a `rejoin` notification, a lost
+// signaling connection or a server restart tear the attempt down completely (transport, consumers,
+// tracks, timers) and start a new one after an exponential backoff — the page is never reloaded.
+import type { types } from 'mediasoup-client';
+import type { Notification } from '../signaling/protocol.ts';
+import { isAuthFailure } from './api.ts';
+import { Backoff, Timer } from './backoff.ts';
+import { Emitter } from './emitter.ts';
+import { isUnsupportedBrowser, loadDevice, summarizeStats, toRtcIceServers, type TransportStats } from './media.ts';
+import { SignalingError, type Signaling } from './signaling.ts';
+
+export type ViewerState = 'connecting' | 'live' | 'reconnecting' | 'offline' | 'denied' | 'error';
+/** Grid tiles take the small simulcast layer, the single view the full one. */
+export type Layer = 'low' | 'high';
+
+export interface ViewerRoomEvents {
+  state: [state: ViewerState, detail: string | undefined];
+  /** The tracks to play now (empty while not live). */
+  tracks: [MediaStreamTrack[]];
+}
+
+/** How long a transport may stay 'disconnected' (ICE may come back by itself) before a retry. */
+const DISCONNECTED_GRACE_MS = 4_000;
+/** How long a transport with consumers may take to connect. */
+const CONNECT_TIMEOUT_MS = 15_000;
+/** Live this long without trouble and the backoff starts from the beginning again. */
+const STABLE_MS = 10_000;
+
+interface ConsumerEntry {
+  consumer: types.Consumer;
+  spatialLayers: number;
+}
+
+/** One join of the camera; closed as a whole when anything goes wrong. */
+class Attempt {
+  device: types.Device | undefined;
+  transport: types.Transport | undefined;
+  readonly consumers = new Map<string, ConsumerEntry>();
+  /** consume requests run one after another. */
+  queue: Promise<void> = Promise.resolve();
+  readonly disconnected = new Timer();
+  readonly connectTimeout = new Timer();
+  #closed = false;
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.disconnected.clear();
+    this.connectTimeout.clear();
+    // Closing the transport closes its consumers and stops their tracks.
+    this.transport?.close();
+    for (const { consumer } of this.consumers.values()) consumer.close();
+    this.consumers.clear();
+  }
+}
+
+export class ViewerRoom extends Emitter<ViewerRoomEvents> {
+  readonly cameraId: string;
+  readonly #signaling: Signaling;
+  #layer: Layer;
+  #state: ViewerState = 'connecting';
+  #detail: string | undefined;
+  #attempt: Attempt | null = null;
+  /** True after a failure until the camera is live (or known offline) again: badge says reconnecting. */
+  #recovering = false;
+  #closed = false;
+  readonly #backoff = new Backoff({ minMs: 500, maxMs: 10_000 });
+  readonly #retry = new Timer();
+  readonly #stable = new Timer();
+  readonly #unsubscribe: (() => void)[];
+
+  constructor(signaling: Signaling, cameraId: string, layer: Layer) {
+    super();
+    this.cameraId = cameraId;
+    this.#signaling = signaling;
+    this.#layer = layer;
+    this.#unsubscribe = [
+      signaling.on('connected', () => {
+        if (this.#state === 'denied' || this.#state === 'error') return;
+        // Many tiles reconnect at once after a server restart: spread them a little.
+        this.#scheduleRun(Math.random() * 300);
+      }),
+      signaling.on('disconnected', () => {
+        if (!this.#attempt && !this.#retry.pending) return;
+        this.#retry.clear();
+        this.#dispose();
+        this.#recovering = true;
+        this.#setState('reconnecting');
+      }),
+      signaling.on('notification', (n) => {
+        if (n.data.cameraId === cameraId) this.#onNotification(n);
+      }),
+      signaling.on('denied', ({ cameraId: id, reason }) => {
+        if (id === cameraId) this.#stop('denied', reason);
+      }),
+    ];
+  }
+
+  get state(): ViewerState {
+    return this.#state;
+  }
+  get detail(): string | undefined {
+    return this.#detail;
+  }
+  get layer(): Layer {
+    return this.#layer;
+  }
+  /** Producer ids currently consumed (the tests compare them with the camera's). */
+  get producerIds(): string[] {
+    return [...(this.#attempt?.consumers.values() ?? [])].map((e) => e.consumer.producerId);
+  }
+
+  start(): void {
+    this.#scheduleRun(0);
+  }
+
+  /** Switches between the grid's small layer and the single view's full layer. */
+  setLayer(layer: Layer): void {
+    if (layer === this.#layer) return;
+    this.#layer = layer;
+    const a = this.#attempt;
+    if (!a) return;
+    for (const entry of a.consumers.values()) void this.#applyLayer(a, entry);
+  }
+
+  async stats(): Promise<TransportStats | undefined> {
+    const transport = this.#attempt?.transport;
+    if (!transport || transport.closed) return undefined;
+    return summarizeStats(await transport.getStats());
+  }
+
+  /** Leaves the camera and releases everything. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const joined = this.#attempt !== null;
+    this.#retry.clear();
+    this.#stable.clear();
+    this.#dispose();
+    for (const off of this.#unsubscribe) off();
+    if (joined && this.#signaling.connected) {
+      this.#signaling.request('leave', { cameraId: this.cameraId }).catch((err: unknown) => console.debug('leave failed (ignored: the server cleans up on disconnect)', err));
+    }
+    this.removeAllListeners();
+  }
+
+  // --- Attempts ---------------------------------------------------------------------------------
+
+  #scheduleRun(delayMs: number): void {
+    if (this.#closed) return;
+    this.#retry.set(delayMs, () => void this.#run());
+  }
+
+  async #run(): Promise<void> {
+    if (this.#closed || this.#attempt) return;
+    if (!this.#signaling.connected) {
+      // The 'connected' event starts us again.
+      this.#setState(this.#recovering ? 'reconnecting' : 'connecting');
+      return;
+    }
+    const a = new Attempt();
+    this.#attempt = a;
+    this.#setState(this.#recovering ? 'reconnecting' : 'connecting');
+    const sig = this.#signaling;
+    const cameraId = this.cameraId;
+    try {
+      const join = await sig.request('join', { cameraId, role: 'viewer' });
+      if (a.closed) return;
+      const device = await loadDevice(join.routerRtpCapabilities);
+      if (a.closed) return;
+      const params = await sig.request('createTransport', { cameraId, direction: 'recv' });
+      if (a.closed) return;
+      const transport = device.createRecvTransport({
+        id: params.id,
+        iceParameters: params.iceParameters as types.IceParameters,
+        iceCandidates: params.iceCandidates as types.IceCandidate[],
+        dtlsParameters: params.dtlsParameters as types.DtlsParameters,
+        iceServers: toRtcIceServers(join.iceServers),
+      });
+      a.device = device;
+      a.transport = transport;
+      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+        sig.request('connectTransport', { cameraId, transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+      });
+      transport.on('connectionstatechange', (state) => this.#onTransportState(a, state));
+      if (!join.live) {
+        this.#recovering = false;
+        this.#setState('offline');
+      }
+      // Always ask: the camera may have come up between join and now.
+      this.#consume(a);
+    } catch (err) {
+      this.#fail(a, err);
+    }
+  }
+
+  #consume(a: Attempt): void {
+    a.queue = a.queue
+      .then(async () => {
+        const { transport, device } = a;
+        if (a.closed || !transport || !device) return;
+        const { consumers } = await this.#signaling.request('consume', {
+          cameraId: this.cameraId,
+          transportId: transport.id,
+          rtpCapabilities: device.recvRtpCapabilities,
+        });
+        for (const info of consumers) {
+          if (a.closed) return;
+          const consumer = await transport.consume({
+            id: info.id,
+            producerId: info.producerId,
+            kind: info.kind,
+            rtpParameters: info.rtpParameters as types.RtpParameters,
+            // One stream id for the camera's audio and video: the browser plays them in sync.
+            streamId: this.cameraId,
+          });
+          if (a.closed) {
+            consumer.close();
+            return;
+          }
+          const entry: ConsumerEntry = { consumer, spatialLayers: info.spatialLayers };
+          a.consumers.set(consumer.id, entry);
+          consumer.on('transportclose', () => a.consumers.delete(consumer.id));
+          // Choose the layer before the first packet, so a grid tile never starts on the full one.
+          await this.#applyLayer(a, entry);
+          await this.#signaling.request('resumeConsumer', { cameraId: this.cameraId, consumerId: consumer.id });
+        }
+        if (a.closed) return;
+        if (a.consumers.size > 0 && transport.connectionState !== 'connected' && !a.connectTimeout.pending) {
+          a.connectTimeout.set(CONNECT_TIMEOUT_MS, () => this.#fail(a, new Error('the media connection did not come up')));
+        }
+        this.#publishTracks(a);
+        this.#updateState(a);
+      })
+      .catch((err: unknown) => this.#fail(a, err));
+  }
+
+  async #applyLayer(a: Attempt, entry: ConsumerEntry): Promise<void> {
+    if (entry.consumer.kind !== 'video' || entry.spatialLayers < 2 || a.closed) return;
+    const spatialLayer = this.#layer === 'high' ? entry.spatialLayers - 1 : 0;
+    try {
+      await this.#signaling.request('setPreferredLayers', { cameraId: this.cameraId, consumerId: entry.consumer.id, spatialLayer });
+    } catch (err) {
+      // Not fatal: the SFU then keeps sending the layer it chose.
+      console.warn(`camera ${this.cameraId}: could not choose the ${this.#layer} layer`, err);
+    }
+  }
+
+  #onTransportState(a: Attempt, state: types.ConnectionState): void {
+    if (a !== this.#attempt) return;
+    switch (state) {
+      case 'connected':
+        a.disconnected.clear();
+        a.connectTimeout.clear();
+        this.#updateState(a);
+        break;
+      case 'disconnected':
+        // Media stopped; ICE may still recover by itself within the grace time.
+        if (this.#state === 'live') {
+          this.#recovering = true;
+          this.#setState('reconnecting');
+        }
+        a.disconnected.set(DISCONNECTED_GRACE_MS, () => this.#fail(a, new Error('the media connection was lost')));
+        break;
+      case 'failed':
+        this.#fail(a, new Error('the media connection failed'));
+        break;
+      default:
+        break;
+    }
+  }
+
+  #onNotification(n: Notification): void {
+    const a = this.#attempt;
+    switch (n.method) {
+      case 'newProducers':
+        if (a?.transport) this.#consume(a);
+        break;
+      case 'cameraLive':
+        if (a?.transport && this.#state === 'offline') this.#setState('connecting');
+        break;
+      case 'cameraOffline':
+        if (!a) break;
+        for (const { consumer } of a.consumers.values()) consumer.close();
+        a.consumers.clear();
+        a.connectTimeout.clear();
+        this.#publishTracks(a);
+        this.#recovering = false;
+        this.#setState('offline');
+        break;
+      case 'consumerClosed': {
+        const entry = a?.consumers.get(n.data.consumerId);
+        if (!a || !entry) break;
+        entry.consumer.close();
+        a.consumers.delete(n.data.consumerId);
+        this.#publishTracks(a);
+        this.#updateState(a);
+        break;
+      }
+      case 'rejoin':
+        if (a) this.#fail(a, new Error(`the server asked to join again: ${n.data.reason}`));
+        break;
+    }
+  }
+
+  #updateState(a: Attempt): void {
+    if (a !== this.#attempt || a.closed) return;
+    const hasVideo = [...a.consumers.values()].some((e) => e.consumer.kind === 'video' && !e.consumer.closed);
+    if (!hasVideo) {
+      this.#recovering = false;
+      this.#setState('offline');
+    } else if (a.transport?.connectionState === 'connected') {
+      this.#recovering = false;
+      this.#setState('live');
+      if (!this.#stable.pending) this.#stable.set(STABLE_MS, () => this.#backoff.reset());
+    } else {
+      this.#setState(this.#recovering ? 'reconnecting' : 'connecting');
+    }
+  }
+
+  #publishTracks(a: Attempt): void {
+    if (a !== this.#attempt) return;
+    const tracks = [...a.consumers.values()].filter((e) => !e.consumer.closed).map((e) => e.consumer.track);
+    this.emit('tracks', tracks);
+  }
+
+  #fail(a: Attempt, err: unknown): void {
+    if (a !== this.#attempt || this.#closed) return;
+    const code = err instanceof SignalingError ? err.code : undefined;
+    if (code && isAuthFailure(code)) {
+      // The signaling connection handles it (the page signs out); nothing to retry here.
+      this.#dispose();
+      return;
+    }
+    if (code === 'forbidden' || code === 'camera_not_found') {
+      this.#stop('denied', err instanceof Error ? err.message : undefined);
+      return;
+    }
+    if (isUnsupportedBrowser(err) || code === 'cannot_consume') {
+      this.#stop('error', code === 'cannot_consume' && err instanceof Error ? err.message : 'unsupported');
+      return;
+    }
+    console.warn(`camera ${this.cameraId}: ${err instanceof Error ? err.message : String(err)}; retrying`);
+    this.#dispose();
+    this.#recovering = true;
+    this.#setState('reconnecting');
+    // Without a connection the 'connected' event restarts us; otherwise retry after the backoff.
+    if (code !== 'disconnected' || this.#signaling.connected) this.#scheduleRun(this.#backoff.next());
+  }
+
+  /** Gives up until the tile is recreated (access revoked, camera deleted, browser unsupported). */
+  #stop(state: 'denied' | 'error', detail: string | undefined): void {
+    this.#retry.clear();
+    this.#dispose();
+    this.#setState(state, detail);
+  }
+
+  #dispose(): void {
+    const a = this.#attempt;
+    if (!a) return;
+    this.#attempt = null;
+    this.#stable.clear();
+    a.close();
+    this.emit('tracks', []);
+  }
+
+  #setState(state: ViewerState, detail?: string): void {
+    if (state === this.#state && detail === this.#detail) return;
+    this.#state = state;
+    this.#detail = detail;
+    this.emit('state', state, detail);
+  }
+}

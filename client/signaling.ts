@@ -1,0 +1,256 @@
+// The socket.io connection to the signaling server (protocol: signaling/protocol.ts).
+// It keeps itself connected: socket.io retries lost connections with backoff; a refused token goes
+// to the page (sign in again, or fetch a fresh camera token), and a connection the server closed
+// is retried here. Every (re)connection is a new peer on the server, so each 'connected' event
+// means "join your cameras again"; requests never wait in a buffer for a future connection.
+import { io, type Socket } from 'socket.io-client';
+import type { ConsumerInfo, ErrorBody, JoinReply, Method, Notification, Reply, Request, TransportReply } from '../signaling/protocol.ts';
+import { isAuthFailure } from './api.ts';
+import { Backoff, Timer } from './backoff.ts';
+import { Emitter } from './emitter.ts';
+
+/** What each request answers (`data` of an ok Reply). */
+export interface Replies {
+  join: JoinReply;
+  leave: Record<string, never>;
+  createTransport: TransportReply;
+  connectTransport: Record<string, never>;
+  restartIce: { iceParameters: unknown };
+  produce: { id: string };
+  closeProducer: Record<string, never>;
+  consume: { consumers: ConsumerInfo[] };
+  resumeConsumer: Record<string, never>;
+  setPreferredLayers: Record<string, never>;
+}
+/** Fails to compile when a request method has no entry in Replies. */
+export type RepliesAreComplete = { [M in Method]: Replies[M] };
+export type RequestData<M extends Method> = Extract<Request, { method: M }>['data'];
+
+export class SignalingError extends Error {
+  override name = 'SignalingError';
+  constructor(
+    /** The server's error code, or 'disconnected' / 'timeout' / 'bad_reply' for local failures. */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type SignalingState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
+
+export interface SignalingEvents {
+  state: [SignalingState];
+  /** A new connection is up: join every camera again. */
+  connected: [];
+  /** The connection is gone (every camera joined on it is gone on the server too). */
+  disconnected: [reason: string];
+  notification: [Notification];
+  /** The server removed this connection from a camera and asks not to retry (grant revoked, camera deleted, camera connected elsewhere). */
+  denied: [{ cameraId: string; reason: string }];
+}
+
+export interface SignalingOptions {
+  /** The token for the next connection (a page may fetch a fresh one here). */
+  getToken: () => Promise<string>;
+  /**
+   * The server refused the token. Return true to connect again with a fresh getToken()
+   * (after backoff), false to stop (the page signs the user out).
+   */
+  onAuthFailure: (error: ErrorBody) => boolean | Promise<boolean>;
+  requestTimeoutMs?: number;
+}
+
+const NOTIFICATION_METHODS = new Set<string>(['cameraLive', 'cameraOffline', 'newProducers', 'consumerClosed', 'rejoin']);
+
+function parseNotification(raw: unknown): Notification | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { method, data } = raw as { method?: unknown; data?: unknown };
+  if (typeof method !== 'string' || !NOTIFICATION_METHODS.has(method)) return undefined;
+  if (typeof data !== 'object' || data === null || typeof (data as { cameraId?: unknown }).cameraId !== 'string') return undefined;
+  if (method === 'consumerClosed' && typeof (data as { consumerId?: unknown }).consumerId !== 'string') return undefined;
+  return raw as Notification;
+}
+
+/** connect_error messages from the server's auth middleware are JSON `{code, message}`. */
+function parseConnectError(err: Error): ErrorBody | undefined {
+  try {
+    const body: unknown = JSON.parse(err.message);
+    if (typeof body === 'object' && body !== null && typeof (body as ErrorBody).code === 'string') {
+      return { code: (body as ErrorBody).code, message: String((body as ErrorBody).message ?? '') };
+    }
+  } catch {
+    // A transport error ("xhr poll error", "websocket error"): socket.io retries by itself.
+  }
+  return undefined;
+}
+
+export class Signaling extends Emitter<SignalingEvents> {
+  readonly #socket: Socket;
+  readonly #options: SignalingOptions;
+  readonly #backoff = new Backoff();
+  readonly #retry = new Timer();
+  #state: SignalingState = 'disconnected';
+  #stopped = false;
+  /** Bumped by every own connection attempt, so a slow getToken() of an older one is ignored. */
+  #generation = 0;
+  readonly #onOnline = () => this.reconnectNow();
+
+  constructor(options: SignalingOptions) {
+    super();
+    this.#options = options;
+    this.#socket = io({
+      path: '/socket.io',
+      autoConnect: false,
+      reconnection: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 10_000,
+      randomizationFactor: 0.5,
+      timeout: 10_000,
+    });
+    const s = this.#socket;
+    s.on('connect', () => {
+      this.#backoff.reset();
+      this.#setState('connected');
+      this.emit('connected');
+    });
+    s.on('disconnect', (reason) => {
+      if (this.#stopped) return;
+      this.#setState(s.active ? 'connecting' : 'disconnected');
+      this.emit('disconnected', reason);
+      // socket.io reconnects by itself unless the server closed the connection on purpose
+      // ('io client disconnect' is ours: whoever disconnected decides what comes next).
+      if (reason === 'io server disconnect') this.#scheduleConnect();
+    });
+    s.on('connect_error', (err) => void this.#onConnectError(err));
+    s.on('notification', (raw: unknown) => {
+      const n = parseNotification(raw);
+      if (n) this.emit('notification', n);
+      else console.warn('ignored a malformed notification', raw);
+    });
+    s.on('denied', (raw: unknown) => {
+      const d = raw as { cameraId?: unknown; reason?: unknown } | null;
+      if (d && typeof d.cameraId === 'string') this.emit('denied', { cameraId: d.cameraId, reason: String(d.reason ?? '') });
+    });
+    window.addEventListener('online', this.#onOnline);
+  }
+
+  get state(): SignalingState {
+    return this.#state;
+  }
+  get connected(): boolean {
+    return this.#socket.connected;
+  }
+
+  start(): void {
+    if (this.#stopped) return;
+    void this.#connect();
+  }
+
+  /** Drops the current connection (if any) and connects at once, e.g. when the network returns. */
+  reconnectNow(): void {
+    if (this.#stopped) return;
+    this.#retry.clear();
+    this.#backoff.reset();
+    if (this.#socket.active) this.#socket.disconnect();
+    void this.#connect();
+  }
+
+  /** Ends the connection for good (sign-out, page teardown). Idempotent. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#generation += 1;
+    this.#retry.clear();
+    window.removeEventListener('online', this.#onOnline);
+    this.#socket.disconnect();
+    this.#setState('stopped');
+    this.emit('disconnected', 'stopped');
+    this.removeAllListeners();
+  }
+
+  request<M extends Method>(method: M, data: RequestData<M>, timeoutMs = this.#options.requestTimeoutMs ?? 10_000): Promise<Replies[M]> {
+    const s = this.#socket;
+    if (!s.connected) return Promise.reject(new SignalingError('disconnected', `${method}: not connected to the server`));
+    return new Promise((resolve, reject) => {
+      s.timeout(timeoutMs).emit('request', { method, data }, (err: Error | null, reply: Reply<Replies[M]> | undefined) => {
+        if (err) {
+          reject(new SignalingError(s.connected ? 'timeout' : 'disconnected', `${method}: ${err.message}`));
+        } else if (typeof reply !== 'object' || reply === null || typeof reply.ok !== 'boolean') {
+          reject(new SignalingError('bad_reply', `${method}: malformed reply`));
+        } else if (reply.ok) {
+          // Transport and RTP parameters are validated by mediasoup-client when used.
+          resolve(reply.data);
+        } else {
+          const e = new SignalingError(String(reply.error?.code ?? 'error'), String(reply.error?.message ?? ''));
+          if (isAuthFailure(e.code)) void this.#onAuthFailure({ code: e.code, message: e.message });
+          reject(e);
+        }
+      });
+    });
+  }
+
+  #setState(state: SignalingState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#stopped || this.#socket.connected) return;
+    const generation = ++this.#generation;
+    this.#retry.clear();
+    this.#setState('connecting');
+    let token: string;
+    try {
+      token = await this.#options.getToken();
+    } catch (err) {
+      if (generation !== this.#generation || this.#stopped) return;
+      console.warn('could not get a token to connect with; retrying', err);
+      this.#setState('disconnected');
+      this.#scheduleConnect();
+      return;
+    }
+    if (generation !== this.#generation || this.#stopped) return;
+    this.#socket.auth = { token };
+    this.#socket.connect();
+  }
+
+  #scheduleConnect(): void {
+    if (this.#stopped || this.#retry.pending) return;
+    this.#retry.set(this.#backoff.next(), () => void this.#connect());
+  }
+
+  async #onConnectError(err: Error): Promise<void> {
+    if (this.#stopped) return;
+    const body = parseConnectError(err);
+    if (body && isAuthFailure(body.code)) {
+      await this.#onAuthFailure(body);
+    } else if (!this.#socket.active) {
+      // The server's middleware refused us for another reason: try again later.
+      this.#setState('disconnected');
+      this.#scheduleConnect();
+    } else {
+      this.#setState('connecting'); // socket.io retries the transport by itself
+    }
+  }
+
+  async #onAuthFailure(body: ErrorBody): Promise<void> {
+    // Stop socket.io's own retries with the refused token before asking the page.
+    const generation = ++this.#generation;
+    this.#socket.disconnect();
+    let retry = false;
+    try {
+      retry = await this.#options.onAuthFailure(body);
+    } catch (err) {
+      console.error('onAuthFailure failed', err);
+    }
+    if (this.#stopped || generation !== this.#generation) return;
+    if (retry) {
+      this.#setState('disconnected');
+      this.#scheduleConnect();
+    } else {
+      this.stop();
+    }
+  }
+}

@@ -1,0 +1,182 @@
+// Small DOM helpers shared by the pages: an element builder, the page header, the sign-in form,
+// error messages in the chosen language, and a copy-to-clipboard button.
+import { ApiError, api, auth, type User } from './api.ts';
+import { bindAttr, bindText, formatDateTime, localeControls, onLocaleChange, t, type MessageKey } from './i18n.ts';
+import { SignalingError } from './signaling.ts';
+
+type Child = Node | string | null | undefined | false;
+
+/** document.createElement with attributes (true = present, false/undefined = absent) and children. */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number | boolean | undefined> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    el.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children) if (child !== null && child !== undefined && child !== false) el.append(child);
+  return el;
+}
+
+/** An element whose text follows the language. */
+export function tx<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  key: MessageKey,
+  attrs: Record<string, string | number | boolean | undefined> = {},
+): HTMLElementTagNameMap[K] {
+  return bindText(h(tag, attrs), key);
+}
+
+const KNOWN_ERRORS = new Set<string>([
+  'invalid_credentials',
+  'unauthorized',
+  'token_expired',
+  'forbidden',
+  'network',
+  'timeout',
+  'rate_limited',
+  'username_taken',
+  'invalid_request',
+  'camera_not_found',
+  'user_not_found',
+  'invalid_camera_secret',
+  'internal',
+]);
+
+/** A message for the user, in the chosen language, for any error a request can end with. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError || err instanceof SignalingError) {
+    const code = err.code === 'disconnected' ? 'network' : err.code;
+    if (KNOWN_ERRORS.has(code)) return t(`error.${code}` as MessageKey, { detail: err.message });
+    if (err instanceof ApiError && err.status >= 500) return t('error.internal');
+    return t('error.generic', { message: err.message });
+  }
+  return t('error.generic', { message: err instanceof Error ? err.message : String(err) });
+}
+
+/** A status line (role=status or alert) that shows a message, optionally bound to the language. */
+export class Notice {
+  readonly el: HTMLElement;
+  constructor(kind: 'status' | 'alert' = 'status') {
+    this.el = h('p', { class: `notice notice-${kind}`, role: kind, hidden: true });
+  }
+  show(message: string | { key: MessageKey; params?: Record<string, string | number> }, tone: 'info' | 'error' | 'ok' = 'info'): void {
+    this.el.hidden = false;
+    this.el.dataset.tone = tone;
+    if (typeof message === 'string') {
+      this.el.removeAttribute('data-i18n');
+      this.el.textContent = message;
+    } else {
+      bindText(this.el, message.key, message.params);
+    }
+  }
+  clear(): void {
+    this.el.hidden = true;
+    this.el.textContent = '';
+  }
+}
+
+export interface HeaderOptions {
+  page: 'live' | 'camera';
+  onLogout: () => void;
+}
+
+/** The page header: name, navigation, clock, signed-in user, language and time zone. */
+export class Header {
+  readonly el: HTMLElement;
+  readonly #user: HTMLElement;
+  readonly #clock: HTMLTimeElement;
+  #current: User | null = null;
+
+  constructor({ page, onLogout }: HeaderOptions) {
+    this.#clock = h('time', { class: 'clock' });
+    this.#user = h('div', { class: 'user', hidden: true });
+    const nav = h(
+      'nav',
+      { class: 'nav' },
+      tx('a', 'nav.live', { href: './', 'aria-current': page === 'live' ? 'page' : undefined }),
+      tx('a', 'nav.camera', { href: 'camera.html', 'aria-current': page === 'camera' ? 'page' : undefined }),
+    );
+    const logout = tx('button', 'login.logout', { type: 'button', class: 'link', id: 'logout' });
+    logout.addEventListener('click', onLogout);
+    this.#user.append(h('span', { class: 'user-name' }), logout);
+    this.el = h('header', { class: 'top' }, h('a', { class: 'brand', href: './' }, tx('span', 'app.name')), nav, this.#clock, this.#user, localeControls());
+    const tick = () => {
+      const now = new Date();
+      this.#clock.dateTime = now.toISOString();
+      this.#clock.textContent = formatDateTime(now);
+    };
+    tick();
+    setInterval(tick, 1000);
+    onLocaleChange(() => {
+      tick();
+      this.setUser(this.#current);
+    });
+  }
+
+  setUser(user: User | null): void {
+    this.#current = user;
+    this.#user.hidden = !user;
+    const name = this.#user.querySelector('.user-name');
+    if (name) name.textContent = user ? t('login.signedInAs', { name: user.username, role: t(`role.${user.role}`) }) : '';
+  }
+}
+
+/** The sign-in form; resolves through onSignedIn after a successful login. */
+export function loginForm(onSignedIn: (user: User) => void, notice?: MessageKey): HTMLElement {
+  const username = h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
+  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const submit = tx('button', 'login.submit', { type: 'submit', class: 'primary' });
+  const message = new Notice('alert');
+  if (notice) message.show({ key: notice });
+  const form = h(
+    'form',
+    { class: 'card login', id: 'login-form' },
+    tx('h1', 'login.title'),
+    h('label', { for: 'username' }, tx('span', 'login.username')),
+    username,
+    h('label', { for: 'password' }, tx('span', 'login.password')),
+    password,
+    message.el,
+    submit,
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    bindText(submit, 'login.busy');
+    message.clear();
+    try {
+      const { token, user } = await api.login(username.value.trim(), password.value);
+      auth.save(token, user);
+      onSignedIn(user);
+    } catch (err) {
+      message.show(errorMessage(err), 'error');
+      password.select();
+    } finally {
+      submit.disabled = false;
+      bindText(submit, 'login.submit');
+    }
+  });
+  queueMicrotask(() => username.focus());
+  return form;
+}
+
+/** A button that copies text and says so. */
+export function copyButton(text: string, key: MessageKey = 'common.copy'): HTMLButtonElement {
+  const button = tx('button', key, { type: 'button', class: 'small' });
+  button.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      bindText(button, 'common.copied');
+      setTimeout(() => bindText(button, key), 2000);
+    } catch {
+      // No clipboard permission (plain http): the text is selectable on the page.
+    }
+  });
+  return button;
+}
+
+export { bindAttr, bindText };

@@ -1,0 +1,31 @@
+// Builds the browser pages (index.html: live grid and admin; camera.html: publish a camera) into
+// <repo>/dist/client, which the server serves at `/`. Run by setup/client.sh.
+// `npx vite --config client/vite.config.ts` serves them with hot reload, proxying the API and
+// socket.io to a running server (MIMAMORI_DEV_BACKEND, default https://127.0.0.1:8443).
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const backend = process.env.MIMAMORI_DEV_BACKEND ?? 'https://127.0.0.1:8443';
+
+export default defineConfig({
+  root: here('.'),
+  base: '/',
+  build: {
+    outDir: here('../dist/client'),
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    rolldownOptions: {
+      input: { index: here('index.html'), camera: here('camera.html') },
+      // mediasoup-client and socket.io-client in one long-cached chunk, our shared modules in another.
+      output: { codeSplitting: { groups: [{ name: 'vendor', test: /node_modules/ }, { name: 'shared', minShareCount: 2 }] } },
+    },
+  },
+  server: {
+    proxy: {
+      '/api': { target: backend, secure: false, changeOrigin: true },
+      '/socket.io': { target: backend, secure: false, changeOrigin: true, ws: true },
+    },
+  },
+});
