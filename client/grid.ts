@@ -23,6 +23,9 @@ export interface TileInfo {
   videoHeight: number;
   framesDecoded: number;
   producerIds: string[];
+  /** performance.now() of the join that led to the first frame shown, and of that frame. */
+  joinStartedMs?: number;
+  firstFrameMs?: number;
 }
 
 /** One camera on screen: a <video>, its name and a connection badge, fed by a ViewerRoom. */
@@ -34,6 +37,7 @@ export class Tile {
   readonly #badge: HTMLElement;
   readonly #sound: HTMLButtonElement;
   #camera: Camera;
+  #firstFrame: { joinStartedMs?: number; firstFrameMs: number } | undefined;
 
   constructor(camera: Camera, signaling: Signaling, layer: Layer, handlers: { open: () => void; back: () => void; state: () => void }) {
     this.#camera = camera;
@@ -96,6 +100,8 @@ export class Tile {
       videoHeight: this.video.videoHeight,
       framesDecoded: quality ? quality.totalVideoFrames - quality.droppedVideoFrames : 0,
       producerIds: this.room.producerIds,
+      joinStartedMs: this.#firstFrame?.joinStartedMs,
+      firstFrameMs: this.#firstFrame?.firstFrameMs,
     };
   }
 
@@ -115,6 +121,12 @@ export class Tile {
   #play(tracks: MediaStreamTrack[]): void {
     // A new MediaStream per change: a <video> reliably restarts on a new srcObject.
     this.video.srcObject = tracks.length ? new MediaStream(tracks) : null;
+    if (tracks.length && !this.#firstFrame && 'requestVideoFrameCallback' in this.video) {
+      const joinStartedMs = this.room.joinStartedAt;
+      this.video.requestVideoFrameCallback((now) => {
+        this.#firstFrame ??= { joinStartedMs, firstFrameMs: now };
+      });
+    }
     if (tracks.length) void this.video.play().catch((err: unknown) => console.debug('play() deferred', err));
   }
 }

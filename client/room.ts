@@ -69,6 +69,7 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
   /** True after a failure until the camera is live (or known offline) again: badge says reconnecting. */
   #recovering = false;
   #closed = false;
+  #joinStartedAt: number | undefined;
   readonly #backoff = new Backoff({ minMs: 500, maxMs: 10_000 });
   readonly #retry = new Timer();
   readonly #stable = new Timer();
@@ -109,6 +110,10 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
   }
   get layer(): Layer {
     return this.#layer;
+  }
+  /** When the latest attempt's join request went out (performance.now()), for time-to-first-frame. */
+  get joinStartedAt(): number | undefined {
+    return this.#joinStartedAt;
   }
   /** Producer ids currently consumed (the tests compare them with the camera's). */
   get producerIds(): string[] {
@@ -169,6 +174,7 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
     const sig = this.#signaling;
     const cameraId = this.cameraId;
     try {
+      this.#joinStartedAt = performance.now();
       const join = await sig.request('join', { cameraId, role: 'viewer' });
       if (a.closed) return;
       const device = await loadDevice(join.routerRtpCapabilities);

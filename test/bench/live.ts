@@ -80,15 +80,20 @@ async function timeToFirstFrame(svc: Service, cam: { id: string; secret: string 
   const samples: number[] = [];
   try {
     const page = await browser.context.newPage();
+    const me = (await (await svc.api('/api/auth/me')).json()) as { user: unknown };
     await page.goto(`${svc.url}/`);
-    await page.evaluate((token) => (globalThis as any).sessionStorage.setItem('mimamori.token', token), svc.adminToken);
+    await page.evaluate(([token, user]) => {
+      (globalThis as any).sessionStorage.setItem('mimamori.token', token);
+      (globalThis as any).sessionStorage.setItem('mimamori.user', user);
+    }, [svc.adminToken, JSON.stringify(me.user)]);
     for (let i = 0; i < TTFF_RUNS; i++) {
-      await page.goto(`${svc.url}/#camera=${cam.id}`);
+      // Each load is a fresh viewer: socket connect, join, transport, consume, first frame.
+      await page.goto(`${svc.url}/`);
       const ttff = await page.waitForFunction(
         (id) => {
           const hook = (globalThis as any).__mimamori;
           const tile = hook?.tiles?.().find((t: { cameraId: string }) => t.cameraId === id);
-          return tile && tile.firstFrameMs !== undefined ? tile.firstFrameMs - tile.joinStartedMs : false;
+          return tile && tile.firstFrameMs !== undefined && tile.joinStartedMs !== undefined ? tile.firstFrameMs - tile.joinStartedMs : false;
         },
         cam.id,
         { timeout: 20_000, polling: 20 },
