@@ -24,7 +24,7 @@ async function start(): Promise<void> {
   const { service, info } = await Service.create(config);
   const lines = [`Mimamori is running at ${info.url}`, `  admin user: ${config.admin.username}`];
   if (info.generatedAdminPassword) {
-    lines.push(`  admin password (shown once, change it after signing in): ${info.generatedAdminPassword}`);
+    lines.push(`  admin password (shown only this once; keep it safe): ${info.generatedAdminPassword}`);
   }
   if (config.tls.mode === 'self-signed') lines.push('  (self-signed certificate: your browser will ask you to accept it once)');
   process.stdout.write(`\n${lines.join('\n')}\n\n`);

@@ -59,12 +59,11 @@ function describeFailure(detail: unknown): string {
   return errorMessage(detail);
 }
 
-/** The server's reason for taking the camera off ('denied' carries English text, no code). */
+/** The server's reason for taking the camera off: the `code` of its 'denied' event. */
 function stopReason(detail: unknown): { key: MessageKey; params?: Record<string, string> } {
-  const reason = typeof detail === 'string' ? detail : '';
-  if (/elsewhere|replaced/i.test(reason)) return { key: 'camera.stopped.replaced' };
-  if (/deleted/i.test(reason)) return { key: 'camera.stopped.deleted' };
-  return { key: 'camera.stopped.other', params: { reason } };
+  if (detail === 'replaced') return { key: 'camera.stopped.replaced' };
+  if (detail === 'camera_deleted') return { key: 'camera.stopped.deleted' };
+  return { key: 'camera.stopped.other', params: { reason: typeof detail === 'string' ? detail : '' } };
 }
 
 // --- Publishing view ----------------------------------------------------------------------------

@@ -91,10 +91,10 @@ export class Publisher extends Emitter<PublisherEvents> {
           this.#fail(this.#attempt, new Error(`the server asked to publish again: ${n.data.reason}`));
         }
       }),
-      signaling.on('denied', ({ cameraId: id, reason }) => {
+      signaling.on('denied', ({ cameraId: id, code }) => {
         // Another device connected as this camera (or it was deleted): stop, or two devices
         // would take turns forever.
-        if (id === cameraId) this.#stop('stopped', reason);
+        if (id === cameraId) this.#stop('stopped', code);
       }),
     ];
   }

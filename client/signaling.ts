@@ -4,7 +4,7 @@
 // is retried here. Every (re)connection is a new peer on the server, so each 'connected' event
 // means "join your cameras again"; requests never wait in a buffer for a future connection.
 import { io, type Socket } from 'socket.io-client';
-import type { ConsumerInfo, ErrorBody, JoinReply, Method, Notification, Reply, Request, TransportReply } from '../signaling/protocol.ts';
+import type { ConsumerInfo, Denied, DeniedCode, ErrorBody, JoinReply, Method, Notification, Reply, Request, TransportReply } from '../signaling/protocol.ts';
 import { isAuthFailure } from './api.ts';
 import { Backoff, Timer } from './backoff.ts';
 import { Emitter } from './emitter.ts';
@@ -47,7 +47,7 @@ export interface SignalingEvents {
   disconnected: [reason: string];
   notification: [Notification];
   /** The server removed this connection from a camera and asks not to retry (grant revoked, camera deleted, camera connected elsewhere). */
-  denied: [{ cameraId: string; reason: string }];
+  denied: [Denied];
 }
 
 export interface SignalingOptions {
@@ -129,8 +129,11 @@ export class Signaling extends Emitter<SignalingEvents> {
       else console.warn('ignored a malformed notification', raw);
     });
     s.on('denied', (raw: unknown) => {
-      const d = raw as { cameraId?: unknown; reason?: unknown } | null;
-      if (d && typeof d.cameraId === 'string') this.emit('denied', { cameraId: d.cameraId, reason: String(d.reason ?? '') });
+      const d = raw as { cameraId?: unknown; code?: unknown; reason?: unknown } | null;
+      if (d && typeof d.cameraId === 'string') {
+        const code: DeniedCode = d.code === 'camera_deleted' || d.code === 'replaced' ? d.code : 'grant_revoked';
+        this.emit('denied', { cameraId: d.cameraId, code, reason: String(d.reason ?? '') });
+      }
     });
     window.addEventListener('online', this.#onOnline);
   }

@@ -339,6 +339,9 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
    */
   async #pipe(producer: types.Producer, slot: RouterSlot): Promise<void> {
     if (slot.producerIds.has(producer.id)) return;
+    // A player's router speaks only what the player offered (say, video without audio).
+    const mime = producer.rtpParameters.codecs[0]?.mimeType.toLowerCase();
+    if (!slot.router.rtpCapabilities.codecs?.some((c) => c.mimeType.toLowerCase() === mime)) return;
     if (!slot.pipe) {
       const listenInfo = { protocol: 'udp' as const, ip: '127.0.0.1' };
       const [local, remote] = await Promise.all([

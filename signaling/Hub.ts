@@ -1,13 +1,17 @@
 // Who is connected, so that changes made through the REST API (a grant revoked, a camera
 // deleted) and media events (a worker restart) reach the affected connections at once.
 import type { Sfu } from '../sfu/index.ts';
+import type { DeniedCode } from './protocol.ts';
 
 /** What the hub needs of a connection (socket.io peer or WHIP/WHEP session). */
 export interface Connection {
   readonly userId: string | undefined;
   joinedCameras(): Iterable<string>;
-  /** Drop this camera's media state and tell the client why (and whether to join again). */
-  dropCamera(cameraId: string, reason: string, rejoin: boolean): void;
+  /**
+   * Drop this camera's media state and tell the client why: `media_reset` means join again (the
+   * media worker restarted); a DeniedCode means stop.
+   */
+  dropCamera(cameraId: string, code: DeniedCode | 'media_reset', reason: string): void;
 }
 
 export class Hub {
@@ -16,7 +20,7 @@ export class Hub {
 
   constructor(sfu: Sfu) {
     this.#sfu = sfu;
-    sfu.on('cameraReset', (cameraId, reason) => this.#drop(cameraId, reason, true));
+    sfu.on('cameraReset', (cameraId, reason) => this.#drop(cameraId, 'media_reset', reason));
   }
 
   get size(): number {
@@ -30,19 +34,19 @@ export class Hub {
   }
 
   cameraRemoved(cameraId: string): void {
-    this.#drop(cameraId, 'camera deleted', false);
+    this.#drop(cameraId, 'camera_deleted', 'the camera was deleted');
     this.#sfu.closeRoom(cameraId, 'camera deleted');
   }
 
   grantRevoked(userId: string, cameraId: string): void {
     for (const c of [...this.#connections]) {
-      if (c.userId === userId && [...c.joinedCameras()].includes(cameraId)) c.dropCamera(cameraId, 'your access to this camera was revoked', false);
+      if (c.userId === userId && [...c.joinedCameras()].includes(cameraId)) c.dropCamera(cameraId, 'grant_revoked', 'your access to this camera was revoked');
     }
   }
 
-  #drop(cameraId: string, reason: string, rejoin: boolean): void {
+  #drop(cameraId: string, code: DeniedCode | 'media_reset', reason: string): void {
     for (const c of [...this.#connections]) {
-      if ([...c.joinedCameras()].includes(cameraId)) c.dropCamera(cameraId, reason, rejoin);
+      if ([...c.joinedCameras()].includes(cameraId)) c.dropCamera(cameraId, code, reason);
     }
   }
 }

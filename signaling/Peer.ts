@@ -7,7 +7,7 @@ import type { Claims } from './auth.ts';
 import type { Deps } from './context.ts';
 import { ApiError, forbidden, notFound, toErrorBody, tokenExpired } from './errors.ts';
 import type { Connection } from './Hub.ts';
-import { MAX_MESSAGE_BYTES, requestSchema, type IceServer, type JoinReply, type Notification, type Reply, type Request } from './protocol.ts';
+import { MAX_MESSAGE_BYTES, requestSchema, type Denied, type DeniedCode, type IceServer, type JoinReply, type Notification, type Reply, type Request } from './protocol.ts';
 import { describeIssues } from './validate.ts';
 
 interface Joined {
@@ -57,10 +57,15 @@ export class Peer implements Connection {
     }
   }
 
-  dropCamera(cameraId: string, reason: string, rejoin: boolean): void {
+  dropCamera(cameraId: string, code: DeniedCode | 'media_reset', reason: string): void {
     if (!this.#leave(cameraId)) return;
-    this.#notify(rejoin ? { method: 'rejoin', data: { cameraId, reason } } : { method: 'cameraOffline', data: { cameraId } });
-    if (!rejoin) this.#socket.emit('denied', { cameraId, reason });
+    if (code === 'media_reset') {
+      this.#notify({ method: 'rejoin', data: { cameraId, reason } });
+      return;
+    }
+    this.#notify({ method: 'cameraOffline', data: { cameraId } });
+    const denied: Denied = { cameraId, code, reason };
+    this.#socket.emit('denied', denied);
   }
 
   /** The socket disconnected: release everything. Idempotent. */
@@ -169,7 +174,7 @@ export class Peer implements Connection {
       if (owner === this.id) this.#notify({ method: 'consumerClosed', data: { cameraId, consumerId } });
     };
     const onReplaced = (owner: string) => {
-      if (owner === this.id) this.dropCamera(cameraId, 'this camera connected again elsewhere', false);
+      if (owner === this.id) this.dropCamera(cameraId, 'replaced', 'this camera connected again elsewhere');
     };
     const onClosed = (reason: string) => {
       if (this.#joined.get(cameraId)?.room === room) {

@@ -32,7 +32,7 @@ export const requestSchema = z.discriminatedUnion('method', [
   }),
   z.object({ method: z.literal('closeProducer'), data: z.object({ cameraId, producerId: id }) }),
   // Ask for consumers of every current producer of the camera (the server pushes
-  // `newConsumers` later for producers that appear afterwards).
+  // `newProducers` later for producers that appear afterwards).
   z.object({
     method: z.literal('consume'),
     data: z.object({ cameraId, transportId: id, rtpCapabilities: opaque }),
@@ -94,6 +94,15 @@ export type Notification =
   | { method: 'consumerClosed'; data: { cameraId: string; consumerId: string } }
   /** The media server state for this camera was lost (worker restart): join again from scratch. */
   | { method: 'rejoin'; data: { cameraId: string; reason: string } };
+
+/** Why the server took a camera away from this connection (socket.io event 'denied'). */
+export type DeniedCode = 'grant_revoked' | 'camera_deleted' | 'replaced';
+export interface Denied {
+  cameraId: string;
+  code: DeniedCode;
+  /** English detail for logs; clients show their own text for `code`. */
+  reason: string;
+}
 
 /** Largest accepted socket.io message in bytes; bigger ones are refused by the server. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;

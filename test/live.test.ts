@@ -83,6 +83,26 @@ test('a camera that reconnects replaces its old session; viewers join it again',
   }
 });
 
+test('a video-only player does not stop a camera with audio from publishing', async () => {
+  const token = await svc.publishToken(cam.id, cam.secret);
+  const first = await Camera.create({ whipUrl: whip(cam.id), token, width: 320, height: 180, kbps: 300 });
+  const videoOnly = await Viewer.create({ whepUrl: whep(cam.id), token: svc.adminToken, audio: false });
+  try {
+    await videoOnly.waitForFrames(5, 10_000);
+    // The camera publishes again (audio + video) while the video-only player's router exists.
+    const second = await Camera.create({ whipUrl: whip(cam.id), token, width: 320, height: 180, kbps: 300 });
+    const viewer = await Viewer.create({ whepUrl: whep(cam.id), token: svc.adminToken });
+    await viewer.waitForFrames(10, 10_000);
+    assert.is(matchFrames(second.frames, viewer.frames).unmatched, 0);
+    assert.ok(viewer.stats.audioPacketsReceived > 0);
+    await viewer.close();
+    await second.close();
+  } finally {
+    await videoOnly.close();
+    await first.close();
+  }
+});
+
 test('server restart: a camera publishing again is watchable again', async () => {
   await svc.restart();
   const token = await svc.publishToken(cam.id, cam.secret);

@@ -190,10 +190,11 @@ test('socket: revoking a grant stops the viewer at once', async () => {
   try {
     const join = await request(socket, { method: 'join', data: { cameraId: cam.id, role: 'viewer' } });
     assert.ok(join.ok);
-    const denied = new Promise<{ cameraId: string }>((r) => socket.once('denied', r));
+    const denied = new Promise<{ cameraId: string; code: string }>((r) => socket.once('denied', r));
     const res = await svc.api(`/api/cameras/${cam.id}/grants/${viewer.id}`, { method: 'DELETE' });
     assert.is(res.status, 204);
-    assert.is((await denied).cameraId, cam.id);
+    const d = await denied;
+    assert.equal([d.cameraId, d.code], [cam.id, 'grant_revoked']);
     const again = await request(socket, { method: 'createTransport', data: { cameraId: cam.id, direction: 'recv' } });
     assert.is(again.ok, false);
   } finally {
