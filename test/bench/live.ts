@@ -145,10 +145,19 @@ async function fanOut(svc: Service, cam: { id: string; secret: string }) {
     await Promise.all(viewers.map((v) => v.close()));
     await camera.close();
   }
-  // Per-viewer cost: slope between the idle camera and the largest step.
+  // Per-viewer cost: slope between the idle camera and the largest step at which every werift
+  // viewer still kept up (≥ 90 % of the frame rate). Past that the load generator, one Node
+  // process decrypting SRTP in JavaScript on the same two cores, is the bottleneck, and the worker
+  // idles for want of receivers: its CPU there would understate the cost.
   const base = rows.find((r) => r.viewers === 0) ?? { viewers: 0, cpu_pct: 0 };
-  const top = rows[rows.length - 1]!;
-  return { viewers: top.viewers, perViewer: top.viewers ? round((top.cpu_pct - base.cpu_pct) / top.viewers, 3) : NaN, rows };
+  const kept = rows.filter((r) => r.viewers > 0 && r.received_fps >= 27);
+  const top = kept[kept.length - 1];
+  return {
+    viewers: top?.viewers ?? 0,
+    tried: rows[rows.length - 1]?.viewers ?? 0,
+    perViewer: top ? round((top.cpu_pct - base.cpu_pct) / top.viewers, 3) : NaN,
+    rows,
+  };
 }
 
 const svc = await startService({ workers: 2 });
@@ -156,7 +165,7 @@ try {
   const cam = await svc.createCamera('bench');
   const g2g = PHASES.has('g2g') ? await glassToGlass(svc, cam) : { sfu: [], p2p: [] };
   const ttff = PHASES.has('ttff') ? await timeToFirstFrame(svc, cam) : [];
-  const fan = PHASES.has('fanout') ? await fanOut(svc, cam) : { viewers: 0, perViewer: NaN };
+  const fan = PHASES.has('fanout') ? await fanOut(svc, cam) : { viewers: 0, tried: 0, perViewer: NaN };
   emit({
     bench: 'live',
     g2g_ms_p50: percentile(g2g.sfu, 50),
@@ -166,6 +175,7 @@ try {
     ttff_ms_p95: round(percentile(ttff, 95)),
     viewers: fan.viewers,
     worker_cpu_pct_per_viewer: fan.perViewer,
+    viewers_tried: fan.tried,
   });
 } finally {
   await svc.stop();
