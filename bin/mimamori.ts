@@ -15,6 +15,7 @@ commands:
       --size WxH          video size (default 640x360)
       --fps N             frame rate (default 30)
       --no-audio          video only
+      --file PATH         loop this H.264 Annex-B file (no B-frames) instead of the test pattern
       --insecure          accept a self-signed HTTPS certificate
 `;
 
@@ -53,6 +54,7 @@ async function camera(argv: string[]): Promise<void> {
       fps: { type: 'string', default: '30' },
       'no-audio': { type: 'boolean', default: false },
       insecure: { type: 'boolean', default: false },
+      file: { type: 'string' },
     },
   });
   const secret = values.secret ?? process.env.MIMAMORI_CAMERA_SECRET;
@@ -71,6 +73,7 @@ async function camera(argv: string[]): Promise<void> {
     height: Number(size[2]),
     fps: Number(values.fps),
     audio: !values['no-audio'],
+    file: values.file,
   });
 }
 

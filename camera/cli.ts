@@ -14,6 +14,8 @@ export interface CameraCommandOptions {
   height: number;
   fps: number;
   audio: boolean;
+  /** Annex-B H.264 file to loop instead of the test pattern. */
+  file?: string;
 }
 
 const say = (line: string) => process.stderr.write(`[camera] ${line}\n`);
@@ -57,6 +59,7 @@ export async function runCameraCommand(o: CameraCommandOptions): Promise<void> {
         kbps: o.kbps,
         audio: o.audio,
         seconds: remaining,
+        ...(o.file ? { videoFile: o.file } : {}),
       });
       delay = 500;
       say(`live: ${o.width}x${o.height}@${o.fps} H.264 ${o.kbps} kbit/s${o.audio ? ' + Opus' : ''}`);

@@ -27,6 +27,11 @@ export interface SourceOptions {
   profile?: H264Profile;
   /** Length of the fixture file that is looped, in seconds. Default 10. */
   fixtureSeconds?: number;
+  /**
+   * An H.264 Annex-B file (`ffmpeg … -f h264`, no B-frames, SPS/PPS before keyframes) to loop
+   * instead of the generated test pattern, at `fps`. Empty = the generated fixture.
+   */
+  videoFile?: string;
 }
 
 export type ResolvedSourceOptions = Required<SourceOptions>;
@@ -41,6 +46,7 @@ export function resolveSourceOptions(o: SourceOptions = {}): ResolvedSourceOptio
     audio: o.audio ?? true,
     profile: o.profile ?? 'baseline',
     fixtureSeconds: o.fixtureSeconds ?? 10,
+    videoFile: o.videoFile ?? '',
   };
   const evenInt = (n: number) => Number.isInteger(n) && n >= 16 && n <= 4096 && n % 2 === 0;
   if (!evenInt(r.width) || !evenInt(r.height)) throw new TypeError(`width and height must be even integers in 16..4096 (got ${r.width}x${r.height})`);
@@ -178,10 +184,15 @@ export class SyntheticSource extends EventEmitter<SyntheticSourceEvents> {
   /** Loads (making them first if needed) the fixture files for `options`. */
   static async create(options: SourceOptions = {}): Promise<SyntheticSource> {
     const o = resolveSourceOptions(options);
-    const videoFile = await ensureVideoFixture({
-      width: o.width, height: o.height, fps: o.fps, kbps: o.kbps, seconds: o.fixtureSeconds, profile: o.profile,
-    });
+    const videoFile =
+      o.videoFile ||
+      (await ensureVideoFixture({
+        width: o.width, height: o.height, fps: o.fps, kbps: o.kbps, seconds: o.fixtureSeconds, profile: o.profile,
+      }));
     const units = parseAnnexB(new Uint8Array(await fs.readFile(videoFile)));
+    if (!units.some((u) => u.keyframe)) {
+      throw new TypeError(`${videoFile} has no H.264 keyframe (IDR); give an Annex-B H.264 stream (ffmpeg -c:v libx264 -bf 0 -f h264)`);
+    }
     let packets: Uint8Array[] | undefined;
     if (o.audio) {
       const audioFile = await ensureAudioFixture({ seconds: o.fixtureSeconds, kbps: 32 });

@@ -1,7 +1,8 @@
 // Live path with real parts: werift camera --WHIP--> mediasoup --WHEP--> werift viewers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Camera, matchFrames, Viewer, WhipError } from '../camera/index.ts';
+import { spawn } from 'node:child_process';
+import { Camera, ensureVideoFixture, matchFrames, Viewer, WhipError } from '../camera/index.ts';
 import { startService, type Service } from './harness.ts';
 
 let svc: Service;
@@ -101,6 +102,35 @@ test('a video-only player does not stop a camera with audio from publishing', as
     await videoOnly.close();
     await first.close();
   }
+});
+
+function runCli(args: string[]): { done: Promise<{ code: number | null; output: string }> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/mimamori.ts', 'camera', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d));
+  child.stderr.on('data', (d: Buffer) => (output += d));
+  return { done: new Promise((resolve) => child.on('close', (code) => resolve({ code, output }))) };
+}
+
+test('mimamori camera: publishes a file with the camera secret; a wrong secret fails clearly', async () => {
+  const file = await ensureVideoFixture({ width: 320, height: 180, fps: 30, kbps: 300, seconds: 4, profile: 'baseline' });
+  const run = runCli(['--url', svc.url, '--camera', cam.id, '--secret', cam.secret, '--seconds', '8', '--file', file, '--fps', '30']);
+  let viewer: Viewer | undefined;
+  for (let i = 0; i < 50 && !viewer; i++) {
+    viewer = await Viewer.create({ whepUrl: whep(cam.id), token: svc.adminToken }).catch(() => undefined);
+    if (!viewer) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(viewer, 'the CLI camera went live');
+  await viewer.waitForFrames(30, 10_000);
+  assert.is(viewer.stats.framesDropped, 0);
+  await viewer.close();
+  const { code, output } = await run.done;
+  assert.is(code, 0, output);
+  assert.match(output, /\[camera\] live: /);
+
+  const bad = await runCli(['--url', svc.url, '--camera', cam.id, '--secret', 'wrong', '--seconds', '2']).done;
+  assert.is(bad.code, 1);
+  assert.match(bad.output, /the camera id or secret is wrong/);
 });
 
 test('server restart: a camera publishing again is watchable again', async () => {
