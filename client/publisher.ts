@@ -6,6 +6,7 @@
 import type { types } from 'mediasoup-client';
 import { isAuthFailure } from './api.ts';
 import { Backoff, Timer } from './backoff.ts';
+import { MediaAttempt } from './attempt.ts';
 import { Emitter } from './emitter.ts';
 import { chooseVideoCodec, isUnsupportedBrowser, loadDevice, simulcastEncodings, summarizeStats, toRtcIceServers, type TransportStats } from './media.ts';
 import { SignalingError, type Signaling } from './signaling.ts';
@@ -26,31 +27,16 @@ export interface PublisherOptions {
   acquireMedia: () => Promise<MediaStream>;
 }
 
-const DISCONNECTED_GRACE_MS = 4_000;
-const CONNECT_TIMEOUT_MS = 15_000;
 const STABLE_MS = 10_000;
 
 /** Errors of getUserMedia that retrying cannot fix (the user or the page forbids the camera). */
 const FATAL_MEDIA_ERRORS = new Set(['NotAllowedError', 'SecurityError', 'NotFoundError', 'OverconstrainedError']);
 
-class SendAttempt {
-  transport: types.Transport | undefined;
+class SendAttempt extends MediaAttempt {
   readonly producers = new Map<string, types.Producer>();
-  readonly disconnected = new Timer();
-  readonly connectTimeout = new Timer();
-  #closed = false;
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.disconnected.clear();
-    this.connectTimeout.clear();
-    // stopTracks is false: the camera stays open for the next attempt.
-    this.transport?.close();
+  protected closeMedia(): void {
+    // The transport closed without stopping tracks: the camera stays open for the next attempt.
     this.producers.clear();
   }
 }
@@ -203,7 +189,7 @@ export class Publisher extends Emitter<PublisherEvents> {
         sig.request('produce', { cameraId, transportId: transport.id, kind, rtpParameters }).then(callback, errback);
       });
       transport.on('connectionstatechange', (state) => this.#onTransportState(a, state));
-      a.connectTimeout.set(CONNECT_TIMEOUT_MS, () => this.#fail(a, new Error('the media connection did not come up')));
+      a.expectConnection((err) => this.#fail(a, err));
 
       const video = stream.getVideoTracks()[0];
       if (video && device.canProduce('video')) {
@@ -248,23 +234,14 @@ export class Publisher extends Emitter<PublisherEvents> {
 
   #onTransportState(a: SendAttempt, state: types.ConnectionState): void {
     if (a !== this.#attempt) return;
-    switch (state) {
-      case 'connected':
-        a.disconnected.clear();
-        a.connectTimeout.clear();
-        this.#updateState(a);
-        break;
-      case 'disconnected':
+    a.onTransportState(state, {
+      connected: () => this.#updateState(a),
+      disconnected: () => {
         this.#recovering = true;
         this.#setState('reconnecting');
-        a.disconnected.set(DISCONNECTED_GRACE_MS, () => this.#fail(a, new Error('the media connection was lost')));
-        break;
-      case 'failed':
-        this.#fail(a, new Error('the media connection failed'));
-        break;
-      default:
-        break;
-    }
+      },
+      fail: (err) => this.#fail(a, err),
+    });
   }
 
   #updateState(a: SendAttempt): void {

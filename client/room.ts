@@ -6,6 +6,7 @@ import type { types } from 'mediasoup-client';
 import type { Notification } from '../signaling/protocol.ts';
 import { isAuthFailure } from './api.ts';
 import { Backoff, Timer } from './backoff.ts';
+import { MediaAttempt } from './attempt.ts';
 import { Emitter } from './emitter.ts';
 import { isUnsupportedBrowser, loadDevice, summarizeStats, toRtcIceServers, type TransportStats } from './media.ts';
 import { SignalingError, type Signaling } from './signaling.ts';
@@ -20,10 +21,6 @@ export interface ViewerRoomEvents {
   tracks: [MediaStreamTrack[]];
 }
 
-/** How long a transport may stay 'disconnected' (ICE may come back by itself) before a retry. */
-const DISCONNECTED_GRACE_MS = 4_000;
-/** How long a transport with consumers may take to connect. */
-const CONNECT_TIMEOUT_MS = 15_000;
 /** Live this long without trouble and the backoff starts from the beginning again. */
 const STABLE_MS = 10_000;
 
@@ -33,27 +30,14 @@ interface ConsumerEntry {
 }
 
 /** One join of the camera; closed as a whole when anything goes wrong. */
-class Attempt {
+class Attempt extends MediaAttempt {
   device: types.Device | undefined;
-  transport: types.Transport | undefined;
   readonly consumers = new Map<string, ConsumerEntry>();
   /** consume requests run one after another. */
   queue: Promise<void> = Promise.resolve();
-  readonly disconnected = new Timer();
-  readonly connectTimeout = new Timer();
-  #closed = false;
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.disconnected.clear();
-    this.connectTimeout.clear();
-    // Closing the transport closes its consumers and stops their tracks.
-    this.transport?.close();
+  protected closeMedia(): void {
+    // Closing the transport closed its consumers and stopped their tracks.
     for (const { consumer } of this.consumers.values()) consumer.close();
     this.consumers.clear();
   }
@@ -237,9 +221,7 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
           await this.#signaling.request('resumeConsumer', { cameraId: this.cameraId, consumerId: consumer.id });
         }
         if (a.closed) return;
-        if (a.consumers.size > 0 && transport.connectionState !== 'connected' && !a.connectTimeout.pending) {
-          a.connectTimeout.set(CONNECT_TIMEOUT_MS, () => this.#fail(a, new Error('the media connection did not come up')));
-        }
+        if (a.consumers.size > 0) a.expectConnection((err) => this.#fail(a, err));
         this.#publishTracks(a);
         this.#updateState(a);
       })
@@ -259,26 +241,16 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
 
   #onTransportState(a: Attempt, state: types.ConnectionState): void {
     if (a !== this.#attempt) return;
-    switch (state) {
-      case 'connected':
-        a.disconnected.clear();
-        a.connectTimeout.clear();
-        this.#updateState(a);
-        break;
-      case 'disconnected':
-        // Media stopped; ICE may still recover by itself within the grace time.
+    a.onTransportState(state, {
+      connected: () => this.#updateState(a),
+      disconnected: () => {
         if (this.#state === 'live') {
           this.#recovering = true;
           this.#setState('reconnecting');
         }
-        a.disconnected.set(DISCONNECTED_GRACE_MS, () => this.#fail(a, new Error('the media connection was lost')));
-        break;
-      case 'failed':
-        this.#fail(a, new Error('the media connection failed'));
-        break;
-      default:
-        break;
-    }
+      },
+      fail: (err) => this.#fail(a, err),
+    });
   }
 
   #onNotification(n: Notification): void {
@@ -294,7 +266,7 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
         if (!a) break;
         for (const { consumer } of a.consumers.values()) consumer.close();
         a.consumers.clear();
-        a.connectTimeout.clear();
+        a.stopExpectingConnection();
         this.#publishTracks(a);
         this.#recovering = false;
         this.#setState('offline');

@@ -2,8 +2,8 @@
 // types its own way, and the SFU must answer in that numbering for the video to decode.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { launchChromium, type Browser } from './bench/browser.ts';
-import { CLOCK_SCRIPT, PEER_SCRIPT } from './bench/pages.ts';
+import { launchChromium, type Browser } from './chromium.ts';
+import { CLOCK_SCRIPT, PEER_SCRIPT } from './pages.ts';
 import { startService, type Service } from './harness.ts';
 
 let svc: Service;

@@ -5,8 +5,8 @@ import fs from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { Camera, Viewer } from '../../camera/index.ts';
 import { startService, type Service } from '../harness.ts';
-import { launchChromium } from './browser.ts';
-import { CLOCK_SCRIPT, PEER_SCRIPT } from './pages.ts';
+import { launchChromium } from '../chromium.ts';
+import { CLOCK_SCRIPT, PEER_SCRIPT } from '../pages.ts';
 
 const SAMPLE_SECONDS = Number(process.env.BENCH_SAMPLE_SECONDS ?? 20);
 const TTFF_RUNS = Number(process.env.BENCH_TTFF_RUNS ?? 15);

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
+export const CHROMIUM_PATH = process.env.MIMAMORI_CHROMIUM ?? '/usr/bin/chromium';
+
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -29,7 +31,7 @@ export interface Browser {
 export async function launchChromium(): Promise<Browser> {
   const userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 800 },
