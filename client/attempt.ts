@@ -2,7 +2,10 @@
 // transport and the two timers that decide when to give up on it. Closed as a whole when
 // anything goes wrong; the owner then starts a new attempt after a backoff.
 import type { types } from 'mediasoup-client';
+import type { JoinReply } from '../signaling/protocol.ts';
 import { Timer } from './backoff.ts';
+import { loadDevice, toRtcIceServers } from './media.ts';
+import type { Signaling } from './signaling.ts';
 
 /** How long a transport may stay 'disconnected' (ICE may come back by itself) before a retry. */
 const DISCONNECTED_GRACE_MS = 4_000;
@@ -69,4 +72,45 @@ export abstract class MediaAttempt {
 
   /** Releases what the subclass holds besides the transport. */
   protected abstract closeMedia(): void;
+}
+
+export interface OpenedTransport {
+  join: JoinReply;
+  device: types.Device;
+  transport: types.Transport;
+}
+
+/**
+ * Joins the camera's room and opens this attempt's transport (send for the camera, recv for a
+ * viewer), wired to connect through signaling and to report its state. Undefined when the attempt
+ * was closed meanwhile.
+ */
+export async function openTransport(
+  sig: Signaling,
+  cameraId: string,
+  role: 'camera' | 'viewer',
+  a: MediaAttempt,
+  onState: (state: types.ConnectionState) => void,
+): Promise<OpenedTransport | undefined> {
+  const join = await sig.request('join', { cameraId, role });
+  if (a.closed) return undefined;
+  const device = await loadDevice(join.routerRtpCapabilities);
+  if (a.closed) return undefined;
+  const direction = role === 'camera' ? 'send' : 'recv';
+  const params = await sig.request('createTransport', { cameraId, direction });
+  if (a.closed) return undefined;
+  const options = {
+    id: params.id,
+    iceParameters: params.iceParameters as types.IceParameters,
+    iceCandidates: params.iceCandidates as types.IceCandidate[],
+    dtlsParameters: params.dtlsParameters as types.DtlsParameters,
+    iceServers: toRtcIceServers(join.iceServers),
+  };
+  const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
+  a.transport = transport;
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    sig.request('connectTransport', { cameraId, transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+  });
+  transport.on('connectionstatechange', onState);
+  return { join, device, transport };
 }

@@ -6,9 +6,9 @@
 import type { types } from 'mediasoup-client';
 import { isAuthFailure } from './api.ts';
 import { Backoff, Timer } from './backoff.ts';
-import { MediaAttempt } from './attempt.ts';
+import { MediaAttempt, openTransport } from './attempt.ts';
 import { Emitter } from './emitter.ts';
-import { chooseVideoCodec, isUnsupportedBrowser, loadDevice, simulcastEncodings, summarizeStats, toRtcIceServers, type TransportStats } from './media.ts';
+import { chooseVideoCodec, isUnsupportedBrowser, simulcastEncodings, summarizeStats, type TransportStats } from './media.ts';
 import { SignalingError, type Signaling } from './signaling.ts';
 
 /** 'stopped': the server took this camera off (published from another device, deleted); detail = reason. */
@@ -168,27 +168,12 @@ export class Publisher extends Emitter<PublisherEvents> {
         this.#attempt = null;
         return;
       }
-      const join = await sig.request('join', { cameraId, role: 'camera' });
-      if (a.closed) return;
-      const device = await loadDevice(join.routerRtpCapabilities);
-      if (a.closed) return;
-      const params = await sig.request('createTransport', { cameraId, direction: 'send' });
-      if (a.closed) return;
-      const transport = device.createSendTransport({
-        id: params.id,
-        iceParameters: params.iceParameters as types.IceParameters,
-        iceCandidates: params.iceCandidates as types.IceCandidate[],
-        dtlsParameters: params.dtlsParameters as types.DtlsParameters,
-        iceServers: toRtcIceServers(join.iceServers),
-      });
-      a.transport = transport;
-      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-        sig.request('connectTransport', { cameraId, transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
-      });
+      const opened = await openTransport(sig, cameraId, 'camera', a, (state) => this.#onTransportState(a, state));
+      if (!opened) return;
+      const { device, transport } = opened;
       transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
         sig.request('produce', { cameraId, transportId: transport.id, kind, rtpParameters }).then(callback, errback);
       });
-      transport.on('connectionstatechange', (state) => this.#onTransportState(a, state));
       a.expectConnection((err) => this.#fail(a, err));
 
       const video = stream.getVideoTracks()[0];

@@ -6,9 +6,9 @@ import type { types } from 'mediasoup-client';
 import type { Notification } from '../signaling/protocol.ts';
 import { isAuthFailure } from './api.ts';
 import { Backoff, Timer } from './backoff.ts';
-import { MediaAttempt } from './attempt.ts';
+import { MediaAttempt, openTransport } from './attempt.ts';
 import { Emitter } from './emitter.ts';
-import { isUnsupportedBrowser, loadDevice, summarizeStats, toRtcIceServers, type TransportStats } from './media.ts';
+import { isUnsupportedBrowser, summarizeStats, type TransportStats } from './media.ts';
 import { SignalingError, type Signaling } from './signaling.ts';
 
 export type ViewerState = 'connecting' | 'live' | 'reconnecting' | 'offline' | 'denied' | 'error';
@@ -159,25 +159,10 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
     const cameraId = this.cameraId;
     try {
       this.#joinStartedAt = performance.now();
-      const join = await sig.request('join', { cameraId, role: 'viewer' });
-      if (a.closed) return;
-      const device = await loadDevice(join.routerRtpCapabilities);
-      if (a.closed) return;
-      const params = await sig.request('createTransport', { cameraId, direction: 'recv' });
-      if (a.closed) return;
-      const transport = device.createRecvTransport({
-        id: params.id,
-        iceParameters: params.iceParameters as types.IceParameters,
-        iceCandidates: params.iceCandidates as types.IceCandidate[],
-        dtlsParameters: params.dtlsParameters as types.DtlsParameters,
-        iceServers: toRtcIceServers(join.iceServers),
-      });
-      a.device = device;
-      a.transport = transport;
-      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-        sig.request('connectTransport', { cameraId, transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
-      });
-      transport.on('connectionstatechange', (state) => this.#onTransportState(a, state));
+      const opened = await openTransport(sig, cameraId, 'viewer', a, (state) => this.#onTransportState(a, state));
+      if (!opened) return;
+      const { join } = opened;
+      a.device = opened.device;
       if (!join.live) {
         this.#recovering = false;
         this.#setState('offline');
