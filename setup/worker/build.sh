@@ -19,15 +19,17 @@ die() { printf '[worker] ERROR: %s\n' "$*" >&2; exit 1; }
 KEY_DEBS=(libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev libflatbuffers-dev
           flatbuffers-compiler g++)
 missing=()
+installed="$(dpkg-query -W -f='${Package} ${Status}\n' pkg-config ninja-build "${KEY_DEBS[@]}" 2>/dev/null || true)"
 for p in pkg-config ninja-build "${KEY_DEBS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  grep -qx "$p install ok installed" <<<"$installed" || missing+=("$p")
 done
-for tool in cc c++ pkg-config ninja flatc; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+# The commands themselves, by the Debian package that provides them.
+for tool_pkg in cc:gcc c++:g++ pkg-config:pkg-config ninja:ninja-build flatc:flatbuffers-compiler python3:python3; do
+  command -v "${tool_pkg%%:*}" >/dev/null 2>&1 || missing+=("${tool_pkg#*:}")
 done
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if (( ${#missing[@]} )); then
-  die "missing: ${missing[*]}. Install the Debian packages with: apt-get install -y pkg-config ninja-build flatbuffers-compiler libflatbuffers-dev libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev g++ python3 python3-pip (setup/setup.sh does this as root)"
+  missing=($(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++'))
+  die "missing Debian packages: ${missing[*]}. Install them as root with: apt-get install -y ${missing[*]} (setup/setup.sh does this)"
 fi
 [[ -f "$SRC/meson.build" && -f "$SRC/../package.json" ]] \
   || die "mediasoup is not installed ($SRC missing); run: npm ci"
@@ -41,9 +43,10 @@ CDIR="$CACHE/mediasoup-worker"
 DEST="$CDIR/$KEY"
 BIN="$DEST/mediasoup-worker"
 
-link() {
+link() {  # replaced by a rename, so a worker starting meanwhile never finds the link missing
   mkdir -p "$ROOT/.mimamori"
-  ln -sfn "$BIN" "$LINK"
+  ln -sfn "$BIN" "$LINK.tmp.$$"
+  mv -Tf "$LINK.tmp.$$" "$LINK"
 }
 
 if [[ -x "$BIN" && "${MIMAMORI_REBUILD_WORKER:-0}" != 1 ]]; then
@@ -86,7 +89,12 @@ meson() { PYTHONPATH="$MESON_DIR" python3 -m mesonbuild.mesonmain "$@"; }
 find "$CDIR" -maxdepth 1 -type d -name 'build*' -exec rm -rf {} +   # leftovers of killed runs
 WORK="$(mktemp -d "$CDIR/build.XXXXXX")"
 TMPBIN="$DEST/.mediasoup-worker.tmp.$$"
-trap 'rm -rf "$WORK" "$TMPBIN"' EXIT
+NINJA=""
+cleanup() {
+  if [[ -n "$NINJA" ]]; then kill "$NINJA" 2>/dev/null || true; wait "$NINJA" 2>/dev/null || true; fi
+  rm -rf "$WORK" "$TMPBIN"
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 cp -a "$SRC" "$WORK/worker"
 W="$WORK/worker"
@@ -153,7 +161,8 @@ while kill -0 "$NINJA" 2>/dev/null; do
     log "compiling $step"; last="$step"
   fi
 done
-wait "$NINJA" || fail "compiling the worker failed"
+wait "$NINJA" || { NINJA=""; fail "compiling the worker failed"; }
+NINJA=""
 
 # It must load against the system libraries: without MEDIASOUP_VERSION it exits with 41.
 out="$W/build/mediasoup-worker"
