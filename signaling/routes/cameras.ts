@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { CAMERA_TOKEN_TTL_S, cameraSecretMatches, hashCameraSecret, newCameraSecret } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
-import { ApiError, forbidden, notFound, tokenExpired, unauthorized } from '../errors.ts';
-import { bearerToken, requireAdmin, requireUser } from '../middleware.ts';
+import { ApiError, forbidden, notFound, unauthorized } from '../errors.ts';
+import { bearerToken, requireAdmin, requireUser, verifiedClaims } from '../middleware.ts';
 import { validate } from '../validate.ts';
 import type { Camera } from '../store.ts';
 
@@ -31,9 +31,8 @@ export function cameraRoutes(deps: Deps) {
         } else {
           const token = bearerToken(c.req.header('authorization'));
           if (!token) throw unauthorized('send the camera secret, or sign in as an administrator');
-          const result = deps.tokens.verify(token);
-          if (!result.ok) throw result.code === 'token_expired' ? tokenExpired() : unauthorized(result.message);
-          if (result.claims.typ !== 'user' || result.claims.role !== 'admin') throw forbidden('only an administrator may get a publish token without the camera secret');
+          const claims = verifiedClaims(deps.tokens, token);
+          if (claims.typ !== 'user' || claims.role !== 'admin') throw forbidden('only an administrator may get a publish token without the camera secret');
           if (!cam) throw notFound('camera', id);
         }
         return c.json(deps.tokens.sign({ typ: 'camera', sub: id }, CAMERA_TOKEN_TTL_S));

@@ -8,9 +8,9 @@ import { z } from 'zod';
 import type { CameraRoom } from '../../sfu/index.ts';
 import { cameraSecretMatches } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
-import { ApiError, forbidden, notFound, tokenExpired, unauthorized } from '../errors.ts';
+import { ApiError, forbidden, notFound, unauthorized } from '../errors.ts';
 import type { Connection } from '../Hub.ts';
-import { bearerToken } from '../middleware.ts';
+import { bearerToken, verifiedClaims } from '../middleware.ts';
 import { buildAnswer, chooseCodec, cnameOf, parseOffer, playerCapabilities, producerParameters, SdpError, type AnswerSection } from '../sdp.ts';
 import { validate } from '../validate.ts';
 
@@ -58,9 +58,7 @@ export function whipRoutes(deps: Deps) {
       // Encoders (OBS, ffmpeg) keep one static bearer: the camera secret is accepted as one.
       return { kind: 'camera', cameraId };
     }
-    const result = deps.tokens.verify(token);
-    if (!result.ok) throw result.code === 'token_expired' ? tokenExpired() : unauthorized(result.message);
-    const { claims } = result;
+    const claims = verifiedClaims(deps.tokens, token);
     if (want === 'whip') {
       if (claims.typ !== 'camera' || claims.sub !== cameraId) throw forbidden('WHIP needs this camera\'s publish token or secret');
       if (!cam) throw notFound('camera', cameraId);
