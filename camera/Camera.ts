@@ -7,11 +7,11 @@ import { performance } from 'node:perf_hooks';
 import { MediaStreamTrack, RtcpPayloadSpecificFeedback, type PeerConfig, type RTCPeerConnection, type RTCRtpSender } from 'werift';
 import type { WhipError } from './errors.ts';
 import { hashAccessUnit } from './h264.ts';
-import { connected, createPeer, gatheringComplete, toWerift, type IceServer } from './peer.ts';
+import { connected, createPeer, gatheringComplete, nextSessionState, toWerift, type IceServer, type SessionState } from './peer.ts';
 import { H264Packetizer, OpusPacketizer, type RtpPacketData } from './rtp.ts';
 import { stampAccessUnit } from './stamp.ts';
 import { SyntheticSource, resolveSourceOptions, type AudioStep, type SourceOptions, type VideoStep } from './source.ts';
-import { deleteSession, postOffer } from './whip.ts';
+import { endSession, postOffer } from './whip.ts';
 
 export interface CameraOptions extends SourceOptions {
   /** WHIP endpoint, e.g. `http://127.0.0.1:8080/whip/<cameraId>`. */
@@ -49,7 +49,7 @@ export interface CameraStats {
   sendErrors: number;
 }
 
-export type CameraState = 'connected' | 'disconnected' | 'closed';
+export type CameraState = SessionState;
 
 export interface CameraClosedInfo {
   /** 'closed' (close() called), 'connection_failed', or what the caller passed to close(). */
@@ -123,8 +123,7 @@ export class Camera extends EventEmitter<CameraEvents> {
       return new Camera(pc, source, options.token, location, maxFrames, video.sender, audio?.sender, options.stampFrames ?? true);
     } catch (err) {
       source.close();
-      if (location) await deleteSession(location, options.token, DELETE_TIMEOUT_MS).catch(() => undefined); // the original error matters more
-      await pc.close();
+      await endSession(pc, location, options.token, DELETE_TIMEOUT_MS); // a DELETE failure matters less than err
       throw err;
     }
   }
@@ -220,26 +219,17 @@ export class Camera extends EventEmitter<CameraEvents> {
   async #close(reason: string): Promise<void> {
     this.#state = 'closed';
     this.#source.close();
-    let deleteError: WhipError | undefined;
-    try {
-      await deleteSession(this.#location, this.#token, DELETE_TIMEOUT_MS);
-    } catch (err) {
-      deleteError = err as WhipError;
-    }
-    await this.#pc.close();
+    const deleteError = await endSession(this.#pc, this.#location, this.#token, DELETE_TIMEOUT_MS);
     this.emit('closed', deleteError ? { reason, deleteError } : { reason });
   }
 
   #onConnectionState(state: string): void {
-    if (this.#state === 'closed') return;
-    if (state === 'connected' && this.#state === 'disconnected') {
-      this.#state = 'connected';
-      this.emit('connected');
-    } else if (state === 'disconnected' && this.#state === 'connected') {
-      this.#state = 'disconnected';
-      this.emit('disconnected');
-    } else if (state === 'failed' || state === 'closed') {
+    const next = nextSessionState(this.#state, state);
+    if (next === 'failed') {
       void this.close('connection_failed');
+    } else if (next) {
+      this.#state = next;
+      this.emit(next);
     }
   }
 

@@ -5,10 +5,10 @@ import { performance } from 'node:perf_hooks';
 import { MediaStreamTrack, type PeerConfig, type RTCPeerConnection, type RTCRtpReceiver, type RtpPacket } from 'werift';
 import { CameraError, FormatError, type WhipError } from './errors.ts';
 import { hashAccessUnit } from './h264.ts';
-import { connected, createPeer, fromWerift, gatheringComplete, type IceServer } from './peer.ts';
+import { connected, createPeer, fromWerift, gatheringComplete, nextSessionState, type IceServer, type SessionState } from './peer.ts';
 import { H264Depacketizer } from './rtp.ts';
 import { findStamp, type FrameStamp } from './stamp.ts';
-import { deleteSession, postOffer } from './whip.ts';
+import { endSession, postOffer } from './whip.ts';
 
 export interface ViewerOptions {
   /** WHEP endpoint, e.g. `http://127.0.0.1:8080/whep/<cameraId>`. */
@@ -59,7 +59,7 @@ export interface ReceivedFrame {
   stamp: FrameStamp | undefined;
 }
 
-export type ViewerState = 'connected' | 'disconnected' | 'closed';
+export type ViewerState = SessionState;
 
 export interface ViewerClosedInfo {
   reason: string;
@@ -137,8 +137,7 @@ export class Viewer extends EventEmitter<ViewerEvents> {
     } catch (err) {
       viewer.#state = 'closed';
       clearInterval(viewer.#pliTimer);
-      if (location) await deleteSession(location, options.token, DELETE_TIMEOUT_MS).catch(() => undefined); // the original error matters more
-      await pc.close();
+      await endSession(pc, location, options.token, DELETE_TIMEOUT_MS); // a DELETE failure matters less than err
       throw err;
     }
   }
@@ -236,28 +235,17 @@ export class Viewer extends EventEmitter<ViewerEvents> {
       w.reject(new CameraError('closed', `viewer closed (${reason}) after ${this.#stats.framesReceived}/${w.n} frames`));
     }
     this.#waiters.clear();
-    let deleteError: WhipError | undefined;
-    if (this.#location) {
-      try {
-        await deleteSession(this.#location, this.#token, DELETE_TIMEOUT_MS);
-      } catch (err) {
-        deleteError = err as WhipError;
-      }
-    }
-    await this.#pc.close();
+    const deleteError = await endSession(this.#pc, this.#location, this.#token, DELETE_TIMEOUT_MS);
     this.emit('closed', deleteError ? { reason, deleteError } : { reason });
   }
 
   #onConnectionState(state: string): void {
-    if (this.#state === 'closed') return;
-    if (state === 'connected' && this.#state === 'disconnected') {
-      this.#state = 'connected';
-      this.emit('connected');
-    } else if (state === 'disconnected' && this.#state === 'connected') {
-      this.#state = 'disconnected';
-      this.emit('disconnected');
-    } else if (state === 'failed' || state === 'closed') {
+    const next = nextSessionState(this.#state, state);
+    if (next === 'failed') {
       void this.close('connection_failed');
+    } else if (next) {
+      this.#state = next;
+      this.emit(next);
     }
   }
 

@@ -1,6 +1,7 @@
 // Ogg (RFC 3533) → Opus packets (RFC 7845). Pure and synchronous. Only the first logical stream
 // is read; its two header packets (OpusHead, OpusTags) are parsed or skipped, never returned.
 import { FormatError } from './errors.ts';
+import { concatBytes } from './rtp.ts';
 
 export interface OggOpus {
   /** Channel count from OpusHead (the RTP payload is the same for mono and stereo). */
@@ -74,7 +75,7 @@ export function parseOggPackets(bytes: Uint8Array): Uint8Array[] {
         if (!skipping) partial.push(bytes.subarray(segAt, segAt + len));
         segAt += len;
         if (len < 255) {
-          if (!skipping) packets.push(concat(partial));
+          if (!skipping) packets.push(partial.length === 1 ? partial[0]! : concatBytes(partial));
           partial = [];
           skipping = false;
         }
@@ -83,17 +84,6 @@ export function parseOggPackets(bytes: Uint8Array): Uint8Array[] {
     at = end;
   }
   return packets;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function startsWith(bytes: Uint8Array, ascii: string): boolean {

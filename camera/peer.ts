@@ -144,3 +144,18 @@ export function fromWerift(p: RtpPacket): RtpPacketData {
     payload: new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength),
   };
 }
+
+/** What a Camera or Viewer reports of its connection. */
+export type SessionState = 'connected' | 'disconnected' | 'closed';
+
+/**
+ * The next state for a werift connection-state change: an edge between connected and
+ * disconnected, 'failed' (give up and close), or undefined (nothing to report).
+ */
+export function nextSessionState(current: SessionState, pcState: string): 'connected' | 'disconnected' | 'failed' | undefined {
+  if (current === 'closed') return undefined;
+  if (pcState === 'connected' && current === 'disconnected') return 'connected';
+  if (pcState === 'disconnected' && current === 'connected') return 'disconnected';
+  if (pcState === 'failed' || pcState === 'closed') return 'failed';
+  return undefined;
+}

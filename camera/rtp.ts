@@ -302,7 +302,7 @@ export class H264Depacketizer {
         this.#fragments.push(payload.subarray(2));
       }
       if (end) {
-        this.#nalus.push(concat(this.#fragments));
+        this.#nalus.push(concatBytes(this.#fragments));
         this.#fragments = undefined;
       }
       return;
@@ -340,7 +340,8 @@ function opensAccessUnit(payload: Uint8Array): boolean {
   return type === NalType.aud || type === NalType.sps;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+/** The parts, copied into one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
   let at = 0;
   for (const p of parts) {

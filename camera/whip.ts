@@ -70,3 +70,25 @@ async function errorFrom(res: Response, method: string, url: string): Promise<Wh
   }
   return new WhipError(res.status, `http_${res.status}`, `${method} ${url} answered ${res.status}: ${text.slice(0, 300)}`);
 }
+
+/**
+ * Ends a WHIP/WHEP session: DELETEs it (when it was created) and closes the peer connection.
+ * Never throws; a failed DELETE is returned (the server then times the session out).
+ */
+export async function endSession(
+  pc: { close(): Promise<void> },
+  location: string | undefined,
+  token: string,
+  timeoutMs: number,
+): Promise<WhipError | undefined> {
+  let deleteError: WhipError | undefined;
+  if (location) {
+    try {
+      await deleteSession(location, token, timeoutMs);
+    } catch (err) {
+      deleteError = err as WhipError;
+    }
+  }
+  await pc.close();
+  return deleteError;
+}
