@@ -8,6 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as assert from 'uvu/assert';
+import { matchFrames, Viewer, type Camera, type ViewerStats } from '../camera/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -185,4 +187,16 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     },
     output: () => out,
   };
+}
+
+/** A WHEP viewer (as admin) gets `n` frames of `camera`, each one the camera sent, in order. */
+export async function assertWatchable(svc: Service, cameraId: string, camera: Camera, n = 10): Promise<ViewerStats> {
+  const viewer = await Viewer.create({ whepUrl: `${svc.url}/whep/${cameraId}`, token: svc.adminToken });
+  try {
+    await viewer.waitForFrames(n, 10_000);
+    assert.is(matchFrames(camera.frames, viewer.frames).unmatched, 0, 'every received frame is one the camera sent, in order');
+    return viewer.stats;
+  } finally {
+    await viewer.close();
+  }
 }

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { Camera, ensureVideoFixture, matchFrames, Viewer, WhipError } from '../camera/index.ts';
-import { startService, type Service } from './harness.ts';
+import { assertWatchable, startService, type Service } from './harness.ts';
 
 let svc: Service;
 let cam: { id: string; secret: string };
@@ -53,10 +53,7 @@ test('the camera secret works as a static WHIP bearer (encoders); WHEP needs the
   assert.is((offline as WhipError).status, 409);
   const camera = await Camera.create({ whipUrl: whip(cam.id), token: cam.secret, width: 320, height: 180, kbps: 300 });
   try {
-    const viewer = await Viewer.create({ whepUrl: whep(cam.id), token: svc.adminToken });
-    await viewer.waitForFrames(10, 10_000);
-    assert.is(matchFrames(camera.frames, viewer.frames).unmatched, 0);
-    await viewer.close();
+    await assertWatchable(svc, cam.id, camera);
   } finally {
     await camera.close();
   }
@@ -92,11 +89,8 @@ test('a video-only player does not stop a camera with audio from publishing', as
     await videoOnly.waitForFrames(5, 10_000);
     // The camera publishes again (audio + video) while the video-only player's router exists.
     const second = await Camera.create({ whipUrl: whip(cam.id), token, width: 320, height: 180, kbps: 300 });
-    const viewer = await Viewer.create({ whepUrl: whep(cam.id), token: svc.adminToken });
-    await viewer.waitForFrames(10, 10_000);
-    assert.is(matchFrames(second.frames, viewer.frames).unmatched, 0);
-    assert.ok(viewer.stats.audioPacketsReceived > 0);
-    await viewer.close();
+    const stats = await assertWatchable(svc, cam.id, second);
+    assert.ok(stats.audioPacketsReceived > 0);
     await second.close();
   } finally {
     await videoOnly.close();
@@ -138,10 +132,7 @@ test('server restart: a camera publishing again is watchable again', async () =>
   const token = await svc.publishToken(cam.id, cam.secret);
   const camera = await Camera.create({ whipUrl: whip(cam.id), token, width: 320, height: 180, kbps: 300 });
   try {
-    const viewer = await Viewer.create({ whepUrl: whep(cam.id), token: svc.adminToken });
-    await viewer.waitForFrames(10, 10_000);
-    assert.is(matchFrames(camera.frames, viewer.frames).unmatched, 0);
-    await viewer.close();
+    await assertWatchable(svc, cam.id, camera);
   } finally {
     await camera.close();
   }

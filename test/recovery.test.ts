@@ -5,8 +5,8 @@ import tls from 'node:tls';
 import { io, type Socket } from 'socket.io-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Camera, matchFrames, Viewer } from '../camera/index.ts';
-import { startService, type Service } from './harness.ts';
+import { Camera } from '../camera/index.ts';
+import { assertWatchable, startService, type Service } from './harness.ts';
 
 let svc: Service;
 let cam: { id: string; secret: string };
@@ -64,10 +64,7 @@ test('worker killed: viewers are told to rejoin, a new worker takes over, media 
       };
       assert.ok(rejoined.ok);
       assert.is(rejoined.data.live, true);
-      const viewer = await Viewer.create({ whepUrl: `${svc.url}/whep/${cam.id}`, token: svc.adminToken });
-      await viewer.waitForFrames(10, 10_000);
-      assert.is(matchFrames(again.frames, viewer.frames).unmatched, 0);
-      await viewer.close();
+      await assertWatchable(svc, cam.id, again);
     } finally {
       await again.close();
     }
