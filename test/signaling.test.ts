@@ -204,8 +204,11 @@ test('socket: revoking a grant stops the viewer at once', async () => {
 });
 
 test('service still healthy after the bad input', async () => {
-  const res = await fetch(`${svc.url}/healthz`);
-  assert.is(res.status, 200);
+  const status = await fetch(`${svc.url}/healthz`).then(
+    (res) => res.status,
+    (err: Error) => `${err.message}; service output:\n${svc.output().slice(-3000)}`,
+  );
+  assert.is(status, 200);
 });
 
 test.run();
