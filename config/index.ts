@@ -28,6 +28,24 @@ const env = z.object({
   MIMAMORI_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** STUN servers handed to clients, comma separated (none by default: the SFU has a public address). */
   MIMAMORI_STUN_URLS: z.string().default(''),
+  /** S3-compatible endpoint for recordings; unset = the embedded store on a folder in the data dir. */
+  MIMAMORI_S3_ENDPOINT: z.string().url().optional(),
+  MIMAMORI_S3_BUCKET: z.string().min(3).default('mimamori'),
+  MIMAMORI_S3_REGION: z.string().default('us-east-1'),
+  MIMAMORI_S3_ACCESS_KEY_ID: z.string().optional(),
+  MIMAMORI_S3_SECRET_ACCESS_KEY: z.string().optional(),
+  MIMAMORI_S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true'),
+  /** Port of the embedded S3 server on loopback (0 = any free port). */
+  MIMAMORI_EMBEDDED_S3_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Recording: segment (one S3 object) and fragment lengths. */
+  MIMAMORI_SEGMENT_SECONDS: z.coerce.number().min(2).max(600).default(60),
+  MIMAMORI_FRAGMENT_MS: z.coerce.number().int().min(200).max(10_000).default(1000),
+  /** Local spool cap; beyond it the oldest not-yet-uploaded segments are dropped (with an alert). */
+  MIMAMORI_SPOOL_QUOTA_MB: z.coerce.number().min(1).default(4096),
+  /** Default retention for cameras without their own. */
+  MIMAMORI_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Master keys "id:base64,id:base64" (first is current); unset = generated in the data dir. */
+  MIMAMORI_MASTER_KEYS: z.string().optional(),
 });
 
 export interface Config {
@@ -47,6 +65,10 @@ export interface Config {
   jwtSecret?: string;
   logLevel: string;
   stunUrls: string[];
+  s3?: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
+  /** Set when no S3 endpoint is configured. */
+  embeddedS3: { port: number; bucket: string };
+  recording: { segmentSeconds: number; fragmentMs: number; spoolQuotaBytes: number; retentionDays: number };
 }
 
 export class ConfigError extends Error {
@@ -82,7 +104,29 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   } else {
     tls = { mode: e.MIMAMORI_TLS };
   }
+  let s3: Config['s3'];
+  if (e.MIMAMORI_S3_ENDPOINT) {
+    if (!e.MIMAMORI_S3_ACCESS_KEY_ID || !e.MIMAMORI_S3_SECRET_ACCESS_KEY) {
+      throw new ConfigError('MIMAMORI_S3_ENDPOINT needs MIMAMORI_S3_ACCESS_KEY_ID and MIMAMORI_S3_SECRET_ACCESS_KEY');
+    }
+    s3 = {
+      endpoint: e.MIMAMORI_S3_ENDPOINT,
+      bucket: e.MIMAMORI_S3_BUCKET,
+      region: e.MIMAMORI_S3_REGION,
+      accessKeyId: e.MIMAMORI_S3_ACCESS_KEY_ID,
+      secretAccessKey: e.MIMAMORI_S3_SECRET_ACCESS_KEY,
+      forcePathStyle: e.MIMAMORI_S3_FORCE_PATH_STYLE === 'true',
+    };
+  }
   return {
+    s3,
+    embeddedS3: { port: e.MIMAMORI_EMBEDDED_S3_PORT, bucket: e.MIMAMORI_S3_BUCKET },
+    recording: {
+      segmentSeconds: e.MIMAMORI_SEGMENT_SECONDS,
+      fragmentMs: e.MIMAMORI_FRAGMENT_MS,
+      spoolQuotaBytes: Math.round(e.MIMAMORI_SPOOL_QUOTA_MB * 1024 * 1024),
+      retentionDays: e.MIMAMORI_RETENTION_DAYS,
+    },
     dataDir: path.resolve(e.MIMAMORI_DATA_DIR),
     host: e.MIMAMORI_HOST,
     port: e.MIMAMORI_PORT,

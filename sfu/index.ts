@@ -24,6 +24,8 @@ export interface SfuEvents {
   cameraReset: [cameraId: string, reason: string];
   workerDied: [index: number, error: Error];
   workerRestarted: [index: number, pid: number];
+  /** A camera's room was created (the recorder attaches to it). */
+  roomOpened: [room: CameraRoom];
 }
 
 export class Sfu extends EventEmitter<SfuEvents> {
@@ -70,6 +72,7 @@ export class Sfu extends EventEmitter<SfuEvents> {
       room.once('closed', () => {
         if (this.#rooms.get(cameraId) === room) this.#rooms.delete(cameraId);
       });
+      this.emit('roomOpened', room);
       return room;
     });
     this.#creating.set(cameraId, creating);

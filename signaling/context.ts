@@ -5,6 +5,7 @@ import type { Tokens } from './auth.ts';
 import type { Logger } from './log.ts';
 import type { Store, User } from './store.ts';
 import type { Hub } from './Hub.ts';
+import type { Recorder } from '../recorder/index.ts';
 
 export interface Deps {
   config: Config;
@@ -13,6 +14,7 @@ export interface Deps {
   sfu: Sfu;
   log: Logger;
   hub: Hub;
+  recorder: Recorder;
 }
 
 export interface AppEnv {

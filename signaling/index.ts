@@ -13,6 +13,7 @@ import { Hono } from 'hono';
 import { Server as SocketServer } from 'socket.io';
 import type { Config } from '../config/index.ts';
 import { Sfu } from '../sfu/index.ts';
+import { DataKeys, MasterKeys, openStorage, Recorder, type RecorderCatalog, type Storage } from '../recorder/index.ts';
 import { hashPassword, Tokens } from './auth.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { toErrorBody } from './errors.ts';
@@ -23,6 +24,7 @@ import { authRoutes } from './routes/auth.ts';
 import { cameraRoutes } from './routes/cameras.ts';
 import { userRoutes } from './routes/users.ts';
 import { sfuRoutes } from './routes/sfu.ts';
+import { recorderRoutes } from './routes/recorder.ts';
 import { whipRoutes } from './routes/whip.ts';
 import { Store } from './store.ts';
 import { loadTls } from './tls.ts';
@@ -43,6 +45,7 @@ export class Service {
   readonly #deps: Deps;
   readonly #server: http.Server | https.Server;
   readonly #io: SocketServer;
+  readonly #storage: Storage;
   #closed = false;
 
   static async create(config: Config, log: Logger = createLogger(config.logLevel)): Promise<{ service: Service; info: StartInfo }> {
@@ -57,7 +60,25 @@ export class Service {
     sfu.on('workerDied', (index, error) => log.error({ event: 'worker_died', index, err: error }, 'mediasoup worker died; restarting it'));
     sfu.on('workerRestarted', (index, pid) => log.warn({ event: 'worker_restarted', index, pid }, 'mediasoup worker restarted'));
     const hub = new Hub(sfu);
-    const deps: Deps = { config, store, tokens, sfu, log, hub };
+    let storage: Storage;
+    try {
+      storage = await openStorage(config);
+    } catch (error) {
+      sfu.close();
+      throw error;
+    }
+    const keys = new DataKeys(await MasterKeys.load({ dataDir: config.dataDir }), store);
+    const recorder = await Recorder.create({
+      sfu,
+      store: storage.store,
+      keys,
+      catalog: recorderCatalog(store, config),
+      dataDir: config.dataDir,
+      settings: config.recording,
+      log,
+    });
+    log.info({ event: 'storage', store: storage.store.description }, 'recordings go to object storage');
+    const deps: Deps = { config, store, tokens, sfu, log, hub, recorder };
     const tls = await loadTls(config);
     const app = createApp(deps);
     const listener = getRequestListener(app.fetch);
@@ -65,7 +86,7 @@ export class Service {
       ? https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, listener)
       : http.createServer(listener);
     const io = new SocketServer(server, { maxHttpBufferSize: SOCKET_MAX_BYTES, serveClient: false });
-    const service = new Service(deps, server, io);
+    const service = new Service(deps, server, io, storage);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -80,8 +101,9 @@ export class Service {
     return { service, info: { url, port, generatedAdminPassword } };
   }
 
-  private constructor(deps: Deps, server: http.Server | https.Server, io: SocketServer) {
+  private constructor(deps: Deps, server: http.Server | https.Server, io: SocketServer, storage: Storage) {
     this.#deps = deps;
+    this.#storage = storage;
     this.#server = server;
     this.#io = io;
     io.use((socket, next) => {
@@ -126,7 +148,14 @@ export class Service {
     this.#io.disconnectSockets(true);
     await new Promise<void>((resolve) => this.#io.close(() => resolve()));
     this.#server.closeAllConnections?.();
+    // Open segments are finished on the spool before the media goes away.
+    await this.#deps.recorder.close();
     this.#deps.sfu.close();
+    await this.#storage.close();
+  }
+
+  get recorder(): Recorder {
+    return this.#deps.recorder;
   }
 }
 
@@ -147,6 +176,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route('/api/cameras', cameraRoutes(deps));
   app.route('/api/users', userRoutes(deps));
   app.route('/api/sfu', sfuRoutes(deps));
+  app.route('/api/recorder', recorderRoutes(deps));
   app.route('/', whipRoutes(deps));
   app.all('/api/*', (c) => c.json({ error: { code: 'not_found', message: `no API route ${c.req.method} ${c.req.path}` } }, 404));
   app.use('/*', serveStatic({ root: path.relative(process.cwd(), CLIENT_DIR) || '.' }));
@@ -160,6 +190,18 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     return c.json(body, status as 400);
   });
   return app;
+}
+
+function recorderCatalog(store: Store, config: Config): RecorderCatalog {
+  return {
+    recording: (cameraId) => {
+      const cam = store.camera(cameraId);
+      if (!cam) return undefined;
+      return { enabled: cam.recording?.enabled ?? true, retentionDays: cam.recording?.retentionDays ?? config.recording.retentionDays };
+    },
+    holds: (cameraId) => store.holdsOf(cameraId),
+    cameraIds: () => store.cameras.map((c) => c.id),
+  };
 }
 
 /** The JWT secret: generated on first start and kept (0600) in the data dir. */

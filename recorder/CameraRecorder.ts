@@ -1,0 +1,152 @@
+// Continuous recording of one camera: one logical recording across reconnects, producer changes
+// and restarts. Starts a RecordingSession whenever the camera's room has producers (after a short
+// settle, since a camera adds audio and video one after the other), ends it when they go, and
+// records every hole between segments as a gap with its reason. A producer change is
+// make-before-break: the new session starts consuming at once and the old one keeps recording
+// until the new one has its first keyframe, so adding a track loses nothing.
+
+import type { CameraRoom } from '../sfu/index.ts';
+import type { GapReason } from './RecordingIndex.ts';
+import { RecordingSession } from './RecordingSession.ts';
+import type { RecorderContext } from './context.ts';
+
+/** Wait after a producer change before (re)starting, so audio and video added together land in one session. */
+const SETTLE_MS = 30;
+/** The old session stops at the latest this long after its successor started without a keyframe. */
+const HANDOVER_MAX_MS = 5000;
+/** A hole shorter than this between segments is frame-duration rounding, not a gap. */
+const GAP_MIN_MS = 100;
+
+export class CameraRecorder {
+  readonly cameraId: string;
+  readonly #room: CameraRoom;
+  readonly #ctx: RecorderContext;
+  #session: RecordingSession | undefined;
+  /** Serialises session start/stop. */
+  #chain: Promise<void> = Promise.resolve();
+  #settle: NodeJS.Timeout | undefined;
+  #lastEndMs: number | undefined;
+  #nextGapReason: GapReason = 'recorder-down';
+  #closed = false;
+  readonly #detach: () => void;
+
+  static async create(room: CameraRoom, ctx: RecorderContext): Promise<CameraRecorder> {
+    const recorder = new CameraRecorder(room, ctx);
+    recorder.#lastEndMs = await ctx.index.latestEnd(room.cameraId).catch(() => undefined);
+    if (room.live) recorder.#schedule();
+    return recorder;
+  }
+
+  private constructor(room: CameraRoom, ctx: RecorderContext) {
+    this.cameraId = room.cameraId;
+    this.#room = room;
+    this.#ctx = ctx;
+    const onChange = () => this.#schedule();
+    const onOffline = () => {
+      this.#nextGapReason = 'camera-offline';
+      this.#run(() => this.#stopSession());
+    };
+    room.on('live', onChange);
+    room.on('newProducers', onChange);
+    room.on('offline', onOffline);
+    this.#detach = () => {
+      room.off('live', onChange);
+      room.off('newProducers', onChange);
+      room.off('offline', onOffline);
+    };
+  }
+
+  get session(): RecordingSession | undefined {
+    return this.#session;
+  }
+  get writingBytes(): number {
+    return this.#session?.writingBytes ?? 0;
+  }
+
+  /** Stops recording (camera off, room closed, shutdown); resolves when the last segment is on disk. */
+  async close(): Promise<void> {
+    if (this.#closed) return this.#chain;
+    this.#closed = true;
+    clearTimeout(this.#settle);
+    this.#detach();
+    this.#run(() => this.#stopSession());
+    await this.#chain;
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#settle);
+    this.#settle = setTimeout(() => {
+      this.#run(async () => {
+        const previous = this.#session;
+        if (previous) this.#nextGapReason = 'producer-changed';
+        await this.#startSession();
+        if (!previous) return;
+        if (this.#session === previous) return; // nothing to start with: keep what records
+        const retire = () => {
+          clearTimeout(timer);
+          this.#run(() => this.#retire(previous));
+        };
+        const timer = setTimeout(retire, HANDOVER_MAX_MS);
+        this.#session?.once('segmentStarted', retire);
+        if (!this.#session) retire();
+      });
+    }, SETTLE_MS);
+  }
+
+  #run(step: () => Promise<void>): void {
+    this.#chain = this.#chain.then(step).catch((error: unknown) => {
+      this.#ctx.log.error({ event: 'recording_failed', cameraId: this.cameraId, err: error }, 'recording session failed; retrying when the camera changes');
+    });
+  }
+
+  async #startSession(): Promise<void> {
+    if (this.#closed || this.#room.closed || !this.#room.live) return;
+    const session = await RecordingSession.create({
+      cameraId: this.cameraId,
+      router: this.#room.originRouter,
+      producers: [...this.#room.producers.values()],
+      spoolDir: this.#ctx.spool.cameraDir(this.cameraId),
+      dataKey: await this.#ctx.keys.dataKey(this.cameraId),
+      fragmentMs: this.#ctx.settings.fragmentMs,
+      segmentSeconds: this.#ctx.settings.segmentSeconds,
+      firstGapReason: this.#nextGapReason,
+    });
+    const previous = this.#session;
+    this.#session = session;
+    session.on('segmentStarted', (startMs, reason) => {
+      // During a handover the previous session still records up to this moment: no hole.
+      if (previous?.recording && this.#lastEndMs !== undefined) return;
+      if (this.#lastEndMs !== undefined && startMs - this.#lastEndMs > GAP_MIN_MS) {
+        const gap = { fromMs: this.#lastEndMs, toMs: startMs, reason };
+        this.#ctx.metrics.gaps += 1;
+        void this.#ctx.index.addGap(this.cameraId, gap).catch((err: unknown) => this.#ctx.log.error({ event: 'index_write_failed', cameraId: this.cameraId, err }, 'could not record a gap in the index'));
+      }
+    });
+    session.on('segmentEnded', (endMs) => {
+      this.#lastEndMs = endMs;
+    });
+    session.on('segmentFinished', (segment) => {
+      this.#ctx.uploader.enqueue({ cameraId: this.cameraId, file: segment.file, key: segment.entry.key, bytes: segment.entry.bytes, entry: segment.entry, leftover: false });
+    });
+    session.on('fragmentDurable', (latencyMs, bytes) => this.#ctx.metrics.fragmentDurable(latencyMs, bytes));
+    session.on('writeError', (err) => {
+      this.#ctx.metrics.writeErrors += 1;
+      this.#ctx.log.error({ event: 'spool_write_failed', cameraId: this.cameraId, err }, 'could not write the recording to the spool (disk full?); recording resumes at the next keyframe');
+    });
+    this.#ctx.log.info({ event: 'recording_started', cameraId: this.cameraId, session: session.id }, 'recording');
+  }
+
+  async #stopSession(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    if (session) await this.#retire(session);
+  }
+
+  async #retire(session: RecordingSession): Promise<void> {
+    if (session.closed) return;
+    await session.close();
+    this.#ctx.metrics.absorb(session.stats);
+    this.#ctx.log.info({ event: 'recording_stopped', cameraId: this.cameraId, session: session.id, stats: session.stats }, 'recording stopped');
+  }
+}

@@ -1,0 +1,238 @@
+// The recording index: per camera and UTC hour, every segment with its fragments (times, keyframe
+// flags, byte ranges) and the gaps with their reasons. Cached as JSON files on local disk
+// (`<dataDir>/index/<cameraId>/<hourMs>.json`) and stored sealed beside the recordings in S3, so a
+// lost local cache is rebuilt from the bucket alone (the index object, or failing that the segment
+// objects themselves: every record says where it sits on the wall clock).
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { hourStart, hoursBetween, indexKey, parseSegmentKey, segmentPrefix } from './objects.ts';
+import { readSegment } from './reader.ts';
+import type { SegmentEndReason } from './records.ts';
+import { open, seal } from './seal/index.ts';
+import type { ObjectStore } from './store/index.ts';
+
+/** [start offset from the segment's start in ms, duration ms, keyframe 0|1, byte offset, byte length] */
+export type FragmentTuple = [number, number, 0 | 1, number, number];
+
+export interface SegmentEntry {
+  key: string;
+  session: string;
+  seq: number;
+  startMs: number;
+  endMs: number;
+  bytes: number;
+  /** Byte range of the init record. */
+  init: [number, number];
+  fragments: FragmentTuple[];
+  end: SegmentEndReason;
+  video?: { codec: string; width: number; height: number };
+  audio?: { codec: string };
+}
+
+export type GapReason = 'camera-offline' | 'frames-lost' | 'recorder-down' | 'spool-overflow' | 'producer-changed';
+
+export interface GapEntry {
+  fromMs: number;
+  toMs: number;
+  reason: GapReason;
+}
+
+export interface HourIndex {
+  v: 1;
+  cameraId: string;
+  hourMs: number;
+  segments: SegmentEntry[];
+  gaps: GapEntry[];
+}
+
+export interface IndexKeys {
+  dataKey(cameraId: string): Promise<Uint8Array>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class RecordingIndex {
+  readonly #dir: string;
+  readonly #store: ObjectStore;
+  readonly #keys: IndexKeys;
+  readonly #hours = new Map<string, HourIndex>();
+  readonly #dirty = new Set<string>();
+  /** Serialises writes of one hour file. */
+  #writes: Promise<unknown> = Promise.resolve();
+
+  constructor(options: { dir: string; store: ObjectStore; keys: IndexKeys }) {
+    this.#dir = options.dir;
+    this.#store = options.store;
+    this.#keys = options.keys;
+  }
+
+  /** Hours changed since their last upload to S3. */
+  get dirtyHours(): number {
+    return this.#dirty.size;
+  }
+
+  async addSegment(cameraId: string, entry: SegmentEntry): Promise<void> {
+    await this.#update(cameraId, hourStart(entry.startMs), (h) => {
+      if (h.segments.some((s) => s.key === entry.key)) return;
+      h.segments.push(entry);
+      h.segments.sort((a, b) => a.startMs - b.startMs);
+    });
+  }
+
+  async addGap(cameraId: string, gap: GapEntry): Promise<void> {
+    if (gap.toMs <= gap.fromMs) return;
+    await this.#update(cameraId, hourStart(gap.fromMs), (h) => {
+      if (h.gaps.some((g) => g.fromMs === gap.fromMs && g.toMs === gap.toMs)) return;
+      h.gaps.push(gap);
+      h.gaps.sort((a, b) => a.fromMs - b.fromMs);
+    });
+  }
+
+  async removeSegments(cameraId: string, hourMs: number, keys: ReadonlySet<string>): Promise<void> {
+    await this.#update(cameraId, hourMs, (h) => {
+      h.segments = h.segments.filter((s) => !keys.has(s.key));
+    });
+  }
+
+  /** Forgets a whole hour locally and in S3 (retention, deletion). */
+  async dropHour(cameraId: string, hourMs: number): Promise<void> {
+    const id = hourId(cameraId, hourMs);
+    this.#hours.delete(id);
+    this.#dirty.delete(id);
+    await fs.rm(this.#file(cameraId, hourMs), { force: true });
+    await this.#store.delete([indexKey(cameraId, hourMs)]);
+  }
+
+  /** The hour's index: memory, local file, the sealed S3 copy, or rebuilt from the segment objects. */
+  async hour(cameraId: string, hourMs: number): Promise<HourIndex> {
+    const id = hourId(cameraId, hourMs);
+    const cached = this.#hours.get(id);
+    if (cached) return cached;
+    let h = await this.#readLocal(cameraId, hourMs);
+    if (!h) {
+      h = (await this.#readRemote(cameraId, hourMs)) ?? { v: 1, cameraId, hourMs, segments: [], gaps: [] };
+      await this.#reconcile(h);
+      await this.#writeLocal(h);
+    }
+    this.#hours.set(id, h);
+    if (this.#hours.size > 512) this.#hours.delete(this.#hours.keys().next().value!);
+    return h;
+  }
+
+  /** Segments and gaps overlapping [fromMs, toMs). */
+  async query(cameraId: string, fromMs: number, toMs: number): Promise<{ segments: SegmentEntry[]; gaps: GapEntry[] }> {
+    const segments: SegmentEntry[] = [];
+    const gaps: GapEntry[] = [];
+    // A segment starting in the previous hour may reach into the range.
+    for (const hourMs of hoursBetween(fromMs - 3_600_000, toMs)) {
+      const h = await this.hour(cameraId, hourMs);
+      segments.push(...h.segments.filter((s) => s.endMs > fromMs && s.startMs < toMs));
+      gaps.push(...h.gaps.filter((g) => g.toMs > fromMs && g.fromMs < toMs));
+    }
+    return { segments, gaps };
+  }
+
+  /** End of the latest recorded segment of a camera per the local cache (for gaps across restarts). */
+  async latestEnd(cameraId: string): Promise<number | undefined> {
+    const files = await fs.readdir(path.join(this.#dir, cameraId)).catch(() => [] as string[]);
+    const hours = files.map((f) => Number(f.replace(/\.json$/, ''))).filter(Number.isFinite).sort((a, b) => b - a);
+    for (const hourMs of hours.slice(0, 3)) {
+      const h = await this.hour(cameraId, hourMs);
+      const last = h.segments.at(-1);
+      if (last) return last.endMs;
+    }
+    return undefined;
+  }
+
+  /** Uploads the sealed copy of every hour changed since the last flush. */
+  async flush(): Promise<void> {
+    for (const id of [...this.#dirty]) {
+      const h = this.#hours.get(id);
+      this.#dirty.delete(id);
+      if (!h) continue;
+      try {
+        const key = indexKey(h.cameraId, h.hourMs);
+        const dataKey = await this.#keys.dataKey(h.cameraId);
+        await this.#store.put(key, seal(dataKey, { cameraId: h.cameraId, object: key, index: 0, kind: 'index' }, encoder.encode(JSON.stringify(h))));
+      } catch (error) {
+        this.#dirty.add(id);
+        throw error;
+      }
+    }
+  }
+
+  /** Forgets the local cache of a camera (all its recordings were deleted). */
+  async dropCamera(cameraId: string): Promise<void> {
+    for (const id of [...this.#hours.keys()]) if (id.startsWith(`${cameraId}/`)) this.#hours.delete(id);
+    for (const id of [...this.#dirty]) if (id.startsWith(`${cameraId}/`)) this.#dirty.delete(id);
+    await fs.rm(path.join(this.#dir, cameraId), { recursive: true, force: true });
+  }
+
+  /** Hours with a local cache file, oldest first. */
+  async localHours(cameraId: string): Promise<number[]> {
+    const files = await fs.readdir(path.join(this.#dir, cameraId)).catch(() => [] as string[]);
+    return files.map((f) => Number(f.replace(/\.json$/, ''))).filter(Number.isFinite).sort((a, b) => a - b);
+  }
+
+  async #update(cameraId: string, hourMs: number, change: (h: HourIndex) => void): Promise<void> {
+    const run = this.#writes.then(async () => {
+      const h = await this.hour(cameraId, hourMs);
+      change(h);
+      await this.#writeLocal(h);
+      this.#dirty.add(hourId(cameraId, hourMs));
+    });
+    this.#writes = run.catch(() => undefined);
+    await run;
+  }
+
+  #file(cameraId: string, hourMs: number): string {
+    return path.join(this.#dir, cameraId, `${hourMs}.json`);
+  }
+
+  async #readLocal(cameraId: string, hourMs: number): Promise<HourIndex | undefined> {
+    try {
+      return JSON.parse(await fs.readFile(this.#file(cameraId, hourMs), 'utf8')) as HourIndex;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #writeLocal(h: HourIndex): Promise<void> {
+    const file = this.#file(h.cameraId, h.hourMs);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(temp, JSON.stringify(h));
+    await fs.rename(temp, file);
+  }
+
+  async #readRemote(cameraId: string, hourMs: number): Promise<HourIndex | undefined> {
+    const key = indexKey(cameraId, hourMs);
+    const info = await this.#store.head(key);
+    if (!info) return undefined;
+    const dataKey = await this.#keys.dataKey(cameraId);
+    const plain = open(dataKey, { cameraId, object: key, index: 0, kind: 'index' }, await this.#store.get(key));
+    return JSON.parse(decoder.decode(plain)) as HourIndex;
+  }
+
+  /** Adds segment objects of the hour that the index does not list (an index flush lost in a crash). */
+  async #reconcile(h: HourIndex): Promise<void> {
+    const known = new Set(h.segments.map((s) => s.key));
+    for await (const object of this.#store.list(segmentPrefix(h.cameraId, h.hourMs))) {
+      if (known.has(object.key) || !parseSegmentKey(object.key)) continue;
+      try {
+        const dataKey = await this.#keys.dataKey(h.cameraId);
+        const segment = readSegment(dataKey, object.key, await this.#store.get(object.key));
+        h.segments.push(segment.entry);
+      } catch {
+        // An object that does not open is left for `mimamori verify` to report; it is never indexed.
+      }
+    }
+    h.segments.sort((a, b) => a.startMs - b.startMs);
+  }
+}
+
+function hourId(cameraId: string, hourMs: number): string {
+  return `${cameraId}/${hourMs}`;
+}

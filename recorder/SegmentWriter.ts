@@ -1,0 +1,172 @@
+// One segment on the local spool, from its init record to its trailer: the lifetime of one
+// `<name>.part` file. Each record is sealed, appended and fsynced before the next one, so what is
+// on disk is always whole records (plus at most one torn one after a crash, which recovery cuts).
+// When finished, the file is renamed to `<name>.seg`: ready to upload.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Track } from './mp4/index.ts';
+import { initSegment } from './mp4/index.ts';
+import { segmentKey, type SegmentName } from './objects.ts';
+import { encodeTrailer, encodeWithHeader, type FragmentHeader, type SegmentEndReason, type SegmentHeader } from './records.ts';
+import type { FragmentTuple, SegmentEntry } from './RecordingIndex.ts';
+import { seal } from './seal/index.ts';
+
+/** File name on the spool for an object key (keys have slashes; the spool is flat per camera). */
+export function spoolFileName(key: string): string {
+  return key.replaceAll('/', '~');
+}
+export function keyOfSpoolFile(file: string): string {
+  return path.basename(file).replace(/\.(part|seg)$/, '').replaceAll('~', '/');
+}
+
+export interface FinishedSegment {
+  file: string;
+  entry: SegmentEntry;
+}
+
+export class SegmentWriter {
+  readonly key: string;
+  readonly name: SegmentName;
+  readonly #dataKey: Uint8Array;
+  readonly #file: string;
+  readonly #handle: fs.FileHandle;
+  readonly #header: SegmentHeader;
+  readonly #fragments: FragmentTuple[] = [];
+  readonly #init: [number, number];
+  #bytes: number;
+  #endMs: number;
+  #finished = false;
+
+  static async create(options: { spoolDir: string; dataKey: Uint8Array; name: SegmentName; tracks: readonly Track[] }): Promise<SegmentWriter> {
+    const { name, tracks } = options;
+    const key = segmentKey(name);
+    const header: SegmentHeader = {
+      v: 1,
+      cameraId: name.cameraId,
+      session: name.session,
+      seq: name.seq,
+      startMs: name.startMs,
+      tracks: tracks.map((t) => ({
+        id: t.id,
+        kind: t.kind,
+        codec: t.codec,
+        timescale: t.timescale,
+        ...(t.kind === 'video' ? { width: t.width, height: t.height } : {}),
+      })),
+    };
+    const record = seal(options.dataKey, { cameraId: name.cameraId, object: key, index: 0, kind: 'init' }, encodeWithHeader(header, initSegment(tracks)));
+    await fs.mkdir(options.spoolDir, { recursive: true });
+    const file = path.join(options.spoolDir, `${spoolFileName(key)}.part`);
+    const handle = await fs.open(file, 'wx', 0o600);
+    try {
+      await handle.write(record);
+      await handle.datasync();
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await fs.rm(file, { force: true });
+      throw error;
+    }
+    return new SegmentWriter(key, name, options.dataKey, file, handle, header, record.length);
+  }
+
+  private constructor(key: string, name: SegmentName, dataKey: Uint8Array, file: string, handle: fs.FileHandle, header: SegmentHeader, initBytes: number) {
+    this.key = key;
+    this.name = name;
+    this.#dataKey = dataKey;
+    this.#file = file;
+    this.#handle = handle;
+    this.#header = header;
+    this.#init = [0, initBytes];
+    this.#bytes = initBytes;
+    this.#endMs = name.startMs;
+  }
+
+  get fragments(): number {
+    return this.#fragments.length;
+  }
+  get bytes(): number {
+    return this.#bytes;
+  }
+  get endMs(): number {
+    return this.#endMs;
+  }
+
+  /** Seals the fragment, appends it and makes it durable (fsync) before resolving. */
+  async appendFragment(header: Omit<FragmentHeader, 'i'>, moofMdat: Uint8Array): Promise<void> {
+    if (this.#finished) throw new TypeError('segment already finished');
+    const i = this.#fragments.length;
+    const record = seal(
+      this.#dataKey,
+      { cameraId: this.name.cameraId, object: this.key, index: i + 1, kind: 'fragment' },
+      encodeWithHeader({ ...header, i } satisfies FragmentHeader, moofMdat),
+    );
+    await this.#handle.write(record);
+    await this.#handle.datasync();
+    this.#fragments.push([header.startMs - this.name.startMs, header.durationMs, header.keyframe ? 1 : 0, this.#bytes, record.length]);
+    this.#bytes += record.length;
+    this.#endMs = header.startMs + header.durationMs;
+  }
+
+  /** Appends the trailer, fsyncs, closes and renames the file to `.seg`. */
+  async finish(reason: SegmentEndReason): Promise<FinishedSegment> {
+    if (this.#finished) throw new TypeError('segment already finished');
+    this.#finished = true;
+    const record = seal(
+      this.#dataKey,
+      { cameraId: this.name.cameraId, object: this.key, index: this.#fragments.length + 1, kind: 'trailer' },
+      encodeTrailer({ fragments: this.#fragments.length, endMs: this.#endMs, reason }),
+    );
+    await this.#handle.write(record);
+    await this.#handle.datasync();
+    await this.#handle.close();
+    this.#bytes += record.length;
+    const ready = this.#file.replace(/\.part$/, '.seg');
+    await fs.rename(this.#file, ready);
+    await syncDirectory(path.dirname(ready));
+    return { file: ready, entry: segmentEntry(this.key, this.#header, this.#endMs, this.#bytes, this.#init, this.#fragments, reason) };
+  }
+
+  /** A segment without any fragment is worth nothing: remove it instead of finishing it. */
+  async discard(): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    await this.#handle.close().catch(() => undefined);
+    await fs.rm(this.#file, { force: true });
+  }
+}
+
+export function segmentEntry(
+  key: string,
+  header: SegmentHeader,
+  endMs: number,
+  bytes: number,
+  init: [number, number],
+  fragments: FragmentTuple[],
+  reason: SegmentEndReason,
+): SegmentEntry {
+  const video = header.tracks.find((t) => t.kind === 'video');
+  const audio = header.tracks.find((t) => t.kind === 'audio');
+  return {
+    key,
+    session: header.session,
+    seq: header.seq,
+    startMs: header.startMs,
+    endMs,
+    bytes,
+    init,
+    fragments,
+    end: reason,
+    ...(video ? { video: { codec: video.codec, width: video.width ?? 0, height: video.height ?? 0 } } : {}),
+    ...(audio ? { audio: { codec: audio.codec } } : {}),
+  };
+}
+
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,60 @@
+// What every part of the recorder shares, and its metrics.
+
+import type { Logger } from 'pino';
+import type { DataKeys } from './DataKeys.ts';
+import type { RecordingIndex } from './RecordingIndex.ts';
+import type { Spool } from './Spool.ts';
+import type { Uploader } from './Uploader.ts';
+
+export interface RecorderSettings {
+  segmentSeconds: number;
+  fragmentMs: number;
+  spoolQuotaBytes: number;
+  retentionDays: number;
+}
+
+export interface RecorderContext {
+  settings: RecorderSettings;
+  keys: DataKeys;
+  spool: Spool;
+  index: RecordingIndex;
+  uploader: Uploader;
+  metrics: RecorderMetrics;
+  log: Logger;
+}
+
+/** Counters and the fragment durability figures (a rolling window for percentiles). */
+export class RecorderMetrics {
+  fragments = 0;
+  fragmentBytes = 0;
+  gaps = 0;
+  writeErrors = 0;
+  droppedFrames = 0;
+  garbagePackets = 0;
+  readonly #durable: number[] = [];
+  static readonly WINDOW = 20_000;
+
+  fragmentDurable(latencyMs: number, bytes: number): void {
+    this.fragments += 1;
+    this.fragmentBytes += bytes;
+    this.#durable.push(latencyMs);
+    if (this.#durable.length > RecorderMetrics.WINDOW) this.#durable.splice(0, this.#durable.length - RecorderMetrics.WINDOW);
+  }
+
+  /** Adds a finished session's counters. */
+  absorb(stats: { video?: { droppedFrames: number; garbage: number }; audio?: { garbage: number } }): void {
+    this.droppedFrames += stats.video?.droppedFrames ?? 0;
+    this.garbagePackets += (stats.video?.garbage ?? 0) + (stats.audio?.garbage ?? 0);
+  }
+
+  /** p-th percentile (0–100) of the time from a fragment closing to its fsync, in ms. */
+  durablePercentile(p: number): number | undefined {
+    if (this.#durable.length === 0) return undefined;
+    const sorted = [...this.#durable].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  }
+
+  resetDurable(): void {
+    this.#durable.length = 0;
+  }
+}

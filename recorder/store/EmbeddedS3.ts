@@ -1,0 +1,150 @@
+// The embedded default store: s3rver in this process, on a local folder, listening on loopback.
+// The recorder still talks HTTP to it through the real SDK (S3ObjectStore), exactly as to AWS.
+//
+// What s3rver 3.7.1 (unmaintained) does differently, and what is done about it here:
+// - ListObjectsV2 paging needs DES, which OpenSSL 3 lacks: `options` asks for v1 listing.
+// - DeleteObjects of several keys in one folder fails with 500: tolerated below.
+// - A port in use is an unhandled 'error' event: turned into a rejection below.
+// - Listing order follows the folder tree, so a key sorts wrongly against a sibling folder it
+//   prefixes with a character below '/' ("a.txt" vs "a/b"); paging can then skip keys. Mimamori's
+//   object names (fixed-width digits under each prefix) never do this.
+// - It checks the access key (S3RVER) but not SigV4 signatures: the loopback address is the guard.
+import fs from 'node:fs/promises';
+import type { Server } from 'node:http';
+import S3rver from 's3rver';
+import { StoreError } from './errors.ts';
+import type { S3Options } from './types.ts';
+
+/** In-flight requests get this long to finish when the server closes, then are cut. */
+const CLOSE_GRACE_MS = 2_000;
+
+export interface EmbeddedS3StartOptions {
+  directory: string;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** default 0 (an ephemeral port; read it back from `port` to restart on the same one) */
+  port?: number;
+  bucket: string;
+}
+
+export class EmbeddedS3 {
+  readonly #server: S3rver;
+  readonly #host: string;
+  readonly #port: number;
+  readonly #bucket: string;
+  readonly #directory: string;
+  #closing: Promise<void> | undefined;
+
+  private constructor(server: S3rver, host: string, port: number, bucket: string, directory: string) {
+    this.#server = server;
+    this.#host = host;
+    this.#port = port;
+    this.#bucket = bucket;
+    this.#directory = directory;
+  }
+
+  static async start(o: EmbeddedS3StartOptions): Promise<EmbeddedS3> {
+    if (typeof o?.directory !== 'string' || o.directory === '') throw new TypeError('EmbeddedS3.start: directory is required');
+    if (typeof o.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(o.bucket)) {
+      throw new TypeError('EmbeddedS3.start: bucket must be a valid S3 bucket name (3–63 lowercase letters, digits, dots, hyphens)');
+    }
+    const host = o.host ?? '127.0.0.1';
+    const port = o.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('EmbeddedS3.start: port must be an integer from 0 to 65535');
+
+    try {
+      await fs.mkdir(o.directory, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new StoreError('failed', `cannot create the embedded S3 folder ${o.directory} (${(err as NodeJS.ErrnoException).code}); check the data directory's permissions`, {
+        cause: err,
+      });
+    }
+    const server = new S3rver({
+      address: host,
+      port,
+      silent: true,
+      directory: o.directory,
+      vhostBuckets: false,
+      configureBuckets: [{ name: o.bucket }],
+    });
+    // s3rver's DeleteObjects removes its keys concurrently, and each removal deletes the folders it
+    // emptied: two keys of one folder race, and the request fails with 500 although every object
+    // is gone. A folder that vanished (ENOENT) or was refilled (ENOTEMPTY) meanwhile is no error:
+    // the removal itself already succeeded (it tolerates ENOENT on the files).
+    const deleteObject = server.store.deleteObject.bind(server.store);
+    server.store.deleteObject = async (bucket: string, key: string) => {
+      try {
+        await deleteObject(bucket, key);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTEMPTY') throw err;
+      }
+    };
+    // s3rver's own listen() never rejects: a bind error (EADDRINUSE) becomes an unhandled
+    // 'error' event. Listen through its callback form and turn that event into a rejection.
+    const listen = server.listen.bind(server);
+    server.listen = ((port: number, address: string, options: object) =>
+      new Promise<Server>((resolve, reject) => {
+        const http = listen(port, address, options, () => {
+          http.off('error', reject);
+          resolve(http);
+        });
+        http.once('error', reject);
+      })) as typeof server.listen;
+    let address: { port: number };
+    try {
+      address = await server.run();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      const hint = code === 'EADDRINUSE' ? 'another process uses that port; pick another or stop it' : 'check the host address and the folder';
+      throw new StoreError('failed', `cannot start the embedded S3 server on ${host}:${port} (${code}); ${hint}`, { cause: err });
+    }
+    return new EmbeddedS3(server, host, address.port, o.bucket, o.directory);
+  }
+
+  get host(): string {
+    return this.#host;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get directory(): string {
+    return this.#directory;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** What S3ObjectStore.create needs to talk to this server. */
+  get options(): S3Options {
+    const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
+    return {
+      endpoint: `http://${host}:${this.#port}`,
+      region: 'us-east-1',
+      bucket: this.#bucket,
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      forcePathStyle: true,
+      listObjectsV1: true, // s3rver's ListObjectsV2 paging needs DES (see S3Options)
+    };
+  }
+
+  /** Idempotent. Stops listening at once; open requests get a short grace, then are cut. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const http = this.#server.httpServer;
+      const closed = this.#server.close();
+      http?.closeIdleConnections();
+      const grace = setTimeout(() => http?.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await closed;
+      } finally {
+        clearTimeout(grace);
+      }
+    })();
+    return this.#closing;
+  }
+}

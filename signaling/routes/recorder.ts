@@ -1,0 +1,15 @@
+import { Hono } from 'hono';
+import type { AppEnv, Deps } from '../context.ts';
+import { requireAdmin, requireUser } from '../middleware.ts';
+
+/** Recorder status (spool, uploads, durability) and master-key rotation: administrators only. */
+export function recorderRoutes(deps: Deps) {
+  return new Hono<AppEnv>()
+    .use(requireUser(deps), requireAdmin)
+    .get('/', async (c) => c.json(await deps.recorder.status()))
+    .post('/master-key/rotate', async (c) => {
+      const result = await deps.recorder.keys.rotateMaster();
+      deps.log.warn({ event: 'master_key_rotated', masterKeyId: result.masterKeyId, rewrapped: result.rewrapped, by: c.get('user').id }, 'master key rotated');
+      return c.json(result);
+    });
+}
