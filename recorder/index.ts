@@ -234,7 +234,8 @@ export class Recorder {
       if (stat) this.#ctx.uploader.enqueue({ cameraId, file, key, bytes: stat.size, leftover: true });
     }
     if (report.recovered.length + report.waiting.length + report.removed.length > 0) {
-      this.#o.log.info(
+      // Worth a warning: only a crash or a kill leaves unfinished segments behind.
+      this.#o.log.warn(
         { event: 'spool_recovered', recovered: report.recovered.length, waiting: report.waiting.length, removed: report.removed.length, tornBytes: report.tornBytes },
         'segments left on the spool by the last run will be uploaded',
       );

@@ -45,7 +45,7 @@ interface RouterSlot {
 }
 
 interface OwnedTransport {
-  transport: types.WebRtcTransport;
+  transport: types.WebRtcTransport | types.PlainTransport;
   owner: string;
   direction: Direction;
   slot: RouterSlot;
@@ -198,13 +198,40 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
     };
   }
 
+  /**
+   * A plain RTP send transport (comedia: the first packet tells where the sender is) for an
+   * encoder on a trusted network, or a load generator. `produce` works on it as on WebRTC.
+   */
+  async createPlainTransport(owner: string): Promise<{ id: string; ip: string; port: number }> {
+    this.#assertOpen();
+    if (this.#publisher !== owner) {
+      const previous = this.#publisher;
+      this.#publisher = owner;
+      if (previous !== undefined) {
+        this.closeOwner(previous);
+        this.emit('publisherReplaced', previous);
+      }
+    }
+    const transport = await this.#origin.router.createPlainTransport({
+      listenInfo: { protocol: 'udp', ip: this.#rtc.listenIp, announcedAddress: this.#rtc.announcedAddress },
+      rtcpMux: true,
+      comedia: true,
+      appData: { owner, direction: 'send' },
+    });
+    this.#transports.set(transport.id, { transport, owner, direction: 'send', slot: this.#origin, consumed: new Set() });
+    transport.observer.once('close', () => this.#transports.delete(transport.id));
+    return { id: transport.id, ip: transport.tuple.localAddress, port: transport.tuple.localPort };
+  }
+
   async connectTransport(owner: string, transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
     const { transport } = this.#ownedTransport(owner, transportId);
+    if (!('iceParameters' in transport)) throw new SfuError('wrong_transport', 'a plain transport needs no DTLS connect');
     await transport.connect({ dtlsParameters });
   }
 
   async restartIce(owner: string, transportId: string): Promise<types.IceParameters> {
     const { transport } = this.#ownedTransport(owner, transportId);
+    if (!('iceParameters' in transport)) throw new SfuError('wrong_transport', 'a plain transport has no ICE to restart');
     return transport.restartIce();
   }
 

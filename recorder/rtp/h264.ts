@@ -3,7 +3,7 @@
 import { NalType } from '../../camera/h264.ts';
 import type { DepacketizerStats, Depacketizer, H264Config, VideoFrame } from './frame.ts';
 import type { OrderedPacket } from './reorder.ts';
-import { parseSps } from './sps.ts';
+import { parseSps, type SpsInfo } from './sps.ts';
 
 const STAP_A = 24;
 const FU_A = 28;
@@ -115,14 +115,8 @@ export class H264FrameDepacketizer implements Depacketizer {
     let config = this.#config;
     if (config === undefined || config.sps !== sps || config.pps !== pps) {
       if (!keyframe) return this.#drop();
-      let info;
-      try {
-        info = parseSps(sps);
-      } catch {
-        return this.#drop();
-      }
-      const codecString = `avc1.${hex2(info.profileIdc)}${hex2(info.constraintFlags)}${hex2(info.levelIdc)}`;
-      config = { codec: 'h264', sps, pps, ...info, codecString };
+      config = h264Config(sps, pps);
+      if (config === undefined) return this.#drop();
       this.#config = config;
     }
     this.#inFrame = false;
@@ -258,6 +252,18 @@ export class H264FrameDepacketizer implements Depacketizer {
     }
     return data;
   }
+}
+
+/** The config for these parameter sets, or undefined if the SPS cannot be parsed. */
+function h264Config(sps: Uint8Array, pps: Uint8Array): H264Config | undefined {
+  let info: SpsInfo;
+  try {
+    info = parseSps(sps);
+  } catch {
+    return undefined;
+  }
+  const codecString = `avc1.${hex2(info.profileIdc)}${hex2(info.constraintFlags)}${hex2(info.levelIdc)}`;
+  return { codec: 'h264', sps, pps, ...info, codecString };
 }
 
 function keepInSample(type: number): boolean {

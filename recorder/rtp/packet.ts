@@ -14,7 +14,7 @@ const HEADER_LEN = 12;
 
 /**
  * Parses one RTP packet (v2, CSRCs, header extensions, padding). Throws
- * RtpFormatError('malformed_rtp', ...) on garbage. `payload` is a view into `bytes` (no copy), so
+ * RtpFormatError('malformed_rtp', ...) on garbage, and on RTCP (payload types 72–79). `payload` is a view into `bytes` (no copy), so
  * `bytes` must not be reused while the packet is in use; a padding-only packet has an empty payload.
  */
 export function parseRtp(bytes: Uint8Array): RtpPacket {
@@ -25,8 +25,9 @@ export function parseRtp(bytes: Uint8Array): RtpPacket {
   const version = b0 >> 6;
   if (version !== 2) throw malformed(`RTP version ${version}, want 2`);
   const payloadType = b1 & 0x7f;
-  // With rtcp-mux, RTCP SR/RR/SDES/BYE/APP (200–204) read as marker + payload type 72–76 (RFC 5761 section 4).
-  if (payloadType >= 72 && payloadType <= 76) throw malformed(`payload type ${payloadType} is RTCP packet type ${payloadType + 128}, not RTP`);
+  // With rtcp-mux, RTCP SR, RR, SDES, BYE, APP, RTPFB, PSFB and XR (200–207) read as marker +
+  // payload type 72–79, which RTP must therefore not use (RFC 5761 section 4).
+  if (payloadType >= 72 && payloadType <= 79) throw malformed(`payload type ${payloadType} is RTCP packet type ${payloadType + 128}, not RTP`);
 
   let offset = HEADER_LEN + (b0 & 0x0f) * 4; // CSRC list
   if (offset > length) throw malformed(`${b0 & 0x0f} CSRCs do not fit a ${length}-byte packet`);

@@ -45,7 +45,7 @@ const RESET_JUMP = 3000;
 export class ReorderBuffer {
   readonly #maxDelayMs: number;
   readonly #maxPackets: number;
-  // Ring of maxPackets + 1 slots: the slot of #next (always empty between calls) and those after it.
+  // Ring of maxPackets + 1 slots: the slot of #next (empty between calls once started) and those after it.
   readonly #slots: (RtpPacket | undefined)[];
   readonly #arrivals: Float64Array;
   #head = 0; // slot index of #next

@@ -5,9 +5,9 @@ import type { OrderedPacket } from './reorder.ts';
 /**
  * Reassembles VP8 frames with the same loss rules as H.264: a frame ends at the marker bit or a
  * timestamp change; it is returned only if its first packet starts it (S bit with partition 0) and
- * nothing was lost in it; after any loss everything waits for a keyframe. The payload descriptor's
- * picture ID, TL0PICIDX and temporal layer fields are skipped, not used: without them nothing can
- * tell a lost non-reference frame from a lost reference one, so any loss counts as the latter.
+ * nothing was lost in it; after any loss everything waits for a keyframe. The descriptor's picture
+ * ID, TL0PICIDX and TID/KEYIDX are skipped over, not used, so any loss is taken to have hit a
+ * reference frame (the N bit and picture IDs could forgive losses of non-reference frames).
  */
 export class Vp8Depacketizer implements Depacketizer {
   #needsKeyframe = true;
