@@ -10,7 +10,7 @@ import { hourStart, hoursBetween, indexKey, parseSegmentKey, segmentPrefix } fro
 import { readSegment } from './reader.ts';
 import type { SegmentEndReason } from './records.ts';
 import { open, seal } from './seal/index.ts';
-import type { ObjectStore } from './store/index.ts';
+import { StoreError, type ObjectStore } from './store/index.ts';
 
 /** [start offset from the segment's start in ms, duration ms, keyframe 0|1, byte offset, byte length] */
 export type FragmentTuple = [number, number, 0 | 1, number, number];
@@ -59,6 +59,8 @@ export class RecordingIndex {
   readonly #keys: IndexKeys;
   readonly #hours = new Map<string, HourIndex>();
   readonly #dirty = new Set<string>();
+  /** Hours started locally while S3 could not be read: merged with the S3 copy before the next upload. */
+  readonly #unreconciled = new Set<string>();
   /** Serialises writes of one hour file. */
   #writes: Promise<unknown> = Promise.resolve();
 
@@ -112,8 +114,15 @@ export class RecordingIndex {
     if (cached) return cached;
     let h = await this.#readLocal(cameraId, hourMs);
     if (!h) {
-      h = (await this.#readRemote(cameraId, hourMs)) ?? { v: 1, cameraId, hourMs, segments: [], gaps: [] };
-      await this.#reconcile(h);
+      try {
+        h = (await this.#readRemote(cameraId, hourMs)) ?? { v: 1, cameraId, hourMs, segments: [], gaps: [] };
+        await this.#reconcile(h);
+      } catch (error) {
+        if (!(error instanceof StoreError) || !error.retryable) throw error;
+        // S3 is away: recording must go on; what S3 holds for this hour is merged in later.
+        h = { v: 1, cameraId, hourMs, segments: [], gaps: [] };
+        this.#unreconciled.add(id);
+      }
       await this.#writeLocal(h);
     }
     this.#hours.set(id, h);
@@ -153,6 +162,13 @@ export class RecordingIndex {
       this.#dirty.delete(id);
       if (!h) continue;
       try {
+        if (this.#unreconciled.has(id)) {
+          const remote = await this.#readRemote(h.cameraId, h.hourMs);
+          if (remote) mergeInto(h, remote);
+          await this.#reconcile(h);
+          await this.#writeLocal(h);
+          this.#unreconciled.delete(id);
+        }
         const key = indexKey(h.cameraId, h.hourMs);
         const dataKey = await this.#keys.dataKey(h.cameraId);
         await this.#store.put(key, seal(dataKey, { cameraId: h.cameraId, object: key, index: 0, kind: 'index' }, encoder.encode(JSON.stringify(h))));
@@ -231,6 +247,13 @@ export class RecordingIndex {
     }
     h.segments.sort((a, b) => a.startMs - b.startMs);
   }
+}
+
+function mergeInto(h: HourIndex, other: HourIndex): void {
+  for (const s of other.segments) if (!h.segments.some((x) => x.key === s.key)) h.segments.push(s);
+  for (const g of other.gaps) if (!h.gaps.some((x) => x.fromMs === g.fromMs && x.toMs === g.toMs)) h.gaps.push(g);
+  h.segments.sort((a, b) => a.startMs - b.startMs);
+  h.gaps.sort((a, b) => a.fromMs - b.fromMs);
 }
 
 function hourId(cameraId: string, hourMs: number): string {

@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import { parseSenderReports } from './clock.ts';
+import { ntpToMs } from './clock.ts';
 import { mediaFragment, type Sample, type Track, type TrackRun } from './mp4/index.ts';
 import type { SegmentName } from './objects.ts';
 import type { GapReason } from './RecordingIndex.ts';
@@ -95,6 +95,9 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
   #nextGapReason: GapReason;
   #closed = false;
   #skippedFrames = 0;
+  #audioCorrections = 0;
+  #syncEstimates: number[] = [];
+  #ticks = 0;
 
   static async create(o: RecordingSessionOptions): Promise<RecordingSession> {
     const transport = await o.router.createDirectTransport({ maxMessageSize: 262_144 });
@@ -139,12 +142,19 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
       track.consumer.on('rtp', (bytes) => this.#onRtp(track.ingest, bytes));
       track.consumer.on('producerresume', () => this.#requestKeyframe(true));
     }
-    transport.on('rtcp', (bytes) => {
-      for (const report of parseSenderReports(bytes)) {
-        if (report.ssrc === video?.ingest.ssrc) video.ingest.onSenderReport(report);
-        else if (report.ssrc === audio?.ingest.ssrc) audio.ingest.onSenderReport(report);
-      }
-    });
+    // The camera's sender reports (seen on the producer) line audio up with video. A simple
+    // consumer keeps the producer's RTP times; a simulcast one rewrites them, so it gets none.
+    for (const track of [video, audio]) {
+      if (!track || track.consumer.type !== 'simple') continue;
+      const producer = o.producers.find((p) => p.id === track.consumer.producerId);
+      if (!producer) continue;
+      producer.on('trace', (trace) => {
+        const info = trace.info as { ntpSec?: number; ntpFrac?: number; rtpTs?: number } | undefined;
+        if (trace.type !== 'sr' || this.#closed || info?.rtpTs === undefined || info.ntpSec === undefined) return;
+        track.ingest.onSenderReport(info.rtpTs, ntpToMs(info.ntpSec, info.ntpFrac ?? 0));
+      });
+      producer.enableTraceEvent(['sr']).catch(() => undefined);
+    }
     this.#timer = setInterval(() => this.#tick(), 100);
     this.#requestKeyframe(true);
   }
@@ -158,11 +168,12 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
   get closed(): boolean {
     return this.#closed;
   }
-  get stats(): { video?: TrackIngest['stats']; audio?: TrackIngest['stats']; skippedFrames: number; segments: number } {
+  get stats(): { video?: TrackIngest['stats']; audio?: TrackIngest['stats']; skippedFrames: number; audioSyncCorrections: number; segments: number } {
     return {
       ...(this.#video ? { video: this.#video.ingest.stats } : {}),
       ...(this.#audio ? { audio: this.#audio.ingest.stats } : {}),
       skippedFrames: this.#skippedFrames,
+      audioSyncCorrections: this.#audioCorrections,
       segments: this.#segmentSeq,
     };
   }
@@ -195,6 +206,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
       this.#nextGapReason = 'camera-offline';
     }
     if (this.#video && (this.#video.ingest.needsKeyframe || !this.#segment)) this.#requestKeyframe(false);
+    if (++this.#ticks % 5 === 0) this.#syncAudio();
   }
 
   #deliver(ingest: TrackIngest, frames: TimedFrame[]): void {
@@ -209,6 +221,32 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
       else if (this.#video) this.#onAudio(timed);
       else this.#onAudioOnly(timed);
     }
+  }
+
+  /**
+   * Keeps audio lined up with video. The best reference is the camera's own clock (its sender
+   * reports, shared by both tracks); without them, the least-delayed arrival of each track. The
+   * first audio frame was placed by its arrival, which can be off by a difference in network or
+   * scheduling delay; the median of the last estimates corrects it (and any later drift) when it
+   * exceeds what a viewer could notice. Each correction is a small jump in the audio track.
+   */
+  #syncAudio(): void {
+    const video = this.#video?.ingest;
+    const audio = this.#audio?.ingest;
+    if (!video || !audio || this.#audio0 === undefined || this.#wall0 === undefined || !audio.clock.known) return;
+    const desired =
+      video.capture.known && audio.capture.known
+        ? audio.capture.ticksAt(video.capture.captureOf(this.#video0))
+        : audio.clock.ticksAt(video.clock.wallOf(this.#video0));
+    this.#syncEstimates.push(desired - this.#audio0);
+    if (this.#syncEstimates.length > 5) this.#syncEstimates.shift();
+    if (this.#syncEstimates.length < 3) return;
+    const median = [...this.#syncEstimates].sort((a, b) => a - b)[this.#syncEstimates.length >> 1]!;
+    // 30 ms is below what viewers notice; beyond 2 s the camera's clock is not to be trusted.
+    if (Math.abs(median) < (AUDIO_TIMESCALE * 30) / 1000 || Math.abs(median) > AUDIO_TIMESCALE * 2) return;
+    this.#audio0 += median;
+    this.#syncEstimates.length = 0;
+    this.#audioCorrections += 1;
   }
 
   #requestKeyframe(force: boolean): void {

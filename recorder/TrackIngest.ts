@@ -1,7 +1,7 @@
 // One consumed RTP stream on its way to frames: parse → reorder → depacketize, with media time
 // extended to a monotonic tick count and mapped to the wall clock.
 
-import { TimestampUnwrapper, WallClockMapping, type SenderReport } from './clock.ts';
+import { CaptureClock, TimestampUnwrapper, WallClockMapping } from './clock.ts';
 import { createDepacketizer, parseRtp, ReorderBuffer, type Frame, type OrderedPacket } from './rtp/index.ts';
 
 export type TrackCodec = 'h264' | 'vp8' | 'opus';
@@ -18,6 +18,7 @@ export class TrackIngest {
   readonly clockRate: number;
   readonly ssrc: number;
   readonly clock: WallClockMapping;
+  readonly capture: CaptureClock;
   readonly #reorder = new ReorderBuffer({ maxDelayMs: 300 });
   readonly #depacketizer;
   readonly #unwrapper = new TimestampUnwrapper();
@@ -31,16 +32,26 @@ export class TrackIngest {
     this.clockRate = options.clockRate;
     this.ssrc = options.ssrc;
     this.clock = new WallClockMapping(options.clockRate);
+    this.capture = new CaptureClock(options.clockRate);
     this.#depacketizer = createDepacketizer(options.codec);
   }
 
   get needsKeyframe(): boolean {
     return this.#depacketizer.needsKeyframe;
   }
-  get stats(): { packets: number; garbage: number; droppedFrames: number; frames: number; lost: number; late: number; duplicates: number } {
+  get stats(): { packets: number; garbage: number; droppedFrames: number; frames: number; lost: number; late: number; duplicates: number; clock: 'sender-report' | 'arrival' } {
     const d = this.#depacketizer.stats;
     const r = this.#reorder.stats;
-    return { packets: this.#packets, garbage: this.#garbage, droppedFrames: d.droppedFrames, frames: d.frames, lost: r.lost, late: r.late, duplicates: r.duplicates };
+    return {
+      packets: this.#packets,
+      garbage: this.#garbage,
+      droppedFrames: d.droppedFrames,
+      frames: d.frames,
+      lost: r.lost,
+      late: r.late,
+      duplicates: r.duplicates,
+      clock: this.capture.known ? 'sender-report' : 'arrival',
+    };
   }
 
   /** True once per batch of newly dropped frames (the recording must not bridge them). */
@@ -73,9 +84,10 @@ export class TrackIngest {
     return this.#frames(this.#reorder.flush());
   }
 
-  onSenderReport(report: SenderReport): void {
-    const ticks = this.#unwrapper.peek(report.rtpTimestamp);
-    if (ticks !== undefined) this.clock.observeSenderReport(ticks, report.ntpMs);
+  /** A sender report of the camera for this stream (its RTP times are the ones we receive). */
+  onSenderReport(rtpTimestamp: number, ntpMs: number): void {
+    const ticks = this.#unwrapper.peek(rtpTimestamp);
+    if (ticks !== undefined) this.capture.observe(ticks, ntpMs);
   }
 
   #frames(ordered: OrderedPacket[]): TimedFrame[] {

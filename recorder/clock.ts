@@ -29,15 +29,14 @@ export class TimestampUnwrapper {
 }
 
 /**
- * Maps a track's extended RTP time to wall-clock ms. The SFU's RTCP sender reports (NTP time ↔
- * RTP time, on the server's clock) are the reference; until the first one arrives, the arrival
- * time of the least-delayed packet seen so far stands in (a packet is never early, only late).
+ * Maps a track's extended RTP time to the server's wall clock (NTP-synced): the arrival time of
+ * the least-delayed packet seen so far (a packet is never early, only late). This places the
+ * recording on the real timeline; the camera's own clock is only trusted for lip sync (below).
  */
 export class WallClockMapping {
   readonly clockRate: number;
   #anchorTicks: number | undefined;
   #anchorMs = 0;
-  #fromReport = false;
 
   constructor(clockRate: number) {
     this.clockRate = clockRate;
@@ -46,58 +45,63 @@ export class WallClockMapping {
   get known(): boolean {
     return this.#anchorTicks !== undefined;
   }
-  get fromSenderReport(): boolean {
-    return this.#fromReport;
-  }
 
   observeArrival(ticks: number, arrivalMs: number): void {
-    if (this.#fromReport) return;
     if (this.#anchorTicks === undefined || arrivalMs < this.wallOf(ticks)) {
       this.#anchorTicks = ticks;
       this.#anchorMs = arrivalMs;
     }
   }
 
-  observeSenderReport(ticks: number, ntpMs: number): void {
-    this.#anchorTicks = ticks;
-    this.#anchorMs = ntpMs;
-    this.#fromReport = true;
-  }
-
   wallOf(ticks: number): number {
     if (this.#anchorTicks === undefined) throw new TypeError('wall-clock mapping used before any packet arrived');
     return this.#anchorMs + ((ticks - this.#anchorTicks) * 1000) / this.clockRate;
+  }
+
+  ticksAt(wallMs: number): number {
+    if (this.#anchorTicks === undefined) throw new TypeError('wall-clock mapping used before any packet arrived');
+    return this.#anchorTicks + Math.round(((wallMs - this.#anchorMs) * this.clockRate) / 1000);
+  }
+}
+
+/**
+ * The camera's capture clock from its RTCP sender reports (NTP ↔ RTP time). Audio and video of
+ * one camera share it, so it tells how the tracks line up (lip sync) whatever the network did.
+ */
+export class CaptureClock {
+  readonly clockRate: number;
+  #ticks: number | undefined;
+  #ntpMs = 0;
+
+  constructor(clockRate: number) {
+    this.clockRate = clockRate;
+  }
+
+  get known(): boolean {
+    return this.#ticks !== undefined;
+  }
+
+  observe(ticks: number, ntpMs: number): void {
+    this.#ticks = ticks;
+    this.#ntpMs = ntpMs;
+  }
+
+  /** Capture time (camera clock, ms) of a tick count. */
+  captureOf(ticks: number): number {
+    if (this.#ticks === undefined) throw new TypeError('capture clock used before a sender report');
+    return this.#ntpMs + ((ticks - this.#ticks) * 1000) / this.clockRate;
+  }
+
+  /** Tick count captured at a camera-clock time. */
+  ticksAt(captureMs: number): number {
+    if (this.#ticks === undefined) throw new TypeError('capture clock used before a sender report');
+    return this.#ticks + Math.round(((captureMs - this.#ntpMs) * this.clockRate) / 1000);
   }
 }
 
 const NTP_EPOCH_OFFSET_S = 2_208_988_800; // 1900-01-01 → 1970-01-01
 
-export interface SenderReport {
-  ssrc: number;
-  ntpMs: number;
-  rtpTimestamp: number;
-}
-
-/** The sender reports (PT 200) in a compound RTCP packet; anything else is skipped. */
-export function parseSenderReports(bytes: Uint8Array): SenderReport[] {
-  const reports: SenderReport[] = [];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let offset = 0;
-  while (offset + 4 <= bytes.length) {
-    const first = bytes[offset]!;
-    if (first >> 6 !== 2) break;
-    const length = (view.getUint16(offset + 2) + 1) * 4;
-    if (offset + length > bytes.length) break;
-    if (bytes[offset + 1] === 200 && length >= 28) {
-      const seconds = view.getUint32(offset + 8);
-      const fraction = view.getUint32(offset + 12);
-      reports.push({
-        ssrc: view.getUint32(offset + 4),
-        ntpMs: (seconds - NTP_EPOCH_OFFSET_S) * 1000 + (fraction / 0x1_0000_0000) * 1000,
-        rtpTimestamp: view.getUint32(offset + 16),
-      });
-    }
-    offset += length;
-  }
-  return reports;
+/** NTP timestamp (seconds since 1900 + 2^-32 fractions) → ms since the epoch. */
+export function ntpToMs(seconds: number, fraction: number): number {
+  return (seconds - NTP_EPOCH_OFFSET_S) * 1000 + (fraction / 0x1_0000_0000) * 1000;
 }

@@ -2,6 +2,7 @@ export {};
 // `npm run bench -- NAME`: runs one benchmark; each prints JSON lines, the last one its summary.
 const benches: Record<string, () => Promise<unknown>> = {
   live: () => import('./live.ts'),
+  ingest: () => import('./ingest.ts'),
 };
 
 const name = process.argv[2];
