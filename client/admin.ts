@@ -31,7 +31,7 @@ export class AdminPanel {
     const cameraTable = h(
       'table',
       { class: 'admin-table', id: 'admin-cameras' },
-      h('thead', {}, h('tr', {}, tx('th', 'admin.cameraName'), tx('th', 'admin.cameraId'), tx('th', 'state.live'), h('th'))),
+      h('thead', {}, h('tr', {}, tx('th', 'admin.cameraName'), tx('th', 'admin.cameraId'), tx('th', 'state.live'), tx('th', 'admin.recording'), h('th'))),
       this.#cameraRows,
     );
     const userTable = h('table', { class: 'admin-table', id: 'admin-users' }, h('thead', {}, this.#userHead), this.#userRows);
@@ -114,7 +114,7 @@ export class AdminPanel {
 
   #renderCameras(): void {
     if (this.#cameras.length === 0) {
-      this.#cameraRows.replaceChildren(h('tr', {}, tx('td', 'admin.noCameras', { colspan: 4 })));
+      this.#cameraRows.replaceChildren(h('tr', {}, tx('td', 'admin.noCameras', { colspan: 5 })));
       return;
     }
     this.#cameraRows.replaceChildren(
@@ -130,10 +130,44 @@ export class AdminPanel {
           h('td', {}, camera.name),
           h('td', {}, h('code', {}, camera.id)),
           h('td', {}, h('span', { class: 'dot', 'data-live': String(camera.live) })),
+          h('td', { class: 'recording' }, ...this.#recordingControls(camera)),
           h('td', { class: 'actions' }, rotate, remove, publish),
         );
       }),
     );
+  }
+
+  /** Continuous recording on/off and the retention plan (7, 30 or 90 days). */
+  #recordingControls(camera: Camera): HTMLElement[] {
+    const enabled = h('input', { type: 'checkbox', class: 'recording-enabled' });
+    enabled.checked = camera.recording.enabled;
+    const label = h('label', {}, enabled, ' ', bindText(h('span'), 'admin.recordingOn'));
+    const retention = h('select', { class: 'recording-retention' });
+    bindAttr(retention, 'aria-label', 'admin.retention');
+    const plans = [...new Set([7, 30, 90, camera.recording.retentionDays])].sort((a, b) => a - b);
+    for (const days of plans) {
+      const option = bindText(h('option', { value: String(days) }), 'admin.retentionDays', { days: String(days) });
+      if (days === camera.recording.retentionDays) option.setAttribute('selected', '');
+      retention.append(option);
+    }
+    const save = async () => {
+      enabled.disabled = retention.disabled = true;
+      this.#cameraNotice.clear();
+      try {
+        const updated = await api.updateRecording(camera.id, { enabled: enabled.checked, retentionDays: Number(retention.value) });
+        camera.recording = updated.recording;
+        this.#cameraNotice.show({ key: 'admin.recordingSaved', params: { name: camera.name } }, 'ok');
+      } catch (err) {
+        enabled.checked = camera.recording.enabled;
+        retention.value = String(camera.recording.retentionDays);
+        this.#cameraNotice.show(errorMessage(err), 'error');
+      } finally {
+        enabled.disabled = retention.disabled = false;
+      }
+    };
+    enabled.addEventListener('change', () => void save());
+    retention.addEventListener('change', () => void save());
+    return [label, retention];
   }
 
   async #rotate(camera: Camera, button: HTMLButtonElement): Promise<void> {

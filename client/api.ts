@@ -16,6 +16,7 @@ export interface Camera {
   id: string;
   name: string;
   live: boolean;
+  recording: { enabled: boolean; retentionDays: number };
 }
 
 export class ApiError extends Error {
@@ -62,7 +63,13 @@ function parseUser(v: unknown): User {
 }
 function parseCamera(v: unknown): Camera {
   const o = obj(v, 'camera');
-  return { id: str(o.id, 'camera.id'), name: str(o.name, 'camera.name'), live: o.live === true };
+  const r = o.recording === undefined ? {} : obj(o.recording, 'camera.recording');
+  return {
+    id: str(o.id, 'camera.id'),
+    name: str(o.name, 'camera.name'),
+    live: o.live === true,
+    recording: { enabled: r.enabled !== false, retentionDays: typeof r.retentionDays === 'number' ? r.retentionDays : 30 },
+  };
 }
 
 // --- Session ------------------------------------------------------------------------------------
@@ -175,6 +182,9 @@ export const api = {
   },
   async deleteCamera(id: string): Promise<void> {
     await request('DELETE', `/api/cameras/${enc(id)}`);
+  },
+  async updateRecording(id: string, recording: { enabled: boolean; retentionDays: number }): Promise<Camera> {
+    return parseCamera(obj(await request('PATCH', `/api/cameras/${enc(id)}`, { body: { recording } }), 'camera').camera);
   },
   async rotateSecret(id: string): Promise<string> {
     return str(obj(await request('POST', `/api/cameras/${enc(id)}/secret`), 'secret').secret, 'secret');

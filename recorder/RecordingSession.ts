@@ -261,6 +261,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     const frame = timed.frame;
     if (frame.kind !== 'video') return;
     this.#lastFrameAtMs = Date.now();
+    if (process.env.DEBUG_LAYERS && (frame.keyframe || frame.config !== this.#segment?.config)) console.error('FRAME', frame.keyframe, frame.config.width, frame.config.height, frame.data.length, timed.ticks);
     if (this.#segment && frame.config !== this.#segment.config) {
       this.#endSegment('config');
       this.#nextGapReason = 'frames-lost';
@@ -291,13 +292,16 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     this.#addSample('video', previous, duration);
     this.#pendingVideo = { timed, dts };
     const fragmentTicks = (this.#o.fragmentMs * VIDEO_TIMESCALE) / 1000;
-    if (dts - this.#fragment!.startDts >= fragmentTicks) {
-      if (frame.keyframe && dts - this.#segment.startDts >= this.#o.segmentSeconds * VIDEO_TIMESCALE) {
-        this.#endSegment('duration', false);
-        this.#startSegment(dts, frame.config);
-      } else {
-        this.#closeFragment(dts);
-      }
+    // Cameras with a long keyframe interval (browsers: minutes) are asked for one as the segment
+    // nears its length, so segments stay about as long as configured and reach S3 in time.
+    if (!frame.keyframe && dts - this.#segment.startDts >= (this.#o.segmentSeconds - 1) * VIDEO_TIMESCALE) this.#requestKeyframe(false);
+    const fragmentAge = dts - this.#fragment!.startDts;
+    if (frame.keyframe && dts - this.#segment.startDts >= this.#o.segmentSeconds * VIDEO_TIMESCALE) {
+      this.#endSegment('duration', false);
+      this.#startSegment(dts, frame.config);
+    } else if (fragmentAge >= fragmentTicks || (frame.keyframe && fragmentAge >= fragmentTicks / 2)) {
+      // A keyframe past half a fragment starts the next one, so seeking finds keyframes at fragment starts.
+      this.#closeFragment(dts);
     }
   }
 

@@ -10,6 +10,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from './chromium.ts';
 import { startService, type Service } from './harness.ts';
+import { decodeErrors, ffprobe, openRecordings, writeMp4 } from './recordings.ts';
+import os from 'node:os';
+import path from 'node:path';
 
 const LIVE_TIMEOUT_MS = 30_000;
 const RECOVERY_TIMEOUT_MS = 30_000;
@@ -158,7 +161,7 @@ if (built.status !== 0) throw new Error('setup/client.sh failed: the browser pag
 
 test.before(async () => {
   if (!haveChromium) throw new Error(`Chromium not found at ${CHROMIUM}; install it with "bash setup/setup.sh --test"`);
-  service = await startService();
+  service = await startService({ env: { MIMAMORI_SEGMENT_SECONDS: '3' } });
 });
 test.after(async () => {
   await service?.stop();
@@ -201,6 +204,41 @@ test('a phone-style camera page publishes and the admin grid plays it (H.264 sim
     console.log(`  camera ${cameraStats.videoCodec} ${cameraStats.srtpCipher}; grid tile ${small} px wide, single view ${full} px`);
     await viewer.click(`.tile[data-camera-id="${cam.id}"] .tile-back`);
     assert.is(await viewer.locator('#grid.single').count(), 0, 'back to the grid');
+
+    // The browser's simulcast H.264 is recorded (top layer) and decodes cleanly.
+    // mediasoup starts a simulcast consumer on a low layer until the higher ones have scores.
+    const deadline = Date.now() + 30_000;
+    let segments: { startMs: number; endMs: number; video?: { codec: string; width: number } }[] = [];
+    let gaps: unknown[] = [];
+    while (segments.at(-1)?.video?.width !== full && Date.now() < deadline) {
+      await viewer.waitForTimeout(500);
+      const res = await service.api(`/api/cameras/${cam.id}/recordings?from=${Date.now() - 600_000}&to=${Date.now()}`);
+      ({ segments, gaps } = (await res.json()) as { segments: typeof segments; gaps: unknown[] });
+    }
+    console.log(`  recorded segments: ${segments.map((s) => `${s.video?.width}px ${((s.endMs - s.startMs) / 1000).toFixed(1)} s`).join(', ')}`);
+    assert.ok(segments.length > 0, 'the camera page is being recorded');
+    assert.is(segments[0]!.video?.codec, 'h264');
+    assert.equal(gaps, [], 'layer switches cut segments without a hole');
+    const recordings = await openRecordings(service.dataDir);
+    try {
+      for (const segment of await recordings.segments(cam.id)) {
+        const file = path.join(os.tmpdir(), `mimamori-browser-${cam.id}.mp4`);
+        await writeMp4(segment, file);
+        assert.is(await decodeErrors(file), '', 'ffmpeg decodes the recorded browser video');
+        const probe = await ffprobe(file);
+        assert.is(probe.streams.find((x) => x.codec_type === 'video')?.width, segment.entry.video?.width, 'the index tells the stored resolution');
+        fs.rmSync(file, { force: true });
+      }
+    } finally {
+      await recordings.close();
+    }
+    assert.is(segments.at(-1)!.video?.width, full, 'the recording goes on with the full layer');
+
+    // The admin panel switches recording off for this camera.
+    await viewer.uncheck(`#admin-cameras tr[data-camera-id="${cam.id}"] .recording-enabled`);
+    await viewer.waitForSelector('#admin .notice[data-tone="ok"]', { timeout: 10_000 });
+    const after = (await (await service.api(`/api/cameras/${cam.id}`)).json()) as { camera: { recording: { enabled: boolean } } };
+    assert.is(after.camera.recording.enabled, false);
   });
 });
 

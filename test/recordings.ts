@@ -106,6 +106,7 @@ export async function ffprobe(file: string): Promise<Probe> {
 
 /** Decodes every frame; returns ffmpeg's error output (empty when clean). */
 export async function decodeErrors(file: string): Promise<string> {
-  const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
+  // passthrough: variable frame rate (browsers) must not be resampled to a fixed one for the null muxer.
+  const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', file, '-fps_mode', 'passthrough', '-f', 'null', '-']);
   return stderr.trim();
 }

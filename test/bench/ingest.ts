@@ -8,7 +8,7 @@
 // types, SSRCs and RTCP feedback of a WebRTC camera): from the producer on, the recorder's path is
 // the one of a WebRTC camera. The sender's own CPU is measured and printed apart.
 //
-// For each N of MIMAMORI_BENCH_CAMERAS (default 25,50,100,150,200), cameras are added up to N and:
+// For each N of MIMAMORI_BENCH_CAMERAS (default 25,50,75,…,200), cameras are added up to N and:
 //   1. producers: N cameras sending, nothing consuming: CPU of the mediasoup workers and of this
 //      process (the baseline the recorder and ffmpeg are measured against);
 //   2. ffmpeg (once, on the first step, for MIMAMORI_BENCH_FFMPEG_CAMERAS of the cameras, default
@@ -44,7 +44,7 @@ import type { WrappedKey } from '../../recorder/seal/index.ts';
 import { Sfu, type CameraRoom } from '../../sfu/index.ts';
 import type { SenderCamera, SenderMessage, SenderStats } from './rtp-sender.ts';
 
-const STEPS = (process.env.MIMAMORI_BENCH_CAMERAS ?? '25,50,100,150,200')
+const STEPS = (process.env.MIMAMORI_BENCH_CAMERAS ?? '25,50,75,100,125,150,175,200')
   .split(',')
   .map(Number)
   .filter((n) => Number.isInteger(n) && n > 0)
@@ -88,6 +88,29 @@ function selfCpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
+/** This process's CPU seconds by thread: the main thread (user, system), then the others by name (libuv's pool, V8's platform threads, …). */
+async function selfThreads(): Promise<Record<string, number>> {
+  const out: Record<string, number> = { main_user: 0, main_system: 0 };
+  for (const tid of await fs.readdir('/proc/self/task').catch(() => [] as string[])) {
+    try {
+      const stat = await fs.readFile(`/proc/self/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).trim();
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const user = Number(fields[11]) / 100;
+      const system = Number(fields[12]) / 100;
+      if (Number(tid) === process.pid) {
+        out.main_user! += user;
+        out.main_system! += system;
+      } else {
+        out[comm] = (out[comm] ?? 0) + user + system;
+      }
+    } catch {
+      // thread ended
+    }
+  }
+  return out;
+}
+
 /** Busy and total jiffies of the whole machine (to show what else ran meanwhile). */
 async function machineJiffies(): Promise<{ busy: number; total: number }> {
   const line = (await fs.readFile('/proc/stat', 'utf8')).split('\n')[0]!;
@@ -100,6 +123,7 @@ async function machineJiffies(): Promise<{ busy: number; total: number }> {
 interface Snapshot {
   t: number;
   self: number;
+  threads: Record<string, number>;
   workers: number;
   sender: number;
   extra: number[];
@@ -107,13 +131,14 @@ interface Snapshot {
 }
 
 async function snapshot(workerPids: number[], senderPid: number, extra: number[] = []): Promise<Snapshot> {
-  const [workers, sender, extraCpu, machine] = await Promise.all([
+  const [workers, sender, extraCpu, machine, threads] = await Promise.all([
     Promise.all(workerPids.map(procCpuSeconds)),
     procCpuSeconds(senderPid),
     Promise.all(extra.map(procCpuSeconds)),
     machineJiffies(),
+    selfThreads(),
   ]);
-  return { t: performance.now(), self: selfCpuSeconds(), workers: workers.reduce((a, b) => a + b, 0), sender, extra: extraCpu, machine };
+  return { t: performance.now(), self: selfCpuSeconds(), threads, workers: workers.reduce((a, b) => a + b, 0), sender, extra: extraCpu, machine };
 }
 
 interface Usage {
@@ -124,6 +149,9 @@ interface Usage {
   extra: number;
   /** Whole machine, percent of one core (all cores: 100 × cores). */
   machine: number;
+  /** The machine minus this process, the workers, the sender and the extra pids: other work running meanwhile. */
+  other: number;
+  threads: Record<string, number>;
 }
 
 function usage(a: Snapshot, b: Snapshot): Usage {
@@ -131,14 +159,19 @@ function usage(a: Snapshot, b: Snapshot): Usage {
   const pct = (x: number) => (x / seconds) * 100;
   const extra = b.extra.reduce((s, x, i) => s + (Number.isFinite(x) ? x - (a.extra[i] ?? 0) : 0), 0);
   const cores = os.availableParallelism();
-  return {
+  const u: Usage = {
     seconds,
     self: pct(b.self - a.self),
     workers: pct(b.workers - a.workers),
     sender: pct(b.sender - a.sender),
     extra: pct(extra),
-    machine: ((b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total)) * 100 * cores,
+    threads: Object.fromEntries(Object.keys(b.threads).map((k) => [k, round(pct((b.threads[k] ?? 0) - (a.threads[k] ?? 0)))])),
+    machine: 0,
+    other: 0,
   };
+  u.machine = ((b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total)) * 100 * cores;
+  u.other = Math.max(0, u.machine - u.self - u.workers - u.sender - u.extra);
+  return u;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,7 +371,7 @@ process.on('exit', () => {
 const logCounts = new Map<string, number>();
 let logLines = 0;
 const log = pino(
-  { level: 'warn' },
+  { level: process.env.MIMAMORI_BENCH_LOG ?? 'warn' },
   {
     write(line: string) {
       try {
@@ -469,6 +502,7 @@ try {
       mbit_per_s_target: n,
       machine_cpu_pct: round(base.machine),
       machine_cpu_pct_max: 100 * os.availableParallelism(),
+      other_processes_cpu_pct: round(base.other),
     });
 
     // 2. The ffmpeg recipe, once, on a subset of these cameras.
@@ -521,6 +555,7 @@ try {
           written_kbps_per_camera_max: round(Math.max(...writtenKbps)),
           sent_kbps_per_camera: ready.kbps,
           machine_cpu_pct: round(u.machine),
+          other_processes_cpu_pct: round(u.other),
           ...(alive < k ? { ffmpeg_stderr: runs.find((r) => r.stderr)?.stderr.slice(0, 500) } : {}),
         });
       } finally {
@@ -540,12 +575,12 @@ try {
     for (const c of cams) recorder.refresh(c.id);
     await sleep(RECORDER_WARMUP_MS);
     const m = recorder.metrics;
+    const from = Date.now();
     const before = { fragments: m.fragments, bytes: m.fragmentBytes, droppedFrames: m.droppedFrames, writeErrors: m.writeErrors, upload: recorder.uploader.stats };
     m.resetDurable();
     const r0 = await snapshot(workerPids, sender.pid);
     const rp0 = await producerCounters(cams);
     const rs0 = await sender.request<SenderStats>({ type: 'stats' });
-    const from = Date.now();
     let maxQueued = 0;
     let maxLagMs = 0;
     const end = performance.now() + MEASURE_S * 1000;
@@ -554,10 +589,10 @@ try {
       maxQueued = Math.max(maxQueued, recorder.uploader.queued);
       maxLagMs = Math.max(maxLagMs, recorder.uploader.stats.oldestWaitingMs ?? 0);
     }
-    const to = Date.now();
     const r1 = await snapshot(workerPids, sender.pid);
     const rp1 = await producerCounters(cams);
     const rs1 = await sender.request<SenderStats>({ type: 'stats' });
+    const to = Date.now();
     const p50 = m.durablePercentile(50) ?? NaN;
     const p99 = m.durablePercentile(99) ?? NaN;
     const durableMax = m.durablePercentile(100) ?? NaN;
@@ -575,6 +610,9 @@ try {
       await sleep(250);
     }
     await recorder.drained();
+    // The sessions turned on the producers' 'sr' trace events and leave them on: back to a camera
+    // nobody records, so the next step's baseline does not carry them.
+    for (const c of cams) for (const p of [c.video, c.audio]) await p.enableTraceEvent([]);
 
     // Every camera's recording in S3 over the window, fragment by fragment.
     let holes = 0;
@@ -621,6 +659,8 @@ try {
       ffmpeg_cpu_pct_per_camera: round(ffmpegPerCamera, 3),
       node_cpu_pct: round(u.self),
       node_cpu_pct_baseline: round(base.self),
+      node_threads_cpu_pct: u.threads,
+      node_threads_cpu_pct_baseline: base.threads,
       worker_cpu_pct: round(u.workers),
       worker_cpu_pct_baseline: round(base.workers),
       worker_cpu_pct_per_camera: round(workerDelta / n, 3),
@@ -628,6 +668,7 @@ try {
       sender_cpu_pct: round(u.sender),
       machine_cpu_pct: round(u.machine),
       machine_cpu_pct_max: 100 * os.availableParallelism(),
+      other_processes_cpu_pct: round(u.other),
       fragment_durable_ms_p50: round(p50),
       fragment_durable_ms_p99: round(p99),
       fragment_durable_ms_max: round(durableMax),
@@ -640,7 +681,7 @@ try {
       gaps_in_window: gapsInWindow,
       dropped_segments: droppedSegments,
       write_errors: writeErrors,
-      dropped_frames: m.droppedFrames - before.droppedFrames,
+      dropped_frames_whole_sessions: m.droppedFrames - before.droppedFrames,
       segments_uploaded: after.upload.uploaded - before.upload.uploaded,
       upload_errors: after.upload.errors - before.upload.errors,
       upload_queue_max: maxQueued,
