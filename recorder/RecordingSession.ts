@@ -261,7 +261,6 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     const frame = timed.frame;
     if (frame.kind !== 'video') return;
     this.#lastFrameAtMs = Date.now();
-    if (process.env.DEBUG_LAYERS && (frame.keyframe || frame.config !== this.#segment?.config)) console.error('FRAME', frame.keyframe, frame.config.width, frame.config.height, frame.data.length, timed.ticks);
     if (this.#segment && frame.config !== this.#segment.config) {
       this.#endSegment('config');
       this.#nextGapReason = 'frames-lost';
