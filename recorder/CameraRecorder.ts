@@ -83,12 +83,13 @@ export class CameraRecorder {
         await this.#startSession();
         if (!previous) return;
         if (this.#session === previous) return; // nothing to start with: keep what records
-        const retire = () => {
+        const retire = (startMs?: number) => {
           clearTimeout(timer);
+          if (startMs !== undefined) previous.endAt(startMs);
           this.#run(() => this.#retire(previous));
         };
         const timer = setTimeout(retire, HANDOVER_MAX_MS);
-        this.#session?.once('segmentStarted', retire);
+        this.#session?.once('segmentStarted', (startMs) => retire(startMs));
         if (!this.#session) retire();
       });
     }, SETTLE_MS);

@@ -24,6 +24,8 @@ const AUDIO_TIMESCALE = 48_000;
 /** No video frame for this long: the segment ends at the last frame (the camera froze or left). */
 const STALL_MS = 3000;
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
+/** Two sessions place the same frame this close on the wall clock (each maps its own arrivals). */
+const HANDOVER_TOLERANCE_MS = 50;
 
 export interface RecordingSessionOptions {
   cameraId: string;
@@ -94,6 +96,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
   #lastKeyframeRequestMs = 0;
   #nextGapReason: GapReason;
   #closed = false;
+  #endAtMs: number | undefined;
   #skippedFrames = 0;
   #audioCorrections = 0;
   #syncEstimates: number[] = [];
@@ -182,6 +185,14 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     return this.#writer?.bytes ?? 0;
   }
 
+  /**
+   * Frames from `wallMs` on are not recorded here: a successor session records them (a handover
+   * after a producer change), so the two never overlap.
+   */
+  endAt(wallMs: number): void {
+    this.#endAtMs = wallMs;
+  }
+
   /** Ends the session: the last frames are written, the segment finished. Resolves when on disk. */
   async close(): Promise<void> {
     if (this.#closed) return this.#io;
@@ -262,10 +273,15 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     if (frame.kind !== 'video') return;
     this.#lastFrameAtMs = Date.now();
     if (this.#segment && frame.config !== this.#segment.config) {
+      // The new configuration's first frame ends the old segment exactly where it begins.
+      const pending = this.#pendingVideo;
+      const until = timed.ticks - this.#video0 - (pending?.dts ?? 0);
+      if (pending && until > 0) this.#lastVideoDuration = until;
       this.#endSegment('config');
       this.#nextGapReason = 'frames-lost';
     }
     if (!this.#segment) {
+      if (this.#endAtMs !== undefined) return; // handed over: the successor records from here
       if (!frame.keyframe) {
         this.#skippedFrames += 1;
         this.#requestKeyframe(false);
@@ -282,6 +298,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     }
     const previous = this.#pendingVideo!;
     const dts = timed.ticks - this.#video0;
+    if (this.#endAtMs !== undefined && this.#wallOfDts(dts) >= this.#endAtMs) return;
     const duration = dts - previous.dts;
     if (duration <= 0) {
       this.#skippedFrames += 1; // not monotonic: a camera bug; never write time going backwards
@@ -313,6 +330,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     }
     const dts = timed.ticks - this.#audio0;
     if (dts < 0) return;
+    if (this.#endAtMs !== undefined && this.#wallOfDts((dts * VIDEO_TIMESCALE) / AUDIO_TIMESCALE) >= this.#endAtMs) return;
     const previous = this.#pendingAudio;
     if (previous) {
       const duration = dts - previous.dts;
@@ -325,6 +343,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
   /** A camera without video: audio leads, and any frame may start a segment. */
   #onAudioOnly(timed: TimedFrame): void {
     this.#lastFrameAtMs = Date.now();
+    if (this.#endAtMs !== undefined && !this.#segment) return;
     if (this.#wall0 === undefined) {
       this.#wall0 = this.#audio!.ingest.clock.wallOf(timed.ticks);
       this.#audio0 = timed.ticks;
@@ -426,13 +445,37 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
   #endSegment(reason: SegmentEndReason, withPending = true): void {
     const segment = this.#segment;
     if (!segment) return;
-    let endDts: number;
-    if (withPending) {
-      if (this.#pendingVideo) this.#addSample('video', this.#pendingVideo, this.#lastVideoDuration);
-      if (this.#pendingAudio) this.#addSample('audio', this.#pendingAudio, 960);
-      const leadEnd = this.#video ? (this.#pendingVideo?.dts ?? 0) + this.#lastVideoDuration : (this.#pendingAudio?.dts ?? 0) + 960;
+    if (this.#endAtMs !== undefined && segment.name.startMs >= this.#endAtMs - HANDOVER_TOLERANCE_MS) {
+      // The successor started on the same keyframe (or earlier): it has all of this segment.
+      this.#segment = undefined;
+      this.#fragment = undefined;
       this.#pendingVideo = undefined;
       this.#pendingAudio = undefined;
+      this.#enqueue(async () => {
+        const writer = this.#writer;
+        this.#writer = undefined;
+        await writer?.discard();
+      }, segment, true);
+      return;
+    }
+    let endDts: number;
+    if (withPending) {
+      // The last frame lasts as long as the one before it.
+      if (this.#pendingVideo) this.#addSample('video', this.#pendingVideo, this.#lastVideoDuration);
+      if (this.#pendingAudio) this.#addSample('audio', this.#pendingAudio, 960);
+      let leadEnd = this.#video ? (this.#pendingVideo?.dts ?? 0) + this.#lastVideoDuration : (this.#pendingAudio?.dts ?? 0) + 960;
+      this.#pendingVideo = undefined;
+      this.#pendingAudio = undefined;
+      if (this.#endAtMs !== undefined && this.#fragment) {
+        // Handed over: what the successor records (it may have started a little in the past,
+        // its first packets held for reordering) is cut from the frames not yet written.
+        const lead = this.#video ? VIDEO_TIMESCALE : AUDIO_TIMESCALE;
+        const cut = Math.round(((this.#endAtMs - this.#wall0!) * lead) / 1000);
+        if (this.#video) leadEnd = Math.min(leadEnd, trimRun(this.#fragment.video, cut));
+        trimRun(this.#fragment.audio, Math.round((cut * AUDIO_TIMESCALE) / lead));
+        if (!this.#video) leadEnd = Math.min(leadEnd, cut);
+        leadEnd = Math.max(leadEnd, this.#fragment.startDts);
+      }
       endDts = leadEnd;
     } else {
       endDts = this.#pendingVideo?.dts ?? this.#pendingAudio?.dts ?? segment.startDts;
@@ -474,4 +517,20 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
       }
     });
   }
+}
+
+/** Drops the samples of a run from decode time `cut` on and shortens the one across it; returns the run's new end. */
+function trimRun(run: { base: number; samples: Sample[]; data: Uint8Array[] }, cut: number): number {
+  let t = run.base;
+  for (let i = 0; i < run.samples.length; i++) {
+    const sample = run.samples[i]!;
+    if (t >= cut) {
+      run.samples.length = i;
+      run.data.length = i;
+      return t;
+    }
+    if (t + sample.duration > cut) run.samples[i] = { ...sample, duration: cut - t };
+    t += run.samples[i]!.duration;
+  }
+  return t;
 }

@@ -219,6 +219,9 @@ test('a phone-style camera page publishes and the admin grid plays it (H.264 sim
     assert.ok(segments.length > 0, 'the camera page is being recorded');
     assert.is(segments[0]!.video?.codec, 'h264');
     assert.equal(gaps, [], 'layer switches cut segments without a hole');
+    for (let i = 1; i < segments.length; i++) {
+      assert.ok(segments[i]!.startMs >= segments[i - 1]!.endMs, `no overlap, even when the audio producer joined after the video one: ${JSON.stringify(segments.map((s) => [s.startMs % 100000, s.endMs % 100000]))}`);
+    }
     const recordings = await openRecordings(service.dataDir);
     try {
       for (const segment of await recordings.segments(cam.id)) {

@@ -107,6 +107,6 @@ export async function ffprobe(file: string): Promise<Probe> {
 /** Decodes every frame; returns ffmpeg's error output (empty when clean). */
 export async function decodeErrors(file: string): Promise<string> {
   // passthrough: variable frame rate (browsers) must not be resampled to a fixed one for the null muxer.
-  const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', file, '-fps_mode', 'passthrough', '-f', 'null', '-']);
+  const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', file, '-fps_mode', 'passthrough', '-enc_time_base', '-1', '-f', 'null', '-']);
   return stderr.trim();
 }

@@ -17,7 +17,8 @@
 //      processes' CPU plus what the workers and this process spent beyond phase 1;
 //   3. recorder: recording enabled for all N cameras; after a warm-up, a window of
 //      MIMAMORI_BENCH_SECONDS (default 20): this process's CPU (recorder + embedded S3 + the SFU's
-//      control plane) and the workers' CPU, each minus phase 1, per camera; fragment durability
+//      control plane; see MIMAMORI_BENCH_S3 to run the S3 server apart) and the workers' CPU, each
+//      minus phase 1, per camera; fragment durability
 //      (close → fsync, the recorder's own metric) p50/p99; then recording is stopped, the last
 //      segments are uploaded, and every camera's recording in S3 (the index of uploaded segments)
 //      is checked for holes over the window: each missing fragmentMs of media counts as a lost
@@ -26,6 +27,11 @@
 //
 // CPU figures are percent of one core (100 = one core busy), from /proc/<pid>/stat for the workers,
 // the sender and ffmpeg, and process.cpuUsage() (all threads, the libuv pool doing fsync too) here.
+// Softirq time (loopback packet delivery, charged to no process) and what other processes used
+// are printed beside them. The machine may be shared: before each window the bench waits (up to
+// 60 s) until other processes use under MIMAMORI_BENCH_QUIET_PCT (20) % of a core, and a step
+// that failed while they used more is measured again (MIMAMORI_BENCH_RETRIES, 2 times); every
+// attempt is printed.
 // Segments are MIMAMORI_BENCH_SEGMENT_SECONDS long (default 10, the service's default is 60) so
 // uploads to S3 happen, and are paid for, inside the window.
 // Prints JSON lines; the last is the summary.
@@ -35,12 +41,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { types } from 'mediasoup';
 import pino from 'pino';
 import { ensureAudioFixture, ensureVideoFixture, NalType, nalType, parseAnnexB } from '../../camera/index.ts';
-import { DataKeys, MasterKeys, openStorage, Recorder, type KeyCatalog, type RecorderCatalog, type Storage } from '../../recorder/index.ts';
+import { DataKeys, MasterKeys, openStorage, Recorder, type KeyCatalog, type ObjectStore, type RecorderCatalog, type Storage } from '../../recorder/index.ts';
 import type { WrappedKey } from '../../recorder/seal/index.ts';
+import { S3ObjectStore, type S3Options } from '../../recorder/store/index.ts';
 import { Sfu, type CameraRoom } from '../../sfu/index.ts';
 import type { SenderCamera, SenderMessage, SenderStats } from './rtp-sender.ts';
 
@@ -54,6 +61,13 @@ const MEASURE_S = Number(process.env.MIMAMORI_BENCH_SECONDS ?? 20);
 const BASELINE_S = Number(process.env.MIMAMORI_BENCH_BASELINE_SECONDS ?? 10);
 const SEGMENT_S = Number(process.env.MIMAMORI_BENCH_SEGMENT_SECONDS ?? 10);
 const WORKERS = Number(process.env.MIMAMORI_BENCH_WORKERS ?? os.availableParallelism());
+/**
+ * 'in-process' (default): the embedded S3 server runs in this process, as in the service, and its
+ * CPU counts as the recorder's. 'process': it runs in a child process of its own, so the recorder's
+ * CPU and the storage server's are printed apart (the durability figures are then a little kinder
+ * than the service's, which shares one event loop).
+ */
+const S3_MODE = process.env.MIMAMORI_BENCH_S3 === 'process' ? 'process' : 'in-process';
 const FRAGMENT_MS = 1000;
 const DURABLE_LIMIT_MS = 1000;
 const RECORDER_WARMUP_MS = 6000;
@@ -64,6 +78,11 @@ const VIDEO_PT = 96;
 const AUDIO_PT = 111;
 /** Gaps shorter than this between fragments are ms rounding, not missing media (as the recorder's GAP_MIN_MS). */
 const HOLE_TOLERANCE_MS = 100;
+/** Other processes using less than this (percent of one core) leave the machine to the bench. */
+const QUIET_OTHER_PCT = Number(process.env.MIMAMORI_BENCH_QUIET_PCT ?? 20);
+const QUIET_WAIT_MS = 60_000;
+/** A step that failed while other work shared the machine is measured again up to this many times. */
+const RETRIES = Number(process.env.MIMAMORI_BENCH_RETRIES ?? 2);
 
 const emit = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -111,13 +130,19 @@ async function selfThreads(): Promise<Record<string, number>> {
   return out;
 }
 
-/** Busy and total jiffies of the whole machine (to show what else ran meanwhile). */
-async function machineJiffies(): Promise<{ busy: number; total: number }> {
+/** Jiffies of the whole machine: busy in processes, in interrupts (loopback packets are delivered in softirq), waiting for I/O, total. */
+interface Jiffies {
+  process: number;
+  irq: number;
+  iowait: number;
+  total: number;
+}
+
+async function machineJiffies(): Promise<Jiffies> {
   const line = (await fs.readFile('/proc/stat', 'utf8')).split('\n')[0]!;
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = v.reduce((a, b) => a + b, 0);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  return { busy: total - idle, total };
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+  return { process: user + nice + system + steal, irq: irq + softirq, iowait, total: user + nice + system + idle + iowait + irq + softirq + steal };
 }
 
 interface Snapshot {
@@ -127,51 +152,80 @@ interface Snapshot {
   workers: number;
   sender: number;
   extra: number[];
-  machine: { busy: number; total: number };
+  s3: number;
+  machine: Jiffies;
 }
 
-async function snapshot(workerPids: number[], senderPid: number, extra: number[] = []): Promise<Snapshot> {
-  const [workers, sender, extraCpu, machine, threads] = await Promise.all([
-    Promise.all(workerPids.map(procCpuSeconds)),
-    procCpuSeconds(senderPid),
-    Promise.all(extra.map(procCpuSeconds)),
+/** The processes measured: mediasoup workers, the load generator, the S3 server when it runs apart, ffmpeg. */
+interface Pids {
+  workers: number[];
+  sender: number;
+  s3?: number;
+  extra?: number[];
+}
+
+async function snapshot(pids: Pids): Promise<Snapshot> {
+  const [workers, sender, s3, extra, machine, threads] = await Promise.all([
+    Promise.all(pids.workers.map(procCpuSeconds)),
+    procCpuSeconds(pids.sender),
+    pids.s3 === undefined ? 0 : procCpuSeconds(pids.s3),
+    Promise.all((pids.extra ?? []).map(procCpuSeconds)),
     machineJiffies(),
     selfThreads(),
   ]);
-  return { t: performance.now(), self: selfCpuSeconds(), threads, workers: workers.reduce((a, b) => a + b, 0), sender, extra: extraCpu, machine };
+  return { t: performance.now(), self: selfCpuSeconds(), threads, workers: workers.reduce((a, b) => a + b, 0), sender, s3, extra, machine };
 }
 
+/** CPU over a window, in percent of one core. */
 interface Usage {
   seconds: number;
   self: number;
+  threads: Record<string, number>;
   workers: number;
   sender: number;
   extra: number;
-  /** Whole machine, percent of one core (all cores: 100 × cores). */
+  /** The embedded S3 server when it runs in a process of its own (MIMAMORI_BENCH_S3=process). */
+  s3: number;
+  /** The whole machine (at most 100 × cores). */
   machine: number;
-  /** The machine minus this process, the workers, the sender and the extra pids: other work running meanwhile. */
+  /** Interrupt and softirq time (packet delivery on loopback), charged to no process. */
+  irq: number;
+  iowait: number;
+  /** Processes other than this one, the workers, the sender and the extra pids: other work meanwhile. */
   other: number;
-  threads: Record<string, number>;
 }
 
 function usage(a: Snapshot, b: Snapshot): Usage {
   const seconds = (b.t - a.t) / 1000;
   const pct = (x: number) => (x / seconds) * 100;
   const extra = b.extra.reduce((s, x, i) => s + (Number.isFinite(x) ? x - (a.extra[i] ?? 0) : 0), 0);
-  const cores = os.availableParallelism();
+  const machine = (x: number, y: number) => ((y - x) / Math.max(1, b.machine.total - a.machine.total)) * 100 * os.availableParallelism();
   const u: Usage = {
     seconds,
     self: pct(b.self - a.self),
+    threads: Object.fromEntries(Object.keys(b.threads).map((k) => [k, round(pct((b.threads[k] ?? 0) - (a.threads[k] ?? 0)))])),
     workers: pct(b.workers - a.workers),
     sender: pct(b.sender - a.sender),
     extra: pct(extra),
-    threads: Object.fromEntries(Object.keys(b.threads).map((k) => [k, round(pct((b.threads[k] ?? 0) - (a.threads[k] ?? 0)))])),
-    machine: 0,
+    s3: pct(b.s3 - a.s3),
+    machine: machine(a.machine.process + a.machine.irq, b.machine.process + b.machine.irq),
+    irq: machine(a.machine.irq, b.machine.irq),
+    iowait: machine(a.machine.iowait, b.machine.iowait),
     other: 0,
   };
-  u.machine = ((b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total)) * 100 * cores;
-  u.other = Math.max(0, u.machine - u.self - u.workers - u.sender - u.extra);
+  u.other = Math.max(0, machine(a.machine.process, b.machine.process) - u.self - u.workers - u.sender - u.extra - u.s3);
   return u;
+}
+
+/** The machine-wide figures every line carries, so a reader sees what else ran meanwhile. */
+function machineFields(u: Usage): Record<string, number> {
+  return {
+    machine_cpu_pct: round(u.machine),
+    machine_cpu_pct_max: 100 * os.availableParallelism(),
+    softirq_cpu_pct: round(u.irq),
+    iowait_pct: round(u.iowait),
+    other_processes_cpu_pct: round(u.other),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,17 +308,49 @@ async function addCamera(sfu: Sfu, index: number): Promise<{ cam: Cam; sender: S
 
 /** Packets received and lost (sequence gaps) over every producer. */
 async function producerCounters(cams: readonly Cam[]): Promise<{ packets: number; lost: number }> {
+  const stats = await Promise.all(cams.flatMap((c) => [c.video.getStats(), c.audio.getStats()]));
   let packets = 0;
   let lost = 0;
-  for (const c of cams) {
-    for (const p of [c.video, c.audio]) {
-      for (const s of await p.getStats()) {
-        packets += s.packetCount;
-        lost += s.packetsLost;
-      }
-    }
+  for (const s of stats.flat()) {
+    packets += s.packetCount;
+    lost += s.packetsLost;
   }
   return { packets, lost };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The embedded S3 server in a process of its own (MIMAMORI_BENCH_S3=process)
+
+async function startS3Process(directory: string): Promise<{ pid: number; options: S3Options; close: () => Promise<void> }> {
+  const module = pathToFileURL(path.join(here, '..', '..', 'recorder', 'store', 'index.ts')).href;
+  const code = [
+    `const { EmbeddedS3 } = await import(${JSON.stringify(module)});`,
+    `const s3 = await EmbeddedS3.start({ directory: ${JSON.stringify(directory)}, port: 0, bucket: 'mimamori' });`,
+    `process.stdout.write(JSON.stringify(s3.options) + '\\n');`,
+    `process.stdin.on('end', () => void s3.close().then(() => process.exit(0)));`,
+    `process.stdin.resume();`,
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const options = await new Promise<S3Options>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as S3Options);
+    });
+    child.once('exit', (code) => reject(new Error(`the S3 server process exited (${code})`)));
+  });
+  return {
+    pid: child.pid!,
+    options,
+    close: async () => {
+      child.stdin!.end();
+      const exited = new Promise((r) => child.once('exit', r));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,8 +493,23 @@ try {
 
   const dataDir = path.join(tmp, 'data');
   await fs.mkdir(dataDir, { recursive: true });
-  const storage: Storage = await openStorage({ dataDir, s3: undefined, embeddedS3: { port: 0, bucket: 'mimamori' } });
-  cleanups.push(() => storage.close());
+  let s3Pid: number | undefined;
+  let store: ObjectStore;
+  if (S3_MODE === 'process') {
+    const s3 = await startS3Process(path.join(dataDir, 's3'));
+    s3Pid = s3.pid;
+    const client = await S3ObjectStore.create({ ...s3.options, createBucket: true });
+    store = client;
+    cleanups.push(async () => {
+      client.close();
+      await s3.close();
+    });
+  } else {
+    // As the service runs it: s3rver in this process, reached over HTTP through the AWS SDK.
+    const storage: Storage = await openStorage({ dataDir, s3: undefined, embeddedS3: { port: 0, bucket: 'mimamori' } });
+    store = storage.store;
+    cleanups.push(() => storage.close());
+  }
   const wrapped = new Map<string, WrappedKey>();
   const keyCatalog: KeyCatalog = {
     wrappedKey: (id) => wrapped.get(id),
@@ -427,7 +528,7 @@ try {
   };
   const recorder = await Recorder.create({
     sfu,
-    store: storage.store,
+    store,
     keys,
     catalog,
     dataDir,
@@ -448,129 +549,170 @@ try {
     cores: os.availableParallelism(),
     camera_kbps: ready.kbps,
     camera_kbps_target: 1000,
-    video: `${VIDEO.width}x${VIDEO.height} ${VIDEO.fps} fps ${VIDEO.kbps} kbit/s H.264 baseline, keyframe every 1 s`,
-    audio: `Opus ${AUDIO.kbps} kbit/s 20 ms`,
+    video: `${VIDEO.width}x${VIDEO.height} ${VIDEO.fps} fps ${VIDEO.kbps} kbit/s H.264 constrained baseline, keyframe every 1 s`,
+    audio: `Opus ${AUDIO.kbps} kbit/s, 20 ms`,
     segment_seconds: SEGMENT_S,
     fragment_ms: FRAGMENT_MS,
     steps: STEPS,
+    ffmpeg_cameras: FFMPEG_CAMERAS,
     spool: spoolDir,
   });
 
-  interface StepResult {
-    cameras: number;
-    ok: boolean;
-    cpuPerCamera: number;
-    p99: number;
-    lost: number;
+  /** Every counter of one instant: CPU, RTP received by the producers, RTP sent. */
+  interface Probe {
+    cpu: Snapshot;
+    rtp: { packets: number; lost: number };
+    sent: SenderStats;
   }
-  const results: StepResult[] = [];
-  let ffmpegPerCamera = NaN;
+  const pids = (extra: number[] = []): Pids => ({ workers: workerPids, sender: sender.pid, ...(s3Pid !== undefined ? { s3: s3Pid } : {}), extra });
+  const probe = async (extra: number[] = []): Promise<Probe> => {
+    const [cpu, rtp, sent] = await Promise.all([
+      snapshot(pids(extra)),
+      producerCounters(cams),
+      sender.request<SenderStats>({ type: 'stats' }),
+    ]);
+    return { cpu, rtp, sent };
+  };
 
-  for (const n of STEPS) {
-    // Cameras up to n.
-    const added: SenderCamera[] = [];
-    while (cams.length < n) {
-      const { cam, sender: s } = await addCamera(sfu, cams.length);
-      cams.push(cam);
-      added.push(s);
+  /**
+   * Waits (at most QUIET_WAIT_MS) until other processes use less than QUIET_OTHER_PCT of a core:
+   * this machine is shared, and a window spent beside someone's browser tests says nothing about
+   * the recorder. Returns the seconds waited.
+   */
+  const waitForQuiet = async (): Promise<number> => {
+    const started = Date.now();
+    while (Date.now() - started < QUIET_WAIT_MS) {
+      const a = await snapshot(pids());
+      await sleep(2000);
+      const u = usage(a, await snapshot(pids()));
+      if (u.other < QUIET_OTHER_PCT) break;
     }
-    if (added.length > 0) await sender.request({ type: 'add', cameras: added });
-    await sleep(3000);
+    return round((Date.now() - started) / 1000 - 2, 0);
+  };
 
-    // 1. Producers only.
-    await sender.request<SenderStats>({ type: 'stats' });
-    const b0 = await snapshot(workerPids, sender.pid);
-    const bp0 = await producerCounters(cams);
-    const bs0 = await sender.request<SenderStats>({ type: 'stats' });
+  // 1. Producers only: the baseline.
+  const producersPhase = async (n: number): Promise<Usage> => {
+    const waited = await waitForQuiet();
+    const a = await probe();
     await sleep(BASELINE_S * 1000);
-    const b1 = await snapshot(workerPids, sender.pid);
-    const bp1 = await producerCounters(cams);
-    const bs1 = await sender.request<SenderStats>({ type: 'stats' });
-    const base = usage(b0, b1);
+    const b = await probe();
+    const u = usage(a.cpu, b.cpu);
     emit({
       phase: 'producers',
       cameras: n,
-      worker_cpu_pct: round(base.workers),
-      node_cpu_pct: round(base.self),
-      sender_cpu_pct: round(base.sender),
-      sender_cpu_pct_per_camera: round(base.sender / n, 3),
-      sender_max_lag_ms: round(bs1.maxLagMs),
-      rtp_packets_sent_per_s: Math.round((bs1.packets - bs0.packets) / base.seconds),
-      rtp_packets_received_per_s: Math.round((bp1.packets - bp0.packets) / base.seconds),
-      rtp_packets_lost: bp1.lost - bp0.lost,
-      mbit_per_s_sent: round(((bs1.bytes - bs0.bytes) * 8) / base.seconds / 1e6),
+      worker_cpu_pct: round(u.workers),
+      node_cpu_pct: round(u.self),
+      sender_cpu_pct: round(u.sender),
+      sender_cpu_pct_per_camera: round(u.sender / n, 3),
+      sender_max_lag_ms: round(b.sent.maxLagMs),
+      rtp_packets_sent_per_s: Math.round((b.sent.packets - a.sent.packets) / u.seconds),
+      rtp_packets_received_per_s: Math.round((b.rtp.packets - a.rtp.packets) / u.seconds),
+      rtp_packets_lost: b.rtp.lost - a.rtp.lost,
+      mbit_per_s_sent: round(((b.sent.bytes - a.sent.bytes) * 8) / u.seconds / 1e6),
       mbit_per_s_target: n,
-      machine_cpu_pct: round(base.machine),
-      machine_cpu_pct_max: 100 * os.availableParallelism(),
-      other_processes_cpu_pct: round(base.other),
+      ...machineFields(u),
+      waited_for_quiet_s: waited,
     });
+    return u;
+  };
 
-    // 2. The ffmpeg recipe, once, on a subset of these cameras.
-    if (Number.isNaN(ffmpegPerCamera) && FFMPEG_CAMERAS > 0) {
-      const subset = cams.slice(0, Math.min(n, FFMPEG_CAMERAS));
-      const runs: FfmpegCamera[] = [];
-      try {
-        for (const cam of subset) runs.push(await startFfmpeg(cam, path.join(tmp, 'ffmpeg', cam.id), sprop));
-        await sleep(1500); // ffmpeg reads the SDP and binds its ports
-        for (const r of runs) {
-          for (const c of r.consumers) {
-            await c.resume();
-            if (c.kind === 'video') await c.requestKeyFrame();
-          }
+  // 2. The usual recipe: a PlainTransport per track and one `ffmpeg -c copy` per camera.
+  const ffmpegPhase = async (n: number, base: Usage): Promise<number> => {
+    const subset = cams.slice(0, Math.min(n, FFMPEG_CAMERAS));
+    const runs: FfmpegCamera[] = [];
+    try {
+      for (const cam of subset) runs.push(await startFfmpeg(cam, path.join(tmp, 'ffmpeg', cam.id), sprop));
+      await sleep(1500); // ffmpeg reads the SDP and binds its ports
+      for (const r of runs) {
+        for (const c of r.consumers) {
+          await c.resume();
+          if (c.kind === 'video') await c.requestKeyFrame();
         }
-        // Past ffmpeg's probing: every camera's file has its first fragments.
-        const deadline = Date.now() + 20_000;
-        while (Date.now() < deadline) {
-          const sizes = await Promise.all(runs.map((r) => dirBytes(r.dir)));
-          if (sizes.every((s) => s > 100_000)) break;
-          await sleep(500);
-        }
-        await sleep(2000);
-        const pids = runs.map((r) => r.process.pid!);
-        const bytes0 = await Promise.all(runs.map((r) => dirBytes(r.dir)));
-        const f0 = await snapshot(workerPids, sender.pid, pids);
-        await sleep(MEASURE_S * 1000);
-        const f1 = await snapshot(workerPids, sender.pid, pids);
-        const bytes1 = await Promise.all(runs.map((r) => dirBytes(r.dir)));
-        const u = usage(f0, f1);
-        const k = subset.length;
-        const workerDelta = u.workers - base.workers;
-        const selfDelta = Math.max(0, u.self - base.self);
-        ffmpegPerCamera = (u.extra + workerDelta + selfDelta) / k;
-        const alive = runs.filter((r) => r.process.exitCode === null && r.process.signalCode === null).length;
-        const writtenKbps = bytes1.map((b, i) => ((b - bytes0[i]!) * 8) / u.seconds / 1000);
-        emit({
-          phase: 'ffmpeg',
-          cameras: n,
-          ffmpeg_cameras: k,
-          ffmpeg_processes_alive: alive,
-          ffmpeg_cpu_pct_per_camera: round(ffmpegPerCamera, 3),
-          ffmpeg_process_cpu_pct_per_camera: round(u.extra / k, 3),
-          worker_cpu_pct_per_camera: round(workerDelta / k, 3),
-          worker_cpu_pct: round(u.workers),
-          worker_cpu_pct_baseline: round(base.workers),
-          node_cpu_pct: round(u.self),
-          node_cpu_pct_baseline: round(base.self),
-          written_kbps_per_camera_min: round(Math.min(...writtenKbps)),
-          written_kbps_per_camera_max: round(Math.max(...writtenKbps)),
-          sent_kbps_per_camera: ready.kbps,
-          machine_cpu_pct: round(u.machine),
-          other_processes_cpu_pct: round(u.other),
-          ...(alive < k ? { ffmpeg_stderr: runs.find((r) => r.stderr)?.stderr.slice(0, 500) } : {}),
-        });
-      } finally {
-        for (const r of runs) {
-          r.process.kill('SIGTERM');
-          for (const t of r.transports) t.close();
-        }
-        await sleep(500);
-        for (const r of runs) if (r.process.exitCode === null) r.process.kill('SIGKILL');
-        await fs.rm(path.join(tmp, 'ffmpeg'), { recursive: true, force: true });
       }
-      await sleep(1000);
+      // Past ffmpeg's probing: every camera's file has its first fragments.
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        const sizes = await Promise.all(runs.map((r) => dirBytes(r.dir)));
+        if (sizes.every((s) => s > 100_000)) break;
+        await sleep(500);
+      }
+      const waited = await waitForQuiet();
+      const ffmpegPids = runs.map((r) => r.process.pid!);
+      const bytes0 = await Promise.all(runs.map((r) => dirBytes(r.dir)));
+      const a = await probe(ffmpegPids);
+      await sleep(MEASURE_S * 1000);
+      const b = await probe(ffmpegPids);
+      const bytes1 = await Promise.all(runs.map((r) => dirBytes(r.dir)));
+      const u = usage(a.cpu, b.cpu);
+      const k = subset.length;
+      const workerDelta = u.workers - base.workers;
+      const selfDelta = Math.max(0, u.self - base.self);
+      const perCamera = (u.extra + workerDelta + selfDelta) / k;
+      const alive = runs.filter((r) => r.process.exitCode === null && r.process.signalCode === null).length;
+      const writtenKbps = bytes1.map((x, i) => ((x - bytes0[i]!) * 8) / u.seconds / 1000);
+      emit({
+        phase: 'ffmpeg',
+        cameras: n,
+        ffmpeg_cameras: k,
+        ffmpeg_processes_alive: alive,
+        ffmpeg_cpu_pct_per_camera: round(perCamera, 3),
+        ffmpeg_process_cpu_pct_per_camera: round(u.extra / k, 3),
+        worker_cpu_pct_per_camera: round(workerDelta / k, 3),
+        worker_cpu_pct: round(u.workers),
+        worker_cpu_pct_baseline: round(base.workers),
+        node_cpu_pct: round(u.self),
+        node_cpu_pct_baseline: round(base.self),
+        written_kbps_per_camera_min: round(Math.min(...writtenKbps)),
+        written_kbps_per_camera_max: round(Math.max(...writtenKbps)),
+        sent_kbps_per_camera: ready.kbps,
+        rtp_packets_lost: b.rtp.lost - a.rtp.lost,
+        ...machineFields(u),
+        waited_for_quiet_s: waited,
+        ...(alive < k ? { ffmpeg_stderr: runs.find((r) => r.stderr)?.stderr.slice(0, 500) } : {}),
+      });
+      return perCamera;
+    } finally {
+      for (const r of runs) {
+        r.process.kill('SIGTERM');
+        for (const t of r.transports) t.close();
+      }
+      await sleep(500);
+      for (const r of runs) if (r.process.exitCode === null) r.process.kill('SIGKILL');
+      await fs.rm(path.join(tmp, 'ffmpeg'), { recursive: true, force: true });
     }
+  };
 
-    // 3. The recorder.
+  /** Media missing from the recordings in S3 over [from, to), counted in fragments. */
+  const missing = async (from: number, to: number) => {
+    const r = { holes: 0, missingMs: 0, lost: 0, gaps: 0, ends: {} as Record<string, number> };
+    const hole = (ms: number) => {
+      if (ms <= HOLE_TOLERANCE_MS) return;
+      r.holes += 1;
+      r.missingMs += ms;
+      r.lost += Math.ceil(ms / FRAGMENT_MS);
+    };
+    for (const c of cams) {
+      const { segments, gaps } = await recorder.index.query(c.id, from, to);
+      r.gaps += gaps.length;
+      for (const s of segments) if (s.endMs < to) r.ends[s.end] = (r.ends[s.end] ?? 0) + 1;
+      const spans = segments
+        .flatMap((s) => s.fragments.map((f) => [s.startMs + f[0], s.startMs + f[0] + f[1]] as const))
+        .sort((x, y) => x[0] - y[0]);
+      let cursor = from;
+      for (const [start, stop] of spans) {
+        if (cursor >= to) break;
+        if (stop <= cursor) continue;
+        if (start > cursor) hole(Math.min(start, to) - cursor);
+        cursor = Math.max(cursor, stop);
+      }
+      if (cursor < to) hole(to - cursor);
+    }
+    return r;
+  };
+
+  // 3. The recorder.
+  const recorderPhase = async (n: number, base: Usage, ffmpegPerCamera: number, attempt: number) => {
+    const waited = await waitForQuiet();
     recording = true;
     for (const c of cams) recorder.refresh(c.id);
     await sleep(RECORDER_WARMUP_MS);
@@ -578,26 +720,22 @@ try {
     const from = Date.now();
     const before = { fragments: m.fragments, bytes: m.fragmentBytes, droppedFrames: m.droppedFrames, writeErrors: m.writeErrors, upload: recorder.uploader.stats };
     m.resetDurable();
-    const r0 = await snapshot(workerPids, sender.pid);
-    const rp0 = await producerCounters(cams);
-    const rs0 = await sender.request<SenderStats>({ type: 'stats' });
+    const a = await probe();
     let maxQueued = 0;
-    let maxLagMs = 0;
+    let maxWaitingMs = 0;
     const end = performance.now() + MEASURE_S * 1000;
     while (performance.now() < end) {
       await sleep(Math.min(500, end - performance.now()));
       maxQueued = Math.max(maxQueued, recorder.uploader.queued);
-      maxLagMs = Math.max(maxLagMs, recorder.uploader.stats.oldestWaitingMs ?? 0);
+      maxWaitingMs = Math.max(maxWaitingMs, recorder.uploader.stats.oldestWaitingMs ?? 0);
     }
-    const r1 = await snapshot(workerPids, sender.pid);
-    const rp1 = await producerCounters(cams);
-    const rs1 = await sender.request<SenderStats>({ type: 'stats' });
+    const b = await probe();
     const to = Date.now();
     const p50 = m.durablePercentile(50) ?? NaN;
     const p99 = m.durablePercentile(99) ?? NaN;
     const durableMax = m.durablePercentile(100) ?? NaN;
     const after = { fragments: m.fragments, bytes: m.fragmentBytes, upload: recorder.uploader.stats };
-    const u = usage(r0, r1);
+    const u = usage(a.cpu, b.cpu);
 
     // Stop recording; wait until every segment is finished and in S3.
     recording = false;
@@ -611,92 +749,87 @@ try {
     }
     await recorder.drained();
     // The sessions turned on the producers' 'sr' trace events and leave them on: back to a camera
-    // nobody records, so the next step's baseline does not carry them.
-    for (const c of cams) for (const p of [c.video, c.audio]) await p.enableTraceEvent([]);
+    // nobody records, so the next baseline does not carry them.
+    await Promise.all(cams.flatMap((c) => [c.video.enableTraceEvent([]), c.audio.enableTraceEvent([])]));
 
-    // Every camera's recording in S3 over the window, fragment by fragment.
-    let holes = 0;
-    let missingMs = 0;
-    let lost = 0;
-    let gapsInWindow = 0;
-    for (const c of cams) {
-      const { segments, gaps } = await recorder.index.query(c.id, from, to);
-      gapsInWindow += gaps.length;
-      const spans = segments
-        .flatMap((s) => s.fragments.map((f) => [s.startMs + f[0], s.startMs + f[0] + f[1]] as const))
-        .sort((a, b) => a[0] - b[0]);
-      let cursor = from;
-      for (const [start, stop] of spans) {
-        if (stop <= cursor) continue;
-        if (start > cursor + HOLE_TOLERANCE_MS) {
-          const hole = Math.min(start, to) - cursor;
-          if (hole > HOLE_TOLERANCE_MS) {
-            holes += 1;
-            missingMs += hole;
-            lost += Math.ceil(hole / FRAGMENT_MS);
-          }
-        }
-        cursor = Math.max(cursor, stop);
-        if (cursor >= to) break;
-      }
-      if (to > cursor + HOLE_TOLERANCE_MS) {
-        holes += 1;
-        missingMs += to - cursor;
-        lost += Math.ceil((to - cursor) / FRAGMENT_MS);
-      }
-    }
+    const holes = await missing(from, to);
     const workerDelta = u.workers - base.workers;
     const selfDelta = u.self - base.self;
     const cpuPerCamera = (workerDelta + selfDelta) / n;
-    const droppedSegments = after.upload.droppedSegments - before.upload.droppedSegments;
-    const writeErrors = m.writeErrors - before.writeErrors;
-    const ok = p99 <= DURABLE_LIMIT_MS && lost === 0;
+    const ok = p99 <= DURABLE_LIMIT_MS && holes.lost === 0;
     emit({
       phase: 'recorder',
       cameras: n,
+      attempt,
       ok,
       cpu_pct_per_camera: round(cpuPerCamera, 3),
       ffmpeg_cpu_pct_per_camera: round(ffmpegPerCamera, 3),
+      node_cpu_pct_per_camera: round(selfDelta / n, 3),
+      worker_cpu_pct_per_camera: round(workerDelta / n, 3),
       node_cpu_pct: round(u.self),
       node_cpu_pct_baseline: round(base.self),
       node_threads_cpu_pct: u.threads,
-      node_threads_cpu_pct_baseline: base.threads,
+      embedded_s3: S3_MODE,
+      ...(S3_MODE === 'process' ? { s3_server_cpu_pct_per_camera: round((u.s3 - base.s3) / n, 3) } : {}),
       worker_cpu_pct: round(u.workers),
       worker_cpu_pct_baseline: round(base.workers),
-      worker_cpu_pct_per_camera: round(workerDelta / n, 3),
-      node_cpu_pct_per_camera: round(selfDelta / n, 3),
       sender_cpu_pct: round(u.sender),
-      machine_cpu_pct: round(u.machine),
-      machine_cpu_pct_max: 100 * os.availableParallelism(),
-      other_processes_cpu_pct: round(u.other),
       fragment_durable_ms_p50: round(p50),
       fragment_durable_ms_p99: round(p99),
       fragment_durable_ms_max: round(durableMax),
       fragment_durable_ms_limit: DURABLE_LIMIT_MS,
+      fragments_lost: holes.lost,
       fragments_written: after.fragments - before.fragments,
       fragments_expected: Math.round((n * (to - from)) / FRAGMENT_MS),
-      fragments_lost: lost,
-      holes,
-      missing_ms: Math.round(missingMs),
-      gaps_in_window: gapsInWindow,
-      dropped_segments: droppedSegments,
-      write_errors: writeErrors,
+      holes: holes.holes,
+      missing_ms: Math.round(holes.missingMs),
+      gaps_in_index: holes.gaps,
+      segment_end_reasons: holes.ends,
+      dropped_segments: after.upload.droppedSegments - before.upload.droppedSegments,
+      write_errors: m.writeErrors - before.writeErrors,
       dropped_frames_whole_sessions: m.droppedFrames - before.droppedFrames,
       segments_uploaded: after.upload.uploaded - before.upload.uploaded,
       upload_errors: after.upload.errors - before.upload.errors,
       upload_queue_max: maxQueued,
-      upload_oldest_waiting_ms_max: Math.round(maxLagMs),
-      rtp_packets_sent: rs1.packets - rs0.packets,
-      rtp_packets_received: rp1.packets - rp0.packets,
-      rtp_packets_lost: rp1.lost - rp0.lost,
-      sender_max_lag_ms: round(rs1.maxLagMs),
-      window_s: round(u.seconds),
+      upload_oldest_waiting_ms_max: Math.round(maxWaitingMs),
+      rtp_packets_sent: b.sent.packets - a.sent.packets,
+      rtp_packets_received: b.rtp.packets - a.rtp.packets,
+      rtp_packets_lost: b.rtp.lost - a.rtp.lost,
+      sender_max_lag_ms: round(b.sent.maxLagMs),
+      mbit_per_s_sent: round(((b.sent.bytes - a.sent.bytes) * 8) / u.seconds / 1e6),
       mbit_per_s_recorded: round(((after.bytes - before.bytes) * 8) / u.seconds / 1e6),
-      mbit_per_s_sent: round(((rs1.bytes - rs0.bytes) * 8) / u.seconds / 1e6),
+      window_s: round(u.seconds),
+      ...machineFields(u),
+      waited_for_quiet_s: waited,
       ...(logCounts.size > 0 ? { log: Object.fromEntries(logCounts) } : {}),
     });
-    results.push({ cameras: n, ok, cpuPerCamera, p99, lost });
-    if (!ok) break;
+    return { cameras: n, ok, cpuPerCamera, p99, lost: holes.lost, disturbed: u.other >= QUIET_OTHER_PCT };
+  };
+
+  const results: Awaited<ReturnType<typeof recorderPhase>>[] = [];
+  let ffmpegPerCamera = NaN;
+  for (const n of STEPS) {
+    const added: SenderCamera[] = [];
+    while (cams.length < n) {
+      const { cam, sender: s } = await addCamera(sfu, cams.length);
+      cams.push(cam);
+      added.push(s);
+    }
+    if (added.length > 0) await sender.request({ type: 'add', cameras: added });
+    await sleep(3000);
+    const base = await producersPhase(n);
+    if (Number.isNaN(ffmpegPerCamera) && FFMPEG_CAMERAS > 0) {
+      ffmpegPerCamera = await ffmpegPhase(n, base);
+      await sleep(1000);
+    }
+    let result = await recorderPhase(n, base, ffmpegPerCamera, 1);
+    // A failure while other work shared the machine is tried again (once the machine is quiet).
+    for (let attempt = 2; !result.ok && result.disturbed && attempt <= 1 + RETRIES; attempt++) {
+      await sleep(1000);
+      result = await recorderPhase(n, base, ffmpegPerCamera, attempt);
+    }
+    results.push(result);
+    if (!result.ok) break;
     await sleep(1000);
   }
 
