@@ -24,6 +24,8 @@ const AUDIO_TIMESCALE = 48_000;
 /** No video frame for this long: the segment ends at the last frame (the camera froze or left). */
 const STALL_MS = 3000;
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
+/** Audio frames kept while no segment is open (100 × 20 ms). */
+const EARLY_AUDIO_FRAMES = 100;
 /** Two sessions place the same frame this close on the wall clock (each maps its own arrivals). */
 const HANDOVER_TOLERANCE_MS = 50;
 
@@ -99,7 +101,9 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
   #endAtMs: number | undefined;
   #skippedFrames = 0;
   #audioCorrections = 0;
-  #syncEstimates: number[] = [];
+  #syncByReports: number[] = [];
+  #syncByArrival: number[] = [];
+  #earlyAudio: TimedFrame[] = [];
   #ticks = 0;
 
   static async create(o: RecordingSessionOptions): Promise<RecordingSession> {
@@ -236,27 +240,31 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
 
   /**
    * Keeps audio lined up with video. The best reference is the camera's own clock (its sender
-   * reports, shared by both tracks); without them, the least-delayed arrival of each track. The
+   * reports, shared by both tracks); the other is the least-delayed arrival of each track. The
    * first audio frame was placed by its arrival, which can be off by a difference in network or
-   * scheduling delay; the median of the last estimates corrects it (and any later drift) when it
-   * exceeds what a viewer could notice. Each correction is a small jump in the audio track.
+   * scheduling delay. An estimate is only used when its last readings agree with each other (some
+   * senders' reports are too coarse to line anything up), and only when the error exceeds what a
+   * viewer could notice. Each correction is a small jump in the audio track.
    */
   #syncAudio(): void {
     const video = this.#video?.ingest;
     const audio = this.#audio?.ingest;
     if (!video || !audio || this.#audio0 === undefined || this.#wall0 === undefined || !audio.clock.known) return;
-    const desired =
-      video.capture.known && audio.capture.known
-        ? audio.capture.ticksAt(video.capture.captureOf(this.#video0))
-        : audio.clock.ticksAt(video.clock.wallOf(this.#video0));
-    this.#syncEstimates.push(desired - this.#audio0);
-    if (this.#syncEstimates.length > 5) this.#syncEstimates.shift();
-    if (this.#syncEstimates.length < 3) return;
-    const median = [...this.#syncEstimates].sort((a, b) => a - b)[this.#syncEstimates.length >> 1]!;
-    // 30 ms is below what viewers notice; beyond 2 s the camera's clock is not to be trusted.
+    const push = (list: number[], value: number) => {
+      list.push(value);
+      if (list.length > 5) list.shift();
+    };
+    if (video.capture.known && audio.capture.known) push(this.#syncByReports, audio.capture.ticksAt(video.capture.captureOf(this.#video0)) - this.#audio0);
+    push(this.#syncByArrival, audio.clock.ticksAt(video.clock.wallOf(this.#video0)) - this.#audio0);
+    const agreed = (list: number[]) => list.length === 5 && Math.max(...list) - Math.min(...list) <= AUDIO_TIMESCALE / 50;
+    const estimates = agreed(this.#syncByReports) ? this.#syncByReports : agreed(this.#syncByArrival) ? this.#syncByArrival : undefined;
+    if (!estimates) return;
+    const median = [...estimates].sort((a, b) => a - b)[2]!;
+    // 30 ms is below what viewers notice; beyond 2 s something else is wrong.
     if (Math.abs(median) < (AUDIO_TIMESCALE * 30) / 1000 || Math.abs(median) > AUDIO_TIMESCALE * 2) return;
     this.#audio0 += median;
-    this.#syncEstimates.length = 0;
+    this.#syncByReports.length = 0;
+    this.#syncByArrival.length = 0;
     this.#audioCorrections += 1;
   }
 
@@ -321,15 +329,24 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     }
   }
 
-  #onAudio(timed: TimedFrame): void {
-    if (!this.#segment || this.#wall0 === undefined) return; // audio before the first keyframe has no picture to go with
+  /** `minDts`: audio ticks before which frames belong to no segment (replayed early audio). */
+  #onAudio(timed: TimedFrame, minDts = 0): void {
+    if (!this.#segment || this.#wall0 === undefined) {
+      // Video may still be held for reordering while its keyframe's audio arrives: keep the
+      // last two seconds, replayed when the segment starts.
+      if (this.#endAtMs === undefined) {
+        this.#earlyAudio.push(timed);
+        if (this.#earlyAudio.length > EARLY_AUDIO_FRAMES) this.#earlyAudio.shift();
+      }
+      return;
+    }
     if (this.#audio0 === undefined) {
       const offset = Math.round((this.#audio!.ingest.clock.wallOf(timed.ticks) - this.#wall0) * (AUDIO_TIMESCALE / 1000));
       if (offset < 0) return;
       this.#audio0 = timed.ticks - offset;
     }
     const dts = timed.ticks - this.#audio0;
-    if (dts < 0) return;
+    if (dts < minDts) return;
     if (this.#endAtMs !== undefined && this.#wallOfDts((dts * VIDEO_TIMESCALE) / AUDIO_TIMESCALE) >= this.#endAtMs) return;
     const previous = this.#pendingAudio;
     if (previous) {
@@ -398,6 +415,12 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     this.#enqueue(async () => {
       this.#writer = await SegmentWriter.create({ spoolDir: this.#o.spoolDir, dataKey: this.#o.dataKey, name, tracks });
     }, segment);
+    if (this.#video && this.#earlyAudio.length > 0) {
+      const early = this.#earlyAudio;
+      this.#earlyAudio = [];
+      const from = Math.round((dts * AUDIO_TIMESCALE) / VIDEO_TIMESCALE);
+      for (const timed of early) this.#onAudio(timed, from);
+    }
   }
 
   #tracks(config: VideoConfig | undefined): Track[] {

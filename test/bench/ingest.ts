@@ -70,7 +70,10 @@ const WORKERS = Number(process.env.MIMAMORI_BENCH_WORKERS ?? os.availableParalle
 const S3_MODE = process.env.MIMAMORI_BENCH_S3 === 'process' ? 'process' : 'in-process';
 const FRAGMENT_MS = 1000;
 const DURABLE_LIMIT_MS = 1000;
-const RECORDER_WARMUP_MS = 6000;
+/** After every camera records: time for the first upload burst to pass before measuring. */
+const RECORDER_WARMUP_MS = 5000;
+/** Cameras not all recording after this long: measure anyway (their missing media counts as lost). */
+const RECORDER_START_LIMIT_MS = 30_000;
 const VIDEO = { width: 640, height: 360, fps: 30, kbps: 900, seconds: 10, profile: 'baseline' as const };
 const AUDIO = { seconds: 10, kbps: 32 };
 /** The camera's payload types (a browser's usual ones); the routers remap them for consumers. */
@@ -555,23 +558,27 @@ try {
     fragment_ms: FRAGMENT_MS,
     steps: STEPS,
     ffmpeg_cameras: FFMPEG_CAMERAS,
+    embedded_s3: S3_MODE,
     spool: spoolDir,
   });
 
   /** Every counter of one instant: CPU, RTP received by the producers, RTP sent. */
   interface Probe {
+    /** How long collecting the counters took (ms). */
+    ms: number;
     cpu: Snapshot;
     rtp: { packets: number; lost: number };
     sent: SenderStats;
   }
   const pids = (extra: number[] = []): Pids => ({ workers: workerPids, sender: sender.pid, ...(s3Pid !== undefined ? { s3: s3Pid } : {}), extra });
   const probe = async (extra: number[] = []): Promise<Probe> => {
+    const t = performance.now();
     const [cpu, rtp, sent] = await Promise.all([
       snapshot(pids(extra)),
       producerCounters(cams),
       sender.request<SenderStats>({ type: 'stats' }),
     ]);
-    return { cpu, rtp, sent };
+    return { ms: performance.now() - t, cpu, rtp, sent };
   };
 
   /**
@@ -714,13 +721,25 @@ try {
   const recorderPhase = async (n: number, base: Usage, ffmpegPerCamera: number, attempt: number) => {
     const waited = await waitForQuiet();
     recording = true;
+    const started = performance.now();
     for (const c of cams) recorder.refresh(c.id);
+    // Warm-up: until every camera records (its first keyframe), then RECORDER_WARMUP_MS more.
+    let allRecordingMs = NaN;
+    while (performance.now() - started < RECORDER_START_LIMIT_MS) {
+      await sleep(500);
+      const status = await recorder.status();
+      if (status.cameras.length === n && status.cameras.every((c) => c.recording)) {
+        allRecordingMs = performance.now() - started;
+        break;
+      }
+    }
     await sleep(RECORDER_WARMUP_MS);
     const m = recorder.metrics;
+    const a = await probe();
+    // The window starts once the counters are read (that can take a while on a loaded machine).
     const from = Date.now();
     const before = { fragments: m.fragments, bytes: m.fragmentBytes, droppedFrames: m.droppedFrames, writeErrors: m.writeErrors, upload: recorder.uploader.stats };
     m.resetDurable();
-    const a = await probe();
     let maxQueued = 0;
     let maxWaitingMs = 0;
     const end = performance.now() + MEASURE_S * 1000;
@@ -729,12 +748,12 @@ try {
       maxQueued = Math.max(maxQueued, recorder.uploader.queued);
       maxWaitingMs = Math.max(maxWaitingMs, recorder.uploader.stats.oldestWaitingMs ?? 0);
     }
-    const b = await probe();
     const to = Date.now();
     const p50 = m.durablePercentile(50) ?? NaN;
     const p99 = m.durablePercentile(99) ?? NaN;
     const durableMax = m.durablePercentile(100) ?? NaN;
     const after = { fragments: m.fragments, bytes: m.fragmentBytes, upload: recorder.uploader.stats };
+    const b = await probe();
     const u = usage(a.cpu, b.cpu);
 
     // Stop recording; wait until every segment is finished and in S3.
@@ -752,7 +771,9 @@ try {
     // nobody records, so the next baseline does not carry them.
     await Promise.all(cams.flatMap((c) => [c.video.enableTraceEvent([]), c.audio.enableTraceEvent([])]));
 
-    const holes = await missing(from, to);
+    // The window's last second is left out: its frames may still be on their way (the reorder
+    // buffer) when recording stops right after it.
+    const holes = await missing(from, to - FRAGMENT_MS);
     const workerDelta = u.workers - base.workers;
     const selfDelta = u.self - base.self;
     const cpuPerCamera = (workerDelta + selfDelta) / n;
@@ -797,8 +818,10 @@ try {
       rtp_packets_lost: b.rtp.lost - a.rtp.lost,
       sender_max_lag_ms: round(b.sent.maxLagMs),
       mbit_per_s_sent: round(((b.sent.bytes - a.sent.bytes) * 8) / u.seconds / 1e6),
-      mbit_per_s_recorded: round(((after.bytes - before.bytes) * 8) / u.seconds / 1e6),
+      mbit_per_s_recorded: round(((after.bytes - before.bytes) * 8) / (to - from) / 1e3),
       window_s: round(u.seconds),
+      all_cameras_recording_after_ms: Math.round(allRecordingMs),
+      counters_read_ms: [Math.round(a.ms), Math.round(b.ms)],
       ...machineFields(u),
       waited_for_quiet_s: waited,
       ...(logCounts.size > 0 ? { log: Object.fromEntries(logCounts) } : {}),
