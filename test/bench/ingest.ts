@@ -15,15 +15,17 @@
 //      20): per camera a PlainTransport per track on the origin router and one ffmpeg process
 //      (-c copy, 60 s mp4 segments, fragmented at keyframes); its CPU per camera is the ffmpeg
 //      processes' CPU plus what the workers and this process spent beyond phase 1;
-//   3. recorder: recording enabled for all N cameras; after a warm-up, a window of
+//   3. recorder: recording enabled for all N cameras; once all record, a warm-up, then a window of
 //      MIMAMORI_BENCH_SECONDS (default 20): this process's CPU (recorder + embedded S3 + the SFU's
-//      control plane; see MIMAMORI_BENCH_S3 to run the S3 server apart) and the workers' CPU, each
-//      minus phase 1, per camera; fragment durability
-//      (close → fsync, the recorder's own metric) p50/p99; then recording is stopped, the last
+//      control plane; MIMAMORI_BENCH_S3=process runs the S3 server apart) and the workers' CPU,
+//      each minus phase 1, per camera; fragment durability (close → fsync, the recorder's own
+//      metric) p50/p99; then recording is stopped, the last
 //      segments are uploaded, and every camera's recording in S3 (the index of uploaded segments)
 //      is checked for holes over the window: each missing fragmentMs of media counts as a lost
 //      fragment (uploads dropped for the spool quota and spool write errors show up there too).
-//   A step passes if p99 ≤ 1000 ms and nothing was lost; the run stops at the first failing step.
+//   A step passes if p99 ≤ 1000 ms, nothing was lost and the recorder kept up with real time (when
+//   it was stopped, no camera's recording was more than 1 s behind); the run stops at the first
+//   failing step.
 //
 // CPU figures are percent of one core (100 = one core busy), from /proc/<pid>/stat for the workers,
 // the sender and ffmpeg, and process.cpuUsage() (all threads, the libuv pool doing fsync too) here.
@@ -40,7 +42,7 @@ import dgram from 'node:dgram';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { types } from 'mediasoup';
 import pino from 'pino';
@@ -690,8 +692,8 @@ try {
   };
 
   /** Media missing from the recordings in S3 over [from, to), counted in fragments. */
-  const missing = async (from: number, to: number) => {
-    const r = { holes: 0, missingMs: 0, lost: 0, gaps: 0, ends: {} as Record<string, number> };
+  const missing = async (from: number, to: number, stoppedAt: number) => {
+    const r = { holes: 0, missingMs: 0, lost: 0, gaps: 0, ends: {} as Record<string, number>, behindStopMs: [] as number[] };
     const hole = (ms: number) => {
       if (ms <= HOLE_TOLERANCE_MS) return;
       r.holes += 1;
@@ -699,9 +701,12 @@ try {
       r.lost += Math.ceil(ms / FRAGMENT_MS);
     };
     for (const c of cams) {
-      const { segments, gaps } = await recorder.index.query(c.id, from, to);
-      r.gaps += gaps.length;
-      for (const s of segments) if (s.endMs < to) r.ends[s.end] = (r.ends[s.end] ?? 0) + 1;
+      const { segments: all, gaps } = await recorder.index.query(c.id, from, stoppedAt + 10_000);
+      // How far behind real time the recording was when it was stopped (media not yet processed then is never recorded).
+      r.behindStopMs.push(stoppedAt - Math.max(from, ...all.map((s) => s.endMs)));
+      const segments = all.filter((s) => s.startMs < to);
+      r.gaps += gaps.filter((g) => g.fromMs < to).length;
+      for (const s of segments) r.ends[s.end] = (r.ends[s.end] ?? 0) + 1;
       const spans = segments
         .flatMap((s) => s.fragments.map((f) => [s.startMs + f[0], s.startMs + f[0] + f[1]] as const))
         .sort((x, y) => x[0] - y[0]);
@@ -718,6 +723,7 @@ try {
   };
 
   // 3. The recorder.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   const recorderPhase = async (n: number, base: Usage, ffmpegPerCamera: number, attempt: number) => {
     const waited = await waitForQuiet();
     recording = true;
@@ -736,8 +742,10 @@ try {
     await sleep(RECORDER_WARMUP_MS);
     const m = recorder.metrics;
     const a = await probe();
+    loopDelay.enable();
     // The window starts once the counters are read (that can take a while on a loaded machine).
     const from = Date.now();
+    loopDelay.reset();
     const before = { fragments: m.fragments, bytes: m.fragmentBytes, droppedFrames: m.droppedFrames, writeErrors: m.writeErrors, upload: recorder.uploader.stats };
     m.resetDurable();
     let maxQueued = 0;
@@ -749,6 +757,7 @@ try {
       maxWaitingMs = Math.max(maxWaitingMs, recorder.uploader.stats.oldestWaitingMs ?? 0);
     }
     const to = Date.now();
+    loopDelay.disable();
     const p50 = m.durablePercentile(50) ?? NaN;
     const p99 = m.durablePercentile(99) ?? NaN;
     const durableMax = m.durablePercentile(100) ?? NaN;
@@ -758,6 +767,7 @@ try {
 
     // Stop recording; wait until every segment is finished and in S3.
     recording = false;
+    const stoppedAt = Date.now();
     for (const c of cams) recorder.refresh(c.id);
     const stopDeadline = Date.now() + 180_000;
     for (;;) {
@@ -773,11 +783,21 @@ try {
 
     // The window's last second is left out: its frames may still be on their way (the reorder
     // buffer) when recording stops right after it.
-    const holes = await missing(from, to - FRAGMENT_MS);
+    const holes = await missing(from, to - FRAGMENT_MS, stoppedAt);
+    const behind = holes.behindStopMs.sort((x, y) => x - y);
     const workerDelta = u.workers - base.workers;
     const selfDelta = u.self - base.self;
     const cpuPerCamera = (workerDelta + selfDelta) / n;
-    const ok = p99 <= DURABLE_LIMIT_MS && holes.lost === 0;
+    // Keeping up with real time: when recording stopped, every camera's recording reached to within
+    // DURABLE_LIMIT_MS of that moment, and the fragments made durable in the window are about the
+    // cameras' seconds in it (± one per camera for the window's edges). A recorder that falls
+    // behind still reports a small close → fsync time (a fragment "closes" when the recorder gets
+    // to it), and the media it has not processed when recording stops is never recorded.
+    const written = after.fragments - before.fragments;
+    const expected = Math.round((n * (to - from)) / FRAGMENT_MS);
+    const behindMax = behind.at(-1) ?? Infinity;
+    const keepsUp = behindMax <= DURABLE_LIMIT_MS && written >= expected - n;
+    const ok = p99 <= DURABLE_LIMIT_MS && holes.lost === 0 && keepsUp;
     emit({
       phase: 'recorder',
       cameras: n,
@@ -800,12 +820,18 @@ try {
       fragment_durable_ms_max: round(durableMax),
       fragment_durable_ms_limit: DURABLE_LIMIT_MS,
       fragments_lost: holes.lost,
-      fragments_written: after.fragments - before.fragments,
-      fragments_expected: Math.round((n * (to - from)) / FRAGMENT_MS),
+      keeps_up: keepsUp,
+      fragments_written: written,
+      fragments_expected: expected,
       holes: holes.holes,
       missing_ms: Math.round(holes.missingMs),
       gaps_in_index: holes.gaps,
       segment_end_reasons: holes.ends,
+      recording_behind_at_stop_ms_p50: Math.round(behind[Math.floor(behind.length / 2)] ?? NaN),
+      recording_behind_at_stop_ms_max: Math.round(behindMax),
+      recording_behind_at_stop_ms_limit: DURABLE_LIMIT_MS,
+      event_loop_delay_ms_p99: round(loopDelay.percentile(99) / 1e6),
+      event_loop_delay_ms_max: round(loopDelay.max / 1e6),
       dropped_segments: after.upload.droppedSegments - before.upload.droppedSegments,
       write_errors: m.writeErrors - before.writeErrors,
       dropped_frames_whole_sessions: m.droppedFrames - before.droppedFrames,
