@@ -47,7 +47,7 @@ export interface RecordingSessionEvents {
   /** The open segment ended at `endMs` (emitted at once; `segmentFinished` follows when on disk). */
   segmentEnded: [endMs: number];
   segmentFinished: [segment: FinishedSegment];
-  /** A fragment became durable on the spool, `latencyMs` after it closed. */
+  /** A fragment became durable on the spool, `latencyMs` after its last frame's time on the wall clock. */
   fragmentDurable: [latencyMs: number, bytes: number];
   /** Spool write failed (disk full, …): the segment was cut; recording resumes at the next keyframe. */
   writeError: [error: Error];
@@ -104,6 +104,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
   #syncByReports: number[] = [];
   #syncByArrival: number[] = [];
   #earlyAudio: TimedFrame[] = [];
+  readonly #untrace: (() => void)[] = [];
   #ticks = 0;
 
   static async create(o: RecordingSessionOptions): Promise<RecordingSession> {
@@ -155,12 +156,18 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
       if (!track || track.consumer.type !== 'simple') continue;
       const producer = o.producers.find((p) => p.id === track.consumer.producerId);
       if (!producer) continue;
-      producer.on('trace', (trace) => {
+      const onTrace = (trace: types.ProducerTraceEventData) => {
         const info = trace.info as { ntpSec?: number; ntpFrac?: number; rtpTs?: number } | undefined;
         if (trace.type !== 'sr' || this.#closed || info?.rtpTs === undefined || info.ntpSec === undefined) return;
         track.ingest.onSenderReport(info.rtpTs, ntpToMs(info.ntpSec, info.ntpFrac ?? 0));
-      });
+      };
+      producer.on('trace', onTrace);
       producer.enableTraceEvent(['sr']).catch(() => undefined);
+      // Stop the reports and drop the listener with the session (sessions come and go per producer change).
+      this.#untrace.push(() => {
+        producer.off('trace', onTrace);
+        if (!producer.closed && producer.listenerCount('trace') === 0) producer.enableTraceEvent([]).catch(() => undefined);
+      });
     }
     this.#timer = setInterval(() => this.#tick(), 100);
     this.#requestKeyframe(true);
@@ -204,6 +211,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     clearInterval(this.#timer);
     for (const track of [this.#video, this.#audio]) if (track) this.#deliver(track.ingest, track.ingest.flush());
     this.#endSegment('stopped');
+    for (const untrace of this.#untrace) untrace();
     this.#transport.close();
     await this.#io;
   }
@@ -445,7 +453,6 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     if (fragment.audio.samples.length > 0) runs.push({ trackId: AUDIO_TRACK_ID, baseDecodeTime: fragment.audio.base, samples: fragment.audio.samples, data: fragment.audio.data });
     const leadSamples = this.#video ? fragment.video.samples : fragment.audio.samples;
     if (leadSamples.length === 0) return;
-    const closedAt = Date.now();
     const index = segment.fragments++;
     const bytes = mediaFragment(index + 1, runs);
     const startMs = this.#wallOfDts(fragment.startDts);
@@ -457,7 +464,9 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     };
     this.#enqueue(async () => {
       await this.#writer!.appendFragment(header, bytes);
-      this.emit('fragmentDurable', Date.now() - closedAt, bytes.length);
+      // From the fragment's real end (its last frame's time on the wall clock) to fsync, so a
+      // recorder falling behind shows here too, not only slow disks.
+      this.emit('fragmentDurable', Date.now() - (header.startMs + header.durationMs), bytes.length);
     }, segment);
   }
 
