@@ -327,7 +327,7 @@ function splitStapA(payload: Uint8Array): Uint8Array[] {
 }
 
 /** Whether an RTP payload's first NAL unit can only be the first of an access unit (AUD or SPS). */
-function opensAccessUnit(payload: Uint8Array): boolean {
+export function opensAccessUnit(payload: Uint8Array): boolean {
   if (payload.length === 0) return false;
   let type = payload[0]! & 0x1f;
   if (type === STAP_A) {

@@ -145,8 +145,7 @@ export class RecordingIndex {
 
   /** End of the latest recorded segment of a camera per the local cache (for gaps across restarts). */
   async latestEnd(cameraId: string): Promise<number | undefined> {
-    const files = await fs.readdir(path.join(this.#dir, cameraId)).catch(() => [] as string[]);
-    const hours = files.map((f) => Number(f.replace(/\.json$/, ''))).filter(Number.isFinite).sort((a, b) => b - a);
+    const hours = (await this.localHours(cameraId)).reverse();
     for (const hourMs of hours.slice(0, 3)) {
       const h = await this.hour(cameraId, hourMs);
       const last = h.segments.at(-1);

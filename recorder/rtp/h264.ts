@@ -1,6 +1,7 @@
 // RTP → H.264 frames (RFC 6184 packetization-mode 1: single NAL unit, STAP-A, FU-A), as AVCC
 // samples ready for MP4. Pure and synchronous.
 import { NalType } from '../../camera/h264.ts';
+import { opensAccessUnit } from '../../camera/rtp.ts';
 import type { DepacketizerStats, Depacketizer, H264Config, VideoFrame } from './frame.ts';
 import type { OrderedPacket } from './reorder.ts';
 import { parseSps, type SpsInfo } from './sps.ts';
@@ -270,18 +271,6 @@ function keepInSample(type: number): boolean {
   return type !== NalType.sps && type !== NalType.pps && type !== NalType.aud && type !== NalType.filler;
 }
 
-/** Whether a payload's first NAL unit can only be the first of an access unit (AUD or SPS). */
-function opensAccessUnit(payload: Uint8Array): boolean {
-  let type = payload[0]! & 0x1f;
-  if (type === STAP_A) {
-    if (payload.length < 4) return false;
-    type = payload[3]! & 0x1f;
-  } else if (type === FU_A) {
-    if (payload.length < 2 || (payload[1]! & 0x80) === 0) return false;
-    type = payload[1]! & 0x1f;
-  }
-  return type === NalType.aud || type === NalType.sps;
-}
 
 /** The stored parameter set if its bytes did not change (keeps the config's identity), else a copy of the new one. */
 function sameOrCopy(current: Uint8Array | undefined, bytes: Uint8Array): Uint8Array {

@@ -1,14 +1,9 @@
 // RTP fixed header parsing (RFC 3550 section 5.1). Pure: bytes in, fields out.
+import type { RtpPacketData } from '../../camera/rtp.ts';
 import { RtpFormatError } from './errors.ts';
 
-export interface RtpPacket {
-  payloadType: number;
-  sequenceNumber: number;
-  timestamp: number;
-  ssrc: number;
-  marker: boolean;
-  payload: Uint8Array;
-}
+/** The same fields the camera's packetizers read and write. */
+export type RtpPacket = RtpPacketData;
 
 const HEADER_LEN = 12;
 
