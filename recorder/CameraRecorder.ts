@@ -112,6 +112,7 @@ export class CameraRecorder {
       fragmentMs: this.#ctx.settings.fragmentMs,
       segmentSeconds: this.#ctx.settings.segmentSeconds,
       firstGapReason: this.#nextGapReason,
+      pending: this.#ctx.pending,
     });
     const previous = this.#session;
     this.#session = session;

@@ -46,6 +46,39 @@ export interface HourIndex {
   gaps: GapEntry[];
 }
 
+/**
+ * What a timeline shows of one hour, small enough that 30 days of it answer in milliseconds:
+ * recorded spans (contiguous segments merged), gaps, and the video size changes.
+ */
+export interface HourSummary {
+  v: 1;
+  spans: [number, number][];
+  gaps: GapEntry[];
+  /** [segment start, width, height, codec] wherever the video format differs from the segment before. */
+  formats: [number, number, number, string][];
+  /** Newest recorded instant of the hour. */
+  lastMs?: number;
+}
+
+/** Segments closer than this are one span (frame-duration rounding at segment and session joins). */
+const SPAN_JOIN_MS = 250;
+
+export function summarize(h: Pick<HourIndex, 'segments' | 'gaps'>): HourSummary {
+  const spans: [number, number][] = [];
+  const formats: HourSummary['formats'] = [];
+  let previous = '';
+  for (const s of h.segments) {
+    const last = spans.at(-1);
+    if (last && s.startMs - last[1] <= SPAN_JOIN_MS) last[1] = Math.max(last[1], s.endMs);
+    else spans.push([s.startMs, s.endMs]);
+    const format = s.video ? `${s.video.codec} ${s.video.width}x${s.video.height}` : '';
+    if (s.video && format !== previous) formats.push([s.startMs, s.video.width, s.video.height, s.video.codec]);
+    previous = format;
+  }
+  const lastMs = spans.reduce<number | undefined>((m, [, to]) => Math.max(m ?? to, to), undefined);
+  return { v: 1, spans, gaps: h.gaps.slice(), formats, ...(lastMs !== undefined ? { lastMs } : {}) };
+}
+
 export interface IndexKeys {
   dataKey(cameraId: string): Promise<Uint8Array>;
 }
@@ -58,6 +91,7 @@ export class RecordingIndex {
   readonly #store: ObjectStore;
   readonly #keys: IndexKeys;
   readonly #hours = new Map<string, HourIndex>();
+  readonly #summaries = new Map<string, HourSummary>();
   readonly #dirty = new Set<string>();
   /** Hours started locally while S3 could not be read: merged with the S3 copy before the next upload. */
   readonly #unreconciled = new Set<string>();
@@ -102,8 +136,10 @@ export class RecordingIndex {
   async dropHour(cameraId: string, hourMs: number): Promise<void> {
     const id = hourId(cameraId, hourMs);
     this.#hours.delete(id);
+    this.#summaries.delete(id);
     this.#dirty.delete(id);
     await fs.rm(this.#file(cameraId, hourMs), { force: true });
+    await fs.rm(this.#summaryFile(cameraId, hourMs), { force: true });
     await this.#store.delete([indexKey(cameraId, hourMs)]);
   }
 
@@ -128,6 +164,30 @@ export class RecordingIndex {
     this.#hours.set(id, h);
     if (this.#hours.size > 512) this.#hours.delete(this.#hours.keys().next().value!);
     return h;
+  }
+
+  /**
+   * The hour's summary: memory, its small local file, or computed from the hour's index (and
+   * then kept). Hours without any recording are cheap: no file, an empty summary.
+   */
+  async summary(cameraId: string, hourMs: number): Promise<HourSummary> {
+    const id = hourId(cameraId, hourMs);
+    const cached = this.#summaries.get(id);
+    if (cached) return cached;
+    let summary: HourSummary | undefined;
+    try {
+      summary = JSON.parse(await fs.readFile(this.#summaryFile(cameraId, hourMs), 'utf8')) as HourSummary;
+    } catch {
+      summary = undefined;
+    }
+    if (!summary) {
+      const h = await this.hour(cameraId, hourMs);
+      summary = summarize(h);
+      if (h.segments.length > 0 || h.gaps.length > 0) await this.#writeSummary(cameraId, hourMs, summary);
+    }
+    this.#summaries.set(id, summary);
+    if (this.#summaries.size > 100_000) this.#summaries.delete(this.#summaries.keys().next().value!);
+    return summary;
   }
 
   /** Segments and gaps overlapping [fromMs, toMs). */
@@ -166,6 +226,9 @@ export class RecordingIndex {
           if (remote) mergeInto(h, remote);
           await this.#reconcile(h);
           await this.#writeLocal(h);
+          const summary = summarize(h);
+          this.#summaries.set(id, summary);
+          await this.#writeSummary(h.cameraId, h.hourMs, summary);
           this.#unreconciled.delete(id);
         }
         const key = indexKey(h.cameraId, h.hourMs);
@@ -181,6 +244,7 @@ export class RecordingIndex {
   /** Forgets the local cache of a camera (all its recordings were deleted). */
   async dropCamera(cameraId: string): Promise<void> {
     for (const id of [...this.#hours.keys()]) if (id.startsWith(`${cameraId}/`)) this.#hours.delete(id);
+    for (const id of [...this.#summaries.keys()]) if (id.startsWith(`${cameraId}/`)) this.#summaries.delete(id);
     for (const id of [...this.#dirty]) if (id.startsWith(`${cameraId}/`)) this.#dirty.delete(id);
     await fs.rm(path.join(this.#dir, cameraId), { recursive: true, force: true });
   }
@@ -196,6 +260,9 @@ export class RecordingIndex {
       const h = await this.hour(cameraId, hourMs);
       change(h);
       await this.#writeLocal(h);
+      const summary = summarize(h);
+      this.#summaries.set(hourId(cameraId, hourMs), summary);
+      await this.#writeSummary(cameraId, hourMs, summary);
       this.#dirty.add(hourId(cameraId, hourMs));
     });
     this.#writes = run.catch(() => undefined);
@@ -204,6 +271,18 @@ export class RecordingIndex {
 
   #file(cameraId: string, hourMs: number): string {
     return path.join(this.#dir, cameraId, `${hourMs}.json`);
+  }
+
+  #summaryFile(cameraId: string, hourMs: number): string {
+    return path.join(this.#dir, cameraId, `${hourMs}.summary.json`);
+  }
+
+  async #writeSummary(cameraId: string, hourMs: number, summary: HourSummary): Promise<void> {
+    const file = this.#summaryFile(cameraId, hourMs);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(temp, JSON.stringify(summary));
+    await fs.rename(temp, file);
   }
 
   async #readLocal(cameraId: string, hourMs: number): Promise<HourIndex | undefined> {

@@ -14,6 +14,7 @@ import type { SegmentName } from './objects.ts';
 import type { GapReason } from './RecordingIndex.ts';
 import type { SegmentEndReason } from './records.ts';
 import type { VideoConfig } from './rtp/index.ts';
+import type { PendingSegments } from './PendingSegments.ts';
 import { SegmentWriter, type FinishedSegment } from './SegmentWriter.ts';
 import { TrackIngest, type TimedFrame, type TrackCodec } from './TrackIngest.ts';
 
@@ -39,6 +40,8 @@ export interface RecordingSessionOptions {
   segmentSeconds: number;
   /** The first segment's gap reason (why the recording was not running just before). */
   firstGapReason: GapReason;
+  /** Told of every segment on the spool until it is finished, so playback can reach the live edge. */
+  pending?: PendingSegments;
 }
 
 export interface RecordingSessionEvents {
@@ -421,7 +424,9 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     this.emit('segmentStarted', startMs, this.#nextGapReason);
     this.#nextGapReason = 'frames-lost';
     this.#enqueue(async () => {
-      this.#writer = await SegmentWriter.create({ spoolDir: this.#o.spoolDir, dataKey: this.#o.dataKey, name, tracks });
+      const writer = await SegmentWriter.create({ spoolDir: this.#o.spoolDir, dataKey: this.#o.dataKey, name, tracks });
+      this.#writer = writer;
+      this.#o.pending?.opened(this.cameraId, writer.key, writer.file, () => writer.snapshot());
     }, segment);
     if (this.#video && this.#earlyAudio.length > 0) {
       const early = this.#earlyAudio;
@@ -486,6 +491,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
       this.#enqueue(async () => {
         const writer = this.#writer;
         this.#writer = undefined;
+        if (writer) this.#o.pending?.removed(writer.key);
         await writer?.discard();
       }, segment, true);
       return;
@@ -521,10 +527,13 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
       this.#writer = undefined;
       if (!writer) return;
       if (writer.fragments === 0) {
+        this.#o.pending?.removed(writer.key);
         await writer.discard();
         return;
       }
-      this.emit('segmentFinished', await writer.finish(reason));
+      const finished = await writer.finish(reason);
+      this.#o.pending?.finished(this.cameraId, finished.file, finished.entry);
+      this.emit('segmentFinished', finished);
     }, segment, true);
   }
 

@@ -91,6 +91,14 @@ export class SegmentWriter {
   get endMs(): number {
     return this.#endMs;
   }
+  get file(): string {
+    return this.#file;
+  }
+
+  /** The entry as far as it is written (fragments so far); `end` is 'stopped' until finished. */
+  snapshot(): SegmentEntry {
+    return segmentEntry(this.key, this.#header, this.#endMs, this.#bytes, this.#init, this.#fragments.slice(), 'stopped');
+  }
 
   /** Seals the fragment, appends it and makes it durable (fsync) before resolving. */
   async appendFragment(header: Omit<FragmentHeader, 'i'>, moofMdat: Uint8Array): Promise<void> {

@@ -2,6 +2,7 @@
 
 import type { Logger } from 'pino';
 import type { DataKeys } from './DataKeys.ts';
+import type { PendingSegments } from './PendingSegments.ts';
 import type { RecordingIndex } from './RecordingIndex.ts';
 import type { Spool } from './Spool.ts';
 import type { Uploader } from './Uploader.ts';
@@ -20,6 +21,8 @@ export interface RecorderContext {
   index: RecordingIndex;
   uploader: Uploader;
   metrics: RecorderMetrics;
+  /** Spool segments not in the index yet (live edge of playback). */
+  pending: PendingSegments;
   log: Logger;
 }
 

@@ -16,6 +16,7 @@ import type { DataKeys } from './DataKeys.ts';
 import { readSegment } from './reader.ts';
 import { RecordingIndex } from './RecordingIndex.ts';
 import { deleteAllObjects, sweepCamera, type DeletionReport, type Hold, type SweepResult } from './retention.ts';
+import { PendingSegments } from './PendingSegments.ts';
 import { Spool } from './Spool.ts';
 import type { ObjectStore } from './store/index.ts';
 import { Uploader } from './Uploader.ts';
@@ -23,11 +24,13 @@ import { keyOfSpoolFile } from './SegmentWriter.ts';
 import fs from 'node:fs/promises';
 
 export { DataKeys, type KeyCatalog } from './DataKeys.ts';
-export { RecordingIndex, type GapEntry, type HourIndex, type SegmentEntry } from './RecordingIndex.ts';
+export { RecordingIndex, summarize, type FragmentTuple, type GapEntry, type GapReason, type HourIndex, type HourSummary, type SegmentEntry } from './RecordingIndex.ts';
 export { verifyRange, type VerifyReport } from './verify.ts';
-export { readSegment, openFragment, SegmentError } from './reader.ts';
+export { readSegment, openFragment, openInit, SegmentError } from './reader.ts';
 export type { Hold, DeletionReport, SweepResult } from './retention.ts';
 export type { RecorderSettings } from './context.ts';
+export type { PendingSegment, PendingSegments } from './PendingSegments.ts';
+export { exportKey, hourStart, hoursBetween, parseSegmentKey, segmentKey, type SegmentName } from './objects.ts';
 
 /** What the recorder needs to know about cameras (the service's metadata store). */
 export interface RecorderCatalog {
@@ -83,7 +86,10 @@ export class Recorder {
       writingBytes: () => [...cameras.values()].reduce((n, c) => n + c.writingBytes, 0),
       describe: async (job, bytes) => readSegment(await o.keys.dataKey(job.cameraId), job.key, bytes).entry,
     });
-    const ctx: RecorderContext = { settings: o.settings, keys: o.keys, spool, index, uploader, metrics, log: o.log };
+    const pending = new PendingSegments();
+    uploader.on('uploaded', (job) => pending.removed(job.key));
+    uploader.on('dropped', (job) => pending.removed(job.key));
+    const ctx: RecorderContext = { settings: o.settings, keys: o.keys, spool, index, uploader, metrics, pending, log: o.log };
     const recorder = new Recorder(o, ctx, cameras);
     await recorder.#recover();
     o.sfu.on('roomOpened', (room) => recorder.#attach(room));
@@ -119,6 +125,10 @@ export class Recorder {
   }
   get store(): ObjectStore {
     return this.#o.store;
+  }
+  /** Spool segments the index does not list yet (being written, or waiting for upload). */
+  get pending(): PendingSegments {
+    return this.#ctx.pending;
   }
   get keys(): DataKeys {
     return this.#o.keys;
@@ -178,6 +188,7 @@ export class Recorder {
     const spoolDir = this.#ctx.spool.cameraDir(cameraId);
     const spoolFiles = (await fs.readdir(spoolDir).catch(() => [] as string[])).length;
     await fs.rm(spoolDir, { recursive: true, force: true });
+    this.#ctx.pending.dropCamera(cameraId);
     const objects = await deleteAllObjects(this.#o.store, cameraId);
     await this.#ctx.index.dropCamera(cameraId);
     const report: DeletionReport = { ...objects, spoolFiles };
@@ -225,6 +236,7 @@ export class Recorder {
     const report = await this.#ctx.spool.recover((cameraId) => this.#o.keys.dataKey(cameraId));
     for (const segment of report.recovered) {
       const cameraId = segment.entry.key.split('/')[1]!;
+      this.#ctx.pending.finished(cameraId, segment.file, segment.entry);
       this.#ctx.uploader.enqueue({ cameraId, file: segment.file, key: segment.entry.key, bytes: segment.entry.bytes, entry: segment.entry, leftover: true });
     }
     for (const file of report.waiting) {

@@ -90,3 +90,21 @@ export function indexPrefix(cameraId: string): string {
   assertId(cameraId);
   return `index/${cameraId}/`;
 }
+
+const EXPORT_ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+/**
+ * One part of a finished clip export (one sealed chunk each, so neither upload nor download holds
+ * the clip in memory); kept past retention until deleted. `exports/<cameraId>/<exportId>/<part>.mmx`
+ */
+export function exportKey(cameraId: string, exportId: string, part: number): string {
+  assertId(cameraId);
+  if (!EXPORT_ID.test(exportId)) throw new TypeError(`not an export id: ${JSON.stringify(exportId)}`);
+  if (!Number.isInteger(part) || part < 0 || part > 9_999_999) throw new TypeError(`bad export part ${part}`);
+  return `exports/${cameraId}/${exportId}/${String(part).padStart(7, '0')}.mmx`;
+}
+
+export function exportPrefix(cameraId: string): string {
+  assertId(cameraId);
+  return `exports/${cameraId}/`;
+}

@@ -82,3 +82,16 @@ export function openFragment(dataKey: Uint8Array, key: string, index: number, re
     throw error;
   }
 }
+
+/** Opens a segment's init record fetched by its byte range from the index: the MP4 init segment. */
+export function openInit(dataKey: Uint8Array, key: string, record: Uint8Array): { header: SegmentHeader; mp4: Uint8Array } {
+  const name = parseSegmentKey(key);
+  if (!name) throw new SegmentError('bad_key', `${key} is not a segment object name`);
+  try {
+    const r = decodeWithHeader<SegmentHeader>(open(dataKey, { cameraId: name.cameraId, object: key, index: 0, kind: 'init' }, record));
+    return { header: r.header, mp4: r.body };
+  } catch (error) {
+    if (error instanceof SealError) throw new SegmentError(error.code, `${key} init: ${error.message}`);
+    throw error;
+  }
+}

@@ -2,7 +2,7 @@
 // except where a legal hold covers them. Deleting all of a camera's data (contract end) removes
 // every object and reports what went.
 
-import { hourStart, indexPrefix, parseIndexKey, parseSegmentKey, segmentPrefix } from './objects.ts';
+import { hourStart, indexPrefix, parseIndexKey, parseSegmentKey, segmentPrefix, exportPrefix } from './objects.ts';
 import type { RecordingIndex } from './RecordingIndex.ts';
 import type { ObjectStore } from './store/index.ts';
 
@@ -96,7 +96,7 @@ export interface DeletionReport {
 /** Every object of a camera (segments and index), whatever its age or hold. */
 export async function deleteAllObjects(store: ObjectStore, cameraId: string): Promise<Omit<DeletionReport, 'spoolFiles'>> {
   const report: Omit<DeletionReport, 'spoolFiles'> = { cameraId, objects: 0, bytes: 0 };
-  for (const prefix of [segmentPrefix(cameraId), indexPrefix(cameraId)]) {
+  for (const prefix of [segmentPrefix(cameraId), indexPrefix(cameraId), exportPrefix(cameraId)]) {
     let batch: string[] = [];
     for await (const o of store.list(prefix)) {
       batch.push(o.key);

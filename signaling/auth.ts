@@ -47,10 +47,19 @@ export function cameraSecretMatches(secret: string, storedHash: string): boolean
   return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
+/** Who stands behind a derived token: `u:<userId>`, `s:<shareId>` or `k:<kioskId>`; re-checked on every use. */
+export type Principal = `u:${string}` | `s:${string}` | `k:${string}`;
+
 export type Claims =
   | { typ: 'user'; sub: string; role: Role }
   /** A camera's publish token: may publish to exactly this camera, nothing else. */
-  | { typ: 'camera'; sub: string };
+  | { typ: 'camera'; sub: string }
+  /** An opened share link: what the share allows, nothing else. */
+  | { typ: 'share'; sub: string }
+  /** A kiosk display's access token; `gen` is the device token generation (a rotation ends older ones). */
+  | { typ: 'kiosk'; sub: string; gen: number }
+  /** One playback window of one camera (it rides in URLs, so it is short-lived and narrow). */
+  | { typ: 'playback'; sub: string; by: Principal; from: number; to?: number };
 
 export type VerifyResult = { ok: true; claims: Claims; exp: number } | { ok: false; code: 'token_expired' | 'unauthorized'; message: string };
 
@@ -73,10 +82,14 @@ export class Tokens {
     try {
       const payload = jwt.verify(token, this.#secret, { algorithms: ['HS256'], issuer: 'mimamori' });
       if (typeof payload !== 'object' || payload === null) throw new Error('payload');
-      const { typ, sub, role, exp } = payload as Record<string, unknown>;
+      const { typ, sub, role, exp, gen, by, from, to } = payload as Record<string, unknown>;
       if (typeof sub !== 'string' || typeof exp !== 'number') throw new Error('claims');
       if (typ === 'user' && (role === 'admin' || role === 'viewer')) return { ok: true, claims: { typ, sub, role }, exp };
-      if (typ === 'camera') return { ok: true, claims: { typ, sub }, exp };
+      if (typ === 'camera' || typ === 'share') return { ok: true, claims: { typ, sub }, exp };
+      if (typ === 'kiosk' && typeof gen === 'number') return { ok: true, claims: { typ, sub, gen }, exp };
+      if (typ === 'playback' && typeof by === 'string' && /^[usk]:[A-Za-z0-9_-]{1,64}$/.test(by) && typeof from === 'number' && (to === undefined || typeof to === 'number')) {
+        return { ok: true, claims: { typ, sub, by: by as Principal, from, ...(to !== undefined ? { to } : {}) }, exp };
+      }
       throw new Error('typ');
     } catch (err) {
       if (err instanceof jwt.TokenExpiredError) return { ok: false, code: 'token_expired', message: 'the token expired; get a new one' };

@@ -46,6 +46,73 @@ export interface Grant {
   createdAt: string;
 }
 
+/** A link that lets anyone holding it watch a clip or a camera live until it expires or is revoked. */
+export interface Share {
+  /** 128 random bits: the link itself, so it cannot be guessed. */
+  id: string;
+  cameraId: string;
+  kind: 'clip' | 'live';
+  fromMs?: number;
+  toMs?: number;
+  expiresAt: string;
+  /** scrypt, when the link needs a password. */
+  passwordHash?: string;
+  createdBy: string;
+  createdAt: string;
+  revokedAt?: string;
+  uses: number;
+}
+
+/** A wall display: view-only, bound to its cameras; its device token is kept hashed. */
+export interface Kiosk {
+  id: string;
+  name: string;
+  cameraIds: string[];
+  layout: 1 | 4 | 9 | 16;
+  rotateSeconds: number;
+  tokenHash: string;
+  /** Incremented by every token rotation: access tokens of older generations stop. */
+  generation: number;
+  createdAt: string;
+  createdBy: string;
+}
+
+export type ExportStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface ExportJob {
+  id: string;
+  cameraId: string;
+  fromMs: number;
+  toMs: number;
+  name: string;
+  status: ExportStatus;
+  progress: number;
+  bytes?: number;
+  error?: { code: string; message: string };
+  startMs?: number;
+  durationMs?: number;
+  gaps?: { fromMs: number; toMs: number; reason: string }[];
+  createdAt: string;
+  createdBy: string;
+  finishedAt?: string;
+}
+
+/** Who did what, when, from where. Appended only; issue 5 gives it its own retention and search. */
+export interface AuditEntry {
+  at: string;
+  /** `u:<id>`, `s:<shareId>`, `k:<kioskId>` or `anonymous`. */
+  actor: string;
+  action: string;
+  cameraId?: string;
+  ip?: string;
+  outcome: 'ok' | 'refused';
+  detail?: Record<string, unknown>;
+}
+
+export interface Preferences {
+  layout?: 1 | 4 | 9 | 16;
+}
+
 interface Data {
   version: 1;
   users: User[];
@@ -54,9 +121,14 @@ interface Data {
   /** Per-camera data keys, wrapped by the master key (never stored unwrapped). */
   keys: { cameraId: string; key: WrappedKey }[];
   holds: Hold[];
+  shares: Share[];
+  kiosks: Kiosk[];
+  exports: ExportJob[];
+  audit: AuditEntry[];
+  preferences: { userId: string; preferences: Preferences }[];
 }
 
-const empty = (): Data => ({ version: 1, users: [], cameras: [], grants: [], keys: [], holds: [] });
+const empty = (): Data => ({ version: 1, users: [], cameras: [], grants: [], keys: [], holds: [], shares: [], kiosks: [], exports: [], audit: [], preferences: [] });
 
 export class Store {
   readonly #db: Low<Data>;
@@ -67,6 +139,11 @@ export class Store {
     // Files written before the recorder existed lack these collections.
     db.data.keys ??= [];
     db.data.holds ??= [];
+    db.data.shares ??= [];
+    db.data.kiosks ??= [];
+    db.data.exports ??= [];
+    db.data.audit ??= [];
+    db.data.preferences ??= [];
     return new Store(db);
   }
 
@@ -128,6 +205,9 @@ export class Store {
     this.#db.data.grants = this.#db.data.grants.filter((g) => g.cameraId !== id);
     this.#db.data.holds = this.#db.data.holds.filter((h) => h.cameraId !== id);
     this.#db.data.keys = this.#db.data.keys.filter((k) => k.cameraId !== id);
+    this.#db.data.shares = this.#db.data.shares.filter((s) => s.cameraId !== id);
+    this.#db.data.exports = this.#db.data.exports.filter((e) => e.cameraId !== id);
+    for (const k of this.#db.data.kiosks) k.cameraIds = k.cameraIds.filter((c) => c !== id);
     await this.#db.write();
     return this.#db.data.cameras.length < before;
   }
@@ -178,6 +258,106 @@ export class Store {
     this.#db.data.holds = this.#db.data.holds.filter((h) => !(h.id === id && h.cameraId === cameraId));
     await this.#db.write();
     return this.#db.data.holds.length < before;
+  }
+
+  // --- Shares --------------------------------------------------------------------------------
+
+  share(id: string): Share | undefined {
+    return this.#db.data.shares.find((s) => s.id === id);
+  }
+  sharesBy(userId: string | undefined): readonly Share[] {
+    return userId === undefined ? this.#db.data.shares : this.#db.data.shares.filter((s) => s.createdBy === userId);
+  }
+  async addShare(share: Omit<Share, 'id' | 'createdAt' | 'uses'>): Promise<Share> {
+    const row: Share = { ...share, id: crypto.randomBytes(16).toString('base64url'), createdAt: new Date().toISOString(), uses: 0 };
+    this.#db.data.shares.push(row);
+    await this.#db.write();
+    return row;
+  }
+  async updateShare(id: string, change: (s: Share) => void): Promise<Share | undefined> {
+    const share = this.share(id);
+    if (!share) return undefined;
+    change(share);
+    await this.#db.write();
+    return share;
+  }
+
+  // --- Kiosks --------------------------------------------------------------------------------
+
+  get kiosks(): readonly Kiosk[] {
+    return this.#db.data.kiosks;
+  }
+  kiosk(id: string): Kiosk | undefined {
+    return this.#db.data.kiosks.find((k) => k.id === id);
+  }
+  kioskByTokenHash(tokenHash: string): Kiosk | undefined {
+    return this.#db.data.kiosks.find((k) => k.tokenHash === tokenHash);
+  }
+  async addKiosk(kiosk: Omit<Kiosk, 'id' | 'createdAt' | 'generation'>): Promise<Kiosk> {
+    const row: Kiosk = { ...kiosk, id: newId('kiosk'), createdAt: new Date().toISOString(), generation: 1 };
+    this.#db.data.kiosks.push(row);
+    await this.#db.write();
+    return row;
+  }
+  async updateKiosk(id: string, change: (k: Kiosk) => void): Promise<Kiosk | undefined> {
+    const kiosk = this.kiosk(id);
+    if (!kiosk) return undefined;
+    change(kiosk);
+    await this.#db.write();
+    return kiosk;
+  }
+  async deleteKiosk(id: string): Promise<boolean> {
+    const before = this.#db.data.kiosks.length;
+    this.#db.data.kiosks = this.#db.data.kiosks.filter((k) => k.id !== id);
+    await this.#db.write();
+    return this.#db.data.kiosks.length < before;
+  }
+
+  // --- Exports -------------------------------------------------------------------------------
+
+  exportJob(id: string): ExportJob | undefined {
+    return this.#db.data.exports.find((e) => e.id === id);
+  }
+  exportsBy(userId: string | undefined): readonly ExportJob[] {
+    return userId === undefined ? this.#db.data.exports : this.#db.data.exports.filter((e) => e.createdBy === userId);
+  }
+  async addExport(job: Omit<ExportJob, 'id' | 'createdAt' | 'status' | 'progress'>): Promise<ExportJob> {
+    const row: ExportJob = { ...job, id: newId('exp'), createdAt: new Date().toISOString(), status: 'queued', progress: 0 };
+    this.#db.data.exports.push(row);
+    await this.#db.write();
+    return row;
+  }
+  /** Progress changes often: `persist: false` keeps them in memory until the next write. */
+  async updateExport(id: string, change: (e: ExportJob) => void, persist = true): Promise<ExportJob | undefined> {
+    const job = this.exportJob(id);
+    if (!job) return undefined;
+    change(job);
+    if (persist) await this.#db.write();
+    return job;
+  }
+  async deleteExport(id: string): Promise<void> {
+    this.#db.data.exports = this.#db.data.exports.filter((e) => e.id !== id);
+    await this.#db.write();
+  }
+
+  // --- Audit, preferences --------------------------------------------------------------------
+
+  async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+    this.#db.data.audit.push({ at: new Date().toISOString(), ...entry });
+    await this.#db.write();
+  }
+  auditEntries(filter: { cameraId?: string; action?: string } = {}): readonly AuditEntry[] {
+    return this.#db.data.audit.filter((a) => (filter.cameraId === undefined || a.cameraId === filter.cameraId) && (filter.action === undefined || a.action.startsWith(filter.action)));
+  }
+  preferences(userId: string): Preferences {
+    return this.#db.data.preferences.find((p) => p.userId === userId)?.preferences ?? {};
+  }
+  async setPreferences(userId: string, preferences: Preferences): Promise<Preferences> {
+    const row = this.#db.data.preferences.find((p) => p.userId === userId);
+    if (row) row.preferences = { ...row.preferences, ...preferences };
+    else this.#db.data.preferences.push({ userId, preferences });
+    await this.#db.write();
+    return this.preferences(userId);
   }
 
   grantsOf(userId: string): readonly Grant[] {

@@ -10,7 +10,7 @@
 import crypto from 'node:crypto';
 import { SealError } from './errors.ts';
 
-export type RecordKind = 'init' | 'fragment' | 'trailer' | 'index';
+export type RecordKind = 'init' | 'fragment' | 'trailer' | 'index' | 'export';
 
 export interface SealContext {
   cameraId: string;
@@ -52,7 +52,7 @@ const MAX_U32 = 0xffff_ffff;
 export const RECORD_HEADER_BYTES = FIXED_HEADER_BYTES + NONCE_BYTES; // 25
 export const RECORD_OVERHEAD = RECORD_HEADER_BYTES + TAG_BYTES; // 41
 
-const KIND_CODES: Record<RecordKind, number> = { init: 1, fragment: 2, trailer: 3, index: 4 };
+const KIND_CODES: Record<RecordKind, number> = { init: 1, fragment: 2, trailer: 3, index: 4, export: 5 };
 const KINDS_BY_CODE: ReadonlyMap<number, RecordKind> = new Map(
   Object.entries(KIND_CODES).map(([kind, code]) => [code, kind as RecordKind]),
 );
