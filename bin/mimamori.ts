@@ -23,6 +23,13 @@ commands:
       --to TIME           end (same forms)
       --json              print the report as JSON
                           (reads MIMAMORI_DATA_DIR and the S3 settings like start; exit 1 if anything fails to open)
+  export                write a clip of a camera's recordings as an MP4 file (exact range, faststart)
+      --camera ID         camera id
+      --from TIME         start (same forms as verify)
+      --to TIME           end
+      --out FILE          where to write it ("-" for standard output)
+                          (reads what is uploaded to S3; the last minute still on the spool of a
+                          running service is not included)
 `;
 
 async function start(): Promise<void> {
@@ -132,6 +139,59 @@ async function verify(argv: string[]): Promise<void> {
   }
 }
 
+async function exportClip(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { camera: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } },
+  });
+  if (!values.camera) throw new UsageError('export needs --camera ID');
+  if (!values.out) throw new UsageError('export needs --out FILE');
+  const fromMs = parseInstant('from', values.from);
+  const toMs = parseInstant('to', values.to);
+  if (toMs <= fromMs) throw new UsageError('--to must be after --from');
+  const config = loadConfig();
+  const { Store } = await import('../signaling/store.ts');
+  const { MasterKeys, openStorage, PendingSegments, RecordingIndex } = await import('../recorder/index.ts');
+  const { unwrapDataKey } = await import('../recorder/seal/index.ts');
+  const { Playback } = await import('../playback/index.ts');
+  const store = await Store.open(config.dataDir);
+  const cameraId = values.camera;
+  const wrapped = store.wrappedKey(cameraId);
+  if (!store.camera(cameraId) || !wrapped) throw new UsageError(`camera ${cameraId} does not exist or has never been recorded`);
+  const dataKey = unwrapDataKey(await MasterKeys.load({ dataDir: config.dataDir }), wrapped);
+  const storage = await openStorage(config, { port: 0 });
+  try {
+    const keys = { dataKey: async () => dataKey };
+    const index = new RecordingIndex({ dir: `${config.dataDir}/index`, store: storage.store, keys });
+    const playback = new Playback({ recorder: { index, pending: new PendingSegments(), store: storage.store, keys } });
+    const clip = await playback.clip(cameraId, fromMs, toMs);
+    const fs = await import('node:fs');
+    const { pipeline } = await import('node:stream/promises');
+    const { Readable } = await import('node:stream');
+    const toStdout = values.out === '-';
+    const temp = `${values.out}.part`;
+    let last = -1;
+    const progress = (f: number) => {
+      const pct = Math.floor(f * 100);
+      if (pct !== last && !toStdout && process.stderr.isTTY) process.stderr.write(`\r${pct}%`);
+      last = pct;
+    };
+    await pipeline(Readable.from(clip.stream(progress)), toStdout ? process.stdout : fs.createWriteStream(temp, { mode: 0o600 }));
+    if (!toStdout) await fs.promises.rename(temp, values.out);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    process.stderr.write(
+      `${process.stderr.isTTY ? '\r' : ''}${toStdout ? 'clip' : values.out}: ${iso(clip.startMs)} + ${(clip.durationMs / 1000).toFixed(3)} s, ${(clip.bytes / 1e6).toFixed(1)} MB` +
+        `${clip.gaps.map((g) => `\n  gap ${iso(g.fromMs)} – ${iso(g.toMs)} (${g.reason}): the last frame is held`).join('')}\n`,
+    );
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'no_recording' || code === 'codec_changed' || code === 'range_invalid') throw new UsageError((error as Error).message);
+    throw error;
+  } finally {
+    await storage.close();
+  }
+}
+
 class UsageError extends Error {}
 
 async function main(): Promise<void> {
@@ -143,6 +203,8 @@ async function main(): Promise<void> {
       return camera(rest);
     case 'verify':
       return verify(rest);
+    case 'export':
+      return exportClip(rest);
     case undefined:
     case 'help':
     case '--help':

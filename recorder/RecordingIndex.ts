@@ -205,11 +205,11 @@ export class RecordingIndex {
 
   /** End of the latest recorded segment of a camera per the local cache (for gaps across restarts). */
   async latestEnd(cameraId: string): Promise<number | undefined> {
+    // Newest first; hours that exist but hold nothing (a timeline looked at them) are skipped.
     const hours = (await this.localHours(cameraId)).reverse();
-    for (const hourMs of hours.slice(0, 3)) {
-      const h = await this.hour(cameraId, hourMs);
-      const last = h.segments.at(-1);
-      if (last) return last.endMs;
+    for (const hourMs of hours.slice(0, 24 * 31)) {
+      const last = (await this.summary(cameraId, hourMs)).lastMs;
+      if (last !== undefined) return last;
     }
     return undefined;
   }

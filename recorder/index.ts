@@ -29,7 +29,7 @@ export { verifyRange, type VerifyReport } from './verify.ts';
 export { readSegment, openFragment, openInit, SegmentError } from './reader.ts';
 export type { Hold, DeletionReport, SweepResult } from './retention.ts';
 export type { RecorderSettings } from './context.ts';
-export type { PendingSegment, PendingSegments } from './PendingSegments.ts';
+export { PendingSegments, type PendingSegment } from './PendingSegments.ts';
 export { exportKey, hourStart, hoursBetween, parseSegmentKey, segmentKey, type SegmentName } from './objects.ts';
 
 /** What the recorder needs to know about cameras (the service's metadata store). */

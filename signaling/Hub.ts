@@ -6,6 +6,10 @@ import type { DeniedCode } from './protocol.ts';
 /** What the hub needs of a connection (socket.io peer or WHIP/WHEP session). */
 export interface Connection {
   readonly userId: string | undefined;
+  /** `s:<shareId>` or `k:<kioskId>` for share and kiosk viewers. */
+  readonly principal?: string;
+  /** The share or kiosk behind this connection was revoked: stop everything, say why. */
+  revoke?(code: DeniedCode, reason: string): void;
   joinedCameras(): Iterable<string>;
   /**
    * Drop this camera's media state and tell the client why: `media_reset` means join again (the
@@ -42,6 +46,11 @@ export class Hub {
     for (const c of [...this.#connections]) {
       if (c.userId === userId && [...c.joinedCameras()].includes(cameraId)) c.dropCamera(cameraId, 'grant_revoked', 'your access to this camera was revoked');
     }
+  }
+
+  /** A share link revoked or a kiosk revoked/rotated: its viewers stop at once. */
+  principalRevoked(principal: string, code: DeniedCode, reason: string): void {
+    for (const c of [...this.#connections]) if (c.principal === principal) c.revoke?.(code, reason);
   }
 
   #drop(cameraId: string, code: DeniedCode | 'media_reset', reason: string): void {

@@ -4,6 +4,7 @@ import type { types } from 'mediasoup';
 import type { Socket } from 'socket.io';
 import type { CameraRoom } from '../sfu/index.ts';
 import type { Claims } from './auth.ts';
+import { accessOf } from './access.ts';
 import type { Deps } from './context.ts';
 import { ApiError, forbidden, notFound, toErrorBody, tokenExpired } from './errors.ts';
 import type { Connection } from './Hub.ts';
@@ -41,6 +42,20 @@ export class Peer implements Connection {
 
   get userId(): string | undefined {
     return this.#claims.typ === 'user' ? this.#claims.sub : undefined;
+  }
+  get principal(): string | undefined {
+    return this.#claims.typ === 'share' ? `s:${this.#claims.sub}` : this.#claims.typ === 'kiosk' ? `k:${this.#claims.sub}` : undefined;
+  }
+
+  revoke(code: DeniedCode, reason: string): void {
+    for (const cameraId of [...this.#joined.keys()]) {
+      this.#leave(cameraId);
+      const denied: Denied = { cameraId, code, reason };
+      this.#socket.emit('denied', denied);
+    }
+    this.#socket.emit('denied', { cameraId: '', code, reason } satisfies Denied);
+    this.close();
+    this.#socket.disconnect(true);
   }
   joinedCameras(): Iterable<string> {
     return this.#joined.keys();
@@ -152,8 +167,11 @@ export class Peer implements Connection {
       if (!store.camera(cameraId)) throw notFound('camera', cameraId);
       return;
     }
-    if (this.#claims.typ !== 'user') throw forbidden('a camera token cannot watch cameras; sign in as a user');
-    const user = store.userById(this.#claims.sub);
+    const claims = this.#claims;
+    if (claims.typ === 'share') return accessOf(this.#deps, `s:${claims.sub}`).require(cameraId, 'live');
+    if (claims.typ === 'kiosk') return accessOf(this.#deps, `k:${claims.sub}`, claims.gen).require(cameraId, 'live');
+    if (claims.typ !== 'user') throw forbidden('a camera token cannot watch cameras; sign in as a user');
+    const user = store.userById(claims.sub);
     if (!user) throw new ApiError(401, 'unauthorized', 'this account no longer exists');
     if (!store.mayView(user, cameraId)) throw notFound('camera', cameraId);
   }

@@ -6,6 +6,8 @@ import type { Logger } from './log.ts';
 import type { Store, User } from './store.ts';
 import type { Hub } from './Hub.ts';
 import type { Recorder } from '../recorder/index.ts';
+import type { ExportJobs, Playback } from '../playback/index.ts';
+import type { Access } from './access.ts';
 
 export interface Deps {
   config: Config;
@@ -15,11 +17,15 @@ export interface Deps {
   log: Logger;
   hub: Hub;
   recorder: Recorder;
+  playback: Playback;
+  exports: ExportJobs;
 }
 
 export interface AppEnv {
   Variables: {
     user: User;
+    /** Set by requireAccess: a user, an opened share link or a kiosk. */
+    access: Access;
     requestId: string;
   };
 }

@@ -17,6 +17,7 @@ import { DataKeys, MasterKeys, openStorage, Recorder, type RecorderCatalog, type
 import { hashPassword, Tokens } from './auth.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { toErrorBody } from './errors.ts';
+import { accessOf } from './access.ts';
 import { Hub } from './Hub.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Peer } from './Peer.ts';
@@ -26,6 +27,12 @@ import { userRoutes } from './routes/users.ts';
 import { sfuRoutes } from './routes/sfu.ts';
 import { recorderRoutes } from './routes/recorder.ts';
 import { whipRoutes } from './routes/whip.ts';
+import { playbackRoutes } from './routes/playback.ts';
+import { exportRoutes } from './routes/exports.ts';
+import { shareRoutes } from './routes/shares.ts';
+import { kioskAdminRoutes, kioskSessionRoutes } from './routes/kiosks.ts';
+import { meRoutes } from './routes/me.ts';
+import { ExportJobs, Playback } from '../playback/index.ts';
 import { Store } from './store.ts';
 import { loadTls } from './tls.ts';
 
@@ -78,7 +85,15 @@ export class Service {
       log,
     });
     log.info({ event: 'storage', store: storage.store.description }, 'recordings go to object storage');
-    const deps: Deps = { config, store, tokens, sfu, log, hub, recorder };
+    const playback = new Playback({ recorder });
+    const exports = new ExportJobs({
+      clip: (cameraId, fromMs, toMs, onProgress) => playback.clip(cameraId, fromMs, toMs, onProgress),
+      store: storage.store,
+      keys,
+      jobs: store,
+      log,
+    });
+    const deps: Deps = { config, store, tokens, sfu, log, hub, recorder, playback, exports };
     const tls = await loadTls(config);
     const app = createApp(deps);
     const listener = getRequestListener(app.fetch);
@@ -117,6 +132,16 @@ export class Service {
       if (result.claims.typ === 'user' && !deps.store.userById(result.claims.sub)) {
         return next(new Error(JSON.stringify({ code: 'unauthorized', message: 'this account no longer exists' })));
       }
+      if (result.claims.typ === 'playback') return next(new Error(JSON.stringify({ code: 'unauthorized', message: 'a playback token cannot open a live connection' })));
+      if (result.claims.typ === 'share' || result.claims.typ === 'kiosk') {
+        try {
+          const claims = result.claims;
+          accessOf(deps, claims.typ === 'share' ? `s:${claims.sub}` : `k:${claims.sub}`, claims.typ === 'kiosk' ? claims.gen : undefined);
+        } catch (error) {
+          const { body } = toErrorBody(error);
+          return next(new Error(JSON.stringify(body.error)));
+        }
+      }
       socket.data.claims = result.claims;
       socket.data.exp = result.exp;
       next();
@@ -148,6 +173,7 @@ export class Service {
     this.#io.disconnectSockets(true);
     await new Promise<void>((resolve) => this.#io.close(() => resolve()));
     this.#server.closeAllConnections?.();
+    await this.#deps.exports.close();
     // Open segments are finished on the spool before the media goes away.
     await this.#deps.recorder.close();
     this.#deps.sfu.close();
@@ -173,7 +199,14 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   });
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.route('/api/auth', authRoutes(deps));
+  // Before the camera routes: timeline and playback also take share and kiosk tokens.
+  app.route('/api', playbackRoutes(deps));
+  app.route('/api', exportRoutes(deps));
   app.route('/api/cameras', cameraRoutes(deps));
+  app.route('/api/shares', shareRoutes(deps));
+  app.route('/api/kiosks', kioskAdminRoutes(deps));
+  app.route('/api/kiosk', kioskSessionRoutes(deps));
+  app.route('/api/me', meRoutes(deps));
   app.route('/api/users', userRoutes(deps));
   app.route('/api/sfu', sfuRoutes(deps));
   app.route('/api/recorder', recorderRoutes(deps));

@@ -12,10 +12,21 @@
 // access units as 4-byte length-prefixed NAL units without SPS/PPS/AUD (those go in the avcC).
 // Writer misuse (sizes not matching data, bad ids) throws TypeError; bad input to the parsers
 // throws Mp4FormatError.
+//
+// progressiveHeader() writes the other kind of file, a progressive MP4 (exported clips): ftyp +
+// moov with whole sample tables and edit lists, then one mdat the caller streams chunk by chunk.
 
 export { Mp4FormatError, type Mp4ErrorCode } from './errors.ts';
 export { initSegment } from './init.ts';
 export { mediaFragment } from './fragment.ts';
+export {
+  progressiveHeader,
+  type ProgressiveChunk,
+  type ProgressiveEdit,
+  type ProgressiveHeader,
+  type ProgressiveMovie,
+  type ProgressiveTrack,
+} from './progressive.ts';
 export { parseBoxes, parseFragment, parseInit } from './parse.ts';
 export type {
   Box,

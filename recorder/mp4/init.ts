@@ -1,5 +1,7 @@
 // The initialization segment: ftyp + moov describing every track, with empty sample tables and
 // an mvex, since all samples live in movie fragments. Box layout after hls.js mp4-generator.ts.
+// The header and sample-entry writers are exported for progressive.ts, which writes the same
+// boxes with real durations and sample tables.
 import { avcC, avcCSize } from './avc.ts';
 import { Mp4FormatError } from './errors.ts';
 import type { OpusTrack, Track } from './types.ts';
@@ -15,29 +17,38 @@ const SOUND_HANDLER = 'SoundHandler';
 const MATRIX = [0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000] as const;
 
 // Fixed box sizes, header included.
-const FTYP = 16 + 4 * BRANDS.length;
-const MVHD = 108;
-const TKHD = 92;
-const MDHD = 32;
-const VMHD = 20;
-const SMHD = 16;
-const DINF = 36; // dinf > dref > 'url ' (self-contained)
+const FTYP = ftypSize(BRANDS);
 const EMPTY_TABLES = 16 + 16 + 20 + 16; // stts, stsc, stsz, stco
 const TREX = 32;
 const VISUAL_ENTRY = 86; // VisualSampleEntry without its child boxes
 const AUDIO_ENTRY = 36; // AudioSampleEntry without its child boxes
 const VPCC = 20;
 const DOPS = 19;
+/** vmhd or smhd */
+const VMHD = 20;
+const SMHD = 16;
+export const DINF = 36; // dinf > dref > 'url ' (self-contained)
+
+/** Durations and creation time of a movie's headers: zero in an init segment, real in a progressive file. */
+export interface HeaderTimes {
+  /** Seconds since 1904-01-01 UTC (the MP4 epoch). */
+  creationTime: number;
+  /** In the timescale of the box it goes in. */
+  duration: number;
+}
+
+const NO_TIMES: HeaderTimes = { creationTime: 0, duration: 0 };
 
 /** ftyp + moov for the given tracks, ready to precede mediaFragment() output. */
 export function initSegment(tracks: readonly Track[]): Uint8Array {
   checkTracks(tracks);
-  let moovSize = 8 + MVHD + 8 + TREX * tracks.length;
+  const nextTrackId = Math.max(...tracks.map((t) => t.id)) + 1;
+  let moovSize = 8 + mvhdSize(NO_TIMES) + 8 + TREX * tracks.length;
   for (const track of tracks) moovSize += trakSize(track);
   const w = new ByteWriter(FTYP + moovSize);
-  ftyp(w);
+  ftyp(w, BRANDS);
   const moov = w.box('moov');
-  mvhd(w, tracks);
+  mvhd(w, MOVIE_TIMESCALE, nextTrackId, NO_TIMES);
   for (const track of tracks) trak(w, track);
   const mvex = w.box('mvex');
   for (const track of tracks) trex(w, track.id);
@@ -47,10 +58,13 @@ export function initSegment(tracks: readonly Track[]): Uint8Array {
 }
 
 function trakSize(track: Track): number {
-  const hdlr = 33 + handlerName(track).length;
-  const stbl = 8 + 16 + sampleEntrySize(track) + EMPTY_TABLES;
-  const minf = 8 + (track.kind === 'video' ? VMHD : SMHD) + DINF + stbl;
-  return 8 + TKHD + 8 + MDHD + hdlr + minf;
+  const stbl = 8 + stsdSize(track) + EMPTY_TABLES;
+  return 8 + tkhdSize(NO_TIMES) + 8 + mdhdSize(NO_TIMES) + hdlrSize(track) + minfHeadSize(track) + stbl;
+}
+
+/** stsd with the track's one sample entry. */
+export function stsdSize(track: Track): number {
+  return 16 + sampleEntrySize(track);
 }
 
 function sampleEntrySize(track: Track): number {
@@ -68,41 +82,82 @@ function handlerName(track: Track): string {
   return track.kind === 'video' ? VIDEO_HANDLER : SOUND_HANDLER;
 }
 
-function ftyp(w: ByteWriter): void {
+export function ftypSize(brands: readonly string[]): number {
+  return 16 + 4 * brands.length;
+}
+
+/** ftyp with brands[0] as the major brand, listed again among the compatible ones. */
+export function ftyp(w: ByteWriter, brands: readonly string[]): void {
   const start = w.box('ftyp');
-  w.fourcc(BRANDS[0]);
+  w.fourcc(brands[0]!);
   w.u32(0); // minor_version
-  for (const brand of BRANDS) w.fourcc(brand);
+  for (const brand of brands) w.fourcc(brand);
   w.end(start);
 }
 
-function mvhd(w: ByteWriter, tracks: readonly Track[]): void {
-  const start = w.fullBox('mvhd', 0, 0);
-  w.zeros(8); // creation, modification time
-  w.u32(MOVIE_TIMESCALE);
-  w.u32(0); // duration: unknown while recording
+/** Version 1 (64-bit times) only when a value needs it, so init segments stay byte-identical. */
+const timesVersion = (t: HeaderTimes) => (t.creationTime > 0xffffffff || t.duration > 0xffffffff ? 1 : 0);
+
+/** Creation and modification time: the same instant. */
+function times(w: ByteWriter, version: number, creationTime: number): void {
+  if (version === 1) {
+    w.u64(creationTime);
+    w.u64(creationTime);
+  } else {
+    w.u32(creationTime);
+    w.u32(creationTime);
+  }
+}
+
+function timeField(w: ByteWriter, version: number, v: number): void {
+  if (version === 1) w.u64(v);
+  else w.u32(v);
+}
+
+export function mvhdSize(t: HeaderTimes): number {
+  return timesVersion(t) ? 120 : 108;
+}
+
+export function mvhd(w: ByteWriter, timescale: number, nextTrackId: number, t: HeaderTimes): void {
+  const version = timesVersion(t);
+  const start = w.fullBox('mvhd', version, 0);
+  times(w, version, t.creationTime);
+  w.u32(timescale);
+  timeField(w, version, t.duration); // 0 while recording: unknown
   w.u32(0x00010000); // rate 1.0
   w.u16(0x0100); // volume 1.0
   w.zeros(10);
   for (const m of MATRIX) w.u32(m);
   w.zeros(24); // pre_defined
-  w.u32(Math.max(...tracks.map((t) => t.id)) + 1); // next_track_ID
+  w.u32(nextTrackId);
   w.end(start);
 }
 
 function trak(w: ByteWriter, track: Track): void {
   const start = w.box('trak');
-  tkhd(w, track);
-  mdia(w, track);
+  tkhd(w, track, NO_TIMES);
+  const mdia = w.box('mdia');
+  mdhd(w, track.timescale, NO_TIMES);
+  hdlr(w, track);
+  const minf = minfHead(w, track);
+  stbl(w, track);
+  w.end(minf);
+  w.end(mdia);
   w.end(start);
 }
 
-function tkhd(w: ByteWriter, track: Track): void {
-  const start = w.fullBox('tkhd', 0, 0x000003); // enabled | in_movie
-  w.zeros(8); // creation, modification time
+export function tkhdSize(t: HeaderTimes): number {
+  return timesVersion(t) ? 104 : 92;
+}
+
+/** tkhd; `t.duration` is in the movie timescale. */
+export function tkhd(w: ByteWriter, track: Track, t: HeaderTimes): void {
+  const version = timesVersion(t);
+  const start = w.fullBox('tkhd', version, 0x000003); // enabled | in_movie
+  times(w, version, t.creationTime);
   w.u32(track.id);
   w.zeros(4);
-  w.u32(0); // duration
+  timeField(w, version, t.duration);
   w.zeros(8);
   w.u16(0); // layer
   w.u16(0); // alternate_group
@@ -114,25 +169,27 @@ function tkhd(w: ByteWriter, track: Track): void {
   w.end(start);
 }
 
-function mdia(w: ByteWriter, track: Track): void {
-  const start = w.box('mdia');
-  mdhd(w, track.timescale);
-  hdlr(w, track);
-  minf(w, track);
-  w.end(start);
+export function mdhdSize(t: HeaderTimes): number {
+  return timesVersion(t) ? 44 : 32;
 }
 
-function mdhd(w: ByteWriter, timescale: number): void {
-  const start = w.fullBox('mdhd', 0, 0);
-  w.zeros(8); // creation, modification time
+/** mdhd; `t.duration` is in the track's timescale. */
+export function mdhd(w: ByteWriter, timescale: number, t: HeaderTimes): void {
+  const version = timesVersion(t);
+  const start = w.fullBox('mdhd', version, 0);
+  times(w, version, t.creationTime);
   w.u32(timescale);
-  w.u32(0); // duration
+  timeField(w, version, t.duration);
   w.u16(0x55c4); // language 'und' (packed ISO-639-2/T)
   w.u16(0);
   w.end(start);
 }
 
-function hdlr(w: ByteWriter, track: Track): void {
+export function hdlrSize(track: Track): number {
+  return 33 + handlerName(track).length;
+}
+
+export function hdlr(w: ByteWriter, track: Track): void {
   const start = w.fullBox('hdlr', 0, 0);
   w.u32(0); // pre_defined
   w.fourcc(track.kind === 'video' ? 'vide' : 'soun');
@@ -143,7 +200,13 @@ function hdlr(w: ByteWriter, track: Track): void {
   w.end(start);
 }
 
-function minf(w: ByteWriter, track: Track): void {
+/** minf's header, its media header and dinf; the caller writes the stbl and ends the minf. */
+export function minfHeadSize(track: Track): number {
+  return 8 + (track.kind === 'video' ? VMHD : SMHD) + DINF;
+}
+
+/** Opens a minf and writes vmhd or smhd and dinf; returns the minf's start for end(). */
+export function minfHead(w: ByteWriter, track: Track): number {
   const start = w.box('minf');
   if (track.kind === 'video') {
     const vmhd = w.fullBox('vmhd', 0, 1); // flags 1 is required by 14496-12
@@ -155,8 +218,7 @@ function minf(w: ByteWriter, track: Track): void {
     w.end(smhd);
   }
   dinf(w);
-  stbl(w, track);
-  w.end(start);
+  return start;
 }
 
 function dinf(w: ByteWriter): void {
@@ -171,10 +233,7 @@ function dinf(w: ByteWriter): void {
 
 function stbl(w: ByteWriter, track: Track): void {
   const start = w.box('stbl');
-  const stsd = w.fullBox('stsd', 0, 0);
-  w.u32(1);
-  sampleEntry(w, track);
-  w.end(stsd);
+  stsd(w, track);
   for (const type of ['stts', 'stsc']) {
     const box = w.fullBox(type, 0, 0);
     w.u32(0); // entry_count
@@ -188,6 +247,13 @@ function stbl(w: ByteWriter, track: Track): void {
   w.u32(0);
   w.end(stco);
   w.end(start);
+}
+
+export function stsd(w: ByteWriter, track: Track): void {
+  const stsd = w.fullBox('stsd', 0, 0);
+  w.u32(1);
+  sampleEntry(w, track);
+  w.end(stsd);
 }
 
 function sampleEntry(w: ByteWriter, track: Track): void {
@@ -298,8 +364,8 @@ const isU32 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 const isU16 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffff;
 
 /** Programmer errors: the tracks come from the recorder's own negotiation, not from the wire. */
-function checkTracks(tracks: readonly Track[]): void {
-  if (tracks.length === 0) throw new TypeError('initSegment needs at least one track');
+export function checkTracks(tracks: readonly Track[]): void {
+  if (tracks.length === 0) throw new TypeError('an MP4 header needs at least one track');
   const ids = new Set<number>();
   for (const t of tracks) {
     if (!isU32(t.id) || t.id === 0 || t.id === 0xffffffff) throw new TypeError(`track id ${t.id} is not in 1..2^32-2`);

@@ -6,8 +6,8 @@ import { ApiError, forbidden, notFound, unauthorized } from '../errors.ts';
 import { bearerToken, requireAdmin, requireUser, verifiedClaims } from '../middleware.ts';
 import { validate } from '../validate.ts';
 import type { Camera } from '../store.ts';
+import { idParam, instant, rangeQuery } from './params.ts';
 
-const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a camera id') });
 const grantParam = idParam.extend({ userId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a user id') });
 const createBody = z.object({ name: z.string().trim().min(1).max(100) });
 const publishTokenBody = z.object({ secret: z.string().min(1).max(200).optional() });
@@ -24,15 +24,6 @@ const updateBody = z
       .optional(),
   })
   .strict();
-/** Times as ISO 8601 with a zone (UTC stored) or ms since the epoch. */
-const instant = z.union([
-  z.coerce.number().int().min(0).max(8.64e15),
-  z.string().datetime({ offset: true }).transform((s) => Date.parse(s)),
-]);
-const rangeQuery = z
-  .object({ from: instant, to: instant })
-  .refine((r) => r.to > r.from, 'to must be after from')
-  .refine((r) => r.to - r.from <= 31 * 86_400_000, 'ask for at most 31 days at once');
 const holdBody = z
   .object({ from: instant, to: instant, reason: z.string().trim().min(1).max(500) })
   .refine((r) => r.to > r.from, 'to must be after from');

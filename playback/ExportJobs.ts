@@ -1,0 +1,187 @@
+// Clip exports as background jobs: one at a time (a 2-core machine records too), progress kept
+// with the job, the finished MP4 sealed in parts of 4 MiB under `exports/` in S3 — outside the
+// recordings, so retention never removes it; only its deletion (or the camera's) does.
+// Neither the export nor its download holds the clip in memory: one part at a time.
+
+import type { Logger } from 'pino';
+import { exportKey, type DataKeys, type ObjectStore } from '../recorder/index.ts';
+import { open, seal } from '../recorder/seal/index.ts';
+import type { Clip } from './clip/index.ts';
+
+export const EXPORT_PART_BYTES = 4 * 1024 * 1024;
+
+export interface ExportRecord {
+  id: string;
+  cameraId: string;
+  fromMs: number;
+  toMs: number;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  progress: number;
+  bytes?: number;
+  error?: { code: string; message: string };
+  startMs?: number;
+  durationMs?: number;
+  gaps?: { fromMs: number; toMs: number; reason: string }[];
+  finishedAt?: string;
+}
+
+/** Where jobs are kept (the service's metadata store). */
+export interface ExportStore {
+  exportJob(id: string): ExportRecord | undefined;
+  exportsBy(userId: undefined): readonly ExportRecord[];
+  updateExport(id: string, change: (e: ExportRecord) => void, persist?: boolean): Promise<unknown>;
+}
+
+export class ExportError extends Error {
+  override name = 'ExportError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ExportJobsOptions {
+  clip: (cameraId: string, fromMs: number, toMs: number, onProgress: (fraction: number) => void) => Promise<Clip>;
+  store: ObjectStore;
+  keys: DataKeys;
+  jobs: ExportStore;
+  log: Logger;
+}
+
+export class ExportJobs {
+  readonly #o: ExportJobsOptions;
+  readonly #queue: string[] = [];
+  #running: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(o: ExportJobsOptions) {
+    this.#o = o;
+    // Jobs cut short by a restart run again from the start.
+    for (const job of o.jobs.exportsBy(undefined)) if (job.status === 'queued' || job.status === 'running') this.enqueue(job.id);
+  }
+
+  enqueue(id: string): void {
+    if (this.#closed) return;
+    this.#queue.push(id);
+    this.#pump();
+  }
+
+  /** Resolves when no job is queued or running (tests). */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#queue.length = 0;
+    await this.#running;
+  }
+
+  /** The finished MP4, part by part. */
+  async *download(job: ExportRecord): AsyncGenerator<Uint8Array> {
+    if (job.status !== 'done' || job.bytes === undefined) throw new ExportError('export_not_ready', `export ${job.id} is ${job.status}; download it when it is done`);
+    const dataKey = await this.#o.keys.dataKey(job.cameraId);
+    const parts = Math.max(1, Math.ceil(job.bytes / EXPORT_PART_BYTES));
+    for (let part = 0; part < parts; part++) {
+      const key = exportKey(job.cameraId, job.id, part);
+      yield open(dataKey, { cameraId: job.cameraId, object: key, index: part, kind: 'export' }, await this.#o.store.get(key));
+    }
+  }
+
+  /** Removes the stored file of an export (the job row is the caller's). */
+  async deleteFile(job: Pick<ExportRecord, 'id' | 'cameraId'>): Promise<number> {
+    const keys: string[] = [];
+    for await (const o of this.#o.store.list(`exports/${job.cameraId}/${job.id}/`)) keys.push(o.key);
+    return keys.length > 0 ? this.#o.store.delete(keys) : 0;
+  }
+
+  #pump(): void {
+    if (this.#running || this.#closed) return;
+    const id = this.#queue.shift();
+    if (id === undefined) return;
+    this.#running = this.#run(id).finally(() => {
+      this.#running = undefined;
+      this.#pump();
+    });
+  }
+
+  async #run(id: string): Promise<void> {
+    const { jobs, log } = this.#o;
+    const job = jobs.exportJob(id);
+    if (!job || job.status === 'done' || job.status === 'failed') return;
+    const started = Date.now();
+    try {
+      await jobs.updateExport(id, (e) => {
+        e.status = 'running';
+        e.progress = 0;
+      });
+      let lastSaved = 0;
+      const progress = (fraction: number) => {
+        // In memory at once (the API reads it), on disk now and then.
+        const persist = Date.now() - lastSaved > 5000;
+        if (persist) lastSaved = Date.now();
+        void jobs.updateExport(id, (e) => void (e.progress = Math.min(0.99, Math.round(fraction * 1000) / 1000)), persist);
+      };
+      const clip = await this.#o.clip(job.cameraId, job.fromMs, job.toMs, (f) => progress(f * 0.4));
+      const dataKey = await this.#o.keys.dataKey(job.cameraId);
+      let part = 0;
+      let buffered: Uint8Array[] = [];
+      let bufferedBytes = 0;
+      const flush = async () => {
+        const plain = concat(buffered, bufferedBytes);
+        const key = exportKey(job.cameraId, id, part);
+        await this.#o.store.put(key, seal(dataKey, { cameraId: job.cameraId, object: key, index: part, kind: 'export' }, plain));
+        part += 1;
+        buffered = [];
+        bufferedBytes = 0;
+      };
+      for await (const chunk of clip.stream((f) => progress(0.4 + f * 0.6))) {
+        let rest = chunk;
+        while (rest.length > 0) {
+          const take = Math.min(rest.length, EXPORT_PART_BYTES - bufferedBytes);
+          buffered.push(rest.subarray(0, take));
+          bufferedBytes += take;
+          rest = rest.subarray(take);
+          if (bufferedBytes === EXPORT_PART_BYTES) await flush();
+        }
+        if (this.#closed) throw new ExportError('interrupted', 'the service stopped during the export; it runs again at the next start');
+      }
+      if (bufferedBytes > 0 || part === 0) await flush();
+      await jobs.updateExport(id, (e) => {
+        e.status = 'done';
+        e.progress = 1;
+        e.bytes = clip.bytes;
+        e.startMs = clip.startMs;
+        e.durationMs = clip.durationMs;
+        e.gaps = clip.gaps;
+        e.finishedAt = new Date().toISOString();
+      });
+      log.info({ event: 'export_done', exportId: id, cameraId: job.cameraId, bytes: clip.bytes, ms: Date.now() - started }, 'clip export finished');
+    } catch (error) {
+      if (error instanceof ExportError && error.code === 'interrupted') return; // left 'running': redone at the next start
+      const code = (error as { code?: unknown }).code;
+      const known = typeof code === 'string' && /^[a-z_]+$/.test(code);
+      await jobs.updateExport(id, (e) => {
+        e.status = 'failed';
+        e.error = known
+          ? { code, message: (error as Error).message }
+          : { code: 'export_failed', message: 'the export failed (recordings could not be read); it was logged — try again, or export a shorter range' };
+        e.finishedAt = new Date().toISOString();
+      });
+      log.error({ event: 'export_failed', exportId: id, cameraId: job.cameraId, err: error }, 'clip export failed');
+    }
+  }
+}
+
+function concat(parts: readonly Uint8Array[], bytes: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,82 @@
+// Who may do what with a camera, whoever is asking: a signed-in user, an opened share link or a
+// kiosk display. Every request re-checks it (a revoked grant, share or kiosk stops at once).
+//
+//   const access = accessOf(deps, principal);    // throws if the principal is gone or revoked
+//   access.require(cameraId, 'playback', { fromMs, toMs });
+
+import type { Principal } from './auth.ts';
+import type { Deps } from './context.ts';
+import { ApiError, notFound, unauthorized } from './errors.ts';
+import type { Kiosk, Share, User } from './store.ts';
+
+export type Right = 'live' | 'playback' | 'export' | 'share';
+
+export interface Access {
+  principal: Principal;
+  user?: User;
+  share?: Share;
+  kiosk?: Kiosk;
+  /** Throws 404 (not 403: existence is not revealed) unless the camera and right are allowed. */
+  require(cameraId: string, right: Right, range?: { fromMs: number; toMs: number }): void;
+  may(cameraId: string, right: Right): boolean;
+}
+
+export const shareGone = (share: Share | undefined, id: string): ApiError | undefined => {
+  if (!share) return new ApiError(404, 'share_not_found', `there is no share link "${id}"; check that the whole link was copied`);
+  if (share.revokedAt) return new ApiError(410, 'share_revoked', 'this share link was revoked by the person who shared it; ask them for a new one');
+  if (Date.parse(share.expiresAt) <= Date.now()) return new ApiError(410, 'share_expired', `this share link expired at ${share.expiresAt}; ask the person who shared it for a new one`);
+  return undefined;
+};
+
+export const kioskRevoked = () => new ApiError(401, 'kiosk_revoked', 'this display was revoked or its token was replaced by an administrator; open the new kiosk link');
+
+/** `generation`: a kiosk access token's generation, checked against the kiosk's current one. */
+export function accessOf(deps: Deps, principal: Principal, generation?: number): Access {
+  const id = principal.slice(2);
+  switch (principal[0]) {
+    case 'u': {
+      const user = deps.store.userById(id);
+      if (!user) throw unauthorized('this account no longer exists');
+      const may = (cameraId: string) => deps.store.mayView(user, cameraId);
+      return {
+        principal,
+        user,
+        may,
+        require(cameraId) {
+          if (!may(cameraId)) throw notFound('camera', cameraId);
+        },
+      };
+    }
+    case 's': {
+      const share = deps.store.share(id);
+      const gone = shareGone(share, id);
+      if (gone || !share) throw gone;
+      const may = (cameraId: string, right: Right) =>
+        cameraId === share.cameraId && deps.store.camera(cameraId) !== undefined && (share.kind === 'live' ? right === 'live' : right === 'playback' || right === 'export');
+      return {
+        principal,
+        share,
+        may,
+        require(cameraId, right, range) {
+          if (!may(cameraId, right)) throw notFound('camera', cameraId);
+          if (range && share.kind === 'clip' && (range.fromMs < share.fromMs! - 1000 || range.toMs > share.toMs! + 1000)) {
+            throw new ApiError(403, 'outside_share', 'this share link covers only its own clip; stay inside its time range');
+          }
+        },
+      };
+    }
+    default: {
+      const kiosk = deps.store.kiosk(id);
+      if (!kiosk || (generation !== undefined && generation !== kiosk.generation)) throw kioskRevoked();
+      const may = (cameraId: string, right: Right) => right === 'live' && kiosk.cameraIds.includes(cameraId) && deps.store.camera(cameraId) !== undefined;
+      return {
+        principal,
+        kiosk,
+        may,
+        require(cameraId, right) {
+          if (!may(cameraId, right)) throw notFound('camera', cameraId);
+        },
+      };
+    }
+  }
+}

@@ -1,0 +1,133 @@
+// Share links: a clip or a live camera for anyone holding the link, until it expires or is
+// revoked; optionally password-protected (scrypt, throttled); every use audited.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { shareGone } from '../access.ts';
+import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../auth.ts';
+import type { AppEnv, Deps } from '../context.ts';
+import { ApiError, badRequest, notFound } from '../errors.ts';
+import { audit, requireAccess, requireUser } from '../middleware.ts';
+import type { Share } from '../store.ts';
+import { validate } from '../validate.ts';
+import { ID, instant } from './params.ts';
+
+const SHARE_TOKEN_MAX_S = 3600;
+const CLIP_MAX_MS = 24 * 3_600_000;
+/** Wrong passwords allowed per link in THROTTLE_WINDOW_MS before it answers 429. */
+const MAX_FAILURES = 5;
+const THROTTLE_WINDOW_MS = 15 * 60_000;
+
+const createBody = z
+  .object({
+    cameraId: z.string().regex(ID, 'not a camera id'),
+    kind: z.enum(['clip', 'live']),
+    from: instant.optional(),
+    to: instant.optional(),
+    expiresInHours: z.number().int().min(1).max(720).optional(),
+    /** Finer than hours (tests, short-lived links); one of the two is needed. */
+    expiresInSeconds: z.number().int().min(5).max(720 * 3600).optional(),
+    password: z.string().min(6, 'a share password needs at least 6 characters').max(200).optional(),
+  })
+  .strict();
+const shareParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a share link id') });
+const openBody = z.object({ password: z.string().max(200).optional() }).strict();
+
+export function shareRoutes(deps: Deps) {
+  const failures = new Map<string, number[]>();
+  const view = (s: Share) => ({
+    id: s.id,
+    cameraId: s.cameraId,
+    kind: s.kind,
+    ...(s.fromMs !== undefined ? { fromMs: s.fromMs, toMs: s.toMs } : {}),
+    expiresAt: s.expiresAt,
+    hasPassword: s.passwordHash !== undefined,
+    createdBy: s.createdBy,
+    createdAt: s.createdAt,
+    ...(s.revokedAt ? { revokedAt: s.revokedAt } : {}),
+    uses: s.uses,
+    url: `/share.html#${s.id}`,
+  });
+
+  return (
+    new Hono<AppEnv>()
+      // Public: what the link is, before any password.
+      .get('/:id', validate('param', shareParam), (c) => {
+        const { id } = c.req.valid('param');
+        const share = deps.store.share(id);
+        const gone = shareGone(share, id);
+        if (gone || !share) throw gone;
+        return c.json({ needsPassword: share.passwordHash !== undefined, kind: share.kind, expiresAt: share.expiresAt });
+      })
+      .post('/:id/open', validate('param', shareParam), validate('json', openBody), async (c) => {
+        const { id } = c.req.valid('param');
+        const { password } = c.req.valid('json');
+        const share = deps.store.share(id);
+        const gone = shareGone(share, id);
+        if (gone || !share) {
+          audit(deps, c, { actor: `s:${id}`, action: 'share.open', ...(share ? { cameraId: share.cameraId } : {}), outcome: 'refused', detail: { code: gone?.code } });
+          throw gone;
+        }
+        const now = Date.now();
+        const recent = (failures.get(id) ?? []).filter((t) => now - t < THROTTLE_WINDOW_MS);
+        if (recent.length >= MAX_FAILURES) {
+          audit(deps, c, { actor: `s:${id}`, action: 'share.open', cameraId: share.cameraId, outcome: 'refused', detail: { code: 'too_many_attempts' } });
+          throw new ApiError(429, 'too_many_attempts', 'too many wrong passwords for this link; wait 15 minutes and try again');
+        }
+        if (share.passwordHash !== undefined) {
+          const ok = await verifyPassword(password ?? '', share.passwordHash);
+          if (!ok) {
+            recent.push(now);
+            failures.set(id, recent);
+            audit(deps, c, { actor: `s:${id}`, action: 'share.open', cameraId: share.cameraId, outcome: 'refused', detail: { code: 'wrong_password' } });
+            throw new ApiError(401, 'wrong_password', password ? 'the password is wrong; ask the person who shared the link' : 'this link needs a password');
+          }
+        } else {
+          await verifyPassword('', DUMMY_PASSWORD_HASH).catch(() => false); // same cost either way
+        }
+        failures.delete(id);
+        await deps.store.updateShare(id, (s) => void (s.uses += 1));
+        const ttl = Math.max(1, Math.min(SHARE_TOKEN_MAX_S, Math.floor((Date.parse(share.expiresAt) - now) / 1000)));
+        const { token, expiresAt } = deps.tokens.sign({ typ: 'share', sub: id }, ttl);
+        audit(deps, c, { actor: `s:${id}`, action: 'share.open', cameraId: share.cameraId, outcome: 'ok', detail: { kind: share.kind } });
+        const cam = deps.store.camera(share.cameraId)!;
+        return c.json({ token, expiresAt, kind: share.kind, camera: { id: cam.id, name: cam.name }, ...(share.fromMs !== undefined ? { fromMs: share.fromMs, toMs: share.toMs } : {}), linkExpiresAt: share.expiresAt });
+      })
+      .use(requireUser(deps))
+      .post('/', requireAccess(deps), validate('json', createBody), async (c) => {
+        const body = c.req.valid('json');
+        const a = c.get('access');
+        a.require(body.cameraId, 'share');
+        if ((body.expiresInHours === undefined) === (body.expiresInSeconds === undefined)) throw badRequest('say when the link expires: expiresInHours (1–720) or expiresInSeconds', 'invalid_request');
+        if (body.kind === 'clip') {
+          if (body.from === undefined || body.to === undefined || body.to <= body.from) throw badRequest('a clip share needs from and to, with to after from', 'invalid_request');
+          if (body.to - body.from > CLIP_MAX_MS) throw badRequest('a shared clip is at most 24 hours long', 'invalid_request');
+        } else if (body.from !== undefined || body.to !== undefined) {
+          throw badRequest('a live share has no from/to', 'invalid_request');
+        }
+        const share = await deps.store.addShare({
+          cameraId: body.cameraId,
+          kind: body.kind,
+          ...(body.kind === 'clip' ? { fromMs: body.from!, toMs: body.to! } : {}),
+          expiresAt: new Date(Date.now() + (body.expiresInSeconds ?? body.expiresInHours! * 3600) * 1000).toISOString(),
+          ...(body.password ? { passwordHash: await hashPassword(body.password) } : {}),
+          createdBy: c.get('user').id,
+        });
+        audit(deps, c, { actor: a.principal, action: 'share.create', cameraId: body.cameraId, outcome: 'ok', detail: { shareId: share.id, kind: share.kind, expiresAt: share.expiresAt, password: share.passwordHash !== undefined } });
+        return c.json({ share: view(share) }, 201);
+      })
+      .get('/', (c) => {
+        const user = c.get('user');
+        return c.json({ shares: deps.store.sharesBy(user.role === 'admin' ? undefined : user.id).map(view) });
+      })
+      .delete('/:id', validate('param', shareParam), async (c) => {
+        const { id } = c.req.valid('param');
+        const user = c.get('user');
+        const share = deps.store.share(id);
+        if (!share || (share.createdBy !== user.id && user.role !== 'admin')) throw notFound('share', id);
+        await deps.store.updateShare(id, (s) => void (s.revokedAt ??= new Date().toISOString()));
+        deps.hub.principalRevoked(`s:${id}`, 'share_revoked', 'the share link was revoked');
+        audit(deps, c, { actor: `u:${user.id}`, action: 'share.revoke', cameraId: share.cameraId, outcome: 'ok', detail: { shareId: id } });
+        return c.body(null, 204);
+      })
+  );
+}
