@@ -1,20 +1,38 @@
-// The live view: the camera list, the grid (2×2, 3×3 or 4×4 tiles, paged, remembered) and the
-// single view. Only the cameras on screen are consumed: a tile leaving the page closes its room.
-import type { Camera } from './api.ts';
+// The live view: the camera list, the grid (1, 2×2, 3×3 or 4×4 tiles, paged, remembered per user
+// on the server and in localStorage) and the single view. Only the cameras on screen are consumed:
+// a tile leaving the page closes its room. Each tile links to the camera's recordings.
+import type { Camera, Layout } from './api.ts';
 import { bindAttr, bindText, type MessageKey } from './i18n.ts';
 import { ViewerRoom, type Layer, type ViewerState } from './room.ts';
 import type { Signaling } from './signaling.ts';
 import { storage } from './storage.ts';
 import { h, tx } from './ui.ts';
 
-export type GridSize = 2 | 3 | 4;
+/** Tiles per row (and column): the wire's layout is its square (1, 4, 9, 16). */
+export type GridSize = 1 | 2 | 3 | 4;
 const LAYOUT_KEY = 'mimamori.layout';
-const SIZES: readonly GridSize[] = [2, 3, 4];
+const SIZES: readonly GridSize[] = [1, 2, 3, 4];
 
-function savedLayout(): GridSize {
-  const n = Number(storage.get(LAYOUT_KEY));
-  return n === 2 || n === 3 || n === 4 ? n : 2;
+export function isGridSize(n: unknown): n is GridSize {
+  return n === 1 || n === 2 || n === 3 || n === 4;
 }
+export const gridSizeOf = (layout: Layout): GridSize => Math.round(Math.sqrt(layout)) as GridSize;
+export const layoutOf = (size: GridSize): Layout => (size * size) as Layout;
+
+/** The layout remembered in this browser (used until, or when, the server's preference fails). */
+export function savedLayout(): GridSize {
+  const n = Number(storage.get(LAYOUT_KEY));
+  return isGridSize(n) ? n : 2;
+}
+
+/** The link to a camera's recordings (the playback page), optionally at an instant. */
+export function playbackLink(cameraId: string, atMs?: number): string {
+  const t = atMs === undefined ? '' : `&t=${encodeURIComponent(new Date(atMs).toISOString())}`;
+  return `playback.html#camera=${encodeURIComponent(cameraId)}${t}`;
+}
+
+/** What a tile needs to know about its camera. */
+export type TileCamera = Pick<Camera, 'id' | 'name'>;
 
 export interface TileInfo {
   cameraId: string;
@@ -36,10 +54,16 @@ export class Tile {
   readonly #name: HTMLElement;
   readonly #badge: HTMLElement;
   readonly #sound: HTMLButtonElement;
-  #camera: Camera;
+  #camera: TileCamera;
   #firstFrame: { joinStartedMs?: number; firstFrameMs: number } | undefined;
 
-  constructor(camera: Camera, signaling: Signaling, layer: Layer, handlers: { open: () => void; back: () => void; state: () => void }) {
+  constructor(
+    camera: TileCamera,
+    signaling: Signaling,
+    layer: Layer,
+    handlers: { open: () => void; back: () => void; state: () => void },
+    { recordings = true }: { recordings?: boolean } = {},
+  ) {
     this.#camera = camera;
     this.video = h('video', { muted: true, autoplay: true, playsinline: true, disablepictureinpicture: true });
     this.video.muted = true; // the attribute alone does not mute a video created by script
@@ -49,12 +73,15 @@ export class Tile {
     const back = tx('button', 'grid.back', { type: 'button', class: 'small tile-back' });
     const open = h('button', { type: 'button', class: 'tile-open' });
     bindAttr(open, 'aria-label', 'grid.open', { name: camera.name });
+    const recordingsLink = recordings ? tx('a', 'grid.recordings', { class: 'small tile-recordings', href: playbackLink(camera.id) }) : null;
+    if (recordingsLink) bindAttr(recordingsLink, 'title', 'grid.recordingsOf', { name: camera.name });
     this.el = h(
       'figure',
       { class: 'tile', 'data-camera-id': camera.id, 'data-state': 'connecting' },
       this.video,
       open,
       h('figcaption', {}, this.#name, this.#badge),
+      recordingsLink,
       h('div', { class: 'tile-actions' }, this.#sound, back),
     );
     open.addEventListener('click', handlers.open);
@@ -75,11 +102,11 @@ export class Tile {
     this.room.start();
   }
 
-  get camera(): Camera {
+  get camera(): TileCamera {
     return this.#camera;
   }
 
-  update(camera: Camera): void {
+  update(camera: TileCamera): void {
     this.#camera = camera;
     this.#name.textContent = camera.name;
     const open = this.el.querySelector('.tile-open');
@@ -134,6 +161,8 @@ export class Tile {
 export interface LiveViewOptions {
   signaling: Signaling;
   isAdmin: boolean;
+  /** The user chose a layout (saved on the server by the page). */
+  onLayoutChange?: (size: GridSize) => void;
 }
 
 /** The camera list, the layout control, the pager and the tiles. */
@@ -141,6 +170,7 @@ export class LiveView {
   readonly el: HTMLElement;
   readonly #signaling: Signaling;
   readonly #isAdmin: boolean;
+  readonly #onLayoutChange: ((size: GridSize) => void) | undefined;
   readonly #list: HTMLUListElement;
   readonly #grid: HTMLElement;
   readonly #pager: HTMLElement;
@@ -158,9 +188,10 @@ export class LiveView {
     if (ev.key === 'Escape' && this.#selected) this.select(null);
   };
 
-  constructor({ signaling, isAdmin }: LiveViewOptions) {
+  constructor({ signaling, isAdmin, onLayoutChange }: LiveViewOptions) {
     this.#signaling = signaling;
     this.#isAdmin = isAdmin;
+    this.#onLayoutChange = onLayoutChange;
     this.#list = h('ul', { class: 'camera-list' });
     this.#grid = h('div', { class: 'grid', id: 'grid' });
     this.#empty = h('p', { class: 'empty', hidden: true });
@@ -174,8 +205,11 @@ export class LiveView {
     const layout = h('div', { class: 'segmented', role: 'group' });
     bindAttr(layout, 'aria-label', 'grid.layout');
     for (const n of SIZES) {
-      const b = h('button', { type: 'button', class: 'small', 'data-layout': n }, `${n}×${n}`);
-      b.addEventListener('click', () => this.setLayout(n));
+      const b = h('button', { type: 'button', class: 'small', 'data-layout': n }, n === 1 ? '1' : `${n}×${n}`);
+      b.addEventListener('click', () => {
+        this.setLayout(n);
+        this.#onLayoutChange?.(n);
+      });
       this.#layoutButtons.set(n, b);
       layout.append(b);
     }
@@ -198,6 +232,7 @@ export class LiveView {
   }
 
   setLayout(size: GridSize): void {
+    if (size === this.#size) return;
     // Keep the first camera on screen in view when the page size changes.
     const first = this.#page * this.#size * this.#size;
     this.#size = size;

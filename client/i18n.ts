@@ -113,6 +113,92 @@ const en = {
   'camera.error.insecure': 'Camera access needs a secure page. Open this page with https://.',
   'camera.error.unsupported': 'This browser cannot publish video over WebRTC. Use a current Chrome, Edge, Firefox or Safari.',
   'camera.error.media': 'The camera could not be started: {message}',
+  'nav.playback': 'Recordings',
+  'playback.speed': 'Speed',
+  'playback.liveEdge': 'Up to now (still recording)',
+  'playback.noMore': 'No recording at or after {at}.',
+  'playback.error': 'Playback failed: {message}',
+  'playback.retrying': 'Playback was interrupted. Trying again…',
+  'playback.unsupported': 'This browser cannot play recordings. Use a current Chrome, Edge, Firefox or Safari.',
+  'playback.gapAt': 'No recording at {asked} ({reason}); playing from {start}.',
+  'playback.skipped': 'Skipped {from}–{to} ({reason}).',
+  'gap.camera-offline': 'camera offline',
+  'gap.frames-lost': 'video lost on the way',
+  'gap.recorder-down': 'recorder not running',
+  'gap.spool-overflow': 'recorder storage full',
+  'gap.producer-changed': 'camera restarted',
+  'gap.unrecorded': 'not recorded',
+  'gap.recording-off': 'recording turned off',
+  'gap.recovered': 'recovered after a failure',
+  'timeline.label': 'Timeline',
+  'timeline.zoom': 'Zoom',
+  'timeline.day': 'Day',
+  'timeline.hour': 'Hour',
+  'timeline.minute': 'Minute',
+  'timeline.earlier': 'Earlier',
+  'timeline.later': 'Later',
+  'timeline.date': 'Jump to date',
+  'timeline.gap': 'No recording {from}–{to}: {reason}',
+  'event.camera-online': 'camera online',
+  'event.camera-offline': 'camera offline',
+  'event.resolution-change': 'resolution changed to {detail}',
+  'event.hold': 'kept on hold',
+  'grid.recordings': 'Recordings',
+  'grid.recordingsOf': 'Recordings of {name}',
+  'grid.layoutSaveFailed': 'The layout could not be saved on the server; it is remembered in this browser only.',
+  'marks.in': 'Mark in',
+  'marks.out': 'Mark out',
+  'marks.clear': 'Clear marks',
+  'marks.none': 'Set in and out marks at the playhead to export or share a clip.',
+  'marks.half': 'Set both marks (the out mark after the in mark).',
+  'marks.range': '{range} ({duration})',
+  'export.title': 'Export',
+  'export.name': 'File name (optional)',
+  'export.create': 'Export',
+  'export.downloadNow': 'Download now',
+  'export.needMarks': 'Mark a range first.',
+  'export.tooLong': 'The range is too long to export (24 hours at most).',
+  'export.longRange': '{range}: longer than {minutes} minutes — use Export (it runs on the server; download when done).',
+  'export.ready': '{range}: download now, or export and download later.',
+  'export.started': 'Export “{name}” started.',
+  'export.list': 'Your exports',
+  'export.none': 'No exports yet.',
+  'export.delete': 'Delete',
+  'export.confirmDelete': 'Delete the export “{name}”?',
+  'export.done': 'Ready {size} · {duration}',
+  'export.download': 'Download',
+  'export.failed': 'Failed: {message}',
+  'export.queued': 'Waiting…',
+  'export.running': '{percent}%',
+  'export.progress': 'Export progress {percent}%',
+  'export.gaps': '{count} gap(s) without recording',
+  'share.title': 'Share',
+  'share.kind': 'What to share',
+  'share.kind.clip': 'Clip (in–out)',
+  'share.kind.live': 'Live view',
+  'share.expiry': 'Valid for',
+  'share.expiry.1': '1 hour',
+  'share.expiry.24': '24 hours',
+  'share.expiry.168': '7 days',
+  'share.password': 'Password (optional)',
+  'share.create': 'Create share link',
+  'share.needMarks': 'Mark a range first to share a clip.',
+  'share.created': 'Share link created, valid until {expires}:',
+  'share.copy': 'Copy link',
+  'share.passwordNote': 'Send the password separately from the link.',
+  'share.list': 'Your share links',
+  'share.none': 'No share links yet.',
+  'share.revoke': 'Revoke',
+  'share.confirmRevoke': 'Revoke this share link? Anyone using it loses access at once.',
+  'share.state.active': 'Valid until {expires}',
+  'share.state.expired': 'Expired {expires}',
+  'share.state.revoked': 'Revoked',
+  'share.uses': 'Opened {uses} times',
+  'share.hasPassword': 'Password protected',
+  'playback.camera': 'Camera',
+  'playback.mode': 'Recorded or live',
+  'playback.mode.recorded': 'Recorded',
+  'playback.mode.live': 'Live',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -227,6 +313,92 @@ const ja: Dictionary = {
   'camera.error.insecure': 'カメラを使うには安全な接続が必要です。https:// でこのページを開いてください。',
   'camera.error.unsupported': 'このブラウザーはWebRTCでの映像配信に対応していません。最新のChrome、Edge、Firefox、Safariをお使いください。',
   'camera.error.media': 'カメラを起動できませんでした: {message}',
+  'nav.playback': '録画再生',
+  'playback.speed': '再生速度',
+  'playback.liveEdge': '現在まで（録画中）',
+  'playback.noMore': '{at} 以降の録画はありません。',
+  'playback.error': '再生できませんでした: {message}',
+  'playback.retrying': '再生が中断しました。再試行しています…',
+  'playback.unsupported': 'このブラウザーでは録画を再生できません。最新のChrome、Edge、Firefox、Safariをお使いください。',
+  'playback.gapAt': '{asked} の録画はありません（{reason}）。{start} から再生します。',
+  'playback.skipped': '{from}〜{to} をスキップしました（{reason}）。',
+  'gap.camera-offline': 'カメラがオフライン',
+  'gap.frames-lost': '映像の欠落',
+  'gap.recorder-down': '録画サーバー停止',
+  'gap.spool-overflow': '録画サーバーの一時領域不足',
+  'gap.producer-changed': 'カメラの再起動',
+  'gap.unrecorded': '録画なし',
+  'gap.recording-off': '録画オフ',
+  'gap.recovered': '障害から復旧',
+  'timeline.label': 'タイムライン',
+  'timeline.zoom': '表示範囲',
+  'timeline.day': '日',
+  'timeline.hour': '時間',
+  'timeline.minute': '分',
+  'timeline.earlier': '前へ',
+  'timeline.later': '後へ',
+  'timeline.date': '日付を指定',
+  'timeline.gap': '録画なし {from}〜{to}: {reason}',
+  'event.camera-online': 'カメラがオンライン',
+  'event.camera-offline': 'カメラがオフライン',
+  'event.resolution-change': '解像度が {detail} に変更',
+  'event.hold': '保全指定',
+  'grid.recordings': '録画',
+  'grid.recordingsOf': '{name} の録画',
+  'grid.layoutSaveFailed': 'レイアウトをサーバーに保存できませんでした。このブラウザーにのみ保存されます。',
+  'marks.in': '開始点',
+  'marks.out': '終了点',
+  'marks.clear': 'マークを解除',
+  'marks.none': '再生位置で開始点と終了点を指定すると、書き出しや共有ができます。',
+  'marks.half': '開始点と終了点の両方を指定してください（終了点は開始点より後）。',
+  'marks.range': '{range}（{duration}）',
+  'export.title': '書き出し',
+  'export.name': 'ファイル名（任意）',
+  'export.create': '書き出す',
+  'export.downloadNow': '今すぐダウンロード',
+  'export.needMarks': '先に範囲を指定してください。',
+  'export.tooLong': '範囲が長すぎて書き出せません（最長24時間）。',
+  'export.longRange': '{range}: {minutes}分を超えるため、「書き出す」をご利用ください（サーバーで処理し、完了後にダウンロードできます）。',
+  'export.ready': '{range}: 今すぐダウンロードするか、書き出して後でダウンロードできます。',
+  'export.started': '書き出し「{name}」を開始しました。',
+  'export.list': '書き出したファイル',
+  'export.none': '書き出したファイルはまだありません。',
+  'export.delete': '削除',
+  'export.confirmDelete': '書き出し「{name}」を削除しますか？',
+  'export.done': '完了 {size} · {duration}',
+  'export.download': 'ダウンロード',
+  'export.failed': '失敗: {message}',
+  'export.queued': '待機中…',
+  'export.running': '{percent}%',
+  'export.progress': '書き出しの進み具合 {percent}%',
+  'export.gaps': '録画のない区間 {count} か所',
+  'share.title': '共有',
+  'share.kind': '共有する内容',
+  'share.kind.clip': 'クリップ（開始点〜終了点）',
+  'share.kind.live': 'ライブ映像',
+  'share.expiry': '有効期間',
+  'share.expiry.1': '1時間',
+  'share.expiry.24': '24時間',
+  'share.expiry.168': '7日間',
+  'share.password': 'パスワード（任意）',
+  'share.create': '共有リンクを作成',
+  'share.needMarks': 'クリップを共有するには先に範囲を指定してください。',
+  'share.created': '共有リンクを作成しました（{expires} まで有効）:',
+  'share.copy': 'リンクをコピー',
+  'share.passwordNote': 'パスワードはリンクとは別の方法で伝えてください。',
+  'share.list': '作成した共有リンク',
+  'share.none': '共有リンクはまだありません。',
+  'share.revoke': '無効にする',
+  'share.confirmRevoke': 'この共有リンクを無効にしますか？ 利用中の人もすぐに見られなくなります。',
+  'share.state.active': '{expires} まで有効',
+  'share.state.expired': '{expires} に期限切れ',
+  'share.state.revoked': '無効化済み',
+  'share.uses': '{uses} 回開かれました',
+  'share.hasPassword': 'パスワード付き',
+  'playback.camera': 'カメラ',
+  'playback.mode': '録画／ライブ',
+  'playback.mode.recorded': '録画',
+  'playback.mode.live': 'ライブ',
 };
 
 export type Lang = 'ja' | 'en';
@@ -287,6 +459,11 @@ export function t(key: MessageKey, params?: Params): string {
   return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
 }
 
+/** Whether a key exists (for codes from the server, e.g. gap reasons, that may be new to us). */
+export function hasMessage(key: string): key is MessageKey {
+  return key in en;
+}
+
 /** Called after the language or the time zone changed (for text that is not bound). */
 export function onLocaleChange(listener: () => void): () => void {
   listeners.add(listener);
@@ -320,18 +497,111 @@ export function setTimeZone(tz: string): void {
   changed();
 }
 
-export type DateStyle = 'datetime' | 'date' | 'time';
+export type DateStyle = 'datetime' | 'date' | 'time' | 'short' | 'clock' | 'hm' | 'monthDay';
 const STYLES: Record<DateStyle, Intl.DateTimeFormatOptions> = {
   datetime: { dateStyle: 'medium', timeStyle: 'medium' },
   date: { dateStyle: 'medium' },
   time: { timeStyle: 'medium' },
+  /** A date and a time to the minute, for lists. */
+  short: { dateStyle: 'short', timeStyle: 'short' },
+  /** 24-hour time with seconds (timeline hover, player clock). */
+  clock: { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' },
+  /** 24-hour time to the minute (timeline ticks). */
+  hm: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+  /** Month and day (timeline ticks at day boundaries). */
+  monthDay: { month: 'numeric', day: 'numeric', weekday: 'short' },
 };
+
+/** Intl formatters are costly to build and the timeline formats on every frame: kept per locale/zone/style. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(loc: string, tz: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${loc}|${tz}|${JSON.stringify(options)}`;
+  let f = formatters.get(key);
+  if (!f) {
+    if (formatters.size >= 64) formatters.clear(); // a few zones × styles; never grows without bound
+    f = new Intl.DateTimeFormat(loc, { ...options, timeZone: tz });
+    formatters.set(key, f);
+  }
+  return f;
+}
 
 /** A date/time in the viewer's time zone and the language's own date format. */
 export function formatDateTime(value: Date | number | string, style: DateStyle = 'datetime'): string {
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(locale(), { ...STYLES[style], timeZone: currentTimeZone }).format(date);
+  return formatter(locale(), currentTimeZone, STYLES[style]).format(date);
+}
+
+/** "from – to" in the viewer's zone; the second date is left out when both are on the same day. */
+export function formatRange(fromMs: number, toMs: number): string {
+  const sameDay = dateInputValue(fromMs) === dateInputValue(toMs);
+  return `${formatDateTime(fromMs, 'datetime')} – ${formatDateTime(toMs, sameDay ? 'clock' : 'datetime')}`;
+}
+
+/** A length of time as h:mm:ss (or m:ss), the same in both languages. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+export interface ZonedParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** The calendar fields of an instant in the viewer's time zone. */
+export function zonedParts(ms: number, tz: string = currentTimeZone): ZonedParts {
+  const parts = formatter('en-US', tz, {
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(ms));
+  const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour') % 24, minute: get('minute'), second: get('second') };
+}
+
+/** How far the viewer's zone is ahead of UTC at that instant (ms; +9 h for Tokyo). */
+export function zoneOffsetMs(ms: number, tz: string = currentTimeZone): number {
+  const p = zonedParts(ms, tz);
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(ms / 1000) * 1000;
+}
+
+/** The instant of a wall-clock time in the viewer's zone (the later one across a DST change). */
+export function zonedToMs(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, tz: string = currentTimeZone): number {
+  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
+  let t = asUtc - zoneOffsetMs(asUtc, tz);
+  t = asUtc - zoneOffsetMs(t, tz);
+  return t;
+}
+
+/** YYYY-MM-DD of the instant in the viewer's zone (the value of an `<input type=date>`). */
+export function dateInputValue(ms: number): string {
+  const p = zonedParts(ms);
+  return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+}
+
+/** The start (00:00 in the viewer's zone) of the day an `<input type=date>` names. */
+export function parseDateInput(value: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return undefined;
+  return zonedToMs(Number(m[1]), Number(m[2]), Number(m[3]));
+}
+
+/** The start of the viewer's day that contains the instant. */
+export function startOfDay(ms: number): number {
+  const p = zonedParts(ms);
+  return zonedToMs(p.year, p.month, p.day);
 }
 
 // --- Bound elements -----------------------------------------------------------------------------

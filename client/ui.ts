@@ -80,7 +80,7 @@ export class Notice {
 }
 
 export interface HeaderOptions {
-  page: 'live' | 'camera';
+  page: 'live' | 'camera' | 'playback';
   onLogout: () => void;
 }
 
@@ -98,6 +98,7 @@ export class Header {
       'nav',
       { class: 'nav' },
       tx('a', 'nav.live', { href: './', 'aria-current': page === 'live' ? 'page' : undefined }),
+      tx('a', 'nav.playback', { href: 'playback.html', 'aria-current': page === 'playback' ? 'page' : undefined, id: 'nav-playback' }),
       tx('a', 'nav.camera', { href: 'camera.html', 'aria-current': page === 'camera' ? 'page' : undefined }),
     );
     const logout = tx('button', 'login.logout', { type: 'button', class: 'link', id: 'logout' });

@@ -1,4 +1,5 @@
-// Builds the browser pages (index.html: live grid and admin; camera.html: publish a camera) into
+// Builds the browser pages (index.html: live grid and admin; camera.html: publish a camera;
+// playback.html: recordings, export, share; share.html: a share link; kiosk.html: a wall display) into
 // <repo>/dist/client, which the server serves at `/`. Run by setup/client.sh.
 // `npx vite --config client/vite.config.ts` serves them with hot reload, proxying the API and
 // socket.io to a running server (MIMAMORI_DEV_BACKEND, default https://127.0.0.1:8443).
@@ -17,9 +18,24 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     rolldownOptions: {
-      input: { index: here('index.html'), camera: here('camera.html') },
-      // mediasoup-client and socket.io-client in one long-cached chunk, our shared modules in another.
-      output: { codeSplitting: { groups: [{ name: 'vendor', test: /node_modules/ }, { name: 'shared', minShareCount: 2 }] } },
+      input: {
+        index: here('index.html'),
+        camera: here('camera.html'),
+        playback: here('playback.html'),
+        share: here('share.html'),
+        kiosk: here('kiosk.html'),
+      },
+      // mediasoup-client and socket.io-client in one long-cached chunk, hls.js (only the pages that
+      // play recordings) in its own, our shared modules in another.
+      output: {
+        codeSplitting: {
+          groups: [
+            { name: 'hls', test: /node_modules[\\/]hls\.js/, priority: 2 },
+            { name: 'vendor', test: /node_modules/, priority: 1 },
+            { name: 'shared', minShareCount: 2 },
+          ],
+        },
+      },
     },
   },
   server: {

@@ -1,0 +1,283 @@
+// playback.html: a camera's recordings (player, timeline, in/out marks, export, share) and its live
+// view, for a signed-in user. Deep link: `playback.html#camera=<id>&t=<ISO time or ms>`; the hash
+// follows the camera and the playhead so a reload (or a copied address) comes back to the same place.
+import './style.css';
+import { api, ApiError, auth, onUnauthorized, type Camera, type User } from './api.ts';
+import { ExportPanel } from './exports.ts';
+import { exposeHook, playbackHook } from './hook.ts';
+import { initI18n, type MessageKey } from './i18n.ts';
+import { Marks } from './marks.ts';
+import { RecordedView } from './recorded.ts';
+import { SharePanel } from './shares.ts';
+import { SingleLive } from './single.ts';
+import { bindAttr, errorMessage, h, Header, loginForm, Notice, tx } from './ui.ts';
+
+export type PlaybackMode = 'recorded' | 'live';
+const HASH_UPDATE_MS = 2_000;
+
+interface DeepLink {
+  cameraId?: string;
+  atMs?: number;
+}
+
+function parseHash(hash: string): DeepLink {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const cameraId = params.get('camera') ?? undefined;
+  const t = params.get('t');
+  let atMs: number | undefined;
+  if (t) atMs = /^\d+$/.test(t) ? Number(t) : Date.parse(t);
+  return { cameraId, atMs: atMs !== undefined && Number.isFinite(atMs) ? atMs : undefined };
+}
+
+function writeHash(cameraId: string, atMs: number | undefined): void {
+  const t = atMs === undefined ? '' : `&t=${new Date(atMs).toISOString()}`;
+  const next = `#camera=${encodeURIComponent(cameraId)}${t}`;
+  if (location.hash !== next) history.replaceState(null, '', next);
+}
+
+/** Everything that exists while a user is signed in on this page. */
+class PlaybackSession {
+  readonly el: HTMLElement;
+  readonly #select: HTMLSelectElement;
+  readonly #modeButtons = new Map<PlaybackMode, HTMLButtonElement>();
+  readonly #stage: HTMLElement;
+  readonly #notice = new Notice('alert');
+  readonly #marks: Marks;
+  readonly #exports: ExportPanel;
+  readonly #shares: SharePanel;
+  readonly #onHashChange = () => this.#followHash();
+  readonly #onAuthFailure: () => void;
+  #cameras: Camera[] = [];
+  #cameraId: string | undefined;
+  #mode: PlaybackMode = 'recorded';
+  #recorded: RecordedView | null = null;
+  #live: SingleLive | null = null;
+  #lastHashWrite = 0;
+  #closed = false;
+
+  constructor(onAuthFailure: () => void) {
+    this.#onAuthFailure = onAuthFailure;
+    this.#select = h('select', { id: 'camera-select' });
+    bindAttr(this.#select, 'aria-label', 'playback.camera');
+    this.#select.addEventListener('change', () => this.setCamera(this.#select.value));
+    const modes = h('div', { class: 'segmented', role: 'group' });
+    bindAttr(modes, 'aria-label', 'playback.mode');
+    for (const m of ['recorded', 'live'] as const) {
+      const b = tx('button', `playback.mode.${m}` as MessageKey, { type: 'button', class: 'small', 'data-mode': m });
+      b.addEventListener('click', () => this.setMode(m));
+      this.#modeButtons.set(m, b);
+      modes.append(b);
+    }
+    this.#stage = h('div', { class: 'stage' });
+    this.#marks = new Marks(() => this.#recorded?.player.wallTimeMs());
+    const cameraName = (id: string) => this.#cameras.find((c) => c.id === id)?.name ?? id;
+    this.#exports = new ExportPanel({
+      cameraId: () => this.#cameraId,
+      cameraName,
+      range: () => this.#marks.range(),
+      playBase: () => this.#recorded?.player.playBase,
+    });
+    this.#shares = new SharePanel({ cameraId: () => this.#cameraId, cameraName, range: () => this.#marks.range() });
+    this.#marks.on('change', (marks) => {
+      this.#recorded?.timeline.setMarks(marks);
+      this.#exports.update();
+      this.#shares.update();
+    });
+    this.el = h(
+      'div',
+      { class: 'playback' },
+      h('div', { class: 'toolbar' }, tx('span', 'playback.camera', { class: 'toolbar-label' }), this.#select, modes),
+      this.#notice.el,
+      this.#stage,
+      h('div', { class: 'recorded-only' }, this.#marks.el),
+      h('div', { class: 'panels recorded-only' }, this.#exports.el, this.#shares.el),
+    );
+    window.addEventListener('hashchange', this.#onHashChange);
+    void this.#loadCameras();
+  }
+
+  get mode(): PlaybackMode {
+    return this.#mode;
+  }
+  get cameraId(): string | undefined {
+    return this.#cameraId;
+  }
+  get recorded(): RecordedView | null {
+    return this.#recorded;
+  }
+  get live(): SingleLive | null {
+    return this.#live;
+  }
+  get marks(): Marks {
+    return this.#marks;
+  }
+  get exports(): ExportPanel {
+    return this.#exports;
+  }
+  get shares(): SharePanel {
+    return this.#shares;
+  }
+
+  setCamera(cameraId: string, atMs?: number): void {
+    if (!this.#cameras.some((c) => c.id === cameraId)) return;
+    const changed = cameraId !== this.#cameraId;
+    this.#cameraId = cameraId;
+    this.#select.value = cameraId;
+    if (changed) this.#marks.set(undefined, undefined);
+    writeHash(cameraId, atMs);
+    this.#show(changed, atMs);
+  }
+
+  setMode(mode: PlaybackMode): void {
+    if (mode === this.#mode) return;
+    this.#mode = mode;
+    this.#show(true, mode === 'recorded' ? this.#lastWall() : undefined);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    window.removeEventListener('hashchange', this.#onHashChange);
+    this.#recorded?.close();
+    this.#live?.close();
+    this.#marks.close();
+    this.#exports.close();
+    this.#shares.close();
+    this.el.remove();
+  }
+
+  #lastWall(): number | undefined {
+    return parseHash(location.hash).atMs;
+  }
+
+  async #loadCameras(): Promise<void> {
+    try {
+      const cameras = await api.cameras();
+      if (this.#closed) return;
+      this.#cameras = cameras;
+      this.#select.replaceChildren(...cameras.map((c) => h('option', { value: c.id }, c.name)));
+      if (cameras.length === 0) {
+        this.#notice.show({ key: 'grid.noCameras' });
+        return;
+      }
+      const link = parseHash(location.hash);
+      const first = cameras.find((c) => c.id === link.cameraId) ?? cameras[0]!;
+      if (link.cameraId && first.id !== link.cameraId) this.#notice.show({ key: 'error.camera_not_found' }, 'error');
+      this.setCamera(first.id, first.id === link.cameraId ? link.atMs : undefined);
+    } catch (err) {
+      if (!this.#closed) this.#notice.show(errorMessage(err), 'error');
+    }
+  }
+
+  #followHash(): void {
+    const link = parseHash(location.hash);
+    if (!link.cameraId) return;
+    if (link.cameraId !== this.#cameraId) this.setCamera(link.cameraId, link.atMs);
+    else if (link.atMs !== undefined && this.#recorded && Math.abs((this.#recorded.player.wallTimeMs() ?? 0) - link.atMs) > 3_000) {
+      this.#recorded.player.seek(link.atMs);
+    }
+  }
+
+  /** Builds the player or the live view for the current camera and mode. */
+  #show(rebuild: boolean, atMs: number | undefined): void {
+    const cameraId = this.#cameraId;
+    if (!cameraId) return;
+    for (const [m, b] of this.#modeButtons) b.setAttribute('aria-pressed', String(m === this.#mode));
+    this.el.dataset.mode = this.#mode;
+    if (this.#mode === 'recorded') {
+      this.#live?.close();
+      this.#live = null;
+      if (this.#recorded && !rebuild && this.#recorded.cameraId === cameraId) {
+        if (atMs !== undefined) this.#recorded.player.seek(atMs);
+        return;
+      }
+      this.#recorded?.close();
+      const view = new RecordedView({ cameraId, startMs: atMs });
+      view.timeline.setMarks({ inMs: this.#marks.inMs, outMs: this.#marks.outMs });
+      view.player.on('window', () => this.#exports.update());
+      view.player.on('time', (ms) => {
+        if (performance.now() - this.#lastHashWrite < HASH_UPDATE_MS) return;
+        this.#lastHashWrite = performance.now();
+        writeHash(cameraId, ms);
+      });
+      this.#recorded = view;
+      this.#stage.replaceChildren(view.el);
+    } else {
+      this.#recorded?.close();
+      this.#recorded = null;
+      if (this.#live && this.#live.tile.camera.id === cameraId) return;
+      this.#live?.close();
+      const camera = this.#cameras.find((c) => c.id === cameraId)!;
+      this.#live = new SingleLive({
+        camera,
+        getToken: async () => {
+          const token = auth.token();
+          if (!token) throw new ApiError(401, 'unauthorized', 'signed out');
+          return token;
+        },
+        onAuthFailure: () => {
+          this.#onAuthFailure();
+          return false;
+        },
+      });
+      this.#stage.replaceChildren(this.#live.el);
+    }
+    this.#exports.update();
+    this.#shares.update();
+  }
+}
+
+initI18n('nav.playback');
+const app = document.getElementById('app') ?? document.body;
+const header = new Header({ page: 'playback', onLogout: () => showLogin() });
+const main = h('main', { id: 'main' });
+app.replaceChildren(header.el, main);
+let session: PlaybackSession | null = null;
+
+function showLogin(notice?: MessageKey): void {
+  session?.close();
+  session = null;
+  auth.clear();
+  header.setUser(null);
+  main.replaceChildren(loginForm(showApp, notice));
+}
+
+function showApp(user: User): void {
+  session?.close();
+  header.setUser(user);
+  session = new PlaybackSession(() => showLogin('login.sessionEnded'));
+  main.replaceChildren(session.el);
+}
+
+onUnauthorized(() => showLogin('login.sessionEnded'));
+
+exposeHook(
+  playbackHook({
+    recorded: () => session?.recorded ?? null,
+    live: () => session?.live ?? null,
+    page: () =>
+      session && {
+        mode: session.mode,
+        cameraId: session.cameraId,
+        setMode: (m: PlaybackMode) => session?.setMode(m),
+        setCamera: (id: string, atMs?: number) => session?.setCamera(id, atMs),
+        setMarks: (inMs?: number, outMs?: number) => session?.marks.set(inMs, outMs),
+        exports: () => session?.exports.jobs() ?? [],
+        shares: () => session?.shares.shares() ?? [],
+      },
+  }),
+);
+
+async function boot(): Promise<void> {
+  if (!auth.token()) return showLogin();
+  try {
+    showApp(await api.me());
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return;
+    const cached = auth.user();
+    if (cached) showApp(cached);
+    else showLogin();
+  }
+}
+
+void boot();
