@@ -3,13 +3,18 @@
 // (playlist, init segments, fragments by relative URL) and checked with Debian's ffmpeg.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { Camera } from '../camera/index.ts';
 import { startService, type Service } from './harness.ts';
 import { decodeErrors, ffprobe } from './recordings.ts';
 
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let svc: Service;
 let tmp: string;
 let cam: { id: string; secret: string };
@@ -234,6 +239,23 @@ test('a clip downloads as a progressive MP4 of the asked length that decodes; an
   const del = await svc.api(`/api/exports/${created.export.id}`, { method: 'DELETE' });
   assert.is(del.status, 204);
   assert.is((await fetch(new URL(job.downloadUrl!, svc.url))).status, 404);
+});
+
+test('mimamori export writes the same exact-range clip from the command line, and refuses an empty range clearly', async () => {
+  const out = path.join(tmp, 'cli.mp4');
+  const env = { ...process.env, MIMAMORI_DATA_DIR: svc.dataDir };
+  const args = (from: number, to: number) => ['--import', 'tsx', path.join(ROOT, 'bin/mimamori.ts'), 'export', '--camera', cam.id, '--from', new Date(from).toISOString(), '--to', String(to), '--out', out];
+  const { stderr } = await run(process.execPath, args(a0 + 1500, a0 + 4500), { cwd: ROOT, env });
+  assert.match(stderr, /cli\.mp4: .* \+ 3\.000 s/);
+  assert.is(await decodeErrors(out), '');
+  const probe = await ffprobe(out);
+  assert.ok(Math.abs(Number(probe.format.duration) - 3) <= 1 / 30 + 0.01, `duration ${probe.format.duration}`);
+  const empty = await run(process.execPath, args(a0 - 600_000, a0 - 300_000), { cwd: ROOT, env }).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.is(empty.code, 2);
+  assert.match(empty.stderr, /nothing was recorded between/);
 });
 
 test('share links: password, wrong password audited, range enforced, revocation and expiry give clear errors', async () => {
