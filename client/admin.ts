@@ -1,7 +1,9 @@
 // The administrators' panel under the live view: add, renew and delete cameras (a new secret is
-// shown once, with the link to open on the camera device), add users, grant and revoke viewing.
+// shown once, with the link to open on the camera device), add users, grant and revoke viewing,
+// and kiosk displays (kiosks.ts).
 import { api, cameraPageLink, type Camera, type Role, type UserWithGrants } from './api.ts';
 import { bindAttr, bindText, t } from './i18n.ts';
+import { KioskAdmin } from './kiosks.ts';
 import { copyButton, errorMessage, h, Notice, tx } from './ui.ts';
 
 export interface AdminPanelOptions {
@@ -18,6 +20,7 @@ export class AdminPanel {
   readonly #userRows: HTMLTableSectionElement;
   readonly #userHead: HTMLTableRowElement;
   readonly #userNotice = new Notice('alert');
+  readonly #kiosks = new KioskAdmin();
   #cameras: Camera[] = [];
   #users: UserWithGrants[] = [];
 
@@ -49,13 +52,16 @@ export class AdminPanel {
       this.#addUserForm(),
       this.#userNotice.el,
       h('div', { class: 'table-scroll' }, userTable),
+      this.#kiosks.el,
     );
+    void this.#kiosks.refresh();
   }
 
   setCameras(cameras: Camera[]): void {
     this.#cameras = cameras;
     this.#renderCameras();
     this.#renderUsers();
+    this.#kiosks.setCameras(cameras);
   }
 
   async refreshUsers(): Promise<void> {

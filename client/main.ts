@@ -4,7 +4,7 @@
 import './style.css';
 import { AdminPanel } from './admin.ts';
 import { api, ApiError, auth, onUnauthorized, type User } from './api.ts';
-import { LiveView, type TileInfo } from './grid.ts';
+import { gridSizeOf, layoutOf, LiveView, type GridSize, type TileInfo } from './grid.ts';
 import { exposeHook } from './hook.ts';
 import { initI18n, type MessageKey } from './i18n.ts';
 import { Signaling } from './signaling.ts';
@@ -21,6 +21,8 @@ class LiveSession {
   readonly #notice = new Notice('alert');
   readonly #poll: ReturnType<typeof setInterval>;
   #closed = false;
+  /** The user picked a layout before the saved one arrived: theirs stays. */
+  #layoutChosen = false;
 
   constructor(user: User, onAuthFailure: () => void) {
     this.#signaling = new Signaling({
@@ -35,7 +37,8 @@ class LiveSession {
       },
     });
     const isAdmin = user.role === 'admin';
-    this.#live = new LiveView({ signaling: this.#signaling, isAdmin });
+    this.#live = new LiveView({ signaling: this.#signaling, isAdmin, onLayoutChange: (size) => void this.#saveLayout(size) });
+    void this.#loadLayout();
     this.#admin = isAdmin ? new AdminPanel({ onCamerasChanged: () => this.refresh() }) : undefined;
     if (typeof RTCPeerConnection === 'undefined') this.#notice.show({ key: 'grid.unsupported' }, 'error');
     this.el = h('div', { class: 'session' }, this.#notice.el, this.#live.el, this.#admin?.el);
@@ -56,6 +59,35 @@ class LiveSession {
     } catch (err) {
       // Kept as it was; the next refresh tries again (a 401 signs out through onUnauthorized).
       console.warn('could not refresh the camera list', err);
+    }
+  }
+
+  get layout(): GridSize {
+    return this.#live.size;
+  }
+  setLayout(size: GridSize): void {
+    this.#live.setLayout(size);
+    void this.#saveLayout(size);
+  }
+
+  /** The layout saved for this user on the server wins over this browser's (kept when the request fails). */
+  async #loadLayout(): Promise<void> {
+    try {
+      const { layout } = await api.preferences();
+      if (this.#closed || this.#layoutChosen || !layout) return;
+      this.#live.setLayout(gridSizeOf(layout));
+    } catch (err) {
+      console.warn('could not load the saved layout; using this browser’s', err);
+    }
+  }
+
+  async #saveLayout(size: GridSize): Promise<void> {
+    this.#layoutChosen = true;
+    try {
+      await api.savePreferences({ layout: layoutOf(size) });
+    } catch (err) {
+      // LiveView remembered it in localStorage already.
+      console.warn('could not save the layout on the server', err);
     }
   }
 
@@ -105,6 +137,10 @@ onUnauthorized(() => showLogin('login.sessionEnded'));
 
 exposeHook({
   tiles: (): TileInfo[] => session?.tiles() ?? [],
+  get layout(): GridSize | undefined {
+    return session?.layout;
+  },
+  setLayout: (size: GridSize) => session?.setLayout(size),
   stats: () => session?.stats() ?? Promise.resolve([]),
 });
 

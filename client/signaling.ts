@@ -46,9 +46,18 @@ export interface SignalingEvents {
   /** The connection is gone (every camera joined on it is gone on the server too). */
   disconnected: [reason: string];
   notification: [Notification];
-  /** The server removed this connection from a camera and asks not to retry (grant revoked, camera deleted, camera connected elsewhere). */
-  denied: [Denied];
+  /**
+   * The server removed this connection from a camera and asks not to retry (grant revoked, camera
+   * deleted, camera connected elsewhere), or ended a kiosk display's or share link's access as a
+   * whole (`kiosk_revoked`, `share_revoked`, `share_expired`; cameraId may then be '').
+   */
+  denied: [ClientDenied];
 }
+
+/** Codes that end a whole kiosk or share connection rather than one camera. */
+export type AccessEndedCode = 'kiosk_revoked' | 'share_revoked' | 'share_expired';
+const ACCESS_ENDED = new Set<string>(['kiosk_revoked', 'share_revoked', 'share_expired']);
+export type ClientDenied = Omit<Denied, 'code'> & { code: DeniedCode | AccessEndedCode };
 
 export interface SignalingOptions {
   /** The token for the next connection (a page may fetch a fresh one here). */
@@ -130,7 +139,10 @@ export class Signaling extends Emitter<SignalingEvents> {
     });
     s.on('denied', (raw: unknown) => {
       const d = raw as { cameraId?: unknown; code?: unknown; reason?: unknown } | null;
-      if (d && typeof d.cameraId === 'string') {
+      if (d && typeof d.code === 'string' && ACCESS_ENDED.has(d.code)) {
+        const cameraId = typeof d.cameraId === 'string' ? d.cameraId : '';
+        this.emit('denied', { cameraId, code: d.code as AccessEndedCode, reason: String(d.reason ?? '') });
+      } else if (d && typeof d.cameraId === 'string') {
         const code: DeniedCode = d.code === 'camera_deleted' || d.code === 'replaced' ? d.code : 'grant_revoked';
         this.emit('denied', { cameraId: d.cameraId, code, reason: String(d.reason ?? '') });
       }
