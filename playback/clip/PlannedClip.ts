@@ -1,10 +1,11 @@
 // A planned clip: its header and where every sample's bytes are. stream() is the second pass: it
-// reads the fragments again, in order and one at a time, and yields the header, then the samples
+// reads the fragments again, in order (a few ahead), and yields the header, then the samples
 // chunk by chunk as the header's tables describe them. Sample bytes are yielded as views of the
-// fragment just read, so memory stays about one fragment whatever the clip's length.
+// fragment just read, so memory stays a few fragments whatever the clip's length.
 import type { ProgressiveHeader } from '../../recorder/mp4/index.ts';
 import type { SegmentEntry } from '../../recorder/RecordingIndex.ts';
 import { ClipError } from './errors.ts';
+import { readAhead } from './readAhead.ts';
 
 export interface ClipSource {
   /** The decrypted MP4 init segment (ftyp+moov) of a segment. */
@@ -94,43 +95,51 @@ export class PlannedClip implements Clip {
     yield header.header;
     let done = header.header.length;
     onProgress?.(done / total);
+    // Fragments in the order the chunks use them (each once: chunks never go back to one).
+    const order: number[] = [];
+    for (const c of chunks) if (order.at(-1) !== c.fragment) order.push(c.fragment);
+    const reads = readAhead(order.length, (i) => readFragment(source, fragments[order[i]!]!));
     let current = -1;
     let data: Uint8Array = new Uint8Array(0);
-    for (const chunk of chunks) {
-      if (chunk.fragment !== current) {
-        const ref = fragments[chunk.fragment]!;
-        data = new Uint8Array(0); // let the previous fragment go before the next arrives
-        data = await readFragment(source, ref);
-        current = chunk.fragment;
-      }
-      const track = tracks[chunk.track]!;
-      // Samples of a run are contiguous in their fragment: yield whole stretches, not samples.
-      let runStart = 0;
-      let runEnd = 0;
-      for (let i = chunk.from; i < chunk.from + chunk.count; i++) {
-        const offset = track.offset[i]!;
-        const size = track.size[i]!;
-        const prefix = track.prefix[i]!;
-        if (offset + size > data.length) throw changed(fragments[current]!);
-        if (prefix || offset !== runEnd) {
-          if (runEnd > runStart) {
-            yield data.subarray(runStart, runEnd);
-            done += runEnd - runStart;
-          }
-          if (prefix) {
-            const bytes = paramSets[prefix - 1]!;
-            yield bytes;
-            done += bytes.length;
-          }
-          runStart = offset;
+    try {
+      for (const chunk of chunks) {
+        if (chunk.fragment !== current) {
+          const next = await reads.next();
+          if (next.done) throw new Error('clip writer bug: chunks use more fragments than planned');
+          data = next.value;
+          current = chunk.fragment;
         }
-        runEnd = offset + size;
+        const track = tracks[chunk.track]!;
+        // Samples of a run are contiguous in their fragment: yield whole stretches, not samples.
+        let runStart = 0;
+        let runEnd = 0;
+        for (let i = chunk.from; i < chunk.from + chunk.count; i++) {
+          const offset = track.offset[i]!;
+          const size = track.size[i]!;
+          const prefix = track.prefix[i]!;
+          if (offset + size > data.length) throw changed(fragments[current]!);
+          if (prefix || offset !== runEnd) {
+            if (runEnd > runStart) {
+              yield data.subarray(runStart, runEnd);
+              done += runEnd - runStart;
+            }
+            if (prefix) {
+              const bytes = paramSets[prefix - 1]!;
+              yield bytes;
+              done += bytes.length;
+            }
+            runStart = offset;
+          }
+          runEnd = offset + size;
+        }
+        if (runEnd > runStart) {
+          yield data.subarray(runStart, runEnd);
+          done += runEnd - runStart;
+        }
+        onProgress?.(done / total);
       }
-      if (runEnd > runStart) {
-        yield data.subarray(runStart, runEnd);
-        done += runEnd - runStart;
-      }
-      onProgress?.(done / total);
+    } finally {
+      await reads.return(undefined); // a consumer that stops early stops the reads too
     }
     // The header promised this many bytes; anything else is a bug here, never the caller's.
     if (done !== total) throw new Error(`clip writer bug: streamed ${done} bytes of ${total}`);

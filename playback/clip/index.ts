@@ -18,6 +18,7 @@ import type { GapEntry, SegmentEntry } from '../../recorder/RecordingIndex.ts';
 import { ClipPlanner, MAX_CLIP_MS, noRecording, parseOrFail } from './ClipPlanner.ts';
 import { ClipError } from './errors.ts';
 import { readFailed, type Clip, type ClipSource } from './PlannedClip.ts';
+import { readAhead } from './readAhead.ts';
 
 export { ClipError, type ClipErrorCode } from './errors.ts';
 export type { Clip, ClipGap, ClipSource } from './PlannedClip.ts';
@@ -66,15 +67,22 @@ export async function planClip(o: PlanClipOptions): Promise<Clip> {
   const planner = new ClipPlanner(fromMs, toMs);
   let opened = -1;
   let segment: ReturnType<ClipPlanner['addSegment']> | undefined;
-  for (let r = 0; r < reads.length; r++) {
+  let r = 0;
+  const fragments = readAhead(reads.length, (i) => {
+    const { segment: k, index } = reads[i]!;
+    const entry = segments[k]!;
+    return read(() => source.fragment(entry, index), `fragment ${index} of ${entry.key}`);
+  });
+  for await (const bytes of fragments) {
     const { segment: k, index } = reads[r]!;
     const entry = segments[k]!;
     if (k !== opened) {
       segment = planner.addSegment(entry, await read(() => source.init(entry), `the init segment of ${entry.key}`));
       opened = k;
     }
-    planner.addFragment(segment!, index, await read(() => source.fragment(entry, index), `fragment ${index} of ${entry.key}`));
-    o.onProgress?.((r + 1) / reads.length);
+    planner.addFragment(segment!, index, bytes);
+    r += 1;
+    o.onProgress?.(r / reads.length);
   }
   return planner.finish(o.gaps, source);
 }
