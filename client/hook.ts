@@ -16,6 +16,7 @@
 //     state: 'idle'|'loading'|'playing'|'paused'|'buffering'|'ended'|'error'
 //     lastNotice: {kind:'gap'|'skipped'|'end'|'error', key, params, text} | null
 //     decodedFrames: number                  video.getVideoPlaybackQuality().totalVideoFrames
+//     programDateMs: number | undefined      hls.js playingDate (EXT-X-PROGRAM-DATE-TIME based), a cross-check
 //     speed: 1|2|4|8|16; setSpeed(s)         video.playbackRate
 //     window: {startMs, endMs, requestedMs, live, gap?, gaps, entries: number, url} | null
 //     play(), pause()
@@ -59,6 +60,9 @@ function playerHook(player: Player) {
     },
     get decodedFrames() {
       return player.decodedFrames;
+    },
+    get programDateMs() {
+      return player.programDateMs;
     },
     get speed() {
       return player.speed;

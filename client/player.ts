@@ -142,6 +142,8 @@ export class Player extends Emitter<PlayerEvents> {
   /** Where the current load wants to be (shown while loading, retried after errors). */
   #target: number | undefined;
   #mediaRecoveries = 0;
+  /** Whether the window being loaded starts playing (false after a seek while paused). */
+  #autoplay = true;
   #closed = false;
 
   readonly #onTimeUpdate = () => this.#tick();
@@ -209,6 +211,11 @@ export class Player extends Emitter<PlayerEvents> {
     return typeof this.video.getVideoPlaybackQuality === 'function' ? this.video.getVideoPlaybackQuality().totalVideoFrames : 0;
   }
 
+  /** hls.js's own idea of the wall-clock time (EXT-X-PROGRAM-DATE-TIME of the fragment playing), for cross-checks. */
+  get programDateMs(): number | undefined {
+    return this.#hls?.playingDate?.getTime();
+  }
+
   /** The wall-clock time of the frame on screen (undefined before the first window). */
   wallTimeMs(): number | undefined {
     const w = this.#window;
@@ -223,9 +230,13 @@ export class Player extends Emitter<PlayerEvents> {
     return wallAtMedia(w, mediaS);
   }
 
-  /** Plays from a wall-clock instant: inside the window by seeking, otherwise in a new window. */
+  /**
+   * Shows a wall-clock instant: inside the window by seeking, otherwise in a new window. A paused
+   * player stays paused (showing the frame at that instant); a playing one plays on from there.
+   */
   seek(wallMs: number): void {
     if (this.#closed || !Number.isFinite(wallMs)) return;
+    const paused = this.#state === 'paused' || (this.#state === 'ended' && this.video.paused);
     const range = this.#options.range;
     if (range) wallMs = Math.min(Math.max(wallMs, range.fromMs), range.toMs - 1);
     const w = this.#window;
@@ -234,17 +245,18 @@ export class Player extends Emitter<PlayerEvents> {
       const inside = mediaS !== undefined && (w.live || mediaS < mediaEnd(w) - END_EPSILON_S);
       if (inside) {
         this.#clearNotice();
-        const skipped = w.gaps.find((g) => wallMs >= g.fromMs && wallMs < g.toMs);
-        if (skipped) this.#announceSkip(skipped);
+        // Asked for a time in a gap of this window: playing from the recording after it.
+        const gap = w.gaps.find((g) => wallMs >= g.fromMs && wallMs < g.toMs);
+        if (gap) this.#announceGap(wallMs, gap, wallAtMedia(w, mediaS) ?? gap.toMs);
         this.#lastWall = wallMs;
         this.video.currentTime = mediaS;
         if (this.#state === 'ended') this.#setState('paused');
-        void this.video.play().catch(() => undefined);
+        if (!paused) void this.video.play().catch(() => undefined);
         this.emit('time', wallMs);
         return;
       }
     }
-    void this.#load(wallMs);
+    void this.#load(wallMs, !paused);
   }
 
   setSpeed(speed: Speed): void {
@@ -288,8 +300,9 @@ export class Player extends Emitter<PlayerEvents> {
 
   // --- Windows ----------------------------------------------------------------------------------
 
-  async #load(atMs: number): Promise<void> {
+  async #load(atMs: number, autoplay = true): Promise<void> {
     const generation = ++this.#generation;
+    this.#autoplay = autoplay;
     this.#retry.clear();
     this.#target = atMs;
     this.#setState('loading');
@@ -329,13 +342,7 @@ export class Player extends Emitter<PlayerEvents> {
     this.#window = w;
     this.#mediaRecoveries = 0;
     this.#clearNotice();
-    if (w.gap) {
-      this.#showNotice('gap', 'playback.gapAt', {
-        asked: formatDateTime(w.requestedMs || requestedMs),
-        reason: gapReason(w.gap.reason),
-        start: formatDateTime(w.startMs),
-      });
-    }
+    if (w.gap) this.#announceGap(w.requestedMs || requestedMs, w.gap, w.startMs);
     this.#liveNote.hidden = !w.live;
     const startWall = Math.max(requestedMs, w.startMs);
     const startS = mediaAtWall(w, startWall) ?? 0;
@@ -372,6 +379,13 @@ export class Player extends Emitter<PlayerEvents> {
     this.#backoff.reset();
     this.video.defaultPlaybackRate = this.#speed;
     this.video.playbackRate = this.#speed;
+    if (!this.#autoplay) {
+      this.video.pause();
+      this.#setState('paused');
+      this.emit('window', w);
+      this.#scheduleRenew(w);
+      return;
+    }
     this.#setState('buffering');
     void this.video.play().catch((err: unknown) => {
       // Autoplay refused (a page opened without a click): the controls start it.
@@ -379,15 +393,20 @@ export class Player extends Emitter<PlayerEvents> {
       if (this.#state === 'buffering') this.#setState('paused');
     });
     this.emit('window', w);
-    // Renew the token of a window that could still be playing when it expires.
+    this.#scheduleRenew(w);
+  }
+
+  /** Renews the token of a window that could still be playing when it expires. */
+  #scheduleRenew(w: PlaybackWindow): void {
     const renewIn = w.expiresAt - Date.now() - TOKEN_MARGIN_MS;
     this.#renew.set(Math.max(5_000, renewIn), () => {
       const at = this.wallTimeMs();
-      if (at !== undefined && this.#state !== 'ended') void this.#load(at);
+      if (at !== undefined && this.#state !== 'ended') void this.#load(at, !this.video.paused);
     });
   }
 
   #onHlsError(hls: Hls, w: PlaybackWindow, data: ErrorData): void {
+    console.warn("HLSERR", data.type, data.details, data.fatal, String(data.error ?? ""), data.reason ?? "", data.mimeType ?? "", JSON.stringify(data.frag?.url ?? ""));
     if (hls !== this.#hls || !data.fatal) return;
     if (data.type === ErrorTypes.MEDIA_ERROR && this.#mediaRecoveries < 2) {
       this.#mediaRecoveries += 1;
@@ -460,6 +479,10 @@ export class Player extends Emitter<PlayerEvents> {
   }
 
   // --- Display ----------------------------------------------------------------------------------
+
+  #announceGap(askedMs: number, g: Gap, startMs: number): void {
+    this.#showNotice('gap', 'playback.gapAt', { asked: formatDateTime(askedMs), reason: gapReason(g.reason), start: formatDateTime(startMs) });
+  }
 
   #announceSkip(g: Gap): void {
     this.#showNotice('skipped', 'playback.skipped', {
