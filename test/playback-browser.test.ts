@@ -71,7 +71,7 @@ test.before(async () => {
   await page.fill('#username', svc.adminUsername);
   await page.fill('#password', svc.adminPassword);
   await page.click('#login-form button[type=submit]');
-  await page.waitForFunction(() => sessionStorage.getItem('mimamori.token') !== null, undefined, { timeout: 10_000 });
+  await page.waitForFunction('sessionStorage.getItem("mimamori.token") !== null', undefined, { timeout: 10_000 });
 });
 test.after(async () => {
   await browser?.close();
@@ -105,15 +105,16 @@ async function waitPlaying(timeout = 20_000): Promise<void> {
 (RUN_PLAYER_TESTS ? test : test.skip)('a seek lands within one frame interval of the asked time (the frame presented)', async () => {
   for (const offset of [1234, 5678, 3000]) {
     const target = a0 + offset;
-    const landed = await page.evaluate(async (t) => {
-      const p = (globalThis as unknown as G).__mimamori.player!;
+    // In-page code as a string: the DOM is not in this file's types.
+    const landed = (await page.evaluate(`(async (t) => {
+      const p = window.__mimamori.player;
       p.pause();
-      const video = document.querySelector('video')!;
-      const presented = new Promise<number>((resolve) => video.requestVideoFrameCallback((_now, meta) => resolve(meta.mediaTime)));
+      const video = document.querySelector('video');
+      const presented = new Promise((resolve) => video.requestVideoFrameCallback((_now, meta) => resolve(meta.mediaTime)));
       p.seek(t);
-      const mediaTime = await Promise.race([presented, new Promise<number>((r) => setTimeout(() => r(-1), 8000))]);
+      const mediaTime = await Promise.race([presented, new Promise((r) => setTimeout(() => r(-1), 8000))]);
       return { mediaTime, currentTime: video.currentTime, wall: p.wallTimeMs() };
-    }, target);
+    })(${target})`)) as { mediaTime: number; currentTime: number; wall: number | undefined };
     assert.ok(landed.mediaTime >= 0, `a frame was presented after seeking to +${offset} ms`);
     assert.ok(Math.abs(landed.mediaTime - landed.currentTime) <= 1 / 30 + 0.001, `the presented frame (${landed.mediaTime}) is the one at currentTime (${landed.currentTime})`);
     assert.ok(landed.wall !== undefined && Math.abs(landed.wall - target) <= 1000 / 30 + 1, `landed at ${landed.wall! - a0} ms for ${offset} ms`);
