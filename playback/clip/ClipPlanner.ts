@@ -23,7 +23,7 @@ const CHUNK_SECONDS = 0.5;
 const HOLE_MS = 250;
 /** Wall times are fractional ms (ticks/90); this much counts as "at" an instant. */
 const AT_MS = 0.5;
-/** A held frame's duration must fit 32 bits of 90 kHz ticks (13.2 h); beyond a day the tables grow large too. */
+/** A held frame's duration must fit 32 bits of 90 kHz ticks (13.2 h), and the header holds every sample (~10 MB for 12 h). */
 export const MAX_CLIP_MS = 12 * 3_600_000;
 
 interface Segment {
@@ -67,7 +67,7 @@ export class ClipPlanner {
   #video: TrackState | undefined;
   #audio: TrackState | undefined;
   /** The video codec of the first segment with video: every later one must match. */
-  #firstVideo: { track: VideoTrack; segment: SegmentEntry } | undefined;
+  #firstVideo: VideoTrack | undefined;
   /** SPS/PPS the decoder has at this point of the clip; a segment with others gets them in-band. */
   #activeParams: string | undefined;
   /** 1 + index into #paramSets for the next video keyframe, or 0. */
@@ -90,12 +90,12 @@ export class ClipPlanner {
     const video = segment.video;
     if (video) {
       const first = this.#firstVideo;
-      if (!first) this.#firstVideo = { track: video, segment: entry };
-      else if (first.track.codec !== video.codec) {
+      if (!first) this.#firstVideo = video;
+      else if (first.codec !== video.codec) {
         const at = iso(entry.startMs);
         throw new ClipError(
           'codec_changed',
-          `the video changes from ${describe(first.track)} to ${describe(video)} at ${at} (segment ${entry.key}); one MP4 track cannot hold both: ` +
+          `the video changes from ${describe(first)} to ${describe(video)} at ${at} (segment ${entry.key}); one MP4 track cannot hold both: ` +
             `export ${iso(this.#fromMs)}–${at} and ${at}–${iso(this.#toMs)} separately`,
         );
       }
