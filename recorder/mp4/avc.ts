@@ -33,6 +33,8 @@ export function avcC(w: ByteWriter, sps: Uint8Array, pps: Uint8Array): void {
     w.u8(0xf8 | c.chromaDepthMinus8);
     w.u8(0); // numOfSequenceParameterSetExt
   }
+  // Browsers' MSE parsers reject a 0 ("to the end") size here; ffmpeg had tolerated it.
+  w.end(start);
 }
 
 interface SpsChroma {

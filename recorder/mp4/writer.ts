@@ -8,6 +8,7 @@ export class ByteWriter {
   readonly #out: Uint8Array;
   readonly #view: DataView;
   #at = 0;
+  #open = 0;
 
   constructor(size: number) {
     this.#out = new Uint8Array(size);
@@ -62,6 +63,7 @@ export class ByteWriter {
 
   /** Opens a box; returns its start for end(). */
   box(type: string): number {
+    this.#open += 1;
     const start = this.#at;
     this.#at += 4;
     this.fourcc(type);
@@ -75,10 +77,15 @@ export class ByteWriter {
   }
 
   end(start: number): void {
+    this.#open -= 1;
     this.#view.setUint32(start, this.#at - start);
   }
 
   finish(): Uint8Array {
+    if (this.#open !== 0) {
+      // A box left with size 0 means "to the end of the file": ffmpeg accepts it, browsers do not.
+      throw new Error(`mp4 writer bug: ${this.#open} box(es) opened and never ended`);
+    }
     if (this.#at !== this.#out.length) {
       // A size formula disagrees with the writers: a bug here, never the caller's.
       throw new Error(`mp4 writer bug: wrote ${this.#at} bytes into a buffer of ${this.#out.length}`);
