@@ -3,6 +3,7 @@ export {};
 const benches: Record<string, () => Promise<unknown>> = {
   live: () => import('./live.ts'),
   ingest: () => import('./ingest.ts'),
+  playback: () => import('./playback.ts'),
 };
 
 const name = process.argv[2];
