@@ -236,7 +236,7 @@ export class Player extends Emitter<PlayerEvents> {
    */
   seek(wallMs: number): void {
     if (this.#closed || !Number.isFinite(wallMs)) return;
-    const paused = this.#state === 'paused' || (this.#state === 'ended' && this.video.paused);
+    const paused = this.#state === 'paused' || (this.#state === 'ended' && this.video.paused) || (this.#state === 'loading' && !this.#autoplay);
     const range = this.#options.range;
     if (range) wallMs = Math.min(Math.max(wallMs, range.fromMs), range.toMs - 1);
     const w = this.#window;
@@ -267,10 +267,14 @@ export class Player extends Emitter<PlayerEvents> {
   }
 
   play(): void {
+    this.#autoplay = true;
     void this.video.play().catch(() => undefined);
   }
+  /** Paused at once (the element's 'pause' event comes later): a seek right after stays paused. */
   pause(): void {
+    this.#autoplay = false;
     this.video.pause();
+    if (this.#state !== 'ended' && this.#state !== 'loading') this.#setState('paused');
   }
 
   /** Stops playing and frees the decoder; the element stays for a later seek(). */
