@@ -4,9 +4,11 @@
 //     the asked instant, play) to random instants of the 24 h, p50/p95;
 //   - the same seeks served by a plain static server of the same fragments unencrypted (one fMP4
 //     file per 60 s segment, one VOD playlist per clock hour with byte ranges), same page, same run;
-//   - the 30-day timeline query over HTTP (cold after a restart, then the median of warm runs);
-//   - export throughput: a 10-minute export job (POST → done) and the same range as a direct
-//     clip.mp4 download, MB/s of the MP4 produced.
+//   - the 30-day timeline query over HTTP (cold after a restart, then the median of warm runs),
+//     and once over 30 days with no index at all (a camera younger than the range);
+//   - the requests behind a seek timed from Node without a browser, ours beside the static server;
+//   - export throughput: a 10-minute export job (POST → done) and another 10-minute range as a
+//     direct clip.mp4 download, MB/s of the MP4 produced.
 // Prints JSON lines; the last is the summary. Knobs: MIMAMORI_BENCH_SEEKS (40), MIMAMORI_BENCH_HOURS
 // (24), MIMAMORI_BENCH_DAYS (30, days of index in all), MIMAMORI_BENCH_EXPORT_MINUTES (10),
 // MIMAMORI_BENCH_PHASES (timeline,seek,export).
@@ -102,7 +104,8 @@ interface TimelineReply {
   liveEdgeMs?: number;
 }
 
-async function timeline(api: Api, cameraId: string) {
+async function timeline(api: Api, cameraId: string, dataDir: string) {
+  const indexFiles = async () => (await fs.readdir(path.join(dataDir, 'index', cameraId)).catch(() => [] as string[])).length;
   const now = Date.now();
   const q = `/api/cameras/${cameraId}/timeline?from=${now - 30 * 24 * HOUR_MS}&to=${now}`;
   const once = async () => {
@@ -116,6 +119,16 @@ async function timeline(api: Api, cameraId: string) {
   const cold = await once();
   const warm: number[] = [];
   for (let i = 0; i < TIMELINE_RUNS; i++) warm.push((await once()).ms);
+  // 30 days before the index: nothing recorded there (a camera younger than the range).
+  const emptyQ = `/api/cameras/${cameraId}/timeline?from=${now - 61 * 24 * HOUR_MS}&to=${now - 31 * 24 * HOUR_MS}`;
+  const empty: number[] = [];
+  const filesBefore = await indexFiles();
+  for (let i = 0; i < 2; i++) {
+    const t0 = performance.now();
+    const res = await api.fetch(emptyQ);
+    await res.text();
+    empty.push(performance.now() - t0);
+  }
   const row = {
     phase: 'timeline',
     days: 30,
@@ -126,6 +139,10 @@ async function timeline(api: Api, cameraId: string) {
     gaps: cold.reply.gaps.length,
     events: cold.reply.events.length,
     reply_bytes: cold.bytes,
+    empty_30d_cold_ms: round(empty[0]!),
+    empty_30d_again_ms: round(empty[1]!),
+    /** Local index files the query over unrecorded days left behind (one empty hour file per hour). */
+    empty_30d_index_files_created: (await indexFiles()) - filesBefore,
   };
   emit(row);
   return row;
@@ -192,11 +209,11 @@ async function seeks(api: Api, cameraId: string, g: Generated, statics: string) 
         i,
         at: new Date(at).toISOString(),
         ours_ms: round(o.ms),
-        ours_steps: { reply: o.reply, playlist: o.playlist, fragment: o.fragment, frame: o.anyFrame, fragments: o.fragments },
+        ours_steps: { reply: o.reply, destroyed: o.destroyed, playlist: o.playlist, fragment: o.fragment, frame: o.anyFrame, fragments: o.fragments },
         ours_frame_off_s: round(o.frameS - o.startS, 3),
         ours_window_lead_ms: o.windowStartMs !== undefined ? at - o.windowStartMs : undefined,
         baseline_ms: round(b.ms),
-        baseline_steps: { playlist: b.playlist, fragment: b.fragment, frame: b.anyFrame, fragments: b.fragments },
+        baseline_steps: { destroyed: b.destroyed, playlist: b.playlist, fragment: b.fragment, frame: b.anyFrame, fragments: b.fragments },
         baseline_frame_off_s: round(b.frameS - b.startS, 3),
       });
     }
@@ -204,7 +221,7 @@ async function seeks(api: Api, cameraId: string, g: Generated, statics: string) 
     await browser.close();
     await web.close();
   }
-  const steps = (xs: SeekResult[], k: 'reply' | 'playlist' | 'fragment' | 'anyFrame') => round(median(xs.map((x) => x[k]).filter((v): v is number => v !== undefined)));
+  const steps = (xs: SeekResult[], k: 'reply' | 'destroyed' | 'playlist' | 'fragment' | 'anyFrame') => round(median(xs.map((x) => x[k]).filter((v): v is number => v !== undefined)));
   const row = {
     phase: 'seek-summary',
     seeks: ours.length,
@@ -213,8 +230,89 @@ async function seeks(api: Api, cameraId: string, g: Generated, statics: string) 
     baseline_seek_ms_p50: round(percentile(base.map((x) => x.ms), 50)),
     baseline_seek_ms_p95: round(percentile(base.map((x) => x.ms), 95)),
     ratio_p50: round(percentile(ours.map((x) => x.ms), 50) / percentile(base.map((x) => x.ms), 50), 2),
-    ours_median_steps_ms: { reply: steps(ours, 'reply'), playlist: steps(ours, 'playlist'), fragment: steps(ours, 'fragment'), frame: steps(ours, 'anyFrame') },
-    baseline_median_steps_ms: { playlist: steps(base, 'playlist'), fragment: steps(base, 'fragment'), frame: steps(base, 'anyFrame') },
+    ours_median_steps_ms: { reply: steps(ours, 'reply'), destroyed: steps(ours, 'destroyed'), playlist: steps(ours, 'playlist'), fragment: steps(ours, 'fragment'), frame: steps(ours, 'anyFrame') },
+    baseline_median_steps_ms: { destroyed: steps(base, 'destroyed'), playlist: steps(base, 'playlist'), fragment: steps(base, 'fragment'), frame: steps(base, 'anyFrame') },
+  };
+  emit(row);
+  return row;
+}
+
+/** Times one request read to the end; throws on a non-2xx status. */
+async function timed(url: string, init: RequestInit = {}): Promise<{ ms: number; text: string; bytes: number }> {
+  const t0 = performance.now();
+  const res = await fetch(url, init);
+  const buf = new Uint8Array(await res.arrayBuffer());
+  const ms = performance.now() - t0;
+  if (!res.ok) throw new Error(`${url.slice(0, 120)}: ${res.status} ${new TextDecoder().decode(buf.subarray(0, 300))}`);
+  return { ms, text: init.method === 'POST' || url.includes('.m3u8') ? new TextDecoder().decode(buf) : '', bytes: buf.length };
+}
+
+/** The URIs a player fetches for media entry k of a playlist: its EXT-X-MAP and its own URI (with byte ranges). */
+function entryUris(playlist: string, k: number): { map: string; mapRange?: string; uri: string; range?: string } {
+  let map = '';
+  let mapRange: string | undefined;
+  let range: string | undefined;
+  let n = 0;
+  for (const line of playlist.split('\n')) {
+    const m = /^#EXT-X-MAP:URI="([^"]+)"(?:,BYTERANGE="(\d+)@(\d+)")?/.exec(line);
+    if (m) {
+      map = m[1]!;
+      mapRange = m[2] ? `bytes=${m[3]}-${Number(m[3]) + Number(m[2]) - 1}` : undefined;
+      continue;
+    }
+    const r = /^#EXT-X-BYTERANGE:(\d+)@(\d+)/.exec(line);
+    if (r) range = `bytes=${r[2]}-${Number(r[2]) + Number(r[1]) - 1}`;
+    if (line === '' || line.startsWith('#')) continue;
+    if (n++ === k) return { map, ...(mapRange ? { mapRange } : {}), uri: line, ...(range ? { range } : {}) };
+    range = undefined;
+  }
+  throw new Error(`playlist has no entry ${k}`);
+}
+
+/**
+ * What a seek asks of each server, timed from this process without a browser: ours (POST
+ * playback, the window's playlist, its init segment, the entry's fragment) beside the static
+ * server (the hour's playlist, the init byte range, the fragment byte range).
+ */
+async function requests(api: Api, cameraId: string, g: Generated, statics: string) {
+  const ours = { post: [] as number[], playlist: [] as number[], init: [] as number[], fragment: [] as number[] };
+  const base = { playlist: [] as number[], init: [] as number[], fragment: [] as number[] };
+  let sizes = { post: 0, playlist: 0, baselinePlaylist: 0, entries: 0 };
+  for (const at of seekTargets(g, 20, 3)) {
+    const post = await timed(`${api.url}/api/cameras/${cameraId}/playback`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ at }),
+    });
+    const w = JSON.parse(post.text) as { url: string; entries: { wallMs: number; durS: number }[] };
+    const playlist = await timed(`${api.url}${w.url}`);
+    const k = w.entries.findIndex((e) => e.wallMs <= at && at < e.wallMs + e.durS * 1000);
+    const u = entryUris(playlist.text, Math.max(0, k));
+    const dir = `${api.url}${w.url.replace(/[^/]*$/, '')}`;
+    ours.post.push(post.ms);
+    ours.playlist.push(playlist.ms);
+    ours.init.push((await timed(dir + u.map)).ms);
+    ours.fragment.push((await timed(dir + u.uri)).ms);
+    sizes = { post: post.bytes, playlist: playlist.bytes, baselinePlaylist: sizes.baselinePlaylist, entries: w.entries.length };
+
+    const hour = Math.floor(at / HOUR_MS) * HOUR_MS;
+    const bp = await timed(`${statics}/hour-${hour}.m3u8`);
+    let kb = 0;
+    for (const seg of g.baseline.get(hour) ?? []) for (const e of seg.entries) if (e.wallMs + e.durS * 1000 <= at) kb += 1;
+    const bu = entryUris(bp.text, kb);
+    base.playlist.push(bp.ms);
+    base.init.push((await timed(`${statics}/${bu.map}`, { headers: bu.mapRange ? { range: bu.mapRange } : {} })).ms);
+    base.fragment.push((await timed(`${statics}/${bu.uri}`, { headers: bu.range ? { range: bu.range } : {} })).ms);
+    sizes.baselinePlaylist = bp.bytes;
+  }
+  const med = (xs: number[]) => round(median(xs));
+  const row = {
+    phase: 'requests',
+    samples: ours.post.length,
+    ours_ms_p50: { post_playback: med(ours.post), playlist: med(ours.playlist), init: med(ours.init), fragment: med(ours.fragment) },
+    baseline_ms_p50: { playlist: med(base.playlist), init: med(base.init), fragment: med(base.fragment) },
+    ours_bytes: { post_reply: sizes.post, playlist: sizes.playlist, entries: sizes.entries },
+    baseline_bytes: { playlist: sizes.baselinePlaylist },
   };
   emit(row);
   return row;
@@ -307,11 +405,12 @@ try {
   await svc.restart();
   const api = new Api(svc.url, await svc.login(svc.adminUsername, svc.adminPassword));
 
-  const tl = PHASES.has('timeline') ? await timeline(api, cam.id) : undefined;
+  const tl = PHASES.has('timeline') ? await timeline(api, cam.id, svc.dataDir) : undefined;
   const statics = await staticServer(g.baselineDir);
   let sk: Awaited<ReturnType<typeof seeks>> | undefined;
   try {
     sk = PHASES.has('seek') ? await seeks(api, cam.id, g, statics.url) : undefined;
+    if (PHASES.has('seek')) await requests(api, cam.id, g, statics.url);
   } finally {
     await statics.close();
   }
@@ -326,6 +425,7 @@ try {
     baseline_seek_ms_p95: sk?.baseline_seek_ms_p95 ?? null,
     seek_vs_baseline_p50: sk?.ratio_p50 ?? null,
     timeline_30d_cold_ms: tl?.cold_ms ?? null,
+    timeline_30d_unrecorded_cold_ms: tl?.empty_30d_cold_ms ?? null,
     clip_mb_s: ex?.clip.mb_s ?? null,
     seeks: sk?.seeks ?? 0,
   });

@@ -20,8 +20,9 @@ export interface SeekRequest {
 export interface SeekResult {
   /** Click to the first frame presented at or after the asked instant. */
   ms: number;
-  /** Step times from the click (ms): playback reply (ours), playlist loaded, first media fragment (not init) loaded, first frame of any time. */
+  /** Step times from the click (ms): playback reply (ours), previous hls.js destroyed, playlist loaded, first media fragment (not init) loaded, first frame of any time. */
   reply?: number;
+  destroyed?: number;
   playlist?: number;
   fragment?: number;
   anyFrame?: number;
@@ -43,10 +44,6 @@ window.__seek = async function (o) {
   const marks = { fragments: 0 };
   let url = o.url;
   let startS = o.startS;
-  if (hls) {
-    hls.destroy();
-    hls = null;
-  }
   if (o.kind === 'ours') {
     const res = await fetch('/api/cameras/' + o.cameraId + '/playback', {
       method: 'POST',
@@ -62,6 +59,12 @@ window.__seek = async function (o) {
     startS = e.mediaS + Math.max(0, o.atMs - e.wallMs) / 1000;
     url = w.url;
   }
+  // As the player does: the previous window's hls.js goes when the new window is there.
+  if (hls) {
+    hls.destroy();
+    hls = null;
+  }
+  marks.destroyed = at();
   return await new Promise((resolve, reject) => {
     const h = new Hls({ startPosition: startS, backBufferLength: 30, maxBufferLength: 30, enableWorker: true, lowLatencyMode: false });
     hls = h;
