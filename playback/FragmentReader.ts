@@ -94,6 +94,24 @@ export class FragmentReader {
     return openFragment(await this.#keys.dataKey(cameraId), segment.key, i, record).mp4;
   }
 
+  /**
+   * Fragment `i` opened from the whole object, fetched once (one GET instead of one per second):
+   * for exports, which read nearly every fragment of a segment, twice. At most `keep` objects stay.
+   */
+  async fragmentOfWhole(cameraId: string, segment: SegmentEntry, i: number, wholes: Map<string, Promise<Uint8Array>>, keep = 3): Promise<Uint8Array> {
+    const tuple = segment.fragments[i];
+    if (!tuple) throw new RangeError(`${segment.key} has no fragment ${i}`);
+    let whole = wholes.get(segment.key);
+    if (!whole) {
+      whole = this.#read(segment.key, 0, segment.bytes);
+      wholes.set(segment.key, whole);
+      whole.catch(() => wholes.delete(segment.key));
+      while (wholes.size > keep) wholes.delete(wholes.keys().next().value!);
+    }
+    const bytes = await whole;
+    return openFragment(await this.#keys.dataKey(cameraId), segment.key, i, bytes.subarray(tuple[3], tuple[3] + tuple[4])).mp4;
+  }
+
   async #cached(id: string, load: () => Promise<Uint8Array>): Promise<Uint8Array> {
     const hit = this.#cache.get(id);
     if (hit) {

@@ -46,6 +46,8 @@ export class PlaybackError extends Error {
 }
 
 const SPAN_JOIN_MS = 250;
+/** A finished window's playlist is served from memory this long after it was planned. */
+const WINDOW_CACHE_MS = 60_000;
 
 /** What playback reads: the recorder's index, spool segments, bucket and data keys. */
 export interface RecordingsSource {
@@ -59,6 +61,7 @@ export class Playback {
   readonly #recorder: RecordingsSource;
   readonly #reader: FragmentReader;
   readonly #previews = new ByteLru<Uint8Array>(16 * 1024 * 1024);
+  readonly #windows = new Map<string, { at: number; window: PlaybackWindow }>();
 
   /** `recorder`: the running Recorder, or (command line) an index, an empty PendingSegments, the store and keys. */
   constructor(o: { recorder: RecordingsSource; cacheBytes?: number }) {
@@ -125,6 +128,19 @@ export class Playback {
 
   /** Where playing from `atMs` starts, and the window (≤ 1 h, or up to `toMs`) after it. */
   async window(cameraId: string, atMs: number, toMs?: number): Promise<PlaybackWindow> {
+    // The player asks for the playlist of the window it was just given: answer from memory.
+    const key = `${cameraId}/${atMs}/${toMs}`;
+    const hit = this.#windows.get(key);
+    if (hit && Date.now() - hit.at < WINDOW_CACHE_MS) return hit.window;
+    const w = await this.#window(cameraId, atMs, toMs);
+    if (!w.live) {
+      this.#windows.set(`${cameraId}/${w.startMs}/${w.endMs}`, { at: Date.now(), window: w });
+      while (this.#windows.size > 64) this.#windows.delete(this.#windows.keys().next().value!);
+    }
+    return w;
+  }
+
+  async #window(cameraId: string, atMs: number, toMs?: number): Promise<PlaybackWindow> {
     // Look back far enough for the keyframe before `atMs`, and ahead for a whole window.
     const { segments, gaps } = await this.segments(cameraId, atMs - 120_000, Math.min(toMs ?? Infinity, atMs + 2 * 3_600_000));
     const recording = this.#isRecording(cameraId);
@@ -134,7 +150,7 @@ export class Playback {
       const ahead = await this.timeline(cameraId, atMs, Math.min(toMs ?? Infinity, atMs + 31 * 86_400_000));
       const next = ahead.spans.find((s) => s.toMs > atMs);
       if (next && next.fromMs > atMs) {
-        const w = await this.window(cameraId, next.fromMs, toMs);
+        const w = await this.#window(cameraId, next.fromMs, toMs);
         return { ...w, requestedMs: atMs, gap: { fromMs: atMs, toMs: w.startMs, reason: ahead.gaps.find((g) => g.toMs >= next.fromMs - SPAN_JOIN_MS)?.reason ?? 'unrecorded' } };
       }
       const latest = await this.#recorder.index.latestEnd(cameraId);
@@ -186,6 +202,10 @@ export class Playback {
   async clip(cameraId: string, fromMs: number, toMs: number, onProgress?: (fraction: number) => void): Promise<Clip> {
     const { segments, gaps } = await this.segments(cameraId, fromMs - 120_000, toMs);
     const reader = this.#reader;
+    // A segment the clip covers mostly is fetched whole (one GET, not one per second); the edges
+    // of the range read single fragments.
+    const wholes = new Map<string, Promise<Uint8Array>>();
+    const mostly = (s: SegmentEntry) => Math.min(s.endMs, toMs) - Math.max(s.startMs, fromMs - 2000) > (s.endMs - s.startMs) / 2;
     return planClip({
       segments: segments.map((s) => s.entry),
       gaps,
@@ -193,7 +213,7 @@ export class Playback {
       toMs,
       source: {
         init: (segment) => reader.init(cameraId, segment),
-        fragment: (segment, i) => reader.fragmentUncached(cameraId, segment, i),
+        fragment: (segment, i) => (mostly(segment) ? reader.fragmentOfWhole(cameraId, segment, i, wholes) : reader.fragmentUncached(cameraId, segment, i)),
       },
       ...(onProgress ? { onProgress } : {}),
     });

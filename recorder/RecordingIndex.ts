@@ -6,7 +6,7 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { hourStart, hoursBetween, indexKey, parseSegmentKey, segmentPrefix } from './objects.ts';
+import { hourStart, hoursBetween, indexKey, indexPrefix, parseIndexKey, parseSegmentKey, segmentPrefix } from './objects.ts';
 import { readSegment } from './reader.ts';
 import type { SegmentEndReason } from './records.ts';
 import { open, seal } from './seal/index.ts';
@@ -92,6 +92,8 @@ export class RecordingIndex {
   readonly #keys: IndexKeys;
   readonly #hours = new Map<string, HourIndex>();
   readonly #summaries = new Map<string, HourSummary>();
+  /** Hours that have an index object in S3, per camera (one listing a minute at most). */
+  readonly #remoteHours = new Map<string, { at: number; hours: Promise<Set<number>> }>();
   readonly #dirty = new Set<string>();
   /** Hours started locally while S3 could not be read: merged with the S3 copy before the next upload. */
   readonly #unreconciled = new Set<string>();
@@ -180,6 +182,11 @@ export class RecordingIndex {
     } catch {
       summary = undefined;
     }
+    if (!summary && !(await exists(this.#file(cameraId, hourMs))) && (await this.#remoteIndexMissing(cameraId, hourMs))) {
+      // Nothing recorded in this hour, here or in S3 (a camera younger than a month, a quiet
+      // night): no S3 round trips and no empty files per hour.
+      summary = summarize({ segments: [], gaps: [] });
+    }
     if (!summary) {
       const h = await this.hour(cameraId, hourMs);
       summary = summarize(h);
@@ -245,6 +252,7 @@ export class RecordingIndex {
   async dropCamera(cameraId: string): Promise<void> {
     for (const id of [...this.#hours.keys()]) if (id.startsWith(`${cameraId}/`)) this.#hours.delete(id);
     for (const id of [...this.#summaries.keys()]) if (id.startsWith(`${cameraId}/`)) this.#summaries.delete(id);
+    this.#remoteHours.delete(cameraId);
     for (const id of [...this.#dirty]) if (id.startsWith(`${cameraId}/`)) this.#dirty.delete(id);
     await fs.rm(path.join(this.#dir, cameraId), { recursive: true, force: true });
   }
@@ -271,6 +279,29 @@ export class RecordingIndex {
 
   #file(cameraId: string, hourMs: number): string {
     return path.join(this.#dir, cameraId, `${hourMs}.json`);
+  }
+
+  /** True when S3 has no index object for the hour; false when it has one or S3 cannot say. */
+  async #remoteIndexMissing(cameraId: string, hourMs: number): Promise<boolean> {
+    let entry = this.#remoteHours.get(cameraId);
+    if (!entry || Date.now() - entry.at > 60_000) {
+      const hours = (async () => {
+        const found = new Set<number>();
+        for await (const o of this.#store.list(indexPrefix(cameraId))) {
+          const k = parseIndexKey(o.key);
+          if (k) found.add(k.hourMs);
+        }
+        return found;
+      })();
+      entry = { at: Date.now(), hours };
+      this.#remoteHours.set(cameraId, entry);
+    }
+    try {
+      return !(await entry.hours).has(hourMs);
+    } catch {
+      this.#remoteHours.delete(cameraId);
+      return false;
+    }
   }
 
   #summaryFile(cameraId: string, hourMs: number): string {
@@ -332,6 +363,15 @@ function mergeInto(h: HourIndex, other: HourIndex): void {
   for (const g of other.gaps) if (!h.gaps.some((x) => x.fromMs === g.fromMs && x.toMs === g.toMs)) h.gaps.push(g);
   h.segments.sort((a, b) => a.startMs - b.startMs);
   h.gaps.sort((a, b) => a.fromMs - b.fromMs);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function hourId(cameraId: string, hourMs: number): string {

@@ -135,9 +135,39 @@ test('after the network is cut for 20 s every tile is live again, without a relo
   await notReloaded();
 });
 
+test('rotating pages for a while leaves no video element or peer connection behind', async () => {
+  const res = await svc.api('/api/kiosks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Lobby wall', cameraIds: cameras.map((c) => c.id), layout: 1, rotateSeconds: 5 }) });
+  const { url } = (await res.json()) as { url: string };
+  const page = await browser.context.newPage();
+  await page.addInitScript({
+    content: `(() => { const Native = window.RTCPeerConnection; const all = []; window.__pcs = all;
+      window.RTCPeerConnection = class extends Native { constructor(...a) { super(...a); all.push(this); } }; })();`,
+  });
+  await page.goto(`${svc.url}${url}`);
+  const sample = () =>
+    page.evaluate(`({ page: window.__mimamori.kiosk.page, videos: document.querySelectorAll('video').length,
+      open: window.__pcs.filter((pc) => pc.connectionState !== 'closed').length, created: window.__pcs.length,
+      live: window.__mimamori.kiosk.tiles().filter((t) => t.state === 'live').length })`) as Promise<{ page: number; videos: number; open: number; created: number; live: number }>;
+  const seen = new Set<number>();
+  let worst = { videos: 0, open: 0 };
+  for (let i = 0; i < 16; i++) {
+    await sleep(2000);
+    const s = await sample();
+    seen.add(s.page);
+    worst = { videos: Math.max(worst.videos, s.videos), open: Math.max(worst.open, s.open) };
+  }
+  const last = await sample();
+  await page.close();
+  assert.equal([...seen].sort(), [0, 1], 'both pages were shown');
+  assert.ok(last.created >= 4, `${last.created} connections over ~6 rotations`);
+  assert.ok(worst.videos <= 1, `at most one video element at a time (saw ${worst.videos})`);
+  assert.ok(worst.open <= 2, `the old page's connection is closed when the next one opens (saw ${worst.open} open)`);
+});
+
 test('a revoked kiosk stops with a clear message on the screen', async () => {
-  const list = (await (await svc.api('/api/kiosks')).json()) as { kiosks: { id: string }[] };
-  assert.is((await svc.api(`/api/kiosks/${list.kiosks[0]!.id}`, { method: 'DELETE' })).status, 204);
+  const list = (await (await svc.api('/api/kiosks')).json()) as { kiosks: { id: string; name: string }[] };
+  const control = list.kiosks.find((k) => k.name === 'Control room')!;
+  assert.is((await svc.api(`/api/kiosks/${control.id}`, { method: 'DELETE' })).status, 204);
   await kiosk.waitForFunction(() => (globalThis as unknown as K).__mimamori.kiosk.state === 'revoked', undefined, { timeout: 20_000 });
   const text = await kiosk.locator('body').innerText();
   assert.match(text, /revoked|取り消/i);

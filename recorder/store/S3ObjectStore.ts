@@ -98,11 +98,19 @@ export class S3ObjectStore implements ObjectStore {
     });
     const store = new S3ObjectStore(client, o.bucket, describe(o), o.listPageSize ?? MAX_PAGE, o.listObjectsV1 ?? false);
     if (o.createBucket) {
-      try {
-        await store.#ensureBucket();
-      } catch (err) {
-        store.close();
-        throw err;
+      // A server that just started (or restarted on the same folder) may answer 5xx for a moment.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await store.#ensureBucket();
+          break;
+        } catch (err) {
+          if (err instanceof StoreError && err.retryable && attempt < 6) {
+            await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+            continue;
+          }
+          store.close();
+          throw err;
+        }
       }
     }
     return store;
