@@ -26,7 +26,8 @@ export function exportRoutes(deps: Deps) {
   const access = requireAccess(deps);
   const mine = (a: Access, job: ExportJob) => job.createdBy === a.principal || a.user?.role === 'admin';
 
-  const view = (job: ExportJob) => {
+  /** `viewer`: who asks; the download link carries their principal (re-checked when followed). */
+  const view = (job: ExportJob, viewer: Access) => {
     const base = {
       id: job.id,
       cameraId: job.cameraId,
@@ -44,9 +45,7 @@ export function exportRoutes(deps: Deps) {
     };
     if (job.status !== 'done') return base;
     // A short-lived link the browser can follow without headers.
-    const [kind, id] = [job.createdBy.slice(0, 1), job.createdBy.slice(2)];
-    const by = (kind === 'u' || kind === 's' ? job.createdBy : `u:${id}`) as `u:${string}`;
-    const { token } = deps.tokens.sign({ typ: 'playback', sub: job.cameraId, by, from: job.fromMs, to: job.toMs }, DOWNLOAD_TOKEN_TTL_S);
+    const { token } = deps.tokens.sign({ typ: 'playback', sub: job.cameraId, by: viewer.principal, from: job.fromMs, to: job.toMs }, DOWNLOAD_TOKEN_TTL_S);
     return { ...base, downloadUrl: `/api/exports/${job.id}/file?t=${token}` };
   };
 
@@ -61,18 +60,18 @@ export function exportRoutes(deps: Deps) {
         const job = await deps.store.addExport({ cameraId: id, fromMs: from, toMs: to, name: fileName(name, cam.name, from), createdBy: a.principal });
         deps.exports.enqueue(job.id);
         audit(deps, c, { actor: a.principal, action: 'export.create', cameraId: id, outcome: 'ok', detail: { exportId: job.id, fromMs: from, toMs: to } });
-        return c.json({ export: view(job) }, 202);
+        return c.json({ export: view(job, a) }, 202);
       })
       .get('/exports', access, (c) => {
         const a = c.get('access');
         const jobs = deps.store.exportsBy(undefined).filter((j) => mine(a, j) && deps.store.camera(j.cameraId));
-        return c.json({ exports: jobs.map(view) });
+        return c.json({ exports: jobs.map((j) => view(j, a)) });
       })
       .get('/exports/:id', access, validate('param', exportParam), (c) => {
         const { id } = c.req.valid('param');
         const job = deps.store.exportJob(id);
         if (!job || !mine(c.get('access'), job)) throw notFound('export', id);
-        return c.json({ export: view(job) });
+        return c.json({ export: view(job, c.get('access')) });
       })
       .get('/exports/:id/file', validate('param', exportParam), validate('query', fileQuery), async (c) => {
         const { id } = c.req.valid('param');
