@@ -169,4 +169,49 @@ test('a time in a gap starts at the next recording and says so', async () => {
   assert.ok(state.wall !== undefined && state.wall >= b0 - 1500, 'playing from the recording after the gap');
 });
 
+type S = { __mimamori: { share: { state: string; kind?: string; range?: { fromMs: number; toMs: number } }; player: PlayerHook | null } };
+
+test('a shared clip: the page asks for the password, refuses a wrong one, plays the range, and says when it is revoked', async () => {
+  const res = await svc.api('/api/shares', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ cameraId, kind: 'clip', from: a0 + 1000, to: a0 + 5000, expiresInHours: 1, password: 'site-manager' }),
+  });
+  assert.is(res.status, 201, await res.clone().text());
+  const { share } = (await res.json()) as { share: { id: string; url: string } };
+  const guest = await browser.context.newPage();
+  guest.on('console', (m) => log.push(`[share ${m.type()}] ${m.text()}`));
+  try {
+    await guest.goto(`${svc.url}${share.url}`);
+    const state = () => guest.evaluate(() => (globalThis as unknown as S).__mimamori?.share?.state);
+    await guest.waitForFunction(() => (globalThis as unknown as S).__mimamori?.share?.state === 'password', undefined, { timeout: 10_000 });
+    await guest.fill('#share-open-password', 'not-it');
+    await guest.click('#share-password-form button[type=submit]');
+    await guest.waitForFunction('/wrong|違い|正しく/i.test(document.body.innerText)', undefined, { timeout: 10_000 });
+    assert.is(await state(), 'password', 'still asking after a wrong password');
+    await guest.fill('#share-open-password', 'site-manager');
+    await guest.click('#share-password-form button[type=submit]');
+    await guest.waitForFunction(
+      () => {
+        const m = (globalThis as unknown as S).__mimamori;
+        return m.share.state === 'clip' && !!m.player && m.player.decodedFrames > 0;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
+    const wall = await guest.evaluate(() => (globalThis as unknown as S).__mimamori.player!.wallTimeMs());
+    assert.ok(wall !== undefined && wall >= a0 + 1000 - 1500 && wall <= a0 + 5000, 'it plays inside the shared range');
+    const list = (await (await svc.api('/api/shares')).json()) as { shares: { id: string }[] };
+    assert.ok(list.shares.some((x) => x.id === share.id));
+    assert.is((await svc.api(`/api/shares/${share.id}`, { method: 'DELETE' })).status, 204);
+    await guest.reload();
+    await guest.waitForFunction(() => (globalThis as unknown as S).__mimamori?.share?.state === 'revoked', undefined, { timeout: 10_000 });
+    assert.match(await guest.locator('body').innerText(), /revoked|取り消/i);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${log.slice(-20).join('\n')}`);
+  } finally {
+    await guest.close();
+  }
+});
+
 test.run();
