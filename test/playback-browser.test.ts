@@ -7,6 +7,10 @@ import type { Page } from 'playwright-core';
 import { Camera } from '../camera/index.ts';
 import { launchChromium, type Browser } from './chromium.ts';
 import { startService, type Service } from './harness.ts';
+import { decodeErrors, ffprobe } from './recordings.ts';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 
 interface PlayerHook {
   wallTimeMs(): number | undefined;
@@ -167,6 +171,28 @@ test('a time in a gap starts at the next recording and says so', async () => {
   const state = await player((p) => ({ wall: p.wallTimeMs(), notice: p.lastNotice }));
   assert.is(state.notice?.kind, 'gap', JSON.stringify(state.notice));
   assert.ok(state.wall !== undefined && state.wall >= b0 - 1500, 'playing from the recording after the gap');
+});
+
+test('marks in and out, export from the page: progress, then a download that ffprobe reads with the marked length', async () => {
+  await page.goto(`${svc.url}/playback.html#camera=${cameraId}&t=${new Date(a0 + 2000).toISOString()}`);
+  await waitPlaying();
+  const from = a0 + 1500;
+  const to = a0 + 4500;
+  await page.evaluate(`window.__mimamori.page.setMarks(${from}, ${to})`);
+  await page.fill('#export-name', 'marked range');
+  await page.click('#export-create');
+  const row = page.locator('#export-list .job[data-status="done"] a.export-download').first();
+  await row.waitFor({ timeout: 30_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), row.click()]);
+  const file = path.join(os.tmpdir(), `mimamori-ui-export-${Date.now()}.mp4`);
+  await download.saveAs(file);
+  try {
+    assert.is(await decodeErrors(file), '');
+    const probe = await ffprobe(file);
+    assert.ok(Math.abs(Number(probe.format.duration) - 3) <= 1 / 30 + 0.01, `duration ${probe.format.duration} s for 3 s marked`);
+  } finally {
+    await fs.rm(file, { force: true });
+  }
 });
 
 type S = { __mimamori: { share: { state: string; kind?: string; range?: { fromMs: number; toMs: number } }; player: PlayerHook | null } };
