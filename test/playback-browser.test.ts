@@ -173,6 +173,36 @@ test('a time in a gap starts at the next recording and says so', async () => {
   assert.ok(state.wall !== undefined && state.wall >= b0 - 1500, 'playing from the recording after the gap');
 });
 
+test('the timeline: zoomed to minutes it shows both recordings and the gap; hovering a span decodes a preview; a click seeks there', async () => {
+  await page.goto(`${svc.url}/playback.html#camera=${cameraId}&t=${new Date(a0 + 2000).toISOString()}`);
+  await waitPlaying();
+  type T = { __mimamori: { timeline: { setLevel(l: string): void; centerOn(ms: number): void; view(): { fromMs: number; toMs: number }; visible(): { spans: unknown[]; gaps: { reason: string }[] }; previewsDecoded: number } } };
+  await page.evaluate(`(() => { const t = window.__mimamori.timeline; t.setLevel('minute'); t.centerOn(${a1}); })()`);
+  await page.waitForFunction(() => (globalThis as unknown as T).__mimamori.timeline.visible().spans.length >= 2, undefined, { timeout: 10_000 });
+  const visible = await page.evaluate(() => (globalThis as unknown as T).__mimamori.timeline.visible());
+  assert.ok(visible.gaps.some((g) => g.reason === 'camera-offline'), JSON.stringify(visible.gaps));
+  const view = await page.evaluate(() => (globalThis as unknown as T).__mimamori.timeline.view());
+  await page.locator('canvas.timeline-canvas').scrollIntoViewIfNeeded();
+  const box = (await page.locator('canvas.timeline-canvas').boundingBox())!;
+  const xOf = (ms: number) => box.x + ((ms - view.fromMs) / (view.toMs - view.fromMs)) * box.width;
+  const target = a0 + 3000;
+  const seen: string[] = [];
+  page.on('response', (r) => { if (r.url().includes('preview.mp4')) seen.push(`${r.status()} ${r.url().slice(-40)}`); });
+  await page.mouse.move(xOf(target) - 5, box.y + box.height / 2);
+  await page.mouse.move(xOf(target), box.y + box.height / 2, { steps: 3 });
+  try {
+    await page.waitForFunction(() => (globalThis as unknown as T).__mimamori.timeline.previewsDecoded > 0, undefined, { timeout: 10_000 });
+  } catch (error) {
+    throw new Error(`${(error as Error).message} previews: ${JSON.stringify(seen)} box=${JSON.stringify(box)} view=${JSON.stringify(view)} target=${target}\n${log.slice(-15).join('\n')}`);
+  }
+  await page.mouse.click(xOf(target), box.y + box.height / 2);
+  await page.waitForFunction(
+    (t) => Math.abs(((globalThis as unknown as G).__mimamori.player?.wallTimeMs() ?? 0) - t) < 1500,
+    target,
+    { timeout: 10_000 },
+  );
+});
+
 test('marks in and out, export from the page: progress, then a download that ffprobe reads with the marked length', async () => {
   await page.goto(`${svc.url}/playback.html#camera=${cameraId}&t=${new Date(a0 + 2000).toISOString()}`);
   await waitPlaying();
