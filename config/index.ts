@@ -46,6 +46,10 @@ const env = z.object({
   MIMAMORI_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Master keys "id:base64,id:base64" (first is current); unset = generated in the data dir. */
   MIMAMORI_MASTER_KEYS: z.string().optional(),
+  /** Bearer token for GET /metrics; unset = /metrics answers loopback callers only. */
+  MIMAMORI_METRICS_TOKEN: z.string().min(16).optional(),
+  /** GET /readyz fails when the data dir's file system has less free space than this. */
+  MIMAMORI_READY_MIN_FREE_MB: z.coerce.number().min(0).default(1024),
 });
 
 export interface Config {
@@ -69,6 +73,7 @@ export interface Config {
   /** Set when no S3 endpoint is configured. */
   embeddedS3: { port: number; bucket: string };
   recording: { segmentSeconds: number; fragmentMs: number; spoolQuotaBytes: number; retentionDays: number };
+  monitoring: { metricsToken?: string; minFreeDiskBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -127,6 +132,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       spoolQuotaBytes: Math.round(e.MIMAMORI_SPOOL_QUOTA_MB * 1024 * 1024),
       retentionDays: e.MIMAMORI_RETENTION_DAYS,
     },
+    monitoring: { metricsToken: e.MIMAMORI_METRICS_TOKEN, minFreeDiskBytes: Math.round(e.MIMAMORI_READY_MIN_FREE_MB * 1024 * 1024) },
     dataDir: path.resolve(e.MIMAMORI_DATA_DIR),
     host: e.MIMAMORI_HOST,
     port: e.MIMAMORI_PORT,

@@ -134,6 +134,11 @@ export class Recorder {
     return this.#o.keys;
   }
 
+  /** Cameras whose session is writing a segment now (monitoring; no I/O). */
+  get recordingCameraIds(): ReadonlySet<string> {
+    return new Set([...this.#cameras.values()].filter((c) => c.session?.recording).map((c) => c.cameraId));
+  }
+
   async status(): Promise<RecorderStatus> {
     const m = this.#ctx.metrics;
     return {

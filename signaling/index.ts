@@ -32,6 +32,8 @@ import { exportRoutes } from './routes/exports.ts';
 import { shareRoutes } from './routes/shares.ts';
 import { kioskAdminRoutes, kioskSessionRoutes } from './routes/kiosks.ts';
 import { meRoutes } from './routes/me.ts';
+import { healthRoutes } from './routes/health.ts';
+import { Monitoring } from './monitoring.ts';
 import { ExportJobs, Playback } from '../playback/index.ts';
 import { Store } from './store.ts';
 import { loadTls } from './tls.ts';
@@ -53,6 +55,7 @@ export class Service {
   readonly #server: http.Server | https.Server;
   readonly #io: SocketServer;
   readonly #storage: Storage;
+  readonly #monitoring: Monitoring;
   #closed = false;
 
   static async create(config: Config, log: Logger = createLogger(config.logLevel)): Promise<{ service: Service; info: StartInfo }> {
@@ -95,13 +98,14 @@ export class Service {
     });
     const deps: Deps = { config, store, tokens, sfu, log, hub, recorder, playback, exports };
     const tls = await loadTls(config);
-    const app = createApp(deps);
+    const monitoring = Monitoring.create(deps);
+    const app = createApp(deps, monitoring);
     const listener = getRequestListener(app.fetch);
     const server = tls
       ? https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, listener)
       : http.createServer(listener);
     const io = new SocketServer(server, { maxHttpBufferSize: SOCKET_MAX_BYTES, serveClient: false });
-    const service = new Service(deps, server, io, storage);
+    const service = new Service(deps, server, io, storage, monitoring);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -116,8 +120,9 @@ export class Service {
     return { service, info: { url, port, generatedAdminPassword } };
   }
 
-  private constructor(deps: Deps, server: http.Server | https.Server, io: SocketServer, storage: Storage) {
+  private constructor(deps: Deps, server: http.Server | https.Server, io: SocketServer, storage: Storage, monitoring: Monitoring) {
     this.#deps = deps;
+    this.#monitoring = monitoring;
     this.#storage = storage;
     this.#server = server;
     this.#io = io;
@@ -170,6 +175,7 @@ export class Service {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#monitoring.close();
     this.#io.disconnectSockets(true);
     await new Promise<void>((resolve) => this.#io.close(() => resolve()));
     this.#server.closeAllConnections?.();
@@ -185,7 +191,7 @@ export class Service {
   }
 }
 
-export function createApp(deps: Deps): Hono<AppEnv> {
+export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create(deps)): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     const requestId = c.req.header('x-request-id')?.slice(0, 64) ?? crypto.randomUUID();
@@ -197,7 +203,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     c.header('X-Frame-Options', 'DENY');
     c.header('Referrer-Policy', 'no-referrer');
   });
-  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.route('/', healthRoutes(deps, monitoring));
   app.route('/api/auth', authRoutes(deps));
   // Before the camera routes: timeline and playback also take share and kiosk tokens.
   app.route('/api', playbackRoutes(deps));
@@ -209,7 +215,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route('/api/me', meRoutes(deps));
   app.route('/api/users', userRoutes(deps));
   app.route('/api/sfu', sfuRoutes(deps));
-  app.route('/api/recorder', recorderRoutes(deps));
+  app.route('/api/recorder', recorderRoutes(deps, monitoring));
   app.route('/', whipRoutes(deps));
   app.all('/api/*', (c) => c.json({ error: { code: 'not_found', message: `no API route ${c.req.method} ${c.req.path}` } }, 404));
   app.use('/*', serveStatic({ root: path.relative(process.cwd(), CLIENT_DIR) || '.' }));

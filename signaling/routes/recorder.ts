@@ -1,12 +1,16 @@
 import { Hono } from 'hono';
 import type { AppEnv, Deps } from '../context.ts';
 import { requireAdmin, requireUser } from '../middleware.ts';
+import type { Monitoring } from '../monitoring.ts';
 
-/** Recorder status (spool, uploads, durability) and master-key rotation: administrators only. */
-export function recorderRoutes(deps: Deps) {
+/**
+ * Recorder status (spool, uploads, durability, cameras online but not recording) and master-key
+ * rotation: administrators only.
+ */
+export function recorderRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>) {
   return new Hono<AppEnv>()
     .use(requireUser(deps), requireAdmin)
-    .get('/', async (c) => c.json(await deps.recorder.status()))
+    .get('/', async (c) => c.json({ ...(await deps.recorder.status()), alerts: monitoring.alerts() }))
     .post('/master-key/rotate', async (c) => {
       const result = await deps.recorder.keys.rotateMaster();
       deps.log.warn({ event: 'master_key_rotated', masterKeyId: result.masterKeyId, rewrapped: result.rewrapped, by: c.get('user').id }, 'master key rotated');

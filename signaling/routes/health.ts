@@ -1,0 +1,57 @@
+import crypto from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import type { AppEnv, Deps } from '../context.ts';
+import { forbidden, unauthorized } from '../errors.ts';
+import { bearerToken, clientIp } from '../middleware.ts';
+import type { Monitoring } from '../monitoring.ts';
+
+/** Headers a reverse proxy adds: such a request is not from this machine even if it arrives on loopback. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'] as const;
+
+/**
+ * For load balancers and Prometheus: /healthz (the process answers), /readyz (it can do its job)
+ * without auth and without internal detail; /metrics with a bearer token or from loopback only.
+ */
+export function healthRoutes(deps: Pick<Deps, 'config'>, monitoring: Monitoring) {
+  return new Hono<AppEnv>()
+    .get('/healthz', (c) => c.json({ ok: true }))
+    .get('/readyz', async (c) => {
+      const readiness = await monitoring.readiness();
+      c.header('Cache-Control', 'no-store');
+      if (readiness.ready) return c.json(readiness, 200);
+      const failed = Object.entries(readiness.checks)
+        .filter(([, check]) => !check.ok)
+        .map(([name]) => name);
+      return c.json({ ...readiness, failed }, 503);
+    })
+    .get('/metrics', async (c) => {
+      allowMetrics(c, deps.config.monitoring.metricsToken);
+      c.header('Cache-Control', 'no-store');
+      return c.body(await monitoring.metrics(), 200, { 'Content-Type': monitoring.contentType });
+    });
+}
+
+/** With MIMAMORI_METRICS_TOKEN: that bearer token from anywhere. Without: direct loopback callers only. */
+function allowMetrics(c: Context<AppEnv>, token: string | undefined): void {
+  if (token !== undefined) {
+    const given = bearerToken(c.req.header('authorization'));
+    if (given === undefined || !sameSecret(given, token)) throw unauthorized('send "Authorization: Bearer <MIMAMORI_METRICS_TOKEN>"');
+    return;
+  }
+  const proxied = PROXY_HEADERS.some((h) => c.req.header(h) !== undefined);
+  if (proxied || !isLoopback(clientIp(c))) {
+    throw forbidden('metrics are served to this machine only; set MIMAMORI_METRICS_TOKEN to scrape them from elsewhere');
+  }
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+/** Constant-time comparison of two strings of any length. */
+function sameSecret(a: string, b: string): boolean {
+  const hash = (s: string) => crypto.createHash('sha256').update(s).digest();
+  return crypto.timingSafeEqual(hash(a), hash(b));
+}
