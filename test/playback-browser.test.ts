@@ -225,6 +225,27 @@ test('marks in and out, export from the page: progress, then a download that ffp
   }
 });
 
+test('phone-sized: the playback page fits a 375 px wide screen and still plays', async () => {
+  const phone = await browser.context.newPage();
+  try {
+    await phone.setViewportSize({ width: 375, height: 740 });
+    // The session lives in the tab (sessionStorage): carry it over as if signed in there.
+    const session = (await page.evaluate('JSON.stringify({ token: sessionStorage.getItem("mimamori.token"), user: sessionStorage.getItem("mimamori.user") })')) as string;
+    await phone.addInitScript({ content: `(() => { const s = ${session}; sessionStorage.setItem('mimamori.token', s.token); if (s.user) sessionStorage.setItem('mimamori.user', s.user); })();` });
+    await phone.goto(`${svc.url}/playback.html#camera=${cameraId}&t=${new Date(a0 + 2000).toISOString()}`);
+    await phone.waitForFunction(() => {
+      const p = (globalThis as unknown as G).__mimamori?.player;
+      return !!p && p.decodedFrames > 0;
+    }, undefined, { timeout: 20_000 });
+    const fit = (await phone.evaluate('({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth, video: document.querySelector("video").getBoundingClientRect().width, timeline: document.querySelector("canvas.timeline-canvas").getBoundingClientRect().width })')) as { scroll: number; inner: number; video: number; timeline: number };
+    assert.ok(fit.scroll <= fit.inner + 1, `no sideways scrolling: content ${fit.scroll} px in ${fit.inner} px`);
+    assert.ok(fit.video >= 300 && fit.video <= 375, `the video uses the width (${fit.video} px)`);
+    assert.ok(fit.timeline >= 280 && fit.timeline <= 375, `the timeline too (${fit.timeline} px)`);
+  } finally {
+    await phone.close();
+  }
+});
+
 type S = { __mimamori: { share: { state: string; kind?: string; range?: { fromMs: number; toMs: number } }; player: PlayerHook | null } };
 
 test('a shared clip: the page asks for the password, refuses a wrong one, plays the range, and says when it is revoked', async () => {
