@@ -26,6 +26,7 @@ export class CameraRecorder {
   #chain: Promise<void> = Promise.resolve();
   #settle: NodeJS.Timeout | undefined;
   #lastEndMs: number | undefined;
+  #lastDurableMs: number | undefined;
   #nextGapReason: GapReason = 'recorder-down';
   #closed = false;
   readonly #detach: () => void;
@@ -61,6 +62,10 @@ export class CameraRecorder {
   }
   get writingBytes(): number {
     return this.#session?.writingBytes ?? 0;
+  }
+  /** Wall time a fragment of this camera last reached the spool (monitoring). */
+  get lastDurableMs(): number | undefined {
+    return this.#lastDurableMs;
   }
 
   /** Stops recording (camera off, room closed, shutdown); resolves when the last segment is on disk. */
@@ -131,7 +136,10 @@ export class CameraRecorder {
     session.on('segmentFinished', (segment) => {
       this.#ctx.uploader.enqueue({ cameraId: this.cameraId, file: segment.file, key: segment.entry.key, bytes: segment.entry.bytes, entry: segment.entry, leftover: false });
     });
-    session.on('fragmentDurable', (latencyMs, bytes) => this.#ctx.metrics.fragmentDurable(latencyMs, bytes));
+    session.on('fragmentDurable', (latencyMs, bytes) => {
+      this.#lastDurableMs = Date.now();
+      this.#ctx.metrics.fragmentDurable(latencyMs, bytes);
+    });
     session.on('writeError', (err) => {
       this.#ctx.metrics.writeErrors += 1;
       this.#ctx.log.error({ event: 'spool_write_failed', cameraId: this.cameraId, err }, 'could not write the recording to the spool (disk full?); recording resumes at the next keyframe');

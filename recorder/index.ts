@@ -134,9 +134,15 @@ export class Recorder {
     return this.#o.keys;
   }
 
-  /** Cameras whose session is writing a segment now (monitoring; no I/O). */
+  /**
+   * Cameras being recorded now (monitoring; no I/O): a segment is open and a fragment reached the
+   * spool within the last few fragment lengths, so a session whose writes fail does not count.
+   */
   get recordingCameraIds(): ReadonlySet<string> {
-    return new Set([...this.#cameras.values()].filter((c) => c.session?.recording).map((c) => c.cameraId));
+    const now = Date.now();
+    const windowMs = Math.max(10_000, 3 * this.#ctx.settings.fragmentMs);
+    const recording = [...this.#cameras.values()].filter((c) => c.session?.recording && c.lastDurableMs !== undefined && now - c.lastDurableMs <= windowMs);
+    return new Set(recording.map((c) => c.cameraId));
   }
 
   async status(): Promise<RecorderStatus> {

@@ -203,7 +203,7 @@ test('S3 stopped while a camera records: /readyz 503 naming s3, s3_up 0, upload 
   }
 });
 
-test('a full spool (1 MB quota, S3 away): /readyz 503 naming spool, spool bytes near the quota, segments dropped; /metrics needs the token', async () => {
+test('a full spool (1 MB quota, S3 away): /readyz 503 naming spool, spool bytes near the quota, segments dropped; a camera whose spool cannot be written raises the alert; /metrics needs the token', async () => {
   const token = 'metrics-token-0123456789abcdef';
   const dead = await freePort(); // nothing listens here: S3 is away from the start
   const small = await startService({
@@ -219,7 +219,13 @@ test('a full spool (1 MB quota, S3 away): /readyz 503 naming spool, spool bytes 
     assert.is(value(await metrics(small, auth), 'mimamori_spool_quota_bytes'), 1024 * 1024);
 
     const cam = await small.createCamera('Dock');
+    // A file where this camera's spool folder belongs: its segments cannot be written.
+    const blocked = await small.createCamera('Blocked');
+    await fs.mkdir(path.join(small.dataDir, 'spool'), { recursive: true });
+    await fs.writeFile(path.join(small.dataDir, 'spool', blocked.id), 'not a folder');
+    const liveSince = Date.now();
     const camera = await publish(small, cam);
+    const blockedCamera = await publish(small, blocked);
     try {
       const full = await until(
         'segments dropped over the quota',
@@ -239,8 +245,30 @@ test('a full spool (1 MB quota, S3 away): /readyz 503 naming spool, spool bytes 
       assert.ok(ready.body.failed?.includes('spool'), `failed: ${ready.body.failed?.join(', ')}`);
       assert.ok(ready.body.failed?.includes('s3'));
       assert.match(ready.body.checks.spool?.message ?? '', 'MIMAMORI_SPOOL_QUOTA_MB');
+
+      type Alerts = { alerts: { cameraId: string; kind: string; sinceMs: number }[] };
+      const raised = await until(
+        'the not-recording alert',
+        50_000,
+        async () => {
+          const s = (await (await small.api('/api/recorder')).json()) as Alerts;
+          return s.alerts.length > 0 ? s.alerts : undefined;
+        },
+        small,
+      );
+      assert.equal(raised.map((a) => [a.cameraId, a.kind]), [[blocked.id, 'not_recording']], 'only the camera that is not recorded');
+      assert.ok(raised[0]!.sinceMs >= liveSince && Date.now() - raised[0]!.sinceMs >= 30_000, 'not recorded for over 30 s');
+      const m = await metrics(small, auth);
+      assert.is(value(m, 'mimamori_camera_online_not_recording', { camera_id: blocked.id }), 1);
+      assert.is(value(m, 'mimamori_camera_online_not_recording', { camera_id: cam.id }), 0, 'a camera recording to a full spool is still recorded');
+      assert.is(value(m, 'mimamori_cameras_online_not_recording'), 1);
+      assert.is(value(m, 'mimamori_cameras_online'), 2);
+      assert.is(value(m, 'mimamori_cameras_recording'), 1);
+      assert.ok(value(m, 'mimamori_spool_write_errors_total')! > 0);
+      assert.match(small.output(), 'alert_not_recording');
     } finally {
       await camera.close();
+      await blockedCamera.close();
     }
   } finally {
     await small.stop();
