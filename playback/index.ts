@@ -55,6 +55,8 @@ export interface RecordingsSource {
   pending: PendingSegments;
   store: ObjectStore;
   keys: { dataKey(cameraId: string): Promise<Uint8Array> };
+  /** Whether the camera is being recorded now; without it, an open spool segment says so. */
+  isRecording?(cameraId: string): boolean;
 }
 
 export class Playback {
@@ -220,7 +222,8 @@ export class Playback {
   }
 
   #isRecording(cameraId: string): boolean {
-    return this.#recorder.pending.list(cameraId).some((p) => p.open);
+    // Between two segments no spool segment is open, though the camera is still being recorded.
+    return this.#recorder.isRecording?.(cameraId) ?? this.#recorder.pending.list(cameraId).some((p) => p.open);
   }
 
   async #segment(cameraId: string, name: string): Promise<SegmentEntry> {

@@ -138,6 +138,11 @@ export class Recorder {
    * Cameras being recorded now (monitoring; no I/O): a segment is open and a fragment reached the
    * spool within the last few fragment lengths, so a session whose writes fail does not count.
    */
+  /** A session is recording this camera now (between segments too). */
+  isRecording(cameraId: string): boolean {
+    return this.#cameras.get(cameraId)?.session?.recording ?? false;
+  }
+
   get recordingCameraIds(): ReadonlySet<string> {
     const now = Date.now();
     const windowMs = Math.max(10_000, 3 * this.#ctx.settings.fragmentMs);

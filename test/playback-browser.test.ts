@@ -31,6 +31,7 @@ let browser: Browser;
 let page: Page;
 const log: string[] = [];
 let cameraId = '';
+let cameraSecret = '';
 let a0 = 0;
 let a1 = 0;
 let b0 = 0;
@@ -46,6 +47,7 @@ test.before(async () => {
   svc = await startService({ env: { MIMAMORI_SEGMENT_SECONDS: '4' } });
   const cam = await svc.createCamera('Warehouse');
   cameraId = cam.id;
+  cameraSecret = cam.secret;
   a0 = Date.now();
   await publish(cam, 8000);
   a1 = Date.now();
@@ -243,6 +245,39 @@ test('phone-sized: the playback page fits a 375 px wide screen and still plays',
     assert.ok(fit.timeline >= 280 && fit.timeline <= 375, `the timeline too (${fit.timeline} px)`);
   } finally {
     await phone.close();
+  }
+});
+
+test('live and recorded: the page switches to the live view; a live share link shows the camera live', async () => {
+  const cam = { id: cameraId, secret: cameraSecret };
+  const camera = await Camera.create({ whipUrl: `${svc.url}/whip/${cam.id}`, token: await svc.publishToken(cam.id, cam.secret), width: 320, height: 180, kbps: 300, fps: 30 });
+  type L = { __mimamori: { live(): { state: string; framesDecoded: number } | null; page: { setMode(m: string): void; mode: string } } };
+  try {
+    await page.goto(`${svc.url}/playback.html#camera=${cameraId}&t=${new Date(a0 + 2000).toISOString()}`);
+    await page.waitForFunction(() => !!(globalThis as unknown as L).__mimamori?.page, undefined, { timeout: 10_000 });
+    await page.evaluate(() => (globalThis as unknown as L).__mimamori.page.setMode('live'));
+    await page.waitForFunction(() => {
+      const t = (globalThis as unknown as L).__mimamori.live();
+      return !!t && t.state === 'live' && t.framesDecoded > 10;
+    }, undefined, { timeout: 30_000 });
+    const res = await svc.api('/api/shares', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cameraId, kind: 'live', expiresInHours: 1 }) });
+    const { share } = (await res.json()) as { share: { url: string } };
+    const guest = await browser.context.newPage();
+    try {
+      await guest.goto(`${svc.url}${share.url}`);
+      await guest.waitForFunction(() => {
+        const m = (globalThis as unknown as L & S).__mimamori;
+        const t = m.live?.();
+        return m.share?.state === 'live' && !!t && t.state === 'live' && t.framesDecoded > 10;
+      }, undefined, { timeout: 30_000 });
+    } finally {
+      await guest.close();
+    }
+  } catch (error) {
+    const state = await page.evaluate('JSON.stringify({ hash: location.hash, mode: window.__mimamori.page?.mode, player: window.__mimamori.player && { state: window.__mimamori.player.state, notice: window.__mimamori.player.lastNotice, window: window.__mimamori.player.window, frames: window.__mimamori.player.decodedFrames } })').catch(() => '?');
+    throw new Error(`${(error as Error).message}\n${state}\n${log.filter((l) => !/404|Password field/.test(l)).slice(-20).join('\n')}`);
+  } finally {
+    await camera.close();
   }
 });
 
