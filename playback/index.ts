@@ -10,7 +10,7 @@
 
 import type { GapEntry, ObjectStore, PendingSegments, RecordingIndex, SegmentEntry } from '../recorder/index.ts';
 import { hourStart, hoursBetween } from '../recorder/index.ts';
-import { ClipError, keyframeMp4, planClip, type Clip } from './clip/index.ts';
+import { keyframeMp4, planClip, type Clip } from './clip/index.ts';
 import { ByteLru, FragmentReader } from './FragmentReader.ts';
 import { entriesOf, keyOfName, mergeSegments, NoRecordingError, planWindow, type PlaybackWindow, type Segment } from './windows.ts';
 

@@ -7,7 +7,7 @@ import { NoRecordingError, playlist, type Playback, type PlaybackWindow } from '
 import { accessOf, type Access } from '../access.ts';
 import type { Claims } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
-import { ApiError, badRequest, notFound } from '../errors.ts';
+import { ApiError, badRequest } from '../errors.ts';
 import { audit, requireAccess, verifiedClaims } from '../middleware.ts';
 import { validate } from '../validate.ts';
 import { idParam, instant, rangeQuery } from './params.ts';
@@ -198,4 +198,3 @@ export function streamMp4(c: Context, chunks: AsyncGenerator<Uint8Array>, bytes:
   });
 }
 
-export { notFound };
