@@ -57,8 +57,9 @@ test.before(async () => {
   // Everything uploaded: the index lists it (the spool path is covered by playback.test.ts).
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const status = (await (await svc.api('/api/recorder')).json()) as { upload: { queued: number }; spoolBytes: number };
-    if (status.upload.queued === 0 && status.spoolBytes === 0) break;
+    const status = (await (await svc.api('/api/recorder')).json()) as { upload: { queued: number }; spoolBytes: number; cameras: { recording: boolean }[] };
+    // Sessions stopped too: a stopping session's last segment may not be on the spool yet.
+    if (!status.cameras.some((c) => c.recording) && status.upload.queued === 0 && status.spoolBytes === 0) break;
     if (Date.now() > deadline) throw new Error('uploads did not finish');
     await sleep(250);
   }

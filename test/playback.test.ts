@@ -67,8 +67,9 @@ async function publish(cameraId: string, secret: string, ms: number): Promise<vo
 async function drained(): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const status = (await (await svc.api('/api/recorder')).json()) as { upload: { queued: number }; spoolBytes: number };
-    if (status.upload.queued === 0 && status.spoolBytes === 0) return;
+    const status = (await (await svc.api('/api/recorder')).json()) as { upload: { queued: number }; spoolBytes: number; cameras: { recording: boolean }[] };
+    // Sessions stopped too: a stopping session's last segment may not be on the spool yet.
+    if (!status.cameras.some((c) => c.recording) && status.upload.queued === 0 && status.spoolBytes === 0) return;
     if (Date.now() > deadline) throw new Error(`uploads did not finish: ${JSON.stringify(status)}`);
     await sleep(250);
   }

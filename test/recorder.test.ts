@@ -38,10 +38,12 @@ async function timeline(cameraId: string, fromMs: number, toMs: number): Promise
 async function uploaded(minSegments: number, cameraId: string, fromMs: number): Promise<Timeline> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const status = (await (await svc.api('/api/recorder')).json()) as { upload: { queued: number }; spoolBytes: number };
+    const status = (await (await svc.api('/api/recorder')).json()) as { upload: { queued: number }; spoolBytes: number; cameras: { cameraId: string; recording: boolean }[] };
     const t = await timeline(cameraId, fromMs, Date.now() + 1000);
-    // An empty spool: no segment is being written or waiting for S3.
-    if (status.upload.queued === 0 && status.spoolBytes === 0 && t.segments.length >= minSegments) return t;
+    // The camera's session has stopped (its last segment may not be on the spool yet while it
+    // stops) and the spool is empty: no segment is being written or waiting for S3.
+    const stopped = !status.cameras.some((c) => c.cameraId === cameraId && c.recording);
+    if (stopped && status.upload.queued === 0 && status.spoolBytes === 0 && t.segments.length >= minSegments) return t;
     if (Date.now() > deadline) throw new Error(`uploads did not finish: ${JSON.stringify(status)}\n${svc.output().slice(-3000)}`);
     await sleep(250);
   }
