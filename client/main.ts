@@ -3,12 +3,12 @@
 // sign-in form without reloading the page.
 import './style.css';
 import { AdminPanel } from './admin.ts';
-import { api, ApiError, auth, onUnauthorized, type User } from './api.ts';
+import { api, ApiError, auth, type User } from './api.ts';
 import { gridSizeOf, layoutOf, LiveView, type GridSize, type TileInfo } from './grid.ts';
 import { exposeHook } from './hook.ts';
-import { initI18n, type MessageKey } from './i18n.ts';
 import { Signaling } from './signaling.ts';
-import { Header, h, loginForm, Notice } from './ui.ts';
+import { h, Notice } from './ui.ts';
+import { signedInPage } from './signedIn.ts';
 
 const CAMERA_LIST_REFRESH_MS = 20_000;
 
@@ -111,50 +111,14 @@ class LiveSession {
   }
 }
 
-initI18n('nav.live');
-const app = document.getElementById('app') ?? document.body;
-const header = new Header({ page: 'live', onLogout: () => showLogin() });
-const main = h('main', { id: 'main' });
-app.replaceChildren(header.el, main);
-let session: LiveSession | null = null;
-
-function showLogin(notice?: MessageKey): void {
-  session?.close();
-  session = null;
-  auth.clear();
-  header.setUser(null);
-  main.replaceChildren(loginForm(showApp, notice));
-}
-
-function showApp(user: User): void {
-  session?.close();
-  header.setUser(user);
-  session = new LiveSession(user, () => showLogin('login.sessionEnded'));
-  main.replaceChildren(session.el);
-}
-
-onUnauthorized(() => showLogin('login.sessionEnded'));
+const page = signedInPage({ title: 'nav.live', page: 'live', open: (user, onAuthFailure) => new LiveSession(user, onAuthFailure) });
+const current = () => page.session();
 
 exposeHook({
-  tiles: (): TileInfo[] => session?.tiles() ?? [],
+  tiles: (): TileInfo[] => current()?.tiles() ?? [],
   get layout(): GridSize | undefined {
-    return session?.layout;
+    return current()?.layout;
   },
-  setLayout: (size: GridSize) => session?.setLayout(size),
-  stats: () => session?.stats() ?? Promise.resolve([]),
+  setLayout: (size: GridSize) => current()?.setLayout(size),
+  stats: () => current()?.stats() ?? Promise.resolve([]),
 });
-
-async function boot(): Promise<void> {
-  if (!auth.token()) return showLogin();
-  try {
-    showApp(await api.me());
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return; // onUnauthorized showed the form
-    // The server is unreachable right now: show the last known user; the tiles recover by themselves.
-    const cached = auth.user();
-    if (cached) showApp(cached);
-    else showLogin();
-  }
-}
-
-void boot();

@@ -2,15 +2,16 @@
 // view, for a signed-in user. Deep link: `playback.html#camera=<id>&t=<ISO time or ms>`; the hash
 // follows the camera and the playhead so a reload (or a copied address) comes back to the same place.
 import './style.css';
-import { api, ApiError, auth, onUnauthorized, type Camera, type User } from './api.ts';
+import { api, ApiError, auth, type Camera } from './api.ts';
+import type { MessageKey } from './i18n.ts';
 import { ExportPanel } from './exports.ts';
 import { exposeHook, playbackHook } from './hook.ts';
-import { initI18n, type MessageKey } from './i18n.ts';
 import { Marks } from './marks.ts';
 import { RecordedView } from './recorded.ts';
 import { SharePanel } from './shares.ts';
 import { SingleLive } from './single.ts';
-import { bindAttr, errorMessage, h, Header, loginForm, Notice, tx } from './ui.ts';
+import { bindAttr, errorMessage, h, Notice, tx } from './ui.ts';
+import { signedInPage } from './signedIn.ts';
 
 export type PlaybackMode = 'recorded' | 'live';
 const HASH_UPDATE_MS = 2_000;
@@ -227,57 +228,25 @@ class PlaybackSession {
   }
 }
 
-initI18n('nav.playback');
-const app = document.getElementById('app') ?? document.body;
-const header = new Header({ page: 'playback', onLogout: () => showLogin() });
-const main = h('main', { id: 'main' });
-app.replaceChildren(header.el, main);
-let session: PlaybackSession | null = null;
-
-function showLogin(notice?: MessageKey): void {
-  session?.close();
-  session = null;
-  auth.clear();
-  header.setUser(null);
-  main.replaceChildren(loginForm(showApp, notice));
-}
-
-function showApp(user: User): void {
-  session?.close();
-  header.setUser(user);
-  session = new PlaybackSession(() => showLogin('login.sessionEnded'));
-  main.replaceChildren(session.el);
-}
-
-onUnauthorized(() => showLogin('login.sessionEnded'));
+const page = signedInPage({ title: 'nav.playback', page: 'playback', open: (_user, onAuthFailure) => new PlaybackSession(onAuthFailure) });
 
 exposeHook(
   playbackHook({
-    recorded: () => session?.recorded ?? null,
-    live: () => session?.live ?? null,
-    page: () =>
-      session && {
-        mode: session.mode,
-        cameraId: session.cameraId,
-        setMode: (m: PlaybackMode) => session?.setMode(m),
-        setCamera: (id: string, atMs?: number) => session?.setCamera(id, atMs),
-        setMarks: (inMs?: number, outMs?: number) => session?.marks.set(inMs, outMs),
-        exports: () => session?.exports.jobs() ?? [],
-        shares: () => session?.shares.shares() ?? [],
-      },
+    recorded: () => page.session()?.recorded ?? null,
+    live: () => page.session()?.live ?? null,
+    page: () => {
+      const session = page.session();
+      return (
+        session && {
+          mode: session.mode,
+          cameraId: session.cameraId,
+          setMode: (m: PlaybackMode) => session.setMode(m),
+          setCamera: (id: string, atMs?: number) => session.setCamera(id, atMs),
+          setMarks: (inMs?: number, outMs?: number) => session.marks.set(inMs, outMs),
+          exports: () => session.exports.jobs(),
+          shares: () => session.shares.shares(),
+        }
+      );
+    },
   }),
 );
-
-async function boot(): Promise<void> {
-  if (!auth.token()) return showLogin();
-  try {
-    showApp(await api.me());
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return;
-    const cached = auth.user();
-    if (cached) showApp(cached);
-    else showLogin();
-  }
-}
-
-void boot();

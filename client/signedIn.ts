@@ -1,0 +1,62 @@
+// The frame of a page that needs a signed-in user (index.html, playback.html): the header, the
+// sign-in form, and the page's session — opened after sign-in, closed on sign-out or when any
+// request or socket says the session is gone, all without reloading the page.
+import { api, ApiError, auth, onUnauthorized, type User } from './api.ts';
+import { initI18n, type MessageKey } from './i18n.ts';
+import { Header, h, loginForm, type HeaderOptions } from './ui.ts';
+
+export interface PageSession {
+  readonly el: HTMLElement;
+  close(): void;
+}
+
+export interface SignedInPage<S extends PageSession> {
+  /** The open session, or null while the sign-in form shows. */
+  session(): S | null;
+}
+
+export function signedInPage<S extends PageSession>(o: {
+  title: MessageKey;
+  page: HeaderOptions['page'];
+  /** `onAuthFailure`: the session ended (expired or revoked token); back to the sign-in form. */
+  open(user: User, onAuthFailure: () => void): S;
+}): SignedInPage<S> {
+  initI18n(o.title);
+  const app = document.getElementById('app') ?? document.body;
+  const header = new Header({ page: o.page, onLogout: () => showLogin() });
+  const main = h('main', { id: 'main' });
+  app.replaceChildren(header.el, main);
+  let session: S | null = null;
+
+  function showLogin(notice?: MessageKey): void {
+    session?.close();
+    session = null;
+    auth.clear();
+    header.setUser(null);
+    main.replaceChildren(loginForm(showApp, notice));
+  }
+
+  function showApp(user: User): void {
+    session?.close();
+    header.setUser(user);
+    session = o.open(user, () => showLogin('login.sessionEnded'));
+    main.replaceChildren(session.el);
+  }
+
+  onUnauthorized(() => showLogin('login.sessionEnded'));
+
+  async function boot(): Promise<void> {
+    if (!auth.token()) return showLogin();
+    try {
+      showApp(await api.me());
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return; // onUnauthorized showed the form
+      // The server is unreachable right now: show the last known user; the page recovers by itself.
+      const cached = auth.user();
+      if (cached) showApp(cached);
+      else showLogin();
+    }
+  }
+  void boot();
+  return { session: () => session };
+}
