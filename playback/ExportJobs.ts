@@ -4,7 +4,7 @@
 // Neither the export nor its download holds the clip in memory: one part at a time.
 
 import type { Logger } from 'pino';
-import { exportKey, type DataKeys, type ObjectStore } from '../recorder/index.ts';
+import { exportKey, exportPrefix, type DataKeys, type ObjectStore } from '../recorder/index.ts';
 import { open, seal } from '../recorder/seal/index.ts';
 import type { Clip } from './clip/index.ts';
 
@@ -93,7 +93,7 @@ export class ExportJobs {
   /** Removes the stored file of an export (the job row is the caller's). */
   async deleteFile(job: Pick<ExportRecord, 'id' | 'cameraId'>): Promise<number> {
     const keys: string[] = [];
-    for await (const o of this.#o.store.list(`exports/${job.cameraId}/${job.id}/`)) keys.push(o.key);
+    for await (const o of this.#o.store.list(exportPrefix(job.cameraId, job.id))) keys.push(o.key);
     return keys.length > 0 ? this.#o.store.delete(keys) : 0;
   }
 

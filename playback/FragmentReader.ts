@@ -4,7 +4,7 @@
 // minute and scrubbing asks for the same keyframes again.
 
 import fs from 'node:fs/promises';
-import { openFragment, openInit, type PendingSegments, type SegmentEntry } from '../recorder/index.ts';
+import { openFragment, openInit, type FragmentTuple, type PendingSegments, type SegmentEntry } from '../recorder/index.ts';
 import type { ObjectStore } from '../recorder/index.ts';
 
 export class ByteLru<V extends { byteLength: number }> {
@@ -76,22 +76,16 @@ export class FragmentReader {
 
   /** moof+mdat of fragment `i`. */
   async fragment(cameraId: string, segment: SegmentEntry, i: number): Promise<Uint8Array> {
-    const tuple = segment.fragments[i];
-    if (!tuple) throw new RangeError(`${segment.key} has no fragment ${i}`);
-    return this.#cached(`${segment.key}#${i}`, async () => {
-      const record = await this.#read(segment.key, tuple[3], tuple[4]);
-      return openFragment(await this.#keys.dataKey(cameraId), segment.key, i, record).mp4;
-    });
+    const [, , , offset, length] = tupleOf(segment, i);
+    return this.#cached(`${segment.key}#${i}`, async () => this.#open(cameraId, segment, i, await this.#read(segment.key, offset, length)));
   }
 
   /** Opened without keeping it (an export reads each fragment twice, far apart: no use caching). */
   async fragmentUncached(cameraId: string, segment: SegmentEntry, i: number): Promise<Uint8Array> {
     const hit = this.#cache.get(`${segment.key}#${i}`);
     if (hit) return hit;
-    const tuple = segment.fragments[i];
-    if (!tuple) throw new RangeError(`${segment.key} has no fragment ${i}`);
-    const record = await this.#read(segment.key, tuple[3], tuple[4]);
-    return openFragment(await this.#keys.dataKey(cameraId), segment.key, i, record).mp4;
+    const [, , , offset, length] = tupleOf(segment, i);
+    return this.#open(cameraId, segment, i, await this.#read(segment.key, offset, length));
   }
 
   /**
@@ -99,8 +93,7 @@ export class FragmentReader {
    * for exports, which read nearly every fragment of a segment, twice. At most `keep` objects stay.
    */
   async fragmentOfWhole(cameraId: string, segment: SegmentEntry, i: number, wholes: Map<string, Promise<Uint8Array>>, keep = 3): Promise<Uint8Array> {
-    const tuple = segment.fragments[i];
-    if (!tuple) throw new RangeError(`${segment.key} has no fragment ${i}`);
+    const [, , , offset, length] = tupleOf(segment, i);
     let whole = wholes.get(segment.key);
     if (!whole) {
       whole = this.#read(segment.key, 0, segment.bytes);
@@ -108,8 +101,12 @@ export class FragmentReader {
       whole.catch(() => wholes.delete(segment.key));
       while (wholes.size > keep) wholes.delete(wholes.keys().next().value!);
     }
-    const bytes = await whole;
-    return openFragment(await this.#keys.dataKey(cameraId), segment.key, i, bytes.subarray(tuple[3], tuple[3] + tuple[4])).mp4;
+    return this.#open(cameraId, segment, i, (await whole).subarray(offset, offset + length));
+  }
+
+  /** Authenticates and opens fragment record `i`: its moof+mdat. */
+  async #open(cameraId: string, segment: SegmentEntry, i: number, record: Uint8Array): Promise<Uint8Array> {
+    return openFragment(await this.#keys.dataKey(cameraId), segment.key, i, record).mp4;
   }
 
   async #cached(id: string, load: () => Promise<Uint8Array>): Promise<Uint8Array> {
@@ -147,6 +144,12 @@ export class FragmentReader {
     this.stats.storeReads += 1;
     return this.#store.get(key, { offset, length });
   }
+}
+
+function tupleOf(segment: SegmentEntry, i: number): FragmentTuple {
+  const tuple = segment.fragments[i];
+  if (!tuple) throw new RangeError(`${segment.key} has no fragment ${i}`);
+  return tuple;
 }
 
 /** undefined when the file is gone (uploaded and removed meanwhile) or shorter than asked. */

@@ -9,14 +9,14 @@
 //   await playback.media(cameraId, name, 3, 4)       // fragments 3..4 of a segment, moof+mdat
 
 import type { GapEntry, ObjectStore, PendingSegments, RecordingIndex, SegmentEntry } from '../recorder/index.ts';
-import { hourStart, hoursBetween } from '../recorder/index.ts';
+import { hourStart, hoursBetween, parseSegmentKey, SPAN_JOIN_MS } from '../recorder/index.ts';
 import { keyframeMp4, planClip, type Clip } from './clip/index.ts';
 import { ByteLru, FragmentReader } from './FragmentReader.ts';
 import { entriesOf, keyOfName, mergeSegments, NoRecordingError, planWindow, type PlaybackWindow, type Segment } from './windows.ts';
 
 export { ClipError, type Clip } from './clip/index.ts';
-export { NoRecordingError, playlist, segmentName, WINDOW_MS, type PlaybackWindow } from './windows.ts';
-export { ExportJobs, ExportError, type ExportStore } from './ExportJobs.ts';
+export { keyOfName, NoRecordingError, playlist, segmentName, WINDOW_MS, type PlaybackWindow } from './windows.ts';
+export { ExportJobs, ExportError, type ExportRecord, type ExportStore } from './ExportJobs.ts';
 
 export interface TimelineEvent {
   atMs: number;
@@ -45,7 +45,6 @@ export class PlaybackError extends Error {
   }
 }
 
-const SPAN_JOIN_MS = 250;
 /** A finished window's playlist is served from memory this long after it was planned. */
 const WINDOW_CACHE_MS = 60_000;
 
@@ -228,11 +227,11 @@ export class Playback {
 
   async #segment(cameraId: string, name: string): Promise<SegmentEntry> {
     const key = keyOfName(cameraId, name);
-    if (!key) throw new PlaybackError('segment_not_found', `"${name}" is not a segment name`);
+    const parsed = key ? parseSegmentKey(key) : null;
+    if (!key || !parsed) throw new PlaybackError('segment_not_found', `"${name}" is not a segment name`);
     const pending = this.#recorder.pending.get(key);
     if (pending) return pending.entry;
-    const startMs = Date.parse(`${name.slice(0, 4)}-${name.slice(4, 6)}-${name.slice(6, 8)}T${name.slice(9, 11)}:${name.slice(11, 13)}:${name.slice(13, 15)}.${name.slice(15, 18)}Z`);
-    const hour = await this.#recorder.index.hour(cameraId, hourStart(startMs));
+    const hour = await this.#recorder.index.hour(cameraId, hourStart(parsed.startMs));
     const segment = hour.segments.find((s) => s.key === key);
     if (!segment) throw new PlaybackError('segment_not_found', `camera ${cameraId} has no recorded segment ${name} (deleted by retention, or never recorded)`);
     return segment;

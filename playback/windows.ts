@@ -5,10 +5,10 @@
 // An entry is a run of fragments of one segment that starts at a keyframe fragment and takes the
 // non-keyframe fragments after it, so every entry can be decoded on its own (seeks, 16×).
 
-import type { GapEntry, SegmentEntry } from '../recorder/index.ts';
+import { SPAN_JOIN_MS, type GapEntry, type SegmentEntry } from '../recorder/index.ts';
 
-/** Holes shorter than this between fragments are frame-duration rounding, not gaps. */
-export const JOIN_MS = 250;
+/** Holes shorter than this between fragments are frame-duration rounding, not gaps (as on the timeline). */
+const JOIN_MS = SPAN_JOIN_MS;
 /** A window lists at most this much recording; the player asks for the next one near its end. */
 export const WINDOW_MS = 3_600_000;
 

@@ -61,7 +61,7 @@ export interface HourSummary {
 }
 
 /** Segments closer than this are one span (frame-duration rounding at segment and session joins). */
-const SPAN_JOIN_MS = 250;
+export const SPAN_JOIN_MS = 250;
 
 export function summarize(h: Pick<HourIndex, 'segments' | 'gaps'>): HourSummary {
   const spans: [number, number][] = [];

@@ -24,13 +24,13 @@ import { keyOfSpoolFile } from './SegmentWriter.ts';
 import fs from 'node:fs/promises';
 
 export { DataKeys, type KeyCatalog } from './DataKeys.ts';
-export { RecordingIndex, summarize, type FragmentTuple, type GapEntry, type GapReason, type HourIndex, type HourSummary, type SegmentEntry } from './RecordingIndex.ts';
+export { RecordingIndex, SPAN_JOIN_MS, summarize, type FragmentTuple, type GapEntry, type GapReason, type HourIndex, type HourSummary, type SegmentEntry } from './RecordingIndex.ts';
 export { verifyRange, type VerifyReport } from './verify.ts';
 export { readSegment, openFragment, openInit, SegmentError } from './reader.ts';
 export type { Hold, DeletionReport, SweepResult } from './retention.ts';
 export type { RecorderSettings } from './context.ts';
 export { PendingSegments, type PendingSegment } from './PendingSegments.ts';
-export { exportKey, hourStart, hoursBetween, parseSegmentKey, segmentKey, type SegmentName } from './objects.ts';
+export { exportKey, exportPrefix, hourStart, hoursBetween, parseSegmentKey, segmentKey, type SegmentName } from './objects.ts';
 
 /** What the recorder needs to know about cameras (the service's metadata store). */
 export interface RecorderCatalog {

@@ -104,7 +104,11 @@ export function exportKey(cameraId: string, exportId: string, part: number): str
   return `exports/${cameraId}/${exportId}/${String(part).padStart(7, '0')}.mmx`;
 }
 
-export function exportPrefix(cameraId: string): string {
-  assertId(cameraId);
-  return `exports/${cameraId}/`;
+/** Every export of a camera, or every part of one export. */
+export function exportPrefix(cameraId: string, exportId?: string): string {
+  if (exportId === undefined) {
+    assertId(cameraId);
+    return `exports/${cameraId}/`;
+  }
+  return exportKey(cameraId, exportId, 0).replace(/[^/]*$/, '');
 }

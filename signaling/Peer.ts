@@ -4,7 +4,7 @@ import type { types } from 'mediasoup';
 import type { Socket } from 'socket.io';
 import type { CameraRoom } from '../sfu/index.ts';
 import type { Claims } from './auth.ts';
-import { accessOf } from './access.ts';
+import { accessOfClaims } from './access.ts';
 import type { Deps } from './context.ts';
 import { ApiError, forbidden, notFound, toErrorBody, tokenExpired } from './errors.ts';
 import type { Connection } from './Hub.ts';
@@ -168,8 +168,7 @@ export class Peer implements Connection {
       return;
     }
     const claims = this.#claims;
-    if (claims.typ === 'share') return accessOf(this.#deps, `s:${claims.sub}`).require(cameraId, 'live');
-    if (claims.typ === 'kiosk') return accessOf(this.#deps, `k:${claims.sub}`, claims.gen).require(cameraId, 'live');
+    if (claims.typ === 'share' || claims.typ === 'kiosk') return accessOfClaims(this.#deps, claims)!.require(cameraId, 'live');
     if (claims.typ !== 'user') throw forbidden('a camera token cannot watch cameras; sign in as a user');
     const user = store.userById(claims.sub);
     if (!user) throw new ApiError(401, 'unauthorized', 'this account no longer exists');

@@ -4,7 +4,7 @@
 //   const access = accessOf(deps, principal);    // throws if the principal is gone or revoked
 //   access.require(cameraId, 'playback', { fromMs, toMs });
 
-import type { Principal } from './auth.ts';
+import type { Claims, Principal } from './auth.ts';
 import type { Deps } from './context.ts';
 import { ApiError, notFound, unauthorized } from './errors.ts';
 import type { Kiosk, Share, User } from './store.ts';
@@ -78,5 +78,24 @@ export function accessOf(deps: Deps, principal: Principal, generation?: number):
         },
       };
     }
+  }
+}
+
+/**
+ * The access of whoever a token speaks for: a user, an opened share, a kiosk (its generation
+ * checked) or, for a playback token, whoever it was issued to. undefined for a camera's token.
+ */
+export function accessOfClaims(deps: Deps, claims: Claims): Access | undefined {
+  switch (claims.typ) {
+    case 'user':
+      return accessOf(deps, `u:${claims.sub}`);
+    case 'share':
+      return accessOf(deps, `s:${claims.sub}`);
+    case 'kiosk':
+      return accessOf(deps, `k:${claims.sub}`, claims.gen);
+    case 'playback':
+      return accessOf(deps, claims.by);
+    case 'camera':
+      return undefined;
   }
 }

@@ -17,7 +17,7 @@ import { DataKeys, MasterKeys, openStorage, Recorder, type RecorderCatalog, type
 import { hashPassword, Tokens } from './auth.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { toErrorBody } from './errors.ts';
-import { accessOf } from './access.ts';
+import { accessOfClaims } from './access.ts';
 import { Hub } from './Hub.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Peer } from './Peer.ts';
@@ -140,8 +140,7 @@ export class Service {
       if (result.claims.typ === 'playback') return next(new Error(JSON.stringify({ code: 'unauthorized', message: 'a playback token cannot open a live connection' })));
       if (result.claims.typ === 'share' || result.claims.typ === 'kiosk') {
         try {
-          const claims = result.claims;
-          accessOf(deps, claims.typ === 'share' ? `s:${claims.sub}` : `k:${claims.sub}`, claims.typ === 'kiosk' ? claims.gen : undefined);
+          accessOfClaims(deps, result.claims);
         } catch (error) {
           const { body } = toErrorBody(error);
           return next(new Error(JSON.stringify(body.error)));

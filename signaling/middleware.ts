@@ -2,7 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import type { Claims, Tokens } from './auth.ts';
 import { forbidden, tokenExpired, unauthorized } from './errors.ts';
 import type { AppEnv, Deps } from './context.ts';
-import { accessOf } from './access.ts';
+import { accessOfClaims } from './access.ts';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { AuditEntry } from './store.ts';
@@ -43,10 +43,10 @@ export const requireAccess = (deps: Deps) =>
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw unauthorized();
     const claims = verifiedClaims(deps.tokens, token);
-    if (claims.typ === 'user') c.set('access', accessOf(deps, `u:${claims.sub}`));
-    else if (claims.typ === 'share') c.set('access', accessOf(deps, `s:${claims.sub}`));
-    else if (claims.typ === 'kiosk') c.set('access', accessOf(deps, `k:${claims.sub}`, claims.gen));
-    else throw forbidden('this token cannot call this; sign in as a user');
+    // A playback token rides in URLs: it opens its own window's media, not the API.
+    const access = claims.typ === 'playback' ? undefined : accessOfClaims(deps, claims);
+    if (!access) throw forbidden('this token cannot call this; sign in as a user');
+    c.set('access', access);
     const user = c.get('access').user;
     if (user) c.set('user', user);
     await next();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { JSONFilePreset } from 'lowdb/node';
 import type { Low } from 'lowdb';
 import type { WrappedKey } from '../recorder/seal/index.ts';
+import type { ExportRecord } from '../playback/index.ts';
 
 export type Role = 'admin' | 'viewer';
 
@@ -77,24 +78,11 @@ export interface Kiosk {
   createdBy: string;
 }
 
-export type ExportStatus = 'queued' | 'running' | 'done' | 'failed';
-
-export interface ExportJob {
-  id: string;
-  cameraId: string;
-  fromMs: number;
-  toMs: number;
+/** An export job: what ExportJobs runs and updates, plus who asked for it and its file name. */
+export interface ExportJob extends ExportRecord {
   name: string;
-  status: ExportStatus;
-  progress: number;
-  bytes?: number;
-  error?: { code: string; message: string };
-  startMs?: number;
-  durationMs?: number;
-  gaps?: { fromMs: number; toMs: number; reason: string }[];
   createdAt: string;
   createdBy: string;
-  finishedAt?: string;
 }
 
 /** Who did what, when, from where. Appended only; issue 5 gives it its own retention and search. */

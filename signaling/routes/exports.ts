@@ -1,8 +1,7 @@
 // Clip exports: background jobs with progress, kept until deleted (past the camera's retention).
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { Access } from '../access.ts';
-import { accessOf } from '../access.ts';
+import { accessOfClaims, type Access } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { audit, requireAccess, verifiedClaims } from '../middleware.ts';
@@ -80,9 +79,9 @@ export function exportRoutes(deps: Deps) {
         const raw = c.req.valid('query').t ?? /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
         if (!raw) throw new ApiError(401, 'unauthorized', 'open the download link from the export list (it carries a token), or sign in');
         const claims = verifiedClaims(deps.tokens, raw);
-        const principal = claims.typ === 'playback' ? claims.by : claims.typ === 'user' ? (`u:${claims.sub}` as const) : claims.typ === 'share' ? (`s:${claims.sub}` as const) : undefined;
-        if (!principal) throw new ApiError(403, 'forbidden', 'this token cannot download exports');
-        const a = accessOf(deps, principal);
+        // A kiosk is view-only: it never downloads.
+        const a = claims.typ === 'kiosk' ? undefined : accessOfClaims(deps, claims);
+        if (!a) throw new ApiError(403, 'forbidden', 'this token cannot download exports');
         if (!job || !mine(a, job) || (claims.typ === 'playback' && claims.sub !== job.cameraId)) throw notFound('export', id);
         a.require(job.cameraId, 'export');
         if (job.status !== 'done' || job.bytes === undefined) throw new ApiError(409, 'export_not_ready', `the export is ${job.status}; download it when it is done`);

@@ -3,8 +3,9 @@
 // camera and one window, and the grant, share or kiosk behind it is checked on every request.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { NoRecordingError, playlist, type Playback, type PlaybackWindow } from '../../playback/index.ts';
-import { accessOf, type Access } from '../access.ts';
+import { keyOfName, NoRecordingError, playlist, type Playback, type PlaybackWindow } from '../../playback/index.ts';
+import { parseSegmentKey } from '../../recorder/index.ts';
+import { accessOfClaims, type Access } from '../access.ts';
 import type { Claims } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest } from '../errors.ts';
@@ -35,7 +36,7 @@ export function playbackRoutes(deps: Deps) {
   const play = (c: Context<AppEnv>, token: string): { claims: PlayClaims; access: Access } => {
     const claims = verifiedClaims(deps.tokens, token);
     if (claims.typ !== 'playback') throw new ApiError(401, 'unauthorized', 'this is not a playback token; start playback again');
-    const a = accessOf(deps, claims.by);
+    const a = accessOfClaims(deps, claims)!;
     a.require(claims.sub, 'playback');
     return { claims, access: a };
   };
@@ -139,7 +140,10 @@ export function describeWindow(w: PlaybackWindow) {
 
 /** A segment outside the token's window is refused: the token is for one window only. */
 function inWindow(claims: PlayClaims, name: string): void {
-  const startMs = Date.parse(`${name.slice(0, 4)}-${name.slice(4, 6)}-${name.slice(6, 8)}T${name.slice(9, 11)}:${name.slice(11, 13)}:${name.slice(13, 15)}.${name.slice(15, 18)}Z`);
+  const key = keyOfName(claims.sub, name);
+  const parsed = key ? parseSegmentKey(key) : null;
+  if (!parsed) throw new ApiError(404, 'segment_not_found', `"${name}" is not a segment name`);
+  const { startMs } = parsed;
   // A segment may start before the window (its later keyframe starts it); segments are at most minutes long.
   if (startMs < claims.from - 3_600_000 || (claims.to !== undefined && startMs > claims.to)) {
     throw new ApiError(403, 'out_of_window', 'this segment is outside the playback window of the token; start playback at that time');
