@@ -30,6 +30,16 @@ commands:
       --out FILE          where to write it ("-" for standard output)
                           (reads what is uploaded to S3; the last minute still on the spool of a
                           running service is not included)
+  backup                back up the metadata now (db.json, secrets, accounts, audit, …; not the video,
+                          not the master key), sealed under the current master key, to backups/ in
+                          the bucket; 7 generations are kept. The running service does this daily.
+  backups               list the backup generations in the bucket, oldest first
+  restore               bring the metadata of a backup back into MIMAMORI_DATA_DIR (a fresh machine)
+      --generation NAME   which one (default the newest; names from "mimamori backups")
+      --force             replace metadata already in the data dir
+                          (needs the master key the backup was sealed with: MIMAMORI_MASTER_KEYS, or
+                          the master-keys.json you kept copied into the data dir; stop the service
+                          on that data dir first)
 `;
 
 async function start(): Promise<void> {
@@ -192,7 +202,87 @@ async function exportClip(argv: string[]): Promise<void> {
   }
 }
 
+/** A backup, restore or key problem whose message says what to do: printed without a stack. */
+function explained(error: unknown): never {
+  const name = (error as { name?: unknown }).name;
+  if (name === 'BackupError' || name === 'SealError' || name === 'StoreError') throw new CommandError((error as Error).message);
+  throw error;
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+async function backup(): Promise<void> {
+  const config = loadConfig();
+  const { backUp } = await import('../backup/index.ts');
+  const { MasterKeys, openStorage } = await import('../recorder/index.ts');
+  const fs = await import('node:fs');
+  // MasterKeys.load would create a new key in an empty folder: check there is something first.
+  if (!fs.existsSync(`${config.dataDir}/db.json`)) throw new CommandError(`${config.dataDir} holds no db.json: nothing to back up; check MIMAMORI_DATA_DIR`);
+  const storage = await openStorage(config, { port: 0 });
+  try {
+    const masterKeys = await MasterKeys.load({ dataDir: config.dataDir });
+    const r = await backUp({ dataDir: config.dataDir, store: storage.store, masterKeys });
+    const lines = [
+      `backup ${r.generation}: ${r.files} files, ${kb(r.metadataBytes)} of metadata, ${kb(r.bytes)} sealed with master key "${r.masterKeyId}", in ${r.ms} ms`,
+      `  ${storage.store.description}/${r.key}`,
+      `  ${r.kept} generations kept${r.deleted.length ? `; removed ${r.deleted.join(', ')}` : ''}`,
+      ...(r.pruneError ? [`  old generations could not be removed (${r.pruneError}); the next backup tries again`] : []),
+      ...(r.settled ? [] : ['  files kept changing while read: each is whole, but they may be milliseconds apart']),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } catch (error) {
+    explained(error);
+  } finally {
+    await storage.close();
+  }
+}
+
+async function backups(): Promise<void> {
+  const config = loadConfig();
+  const { listGenerations } = await import('../backup/index.ts');
+  const { openStorage } = await import('../recorder/index.ts');
+  const storage = await openStorage(config, { port: 0 });
+  try {
+    const generations = await listGenerations(storage.store);
+    if (generations.length === 0) {
+      process.stdout.write(`no backups in ${storage.store.description}\n`);
+      return;
+    }
+    const lines = generations.map((g) => `${g.name}  ${new Date(g.atMs).toISOString()}  ${kb(g.bytes)}`);
+    process.stdout.write(`${lines.join('\n')}\n(${generations.length} in ${storage.store.description}; restore --generation NAME)\n`);
+  } catch (error) {
+    explained(error);
+  } finally {
+    await storage.close();
+  }
+}
+
+async function restoreBackup(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { generation: { type: 'string' }, force: { type: 'boolean', default: false } } });
+  const config = loadConfig();
+  const { restore } = await import('../backup/index.ts');
+  const { openStorage } = await import('../recorder/index.ts');
+  const started = Date.now();
+  const storage = await openStorage(config, { port: 0 });
+  try {
+    const r = await restore({ dataDir: config.dataDir, store: storage.store, generation: values.generation, force: values.force });
+    const lines = [
+      `restored backup ${r.generation} (made ${r.createdAt}) into ${config.dataDir} in ${Date.now() - started} ms:`,
+      `  ${r.users} users, ${r.cameras} cameras, ${r.grants} grants, ${r.keys} camera data keys (each opens with the configured master key)`,
+      `  ${r.files.length} files, ${kb(r.bytes)}: ${r.files.join(', ')}`,
+      ...(r.removed.length ? [`  removed (not in the backup): ${r.removed.join(', ')}`] : []),
+      'Start the service on this data dir with the same S3 and master key settings; recordings play as before.',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } catch (error) {
+    explained(error);
+  } finally {
+    await storage.close();
+  }
+}
+
 class UsageError extends Error {}
+class CommandError extends Error {}
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
@@ -205,6 +295,12 @@ async function main(): Promise<void> {
       return verify(rest);
     case 'export':
       return exportClip(rest);
+    case 'backup':
+      return backup();
+    case 'backups':
+      return backups();
+    case 'restore':
+      return restoreBackup(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -219,6 +315,10 @@ main().catch((err: unknown) => {
   if (err instanceof UsageError || err instanceof ConfigError) {
     process.stderr.write(`mimamori: ${err.message}\n\n${err instanceof UsageError ? USAGE : ''}`);
     process.exit(2);
+  }
+  if (err instanceof CommandError) {
+    process.stderr.write(`mimamori: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`mimamori: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);

@@ -1,5 +1,6 @@
 // Service configuration: environment variables with embedded defaults, read once at start-up.
 // Every variable is documented in the README's "Configuration" section.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -44,12 +45,35 @@ const env = z.object({
   MIMAMORI_SPOOL_QUOTA_MB: z.coerce.number().min(1).default(4096),
   /** Default retention for cameras without their own. */
   MIMAMORI_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Metadata backups to S3: hours between them (0 = only from the command line), and the first look after start. */
+  MIMAMORI_BACKUP_INTERVAL_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
+  MIMAMORI_BACKUP_DELAY_SECONDS: z.coerce.number().min(0).max(86400).default(60),
   /** Master keys "id:base64,id:base64" (first is current); unset = generated in the data dir. */
   MIMAMORI_MASTER_KEYS: z.string().optional(),
   /** Bearer token for GET /metrics; unset = /metrics answers loopback callers only. */
   MIMAMORI_METRICS_TOKEN: z.string().min(16).optional(),
   /** GET /readyz fails when the data dir's file system has less free space than this. */
   MIMAMORI_READY_MIN_FREE_MB: z.coerce.number().min(0).default(1024),
+  /** Days the audit log keeps its day files (its own retention, apart from recordings'). */
+  MIMAMORI_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(400),
+  /** TURN relay: 'embedded' (we run Debian's coturn), 'external' (an operator's coturn) or 'off'. Unset: see turnMode(). */
+  MIMAMORI_TURN: z.enum(['embedded', 'external', 'off']).optional(),
+  /** External TURN: URLs handed to clients as given (turn:host:3478?transport=udp, …), and its static-auth-secret. */
+  MIMAMORI_TURN_URLS: z.string().default(''),
+  MIMAMORI_TURN_SECRET: z.string().min(16).optional(),
+  /** Host (name or address) put in the embedded TURN URLs; default the announced address. */
+  MIMAMORI_TURN_HOST: z.string().optional(),
+  MIMAMORI_TURN_LISTEN_IP: z.string().optional(),
+  MIMAMORI_TURN_PORT: z.coerce.number().int().min(1).max(65535).default(3478),
+  /** TURN over TLS (turns:); 0 = none. Only offered with MIMAMORI_TLS=files (a certificate browsers trust). */
+  MIMAMORI_TURN_TLS_PORT: z.coerce.number().int().min(0).max(65535).default(5349),
+  MIMAMORI_TURN_RELAY_MIN_PORT: z.coerce.number().int().min(1024).max(65535).default(50000),
+  MIMAMORI_TURN_RELAY_MAX_PORT: z.coerce.number().int().min(1024).max(65535).default(50999),
+  /** Peers the embedded relay may reach, comma-separated addresses or a-b ranges; default the announced address (the SFU). */
+  MIMAMORI_TURN_PEERS: z.string().optional(),
+  /** Lifetime of the TURN credentials handed out with a join (seconds). */
+  MIMAMORI_TURN_CREDENTIAL_TTL: z.coerce.number().int().min(60).max(7 * 86400).default(3600),
+  MIMAMORI_TURN_BIN: z.string().default('/usr/bin/turnserver'),
 });
 
 export interface Config {
@@ -73,8 +97,32 @@ export interface Config {
   /** Set when no S3 endpoint is configured. */
   embeddedS3: { port: number; bucket: string };
   recording: { segmentSeconds: number; fragmentMs: number; spoolQuotaBytes: number; retentionDays: number };
+  backup: { intervalMs: number; startDelayMs: number };
   monitoring: { metricsToken?: string; minFreeDiskBytes: number };
+  audit: { retentionDays: number };
+  turn: TurnConfig;
 }
+
+/** TURN relay settings (see turn-config/ and the README's TURN section). */
+export type TurnConfig =
+  | { mode: 'off' }
+  | { mode: 'external'; urls: string[]; secret: string; credentialTtlSeconds: number }
+  | {
+      mode: 'embedded';
+      bin: string;
+      host: string;
+      listenIp: string;
+      port: number;
+      /** 0 = no TURN over TLS. */
+      tlsPort: number;
+      relayMinPort: number;
+      relayMaxPort: number;
+      /** Addresses or a-b ranges the relay may send to; everything else is denied. */
+      peers: string[];
+      /** Shared secret; unset = generated and kept in the data dir. */
+      secret?: string;
+      credentialTtlSeconds: number;
+    };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -109,6 +157,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   } else {
     tls = { mode: e.MIMAMORI_TLS };
   }
+  const announcedAddress = e.MIMAMORI_ANNOUNCED_ADDRESS ?? guessAnnouncedAddress();
+  const listenIp = e.MIMAMORI_RTC_LISTEN_IP;
   let s3: Config['s3'];
   if (e.MIMAMORI_S3_ENDPOINT) {
     if (!e.MIMAMORI_S3_ACCESS_KEY_ID || !e.MIMAMORI_S3_SECRET_ACCESS_KEY) {
@@ -132,14 +182,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       spoolQuotaBytes: Math.round(e.MIMAMORI_SPOOL_QUOTA_MB * 1024 * 1024),
       retentionDays: e.MIMAMORI_RETENTION_DAYS,
     },
+    backup: { intervalMs: Math.round(e.MIMAMORI_BACKUP_INTERVAL_HOURS * 3_600_000), startDelayMs: Math.round(e.MIMAMORI_BACKUP_DELAY_SECONDS * 1000) },
+    turn: turnConfig(e, announcedAddress, listenIp),
     monitoring: { metricsToken: e.MIMAMORI_METRICS_TOKEN, minFreeDiskBytes: Math.round(e.MIMAMORI_READY_MIN_FREE_MB * 1024 * 1024) },
+    audit: { retentionDays: e.MIMAMORI_AUDIT_RETENTION_DAYS },
     dataDir: path.resolve(e.MIMAMORI_DATA_DIR),
     host: e.MIMAMORI_HOST,
     port: e.MIMAMORI_PORT,
     tls,
     rtc: {
-      listenIp: e.MIMAMORI_RTC_LISTEN_IP,
-      announcedAddress: e.MIMAMORI_ANNOUNCED_ADDRESS ?? guessAnnouncedAddress(),
+      listenIp,
+      announcedAddress,
       minPort: e.MIMAMORI_RTC_MIN_PORT,
       maxPort: e.MIMAMORI_RTC_MAX_PORT,
     },
@@ -149,5 +202,52 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: e.MIMAMORI_JWT_SECRET,
     logLevel: e.MIMAMORI_LOG_LEVEL,
     stunUrls: e.MIMAMORI_STUN_URLS.split(',').map((s) => s.trim()).filter(Boolean),
+  };
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || address.startsWith('127.');
+}
+
+/**
+ * Unset MIMAMORI_TURN means embedded when coturn is installed and the SFU is announced on a real
+ * address; off otherwise (a relay for an SFU only this machine can reach helps nobody).
+ */
+function turnConfig(e: z.infer<typeof env>, announcedAddress: string, rtcListenIp: string): TurnConfig {
+  const credentialTtlSeconds = e.MIMAMORI_TURN_CREDENTIAL_TTL;
+  const mode = e.MIMAMORI_TURN ?? (e.MIMAMORI_TURN_URLS ? 'external' : fs.existsSync(e.MIMAMORI_TURN_BIN) && !isLoopback(announcedAddress) ? 'embedded' : 'off');
+  if (mode === 'off') return { mode };
+  if (mode === 'external') {
+    const urls = e.MIMAMORI_TURN_URLS.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = urls.filter((u) => !/^turns?:[^\s]+$/.test(u));
+    if (!urls.length || bad.length) {
+      throw new ConfigError(`MIMAMORI_TURN=external needs MIMAMORI_TURN_URLS as comma-separated turn:/turns: URLs${bad.length ? ` (not TURN URLs: ${bad.join(', ')})` : ''}`);
+    }
+    if (!e.MIMAMORI_TURN_SECRET) throw new ConfigError('MIMAMORI_TURN=external needs MIMAMORI_TURN_SECRET (the static-auth-secret of that coturn, >= 16 characters)');
+    return { mode, urls, secret: e.MIMAMORI_TURN_SECRET, credentialTtlSeconds };
+  }
+  if (!fs.existsSync(e.MIMAMORI_TURN_BIN)) {
+    throw new ConfigError(`MIMAMORI_TURN=embedded needs coturn at ${e.MIMAMORI_TURN_BIN}: install Debian's coturn (setup/setup.sh does, as root), set MIMAMORI_TURN_BIN, or set MIMAMORI_TURN=off`);
+  }
+  if (e.MIMAMORI_TURN_RELAY_MIN_PORT > e.MIMAMORI_TURN_RELAY_MAX_PORT) {
+    throw new ConfigError('MIMAMORI_TURN_RELAY_MIN_PORT must not exceed MIMAMORI_TURN_RELAY_MAX_PORT');
+  }
+  const relayOverlapsRtc = e.MIMAMORI_TURN_RELAY_MIN_PORT <= e.MIMAMORI_RTC_MAX_PORT && e.MIMAMORI_RTC_MIN_PORT <= e.MIMAMORI_TURN_RELAY_MAX_PORT;
+  if (relayOverlapsRtc) {
+    throw new ConfigError('the TURN relay port range (MIMAMORI_TURN_RELAY_MIN/MAX_PORT) overlaps the media port range (MIMAMORI_RTC_MIN/MAX_PORT); pick ranges apart');
+  }
+  const peers = (e.MIMAMORI_TURN_PEERS ?? announcedAddress).split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    mode,
+    bin: e.MIMAMORI_TURN_BIN,
+    host: e.MIMAMORI_TURN_HOST ?? announcedAddress,
+    listenIp: e.MIMAMORI_TURN_LISTEN_IP ?? rtcListenIp,
+    port: e.MIMAMORI_TURN_PORT,
+    tlsPort: e.MIMAMORI_TLS === 'files' ? e.MIMAMORI_TURN_TLS_PORT : 0,
+    relayMinPort: e.MIMAMORI_TURN_RELAY_MIN_PORT,
+    relayMaxPort: e.MIMAMORI_TURN_RELAY_MAX_PORT,
+    peers,
+    secret: e.MIMAMORI_TURN_SECRET,
+    credentialTtlSeconds,
   };
 }

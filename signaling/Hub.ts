@@ -8,6 +8,8 @@ export interface Connection {
   readonly userId: string | undefined;
   /** `s:<shareId>` or `k:<kioskId>` for share and kiosk viewers. */
   readonly principal?: string;
+  /** A signed-in user's session family (the access token's sid), for "sign out" of one session. */
+  readonly sessionId?: string;
   /** The share or kiosk behind this connection was revoked: stop everything, say why. */
   revoke?(code: DeniedCode, reason: string): void;
   joinedCameras(): Iterable<string>;
@@ -48,9 +50,31 @@ export class Hub {
     }
   }
 
+  /** A user's rights changed (grant, group, role, removal): they lose at once every camera they may no longer watch. */
+  rightsChanged(userId: string, mayWatch: (cameraId: string) => boolean): void {
+    for (const c of [...this.#connections]) {
+      if (c.userId !== userId) continue;
+      for (const cameraId of [...c.joinedCameras()]) if (!mayWatch(cameraId)) c.dropCamera(cameraId, 'grant_revoked', 'your access to this camera was revoked');
+    }
+  }
+
   /** A share link revoked or a kiosk revoked/rotated: its viewers stop at once. */
   principalRevoked(principal: string, code: DeniedCode, reason: string): void {
     for (const c of [...this.#connections]) if (c.principal === principal) c.revoke?.(code, reason);
+  }
+
+  /**
+   * A user's sessions were revoked (sign out everywhere, a reused refresh token, an administrator,
+   * the account deleted): their live connections end at once. `sessionIds` narrows it to those
+   * session families; without it, every connection of the user.
+   */
+  userSessionsRevoked(userId: string, sessionIds?: readonly string[]): void {
+    const reason = 'you were signed out of this session; sign in again';
+    for (const c of [...this.#connections]) {
+      if (c.userId !== userId || (sessionIds && (c.sessionId === undefined || !sessionIds.includes(c.sessionId)))) continue;
+      if (c.revoke) c.revoke('session_revoked', reason);
+      else for (const cameraId of [...c.joinedCameras()]) c.dropCamera(cameraId, 'session_revoked', reason);
+    }
   }
 
   #drop(cameraId: string, code: DeniedCode | 'media_reset', reason: string): void {

@@ -5,6 +5,7 @@ import type { Socket } from 'socket.io';
 import type { CameraRoom } from '../sfu/index.ts';
 import type { Claims } from './auth.ts';
 import { accessOfClaims } from './access.ts';
+import { assertSessionActive, auditEvent } from './middleware.ts';
 import type { Deps } from './context.ts';
 import { ApiError, forbidden, notFound, toErrorBody, tokenExpired } from './errors.ts';
 import type { Connection } from './Hub.ts';
@@ -42,6 +43,9 @@ export class Peer implements Connection {
 
   get userId(): string | undefined {
     return this.#claims.typ === 'user' ? this.#claims.sub : undefined;
+  }
+  get sessionId(): string | undefined {
+    return this.#claims.typ === 'user' ? this.#claims.sid : undefined;
   }
   get principal(): string | undefined {
     return this.#claims.typ === 'share' ? `s:${this.#claims.sub}` : this.#claims.typ === 'kiosk' ? `k:${this.#claims.sub}` : undefined;
@@ -98,15 +102,25 @@ export class Peer implements Connection {
     }
     const parsed = requestSchema.safeParse(raw);
     if (!parsed.success) throw new ApiError(400, 'invalid_request', `malformed request: ${describeIssues(parsed.error)}`);
-    if (Date.now() >= this.#expiresAtMs) throw tokenExpired();
+    // A user's connection lives as long as its session family, not its 10-minute access token, so
+    // a viewer keeps watching without re-authenticating the socket; signing out ends the family,
+    // which this check (and Hub.userSessionsRevoked, at once) turns into the end of the connection.
+    if (this.#claims.typ === 'user') assertSessionActive(this.#deps, this.#claims);
+    else if (Date.now() >= this.#expiresAtMs) throw tokenExpired();
     const request: Request = parsed.data;
     switch (request.method) {
       case 'join': {
         const { cameraId, role } = request.data;
-        this.#authorize(cameraId, role);
+        try {
+          this.#authorize(cameraId, role);
+        } catch (err) {
+          if (role === 'viewer') this.#auditView(cameraId, 'refused', { code: toErrorBody(err).body.error.code });
+          throw err;
+        }
         this.#leave(cameraId);
         const room = await this.#deps.sfu.room(cameraId);
         this.#attach(cameraId, room, role);
+        if (role === 'viewer') this.#auditView(cameraId, 'ok', { via: 'socket', live: room.live });
         const reply: JoinReply = { routerRtpCapabilities: room.rtpCapabilities, iceServers: this.#iceServers(), live: room.live };
         return reply;
       }
@@ -167,12 +181,9 @@ export class Peer implements Connection {
       if (!store.camera(cameraId)) throw notFound('camera', cameraId);
       return;
     }
-    const claims = this.#claims;
-    if (claims.typ === 'share' || claims.typ === 'kiosk') return accessOfClaims(this.#deps, claims)!.require(cameraId, 'live');
-    if (claims.typ !== 'user') throw forbidden('a camera token cannot watch cameras; sign in as a user');
-    const user = store.userById(claims.sub);
-    if (!user) throw new ApiError(401, 'unauthorized', 'this account no longer exists');
-    if (!store.mayView(user, cameraId)) throw notFound('camera', cameraId);
+    const access = this.#claims.typ === 'playback' ? undefined : accessOfClaims(this.#deps, this.#claims);
+    if (!access) throw forbidden('a camera token cannot watch cameras; sign in as a user');
+    access.require(cameraId, 'live');
   }
 
   #assertJoined(cameraId: string): Joined {
@@ -229,9 +240,18 @@ export class Peer implements Connection {
     return true;
   }
 
+  /** STUN, then TURN over UDP, TCP, TLS, with TURN credentials naming this connection's caller. */
   #iceServers(): IceServer[] {
-    const urls = this.#deps.config.stunUrls;
-    return urls.length ? [{ urls }] : [];
+    const c = this.#claims;
+    return this.#deps.turn.iceServers(`${c.typ}:${c.sub}`);
+  }
+
+  /** Live viewing is audited per camera join (who, which camera, from where). */
+  #auditView(cameraId: string, outcome: 'ok' | 'refused', detail: Record<string, unknown>): void {
+    const c = this.#claims;
+    const { address, headers } = this.#socket.handshake;
+    const user = c.typ === 'user' ? this.#deps.store.userById(c.sub) : undefined;
+    auditEvent(this.#deps, { ip: address, requestId: `socket:${this.id}`, userAgent: headers['user-agent'], ...(user ? { user } : {}) }, { actor: `${c.typ[0]}:${c.sub}`, action: 'live.view', cameraId, outcome, detail });
   }
 
   #notify(notification: Notification): void {

@@ -4,19 +4,22 @@
 //   const access = accessOf(deps, principal);    // throws if the principal is gone or revoked
 //   access.require(cameraId, 'playback', { fromMs, toMs });
 
-import type { Claims, Principal } from './auth.ts';
+import { cameraSecretMatches, type Claims, type Principal } from './auth.ts';
 import type { Deps } from './context.ts';
 import { ApiError, notFound, unauthorized } from './errors.ts';
-import type { Kiosk, Share, User } from './store.ts';
+import type { Camera, Kiosk, Right, Share, User } from './store.ts';
 
-export type Right = 'live' | 'playback' | 'export' | 'share';
+export type { Right };
 
 export interface Access {
   principal: Principal;
   user?: User;
   share?: Share;
   kiosk?: Kiosk;
-  /** Throws 404 (not 403: existence is not revealed) unless the camera and right are allowed. */
+  /**
+   * Throws unless the right is allowed: 404 when the caller may not see the camera at all (its
+   * existence is not revealed), 403 `right_missing` when they see it but lack this right.
+   */
   require(cameraId: string, right: Right, range?: { fromMs: number; toMs: number }): void;
   may(cameraId: string, right: Right): boolean;
 }
@@ -28,6 +31,16 @@ export const shareGone = (share: Share | undefined, id: string): ApiError | unde
   return undefined;
 };
 
+const RIGHT_NAMES: Record<Right, string> = {
+  live: 'watch this camera live',
+  playback: 'play its recordings',
+  export: 'export or download its recordings',
+  share: 'share it',
+  manage: 'change its settings',
+};
+export const rightMissing = (right: Right) =>
+  new ApiError(403, 'right_missing', `you may not ${RIGHT_NAMES[right]}; ask an administrator of your organisation for the "${right}" right`);
+
 export const kioskRevoked = () => new ApiError(401, 'kiosk_revoked', 'this display was revoked or its token was replaced by an administrator; open the new kiosk link');
 
 /** `generation`: a kiosk access token's generation, checked against the kiosk's current one. */
@@ -37,13 +50,15 @@ export function accessOf(deps: Deps, principal: Principal, generation?: number):
     case 'u': {
       const user = deps.store.userById(id);
       if (!user) throw unauthorized('this account no longer exists');
-      const may = (cameraId: string) => deps.store.mayView(user, cameraId);
+      const may = (cameraId: string, right: Right) => deps.store.rightsOn(user, cameraId).has(right);
       return {
         principal,
         user,
         may,
-        require(cameraId) {
-          if (!may(cameraId)) throw notFound('camera', cameraId);
+        require(cameraId, right) {
+          const rights = deps.store.rightsOn(user, cameraId);
+          if (rights.size === 0) throw notFound('camera', cameraId);
+          if (!rights.has(right)) throw rightMissing(right);
         },
       };
     }
@@ -98,4 +113,11 @@ export function accessOfClaims(deps: Deps, claims: Claims): Access | undefined {
     case 'camera':
       return undefined;
   }
+}
+
+/** The camera's secret, or the one it replaced while that one's grace period lasts (rotation without downtime). */
+export function cameraSecretAccepted(cam: Camera, secret: string): boolean {
+  if (cameraSecretMatches(secret, cam.secretHash)) return true;
+  const previous = cam.previousSecret;
+  return previous !== undefined && Date.parse(previous.until) > Date.now() && cameraSecretMatches(secret, previous.hash);
 }

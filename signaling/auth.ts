@@ -2,7 +2,6 @@
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
-import type { Role } from './store.ts';
 
 const scrypt = promisify(crypto.scrypt) as (
   password: crypto.BinaryLike,
@@ -51,7 +50,8 @@ export function cameraSecretMatches(secret: string, storedHash: string): boolean
 export type Principal = `u:${string}` | `s:${string}` | `k:${string}`;
 
 export type Claims =
-  | { typ: 'user'; sub: string; role: Role }
+  /** A user's access token: `sid` is its session family (signaling/accounts); the role is always read from the store. */
+  | { typ: 'user'; sub: string; sid: string }
   /** A camera's publish token: may publish to exactly this camera, nothing else. */
   | { typ: 'camera'; sub: string }
   /** An opened share link: what the share allows, nothing else. */
@@ -63,7 +63,6 @@ export type Claims =
 
 export type VerifyResult = { ok: true; claims: Claims; exp: number } | { ok: false; code: 'token_expired' | 'unauthorized'; message: string };
 
-export const USER_TOKEN_TTL_S = 12 * 3600;
 export const CAMERA_TOKEN_TTL_S = 24 * 3600;
 
 export class Tokens {
@@ -82,9 +81,9 @@ export class Tokens {
     try {
       const payload = jwt.verify(token, this.#secret, { algorithms: ['HS256'], issuer: 'mimamori' });
       if (typeof payload !== 'object' || payload === null) throw new Error('payload');
-      const { typ, sub, role, exp, gen, by, from, to } = payload as Record<string, unknown>;
+      const { typ, sub, sid, exp, gen, by, from, to } = payload as Record<string, unknown>;
       if (typeof sub !== 'string' || typeof exp !== 'number') throw new Error('claims');
-      if (typ === 'user' && (role === 'admin' || role === 'viewer')) return { ok: true, claims: { typ, sub, role }, exp };
+      if (typ === 'user' && typeof sid === 'string') return { ok: true, claims: { typ, sub, sid }, exp };
       if (typ === 'camera' || typ === 'share') return { ok: true, claims: { typ, sub }, exp };
       if (typ === 'kiosk' && typeof gen === 'number') return { ok: true, claims: { typ, sub, gen }, exp };
       if (typ === 'playback' && typeof by === 'string' && /^[usk]:[A-Za-z0-9_-]{1,64}$/.test(by) && typeof from === 'number' && (to === undefined || typeof to === 'number')) {

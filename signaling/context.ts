@@ -8,17 +8,26 @@ import type { Hub } from './Hub.ts';
 import type { Recorder } from '../recorder/index.ts';
 import type { ExportJobs, Playback } from '../playback/index.ts';
 import type { Access } from './access.ts';
+import type { AuditLog } from './audit/index.ts';
+import type { TurnRelay } from '../turn-config/index.ts';
+import type { Accounts } from './accounts/index.ts';
 
 export interface Deps {
   config: Config;
   store: Store;
   tokens: Tokens;
+  /** Sessions (refresh-token families), lockouts and TOTP: signaling/accounts. */
+  accounts: Accounts;
   sfu: Sfu;
   log: Logger;
   hub: Hub;
   recorder: Recorder;
   playback: Playback;
   exports: ExportJobs;
+  /** Append-only audit log with its own files and retention: signaling/audit. */
+  audit: AuditLog;
+  /** STUN/TURN servers and time-limited TURN credentials for joins. */
+  turn: TurnRelay;
 }
 
 export interface AppEnv {

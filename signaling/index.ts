@@ -21,9 +21,15 @@ import { accessOfClaims } from './access.ts';
 import { Hub } from './Hub.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Peer } from './Peer.ts';
-import { authRoutes } from './routes/auth.ts';
+import { accountAdminRoutes, authRoutes } from './routes/auth.ts';
+import { Accounts, sessionRevoked } from './accounts/index.ts';
 import { cameraRoutes } from './routes/cameras.ts';
 import { userRoutes } from './routes/users.ts';
+import { grantRoutes } from './routes/grants.ts';
+import { groupRoutes } from './routes/groups.ts';
+import { orgRoutes } from './routes/orgs.ts';
+import { announcementRoutes } from './routes/announcements.ts';
+import { ContractEnd } from './ContractEnd.ts';
 import { sfuRoutes } from './routes/sfu.ts';
 import { recorderRoutes } from './routes/recorder.ts';
 import { whipRoutes } from './routes/whip.ts';
@@ -36,7 +42,11 @@ import { healthRoutes } from './routes/health.ts';
 import { Monitoring } from './monitoring.ts';
 import { ExportJobs, Playback } from '../playback/index.ts';
 import { Store } from './store.ts';
+import { Backups } from '../backup/index.ts';
+import { AuditLog, importLegacyAudit } from './audit/index.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { loadTls } from './tls.ts';
+import { TurnRelay } from '../turn-config/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLIENT_DIR = path.join(ROOT, 'dist', 'client');
@@ -54,13 +64,19 @@ export class Service {
   readonly #deps: Deps;
   readonly #server: http.Server | https.Server;
   readonly #io: SocketServer;
+  #backups: Backups | undefined;
   readonly #storage: Storage;
   readonly #monitoring: Monitoring;
+  readonly #contractEnd: ContractEnd;
   #closed = false;
 
   static async create(config: Config, log: Logger = createLogger(config.logLevel)): Promise<{ service: Service; info: StartInfo }> {
     const store = await Store.open(config.dataDir);
-    const tokens = new Tokens(config.jwtSecret ?? (await persistentSecret(config.dataDir)));
+    const audit = await AuditLog.open({ dir: path.join(config.dataDir, 'audit'), retentionDays: config.audit.retentionDays, log });
+    await importLegacyAudit(audit, config.dataDir, log);
+    const jwtSecret = config.jwtSecret ?? (await persistentSecret(config.dataDir));
+    const tokens = new Tokens(jwtSecret);
+    const accounts = await Accounts.open(config.dataDir, jwtSecret);
     const generatedAdminPassword = await ensureAdmin(store, config);
     const sfu = await Sfu.create({
       workers: config.workers,
@@ -77,7 +93,8 @@ export class Service {
       sfu.close();
       throw error;
     }
-    const keys = new DataKeys(await MasterKeys.load({ dataDir: config.dataDir }), store);
+    const masterKeys = await MasterKeys.load({ dataDir: config.dataDir });
+    const keys = new DataKeys(masterKeys, store);
     const recorder = await Recorder.create({
       sfu,
       store: storage.store,
@@ -96,7 +113,9 @@ export class Service {
       jobs: store,
       log,
     });
-    const deps: Deps = { config, store, tokens, sfu, log, hub, recorder, playback, exports };
+    // coturn (embedded) runs beside the service; joins hand out its time-limited credentials.
+    const turn = await TurnRelay.start(config, log);
+    const deps: Deps = { config, store, tokens, accounts, sfu, log, hub, recorder, playback, exports, audit, turn };
     const tls = await loadTls(config);
     const monitoring = Monitoring.create(deps);
     const app = createApp(deps, monitoring);
@@ -116,6 +135,8 @@ export class Service {
     const port = (server.address() as AddressInfo).port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? (tls ? config.rtc.announcedAddress : '127.0.0.1') : config.host;
     const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+    service.#backups = await Backups.start({ dataDir: config.dataDir, store: storage.store, masterKeys, log, ...config.backup });
+    monitoring.watchBackups(service.#backups);
     log.info({ event: 'started', url, tls: tls?.source ?? 'off', workers: config.workers }, 'Mimamori started');
     return { service, info: { url, port, generatedAdminPassword } };
   }
@@ -123,6 +144,7 @@ export class Service {
   private constructor(deps: Deps, server: http.Server | https.Server, io: SocketServer, storage: Storage, monitoring: Monitoring) {
     this.#deps = deps;
     this.#monitoring = monitoring;
+    this.#contractEnd = new ContractEnd(deps);
     this.#storage = storage;
     this.#server = server;
     this.#io = io;
@@ -136,6 +158,9 @@ export class Service {
       }
       if (result.claims.typ === 'user' && !deps.store.userById(result.claims.sub)) {
         return next(new Error(JSON.stringify({ code: 'unauthorized', message: 'this account no longer exists' })));
+      }
+      if (result.claims.typ === 'user' && !deps.accounts.sessionActive(result.claims.sid, result.claims.sub)) {
+        return next(new Error(JSON.stringify(toErrorBody(sessionRevoked()).body.error)));
       }
       if (result.claims.typ === 'playback') return next(new Error(JSON.stringify({ code: 'unauthorized', message: 'a playback token cannot open a live connection' })));
       if (result.claims.typ === 'share' || result.claims.typ === 'kiosk') {
@@ -174,7 +199,9 @@ export class Service {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#backups?.close();
     this.#monitoring.close();
+    await this.#contractEnd.close();
     this.#io.disconnectSockets(true);
     await new Promise<void>((resolve) => this.#io.close(() => resolve()));
     this.#server.closeAllConnections?.();
@@ -182,7 +209,10 @@ export class Service {
     // Open segments are finished on the spool before the media goes away.
     await this.#deps.recorder.close();
     this.#deps.sfu.close();
+    await this.#deps.turn.close();
     await this.#storage.close();
+    // Last: rows written while everything else shut down are still kept.
+    await this.#deps.audit.close();
   }
 
   get recorder(): Recorder {
@@ -212,9 +242,15 @@ export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create
   app.route('/api/kiosks', kioskAdminRoutes(deps));
   app.route('/api/kiosk', kioskSessionRoutes(deps));
   app.route('/api/me', meRoutes(deps));
+  app.route('/api/users', accountAdminRoutes(deps));
   app.route('/api/users', userRoutes(deps));
+  app.route('/api/grants', grantRoutes(deps));
+  app.route('/api/groups', groupRoutes(deps));
+  app.route('/api/orgs', orgRoutes(deps));
+  app.route('/api/announcements', announcementRoutes(deps));
   app.route('/api/sfu', sfuRoutes(deps));
   app.route('/api/recorder', recorderRoutes(deps, monitoring));
+  app.route('/api/audit', auditRoutes(deps));
   app.route('/', whipRoutes(deps));
   app.all('/api/*', (c) => c.json({ error: { code: 'not_found', message: `no API route ${c.req.method} ${c.req.path}` } }, 404));
   app.use('/*', serveStatic({ root: path.relative(process.cwd(), CLIENT_DIR) || '.' }));
@@ -258,8 +294,10 @@ async function persistentSecret(dataDir: string): Promise<string> {
 
 /** Creates the first admin on first start; returns the password only if it was generated. */
 async function ensureAdmin(store: Store, config: Config): Promise<string | undefined> {
-  if (store.users.some((u) => u.role === 'admin')) return undefined;
+  if (store.users.some((u) => u.platform)) return undefined;
   const password = config.admin.password ?? crypto.randomBytes(12).toString('base64url');
-  await store.addUser({ username: config.admin.username, role: 'admin', passwordHash: await hashPassword(password) });
+  // The first admin runs the service and is the admin of its first organisation.
+  const org = store.orgs[0] ?? (await store.addOrg('Default'));
+  await store.addUser({ orgId: org.id, username: config.admin.username, role: 'admin', platform: true, passwordHash: await hashPassword(password) });
   return config.admin.password ? undefined : password;
 }

@@ -3,9 +3,11 @@ import type { Claims, Tokens } from './auth.ts';
 import { forbidden, tokenExpired, unauthorized } from './errors.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { accessOfClaims } from './access.ts';
+import { sessionRevoked } from './accounts/index.ts';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
-import type { AuditEntry } from './store.ts';
+import type { User } from './store.ts';
+import { USER_AGENT_CHARS, type AuditEvent } from './audit/index.ts';
 
 export function bearerToken(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
@@ -19,6 +21,11 @@ export function verifiedClaims(tokens: Tokens, token: string): Claims {
   return result.claims;
 }
 
+/** A user token's session family (sid) was signed out, revoked or has ended: 401 `session_revoked`. */
+export function assertSessionActive(deps: Deps, claims: Claims): void {
+  if (claims.typ === 'user' && !deps.accounts.sessionActive(claims.sid, claims.sub)) throw sessionRevoked();
+}
+
 /** A signed-in user (not a camera token); 401 otherwise. */
 export const requireUser = (deps: Deps) =>
   createMiddleware<AppEnv>(async (c, next) => {
@@ -28,6 +35,7 @@ export const requireUser = (deps: Deps) =>
     if (claims.typ !== 'user') throw forbidden('a camera token cannot call this; sign in as a user');
     const user = deps.store.userById(claims.sub);
     if (!user) throw unauthorized('this account no longer exists');
+    assertSessionActive(deps, claims);
     c.set('user', user);
     await next();
   });
@@ -37,12 +45,19 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/** Only the service's own operators (platform admins): organisations and contract ends. */
+export const requirePlatform = createMiddleware<AppEnv>(async (c, next) => {
+  if (!c.get('user').platform) throw forbidden('only the operator of this service may do this');
+  await next();
+});
+
 /** A user, an opened share link or a kiosk (Bearer); what each may do is asked per camera. */
 export const requireAccess = (deps: Deps) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw unauthorized();
     const claims = verifiedClaims(deps.tokens, token);
+    assertSessionActive(deps, claims);
     // A playback token rides in URLs: it opens its own window's media, not the API.
     const access = claims.typ === 'playback' ? undefined : accessOfClaims(deps, claims);
     if (!access) throw forbidden('this token cannot call this; sign in as a user');
@@ -61,10 +76,41 @@ export function clientIp(c: Context): string | undefined {
   }
 }
 
-/** Appends to the audit log; a failing write is logged, never the caller's problem. */
-export function audit(deps: Deps, c: Context, entry: Omit<AuditEntry, 'at' | 'ip'>): void {
-  const ip = clientIp(c);
-  const row = { ...entry, ...(ip ? { ip } : {}) };
-  deps.log.info({ event: 'audit', ...row }, `audit ${entry.action}`);
-  void deps.store.audit(row).catch((err: unknown) => deps.log.error({ event: 'audit_write_failed', err }, 'could not append to the audit log'));
+/** What audit() asks of a caller; the log adds time, address, request id, agent and organisation. */
+export type AuditInput = Omit<AuditEvent, 'at' | 'ip' | 'requestId' | 'userAgent'>;
+
+/** Where a request or socket event came from (socket.io events have no Hono Context). */
+export interface AuditOrigin {
+  ip?: string;
+  requestId?: string;
+  userAgent?: string;
+  /** The acting user, when known: their organisation goes on the row. */
+  user?: User;
+}
+
+/** Appends to the audit log from a route; a failing write is logged, never the caller's problem. */
+export function audit(deps: Deps, c: Context<AppEnv>, entry: AuditInput): void {
+  const user = c.get('user') as User | undefined;
+  auditEvent(deps, { ip: clientIp(c), requestId: c.get('requestId'), userAgent: c.req.header('user-agent'), user }, entry);
+}
+
+/** audit() for socket.io events and other code without a Context. */
+export function auditEvent(deps: Deps, origin: AuditOrigin, entry: AuditInput): void {
+  // The acting user's organisation, else the camera's (share links, kiosks, anonymous callers).
+  const orgId = entry.orgId ?? orgOf(origin.user) ?? (entry.cameraId ? orgOf(deps.store.camera(entry.cameraId)) : undefined);
+  const row: AuditEvent = {
+    ...entry,
+    ...(orgId ? { orgId } : {}),
+    ...(origin.ip ? { ip: origin.ip } : {}),
+    ...(origin.requestId ? { requestId: origin.requestId } : {}),
+    ...(origin.userAgent ? { userAgent: origin.userAgent.slice(0, USER_AGENT_CHARS) } : {}),
+  };
+  // The log line carries no detail: details can name files or links; the audit row keeps them.
+  deps.log.info({ event: 'audit', actor: row.actor, action: row.action, outcome: row.outcome, cameraId: row.cameraId, orgId: row.orgId, ip: row.ip, requestId: row.requestId }, `audit ${row.action}`);
+  deps.audit.append(row).catch((err: unknown) => deps.log.error({ event: 'audit_write_failed', action: row.action, err }, 'could not append to the audit log; check free space and permissions of <dataDir>/audit'));
+}
+
+/** `orgId` of a user or camera; optional while organisations are being introduced. */
+function orgOf(holder: { orgId?: string } | undefined): string | undefined {
+  return holder?.orgId;
 }

@@ -113,6 +113,7 @@ export class Monitoring {
   #s3Probe: Promise<CheckResult> | undefined;
   #snapshot: { atMs: number; value: Promise<Snapshot> } | undefined;
   #lastDropMs: number | undefined;
+  #backups: { readonly lastSuccessMs: number | undefined } | undefined;
   #closed = false;
 
   static create(deps: MonitoringDeps, options: MonitoringOptions = {}): Monitoring {
@@ -159,6 +160,11 @@ export class Monitoring {
   alerts(): RecorderAlert[] {
     this.#lookForAlerts();
     return this.#tracker.alerts(Date.now());
+  }
+
+  /** The metadata backup schedule, read by mimamori_backup_last_success_timestamp_seconds. */
+  watchBackups(backups: { readonly lastSuccessMs: number | undefined }): void {
+    this.#backups = backups;
   }
 
   close(): void {
@@ -374,6 +380,10 @@ export class Monitoring {
     gauge('mimamori_sfu_workers_alive', 'mediasoup workers running.', () => sfu.workers.filter((w) => !w.worker.died && !w.worker.closed).length);
     gauge('mimamori_socket_connections', 'Signaling connections: socket.io clients and WHIP/WHEP sessions.', () => hub.size);
     gauge('mimamori_disk_free_bytes', 'Free bytes on the data folder\'s file system.', async () => (await this.#scrape()).diskFreeBytes);
+    gauge('mimamori_backup_last_success_timestamp_seconds', 'When the newest metadata backup reached S3 (Unix seconds); absent until one is known.', () => {
+      const ms = this.#backups?.lastSuccessMs;
+      return ms === undefined ? undefined : ms / 1000;
+    });
     gauge('mimamori_s3_up', '1 when object storage answered the last readiness probe (at most a few seconds old), else 0.', async () => ((await this.#s3Check()).ok ? 1 : 0));
   }
 }

@@ -96,7 +96,7 @@ export type Notification =
   | { method: 'rejoin'; data: { cameraId: string; reason: string } };
 
 /** Why the server took a camera away from this connection (socket.io event 'denied'). */
-export type DeniedCode = 'grant_revoked' | 'camera_deleted' | 'replaced' | 'kiosk_revoked' | 'share_revoked';
+export type DeniedCode = 'grant_revoked' | 'camera_deleted' | 'replaced' | 'kiosk_revoked' | 'share_revoked' | 'session_revoked';
 export interface Denied {
   cameraId: string;
   code: DeniedCode;

@@ -91,6 +91,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         MIMAMORI_RTC_LISTEN_IP: '127.0.0.1',
         MIMAMORI_WORKERS: String(options.workers ?? 1),
         MIMAMORI_LOG_LEVEL: process.env.MIMAMORI_LOG_LEVEL ?? 'warn',
+        // Access tokens live 10 minutes in service; the harness's admin token must outlast a long test.
+        MIMAMORI_ACCESS_TOKEN_TTL_S: '3600',
         ...options.env,
       },
     });

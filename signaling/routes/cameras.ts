@@ -1,11 +1,15 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { CAMERA_TOKEN_TTL_S, cameraSecretMatches, hashCameraSecret, newCameraSecret } from '../auth.ts';
+import type { Context } from 'hono';
+import { accessOf, cameraSecretAccepted } from '../access.ts';
+import { CAMERA_TOKEN_TTL_S, hashCameraSecret, newCameraSecret } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, forbidden, notFound, unauthorized } from '../errors.ts';
-import { bearerToken, requireAdmin, requireUser, verifiedClaims } from '../middleware.ts';
+import { audit, bearerToken, requireAdmin, requireUser, verifiedClaims, assertSessionActive } from '../middleware.ts';
+import { removeCamera } from '../ContractEnd.ts';
+import { grantableRights } from './grants.ts';
 import { validate } from '../validate.ts';
-import type { Camera } from '../store.ts';
+import { RIGHTS, type Camera, type Right } from '../store.ts';
 import { idParam, instant, rangeQuery } from './params.ts';
 
 const grantParam = idParam.extend({ userId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a user id') });
@@ -28,78 +32,92 @@ const holdBody = z
   .object({ from: instant, to: instant, reason: z.string().trim().min(1).max(500) })
   .refine((r) => r.to > r.from, 'to must be after from');
 const holdParam = idParam.extend({ holdId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a hold id') });
+/** How long the old secret keeps working after a rotation (0 = stops at once, e.g. when it leaked). */
+const rotateBody = z.object({ graceHours: z.number().min(0).max(168).default(24) }).strict();
+const grantBody = z.object({ rights: z.array(z.enum(RIGHTS as [Right, ...Right[]])).max(RIGHTS.length).optional() }).strict();
 
 export function cameraRoutes(deps: Deps) {
-  const view = (cam: Camera) => ({
+  const view = (cam: Camera, rights: ReadonlySet<Right>) => ({
     id: cam.id,
     name: cam.name,
     live: deps.sfu.existingRoom(cam.id)?.live ?? false,
     recording: { enabled: cam.recording?.enabled ?? true, retentionDays: cam.recording?.retentionDays ?? deps.config.recording.retentionDays },
+    rights: RIGHTS.filter((r) => rights.has(r)),
+    groupIds: deps.store.groupsOf(cam.orgId).filter((g) => g.cameraIds.includes(cam.id)).map((g) => g.id),
   });
   const user = requireUser(deps);
+  /** The camera, if the caller holds `right` on it (404/403 otherwise, see Access.require). */
+  const cameraFor = (c: Context<AppEnv>, id: string, right: Right): Camera => {
+    accessOf(deps, `u:${c.get('user').id}`).require(id, right);
+    return deps.store.camera(id)!;
+  };
+  const actor = (c: Context<AppEnv>) => `u:${c.get('user').id}`;
 
   return (
     new Hono<AppEnv>()
-      // A camera exchanges its secret for a publish token; an admin may get one directly.
+      // A camera exchanges its secret for a publish token; an admin (or a user who manages it) may get one directly.
       .post('/:id/publish-token', validate('param', idParam), validate('json', publishTokenBody), async (c) => {
         const { id } = c.req.valid('param');
         const { secret } = c.req.valid('json');
         const cam = deps.store.camera(id);
         if (secret !== undefined) {
-          if (!cam || !cameraSecretMatches(secret, cam.secretHash)) {
+          if (!cam || !cameraSecretAccepted(cam, secret)) {
             deps.log.warn({ event: 'camera_secret_rejected', cameraId: id }, 'camera secret rejected');
+            audit(deps, c, { actor: 'anonymous', action: 'camera.secret_rejected', cameraId: id, outcome: 'refused' });
             throw new ApiError(401, 'invalid_camera_secret', 'the camera id or secret is wrong; copy them again from the admin page');
           }
         } else {
           const token = bearerToken(c.req.header('authorization'));
           if (!token) throw unauthorized('send the camera secret, or sign in as an administrator');
           const claims = verifiedClaims(deps.tokens, token);
-          if (claims.typ !== 'user' || claims.role !== 'admin') throw forbidden('only an administrator may get a publish token without the camera secret');
-          if (!cam) throw notFound('camera', id);
+          assertSessionActive(deps, claims);
+          if (claims.typ !== 'user') throw forbidden('only a signed-in user who manages this camera may get a publish token without the camera secret');
+          accessOf(deps, `u:${claims.sub}`).require(id, 'manage');
         }
         return c.json(deps.tokens.sign({ typ: 'camera', sub: id }, CAMERA_TOKEN_TTL_S));
       })
       .use(user)
       .get('/', (c) => {
         const u = c.get('user');
-        const cameras = deps.store.cameras.filter((cam) => deps.store.mayView(u, cam.id)).map(view);
+        const cameras = deps.store.camerasOf(u.orgId).flatMap((cam) => {
+          const rights = deps.store.rightsOn(u, cam.id);
+          return rights.size > 0 ? [view(cam, rights)] : [];
+        });
         return c.json({ cameras });
       })
       .get('/:id', validate('param', idParam), (c) => {
         const { id } = c.req.valid('param');
-        const cam = deps.store.camera(id);
-        if (!cam || !deps.store.mayView(c.get('user'), id)) throw notFound('camera', id);
-        return c.json({ camera: view(cam) });
+        const rights = deps.store.rightsOn(c.get('user'), id);
+        if (rights.size === 0) throw notFound('camera', id);
+        return c.json({ camera: view(deps.store.camera(id)!, rights) });
       })
       .post('/', requireAdmin, validate('json', createBody), async (c) => {
         const { name } = c.req.valid('json');
         const secret = newCameraSecret();
-        const cam = await deps.store.addCamera(name, hashCameraSecret(secret));
-        deps.log.info({ event: 'camera_created', cameraId: cam.id, by: c.get('user').id }, 'camera created');
-        return c.json({ camera: view(cam), secret }, 201);
+        const cam = await deps.store.addCamera(c.get('user').orgId, name, hashCameraSecret(secret));
+        audit(deps, c, { actor: actor(c), action: 'camera.create', cameraId: cam.id, outcome: 'ok', detail: { name } });
+        return c.json({ camera: view(cam, deps.store.rightsOn(c.get('user'), cam.id)), secret }, 201);
       })
-      .patch('/:id', requireAdmin, validate('param', idParam), validate('json', updateBody), async (c) => {
+      .patch('/:id', validate('param', idParam), validate('json', updateBody), async (c) => {
         const { id } = c.req.valid('param');
-        const cam = await deps.store.updateCamera(id, c.req.valid('json'));
-        if (!cam) throw notFound('camera', id);
+        cameraFor(c, id, 'manage');
+        const change = c.req.valid('json');
+        const cam = (await deps.store.updateCamera(id, change))!;
         deps.recorder.refresh(id);
-        deps.log.info({ event: 'camera_updated', cameraId: id, recording: cam.recording, by: c.get('user').id }, 'camera updated');
-        return c.json({ camera: view(cam) });
+        audit(deps, c, { actor: actor(c), action: 'camera.update', cameraId: id, outcome: 'ok', detail: change });
+        return c.json({ camera: view(cam, deps.store.rightsOn(c.get('user'), id)) });
       })
-      // Contract end or removal: the camera, and every recording of it, with a deletion report.
+      // Removal: the camera, and every recording and export of it, with a deletion report.
       .delete('/:id', requireAdmin, validate('param', idParam), async (c) => {
         const { id } = c.req.valid('param');
-        if (!deps.store.camera(id)) throw notFound('camera', id);
-        deps.hub.cameraRemoved(id);
-        const report = await deps.recorder.deleteRecordings(id);
-        await deps.store.deleteCamera(id);
-        deps.recorder.keys.forget(id);
-        deps.log.info({ event: 'camera_deleted', cameraId: id, report, by: c.get('user').id }, 'camera deleted');
+        cameraFor(c, id, 'manage');
+        const report = await removeCamera(deps, id);
+        audit(deps, c, { actor: actor(c), action: 'camera.delete', cameraId: id, outcome: 'ok', detail: { ...report } });
         return c.json({ deleted: report });
       })
       .get('/:id/recordings', validate('param', idParam), validate('query', rangeQuery), async (c) => {
         const { id } = c.req.valid('param');
-        if (!deps.store.mayView(c.get('user'), id)) throw notFound('camera', id);
+        cameraFor(c, id, 'playback');
         const { from, to } = c.req.valid('query');
         const { segments, gaps } = await deps.recorder.index.query(id, from, to);
         return c.json({
@@ -112,51 +130,64 @@ export function cameraRoutes(deps: Deps) {
       })
       .delete('/:id/recordings', requireAdmin, validate('param', idParam), async (c) => {
         const { id } = c.req.valid('param');
-        if (!deps.store.camera(id)) throw notFound('camera', id);
+        cameraFor(c, id, 'manage');
         const report = await deps.recorder.deleteRecordings(id);
-        deps.log.warn({ event: 'recordings_deleted_by_admin', cameraId: id, report, by: c.get('user').id }, 'recordings deleted');
+        audit(deps, c, { actor: actor(c), action: 'recordings.delete', cameraId: id, outcome: 'ok', detail: { ...report } });
         return c.json({ deleted: report });
       })
+      // Legal holds bind the organisation: administrators only.
       .get('/:id/holds', requireAdmin, validate('param', idParam), (c) => {
         const { id } = c.req.valid('param');
-        if (!deps.store.camera(id)) throw notFound('camera', id);
+        cameraFor(c, id, 'manage');
         return c.json({ holds: deps.store.holdsOf(id) });
       })
       .post('/:id/holds', requireAdmin, validate('param', idParam), validate('json', holdBody), async (c) => {
         const { id } = c.req.valid('param');
-        if (!deps.store.camera(id)) throw notFound('camera', id);
+        cameraFor(c, id, 'manage');
         const { from, to, reason } = c.req.valid('json');
         const hold = await deps.store.addHold({ cameraId: id, fromMs: from, toMs: to, reason, createdBy: c.get('user').id });
-        deps.log.warn({ event: 'legal_hold_added', cameraId: id, holdId: hold.id, fromMs: from, toMs: to, by: c.get('user').id }, 'legal hold added');
+        audit(deps, c, { actor: actor(c), action: 'hold.create', cameraId: id, outcome: 'ok', detail: { holdId: hold.id, fromMs: from, toMs: to, reason } });
         return c.json({ hold }, 201);
       })
       .delete('/:id/holds/:holdId', requireAdmin, validate('param', holdParam), async (c) => {
         const { id, holdId } = c.req.valid('param');
+        cameraFor(c, id, 'manage');
         if (!(await deps.store.removeHold(id, holdId))) throw notFound('hold', holdId);
-        deps.log.warn({ event: 'legal_hold_removed', cameraId: id, holdId, by: c.get('user').id }, 'legal hold removed');
+        audit(deps, c, { actor: actor(c), action: 'hold.delete', cameraId: id, outcome: 'ok', detail: { holdId } });
         return c.body(null, 204);
       })
-      .post('/:id/secret', requireAdmin, validate('param', idParam), async (c) => {
+      // A new secret; the old one keeps working for `graceHours` so the camera can be reconfigured
+      // without going dark, and a publishing camera is never cut off (its publish token stays valid).
+      .post('/:id/secret', validate('param', idParam), validate('json', rotateBody), async (c) => {
         const { id } = c.req.valid('param');
-        if (!deps.store.camera(id)) throw notFound('camera', id);
+        cameraFor(c, id, 'manage');
+        const { graceHours } = c.req.valid('json');
         const secret = newCameraSecret();
-        await deps.store.setCameraSecret(id, hashCameraSecret(secret));
-        deps.log.info({ event: 'camera_secret_rotated', cameraId: id, by: c.get('user').id }, 'camera secret rotated');
-        return c.json({ secret });
+        const graceUntil = graceHours > 0 ? new Date(Date.now() + graceHours * 3_600_000) : undefined;
+        await deps.store.setCameraSecret(id, hashCameraSecret(secret), graceUntil);
+        audit(deps, c, { actor: actor(c), action: 'camera.secret_rotate', cameraId: id, outcome: 'ok', detail: { graceHours } });
+        return c.json({ secret, previousSecretValidUntil: graceUntil?.toISOString() ?? null });
       })
-      .put('/:id/grants/:userId', requireAdmin, validate('param', grantParam), async (c) => {
+      // Shorthand for a grant on one camera (the full API is /api/grants); without rights, all the user's role allows.
+      .put('/:id/grants/:userId', requireAdmin, validate('param', grantParam), validate('json', grantBody.optional()), async (c) => {
         const { id, userId } = c.req.valid('param');
-        if (!deps.store.camera(id)) throw notFound('camera', id);
-        if (!deps.store.userById(userId)) throw notFound('user', userId);
-        await deps.store.grant(userId, id);
-        deps.log.info({ event: 'grant_added', cameraId: id, userId, by: c.get('user').id }, 'grant added');
-        return c.json({ ok: true });
+        cameraFor(c, id, 'manage');
+        const grantee = deps.store.userById(userId);
+        if (!grantee || grantee.orgId !== c.get('user').orgId) throw notFound('user', userId);
+        const rights = grantableRights(grantee, c.req.valid('json')?.rights);
+        const grant = await deps.store.setGrant({ orgId: grantee.orgId, userId, cameraId: id, rights, createdBy: c.get('user').id });
+        deps.hub.rightsChanged(userId, (cameraId) => deps.store.rightsOn(grantee, cameraId).has('live'));
+        audit(deps, c, { actor: actor(c), action: 'grant.set', cameraId: id, outcome: 'ok', detail: { userId, rights } });
+        return c.json({ ok: true, grant });
       })
       .delete('/:id/grants/:userId', requireAdmin, validate('param', grantParam), async (c) => {
         const { id, userId } = c.req.valid('param');
-        await deps.store.revoke(userId, id);
-        deps.hub.grantRevoked(userId, id);
-        deps.log.info({ event: 'grant_revoked', cameraId: id, userId, by: c.get('user').id }, 'grant revoked');
+        cameraFor(c, id, 'manage');
+        const grantee = deps.store.userById(userId);
+        if (!grantee || grantee.orgId !== c.get('user').orgId) throw notFound('user', userId);
+        await deps.store.setGrant({ orgId: grantee.orgId, userId, cameraId: id, rights: [], createdBy: c.get('user').id });
+        deps.hub.rightsChanged(userId, (cameraId) => deps.store.rightsOn(grantee, cameraId).has('live'));
+        audit(deps, c, { actor: actor(c), action: 'grant.revoke', cameraId: id, outcome: 'ok', detail: { userId } });
         return c.body(null, 204);
       })
   );

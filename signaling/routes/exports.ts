@@ -23,7 +23,9 @@ const fileQuery = z.object({ t: z.string().regex(/^[A-Za-z0-9_.-]{20,2000}$/).op
 
 export function exportRoutes(deps: Deps) {
   const access = requireAccess(deps);
-  const mine = (a: Access, job: ExportJob) => job.createdBy === a.principal || a.user?.role === 'admin';
+  /** Its creator's, or any export of the organisation's cameras for its admins. */
+  const mine = (a: Access, job: ExportJob) =>
+    job.createdBy === a.principal || (a.user?.role === 'admin' && deps.store.camera(job.cameraId)?.orgId === a.user.orgId);
 
   /** `viewer`: who asks; the download link carries their principal (re-checked when followed). */
   const view = (job: ExportJob, viewer: Access) => {

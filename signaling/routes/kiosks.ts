@@ -28,34 +28,38 @@ const sessionBody = z.object({ token: z.string().min(20).max(200) }).strict();
 
 export function kioskAdminRoutes(deps: Deps) {
   const view = (k: Kiosk) => ({ id: k.id, name: k.name, cameraIds: k.cameraIds, layout: k.layout, rotateSeconds: k.rotateSeconds, createdAt: k.createdAt });
-  const checkCameras = (ids: readonly string[]) => {
-    const missing = ids.filter((id) => !deps.store.camera(id));
+  const checkCameras = (orgId: string, ids: readonly string[]) => {
+    const missing = ids.filter((id) => deps.store.camera(id)?.orgId !== orgId);
     if (missing.length) throw badRequest(`no such camera: ${missing.join(', ')}`, 'camera_not_found');
+  };
+  const ownKiosk = (orgId: string, id: string) => {
+    if (deps.store.kiosk(id)?.orgId !== orgId) throw notFound('kiosk', id);
   };
   const link = (token: string) => `/kiosk.html#token=${token}`;
 
   return new Hono<AppEnv>()
     .use(requireUser(deps), requireAdmin)
-    .get('/', (c) => c.json({ kiosks: deps.store.kiosks.map(view) }))
+    .get('/', (c) => c.json({ kiosks: deps.store.kiosks.filter((k) => k.orgId === c.get('user').orgId).map(view) }))
     .post('/', validate('json', createBody), async (c) => {
       const body = c.req.valid('json');
-      checkCameras(body.cameraIds);
+      checkCameras(c.get('user').orgId, body.cameraIds);
       const token = newCameraSecret();
-      const kiosk = await deps.store.addKiosk({ ...body, cameraIds: [...new Set(body.cameraIds)], tokenHash: hashCameraSecret(token), createdBy: c.get('user').id });
+      const kiosk = await deps.store.addKiosk({ ...body, orgId: c.get('user').orgId, cameraIds: [...new Set(body.cameraIds)], tokenHash: hashCameraSecret(token), createdBy: c.get('user').id });
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'kiosk.create', outcome: 'ok', detail: { kioskId: kiosk.id, cameras: kiosk.cameraIds.length } });
       return c.json({ kiosk: view(kiosk), token, url: link(token) }, 201);
     })
     .patch('/:id', validate('param', kioskParam), validate('json', updateBody), async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
-      if (body.cameraIds) checkCameras(body.cameraIds);
-      const kiosk = await deps.store.updateKiosk(id, (k) => Object.assign(k, body));
-      if (!kiosk) throw notFound('kiosk', id);
+      ownKiosk(c.get('user').orgId, id);
+      if (body.cameraIds) checkCameras(c.get('user').orgId, body.cameraIds);
+      const kiosk = (await deps.store.updateKiosk(id, (k) => Object.assign(k, body)))!;
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'kiosk.update', outcome: 'ok', detail: { kioskId: id } });
       return c.json({ kiosk: view(kiosk) });
     })
     .post('/:id/token', validate('param', kioskParam), async (c) => {
       const { id } = c.req.valid('param');
+      ownKiosk(c.get('user').orgId, id);
       const token = newCameraSecret();
       const kiosk = await deps.store.updateKiosk(id, (k) => {
         k.tokenHash = hashCameraSecret(token);
@@ -68,7 +72,8 @@ export function kioskAdminRoutes(deps: Deps) {
     })
     .delete('/:id', validate('param', kioskParam), async (c) => {
       const { id } = c.req.valid('param');
-      if (!(await deps.store.deleteKiosk(id))) throw notFound('kiosk', id);
+      ownKiosk(c.get('user').orgId, id);
+      await deps.store.deleteKiosk(id);
       deps.hub.principalRevoked(`k:${id}`, 'kiosk_revoked', 'the kiosk was revoked');
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'kiosk.revoke', outcome: 'ok', detail: { kioskId: id } });
       return c.body(null, 204);

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import type { AppEnv, Deps } from '../context.ts';
-import { requireAdmin, requireUser } from '../middleware.ts';
+import { requirePlatform, requireUser } from '../middleware.ts';
 
-/** Media-server state for administrators: workers, and per camera its routers and viewers. */
+/** Media-server state for the service's operators (it spans every organisation): workers, and per camera its routers and viewers. */
 export function sfuRoutes(deps: Deps) {
-  return new Hono<AppEnv>().use(requireUser(deps), requireAdmin).get('/', (c) =>
+  return new Hono<AppEnv>().use(requireUser(deps), requirePlatform).get('/', (c) =>
     c.json({
       workers: deps.sfu.workers.map((w) => ({ index: w.index, pid: w.worker.pid, routers: w.routers })),
       cameras: [...deps.sfu.rooms.values()].map((room) => ({

@@ -117,13 +117,16 @@ export function shareRoutes(deps: Deps) {
       })
       .get('/', (c) => {
         const user = c.get('user');
-        return c.json({ shares: deps.store.sharesBy(user.role === 'admin' ? undefined : user.id).map(view) });
+        // Admins see every link to their organisation's cameras; others their own.
+        const shares = user.role === 'admin' ? deps.store.sharesBy(undefined).filter((s) => deps.store.camera(s.cameraId)?.orgId === user.orgId) : deps.store.sharesBy(user.id);
+        return c.json({ shares: shares.map(view) });
       })
       .delete('/:id', validate('param', shareParam), async (c) => {
         const { id } = c.req.valid('param');
         const user = c.get('user');
         const share = deps.store.share(id);
-        if (!share || (share.createdBy !== user.id && user.role !== 'admin')) throw notFound('share', id);
+        const adminOfIt = user.role === 'admin' && share !== undefined && deps.store.camera(share.cameraId)?.orgId === user.orgId;
+        if (!share || (share.createdBy !== user.id && !adminOfIt)) throw notFound('share', id);
         await deps.store.updateShare(id, (s) => void (s.revokedAt ??= new Date().toISOString()));
         deps.hub.principalRevoked(`s:${id}`, 'share_revoked', 'the share link was revoked');
         audit(deps, c, { actor: `u:${user.id}`, action: 'share.revoke', cameraId: share.cameraId, outcome: 'ok', detail: { shareId: id } });

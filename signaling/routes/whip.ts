@@ -6,11 +6,11 @@ import { bodyLimit } from 'hono/body-limit';
 import type { types } from 'mediasoup';
 import { z } from 'zod';
 import type { CameraRoom } from '../../sfu/index.ts';
-import { cameraSecretMatches } from '../auth.ts';
+import { accessOf, cameraSecretAccepted } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
-import { ApiError, forbidden, notFound, unauthorized } from '../errors.ts';
+import { ApiError, forbidden, notFound, toErrorBody, unauthorized } from '../errors.ts';
 import type { Connection } from '../Hub.ts';
-import { bearerToken, verifiedClaims } from '../middleware.ts';
+import { audit, bearerToken, verifiedClaims } from '../middleware.ts';
 import { buildAnswer, chooseCodec, cnameOf, parseOffer, playerCapabilities, producerParameters, SdpError, type AnswerSection } from '../sdp.ts';
 import { validate } from '../validate.ts';
 
@@ -54,7 +54,7 @@ export function whipRoutes(deps: Deps) {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw unauthorized('send "Authorization: Bearer <token>" (a publish token or the camera secret for WHIP, a user token for WHEP)');
     const cam = deps.store.camera(cameraId);
-    if (want === 'whip' && cam && !token.includes('.') && cameraSecretMatches(token, cam.secretHash)) {
+    if (want === 'whip' && cam && !token.includes('.') && cameraSecretAccepted(cam, token)) {
       // Encoders (OBS, ffmpeg) keep one static bearer: the camera secret is accepted as one.
       return { kind: 'camera', cameraId };
     }
@@ -65,10 +65,8 @@ export function whipRoutes(deps: Deps) {
       return { kind: 'camera', cameraId };
     }
     if (claims.typ !== 'user') throw forbidden('WHEP needs a user token');
-    const user = deps.store.userById(claims.sub);
-    if (!user) throw unauthorized('this account no longer exists');
-    if (!deps.store.mayView(user, cameraId)) throw notFound('camera', cameraId);
-    return { kind: 'user', userId: user.id };
+    accessOf(deps, `u:${claims.sub}`).require(cameraId, 'live');
+    return { kind: 'user', userId: claims.sub };
   }
 
   async function readOffer(c: Context<AppEnv>) {
@@ -144,7 +142,13 @@ export function whipRoutes(deps: Deps) {
 
   app.post('/whep/:cameraId', limit, validate('param', cameraParam), async (c) => {
     const { cameraId } = c.req.valid('param');
-    const caller = authenticate(c, cameraId, 'whep');
+    let caller: Caller;
+    try {
+      caller = authenticate(c, cameraId, 'whep');
+    } catch (err) {
+      audit(deps, c, { actor: 'anonymous', action: 'live.view', cameraId, outcome: 'refused', detail: { via: 'whep', code: toErrorBody(err).body.error.code } });
+      throw err;
+    }
     const offer = await readOffer(c);
     const room = await deps.sfu.room(cameraId);
     if (!room.live) throw new ApiError(409, 'camera_offline', 'the camera is not live now; try again when it is');
@@ -172,6 +176,7 @@ export function whipRoutes(deps: Deps) {
         if (!unused.includes(consumer)) await room.resumeConsumer(session.id, consumer.id);
       }
       deps.log.info({ event: 'whep_started', cameraId, session: session.id }, 'WHEP playback started');
+      if (caller.kind === 'user') audit(deps, c, { actor: `u:${caller.userId}`, action: 'live.view', cameraId, outcome: 'ok', detail: { via: 'whep', session: session.id } });
       return created(c, 'whep', cameraId, session, buildAnswer(offer, transport, sections));
     } catch (err) {
       session.close();

@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   live: () => import('./live.ts'),
   ingest: () => import('./ingest.ts'),
   playback: () => import('./playback.ts'),
+  api: () => import('./api.ts'),
 };
 
 const name = process.argv[2];

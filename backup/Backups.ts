@@ -1,0 +1,229 @@
+// Taking a backup (snapshot, seal, upload, keep 7 generations) and the daily schedule inside the
+// running service.
+import type { Logger } from 'pino';
+import type { MasterKeys } from '../recorder/seal/index.ts';
+import type { ObjectStore } from '../recorder/store/index.ts';
+import { BackupError } from './errors.ts';
+import { readMetadata } from './files.ts';
+import { markInUse, releaseInUse } from './inUse.ts';
+import { sealBackup } from './sealed.ts';
+
+/** Outside `recordings/`, so retention and camera deletion never touch backups. */
+export const BACKUP_PREFIX = 'backups/';
+/** Generations kept: the seed specification's "daily system backup, 7 generations". */
+export const GENERATIONS = 7;
+const HOUR_MS = 3_600_000;
+/** setTimeout's limit; longer delays are waited in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+// backups/2026-11-27T05-30-12.345Z.mmb: fixed width, so key order is time order.
+const KEY_PATTERN = /^backups\/((\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})-(\d{2})\.(\d{3})Z)\.mmb$/;
+
+export interface Generation {
+  /** e.g. 2026-11-27T05-30-12.345Z: what `restore --generation` takes */
+  name: string;
+  key: string;
+  atMs: number;
+  bytes: number;
+}
+
+export function generationName(atMs: number): string {
+  return new Date(atMs).toISOString().replace(/:/g, '-');
+}
+
+export function generationKey(name: string): string {
+  return `${BACKUP_PREFIX}${name}.mmb`;
+}
+
+export function parseGenerationKey(key: string): { name: string; atMs: number } | undefined {
+  const m = KEY_PATTERN.exec(key);
+  if (!m) return undefined;
+  const [, name, y, mo, d, h, mi, s, ms] = m;
+  const atMs = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms));
+  return Number.isFinite(atMs) ? { name: name!, atMs } : undefined;
+}
+
+/** Every backup in the bucket, oldest first. Objects under backups/ not named like one are left alone. */
+export async function listGenerations(store: ObjectStore): Promise<Generation[]> {
+  const out: Generation[] = [];
+  for await (const o of store.list(BACKUP_PREFIX)) {
+    const parsed = parseGenerationKey(o.key);
+    if (parsed) out.push({ ...parsed, key: o.key, bytes: o.size });
+  }
+  return out.sort((a, b) => a.atMs - b.atMs);
+}
+
+export interface BackupResult {
+  generation: string;
+  key: string;
+  files: number;
+  /** metadata bytes before compression and sealing */
+  metadataBytes: number;
+  /** bytes of the sealed object */
+  bytes: number;
+  masterKeyId: string;
+  ms: number;
+  /** false when files kept changing while read (each file is whole; see readMetadata) */
+  settled: boolean;
+  kept: number;
+  deleted: string[];
+  /** set when the upload succeeded but removing old generations did not (tried again next time) */
+  pruneError?: string;
+}
+
+export interface BackUpOptions {
+  dataDir: string;
+  store: ObjectStore;
+  masterKeys: MasterKeys;
+  now?: () => number;
+}
+
+/** One backup now: a consistent snapshot, sealed, uploaded; then generations past 7 removed. */
+export async function backUp(o: BackUpOptions): Promise<BackupResult> {
+  const now = o.now ?? Date.now;
+  const started = now();
+  const snapshot = await readMetadata(o.dataDir);
+  if (!snapshot.files.some((f) => f.path === 'db.json')) {
+    throw new BackupError('nothing_to_back_up', `${o.dataDir} holds no db.json: no service has run on it; check MIMAMORI_DATA_DIR`);
+  }
+  const name = generationName(started);
+  const key = generationKey(name);
+  const sealed = sealBackup(o.masterKeys, name, new Date(started), snapshot.files);
+  await o.store.put(key, sealed);
+  const result: BackupResult = {
+    generation: name,
+    key,
+    files: snapshot.files.length,
+    metadataBytes: snapshot.files.reduce((n, f) => n + f.data.length, 0),
+    bytes: sealed.length,
+    masterKeyId: o.masterKeys.current.id,
+    ms: 0,
+    settled: snapshot.settled,
+    kept: 0,
+    deleted: [],
+  };
+  // Only after this upload succeeded: a failing backup never costs an older generation.
+  try {
+    const generations = await listGenerations(o.store);
+    const old = generations.slice(0, Math.max(0, generations.length - GENERATIONS));
+    if (old.length > 0) await o.store.delete(old.map((g) => g.key));
+    result.deleted = old.map((g) => g.name);
+    result.kept = generations.length - old.length;
+  } catch (err) {
+    result.pruneError = err instanceof Error ? err.message : String(err);
+  }
+  result.ms = now() - started;
+  return result;
+}
+
+export interface BackupsOptions {
+  dataDir: string;
+  store: ObjectStore;
+  masterKeys: MasterKeys;
+  log: Logger;
+  /** Between backups; 0 = no schedule (backups only from the command line). */
+  intervalMs: number;
+  /** The first look after start: a backup then if the newest is older than intervalMs. */
+  startDelayMs: number;
+  /** After a failure (default an hour, or the interval if shorter). */
+  retryMs?: number;
+}
+
+/**
+ * The schedule inside the running service: one backup at a time, the first shortly after start
+ * when the newest generation is older than the interval, then every interval; a failure is logged
+ * with its reason and tried again after retryMs. Also marks the data dir as in use (inUse.ts).
+ */
+export class Backups {
+  readonly #o: BackupsOptions;
+  readonly #retryMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<BackupResult> | undefined;
+  #lastSuccessMs: number | undefined;
+  #closed = false;
+
+  static async start(o: BackupsOptions): Promise<Backups> {
+    if (!(o.intervalMs >= 0) || !(o.startDelayMs >= 0)) throw new TypeError('Backups.start: intervalMs and startDelayMs must be non-negative numbers');
+    await markInUse(o.dataDir);
+    const backups = new Backups(o);
+    if (o.intervalMs > 0) backups.#schedule(o.startDelayMs, () => backups.#first());
+    return backups;
+  }
+
+  private constructor(o: BackupsOptions) {
+    this.#o = o;
+    this.#retryMs = o.retryMs ?? Math.min(HOUR_MS, o.intervalMs || HOUR_MS);
+  }
+
+  /** When the newest backup reached S3 (seen in the bucket at start, or made since). */
+  get lastSuccessMs(): number | undefined {
+    return this.#lastSuccessMs;
+  }
+
+  /** A backup now; while one runs, that one. */
+  run(): Promise<BackupResult> {
+    if (this.#closed) return Promise.reject(new Error('backups are closed (the service is stopping)'));
+    this.#running ??= backUp(this.#o)
+      .then((result) => {
+        this.#lastSuccessMs = Date.now();
+        const { generation, files, metadataBytes, bytes, ms, kept, deleted, settled, pruneError, masterKeyId } = result;
+        this.#o.log.info(
+          { event: 'backup_done', generation, files, metadataBytes, bytes, ms, kept, deleted, settled, masterKeyId, store: this.#o.store.description },
+          'metadata backed up',
+        );
+        if (pruneError) this.#o.log.warn({ event: 'backup_prune_failed', reason: pruneError }, 'old backup generations could not be removed; tried again after the next backup');
+        return result;
+      })
+      .finally(() => {
+        this.#running = undefined;
+      });
+    return this.#running;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#running?.catch(() => undefined);
+    await releaseInUse(this.#o.dataDir);
+  }
+
+  #schedule(ms: number, next: () => Promise<void>): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    const step = Math.min(ms, MAX_TIMER_MS);
+    this.#timer = setTimeout(() => void (step < ms ? this.#schedule(ms - step, next) : next()), step);
+    this.#timer.unref();
+  }
+
+  /** At start: back up now unless the newest generation is recent enough. */
+  async #first(): Promise<void> {
+    try {
+      const newest = (await listGenerations(this.#o.store)).at(-1);
+      if (newest) {
+        this.#lastSuccessMs = newest.atMs;
+        const due = newest.atMs + this.#o.intervalMs - Date.now();
+        if (due > 0) return this.#schedule(due, () => this.#tick());
+      }
+    } catch {
+      // S3 unreachable: the backup below fails with the reason and is retried
+    }
+    await this.#tick();
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.run();
+      this.#schedule(this.#o.intervalMs, () => this.#tick());
+    } catch (err) {
+      if (this.#closed) return;
+      const reason = err instanceof Error ? err.message : String(err);
+      this.#o.log.error(
+        { event: 'backup_failed', reason, code: (err as { code?: unknown }).code, retryInMs: this.#retryMs },
+        `metadata backup failed: ${reason}; trying again in ${Math.round(this.#retryMs / 60_000)} min`,
+      );
+      this.#schedule(this.#retryMs, () => this.#tick());
+    }
+  }
+}

@@ -1,0 +1,90 @@
+// What an audit row says: the one list of action names, and the shape every caller hands to
+// audit() / auditEvent() in signaling/middleware.ts.
+//
+// Naming scheme: `<area>.<verb>`, lower case, `_` inside a word. Search takes an action *prefix*,
+// so `auth.` finds every sign-in event and `share.` every share-link event. A new action is added
+// here first, so the admin page and the README list stay complete.
+
+export const AUDIT_ACTIONS = [
+  // Accounts and security events
+  'auth.login',
+  'auth.login_failed',
+  'auth.logout',
+  'auth.lockout',
+  'auth.password_change',
+  'auth.token_refused',
+  // Watching
+  'live.view',
+  'playback.start',
+  // Exports and share links
+  'export.create',
+  'export.download',
+  'export.delete',
+  'share.create',
+  'share.open',
+  'share.revoke',
+  // Permissions and configuration
+  'grant.change',
+  'camera.create',
+  'camera.update',
+  'camera.delete',
+  'camera.secret_rotate',
+  'hold.change',
+  'user.create',
+  'user.update',
+  'user.delete',
+  'org.change',
+  'kiosk.create',
+  'kiosk.update',
+  'kiosk.rotate',
+  'kiosk.revoke',
+  'kiosk.session',
+  'settings.change',
+  // The audit log itself: reading and exporting it, refused attempts to change it, its own upkeep.
+  'audit.export',
+  'audit.change_refused',
+  'audit.retention',
+  'audit.migrate',
+  'audit.recovered',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** `ok`: done; `refused`: the caller was not allowed or got something wrong; `error`: we failed. */
+export const AUDIT_OUTCOMES = ['ok', 'refused', 'error'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+/** What a caller reports; the log adds the time, sequence number and hash chain. */
+export interface AuditEvent {
+  /** `u:<userId>`, `s:<shareId>`, `k:<kioskId>`, `c:<cameraId>`, `system` or `anonymous`. */
+  actor: string;
+  /** One of AUDIT_ACTIONS; a plain string is accepted so rows written by older versions still read. */
+  action: AuditAction | (string & {});
+  outcome: AuditOutcome;
+  cameraId?: string;
+  orgId?: string;
+  ip?: string;
+  requestId?: string;
+  userAgent?: string;
+  /** Small facts about the event; keys that look like secrets are replaced before writing. */
+  detail?: Record<string, unknown>;
+  /** Set only for rows carried over from an older store: when the event really happened. */
+  at?: string;
+}
+
+/** One line of a day file. `prev` and `hash` chain it to the row before it. */
+export interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  outcome: AuditOutcome;
+  cameraId?: string;
+  orgId?: string;
+  ip?: string;
+  requestId?: string;
+  userAgent?: string;
+  detail?: Record<string, unknown>;
+  prev: string;
+  hash: string;
+}

@@ -1,0 +1,469 @@
+// `npm run bench -- api`: the REST API under concurrent load (login, token refresh, camera list,
+// timeline) beside a bare Hono hello-world measured in the same run, then N idle authenticated
+// socket.io connections: the service's memory per connection and whether requests still answer.
+//
+// Three kinds of process, so the load generator never shares an event loop with a server: the
+// service (test/harness.ts) and the hello-world (api/hello.ts) are children; autocannon runs here;
+// the idle sockets are held by api/sockets.ts children (each with its own fd limit). The service's
+// memory is read after a full GC through a preloaded probe (api/probe.ts).
+// Options: --sockets N (10000), --duration S per route (10), --connections C (20),
+// --phases http,sockets (both), --cpu-prof DIR (V8 CPU profile of the service, written on exit).
+// Prints JSON lines; the last is the summary.
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { io, type Socket } from 'socket.io-client';
+import { startService, type Service } from '../harness.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: opts } = parseArgs({
+  args: process.argv.slice(3),
+  options: {
+    sockets: { type: 'string', default: process.env.BENCH_API_SOCKETS ?? '10000' },
+    duration: { type: 'string', default: process.env.BENCH_API_DURATION ?? '10' },
+    connections: { type: 'string', default: process.env.BENCH_API_CONNECTIONS ?? '20' },
+    phases: { type: 'string', default: process.env.BENCH_API_PHASES ?? 'http,sockets' },
+    'cpu-prof': { type: 'string' },
+  },
+});
+const SOCKETS = Number(opts.sockets);
+const DURATION = Number(opts.duration);
+const CONNECTIONS = Number(opts.connections);
+const PHASES = new Set(opts.phases.split(','));
+const CAMERAS = 50;
+/** Cameras the viewer account is granted (of CAMERAS). */
+const GRANTED = 25;
+/** Accounts the login load rotates over, so a per-account lockout is not what gets measured. */
+const LOGIN_ACCOUNTS = 8;
+const LOGIN_PASSWORD = 'bench-login-password-1';
+/** scrypt is CPU-bound on the libuv pool (4 threads, 2 cores): more connections only queue. */
+const LOGIN_CONNECTIONS = 8;
+const REFRESH_CONNECTIONS = Math.min(CONNECTIONS, 16);
+/** Idle sockets per load process (ulimit -n is 20000 per process). */
+const SOCKETS_PER_PROCESS = 5000;
+const RTT_SAMPLES = 100;
+
+const emit = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const percentile = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+interface Row {
+  route: string;
+  connections: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  requests: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statuses: Record<string, number>;
+}
+
+/** One autocannon run against `url`; with warm-up, a short unrecorded run first (JIT, caches). */
+async function load(route: string, options: autocannon.Options, warmup = true): Promise<Row> {
+  if (warmup) await autocannon({ ...options, duration: 2 });
+  const r = await autocannon(options);
+  const statuses = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, v.count ?? 0]));
+  const row: Row = {
+    route,
+    connections: options.connections ?? 10,
+    rps: round(r.requests.average),
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    requests: r.requests.total,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    statuses,
+  };
+  emit({ phase: 'http', ...row });
+  return row;
+}
+
+/** Unlabelled samples of the service's Prometheus text (GET /metrics is allowed from loopback). */
+async function metrics(svc: Service): Promise<Map<string, number>> {
+  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_:][a-z0-9_:]*) (\S+)$/i.exec(line);
+    if (match) m.set(match[1]!, Number(match[2]));
+  }
+  return m;
+}
+
+interface Memory {
+  rss: number;
+  heapUsed: number;
+  external: number;
+}
+
+/** The service's memory after a full GC: the probe writes process.memoryUsage() on SIGUSR2. */
+async function serviceMemory(probeDir: string): Promise<Memory> {
+  const pid = Number(await fs.readFile(path.join(probeDir, 'pid'), 'utf8'));
+  const file = path.join(probeDir, 'memory.json');
+  await fs.rm(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    await sleep(100);
+    const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+    if (text) return JSON.parse(text) as Memory;
+  }
+  throw new Error('the service did not report its memory');
+}
+
+function forkChild(file: string): ChildProcess {
+  return fork(path.join(here, 'api', file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+function nextMessage<T>(child: ChildProcess, accept: (m: any) => boolean): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      if (!accept(m)) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m as T);
+    };
+    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) before answering`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+/** Seconds until a JWT expires (no verification: it is our own, we only schedule a re-login). */
+function secondsLeft(token: string): number {
+  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp?: number };
+  return (payload.exp ?? 0) - Date.now() / 1000;
+}
+
+// Access tokens are short-lived: log in once, and again only when one is about to run out.
+class Session {
+  #token: string;
+  constructor(
+    private readonly svc: Service,
+    private readonly username: string,
+    private readonly password: string,
+    token: string,
+  ) {
+    this.#token = token;
+  }
+  static async open(svc: Service, username: string, password: string): Promise<Session> {
+    return new Session(svc, username, password, await svc.login(username, password));
+  }
+  async token(): Promise<string> {
+    if (secondsLeft(this.#token) < 120) this.#token = await this.svc.login(this.username, this.password);
+    return this.#token;
+  }
+}
+
+async function seed(svc: Service) {
+  const cameras: string[] = [];
+  for (let i = 0; i < CAMERAS; i++) cameras.push((await svc.createCamera(`bench camera ${i}`)).id);
+  const viewer = await svc.createUser('bench-viewer', 'bench-viewer-password-1', 'viewer');
+  for (const id of cameras.slice(0, GRANTED)) await svc.grant(viewer.id, id);
+  const loginUsers: string[] = [];
+  for (let i = 0; i < LOGIN_ACCOUNTS; i++) {
+    const username = `bench-login-${i}`;
+    await svc.createUser(username, LOGIN_PASSWORD, 'viewer');
+    loginUsers.push(username);
+  }
+  return { cameras, loginUsers };
+}
+
+async function httpPhase(svc: Service, admin: Session, viewer: Session, cameras: string[], loginUsers: string[]) {
+  const hello = forkChild('hello.ts');
+  const { port: helloPort } = await nextMessage<{ port: number }>(hello, (m) => typeof m?.port === 'number');
+  const helloUrl = `http://127.0.0.1:${helloPort}`;
+  const base = { connections: CONNECTIONS, duration: DURATION };
+  const rows: Record<string, Row | null> = {};
+  const notes: string[] = [];
+  try {
+    const bearer = async (s: Session) => ({ authorization: `Bearer ${await s.token()}` });
+    // The same camera-list bytes from the bare server: what serialising and sending them costs alone.
+    const listBody = await (await svc.api('/api/cameras', { headers: await bearer(admin) })).json();
+    hello.send({ json: listBody });
+    await nextMessage(hello, (m) => m?.ok === true);
+    emit({ phase: 'setup', cameras: cameras.length, camera_list_bytes: JSON.stringify(listBody).length });
+
+    rows.hello = await load('GET / (hello-world, bare Hono)', { ...base, url: `${helloUrl}/` });
+    rows.hello_json = await load('GET /json (bare Hono, the camera-list body)', { ...base, url: `${helloUrl}/json` });
+    rows.cameras_admin = await load('GET /api/cameras (admin, 50 cameras)', { ...base, url: `${svc.url}/api/cameras`, headers: await bearer(admin) });
+    rows.cameras_viewer = await load(`GET /api/cameras (viewer, ${GRANTED} of 50 granted)`, {
+      ...base,
+      url: `${svc.url}/api/cameras`,
+      headers: await bearer(viewer),
+    });
+    const to = Date.now();
+    rows.timeline = await load('GET /api/cameras/:id/timeline (24 h, no recordings)', {
+      ...base,
+      url: `${svc.url}/api/cameras/${cameras[0]}/timeline?from=${to - 86_400_000}&to=${to}`,
+      headers: await bearer(admin),
+    });
+    // Again at the end of the fast routes: the machine is shared, so drift shows as a difference.
+    rows.hello2 = await load('GET / (hello-world, again)', { ...base, url: `${helloUrl}/` });
+
+    rows.refresh = await refreshLoad(svc, loginUsers, notes);
+
+    let n = 0;
+    const loginBody = (password: string) => () => JSON.stringify({ username: loginUsers[n++ % loginUsers.length], password });
+    const loginRequest = (password: string): autocannon.Request => {
+      const body = loginBody(password);
+      return { method: 'POST', path: '/api/auth/login', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: body() }) };
+    };
+    rows.login = await load(
+      `POST /api/auth/login (scrypt, ${loginUsers.length} accounts rotated)`,
+      { ...base, connections: LOGIN_CONNECTIONS, url: svc.url, requests: [loginRequest(LOGIN_PASSWORD)] },
+      false,
+    );
+    await sleep(3000); // the service still hashes the requests autocannon abandoned at the end
+    // Wrong passwords cost the same scrypt; a lockout or throttle shows here as 429s.
+    rows.login_wrong = await load(
+      'POST /api/auth/login (wrong password, expect 401)',
+      { ...base, connections: LOGIN_CONNECTIONS, url: svc.url, requests: [loginRequest('wrong-password-0')] },
+      false,
+    );
+  } finally {
+    hello.kill();
+  }
+  return { rows, notes };
+}
+
+/**
+ * POST /api/auth/refresh: refresh tokens are single-use (reusing one revokes its family), so every
+ * request takes a token from a pool that the previous answers refill; a failed answer loses one.
+ * The pool starts with a login per connection plus spares.
+ */
+async function refreshLoad(svc: Service, loginUsers: string[], notes: string[]): Promise<Row | null> {
+  const pool: string[] = [];
+  let refused = 0;
+  for (let i = 0; i < REFRESH_CONNECTIONS * 2; i++) {
+    const res = await fetch(`${svc.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: loginUsers[i % loginUsers.length], password: LOGIN_PASSWORD }),
+    });
+    const body = (await res.json()) as { refreshToken?: string };
+    if (!res.ok) refused++;
+    else if (typeof body.refreshToken === 'string') pool.push(body.refreshToken);
+  }
+  const probe = await fetch(`${svc.url}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  if (probe.status === 404) {
+    notes.push('POST /api/auth/refresh does not exist in this build: refresh_rps is null');
+    return null;
+  }
+  if (pool.length === 0) {
+    notes.push(`login returned no refreshToken (${refused} logins refused): refresh not measured`);
+    return null;
+  }
+  const connections = Math.min(REFRESH_CONNECTIONS, pool.length);
+  if (refused) notes.push(`${refused} of ${REFRESH_CONNECTIONS * 2} logins for the refresh pool were refused`);
+  let exhausted = 0;
+  const row = await load(
+    `POST /api/auth/refresh (rotating, each token used once)`,
+    {
+      connections,
+      duration: DURATION,
+      url: svc.url,
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/auth/refresh',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (req) => {
+            const refreshToken = pool.shift();
+            if (refreshToken === undefined) exhausted++;
+            // An empty pool (answers failed) sends a token that is sure to be refused: counted as non-2xx.
+            return { ...req, body: JSON.stringify({ refreshToken: refreshToken ?? 'exhausted' }) };
+          },
+          onResponse: (status, body) => {
+            if (status !== 200) return;
+            const next = (JSON.parse(body) as { refreshToken?: unknown }).refreshToken;
+            if (typeof next === 'string') pool.push(next);
+          },
+        },
+      ],
+    },
+    false,
+  );
+  if (exhausted) notes.push(`refresh token pool ran dry ${exhausted} times (failed refreshes lose their chain)`);
+  return row;
+}
+
+/** Request round trips over socket.io: an invalid request's error ack, and join + leave as viewer. */
+async function roundTrips(svc: Service, token: string, cameraId: string) {
+  const connect = () =>
+    new Promise<Socket>((resolve, reject) => {
+      const s = io(svc.url, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true });
+      s.once('connect', () => resolve(s));
+      s.once('connect_error', reject);
+    });
+  const a = await connect();
+  const b = await connect();
+  try {
+    const invalid: number[] = [];
+    const join: number[] = [];
+    for (let i = 0; i < RTT_SAMPLES; i++) {
+      let t = performance.now();
+      const reply = (await a.timeout(10_000).emitWithAck('request', { method: 'nope' })) as { ok: boolean };
+      if (reply.ok) throw new Error('an invalid request was accepted');
+      invalid.push(performance.now() - t);
+      t = performance.now();
+      const joined = (await b.timeout(10_000).emitWithAck('request', { method: 'join', data: { cameraId, role: 'viewer' } })) as { ok: boolean; error?: unknown };
+      if (!joined.ok) throw new Error(`join failed: ${JSON.stringify(joined.error)}`);
+      join.push(performance.now() - t);
+      await b.timeout(10_000).emitWithAck('request', { method: 'leave', data: { cameraId } });
+      await sleep(10); // stay under the per-connection request rate (50/s, burst 200)
+    }
+    return {
+      invalid_p50_ms: round(percentile(invalid, 50), 2),
+      invalid_p99_ms: round(percentile(invalid, 99), 2),
+      join_p50_ms: round(percentile(join, 50), 2),
+      join_p99_ms: round(percentile(join, 99), 2),
+    };
+  } finally {
+    a.disconnect();
+    b.disconnect();
+  }
+}
+
+async function socketPhase(svc: Service, probeDir: string, viewer: Session, cameraId: string) {
+  const rtt0 = await roundTrips(svc, await viewer.token(), cameraId);
+  emit({ phase: 'sockets', step: 'round_trips', sockets: 0, ...rtt0 });
+  await sleep(2000);
+  const mem0 = await serviceMemory(probeDir);
+  const before = { rss: mem0.rss, heap: mem0.heapUsed, gauge: (await metrics(svc)).get('mimamori_socket_connections') ?? NaN };
+  emit({ phase: 'sockets', step: 'before', rss_mb: round(before.rss / 2 ** 20), heap_mb: round(before.heap / 2 ** 20), server_sockets: before.gauge });
+
+  const token = await viewer.token();
+  const children: ChildProcess[] = [];
+  const t0 = performance.now();
+  try {
+    const opened: { connected: number; failed: number; errors: Record<string, number>; rssMb: number; seconds: number }[] = [];
+    for (let left = SOCKETS; left > 0; left -= SOCKETS_PER_PROCESS) children.push(forkChild('sockets.ts'));
+    await Promise.all(
+      children.map(async (child, i) => {
+        const count = Math.min(SOCKETS_PER_PROCESS, SOCKETS - i * SOCKETS_PER_PROCESS);
+        const done = nextMessage<(typeof opened)[number]>(child, (m) => m?.type === 'opened');
+        child.send({ cmd: 'open', url: svc.url, token, count, concurrency: 50 });
+        opened.push(await done);
+      }),
+    );
+    const openSeconds = (performance.now() - t0) / 1000;
+    const connected = opened.reduce((s, o) => s + o.connected, 0);
+    const failed = opened.reduce((s, o) => s + o.failed, 0);
+    const errors: Record<string, number> = {};
+    for (const o of opened) for (const [k, v] of Object.entries(o.errors)) errors[k] = (errors[k] ?? 0) + v;
+    // seconds: from fork to the last connection (incl. loading the load process); open_seconds: opening only.
+    const openOnly = Math.max(...opened.map((o) => o.seconds));
+    emit({ phase: 'sockets', step: 'opened', connected, failed, errors, seconds: round(openSeconds), open_seconds: round(openOnly), per_second: round(connected / openOnly), load_process_rss_mb: opened.map((o) => o.rssMb) });
+
+    await sleep(3000);
+    const mem1 = await serviceMemory(probeDir);
+    const m1 = await metrics(svc);
+    const cpu0 = m1.get('process_cpu_seconds_total') ?? NaN;
+    const after = { rss: mem1.rss, heap: mem1.heapUsed, gauge: m1.get('mimamori_socket_connections') ?? NaN };
+    const rtt = await roundTrips(svc, await viewer.token(), cameraId);
+    // Idle cost: socket.io's heartbeat (pingInterval 25 s) over every connection.
+    const idleStart = performance.now();
+    await sleep(10_000);
+    const cpu1 = (await metrics(svc)).get('process_cpu_seconds_total') ?? NaN;
+    const idleCpuPct = round(((cpu1 - cpu0) / ((performance.now() - idleStart) / 1000)) * 100);
+    const still = await Promise.all(
+      children.map((c) => {
+        const reply = nextMessage<{ connected: number; disconnects: number }>(c, (m) => m?.type === 'count');
+        c.send({ cmd: 'count' });
+        return reply;
+      }),
+    );
+    const stillConnected = still.reduce((s, x) => s + x.connected, 0);
+    const disconnects = still.reduce((s, x) => s + x.disconnects, 0);
+    const result = {
+      sockets: connected,
+      failed,
+      server_sockets: after.gauge - before.gauge,
+      still_connected: stillConnected,
+      disconnects,
+      rss_mb: round(after.rss / 2 ** 20),
+      heap_mb: round(after.heap / 2 ** 20),
+      kb_per_socket: connected ? round((after.rss - before.rss) / connected / 1024, 2) : NaN,
+      heap_kb_per_socket: connected ? round((after.heap - before.heap) / connected / 1024, 2) : NaN,
+      idle_cpu_pct: idleCpuPct,
+      ...rtt,
+      invalid_p99_ms_idle: rtt0.invalid_p99_ms,
+      join_p99_ms_idle: rtt0.join_p99_ms,
+    };
+    emit({ phase: 'sockets', step: 'after', ...result });
+    return result;
+  } finally {
+    for (const c of children) {
+      c.send({ cmd: 'close' });
+    }
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  }
+}
+
+const cpuProf = opts['cpu-prof'];
+const probeDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-bench-api-'));
+const svc = await startService({
+  workers: 1,
+  env: {
+    NODE_OPTIONS: `--import tsx --import ${path.join(here, 'api', 'probe.ts')}`,
+    MIMAMORI_BENCH_PROBE_DIR: probeDir,
+    ...(cpuProf ? { MIMAMORI_BENCH_CPU_PROF_DIR: path.resolve(cpuProf) } : {}),
+  },
+});
+try {
+  const { cameras, loginUsers } = await seed(svc);
+  const admin = await Session.open(svc, svc.adminUsername, svc.adminPassword);
+  const viewer = await Session.open(svc, 'bench-viewer', 'bench-viewer-password-1');
+  // Sockets first: the login phases may trip a lockout, and the sockets need a login.
+  const sock = PHASES.has('sockets') ? await socketPhase(svc, probeDir, viewer, cameras[0]!) : undefined;
+  const http = PHASES.has('http') ? await httpPhase(svc, admin, viewer, cameras, loginUsers) : undefined;
+  const r = http?.rows ?? {};
+  const helloRps = r.hello && r.hello2 ? round((r.hello.rps + r.hello2.rps) / 2) : null;
+  const failures = Object.fromEntries(
+    Object.entries(r)
+      .filter(([k, row]) => row && k !== 'login_wrong' && (row.errors || row.timeouts || row.non2xx))
+      .map(([k, row]) => [k, { errors: row!.errors, timeouts: row!.timeouts, non2xx: row!.non2xx }]),
+  );
+  emit({
+    bench: 'api',
+    login_rps: r.login?.rps ?? null,
+    camera_list_rps: r.cameras_admin?.rps ?? null,
+    camera_list_p99_ms: r.cameras_admin?.p99_ms ?? null,
+    hello_rps: helloRps,
+    sockets: sock?.sockets ?? null,
+    kb_per_socket: sock?.kb_per_socket ?? null,
+    refresh_rps: r.refresh?.rps ?? null,
+    camera_list_viewer_rps: r.cameras_viewer?.rps ?? null,
+    timeline_rps: r.timeline?.rps ?? null,
+    timeline_p99_ms: r.timeline?.p99_ms ?? null,
+    hello_json_rps: r.hello_json?.rps ?? null,
+    hello_p99_ms: r.hello?.p99_ms ?? null,
+    hello_over_camera_list: helloRps && r.cameras_admin ? round(helloRps / r.cameras_admin.rps, 2) : null,
+    login_p99_ms: r.login?.p99_ms ?? null,
+    login_wrong_rps: r.login_wrong?.rps ?? null,
+    login_wrong_statuses: r.login_wrong?.statuses ?? null,
+    connections: CONNECTIONS,
+    failures,
+    socket_failed: sock?.failed ?? null,
+    server_sockets: sock?.server_sockets ?? null,
+    heap_kb_per_socket: sock?.heap_kb_per_socket ?? null,
+    socket_idle_cpu_pct: sock?.idle_cpu_pct ?? null,
+    socket_request_p99_ms: sock?.invalid_p99_ms ?? null,
+    socket_join_p99_ms: sock?.join_p99_ms ?? null,
+    socket_request_p99_ms_idle: sock?.invalid_p99_ms_idle ?? null,
+    notes: http?.notes ?? [],
+  });
+} finally {
+  await svc.stop();
+  await fs.rm(probeDir, { recursive: true, force: true });
+}
