@@ -310,7 +310,45 @@ test('Chromium with iceTransportPolicy "relay" gets live video through coturn wi
     assert.is(kind, 'user', 'the credential names the signed-in user');
     const ttl = Number(expiry) - Date.now() / 1000;
     assert.ok(ttl > 3500 && ttl <= 3600, `credentials last the configured hour (${ttl.toFixed(0)} s left)`);
-    console.log(JSON.stringify({ metric: 'turn_relay_first_frame_ms', value: firstFrameMs, framesIn2s: after - before }));
+
+    // WHEP answers carry the same ICE servers as Link headers (RFC 9725), credentials for the caller.
+    const whep = await page.evaluate(
+      async ({ url, token }) => {
+        const G = globalThis as unknown as { RTCPeerConnection: new () => any; fetch: typeof fetch };
+        const pc = new G.RTCPeerConnection();
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        await pc.setLocalDescription(await pc.createOffer());
+        const res = await G.fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/sdp' }, body: pc.localDescription.sdp });
+        const location = res.headers.get('location');
+        if (location) await G.fetch(location, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+        pc.close();
+        return { status: res.status, link: res.headers.get('link') ?? '' };
+      },
+      { url: `${service.url}/whep/${cam.id}`, token: service.adminToken },
+    );
+    assert.is(whep.status, 201);
+    const links = whep.link.split(/,\s*(?=<)/);
+    assert.equal(
+      links.map((l) => /^<([^>]+)>/.exec(l)?.[1]),
+      [`stun:${host}:${turnPort}`, `turn:${host}:${turnPort}?transport=udp`, `turn:${host}:${turnPort}?transport=tcp`],
+      `Link headers list STUN, TURN UDP, TURN TCP (${whep.link})`,
+    );
+    assert.ok(links.slice(1).every((l) => /rel="ice-server"; username="\d+:user:[^"]+"; credential="[^"]+"; credential-type="password"/.test(l)), 'TURN links carry the caller\'s credentials');
+    assert.ok(links[0]?.endsWith('rel="ice-server"'), 'the STUN link has no credentials');
+
+    // Beside it, the same page without the relay policy (direct to the SFU), in the same run.
+    const direct = await (await browser.newContext({ locale: 'en-US' })).newPage();
+    await direct.goto(`${service.url}/`);
+    await direct.fill('#username', service.adminUsername);
+    await direct.fill('#password', service.adminPassword);
+    const directAt = Date.now();
+    await direct.click('#login-form button[type=submit]');
+    await direct.waitForFunction((id) => ((globalThis as unknown as W).__mimamori.tiles().find((t) => t.cameraId === id)?.framesDecoded ?? 0) > 0, cam.id, {
+      timeout: 30_000,
+      polling: 50,
+    });
+    const directFirstFrameMs = Date.now() - directAt;
+    console.log(JSON.stringify({ metric: 'first_frame_after_sign_in_ms', relay: firstFrameMs, direct: directFirstFrameMs, relayedFramesIn2s: after - before }));
   } catch (err) {
     console.error(`--- browser console\n${log.slice(-60).join('\n')}\n--- service output (tail)\n${service.output().slice(-4000)}`);
     throw err;

@@ -92,6 +92,13 @@ export function whipRoutes(deps: Deps) {
     c.header('Location', `/${kind}/${cameraId}/${session.id}`);
     c.header('Content-Type', 'application/sdp');
     c.header('ETag', `"${session.id}"`);
+    // RFC 9725 §4.4: the ICE servers (STUN, then TURN over UDP, TCP, TLS) with this caller's
+    // time-limited TURN credentials, for the client's ICE restarts or its next session.
+    const caller = session.caller;
+    for (const server of deps.turn.iceServers(caller.kind === 'camera' ? `camera:${caller.cameraId}` : `user:${caller.userId}`)) {
+      const auth = server.username && server.credential ? `; username="${server.username}"; credential="${server.credential}"; credential-type="password"` : '';
+      for (const url of server.urls) c.header('Link', `<${url}>; rel="ice-server"${auth}`, { append: true });
+    }
     return c.body(answer, 201);
   }
 
