@@ -31,6 +31,31 @@ if (( ${#missing[@]} )); then
     || die "apt-get install failed for: ${missing[*]}"
 fi
 
+# --- TURN relay (coturn) -----------------------------------------------------------------------
+# Optional: without it MIMAMORI_TURN defaults to off. The service runs its own coturn with a
+# generated configuration (turn-config/); Debian's coturn.service, with /etc/turnserver.conf and
+# no shared secret of ours, would only hold port 3478, so it is disabled, never relied on.
+if ! dpkg-query -W -f='${Status}' coturn 2>/dev/null | grep -q 'install ok installed'; then
+  if [[ $(id -u) == 0 ]]; then
+    log "installing Debian's coturn (TURN relay)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends coturn >&2 \
+      || { apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends coturn >&2; } \
+      || die "apt-get install coturn failed; check the machine reaches Debian's package mirror, or run without TURN (MIMAMORI_TURN=off)"
+  else
+    log "coturn is not installed: no TURN relay (clients behind UDP-blocking firewalls may not connect). Install it with: sudo apt-get install -y coturn"
+  fi
+fi
+if command -v systemctl >/dev/null && systemctl is-enabled --quiet coturn.service 2>/dev/null; then
+  if [[ $(id -u) == 0 ]]; then
+    log "disabling Debian's coturn.service (Mimamori runs its own coturn)"
+    now=(); [[ -d /run/systemd/system ]] && now=(--now)   # stop it too where systemd runs
+    systemctl disable "${now[@]}" coturn.service >&2 || die "could not disable coturn.service; run: sudo systemctl disable --now coturn"
+  else
+    log "Debian's coturn.service is enabled and may hold port 3478; disable it with: sudo systemctl disable --now coturn"
+  fi
+fi
+
 # --- npm packages ----------------------------------------------------------------------------
 # .npmrc sets ignore-scripts: nothing here relies on a package's install script (mediasoup's would
 # try to download a prebuilt worker).
