@@ -380,7 +380,7 @@ export class Monitoring {
     gauge('mimamori_sfu_workers_alive', 'mediasoup workers running.', () => sfu.workers.filter((w) => !w.worker.died && !w.worker.closed).length);
     gauge('mimamori_socket_connections', 'Signaling connections: socket.io clients and WHIP/WHEP sessions.', () => hub.size);
     gauge('mimamori_disk_free_bytes', 'Free bytes on the data folder\'s file system.', async () => (await this.#scrape()).diskFreeBytes);
-    gauge('mimamori_backup_last_success_timestamp_seconds', 'When the newest metadata backup reached S3 (Unix seconds); absent until one is known.', () => {
+    gauge('mimamori_backup_last_success_timestamp_seconds', 'When the newest metadata backup reached S3 (Unix seconds); 0 until one is known.', () => {
       const ms = this.#backups?.lastSuccessMs;
       return ms === undefined ? undefined : ms / 1000;
     });
