@@ -263,7 +263,9 @@ export class TurnRelay {
     await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
     const secret = turn.secret ?? (await persistentTurnSecret(stateDir));
     const tls = config.tls.mode === 'files' ? { certFile: path.resolve(config.tls.certFile), keyFile: path.resolve(config.tls.keyFile) } : undefined;
-    const externalAddress = net.isIP(turn.host) && !isLocalAddress(turn.host) ? turn.host : undefined;
+    // Behind NAT the relay addresses must be the public one the SFU announces.
+    const announced = config.rtc.announcedAddress;
+    const externalAddress = net.isIP(announced) && !isLocalAddress(announced) ? announced : undefined;
     const confFile = path.join(stateDir, 'turnserver.conf');
     await fs.writeFile(confFile, turnServerConf({ turn, secret, stateDir, tls, externalAddress }), { mode: 0o600 });
     await fs.chmod(confFile, 0o600);
