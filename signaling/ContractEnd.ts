@@ -2,6 +2,7 @@
 // recording, index, export, camera, account and setting of it is deleted and a report is kept.
 // Also the one way a single camera is removed (the same steps, for one camera).
 import type { Deps } from './context.ts';
+import { auditEvent } from './middleware.ts';
 import type { DeletionReport, Org } from './store.ts';
 
 /** Removes a camera: its viewers are told, its recordings, indexes and exports deleted, then its rows and key. */
@@ -80,6 +81,6 @@ export class ContractEnd {
     report.completedAt = new Date().toISOString();
     await store.removeOrg(org.id, report);
     log.warn({ event: 'org_deleted', ...report }, 'contract ended: organisation deleted');
-    void store.audit({ actor: 'system', action: 'org.deleted', outcome: 'ok', detail: { ...report } }).catch(() => undefined);
+    auditEvent(this.#deps, {}, { actor: 'system', action: 'org.deleted', orgId: org.id, outcome: 'ok', detail: { ...report } });
   }
 }

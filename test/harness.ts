@@ -24,7 +24,7 @@ export interface Service {
   api(pathname: string, init?: RequestInit): Promise<Response>;
   login(username: string, password: string): Promise<string>;
   createCamera(name: string): Promise<{ id: string; secret: string }>;
-  createUser(username: string, password: string, role?: 'admin' | 'viewer'): Promise<{ id: string }>;
+  createUser(username: string, password: string, role?: 'admin' | 'operator' | 'viewer'): Promise<{ id: string }>;
   grant(userId: string, cameraId: string): Promise<void>;
   publishToken(cameraId: string, secret: string): Promise<string>;
   restart(): Promise<void>;

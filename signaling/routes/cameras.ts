@@ -4,11 +4,11 @@ import type { Context } from 'hono';
 import { accessOf, cameraSecretAccepted } from '../access.ts';
 import { CAMERA_TOKEN_TTL_S, hashCameraSecret, newCameraSecret } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
-import { ApiError, forbidden, notFound, unauthorized } from '../errors.ts';
+import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../errors.ts';
 import { audit, bearerToken, requireAdmin, requireUser, verifiedClaims, assertSessionActive } from '../middleware.ts';
 import { removeCamera } from '../ContractEnd.ts';
 import { grantableRights } from './grants.ts';
-import { validate } from '../validate.ts';
+import { describeIssues, validate } from '../validate.ts';
 import { RIGHTS, type Camera, type Right } from '../store.ts';
 import { idParam, instant, rangeQuery } from './params.ts';
 
@@ -169,12 +169,22 @@ export function cameraRoutes(deps: Deps) {
         return c.json({ secret, previousSecretValidUntil: graceUntil?.toISOString() ?? null });
       })
       // Shorthand for a grant on one camera (the full API is /api/grants); without rights, all the user's role allows.
-      .put('/:id/grants/:userId', requireAdmin, validate('param', grantParam), validate('json', grantBody.optional()), async (c) => {
+      .put('/:id/grants/:userId', requireAdmin, validate('param', grantParam), async (c) => {
         const { id, userId } = c.req.valid('param');
         cameraFor(c, id, 'manage');
         const grantee = deps.store.userById(userId);
         if (!grantee || grantee.orgId !== c.get('user').orgId) throw notFound('user', userId);
-        const rights = grantableRights(grantee, c.req.valid('json')?.rights);
+        // The body is optional: scripts often PUT nothing at all.
+        const text = await c.req.text();
+        let asked: unknown;
+        try {
+          asked = text.trim() === '' ? {} : JSON.parse(text);
+        } catch {
+          throw badRequest('the body must be empty or JSON like {"rights":["live","playback"]}', 'invalid_request');
+        }
+        const body = grantBody.safeParse(asked);
+        if (!body.success) throw badRequest(`invalid json: ${describeIssues(body.error)}`, 'invalid_request');
+        const rights = grantableRights(grantee, body.data.rights);
         const grant = await deps.store.setGrant({ orgId: grantee.orgId, userId, cameraId: id, rights, createdBy: c.get('user').id });
         deps.hub.rightsChanged(userId, (cameraId) => deps.store.rightsOn(grantee, cameraId).has('live'));
         audit(deps, c, { actor: actor(c), action: 'grant.set', cameraId: id, outcome: 'ok', detail: { userId, rights } });

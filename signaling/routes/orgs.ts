@@ -53,7 +53,7 @@ export function orgRoutes(deps: Deps) {
         if (deps.store.userByName(admin.username)) throw new ApiError(409, 'username_taken', `the username "${admin.username}" is taken; choose another`);
         const org = await deps.store.addOrg(name);
         const user = await deps.store.addUser({ orgId: org.id, username: admin.username, role: 'admin', passwordHash: await hashPassword(admin.password) });
-        audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.create', outcome: 'ok', detail: { orgId: org.id, name, adminId: user.id } });
+        audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.create', orgId: org.id, outcome: 'ok', detail: { orgId: org.id, name, adminId: user.id } });
         return c.json({ org: view(org), admin: publicUser(user) }, 201);
       })
       .patch('/:id', validate('param', orgParam), validate('json', updateBody), async (c) => {
@@ -72,7 +72,7 @@ export function orgRoutes(deps: Deps) {
         if (at <= Date.now()) throw badRequest('the deletion date must be in the future (give the customer time to export what they keep)', 'deletion_in_past');
         const deletion = { at: new Date(at).toISOString(), requestedAt: new Date().toISOString(), requestedBy: c.get('user').id };
         const org = (await deps.store.updateOrg(id, (o) => (o.deletion = deletion)))!;
-        audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.deletion_scheduled', outcome: 'ok', detail: { orgId: id, at: deletion.at } });
+        audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.deletion_scheduled', orgId: id, outcome: 'ok', detail: { orgId: id, at: deletion.at } });
         deps.log.warn({ event: 'org_deletion_scheduled', orgId: id, at: deletion.at }, 'contract end scheduled');
         return c.json({ org: view(org) });
       })
@@ -80,7 +80,7 @@ export function orgRoutes(deps: Deps) {
         const { id } = c.req.valid('param');
         own(id);
         const org = (await deps.store.updateOrg(id, (o) => delete o.deletion))!;
-        audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.deletion_cancelled', outcome: 'ok', detail: { orgId: id } });
+        audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.deletion_cancelled', orgId: id, outcome: 'ok', detail: { orgId: id } });
         return c.json({ org: view(org) });
       })
   );
