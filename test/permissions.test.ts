@@ -177,8 +177,9 @@ test('REST: lists never show another organisation’s cameras, users, groups or 
   // B made more cameras in the matrix; none of A's may appear.
   assert.ok(cams.cameras.some((c) => c.id === ids.camB));
   assert.not.ok(cams.cameras.some((c) => c.id === ids.camA));
-  const users = JSON.parse((await asB('/api/users')).text) as { users: { username: string }[] };
-  assert.ok(users.users.every((u) => u.username.endsWith('-b')), JSON.stringify(users.users));
+  const users = JSON.parse((await asB('/api/users')).text) as { users: { username: string; orgId: string }[] };
+  const orgB = users.users.find((u) => u.username === 'admin-b')!.orgId;
+  assert.ok(users.users.every((u) => u.orgId === orgB && !u.username.endsWith('-a')), JSON.stringify(users.users));
   for (const p of ['/api/groups', '/api/kiosks', '/api/grants', '/api/shares', '/api/exports']) {
     const text = (await asB(p)).text;
     assert.not.ok(text.includes(ids.camA), `${p} shows camera A to organisation B`);
