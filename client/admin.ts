@@ -4,6 +4,7 @@
 import { api, cameraPageLink, type Camera, type Role, type UserWithGrants } from './api.ts';
 import { bindAttr, bindText, t } from './i18n.ts';
 import { KioskAdmin } from './kiosks.ts';
+import { AuditPanel } from './audit.ts';
 import { copyButton, errorMessage, h, Notice, tx } from './ui.ts';
 
 export interface AdminPanelOptions {
@@ -21,6 +22,7 @@ export class AdminPanel {
   readonly #userHead: HTMLTableRowElement;
   readonly #userNotice = new Notice('alert');
   readonly #kiosks = new KioskAdmin();
+  readonly #audit = new AuditPanel();
   #cameras: Camera[] = [];
   #users: UserWithGrants[] = [];
 
@@ -53,8 +55,10 @@ export class AdminPanel {
       this.#userNotice.el,
       h('div', { class: 'table-scroll' }, userTable),
       this.#kiosks.el,
+      this.#audit.el,
     );
     void this.#kiosks.refresh();
+    void this.#audit.refresh();
   }
 
   setCameras(cameras: Camera[]): void {
@@ -62,6 +66,7 @@ export class AdminPanel {
     this.#renderCameras();
     this.#renderUsers();
     this.#kiosks.setCameras(cameras);
+    this.#audit.setCameras(cameras);
   }
 
   async refreshUsers(): Promise<void> {
