@@ -1,4 +1,4 @@
-// The REST API of the signaling server, and the signed-in session (token kept in sessionStorage).
+// The REST API of the signaling server, and the signed-in session (see Session below).
 // Responses are checked for the fields the pages use; errors become ApiError with the server's
 // `{ error: { code, message } }` (status 0 for network failures and time-outs).
 import { session } from './storage.ts';
@@ -11,6 +11,11 @@ export interface User {
 }
 export interface UserWithGrants extends User {
   cameraIds: string[];
+}
+export interface AccountInfo {
+  user: User;
+  totpEnabled: boolean;
+  sessions: { id: string; createdAtMs: number; lastUsedAtMs: number; userAgent?: string }[];
 }
 export interface Camera {
   id: string;
@@ -35,7 +40,7 @@ export class ApiError extends Error {
  * Codes that mean "this token is gone": sign in again (user session), or stop (a revoked kiosk
  * display, an expired or revoked share link). Each page decides in its onAuthFailure.
  */
-const AUTH_FAILURES = new Set(['unauthorized', 'token_expired', 'kiosk_revoked', 'share_expired', 'share_revoked']);
+const AUTH_FAILURES = new Set(['unauthorized', 'token_expired', 'session_revoked', 'session_expired', 'refresh_reused', 'kiosk_revoked', 'share_expired', 'share_revoked']);
 export const isAuthFailure = (code: string): boolean => AUTH_FAILURES.has(code);
 
 // --- Wire checks --------------------------------------------------------------------------------
@@ -91,13 +96,30 @@ function parseCamera(v: unknown): Camera {
 }
 
 // --- Session ------------------------------------------------------------------------------------
+//
+// The access token (10 minutes) is kept in memory and mirrored in sessionStorage: tab-scoped, gone
+// with the tab, and it lets a move between the signed-in pages (live ↔ playback) go on without a
+// round-trip. The refresh token never reaches page scripts: it lives in an HttpOnly, SameSite=Strict
+// cookie scoped to /api/auth. A new tab or a reload without a usable access token resumes the
+// session through POST /api/auth/refresh (cookie + X-Mimamori-Client header). The access token is
+// refreshed ahead of its expiry, and a request refused with token_expired is refreshed and retried once.
 
 const TOKEN_KEY = 'mimamori.token';
 const USER_KEY = 'mimamori.user';
+const EXPIRES_KEY = 'mimamori.tokenExpires';
+/** Sent with every request: cookie-carrying auth routes refuse requests without it (CSRF). */
+const CLIENT_HEADER = 'x-mimamori-client';
+/** Refresh this long before the access token expires (and never sooner than REFRESH_MIN_MS from now). */
+const REFRESH_AHEAD_MS = 90_000;
+const REFRESH_MIN_MS = 5_000;
+
+let memoryToken: string | null = session.get(TOKEN_KEY);
+let memoryExpiresAt: number = Number(session.get(EXPIRES_KEY) ?? 0) || 0;
+let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
 export const auth = {
   token(): string | null {
-    return session.get(TOKEN_KEY);
+    return memoryToken;
   },
   user(): User | null {
     try {
@@ -107,15 +129,67 @@ export const auth = {
       return null;
     }
   },
-  save(token: string, user: User): void {
+  /** `expiresAt` (ms) schedules the refresh ahead of expiry; without it the token is used until refused. */
+  save(token: string, user: User, expiresAt?: number): void {
+    memoryToken = token;
+    memoryExpiresAt = expiresAt ?? 0;
     session.set(TOKEN_KEY, token);
     session.set(USER_KEY, JSON.stringify(user));
+    if (expiresAt) session.set(EXPIRES_KEY, String(expiresAt));
+    else session.remove(EXPIRES_KEY);
+    scheduleRefresh();
   },
   clear(): void {
+    memoryToken = null;
+    memoryExpiresAt = 0;
+    clearTimeout(refreshTimer);
     session.remove(TOKEN_KEY);
     session.remove(USER_KEY);
+    session.remove(EXPIRES_KEY);
   },
 };
+
+function scheduleRefresh(): void {
+  clearTimeout(refreshTimer);
+  if (!memoryExpiresAt || typeof window === 'undefined') return;
+  const delay = Math.max(REFRESH_MIN_MS, memoryExpiresAt - Date.now() - REFRESH_AHEAD_MS);
+  refreshTimer = setTimeout(() => void refreshSession().catch(() => undefined), delay);
+}
+// A laptop waking up or a tab coming back may have missed the timer: refresh if the token is (nearly) stale.
+if (typeof document !== 'undefined') {
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && memoryToken && memoryExpiresAt && memoryExpiresAt - Date.now() < REFRESH_AHEAD_MS) {
+      void refreshSession().catch(() => undefined);
+    }
+  });
+}
+
+if (memoryToken) scheduleRefresh();
+
+let refreshing: Promise<User | null> | undefined;
+/**
+ * Trades the refresh cookie for a new access token (one request at a time). Resolves with the user,
+ * or null when there is no session to resume (signed out, revoked, expired); rejects on network errors.
+ */
+export function refreshSession(): Promise<User | null> {
+  refreshing ??= (async () => {
+    try {
+      const o = obj(await request('POST', '/api/auth/refresh', { auth: 'none' }), 'refresh');
+      const user = parseUser(o.user);
+      auth.save(str(o.token, 'token'), user, ms(o.expiresAt, 'expiresAt'));
+      return user;
+    } catch (err) {
+      if (err instanceof ApiError && err.status >= 400 && err.status < 500) {
+        auth.clear();
+        return null;
+      }
+      throw err;
+    } finally {
+      refreshing = undefined;
+    }
+  })();
+  return refreshing;
+}
 
 let unauthorizedHandler: ((err: ApiError) => void) | undefined;
 /** Called when a request made with the session token is refused with 401 (expired, revoked). */
@@ -133,10 +207,12 @@ export type Credential = 'session' | 'none' | { bearer: string };
 interface RequestOptions {
   body?: unknown;
   auth?: Credential;
+  /** Internal: this is the retry after a refresh. */
+  retried?: boolean;
 }
 
-async function request(method: string, path: string, { body, auth: mode = 'session' }: RequestOptions = {}): Promise<unknown> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+async function request(method: string, path: string, { body, auth: mode = 'session', retried = false }: RequestOptions = {}): Promise<unknown> {
+  const headers: Record<string, string> = { accept: 'application/json', [CLIENT_HEADER]: '1' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const token = mode === 'session' ? auth.token() : mode === 'none' ? null : mode.bearer;
   if (token) headers.authorization = `Bearer ${token}`;
@@ -148,6 +224,7 @@ async function request(method: string, path: string, { body, auth: mode = 'sessi
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(TIMEOUT_MS),
       cache: 'no-store',
+      credentials: 'same-origin',
     });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'TimeoutError') throw new ApiError(0, 'timeout', `${method} ${path} timed out`);
@@ -167,7 +244,13 @@ async function request(method: string, path: string, { body, auth: mode = 'sessi
       typeof e?.code === 'string' ? e.code : `http_${res.status}`,
       typeof e?.message === 'string' ? e.message : `${method} ${path} failed with HTTP ${res.status}`,
     );
-    if (res.status === 401 && token && mode === 'session') unauthorizedHandler?.(err);
+    if (res.status === 401 && token && mode === 'session') {
+      // The access token ran out (a sleeping laptop, a throttled timer): refresh once and retry.
+      if (err.code === 'token_expired' && !retried && (await refreshSession().catch(() => null))) {
+        return request(method, path, { body, auth: mode, retried: true });
+      }
+      unauthorizedHandler?.(err);
+    }
     throw err;
   }
   return data;
@@ -410,9 +493,47 @@ function parseKioskSession(v: unknown): KioskSession {
 const enc = encodeURIComponent;
 
 export const api = {
-  async login(username: string, password: string): Promise<{ token: string; user: User }> {
-    const o = obj(await request('POST', '/api/auth/login', { body: { username, password }, auth: 'none' }), 'login');
-    return { token: str(o.token, 'token'), user: parseUser(o.user) };
+  /** Signs in; the refresh token comes back only as the HttpOnly cookie. `totp`: the authenticator code when asked (totp_required). */
+  async login(username: string, password: string, totp?: string): Promise<{ token: string; user: User; expiresAt: number }> {
+    const body = { username, password, ...(totp ? { totp } : {}) };
+    const o = obj(await request('POST', '/api/auth/login', { body, auth: 'none' }), 'login');
+    return { token: str(o.token, 'token'), user: parseUser(o.user), expiresAt: ms(o.expiresAt, 'expiresAt') };
+  },
+  /** Ends this session (the cookie's family); works with an expired access token too. */
+  async logout(): Promise<void> {
+    await request('POST', '/api/auth/logout', { auth: auth.token() ? 'session' : 'none' }).catch(() => undefined);
+    auth.clear();
+  },
+  /** Ends every session of this user, on every device, and their live connections. */
+  async logoutAll(): Promise<number> {
+    const revoked = num(obj(await request('POST', '/api/auth/logout-all'), 'logout-all').revoked, 'revoked');
+    auth.clear();
+    return revoked;
+  },
+  async account(): Promise<AccountInfo> {
+    const o = obj(await request('GET', '/api/auth/account'), 'account');
+    return {
+      user: parseUser(o.user),
+      totpEnabled: o.totpEnabled === true,
+      sessions: arr(o.sessions, 'sessions').map((v) => {
+        const so = obj(v, 'session');
+        return { id: str(so.id, 'session.id'), createdAtMs: num(so.createdAtMs, 'createdAtMs'), lastUsedAtMs: num(so.lastUsedAtMs, 'lastUsedAtMs'), userAgent: typeof so.userAgent === 'string' ? so.userAgent : undefined };
+      }),
+    };
+  },
+  async totpSetup(): Promise<{ secret: string; uri: string }> {
+    const o = obj(await request('POST', '/api/auth/totp/setup'), 'totp');
+    return { secret: str(o.secret, 'secret'), uri: str(o.uri, 'uri') };
+  },
+  async totpConfirm(code: string): Promise<void> {
+    await request('POST', '/api/auth/totp/confirm', { body: { code } });
+  },
+  async totpDisable(password: string, code: string): Promise<void> {
+    await request('DELETE', '/api/auth/totp', { body: { password, code } });
+  },
+  /** Other sessions of this user are signed out; this one stays. */
+  async changePassword(current: string, next: string): Promise<void> {
+    await request('POST', '/api/auth/password', { body: { current, next } });
   },
   async me(): Promise<User> {
     return parseUser(obj(await request('GET', '/api/me'), 'me').user);

@@ -1,9 +1,10 @@
 // The frame of a page that needs a signed-in user (index.html, playback.html): the header, the
 // sign-in form, and the page's session — opened after sign-in, closed on sign-out or when any
 // request or socket says the session is gone, all without reloading the page.
-import { api, ApiError, auth, onUnauthorized, type User } from './api.ts';
+import { AccountPanel, signInForm } from './account.ts';
+import { api, ApiError, auth, onUnauthorized, refreshSession, type User } from './api.ts';
 import { initI18n, type MessageKey } from './i18n.ts';
-import { Header, h, loginForm, type HeaderOptions } from './ui.ts';
+import { Header, h, type HeaderOptions } from './ui.ts';
 
 export interface PageSession {
   readonly el: HTMLElement;
@@ -23,7 +24,8 @@ export function signedInPage<S extends PageSession>(o: {
 }): SignedInPage<S> {
   initI18n(o.title);
   const app = document.getElementById('app') ?? document.body;
-  const header = new Header({ page: o.page, onLogout: () => showLogin() });
+  // Signing out ends this session on the server too (its refresh cookie and live connections).
+  const header = new Header({ page: o.page, onLogout: () => void api.logout().finally(() => showLogin()) });
   const main = h('main', { id: 'main' });
   app.replaceChildren(header.el, main);
   let session: S | null = null;
@@ -33,27 +35,31 @@ export function signedInPage<S extends PageSession>(o: {
     session = null;
     auth.clear();
     header.setUser(null);
-    main.replaceChildren(loginForm(showApp, notice));
+    main.replaceChildren(signInForm(showApp, notice));
   }
 
   function showApp(user: User): void {
     session?.close();
     header.setUser(user);
     session = o.open(user, () => showLogin('login.sessionEnded'));
-    main.replaceChildren(session.el);
+    main.replaceChildren(session.el, new AccountPanel(() => showLogin()).el);
   }
 
   onUnauthorized(() => showLogin('login.sessionEnded'));
 
   async function boot(): Promise<void> {
-    if (!auth.token()) return showLogin();
     try {
+      // No access token in this tab (a new tab, or it expired): resume the session from the refresh cookie.
+      if (!auth.token()) {
+        const user = await refreshSession();
+        return user ? showApp(user) : showLogin();
+      }
       showApp(await api.me());
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return; // onUnauthorized showed the form
       // The server is unreachable right now: show the last known user; the page recovers by itself.
       const cached = auth.user();
-      if (cached) showApp(cached);
+      if (cached && auth.token()) showApp(cached);
       else showLogin();
     }
   }

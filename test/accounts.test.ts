@@ -10,6 +10,7 @@ import { io, type Socket } from 'socket.io-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { base32Decode, checkPasswordPolicy, hotp, TOTP_STEP_S } from '../signaling/accounts/index.ts';
+import { launchChromium } from './chromium.ts';
 import { startService, type Service } from './harness.ts';
 
 let svc: Service;
@@ -307,6 +308,50 @@ test('a demoted administrator loses admin rights at once, with the same token', 
   assert.is((await call('GET', '/api/users', { headers: bearer(token) })).status, 403);
   const cam = await svc.createCamera('Gate');
   assert.is((await call('POST', `/api/cameras/${cam.id}/publish-token`, { headers: bearer(token), body: {} })).status >= 403, true, 'no publish token without the camera secret');
+});
+
+test('Chromium: sign-in asks for the code, survives a reload and a new tab through the cookie, and sign-out ends it', async () => {
+  await newUser('sakura', 'cherry-blossom-river');
+  const session = String((await login('sakura', 'cherry-blossom-river')).body.token);
+  const into = (Date.now() / 1000) % TOTP_STEP_S;
+  if (into > TOTP_STEP_S - 6) await sleep((TOTP_STEP_S - into + 0.5) * 1000);
+  const secret = base32Decode(String((await call('POST', '/api/auth/totp/setup', { headers: bearer(session) })).body.secret));
+  const step = Math.floor(Date.now() / 1000 / TOTP_STEP_S);
+  assert.is((await call('POST', '/api/auth/totp/confirm', { headers: bearer(session), body: { code: hotp(secret, step - 1) } })).status, 200);
+
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    const signedIn = '.user:not([hidden]) .user-name';
+    await page.goto(`${svc.url}/`);
+    await page.fill('#username', 'sakura');
+    await page.fill('#password', 'cherry-blossom-river');
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('#totp', { state: 'visible', timeout: 10_000 });
+    await page.fill('#totp', hotp(secret, step));
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector(signedIn, { timeout: 10_000 });
+    const cookie = (await browser.context.cookies()).find((c) => c.name === 'mimamori_refresh');
+    assert.ok(cookie?.httpOnly && cookie.sameSite === 'Strict' && cookie.path === '/api/auth', JSON.stringify(cookie));
+    assert.is(await page.evaluate('document.cookie'), '', 'page scripts cannot read the refresh token');
+
+    await page.reload();
+    await page.waitForSelector(signedIn, { timeout: 10_000 });
+    // A new tab has no access token of its own: it resumes the session from the cookie.
+    const tab = await browser.context.newPage();
+    await tab.goto(`${svc.url}/`);
+    await tab.waitForSelector(signedIn, { timeout: 10_000 });
+    assert.is(await tab.evaluate('sessionStorage.length > 0'), true);
+
+    await tab.click('#logout');
+    await tab.waitForSelector('#login-form', { timeout: 10_000 });
+    await page.evaluate('sessionStorage.clear()');
+    await page.reload();
+    await page.waitForSelector('#login-form', { timeout: 10_000 });
+    assert.not.ok((await browser.context.cookies()).some((c) => c.name === 'mimamori_refresh' && c.value), 'the cookie is gone');
+  } finally {
+    await browser.close();
+  }
 });
 
 test('lockout after 10 failures (names that do not exist lock too), admin unlock; address throttling with Retry-After', async () => {
