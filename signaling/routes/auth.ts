@@ -56,6 +56,8 @@ function refusal(c: Context, status: 401 | 423 | 429, code: string, message: str
 }
 
 const whenText = (ms: number) => new Date(ms).toISOString();
+/** Sign-in rows have no signed-in caller yet: name the account's organisation so its admins see them. */
+const orgOf = (user: User | undefined) => (user ? { orgId: user.orgId } : {});
 
 export function authRoutes(deps: Deps) {
   const { accounts } = deps;
@@ -83,10 +85,10 @@ export function authRoutes(deps: Deps) {
   async function loginFailed(c: Context, username: string, user: User | undefined, code: string, message: string) {
     const { lockedUntilMs } = await accounts.loginFailed(username, clientIp(c));
     const actor = user ? `u:${user.id}` : 'anonymous';
-    audit(deps, c, { actor, action: 'auth.login_failed', outcome: 'refused', detail: { username, code } });
+    audit(deps, c, { actor, ...orgOf(user), action: 'auth.login_failed', outcome: 'refused', detail: { username, code } });
     deps.log.warn({ event: 'login_failed', username, code, ip: clientIp(c) }, 'login failed');
     if (lockedUntilMs) {
-      audit(deps, c, { actor, action: 'auth.lockout', outcome: 'refused', detail: { username, until: whenText(lockedUntilMs) } });
+      audit(deps, c, { actor, ...orgOf(user), action: 'auth.lockout', outcome: 'refused', detail: { username, until: whenText(lockedUntilMs) } });
       return refusal(c, 423, 'account_locked', `too many failed sign-ins: this account is locked until ${whenText(lockedUntilMs)}; wait, or ask an administrator to unlock it`, lockedUntilMs - Date.now(), { lockedUntil: whenText(lockedUntilMs) });
     }
     return refusal(c, 401, code, message);
@@ -117,7 +119,7 @@ export function authRoutes(deps: Deps) {
       }
       await accounts.loginSucceeded(username);
       const { sid, refreshToken } = await accounts.openSession(user.id, c.req.header('user-agent'));
-      audit(deps, c, { actor: `u:${user.id}`, action: 'auth.login', outcome: 'ok', detail: { sessionId: sid, totp: accounts.totpEnabled(user.id) } });
+      audit(deps, c, { actor: `u:${user.id}`, ...orgOf(user), action: 'auth.login', outcome: 'ok', detail: { sessionId: sid, totp: accounts.totpEnabled(user.id) } });
       // Browsers (the client header) keep the refresh token in the cookie only.
       return c.json(issue(c, user, sid, refreshToken, c.req.header(CLIENT_HEADER) === '1' ? 'cookie' : 'body'));
     })
@@ -133,7 +135,7 @@ export function authRoutes(deps: Deps) {
         const family = outcome.family;
         if (outcome.code === 'refresh_reused' && family) {
           // A refresh token is good once: a second use means a copy is in someone else's hands.
-          audit(deps, c, { actor: `u:${family.userId}`, action: 'auth.refresh_reused', outcome: 'refused', detail: { sessionId: family.id, security: true } });
+          audit(deps, c, { actor: `u:${family.userId}`, ...orgOf(deps.store.userById(family.userId)), action: 'auth.refresh_reused', outcome: 'refused', detail: { sessionId: family.id, security: true } });
           deps.log.warn({ event: 'refresh_reused', userId: family.userId, sessionId: family.id }, 'a used refresh token was presented again: the session was revoked');
           deps.hub.userSessionsRevoked(family.userId, [family.id]);
           throw new ApiError(401, 'refresh_reused', 'this sign-in was used from two places, so it was ended for safety; sign in again');
@@ -166,7 +168,7 @@ export function authRoutes(deps: Deps) {
       }
       clearCookie(c);
       if (sid && userId && (await accounts.revokeFamily(sid, 'logout'))) {
-        audit(deps, c, { actor: `u:${userId}`, action: 'auth.logout', outcome: 'ok', detail: { sessionId: sid } });
+        audit(deps, c, { actor: `u:${userId}`, ...orgOf(deps.store.userById(userId)), action: 'auth.logout', outcome: 'ok', detail: { sessionId: sid } });
         deps.hub.userSessionsRevoked(userId, [sid]);
       }
       return c.body(null, 204);
