@@ -11,11 +11,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backUp, listGenerations, openBackup, GENERATIONS, type Generation } from '../backup/index.ts';
+import { pino } from 'pino';
+import { Backups, backUp, listGenerations, openBackup, GENERATIONS, type Generation } from '../backup/index.ts';
 import { Camera } from '../camera/index.ts';
 import { MasterKeys } from '../recorder/seal/index.ts';
 import { EmbeddedS3, S3ObjectStore } from '../recorder/store/index.ts';
-import { startService, type Service } from './harness.ts';
+import { freePort, startService, type Service } from './harness.ts';
 import { decodeErrors, ffprobe } from './recordings.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -189,6 +190,36 @@ test(`eight backups leave the newest ${GENERATIONS}`, async () => {
   assert.ok(!after.some((g) => g.key === before[0]!.key), 'the oldest generation is gone');
   assert.ok(after.every((g, i) => i === 0 || g.atMs > after[i - 1]!.atMs), 'names sort by time');
   process.stdout.write(`  backup in-process: ${times.join(', ')} ms; object ${after.at(-1)!.bytes} bytes\n`);
+});
+
+test('a failing backup is logged with its reason and tried again; when S3 is back it succeeds; close releases the data dir', async () => {
+  const dir = path.join(tmp, 'retry-data');
+  await fs.mkdir(dir);
+  await fs.writeFile(path.join(dir, 'db.json'), JSON.stringify({ users: [] }));
+  const port = await freePort(); // nothing listens there yet: S3 is down
+  const downStore = await S3ObjectStore.create({ ...s3.options, endpoint: `http://127.0.0.1:${port}`, bucket: 'retry', requestTimeoutMs: 1000, createBucket: false });
+  const lines: { event?: string; reason?: string; code?: string }[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
+  const masterKeys = await MasterKeys.load({ dataDir: dir, env: { MIMAMORI_MASTER_KEYS: MASTER_KEYS } });
+  const backups = await Backups.start({ dataDir: dir, store: downStore, masterKeys, log, intervalMs: 3_600_000, startDelayMs: 0, retryMs: 300 });
+  let revived: EmbeddedS3 | undefined;
+  try {
+    assert.ok((await dirEntries(dir)).includes('service.pid'));
+    await until('two failed attempts', 20_000, async () => (lines.filter((l) => l.event === 'backup_failed').length >= 2 ? true : undefined));
+    const failure = lines.find((l) => l.event === 'backup_failed')!;
+    assert.is(failure.code, 'unavailable');
+    assert.ok(failure.reason && failure.reason.length > 10, `a reason: ${failure.reason}`);
+    assert.is(backups.lastSuccessMs, undefined);
+    revived = await EmbeddedS3.start({ directory: path.join(tmp, 's3-retry'), port, bucket: 'retry' });
+    await until('a backup once S3 is back', 20_000, async () => lines.find((l) => l.event === 'backup_done'));
+    assert.ok(backups.lastSuccessMs! > 0);
+    assert.is((await listGenerations(downStore)).length, 1);
+  } finally {
+    await backups.close();
+    downStore.close();
+    await revived?.close();
+  }
+  assert.not.ok((await dirEntries(dir)).includes('service.pid'), 'released on close');
 });
 
 let restoredGeneration: Generation;
