@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { Server as SocketServer } from 'socket.io';
 import type { Config } from '../config/index.ts';
 import { Sfu } from '../sfu/index.ts';
@@ -41,7 +41,7 @@ import { meRoutes } from './routes/me.ts';
 import { healthRoutes } from './routes/health.ts';
 import { Monitoring } from './monitoring.ts';
 import { ExportJobs, Playback } from '../playback/index.ts';
-import { Store } from './store.ts';
+import { Store, type User } from './store.ts';
 import { Backups } from '../backup/index.ts';
 import { AuditLog, importLegacyAudit } from './audit/index.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -226,7 +226,9 @@ export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create
     const requestId = c.req.header('x-request-id')?.slice(0, 64) ?? crypto.randomUUID();
     c.set('requestId', requestId);
     c.header('X-Request-Id', requestId);
+    const started = performance.now();
     await next();
+    accessLog(deps.log, c, started);
     // Stop browsers from framing pages or sniffing types; a camera page needs camera+mic only.
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('X-Frame-Options', 'DENY');
@@ -264,6 +266,21 @@ export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create
     return c.json(body, status as 400);
   });
   return app;
+}
+
+/**
+ * One line per request. Paths that carry secrets are cut: playback tokens ride in /api/play/<token>/
+ * and a share link's id is the link itself; query strings (download tokens) are never logged.
+ * Media fragments and probes go to debug, or a player would write a line per second.
+ */
+function accessLog(log: Logger, c: Context<AppEnv>, started: number): void {
+  const path = c.req.path.replace(/^\/api\/play\/[^/]+/, '/api/play/[token]').replace(/^\/api\/shares\/[^/]+/, '/api/shares/[id]');
+  const quiet = path.startsWith('/api/play/') || path === '/healthz' || path === '/readyz' || path === '/metrics' || !path.startsWith('/api/') && !path.startsWith('/whip') && !path.startsWith('/whep');
+  const user = c.get('user') as User | undefined;
+  log[quiet ? 'debug' : 'info'](
+    { event: 'request', requestId: c.get('requestId'), method: c.req.method, path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10, ...(user ? { userId: user.id, orgId: user.orgId } : {}) },
+    'request',
+  );
 }
 
 function recorderCatalog(store: Store, config: Config): RecorderCatalog {

@@ -8,7 +8,11 @@ export function createLogger(level: string): Logger {
     level,
     base: { service: 'mimamori' },
     redact: {
-      paths: ['password', 'secret', 'token', 'authorization', '*.password', '*.secret', '*.token', '*.authorization', 'headers.authorization'],
+      paths: [
+        ...['password', 'secret', 'token', 'authorization', 'refreshToken', 'accessToken', 'credential', 'totp', 'cookie'].flatMap((k) => [k, `*.${k}`]),
+        'headers.authorization',
+        'headers.cookie',
+      ],
       censor: '[redacted]',
     },
   });

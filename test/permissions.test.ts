@@ -32,7 +32,8 @@ test.before(async () => {
 });
 
 async function setUp() {
-  svc = await startService();
+  // info: the last test reads the request log.
+  svc = await startService({ env: { MIMAMORI_LOG_LEVEL: 'info' } });
   tokens.set('platform', svc.adminToken);
   const camA = await svc.createCamera('camera A');
   ids.camA = camA.id;
@@ -279,6 +280,29 @@ test('socket.io: taking the grant away stops a watching viewer at once', async (
   } finally {
     socket.close();
   }
+});
+
+test('logs: one JSON line per request with its request id, and no password or token anywhere', async () => {
+  const res = await svc.api('/api/cameras', { headers: { 'x-request-id': 'matrix-trace-1' } });
+  assert.is(res.headers.get('x-request-id'), 'matrix-trace-1');
+  await new Promise((r) => setTimeout(r, 200));
+  const lines = svc
+    .output()
+    .split('\n')
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  const line = lines.find((l) => l.event === 'request' && l.requestId === 'matrix-trace-1');
+  assert.ok(line, 'the request is logged with the id the caller sent');
+  assert.is(line.path, '/api/cameras');
+  assert.is(line.status, 200);
+  const all = svc.output();
+  assert.not.ok(all.includes(PASSWORD), 'no password in the logs');
+  for (const [who, token] of tokens) assert.not.ok(all.includes(token.split('.')[2]!), `no ${who} token in the logs`);
 });
 
 test.run();
