@@ -97,7 +97,7 @@ export function audit(deps: Deps, c: Context<AppEnv>, entry: AuditInput): void {
 /** audit() for socket.io events and other code without a Context. */
 export function auditEvent(deps: Deps, origin: AuditOrigin, entry: AuditInput): void {
   // The acting user's organisation, else the camera's (share links, kiosks, anonymous callers).
-  const orgId = entry.orgId ?? orgOf(origin.user) ?? (entry.cameraId ? orgOf(deps.store.camera(entry.cameraId)) : undefined);
+  const orgId = entry.orgId ?? origin.user?.orgId ?? (entry.cameraId ? deps.store.camera(entry.cameraId)?.orgId : undefined);
   const row: AuditEvent = {
     ...entry,
     ...(orgId ? { orgId } : {}),
@@ -110,7 +110,3 @@ export function auditEvent(deps: Deps, origin: AuditOrigin, entry: AuditInput): 
   deps.audit.append(row).catch((err: unknown) => deps.log.error({ event: 'audit_write_failed', action: row.action, err }, 'could not append to the audit log; check free space and permissions of <dataDir>/audit'));
 }
 
-/** `orgId` of a user or camera; optional while organisations are being introduced. */
-function orgOf(holder: { orgId?: string } | undefined): string | undefined {
-  return holder?.orgId;
-}
