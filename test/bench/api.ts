@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { io, type Socket } from 'socket.io-client';
+import { hashPassword } from '../../signaling/auth.ts';
 import { startService, type Service } from '../harness.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,12 +40,13 @@ const CAMERAS = 50;
 const GRANTED = 25;
 /** Accounts the login load rotates over, so a per-account lockout is not what gets measured. */
 const LOGIN_ACCOUNTS = 8;
-const LOGIN_PASSWORD = 'bench-login-password-1';
-/** scrypt is CPU-bound on the libuv pool (4 threads, 2 cores): more connections only queue. */
-const LOGIN_CONNECTIONS = 8;
+const LOGIN_PASSWORD = 'amber-harbor-91-kite';
+const VIEWER_PASSWORD = 'quiet-lantern-47-moss';
+/** scrypt is CPU-bound on the libuv pool (4 threads): more connections only queue. */
+const LOGIN_CONNECTIONS = 4;
 const REFRESH_CONNECTIONS = Math.min(CONNECTIONS, 16);
 /** Idle sockets per load process (ulimit -n is 20000 per process). */
-const SOCKETS_PER_PROCESS = 5000;
+const SOCKETS_PER_PROCESS = 2500;
 const RTT_SAMPLES = 100;
 
 const emit = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -167,7 +169,7 @@ class Session {
 async function seed(svc: Service) {
   const cameras: string[] = [];
   for (let i = 0; i < CAMERAS; i++) cameras.push((await svc.createCamera(`bench camera ${i}`)).id);
-  const viewer = await svc.createUser('bench-viewer', 'bench-viewer-password-1', 'viewer');
+  const viewer = await svc.createUser('bench-viewer', VIEWER_PASSWORD, 'viewer');
   for (const id of cameras.slice(0, GRANTED)) await svc.grant(viewer.id, id);
   const loginUsers: string[] = [];
   for (let i = 0; i < LOGIN_ACCOUNTS; i++) {
@@ -177,6 +179,8 @@ async function seed(svc: Service) {
   }
   return { cameras, loginUsers };
 }
+
+let scryptMs: number | null = null;
 
 async function httpPhase(svc: Service, admin: Session, viewer: Session, cameras: string[], loginUsers: string[]) {
   const hello = forkChild('hello.ts');
@@ -212,6 +216,15 @@ async function httpPhase(svc: Service, admin: Session, viewer: Session, cameras:
 
     rows.refresh = await refreshLoad(svc, loginUsers, notes);
 
+    // Login's floor: the service's own scrypt, one hash at a time, here (the parent is idle now).
+    const hashes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      await hashPassword('bench-scrypt-baseline');
+      hashes.push(performance.now() - t);
+    }
+    scryptMs = round(percentile(hashes, 50));
+    emit({ phase: 'setup', scrypt_ms: scryptMs, login_ceiling_rps: round((Math.min(os.availableParallelism(), 4) * 1000) / scryptMs) });
     let n = 0;
     const loginBody = (password: string) => () => JSON.stringify({ username: loginUsers[n++ % loginUsers.length], password });
     const loginRequest = (password: string): autocannon.Request => {
@@ -344,6 +357,7 @@ async function socketPhase(svc: Service, probeDir: string, viewer: Session, came
 
   const token = await viewer.token();
   const children: ChildProcess[] = [];
+  const openCpu0 = (await metrics(svc)).get('process_cpu_seconds_total') ?? NaN;
   const t0 = performance.now();
   try {
     const opened: { connected: number; failed: number; errors: Record<string, number>; rssMb: number; seconds: number }[] = [];
@@ -363,7 +377,21 @@ async function socketPhase(svc: Service, probeDir: string, viewer: Session, came
     for (const o of opened) for (const [k, v] of Object.entries(o.errors)) errors[k] = (errors[k] ?? 0) + v;
     // seconds: from fork to the last connection (incl. loading the load process); open_seconds: opening only.
     const openOnly = Math.max(...opened.map((o) => o.seconds));
-    emit({ phase: 'sockets', step: 'opened', connected, failed, errors, seconds: round(openSeconds), open_seconds: round(openOnly), per_second: round(connected / openOnly), load_process_rss_mb: opened.map((o) => o.rssMb) });
+    // Whether opening is limited by the service: its CPU per connection while they opened.
+    const openCpu = ((await metrics(svc)).get('process_cpu_seconds_total') ?? NaN) - openCpu0;
+    emit({
+      phase: 'sockets',
+      step: 'opened',
+      connected,
+      failed,
+      errors,
+      seconds: round(openSeconds),
+      open_seconds: round(openOnly),
+      per_second: round(connected / openOnly),
+      service_cpu_pct: round((openCpu / openSeconds) * 100),
+      service_cpu_ms_per_connect: connected ? round((openCpu * 1000) / connected, 2) : NaN,
+      load_process_rss_mb: opened.map((o) => o.rssMb),
+    });
 
     await sleep(3000);
     const mem1 = await serviceMemory(probeDir);
@@ -423,7 +451,7 @@ const svc = await startService({
 try {
   const { cameras, loginUsers } = await seed(svc);
   const admin = await Session.open(svc, svc.adminUsername, svc.adminPassword);
-  const viewer = await Session.open(svc, 'bench-viewer', 'bench-viewer-password-1');
+  const viewer = await Session.open(svc, 'bench-viewer', VIEWER_PASSWORD);
   // Sockets first: the login phases may trip a lockout, and the sockets need a login.
   const sock = PHASES.has('sockets') ? await socketPhase(svc, probeDir, viewer, cameras[0]!) : undefined;
   const http = PHASES.has('http') ? await httpPhase(svc, admin, viewer, cameras, loginUsers) : undefined;
@@ -450,6 +478,7 @@ try {
     hello_p99_ms: r.hello?.p99_ms ?? null,
     hello_over_camera_list: helloRps && r.cameras_admin ? round(helloRps / r.cameras_admin.rps, 2) : null,
     login_p99_ms: r.login?.p99_ms ?? null,
+    scrypt_ms: scryptMs,
     login_wrong_rps: r.login_wrong?.rps ?? null,
     login_wrong_statuses: r.login_wrong?.statuses ?? null,
     connections: CONNECTIONS,
