@@ -109,6 +109,23 @@ const refused = (r: { status: number; code: string | undefined }) =>
 const hour = 3_600_000;
 const range = () => `from=${Date.now() - hour}&to=${Date.now()}`;
 const freshCameraA = async () => (await svc.createCamera(unique('spare-'))).id;
+/** Something of organisation A made by its platform admin, for routes that change or delete one. */
+const madeInA = async <T>(pathname: string, body: unknown, pick: (b: T) => string, method = 'POST') => {
+  const res = await svc.api(pathname, { method, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${pathname}: ${res.status} ${await res.text()}`);
+  return pick((await res.json()) as T);
+};
+const freshUserA = () => madeInA<{ user: { id: string } }>('/api/users', { username: unique('x'), password: PASSWORD, role: 'viewer' }, (b) => b.user.id);
+const freshGroupA = () => madeInA<{ group: { id: string } }>('/api/groups', { name: unique('g'), cameraIds: [ids.camA] }, (b) => b.group.id);
+const freshKioskA = () => madeInA<{ kiosk: { id: string } }>('/api/kiosks', { name: unique('k'), cameraIds: [ids.camA], layout: 1, rotateSeconds: 10 }, (b) => b.kiosk.id);
+const freshShareA = () => madeInA<{ share: { id: string } }>('/api/shares', { cameraId: ids.camA, kind: 'live', expiresInHours: 1 }, (b) => b.share.id);
+const freshNoticeA = () => madeInA<{ announcement: { id: string } }>('/api/announcements', { kind: 'info', message: 'x', endsAt: Date.now() + hour }, (b) => b.announcement.id);
+const freshHoldA = () => madeInA<{ hold: { id: string } }>(`/api/cameras/${ids.camA}/holds`, { from: Date.now() - hour, to: Date.now(), reason: 'matrix' }, (b) => b.hold.id);
+const freshGrantA = async () => {
+  const userId = await freshUserA();
+  return madeInA<{ grant: { id: string } }>('/api/grants', { userId, cameraId: ids.camA, rights: ['live'] }, (b) => b.grant.id, 'PUT');
+};
+const freshOrg = () => madeInA<{ org: { id: string } }>('/api/orgs', { name: unique('o'), admin: { username: unique('oa'), password: PASSWORD } }, (b) => b.org.id);
 
 /** Route → who gets through. Everyone else must be refused. */
 const ROUTES: { name: string; call: Call; allowed: Who[] }[] = [
@@ -151,6 +168,26 @@ const ROUTES: { name: string; call: Call; allowed: Who[] }[] = [
   { name: 'audit log', call: { method: 'GET', path: '/api/audit' }, allowed: ['platform', 'adminA', 'adminB'] },
   { name: 'preferences', call: { method: 'GET', path: '/api/me/preferences' }, allowed: USERS },
   { name: 'who am I', call: { method: 'GET', path: '/api/auth/me' }, allowed: USERS },
+  { name: 'delete user', call: { method: 'DELETE', path: () => freshUserA().then((id) => `/api/users/${id}`) }, allowed: ['platform', 'adminA'] },
+  { name: 'unlock user', call: { method: 'POST', path: () => Promise.resolve(`/api/users/${ids.grantee}/unlock`) }, allowed: ['platform', 'adminA'] },
+  { name: 'sign a user out everywhere', call: { method: 'POST', path: () => freshUserA().then((id) => `/api/users/${id}/logout-all`) }, allowed: ['platform', 'adminA'] },
+  { name: 'delete grant', call: { method: 'DELETE', path: () => freshGrantA().then((id) => `/api/grants/${id}`) }, allowed: ['platform', 'adminA'] },
+  { name: 'rename group', call: { method: 'PATCH', path: () => freshGroupA().then((id) => `/api/groups/${id}`), body: { name: 'renamed' } }, allowed: ['platform', 'adminA'] },
+  { name: 'delete group', call: { method: 'DELETE', path: () => freshGroupA().then((id) => `/api/groups/${id}`) }, allowed: ['platform', 'adminA'] },
+  { name: 'update kiosk', call: { method: 'PATCH', path: () => freshKioskA().then((id) => `/api/kiosks/${id}`), body: { rotateSeconds: 20 } }, allowed: ['platform', 'adminA'] },
+  { name: 'rotate kiosk token', call: { method: 'POST', path: () => freshKioskA().then((id) => `/api/kiosks/${id}/token`) }, allowed: ['platform', 'adminA'] },
+  { name: 'delete kiosk', call: { method: 'DELETE', path: () => freshKioskA().then((id) => `/api/kiosks/${id}`) }, allowed: ['platform', 'adminA'] },
+  { name: 'revoke share', call: { method: 'DELETE', path: () => freshShareA().then((id) => `/api/shares/${id}`) }, allowed: ['platform', 'adminA'] },
+  { name: 'delete notice', call: { method: 'DELETE', path: () => freshNoticeA().then((id) => `/api/announcements/${id}`) }, allowed: ['platform', 'adminA'] },
+  { name: 'remove hold', call: { method: 'DELETE', path: () => freshHoldA().then((id) => `/api/cameras/${ids.camA}/holds/${id}`) }, allowed: ['platform', 'adminA'] },
+  { name: 'schedule contract end', call: { method: 'PUT', path: () => freshOrg().then((id) => `/api/orgs/${id}/deletion`), body: () => ({ at: Date.now() + 86_400_000 }) }, allowed: ['platform'] },
+  { name: 'rename organisation', call: { method: 'PATCH', path: () => freshOrg().then((id) => `/api/orgs/${id}`), body: { name: 'renamed' } }, allowed: ['platform'] },
+  { name: 'deletion reports', call: { method: 'GET', path: '/api/orgs/deletion-reports' }, allowed: ['platform'] },
+  { name: 'rotate master key', call: { method: 'POST', path: '/api/recorder/master-key/rotate' }, allowed: ['platform'] },
+  { name: 'export audit log', call: { method: 'GET', path: '/api/audit/export?format=csv' }, allowed: ['platform', 'adminA', 'adminB'] },
+  { name: 'save preferences', call: { method: 'PUT', path: '/api/me/preferences', body: { layout: 4 } }, allowed: USERS },
+  { name: 'my sessions', call: { method: 'GET', path: '/api/auth/account' }, allowed: USERS },
+  { name: 'set up TOTP', call: { method: 'POST', path: '/api/auth/totp/setup' }, allowed: USERS },
   // WHEP with a garbage offer: those allowed get a 400 about the SDP, the rest are refused first.
   { name: 'WHEP view', call: { method: 'POST', path: () => Promise.resolve(`/whep/${ids.camA}`), body: 'not sdp', contentType: 'application/sdp' }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA'] },
 ];
