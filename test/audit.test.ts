@@ -294,6 +294,21 @@ test('service: audited actions, search, export, 405 for changes, 403 for viewers
     const reads = (await search('action=audit.export&limit=1000')).rows;
     assert.ok(reads.some((r) => r.detail?.format === 'csv') && reads.some((r) => r.detail?.format === 'json'));
 
+    // --- An organisation's admin reads that organisation's rows only.
+    const orgRes = await svc.api('/api/orgs', { method: 'POST', body: JSON.stringify({ name: 'Tenant B', admin: { username: 'tenant-admin', password: 'tenant-admin-password-7' } }) });
+    assert.is(orgRes.status, 201, await orgRes.clone().text());
+    const orgId = ((await orgRes.json()) as { org: { id: string } }).org.id;
+    const tenantToken = await svc.login('tenant-admin', 'tenant-admin-password-7');
+    const tenantCam = await svc.api('/api/cameras', { method: 'POST', headers: { authorization: `Bearer ${tenantToken}` }, body: JSON.stringify({ name: 'Tenant camera' }) });
+    assert.is(tenantCam.status, 201, await tenantCam.clone().text());
+    const tenantRows = (await search('limit=1000', tenantToken)).rows;
+    assert.ok(tenantRows.length >= 2, JSON.stringify(tenantRows));
+    assert.ok(tenantRows.every((r) => r.orgId === orgId), 'only its own organisation');
+    assert.ok(tenantRows.some((r) => r.action === 'auth.login') && tenantRows.some((r) => r.action === 'camera.create'));
+    assert.is((await svc.api(`/api/audit?orgId=${logins.rows[0]!.orgId}`, { headers: { authorization: `Bearer ${tenantToken}` } })).status, 403);
+    assert.is((await svc.api('/api/audit/verify', { headers: { authorization: `Bearer ${tenantToken}` } })).status, 403);
+    assert.ok((await search(`orgId=${orgId}`)).rows.length >= tenantRows.length, 'the operator sees every organisation');
+
     // --- Nothing changes it through the API.
     const before = (await (await svc.api('/api/audit/verify')).json()) as { ok: boolean; rows: number };
     assert.ok(before.ok, JSON.stringify(before));
