@@ -10,8 +10,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startService, type Service } from './harness.ts';
 
-type Who = 'none' | 'expired' | 'forged' | 'camera' | 'platform' | 'adminA' | 'operatorA' | 'viewerA' | 'strangerA' | 'adminB' | 'viewerB';
-const EVERYONE: Who[] = ['none', 'expired', 'forged', 'camera', 'platform', 'adminA', 'operatorA', 'viewerA', 'strangerA', 'adminB', 'viewerB'];
+type Who = 'none' | 'expired' | 'forged' | 'camera' | 'kioskA' | 'shareA' | 'platform' | 'adminA' | 'operatorA' | 'viewerA' | 'strangerA' | 'adminB' | 'viewerB';
+const EVERYONE: Who[] = ['none', 'expired', 'forged', 'camera', 'kioskA', 'shareA', 'platform', 'adminA', 'operatorA', 'viewerA', 'strangerA', 'adminB', 'viewerB'];
 const USERS: Who[] = ['platform', 'adminA', 'operatorA', 'viewerA', 'strangerA', 'adminB', 'viewerB'];
 
 let svc: Service;
@@ -67,6 +67,14 @@ async function setUp() {
   tokens.set('expired', jwt.sign({ typ: 'user', sub: adminA, sid: 'x', exp: Math.floor(Date.now() / 1000) - 10 }, jwtSecret, { algorithm: 'HS256', issuer: 'mimamori' }));
   tokens.set('forged', jwt.sign({ typ: 'user', sub: adminA, sid: 'x' }, 'not-the-secret-of-this-service-at-all-000', { algorithm: 'HS256', issuer: 'mimamori', expiresIn: 600 }));
   tokens.set('camera', await svc.publishToken(ids.camA, camA.secret));
+  // A wall display and an opened live share link of camera A: live view of it, nothing else.
+  const kiosk = (await (await svc.api('/api/kiosks', { method: 'POST', body: JSON.stringify({ name: 'wall', cameraIds: [ids.camA], layout: 1, rotateSeconds: 10 }) })).json()) as { token: string };
+  const kioskSession = await fetch(`${svc.url}/api/kiosk/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: kiosk.token }) });
+  tokens.set('kioskA', ((await kioskSession.json()) as { accessToken: string }).accessToken);
+  const share = (await (await svc.api('/api/shares', { method: 'POST', body: JSON.stringify({ cameraId: ids.camA, kind: 'live', expiresInHours: 1 }) })).json()) as { share: { id: string } };
+  const opened = await fetch(`${svc.url}/api/shares/${share.share.id}/open`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  if (!opened.ok) throw new Error(`share open: ${opened.status} ${await opened.text()}`);
+  tokens.set('shareA', ((await opened.json()) as { token: string }).token);
 }
 
 test.after(async () => {
@@ -145,7 +153,8 @@ const ROUTES: { name: string; call: Call; allowed: Who[] }[] = [
   { name: 'timeline', call: { method: 'GET', path: () => Promise.resolve(`/api/cameras/${ids.camA}/timeline?${range()}`) }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA'] },
   { name: 'start playback', call: { method: 'POST', path: () => Promise.resolve(`/api/cameras/${ids.camA}/playback`), body: () => ({ at: Date.now() - 60_000 }) }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA'] },
   { name: 'export', call: { method: 'POST', path: () => Promise.resolve(`/api/cameras/${ids.camA}/exports`), body: () => ({ from: Date.now() - 120_000, to: Date.now() - 60_000 }) }, allowed: ['platform', 'adminA', 'operatorA'] },
-  { name: 'list exports', call: { method: 'GET', path: '/api/exports' }, allowed: USERS },
+  // Share links and kiosks may list exports (their own: none) and read notices.
+  { name: 'list exports', call: { method: 'GET', path: '/api/exports' }, allowed: [...USERS, 'kioskA', 'shareA'] },
   { name: 'share', call: { method: 'POST', path: '/api/shares', body: () => ({ cameraId: ids.camA, kind: 'live', expiresInHours: 1 }) }, allowed: ['platform', 'adminA', 'operatorA'] },
   { name: 'list shares', call: { method: 'GET', path: '/api/shares' }, allowed: USERS },
   { name: 'list kiosks', call: { method: 'GET', path: '/api/kiosks' }, allowed: ['platform', 'adminA', 'adminB'] },
@@ -160,7 +169,7 @@ const ROUTES: { name: string; call: Call; allowed: Who[] }[] = [
   { name: 'own organisation', call: { method: 'GET', path: '/api/orgs/current' }, allowed: USERS },
   { name: 'list organisations', call: { method: 'GET', path: '/api/orgs' }, allowed: ['platform'] },
   { name: 'create organisation', call: { method: 'POST', path: '/api/orgs', body: () => ({ name: unique('org'), admin: { username: unique('oa'), password: PASSWORD } }) }, allowed: ['platform'] },
-  { name: 'announcements', call: { method: 'GET', path: '/api/announcements' }, allowed: USERS },
+  { name: 'announcements', call: { method: 'GET', path: '/api/announcements' }, allowed: [...USERS, 'kioskA', 'shareA'] },
   { name: 'post announcement', call: { method: 'POST', path: '/api/announcements', body: () => ({ kind: 'maintenance', message: 'matrix', endsAt: Date.now() + hour }) }, allowed: ['platform', 'adminA', 'adminB'] },
   { name: 'recorder status', call: { method: 'GET', path: '/api/recorder' }, allowed: ['platform'] },
   { name: 'recorder alerts', call: { method: 'GET', path: '/api/recorder/alerts' }, allowed: ['platform', 'adminA', 'adminB'] },
@@ -259,8 +268,8 @@ test('socket.io: connecting and every event, for each caller', async () => {
     const want = who === 'expired' ? 'token_expired' : 'unauthorized';
     if (error?.code !== want) wrong.push(`connect as ${who}: ${want} expected, got ${JSON.stringify(error ?? 'connected')}`);
   }
-  const viewers: Who[] = ['platform', 'adminA', 'operatorA', 'viewerA'];
-  for (const who of ['camera', ...USERS] as Who[]) {
+  const viewers: Who[] = ['platform', 'adminA', 'operatorA', 'viewerA', 'kioskA', 'shareA'];
+  for (const who of ['camera', 'kioskA', 'shareA', ...USERS] as Who[]) {
     const { socket, error } = await connect(tokens.get(who));
     if (!socket) {
       wrong.push(`connect as ${who}: ${JSON.stringify(error)}`);
