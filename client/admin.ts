@@ -1,8 +1,16 @@
-// The administrators' panel under the live view: add, renew and delete cameras (a new secret is
-// shown once, with the link to open on the camera device), add users, grant and revoke viewing,
-// and kiosk displays (kiosks.ts).
-import { api, cameraPageLink, type Camera, type Role, type UserWithGrants } from './api.ts';
-import { bindAttr, bindText, t } from './i18n.ts';
+// The administrators' panel under the live view: cameras not being recorded (alerts.ts), add,
+// renew and delete cameras (a new secret is shown once, with the link to open on the camera
+// device; a renewal keeps the old secret working for a chosen grace period), users with roles and
+// grants (people.ts), camera groups (groups.ts), announcements (announcements.ts), kiosk displays
+// (kiosks.ts), and for the service's operators the organisations (orgs.ts).
+import { adminApi } from './adminApi.ts';
+import { RecorderAlerts } from './alerts.ts';
+import { AnnouncementsPanel } from './announcements.ts';
+import { api, cameraPageLink, type Camera } from './api.ts';
+import { GroupsPanel } from './groups.ts';
+import { bindAttr, bindText, formatDateTime, t } from './i18n.ts';
+import { OrgsPanel } from './orgs.ts';
+import { PeoplePanel } from './people.ts';
 import { KioskAdmin } from './kiosks.ts';
 import { AuditPanel } from './audit.ts';
 import { copyButton, errorMessage, h, Notice, tx } from './ui.ts';
@@ -18,20 +26,19 @@ export class AdminPanel {
   readonly #secretBox: HTMLElement;
   readonly #cameraRows: HTMLTableSectionElement;
   readonly #cameraNotice = new Notice('alert');
-  readonly #userRows: HTMLTableSectionElement;
-  readonly #userHead: HTMLTableRowElement;
-  readonly #userNotice = new Notice('alert');
+  readonly #alerts = new RecorderAlerts();
+  readonly #people = new PeoplePanel();
+  readonly #groups: GroupsPanel;
+  readonly #announcements = new AnnouncementsPanel();
   readonly #kiosks = new KioskAdmin();
   readonly #audit = new AuditPanel();
   #cameras: Camera[] = [];
-  #users: UserWithGrants[] = [];
 
   constructor(options: AdminPanelOptions) {
     this.#options = options;
     this.#secretBox = h('div', { class: 'secret-box', hidden: true, role: 'status' });
     this.#cameraRows = h('tbody');
-    this.#userRows = h('tbody');
-    this.#userHead = h('tr');
+    this.#groups = new GroupsPanel((groups) => this.#people.setTargets(this.#cameras, groups));
 
     const cameraTable = h(
       'table',
@@ -39,42 +46,60 @@ export class AdminPanel {
       h('thead', {}, h('tr', {}, tx('th', 'admin.cameraName'), tx('th', 'admin.cameraId'), tx('th', 'state.live'), tx('th', 'admin.recording'), h('th'))),
       this.#cameraRows,
     );
-    const userTable = h('table', { class: 'admin-table', id: 'admin-users' }, h('thead', {}, this.#userHead), this.#userRows);
 
     this.el = h(
       'section',
       { class: 'admin card', id: 'admin' },
       tx('h2', 'admin.title'),
+      this.#alerts.el,
       tx('h3', 'admin.cameras'),
       this.#addCameraForm(),
       this.#cameraNotice.el,
       this.#secretBox,
       h('div', { class: 'table-scroll' }, cameraTable),
-      tx('h3', 'admin.users'),
-      this.#addUserForm(),
-      this.#userNotice.el,
-      h('div', { class: 'table-scroll' }, userTable),
+      this.#people.el,
+      this.#groups.el,
+      this.#announcements.el,
       this.#kiosks.el,
       this.#audit.el,
     );
     void this.#kiosks.refresh();
+    void this.#groups.refresh();
+    void this.#announcements.refresh();
+    void this.#addOperatorParts();
     void this.#audit.refresh();
   }
 
   setCameras(cameras: Camera[]): void {
     this.#cameras = cameras;
     this.#renderCameras();
-    this.#renderUsers();
+    this.#alerts.setCameraNames(cameras);
+    this.#groups.setCameras(cameras);
+    this.#people.setTargets(cameras, this.#groups.groups);
     this.#kiosks.setCameras(cameras);
     this.#audit.setCameras(cameras);
   }
 
   async refreshUsers(): Promise<void> {
+    await this.#people.refresh();
+  }
+
+  close(): void {
+    this.#alerts.close();
+  }
+
+  /** Who is signed in decides the rest: their own row cannot be deleted; platform operators get organisations. */
+  async #addOperatorParts(): Promise<void> {
     try {
-      this.#users = await api.users();
-      this.#renderUsers();
+      const me = await adminApi.me();
+      this.#people.setSelf(me.id);
+      this.#announcements.setPlatform(me.platform);
+      if (!me.platform) return;
+      const orgs = new OrgsPanel(me.orgId);
+      this.#announcements.el.after(orgs.el);
+      await orgs.refresh();
     } catch (err) {
-      this.#userNotice.show(errorMessage(err), 'error');
+      console.warn('could not load the signed-in user', err);
     }
   }
 
@@ -105,7 +130,7 @@ export class AdminPanel {
   }
 
   /** The secret is shown once (the server keeps only its hash), with the link for the camera device. */
-  #showSecret(camera: Camera, secret: string): void {
+  #showSecret(camera: Camera, secret: string, rotated?: { previousValidUntilMs?: number }): void {
     const link = cameraPageLink(camera.id, secret);
     const close = tx('button', 'common.close', { type: 'button', class: 'small' });
     close.addEventListener('click', () => {
@@ -117,6 +142,11 @@ export class AdminPanel {
       h('p', { class: 'copy-row' }, h('code', { class: 'secret', 'data-camera-id': camera.id }, secret), copyButton(secret)),
       tx('p', 'admin.cameraLink'),
       h('p', { class: 'copy-row' }, h('a', { class: 'camera-link', href: link, target: '_blank', rel: 'noopener' }, link), copyButton(link, 'admin.copyLink')),
+      ...(rotated === undefined
+        ? []
+        : rotated.previousValidUntilMs === undefined
+          ? [tx('p', 'admin.oldSecretStopped', { class: 'old-secret' })]
+          : [bindText(h('p', { class: 'old-secret' }), 'admin.oldSecretUntil', { at: formatDateTime(rotated.previousValidUntilMs, 'datetime') })]),
       close,
     );
     this.#secretBox.hidden = false;
@@ -130,10 +160,11 @@ export class AdminPanel {
     }
     this.#cameraRows.replaceChildren(
       ...this.#cameras.map((camera) => {
-        const rotate = tx('button', 'admin.rotate', { type: 'button', class: 'small' });
+        const rotate = tx('button', 'admin.rotate', { type: 'button', class: 'small rotate-secret' });
+        const grace = graceSelect();
         const remove = tx('button', 'admin.delete', { type: 'button', class: 'small danger' });
         const publish = tx('a', 'admin.publishHere', { href: `camera.html#id=${encodeURIComponent(camera.id)}`, class: 'small' });
-        rotate.addEventListener('click', () => void this.#rotate(camera, rotate));
+        rotate.addEventListener('click', () => void this.#rotate(camera, rotate, Number(grace.value)));
         remove.addEventListener('click', () => void this.#delete(camera, remove));
         return h(
           'tr',
@@ -142,7 +173,7 @@ export class AdminPanel {
           h('td', {}, h('code', {}, camera.id)),
           h('td', {}, h('span', { class: 'dot', 'data-live': String(camera.live) })),
           h('td', { class: 'recording' }, ...this.#recordingControls(camera)),
-          h('td', { class: 'actions' }, rotate, remove, publish),
+          h('td', { class: 'actions' }, grace, rotate, remove, publish),
         );
       }),
     );
@@ -181,12 +212,13 @@ export class AdminPanel {
     return [label, retention];
   }
 
-  async #rotate(camera: Camera, button: HTMLButtonElement): Promise<void> {
-    if (!confirm(t('admin.confirmRotate', { name: camera.name }))) return;
+  async #rotate(camera: Camera, button: HTMLButtonElement, graceHours: number): Promise<void> {
+    if (!confirm(t(graceHours > 0 ? 'admin.confirmRotateGrace' : 'admin.confirmRotate', { name: camera.name, hours: graceHours }))) return;
     button.disabled = true;
     this.#cameraNotice.clear();
     try {
-      this.#showSecret(camera, await api.rotateSecret(camera.id));
+      const { secret, previousValidUntilMs } = await adminApi.rotateSecret(camera.id, graceHours);
+      this.#showSecret(camera, secret, { previousValidUntilMs });
     } catch (err) {
       this.#cameraNotice.show(errorMessage(err), 'error');
     } finally {
@@ -207,75 +239,15 @@ export class AdminPanel {
       button.disabled = false;
     }
   }
+}
 
-  // --- Users and grants -------------------------------------------------------------------------
-
-  #addUserForm(): HTMLFormElement {
-    const username = h('input', { id: 'new-user-name', name: 'username', required: true, maxlength: 64, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false' });
-    bindAttr(username, 'placeholder', 'admin.username');
-    bindAttr(username, 'aria-label', 'admin.username');
-    const password = h('input', { id: 'new-user-password', name: 'password', type: 'password', required: true, minlength: 10, maxlength: 200, autocomplete: 'new-password' });
-    bindAttr(password, 'placeholder', 'admin.password');
-    bindAttr(password, 'aria-label', 'admin.password');
-    const role = h('select', { id: 'new-user-role', name: 'role' });
-    bindAttr(role, 'aria-label', 'admin.role');
-    for (const r of ['viewer', 'admin'] as const) role.append(tx('option', `role.${r}`, { value: r }));
-    const submit = tx('button', 'admin.addUser', { type: 'submit', class: 'primary' });
-    const form = h('form', { class: 'inline-form', id: 'add-user' }, username, password, role, submit);
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      submit.disabled = true;
-      this.#userNotice.clear();
-      try {
-        const user = await api.createUser(username.value.trim(), password.value, role.value as Role);
-        username.value = '';
-        password.value = '';
-        this.#userNotice.show({ key: 'admin.userAdded', params: { name: user.username } }, 'ok');
-        await this.refreshUsers();
-      } catch (err) {
-        this.#userNotice.show(errorMessage(err), 'error');
-      } finally {
-        submit.disabled = false;
-      }
-    });
-    return form;
+/** How long the old secret keeps working after a renewal: none (it leaked), an hour, a day, three days, a week. */
+const GRACE_HOURS = [0, 1, 24, 72, 168] as const;
+function graceSelect(): HTMLSelectElement {
+  const select = h('select', { class: 'rotate-grace' });
+  bindAttr(select, 'aria-label', 'admin.grace');
+  for (const hours of GRACE_HOURS) {
+    select.append(bindText(h('option', { value: String(hours), selected: hours === 24 }), hours === 0 ? 'admin.graceNone' : 'admin.graceHours', { hours }));
   }
-
-  #renderUsers(): void {
-    this.#userHead.replaceChildren(
-      tx('th', 'admin.username'),
-      tx('th', 'admin.role'),
-      ...this.#cameras.map((c) => h('th', { class: 'grant-col' }, c.name)),
-    );
-    this.#userRows.replaceChildren(
-      ...this.#users.map((user) => {
-        const cells =
-          user.role === 'admin'
-            ? [tx('td', 'admin.allCameras', { colspan: Math.max(1, this.#cameras.length), class: 'muted' })]
-            : this.#cameras.map((camera) => {
-                const box = h('input', { type: 'checkbox', 'data-camera-id': camera.id, 'data-user-id': user.id, checked: user.cameraIds.includes(camera.id) });
-                bindAttr(box, 'aria-label', 'admin.grant', { user: user.username, camera: camera.name });
-                box.addEventListener('change', () => void this.#setGrant(user, camera, box));
-                return h('td', { class: 'grant-col' }, box);
-              });
-        return h('tr', { 'data-user-id': user.id }, h('td', {}, user.username), tx('td', `role.${user.role}`), ...cells);
-      }),
-    );
-  }
-
-  async #setGrant(user: UserWithGrants, camera: Camera, box: HTMLInputElement): Promise<void> {
-    const allow = box.checked;
-    box.disabled = true;
-    this.#userNotice.clear();
-    try {
-      if (allow) await api.grant(camera.id, user.id);
-      else await api.revoke(camera.id, user.id);
-      user.cameraIds = allow ? [...user.cameraIds, camera.id] : user.cameraIds.filter((id) => id !== camera.id);
-    } catch (err) {
-      box.checked = !allow;
-      this.#userNotice.show(errorMessage(err), 'error');
-    } finally {
-      box.disabled = false;
-    }
-  }
+  return select;
 }

@@ -14,6 +14,7 @@ import './style.css';
 import { api, ApiError, type KioskSession, type Layout } from './api.ts';
 import { Backoff, Timer } from './backoff.ts';
 import { exposeHook } from './hook.ts';
+import { noticeBanner } from './banner.ts';
 import { bindText, formatDateTime, initI18n, onLocaleChange, type MessageKey } from './i18n.ts';
 import { ViewerRoom, type ViewerState } from './room.ts';
 import { Signaling } from './signaling.ts';
@@ -183,6 +184,9 @@ class KioskApp {
   get tokenExpiresAt(): number | undefined {
     return this.#session?.expiresAt;
   }
+  get accessToken(): string | undefined {
+    return this.#session?.accessToken;
+  }
   get renewals(): number {
     return this.#renewals;
   }
@@ -338,7 +342,7 @@ const token = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
 let kiosk: KioskApp | null = null;
 if (token) {
   kiosk = new KioskApp(token);
-  app.replaceChildren(kiosk.el);
+  app.replaceChildren(noticeBanner(() => kiosk?.accessToken), kiosk.el);
 } else {
   app.replaceChildren(fullScreen('kiosk.noToken', 'error'));
 }

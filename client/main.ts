@@ -105,6 +105,7 @@ class LiveSession {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#poll);
+    this.#admin?.close();
     this.#live.close();
     this.#signaling.stop();
     this.el.remove();

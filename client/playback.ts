@@ -4,6 +4,7 @@
 import './style.css';
 import { api, ApiError, auth, type Camera } from './api.ts';
 import type { MessageKey } from './i18n.ts';
+import { adminApi, type Right } from './adminApi.ts';
 import { ExportPanel } from './exports.ts';
 import { exposeHook, playbackHook } from './hook.ts';
 import { Marks } from './marks.ts';
@@ -49,6 +50,8 @@ class PlaybackSession {
   readonly #onHashChange = () => this.#followHash();
   readonly #onAuthFailure: () => void;
   #cameras: Camera[] = [];
+  /** The caller's rights per camera: export and share panels show only where they are held. */
+  #rights = new Map<string, readonly Right[]>();
   #cameraId: string | undefined;
   #mode: PlaybackMode = 'recorded';
   #recorded: RecordedView | null = null;
@@ -93,6 +96,7 @@ class PlaybackSession {
       h('div', { class: 'recorded-only' }, this.#marks.el),
       h('div', { class: 'panels recorded-only' }, this.#exports.el, this.#shares.el),
     );
+    this.#exports.el.hidden = this.#shares.el.hidden = true; // until the rights are known
     window.addEventListener('hashchange', this.#onHashChange);
     void this.#loadCameras();
   }
@@ -153,9 +157,10 @@ class PlaybackSession {
 
   async #loadCameras(): Promise<void> {
     try {
-      const cameras = await api.cameras();
+      const [cameras, access] = await Promise.all([api.cameras(), adminApi.cameraAccess()]);
       if (this.#closed) return;
       this.#cameras = cameras;
+      this.#rights = new Map(access.map((c) => [c.id, c.rights]));
       this.#select.replaceChildren(...cameras.map((c) => h('option', { value: c.id }, c.name)));
       if (cameras.length === 0) {
         this.#notice.show({ key: 'grid.noCameras' });
@@ -184,6 +189,9 @@ class PlaybackSession {
     const cameraId = this.#cameraId;
     if (!cameraId) return;
     for (const [m, b] of this.#modeButtons) b.setAttribute('aria-pressed', String(m === this.#mode));
+    const rights = this.#rights.get(cameraId) ?? [];
+    this.#exports.el.hidden = !rights.includes('export');
+    this.#shares.el.hidden = !rights.includes('share');
     this.el.dataset.mode = this.#mode;
     if (this.#mode === 'recorded') {
       this.#live?.close();

@@ -2,6 +2,7 @@
 // sign-in form, and the page's session — opened after sign-in, closed on sign-out or when any
 // request or socket says the session is gone, all without reloading the page.
 import { AccountPanel, signInForm } from './account.ts';
+import { noticeBanner } from './banner.ts';
 import { api, ApiError, auth, onUnauthorized, refreshSession, type User } from './api.ts';
 import { initI18n, type MessageKey } from './i18n.ts';
 import { Header, h, type HeaderOptions } from './ui.ts';
@@ -27,7 +28,7 @@ export function signedInPage<S extends PageSession>(o: {
   // Signing out ends this session on the server too (its refresh cookie and live connections).
   const header = new Header({ page: o.page, onLogout: () => void api.logout().finally(() => showLogin()) });
   const main = h('main', { id: 'main' });
-  app.replaceChildren(header.el, main);
+  app.replaceChildren(header.el, noticeBanner(() => auth.token()), main);
   let session: S | null = null;
 
   function showLogin(notice?: MessageKey): void {

@@ -1,0 +1,241 @@
+// Users of the organisation for its administrators: add with a role, change the role, delete, and
+// per user a grants editor — cameras and groups × rights, offering only the rights the user's role
+// may hold (a viewer: live and playback). Administrators hold every right on every camera.
+import { adminApi, ROLE_CEILING, ROLES, type CameraAccess, type Grant, type Group, type OrgUser, type Right, type Role } from './adminApi.ts';
+import { ApiError } from './api.ts';
+import { bindAttr, bindText, t, type MessageKey } from './i18n.ts';
+import { errorMessage, h, Notice, tx } from './ui.ts';
+
+/** Server codes this panel explains in its own words. */
+const CONFLICTS: Record<string, MessageKey> = {
+  last_admin: 'people.error.lastAdmin',
+  self_delete: 'people.error.selfDelete',
+  right_not_allowed_for_role: 'people.error.rightNotAllowed',
+};
+export function peopleError(err: unknown): string {
+  const key = err instanceof ApiError ? CONFLICTS[err.code] : undefined;
+  return key ? t(key) : errorMessage(err);
+}
+
+export class PeoplePanel {
+  readonly el: HTMLElement;
+  readonly #rows: HTMLTableSectionElement;
+  readonly #notice = new Notice('alert');
+  #users: OrgUser[] = [];
+  #cameras: Pick<CameraAccess, 'id' | 'name'>[] = [];
+  #groups: Group[] = [];
+  /** The user whose grants are open (one at a time keeps the table readable). */
+  #openUserId: string | undefined;
+  #selfId: string | undefined;
+
+  constructor() {
+    this.#rows = h('tbody');
+    this.el = h(
+      'section',
+      { class: 'people', id: 'people' },
+      tx('h3', 'admin.users'),
+      tx('p', 'people.help', { class: 'muted small-text' }),
+      this.#addForm(),
+      this.#notice.el,
+      h(
+        'div',
+        { class: 'table-scroll' },
+        h('table', { class: 'admin-table', id: 'admin-users' }, h('thead', {}, h('tr', {}, tx('th', 'admin.username'), tx('th', 'admin.role'), h('th'))), this.#rows),
+      ),
+    );
+  }
+
+  setSelf(id: string): void {
+    this.#selfId = id;
+  }
+
+  /** Cameras and groups the grants editor offers. */
+  setTargets(cameras: Pick<CameraAccess, 'id' | 'name'>[], groups: Group[]): void {
+    this.#cameras = cameras;
+    this.#groups = groups;
+    this.#render();
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      this.#users = await adminApi.users();
+      this.#render();
+    } catch (err) {
+      this.#notice.show(peopleError(err), 'error');
+    }
+  }
+
+  #addForm(): HTMLFormElement {
+    const username = h('input', { id: 'new-user-name', name: 'username', required: true, maxlength: 64, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false' });
+    bindAttr(username, 'placeholder', 'admin.username');
+    bindAttr(username, 'aria-label', 'admin.username');
+    const password = h('input', { id: 'new-user-password', name: 'password', type: 'password', required: true, minlength: 10, maxlength: 200, autocomplete: 'new-password' });
+    bindAttr(password, 'placeholder', 'admin.password');
+    bindAttr(password, 'aria-label', 'admin.password');
+    const role = roleSelect('viewer');
+    role.id = 'new-user-role';
+    const submit = tx('button', 'admin.addUser', { type: 'submit', class: 'primary' });
+    const form = h('form', { class: 'inline-form', id: 'add-user' }, username, password, role, submit);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      submit.disabled = true;
+      this.#notice.clear();
+      try {
+        const user = await adminApi.createUser(username.value.trim(), password.value, role.value as Role);
+        username.value = '';
+        password.value = '';
+        this.#notice.show({ key: 'admin.userAdded', params: { name: user.username } }, 'ok');
+        this.#openUserId = user.role === 'admin' ? undefined : user.id;
+        await this.refresh();
+      } catch (err) {
+        this.#notice.show(peopleError(err), 'error');
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  #render(): void {
+    this.#rows.replaceChildren(
+      ...this.#users.flatMap((user) => {
+        const role = roleSelect(user.role);
+        role.classList.add('user-role');
+        bindAttr(role, 'aria-label', 'people.roleOf', { name: user.username });
+        role.addEventListener('change', () => void this.#setRole(user, role));
+        const grants = tx('button', 'people.grants', { type: 'button', class: 'small user-grants', 'aria-expanded': String(this.#openUserId === user.id) });
+        grants.hidden = user.role === 'admin';
+        grants.addEventListener('click', () => {
+          this.#openUserId = this.#openUserId === user.id ? undefined : user.id;
+          this.#render();
+        });
+        const remove = tx('button', 'admin.delete', { type: 'button', class: 'small danger user-delete' });
+        remove.hidden = user.id === this.#selfId;
+        remove.addEventListener('click', () => void this.#delete(user, remove));
+        const row = h('tr', { 'data-user-id': user.id }, h('td', {}, user.username), h('td', {}, role), h('td', { class: 'actions' }, grants, remove));
+        if (this.#openUserId !== user.id || user.role === 'admin') return [row];
+        const editor = new GrantsEditor(user, this.#cameras, this.#groups);
+        return [row, h('tr', { class: 'grants-row' }, h('td', { colspan: 3 }, editor.el))];
+      }),
+    );
+  }
+
+  async #setRole(user: OrgUser, select: HTMLSelectElement): Promise<void> {
+    const next = select.value as Role;
+    if (!confirm(t('people.confirmRole', { name: user.username, role: t(`role.${next}`) }))) {
+      select.value = user.role;
+      return;
+    }
+    select.disabled = true;
+    this.#notice.clear();
+    try {
+      const updated = await adminApi.setRole(user.id, next);
+      user.role = updated.role;
+      this.#notice.show({ key: 'people.roleChanged', params: { name: user.username, role: t(`role.${updated.role}`) } }, 'ok');
+      this.#render();
+    } catch (err) {
+      select.value = user.role;
+      this.#notice.show(peopleError(err), 'error');
+    } finally {
+      select.disabled = false;
+    }
+  }
+
+  async #delete(user: OrgUser, button: HTMLButtonElement): Promise<void> {
+    if (!confirm(t('people.confirmDelete', { name: user.username }))) return;
+    button.disabled = true;
+    this.#notice.clear();
+    try {
+      await adminApi.deleteUser(user.id);
+      await this.refresh();
+    } catch (err) {
+      this.#notice.show(peopleError(err), 'error');
+      button.disabled = false;
+    }
+  }
+}
+
+function roleSelect(current: Role): HTMLSelectElement {
+  const select = h('select', { name: 'role' });
+  bindAttr(select, 'aria-label', 'admin.role');
+  for (const r of ROLES) select.append(tx('option', `role.${r}`, { value: r, selected: r === current }));
+  select.value = current;
+  return select;
+}
+
+/** One user's grants: a row per group and per camera, a checkbox per right the role allows. */
+class GrantsEditor {
+  readonly el: HTMLElement;
+  readonly #user: OrgUser;
+  readonly #rights: readonly Right[];
+  readonly #body: HTMLTableSectionElement;
+  readonly #notice = new Notice('alert');
+  #grants: Grant[] = [];
+
+  constructor(user: OrgUser, cameras: Pick<CameraAccess, 'id' | 'name'>[], groups: Group[]) {
+    this.#user = user;
+    this.#rights = ROLE_CEILING[user.role];
+    this.#body = h('tbody');
+    const head = h('tr', {}, tx('th', 'people.target'), ...this.#rights.map((r) => tx('th', `right.${r}`, { class: 'grant-col' })));
+    this.el = h(
+      'div',
+      { class: 'grants-editor', id: `grants-${user.id}`, 'data-user-id': user.id },
+      bindText(h('p', { class: 'muted small-text' }), 'people.ceiling', { role: t(`role.${user.role}`), rights: this.#rights.map((r) => t(`right.${r}`)).join(', ') }),
+      this.#notice.el,
+      h('table', { class: 'admin-table' }, h('thead', {}, head), this.#body),
+    );
+    const targets = [
+      ...groups.map((g) => ({ key: { groupId: g.id }, label: t('people.groupLabel', { name: g.name }) })),
+      ...cameras.map((c) => ({ key: { cameraId: c.id }, label: c.name })),
+    ];
+    if (targets.length === 0) this.#body.append(h('tr', {}, tx('td', 'admin.noCameras', { colspan: this.#rights.length + 1 })));
+    void this.#load(targets);
+  }
+
+  async #load(targets: { key: { cameraId?: string; groupId?: string }; label: string }[]): Promise<void> {
+    try {
+      this.#grants = await adminApi.grants(this.#user.id);
+    } catch (err) {
+      this.#notice.show(peopleError(err), 'error');
+      return;
+    }
+    this.#body.replaceChildren(...targets.map(({ key, label }) => this.#row(key, label)));
+    this.el.dataset.loaded = 'true';
+  }
+
+  #grantOf(key: { cameraId?: string; groupId?: string }): Grant | undefined {
+    return this.#grants.find((g) => (key.cameraId ? g.cameraId === key.cameraId : g.groupId === key.groupId));
+  }
+
+  #row(key: { cameraId?: string; groupId?: string }, label: string): HTMLTableRowElement {
+    const boxes = this.#rights.map((right) => {
+      const box = h('input', {
+        type: 'checkbox',
+        'data-right': right,
+        'data-camera-id': key.cameraId,
+        'data-group-id': key.groupId,
+        checked: this.#grantOf(key)?.rights.includes(right) ?? false,
+      });
+      bindAttr(box, 'aria-label', 'people.grantBox', { user: this.#user.username, target: label, right: t(`right.${right}`) });
+      return box;
+    });
+    const save = async (changed: HTMLInputElement) => {
+      const wanted = this.#rights.filter((_, i) => boxes[i]!.checked);
+      for (const b of boxes) b.disabled = true;
+      this.#notice.clear();
+      try {
+        const grant = await adminApi.setGrant({ userId: this.#user.id, ...key }, wanted);
+        this.#grants = this.#grants.filter((g) => g !== this.#grantOf(key));
+        if (grant) this.#grants.push(grant);
+        this.#notice.show({ key: 'people.grantSaved', params: { name: this.#user.username, target: label } }, 'ok');
+      } catch (err) {
+        changed.checked = !changed.checked;
+        this.#notice.show(peopleError(err), 'error');
+      } finally {
+        for (const b of boxes) b.disabled = false;
+      }
+    };
+    for (const box of boxes) box.addEventListener('change', () => void save(box));
+    return h('tr', { 'data-target': key.cameraId ?? key.groupId }, h('td', {}, label), ...boxes.map((b) => h('td', { class: 'grant-col' }, b)));
+  }
+}

@@ -1,0 +1,166 @@
+// The admin panel and the notice banner in Chromium, against the real service: an administrator
+// adds an operator and grants them a right, renews a camera secret with a grace period (the old
+// secret still gets a publish token, a wrong one does not); an announcement shows in the banner
+// of the live page and of a kiosk display; a scheduled contract end shows in Japanese with the
+// date in Asia/Tokyo; a viewer without the export right gets no export button.
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
+import { startService, type Service } from './harness.ts';
+
+let svc: Service;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const log: string[] = [];
+let camera = { id: '', secret: '' };
+
+const PASSWORD = 'quiet lantern orchard 71';
+
+/** A page in its own context (own cookies: one user per context); the browser's zone is UTC, so Tokyo times come from the app. */
+async function newPage(name: string, locale = 'en-US'): Promise<Page> {
+  const context = await browser.newContext({ locale, timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('console', (m) => m.type() !== 'debug' && log.push(`[${name} ${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => log.push(`[${name} pageerror] ${e.message}`));
+  // The panel confirms renewals and role changes.
+  page.on('dialog', (d) => void d.accept());
+  return page;
+}
+
+async function signIn(page: Page, path: string, username: string, password: string): Promise<void> {
+  await page.goto(`${svc.url}${path}`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await page.click('#login-form button[type=submit]');
+  await page.waitForFunction('sessionStorage.getItem("mimamori.token") !== null', undefined, { timeout: 10_000 });
+}
+
+/** Fails with the pages' console: a timeout alone says little. */
+async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}\n${log.slice(-30).join('\n')}`);
+  }
+}
+
+async function json<T>(res: Response): Promise<T> {
+  if (!res.ok) throw new Error(`${res.url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+test.before(async () => {
+  svc = await startService();
+  camera = await svc.createCamera('Gate');
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+});
+
+test.after(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await svc?.stop();
+});
+
+test('an admin adds an operator, grants a right, and renews a camera secret with a grace period', async () => {
+  const page = await newPage('admin');
+  await signIn(page, '/', svc.adminUsername, svc.adminPassword);
+
+  await step('add an operator', async () => {
+    await page.fill('#new-user-name', 'op1');
+    await page.fill('#new-user-password', PASSWORD);
+    await page.selectOption('#new-user-role', 'operator');
+    await page.click('#add-user button[type=submit]');
+    await page.waitForSelector('#admin-users tr[data-user-id] >> text=op1', { timeout: 10_000 });
+  });
+  const users = await json<{ users: { id: string; username: string; role: string }[] }>(await svc.api('/api/users'));
+  const op = users.users.find((u) => u.username === 'op1');
+  assert.ok(op, 'the operator exists');
+  assert.is(op.role, 'operator');
+
+  await step('grant export on the camera', async () => {
+    // A new non-admin user's permissions open at once; an operator is offered every right.
+    const box = `#grants-${op.id}[data-loaded] input[data-camera-id="${camera.id}"][data-right="export"]`;
+    await page.waitForSelector(box, { timeout: 10_000 });
+    assert.ok(await page.isVisible(`#grants-${op.id} input[data-right="manage"]`), 'an operator may be given manage');
+    await page.check(box);
+    await page.waitForSelector(`#grants-${op.id} .notice[data-tone="ok"]`, { timeout: 10_000 });
+  });
+  const grants = await json<{ grants: { cameraId?: string; rights: string[] }[] }>(await svc.api(`/api/grants?userId=${op.id}`));
+  assert.equal(grants.grants.map((g) => [g.cameraId, g.rights]), [[camera.id, ['export']]]);
+
+  const secret = await step('renew the secret (old one valid 24 h)', async () => {
+    const row = `#admin-cameras tr[data-camera-id="${camera.id}"]`;
+    await page.waitForSelector(`${row} .rotate-secret`, { timeout: 10_000 });
+    assert.is(await page.inputValue(`${row} .rotate-grace`), '24', 'a day of grace by default');
+    await page.click(`${row} .rotate-secret`);
+    await page.waitForSelector('.secret-box .old-secret', { timeout: 10_000 });
+    return (await page.textContent(`.secret-box code.secret[data-camera-id="${camera.id}"]`)) ?? '';
+  });
+  assert.ok(secret.length > 10 && secret !== camera.secret, 'a new secret is shown once');
+  const until = (await page.textContent('.secret-box .old-secret')) ?? '';
+  assert.match(until, /old secret keeps working until/i);
+
+  const publish = (s: string) =>
+    fetch(`${svc.url}/api/cameras/${camera.id}/publish-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret: s }) });
+  assert.is((await publish(camera.secret)).status, 200, 'the old secret still works during the grace period');
+  assert.is((await publish(secret)).status, 200, 'the new secret works');
+  assert.is((await publish('not-the-secret-at-all')).status, 401, 'a wrong secret does not');
+});
+
+test('an announcement shows in the banner of the live page and of a kiosk display', async () => {
+  const message = 'Planned maintenance tonight 22:00-23:00';
+  await json(await svc.api('/api/announcements', { method: 'POST', body: JSON.stringify({ kind: 'maintenance', message, endsAt: new Date(Date.now() + 3_600_000).toISOString() }) }));
+
+  const page = await newPage('live');
+  await signIn(page, '/', svc.adminUsername, svc.adminPassword);
+  await step('banner on the live page', () => page.waitForSelector(`#notice-banner .notice-item[data-kind="maintenance"] >> text=${message}`, { timeout: 10_000 }));
+
+  const { url } = await json<{ url: string }>(
+    await svc.api('/api/kiosks', { method: 'POST', body: JSON.stringify({ name: 'Lobby', cameraIds: [camera.id], layout: 1, rotateSeconds: 10 }) }),
+  );
+  const kiosk = await newPage('kiosk');
+  await kiosk.goto(new URL(url, svc.url).href);
+  await step('banner on the kiosk', () => kiosk.waitForSelector(`#notice-banner .notice-item[data-kind="maintenance"] >> text=${message}`, { timeout: 15_000 }));
+});
+
+test('a scheduled contract end shows in Japanese with the date in Asia/Tokyo', async () => {
+  const { org } = await json<{ org: { id: string } }>(
+    await svc.api('/api/orgs', { method: 'POST', body: JSON.stringify({ name: 'Customer B', admin: { username: 'b-admin', password: PASSWORD } }) }),
+  );
+  // 16:30 UTC is 01:30 the next day in Tokyo: the shown date proves the zone.
+  const at = Date.UTC(new Date().getUTCFullYear() + 1, 0, 15, 16, 30);
+  await json(await svc.api(`/api/orgs/${org.id}/deletion`, { method: 'PUT', body: JSON.stringify({ at: new Date(at).toISOString() }) }));
+
+  const page = await newPage('b-admin', 'ja-JP');
+  await signIn(page, '/', 'b-admin', PASSWORD);
+  const item = '#notice-banner .notice-item[data-kind="contract_end"]';
+  await step('contract-end banner', () => page.waitForSelector(item, { timeout: 10_000 }));
+  const text = (await page.textContent(item)) ?? '';
+  const tokyo = new Intl.DateTimeFormat('ja-JP', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'Asia/Tokyo' }).format(at);
+  assert.ok(text.includes(tokyo), `the date in Tokyo (${tokyo}) is in: ${text}`);
+  assert.ok(text.includes(`${new Date(at).getUTCFullYear()}/01/16`), 'the Tokyo calendar day, not the UTC one');
+  assert.match(text, /ご契約は.*終了します/);
+  assert.match(text, /録画・カメラ・アカウントが削除/);
+  assert.match(text, /書き出してください/);
+  assert.not.ok(await page.isVisible(`${item} .notice-dismiss`), 'a contract end cannot be dismissed');
+});
+
+test('a viewer without the export right sees no export or share button; an admin does', async () => {
+  const viewer = await svc.createUser('viewer1', PASSWORD, 'viewer');
+  await svc.grant(viewer.id, camera.id);
+
+  const page = await newPage('viewer');
+  await signIn(page, `/playback.html#camera=${camera.id}`, 'viewer1', PASSWORD);
+  await step('playback page loads the camera', () => page.waitForSelector(`#camera-select option[value="${camera.id}"]`, { state: 'attached', timeout: 10_000 }));
+  assert.not.ok(await page.isVisible('#export-create'), 'no export button without the export right');
+  assert.not.ok(await page.isVisible('#share-create'), 'no share button without the share right');
+
+  const admin = await newPage('admin-playback');
+  await signIn(admin, `/playback.html#camera=${camera.id}`, svc.adminUsername, svc.adminPassword);
+  await step('the admin gets the export button', () => admin.waitForSelector('#export-create', { state: 'visible', timeout: 10_000 }));
+  assert.ok(await admin.isVisible('#share-create'), 'and the share button');
+});
+
+test.run();
