@@ -46,6 +46,9 @@ const PREFETCH_S = 20;
 const TOKEN_MARGIN_MS = 60_000;
 /** Near the end of a finished window: continue with the next one. */
 const END_EPSILON_S = 0.35;
+/** A 404 for the next window this close to now may only mean the index has not caught up yet. */
+const NEAR_LIVE_MS = 5 * 60_000;
+const WAIT_FOR_MORE_MS = 3000;
 
 /** A gap's reason in words, falling back to the server's code for reasons we do not know yet. */
 export function gapReason(reason: string): string {
@@ -304,7 +307,8 @@ export class Player extends Emitter<PlayerEvents> {
 
   // --- Windows ----------------------------------------------------------------------------------
 
-  async #load(atMs: number, autoplay = true): Promise<void> {
+  /** `continuing`: the next window after one that played to its end (not a seek by the viewer). */
+  async #load(atMs: number, autoplay = true, continuing = false): Promise<void> {
     const generation = ++this.#generation;
     this.#autoplay = autoplay;
     this.#retry.clear();
@@ -316,17 +320,26 @@ export class Player extends Emitter<PlayerEvents> {
     this.#prefetch = null;
     let w: PlaybackWindow;
     try {
-      w = await (prefetched ?? this.#options.open(atMs, this.#options.range?.toMs));
+      const open = () => this.#options.open(atMs, this.#options.range?.toMs);
+      // A prefetched answer is seconds old: near the live edge its 404 may already be wrong.
+      w = await (prefetched ? prefetched.catch(open) : open());
     } catch (err) {
       if (generation !== this.#generation || this.#closed) return;
-      this.#onOpenFailed(atMs, err);
+      this.#onOpenFailed(atMs, err, continuing);
       return;
     }
     if (generation !== this.#generation || this.#closed) return;
     this.#attach(w, atMs);
   }
 
-  #onOpenFailed(atMs: number, err: unknown): void {
+  #onOpenFailed(atMs: number, err: unknown, continuing: boolean): void {
+    if (err instanceof ApiError && err.status === 404 && continuing && atMs > Date.now() - NEAR_LIVE_MS) {
+      // Played up to what was recorded a moment ago; the camera may still be recording what
+      // follows (it reaches the index seconds later): wait for it instead of ending.
+      this.#showNotice('end', 'playback.waitingForMore', { at: formatDateTime(atMs) });
+      this.#retry.set(WAIT_FOR_MORE_MS, () => void this.#load(atMs, this.#autoplay, true));
+      return;
+    }
     if (err instanceof ApiError && err.status === 404) {
       // Nothing recorded at or after this instant.
       this.#destroyHls();
@@ -445,7 +458,7 @@ export class Player extends Emitter<PlayerEvents> {
       return;
     }
     if (w.live) return; // the playlist grows; hls.js keeps loading
-    void this.#load(w.endMs);
+    void this.#load(w.endMs, true, true);
   }
 
   #finish(): void {
