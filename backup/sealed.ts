@@ -36,10 +36,14 @@ export interface BackupHeader {
   records: number;
 }
 
-interface Archive {
+/**
+ * The archive inside (before gzip): manifest length (u32) | manifest (JSON) | every file's bytes
+ * in manifest order. Binary, not base64 in JSON: a third less to compress, seal and hold in memory.
+ */
+interface Manifest {
   format: typeof ARCHIVE_FORMAT;
   createdAt: string;
-  files: { path: string; mode: number; data: string }[];
+  files: { path: string; mode: number; bytes: number }[];
 }
 
 export interface OpenedBackup {
@@ -51,12 +55,16 @@ const context = (headerText: string, index: number): SealContext => ({ cameraId:
 
 /** Seals the files as one backup object under the current master key. */
 export function sealBackup(masterKeys: MasterKeys, name: string, createdAt: Date, files: readonly MetadataFile[]): Uint8Array {
-  const archive: Archive = {
+  const manifest: Manifest = {
     format: ARCHIVE_FORMAT,
     createdAt: createdAt.toISOString(),
-    files: files.map((f) => ({ path: f.path, mode: f.mode, data: f.data.toString('base64') })),
+    files: files.map((f) => ({ path: f.path, mode: f.mode, bytes: f.data.length })),
   };
-  const plain = gzipSync(Buffer.from(JSON.stringify(archive), 'utf8'));
+  const manifestBytes = Buffer.from(JSON.stringify(manifest), 'utf8');
+  const manifestLength = Buffer.alloc(4);
+  manifestLength.writeUInt32BE(manifestBytes.length);
+  // Level 3: most of level 6's gain on JSON at about half its time.
+  const plain = gzipSync(Buffer.concat([manifestLength, manifestBytes, ...files.map((f) => f.data)]), { level: 3 });
   const key = newDataKey();
   try {
     const header: BackupHeader = {
@@ -154,17 +162,26 @@ export function openBackup(masterKeys: MasterKeys, bytes: Uint8Array): OpenedBac
         throw damaged(`has record ${i} that fails to open (${err instanceof SealError ? err.code : 'error'})`, err);
       }
     });
-    let archive: Archive;
+    let archive: Buffer;
+    let manifest: Manifest;
+    let offset: number;
     try {
-      archive = JSON.parse(gunzipSync(Buffer.concat(parts)).toString('utf8')) as Archive;
+      archive = gunzipSync(Buffer.concat(parts));
+      offset = 4 + archive.readUInt32BE(0);
+      manifest = JSON.parse(archive.subarray(4, offset).toString('utf8')) as Manifest;
     } catch (err) {
       throw damaged('opens but does not hold a readable archive', err);
     }
-    if (archive?.format !== ARCHIVE_FORMAT || !Array.isArray(archive.files)) throw damaged(`holds an archive of an unknown format`);
-    const files = archive.files.map((f) => {
-      if (typeof f?.path !== 'string' || typeof f.data !== 'string' || !Number.isInteger(f.mode)) throw damaged('lists a file of an unknown shape');
-      return { path: f.path, mode: f.mode, data: Buffer.from(f.data, 'base64') };
+    if (manifest?.format !== ARCHIVE_FORMAT || !Array.isArray(manifest.files)) throw damaged('holds an archive of an unknown format');
+    const files = manifest.files.map((f) => {
+      if (typeof f?.path !== 'string' || !Number.isInteger(f.mode) || !Number.isInteger(f.bytes) || f.bytes < 0 || offset + f.bytes > archive.length) {
+        throw damaged('lists a file of an unknown shape');
+      }
+      const data = archive.subarray(offset, offset + f.bytes);
+      offset += f.bytes;
+      return { path: f.path, mode: f.mode, data };
     });
+    if (offset !== archive.length) throw damaged('holds bytes its manifest does not account for');
     return { header, files };
   } finally {
     key.fill(0);
