@@ -108,7 +108,7 @@ export class AuditLog {
     if (tail.droppedBytes > 0) {
       // The torn end of a write interrupted by a crash: it was never acknowledged, so it is cut
       // off, and the cut is recorded rather than left for verify() to trip over.
-      void log.append({ actor: 'system', action: 'audit.recovered', outcome: 'ok', detail: { file: tail.file, droppedBytes: tail.droppedBytes } });
+      await log.append({ actor: 'system', action: 'audit.recovered', outcome: 'ok', detail: { file: tail.file, droppedBytes: tail.droppedBytes } });
     }
     await log.applyRetention();
     log.#timer = setInterval(() => {

@@ -30,10 +30,11 @@ export async function importLegacyAudit(log: AuditLog, dataDir: string, logger: 
   }
   if (legacy.length > 0) {
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const copied: Promise<unknown>[] = [];
     for (const r of legacy) {
       const outcome: AuditOutcome = r.outcome === 'refused' || r.outcome === 'error' ? r.outcome : 'ok';
       const detail = r.detail && typeof r.detail === 'object' ? (r.detail as Record<string, unknown>) : {};
-      void log.append({
+      copied.push(log.append({
         at: str(r.at),
         actor: str(r.actor) ?? 'anonymous',
         action: str(r.action) ?? 'unknown',
@@ -41,9 +42,10 @@ export async function importLegacyAudit(log: AuditLog, dataDir: string, logger: 
         cameraId: str(r.cameraId),
         ip: str(r.ip),
         detail: { ...detail, importedFrom: 'db.json' },
-      });
+      }));
     }
-    // Awaited: the marker is written only once every copied row is on disk.
+    // The marker is written only once every copied row is on disk (a failed write throws here).
+    await Promise.all(copied);
     await log.append({ actor: 'system', action: 'audit.migrate', outcome: 'ok', detail: { from: 'db.json', rows: legacy.length } });
     logger.info({ event: 'audit_migrated', rows: legacy.length }, `copied ${legacy.length} audit rows from db.json into the audit log`);
   }
