@@ -1,8 +1,9 @@
 // The admin panel and the notice banner in Chromium, against the real service: an administrator
 // adds an operator and grants them a right, renews a camera secret with a grace period (the old
 // secret still gets a publish token, a wrong one does not); an announcement shows in the banner
-// of the live page and of a kiosk display; a scheduled contract end shows in Japanese with the
-// date in Asia/Tokyo; a viewer without the export right gets no export button.
+// of the live page and of a kiosk display (information can be dismissed for the session,
+// maintenance not); a scheduled contract end shows in Japanese with the date in Asia/Tokyo; a
+// viewer without the export right gets no export button.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,6 +15,8 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 const log: string[] = [];
 let camera = { id: '', secret: '' };
+/** The administrator's tab, signed in once (sessionStorage carries the session across its pages). */
+let adminPage: Page;
 
 const PASSWORD = 'quiet lantern orchard 71';
 
@@ -64,7 +67,7 @@ test.after(async () => {
 });
 
 test('an admin adds an operator, grants a right, and renews a camera secret with a grace period', async () => {
-  const page = await newPage('admin');
+  const page = (adminPage = await newPage('admin'));
   await signIn(page, '/', svc.adminUsername, svc.adminPassword);
 
   await step('add an operator', async () => {
@@ -111,11 +114,22 @@ test('an admin adds an operator, grants a right, and renews a camera secret with
 
 test('an announcement shows in the banner of the live page and of a kiosk display', async () => {
   const message = 'Planned maintenance tonight 22:00-23:00';
-  await json(await svc.api('/api/announcements', { method: 'POST', body: JSON.stringify({ kind: 'maintenance', message, endsAt: new Date(Date.now() + 3_600_000).toISOString() }) }));
+  const endsAt = new Date(Date.now() + 3_600_000).toISOString();
+  await json(await svc.api('/api/announcements', { method: 'POST', body: JSON.stringify({ kind: 'maintenance', message, endsAt }) }));
+  await json(await svc.api('/api/announcements', { method: 'POST', body: JSON.stringify({ kind: 'info', message: 'New cameras on floor 3', endsAt }) }));
 
-  const page = await newPage('live');
-  await signIn(page, '/', svc.adminUsername, svc.adminPassword);
+  // The banner asks on load (and then every minute).
+  const page = adminPage;
+  await page.reload();
   await step('banner on the live page', () => page.waitForSelector(`#notice-banner .notice-item[data-kind="maintenance"] >> text=${message}`, { timeout: 10_000 }));
+  assert.not.ok(await page.isVisible('#notice-banner .notice-item[data-kind="maintenance"] .notice-dismiss'), 'maintenance cannot be dismissed');
+  await step('information is dismissed for the session', async () => {
+    await page.click('#notice-banner .notice-item[data-kind="info"] .notice-dismiss');
+    await page.waitForSelector('#notice-banner .notice-item[data-kind="info"]', { state: 'detached', timeout: 5_000 });
+    await page.reload();
+    await page.waitForSelector('#notice-banner .notice-item[data-kind="maintenance"]', { timeout: 10_000 });
+    assert.not.ok(await page.isVisible('#notice-banner .notice-item[data-kind="info"]'), 'still dismissed after a reload');
+  });
 
   const { url } = await json<{ url: string }>(
     await svc.api('/api/kiosks', { method: 'POST', body: JSON.stringify({ name: 'Lobby', cameraIds: [camera.id], layout: 1, rotateSeconds: 10 }) }),
@@ -157,8 +171,8 @@ test('a viewer without the export right sees no export or share button; an admin
   assert.not.ok(await page.isVisible('#export-create'), 'no export button without the export right');
   assert.not.ok(await page.isVisible('#share-create'), 'no share button without the share right');
 
-  const admin = await newPage('admin-playback');
-  await signIn(admin, `/playback.html#camera=${camera.id}`, svc.adminUsername, svc.adminPassword);
+  const admin = adminPage;
+  await admin.goto(`${svc.url}/playback.html#camera=${camera.id}`);
   await step('the admin gets the export button', () => admin.waitForSelector('#export-create', { state: 'visible', timeout: 10_000 }));
   assert.ok(await admin.isVisible('#share-create'), 'and the share button');
 });
