@@ -211,10 +211,12 @@ test('a live socket outlives its access token while the session stands; sign out
   const b = await login('watcher', 'watching-over-you');
   const { jwtSecret } = JSON.parse(await fs.readFile(path.join(svc.dataDir, 'secrets.json'), 'utf8')) as { jwtSecret: string };
   const sid = (jwt.decode(String(a.body.token)) as { sid: string }).sid;
-  const shortLived = jwt.sign({ typ: 'user', sub: userId, sid }, jwtSecret, { issuer: 'mimamori', expiresIn: 1 });
+  // Long enough to connect on a busy machine; the request below is made after it expired.
+  const shortLived = jwt.sign({ typ: 'user', sub: userId, sid }, jwtSecret, { issuer: 'mimamori', expiresIn: 5 });
+  const expMs = (jwt.decode(shortLived) as { exp: number }).exp * 1000;
   const live = await connect(shortLived);
   const other = await connect(String(b.body.token));
-  await sleep(2100);
+  await sleep(Math.max(0, expMs - Date.now() + 1100));
   assert.is((await ask(live.socket, { method: 'leave', data: { cameraId: 'c_none' } })).ok, true, 'the connection is tied to the session, not to the token\'s expiry');
 
   const out = await call('POST', '/api/auth/logout-all', { headers: bearer(String(a.body.token)) });

@@ -121,6 +121,8 @@ export class Accounts {
   /** Opens a new family; the refresh token is returned once and only its hash is kept. */
   async openSession(userId: string, userAgent?: string): Promise<{ sid: string; refreshToken: string }> {
     const now = Date.now();
+    // Ended families would otherwise pile up between restarts (scripts that sign in every run).
+    this.#prune();
     const id = crypto.randomBytes(12).toString('base64url');
     const secret = crypto.randomBytes(32).toString('base64url');
     this.#state.families[id] = { id, userId, createdAtMs: now, lastUsedAtMs: now, currentHash: sha256(secret), usedHashes: [], ...(userAgent ? { userAgent: userAgent.slice(0, 200) } : {}) };
@@ -233,6 +235,9 @@ export class Accounts {
   async loginFailed(username: string, address: string | undefined): Promise<{ lockedUntilMs?: number; failures: number }> {
     const now = Date.now();
     if (address) this.#addressFailures.set(address, [...this.#recentAddressFailures(address, now), now].slice(-64));
+    if (this.#addressFailures.size > MAX_TRACKED_NAMES) {
+      for (const [a, times] of this.#addressFailures) if (times.every((t) => t <= now - FAILURE_WINDOW_MS)) this.#addressFailures.delete(a);
+    }
     const key = username.toLowerCase();
     const entry = this.#state.failures[key] ?? { at: [] };
     entry.at = [...entry.at.filter((t) => t > now - FAILURE_WINDOW_MS), now].slice(-LOCKOUT_FAILURES);
