@@ -88,7 +88,7 @@ export async function backUp(o: BackUpOptions): Promise<BackupResult> {
   }
   const name = generationName(started);
   const key = generationKey(name);
-  const sealed = sealBackup(o.masterKeys, name, new Date(started), snapshot.files);
+  const sealed = await sealBackup(o.masterKeys, name, new Date(started), snapshot.files);
   await o.store.put(key, sealed);
   const result: BackupResult = {
     generation: name,

@@ -91,7 +91,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreReport> {
   }
   const masterKeys = await masterKeysForRestore(dataDir, o.env ?? process.env);
   const generation = pick(await listGenerations(o.store), o.generation, o.store.description);
-  const { header, files } = openBackup(masterKeys, await o.store.get(generation.key));
+  const { header, files } = await openBackup(masterKeys, await o.store.get(generation.key));
 
   const db = files.find((f) => f.path === 'db.json');
   if (!db) throw new BackupError('backup_damaged', `backup ${header.name} has no db.json; restore another generation`);

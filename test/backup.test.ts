@@ -166,7 +166,7 @@ test('users, grants, cameras and a recording; `mimamori backup` seals them: noth
   }
 
   // What is inside, opened with the master key: the metadata and nothing else.
-  const opened = openBackup(await MasterKeys.load({ dataDir, env: { MIMAMORI_MASTER_KEYS: MASTER_KEYS } }), bytes);
+  const opened = await openBackup(await MasterKeys.load({ dataDir, env: { MIMAMORI_MASTER_KEYS: MASTER_KEYS } }), bytes);
   const paths = opened.files.map((f) => f.path);
   assert.ok(paths.includes('db.json') && paths.includes('secrets.json'), paths.join(', '));
   process.stdout.write(`  backed up: ${paths.join(', ')}\n`);
