@@ -88,14 +88,18 @@ export interface AuditOrigin {
   user?: User;
 }
 
-/** Appends to the audit log from a route; a failing write is logged, never the caller's problem. */
-export function audit(deps: Deps, c: Context<AppEnv>, entry: AuditInput): void {
+/**
+ * Appends to the audit log from a route; a failing write is logged, never the caller's problem.
+ * The row is ordered at once; await the result only where the row must be on disk before the
+ * answer goes out (it resolves within one group commit, milliseconds).
+ */
+export function audit(deps: Deps, c: Context<AppEnv>, entry: AuditInput): Promise<void> {
   const user = c.get('user') as User | undefined;
-  auditEvent(deps, { ip: clientIp(c), requestId: c.get('requestId'), userAgent: c.req.header('user-agent'), user }, entry);
+  return auditEvent(deps, { ip: clientIp(c), requestId: c.get('requestId'), userAgent: c.req.header('user-agent'), user }, entry);
 }
 
 /** audit() for socket.io events and other code without a Context. */
-export function auditEvent(deps: Deps, origin: AuditOrigin, entry: AuditInput): void {
+export function auditEvent(deps: Deps, origin: AuditOrigin, entry: AuditInput): Promise<void> {
   // The acting user's organisation, else the camera's (share links, kiosks, anonymous callers).
   const orgId = entry.orgId ?? origin.user?.orgId ?? (entry.cameraId ? deps.store.camera(entry.cameraId)?.orgId : undefined);
   const row: AuditEvent = {
@@ -107,6 +111,9 @@ export function auditEvent(deps: Deps, origin: AuditOrigin, entry: AuditInput): 
   };
   // The log line carries no detail: details can name files or links; the audit row keeps them.
   deps.log.info({ event: 'audit', actor: row.actor, action: row.action, outcome: row.outcome, cameraId: row.cameraId, orgId: row.orgId, ip: row.ip, requestId: row.requestId }, `audit ${row.action}`);
-  deps.audit.append(row).catch((err: unknown) => deps.log.error({ event: 'audit_write_failed', action: row.action, err }, 'could not append to the audit log; check free space and permissions of <dataDir>/audit'));
+  return deps.audit.append(row).then(
+    () => undefined,
+    (err: unknown) => deps.log.error({ event: 'audit_write_failed', action: row.action, err }, 'could not append to the audit log; check free space and permissions of <dataDir>/audit'),
+  );
 }
 

@@ -98,13 +98,14 @@ export function auditRoutes(deps: Deps) {
       const { limit, cursor, ...rest } = c.req.valid('query');
       const q = scoped(c.get('user'), rest);
       const page = await deps.audit.search({ ...q, limit, ...(cursor !== undefined ? { cursor } : {}) });
-      audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'audit.export', outcome: 'ok', detail: { format: 'json', filters: filtersOf(q), rows: page.rows.length } });
+      // On disk before the rows go out: who read the audit log is itself on record.
+      await audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'audit.export', outcome: 'ok', detail: { format: 'json', filters: filtersOf(q), rows: page.rows.length } });
       return c.json(page);
     })
-    .get('/export', user, requireAdmin, validate('query', exportQuery), (c) => {
+    .get('/export', user, requireAdmin, validate('query', exportQuery), async (c) => {
       const { format, tz, ...rest } = c.req.valid('query');
       const q = scoped(c.get('user'), rest);
-      audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'audit.export', outcome: 'ok', detail: { format, filters: filtersOf(q) } });
+      await audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'audit.export', outcome: 'ok', detail: { format, filters: filtersOf(q) } });
       const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
       const name = `mimamori-audit-${stamp}.${format}`;
       const render = format === 'csv' ? (r: AuditRow) => csvRow(r, tz) : (r: AuditRow) => `${JSON.stringify(r)}\n`;
