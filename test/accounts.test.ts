@@ -356,6 +356,29 @@ test('Chromium: sign-in asks for the code, survives a reload and a new tab throu
   }
 });
 
+test('Chromium: with 8-second access tokens the page refreshes them by itself and keeps working', async () => {
+  const short = await startService({ env: { MIMAMORI_ACCESS_TOKEN_TTL_S: '8' } });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`${short.url}/`);
+    await page.fill('#username', short.adminUsername);
+    await page.fill('#password', short.adminPassword);
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('.user:not([hidden]) .user-name', { timeout: 10_000 });
+    const first = (await page.evaluate('sessionStorage.getItem("mimamori.token")')) as string;
+    await sleep(12_000);
+    const now = (await page.evaluate('sessionStorage.getItem("mimamori.token")')) as string;
+    assert.is.not(now, first, 'a new access token before the old one ran out');
+    const status = await page.evaluate('fetch("/api/cameras", { headers: { authorization: "Bearer " + sessionStorage.getItem("mimamori.token") } }).then((r) => r.status)');
+    assert.is(status, 200);
+    assert.is(await page.isVisible('#login-form'), false, 'still signed in');
+  } finally {
+    await browser.close();
+    await short.stop();
+  }
+});
+
 test('lockout after 10 failures (names that do not exist lock too), admin unlock; address throttling with Retry-After', async () => {
   const id = await newUser('locky', 'keys-under-the-mat');
   for (let i = 1; i <= 9; i++) assertClearError(await login('locky', `guess-number-${i}`, { from: '127.0.0.2' }), 401, 'invalid_credentials');
