@@ -230,6 +230,10 @@ export class Store {
     return new Store(db);
   }
 
+  // Every request looks users and cameras up by id, thousands of times for a camera list.
+  readonly #users = new IdIndex<User>();
+  readonly #cameras = new IdIndex<Camera>();
+
   private constructor(db: Low<Data>) {
     this.#db = db;
   }
@@ -248,13 +252,13 @@ export class Store {
   }
 
   userById(id: string): User | undefined {
-    return this.#db.data.users.find((u) => u.id === id);
+    return this.#users.get(this.#db.data.users).get(id);
   }
   userByName(username: string): User | undefined {
     return this.#db.data.users.find((u) => u.username === username);
   }
   camera(id: string): Camera | undefined {
-    return this.#db.data.cameras.find((c) => c.id === id);
+    return this.#cameras.get(this.#db.data.cameras).get(id);
   }
 
   // --- Organisations -------------------------------------------------------------------------
@@ -435,17 +439,33 @@ export class Store {
 
   /** What `user` may do with a camera: nothing outside their organisation, everything for its admins. */
   rightsOn(user: User, cameraId: string): ReadonlySet<Right> {
-    const cam = this.camera(cameraId);
-    if (!cam || cam.orgId !== user.orgId) return new Set();
-    if (user.role === 'admin') return new Set(RIGHTS);
+    return this.rightsOf(user)(cameraId);
+  }
+
+  /**
+   * `rightsOn` for many cameras (a camera list): the user's grants are gathered once, so a list of
+   * thousands of cameras costs one pass over the grants, not one per camera.
+   */
+  rightsOf(user: User): (cameraId: string) => ReadonlySet<Right> {
+    const none: ReadonlySet<Right> = new Set();
+    const inOrg = (cameraId: string) => this.camera(cameraId)?.orgId === user.orgId;
+    if (user.role === 'admin') {
+      const all: ReadonlySet<Right> = new Set(RIGHTS);
+      return (cameraId) => (inOrg(cameraId) ? all : none);
+    }
     const ceiling = ROLE_RIGHTS[user.role];
-    const rights = new Set<Right>();
+    const byCamera = new Map<string, Set<Right>>();
+    const add = (cameraId: string, rights: readonly Right[]) => {
+      let set = byCamera.get(cameraId);
+      if (!set) byCamera.set(cameraId, (set = new Set()));
+      for (const r of rights) if (ceiling.includes(r)) set.add(r);
+    };
     for (const g of this.#db.data.grants) {
       if (g.userId !== user.id) continue;
-      const covers = g.cameraId === cameraId || (g.groupId !== undefined && this.group(g.groupId)?.cameraIds.includes(cameraId));
-      if (covers) for (const r of g.rights) if (ceiling.includes(r)) rights.add(r);
+      if (g.cameraId !== undefined) add(g.cameraId, g.rights);
+      else if (g.groupId !== undefined) for (const cameraId of this.group(g.groupId)?.cameraIds ?? []) add(cameraId, g.rights);
     }
-    return rights;
+    return (cameraId) => (inOrg(cameraId) ? (byCamera.get(cameraId) ?? none) : none);
   }
 
   // --- Announcements -------------------------------------------------------------------------
@@ -596,6 +616,25 @@ export class Store {
     else this.#db.data.preferences.push({ userId, preferences });
     await this.#db.write();
     return this.preferences(userId);
+  }
+}
+
+/**
+ * Rows by id, rebuilt when the array is replaced (deletions filter into a new one) or grows (pushes);
+ * rows are changed in place and never change their id, so that is enough to stay right.
+ */
+class IdIndex<T extends { id: string }> {
+  #rows: readonly T[] | undefined;
+  #length = 0;
+  #map = new Map<string, T>();
+
+  get(rows: readonly T[]): ReadonlyMap<string, T> {
+    if (rows !== this.#rows || rows.length !== this.#length) {
+      this.#map = new Map(rows.map((r) => [r.id, r]));
+      this.#rows = rows;
+      this.#length = rows.length;
+    }
+    return this.#map;
   }
 }
 

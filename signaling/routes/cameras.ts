@@ -37,13 +37,13 @@ const rotateBody = z.object({ graceHours: z.number().min(0).max(168).default(24)
 const grantBody = z.object({ rights: z.array(z.enum(RIGHTS as [Right, ...Right[]])).max(RIGHTS.length).optional() }).strict();
 
 export function cameraRoutes(deps: Deps) {
-  const view = (cam: Camera, rights: ReadonlySet<Right>) => ({
+  const view = (cam: Camera, rights: ReadonlySet<Right>, groups = deps.store.groupsOf(cam.orgId)) => ({
     id: cam.id,
     name: cam.name,
     live: deps.sfu.existingRoom(cam.id)?.live ?? false,
     recording: { enabled: cam.recording?.enabled ?? true, retentionDays: cam.recording?.retentionDays ?? deps.config.recording.retentionDays },
     rights: RIGHTS.filter((r) => rights.has(r)),
-    groupIds: deps.store.groupsOf(cam.orgId).filter((g) => g.cameraIds.includes(cam.id)).map((g) => g.id),
+    groupIds: groups.filter((g) => g.cameraIds.includes(cam.id)).map((g) => g.id),
   });
   const user = requireUser(deps);
   /** The camera, if the caller holds `right` on it (404/403 otherwise, see Access.require). */
@@ -79,9 +79,11 @@ export function cameraRoutes(deps: Deps) {
       .use(user)
       .get('/', (c) => {
         const u = c.get('user');
+        const rightsOn = deps.store.rightsOf(u);
+        const groups = deps.store.groupsOf(u.orgId);
         const cameras = deps.store.camerasOf(u.orgId).flatMap((cam) => {
-          const rights = deps.store.rightsOn(u, cam.id);
-          return rights.size > 0 ? [view(cam, rights)] : [];
+          const rights = rightsOn(cam.id);
+          return rights.size > 0 ? [view(cam, rights, groups)] : [];
         });
         return c.json({ cameras });
       })
