@@ -1,8 +1,9 @@
-// The administrators' panel under the live view: cameras not being recorded (alerts.ts), add,
-// renew and delete cameras (a new secret is shown once, with the link to open on the camera
-// device; a renewal keeps the old secret working for a chosen grace period), users with roles and
-// grants (people.ts), camera groups (groups.ts), announcements (announcements.ts), kiosk displays
-// (kiosks.ts), and for the service's operators the organisations (orgs.ts).
+// The administrators' panel under the live view: add, renew and delete cameras (a new secret is
+// shown once, with the link to open on the camera device; a renewal keeps the old secret working
+// for a chosen grace period), users with roles and grants (people.ts), camera groups (groups.ts),
+// announcements (announcements.ts), kiosk displays (kiosks.ts), and for the service's operators
+// the organisations (orgs.ts). The cameras-not-recording alerts (alerts.ts) are built here and
+// shown by the page above the live view.
 import { adminApi } from './adminApi.ts';
 import { RecorderAlerts } from './alerts.ts';
 import { AnnouncementsPanel } from './announcements.ts';
@@ -51,7 +52,6 @@ export class AdminPanel {
       'section',
       { class: 'admin card', id: 'admin' },
       tx('h2', 'admin.title'),
-      this.#alerts.el,
       tx('h3', 'admin.cameras'),
       this.#addCameraForm(),
       this.#cameraNotice.el,
@@ -78,6 +78,11 @@ export class AdminPanel {
     this.#people.setTargets(cameras, this.#groups.groups);
     this.#kiosks.setCameras(cameras);
     this.#audit.setCameras(cameras);
+  }
+
+  /** The cameras-not-recording alerts, for the page to show above the live view. */
+  get alerts(): HTMLElement {
+    return this.#alerts.el;
   }
 
   async refreshUsers(): Promise<void> {

@@ -2,8 +2,8 @@
 // grants, camera groups, secret rotation with a grace period, announcements, organisations and
 // recorder alerts. Kept apart from api.ts (whose User knows only admin/viewer) so an operator in
 // the user list does not fail its shape check; it sends the same headers and raises the same
-// ApiError, and a 401 on the session token reaches api.ts's handler through api.me().
-import { api, ApiError, auth, type Credential } from './api.ts';
+// ApiError, refreshes an expired token the same way, and lets api.ts sign out on any other 401.
+import { api, ApiError, auth, refreshSession, type Credential } from './api.ts';
 
 export type Role = 'admin' | 'operator' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
@@ -145,7 +145,7 @@ const parseOrg = (v: unknown): Org => {
 
 const TIMEOUT_MS = 15_000;
 
-async function call(method: string, path: string, body?: unknown, cred: Credential = 'session'): Promise<unknown> {
+async function call(method: string, path: string, body?: unknown, cred: Credential = 'session', retried = false): Promise<unknown> {
   const headers: Record<string, string> = { accept: 'application/json', 'x-mimamori-client': '1' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const token = cred === 'session' ? auth.token() : cred === 'none' ? null : cred.bearer;
@@ -162,8 +162,11 @@ async function call(method: string, path: string, body?: unknown, cred: Credenti
   if (!res.ok) {
     const e = typeof data === 'object' && data !== null ? (data as { error?: { code?: unknown; message?: unknown } }).error : undefined;
     const err = new ApiError(res.status, typeof e?.code === 'string' ? e.code : `http_${res.status}`, typeof e?.message === 'string' ? e.message : `${method} ${path} failed with HTTP ${res.status}`);
-    // api.ts refreshes an expired token or signs out; one cheap request lets it decide.
-    if (res.status === 401 && cred === 'session') void api.me().catch(() => undefined);
+    if (res.status === 401 && cred === 'session') {
+      // An expired access token: refreshed once, as api.ts does; any other 401 signs out through api.ts's handler.
+      if (err.code === 'token_expired' && !retried && (await refreshSession().catch(() => null))) return call(method, path, body, cred, true);
+      void api.me().catch(() => undefined);
+    }
     throw err;
   }
   return data;

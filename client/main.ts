@@ -41,7 +41,8 @@ class LiveSession {
     void this.#loadLayout();
     this.#admin = isAdmin ? new AdminPanel({ onCamerasChanged: () => this.refresh() }) : undefined;
     if (typeof RTCPeerConnection === 'undefined') this.#notice.show({ key: 'grid.unsupported' }, 'error');
-    this.el = h('div', { class: 'session' }, this.#notice.el, this.#live.el, this.#admin?.el);
+    // A camera that is online but not recorded is news for an admin: above the live view, not in the panel.
+    this.el = h('div', { class: 'session' }, this.#notice.el, this.#admin?.alerts, this.#live.el, this.#admin?.el);
     // A camera that was deleted or whose grant was revoked leaves the list at the next refresh.
     this.#signaling.on('denied', () => void this.refresh());
     this.#signaling.start();

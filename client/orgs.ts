@@ -115,7 +115,7 @@ export class OrgsPanel {
       h('td', {}, String(org.users)),
       h('td', {}, String(org.cameras)),
       h('td', { class: 'deletion' }, org.deletionAtMs === undefined ? '—' : formatDateTime(org.deletionAtMs, 'datetime')),
-      h('td', { class: 'actions' }, ...(own ? [tx('span', 'orgs.own', { class: 'muted' })] : [date, schedule, cancel])),
+      h('td', {}, h('div', { class: 'actions' }, ...(own ? [tx('span', 'orgs.own', { class: 'muted' })] : [date, schedule, cancel]))),
     );
   }
 

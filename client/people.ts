@@ -112,7 +112,7 @@ export class PeoplePanel {
         const remove = tx('button', 'admin.delete', { type: 'button', class: 'small danger user-delete' });
         remove.hidden = user.id === this.#selfId;
         remove.addEventListener('click', () => void this.#delete(user, remove));
-        const row = h('tr', { 'data-user-id': user.id }, h('td', {}, user.username), h('td', {}, role), h('td', { class: 'actions' }, grants, remove));
+        const row = h('tr', { 'data-user-id': user.id }, h('td', {}, user.username), h('td', {}, role), h('td', {}, h('div', { class: 'actions' }, grants, remove)));
         if (this.#openUserId !== user.id || user.role === 'admin') return [row];
         const editor = new GrantsEditor(user, this.#cameras, this.#groups);
         return [row, h('tr', { class: 'grants-row' }, h('td', { colspan: 3 }, editor.el))];
