@@ -170,7 +170,7 @@ export class AuditPanel {
         h(
           'tr',
           { 'data-seq': r.seq },
-          h('td', { class: 'nowrap' }, h('time', { datetime: r.at }, formatDateTime(r.at, 'datetime'))),
+          h('td', {}, h('time', { datetime: r.at }, formatDateTime(r.at, 'datetime'))),
           h('td', {}, r.actor),
           h('td', {}, actionLabel(r.action)),
           h('td', {}, cameraName(r.cameraId)),
