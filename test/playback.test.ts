@@ -340,8 +340,8 @@ test('kiosk tokens: a session for a valid device token; rotation and deletion re
 });
 
 test('unauthorised and malformed playback, export and share requests get clear errors', async () => {
-  const viewer = await svc.createUser('guest', 'guest-password-1');
-  const viewerToken = await svc.login('guest', 'guest-password-1');
+  const viewer = await svc.createUser('guest', 'visiting-pass-7731');
+  const viewerToken = await svc.login('guest', 'visiting-pass-7731');
   const asViewer = { authorization: `Bearer ${viewerToken}` };
   // A camera the caller may not see does not exist for them.
   assert.is((await errorOf(await svc.api(`/api/cameras/${cam.id}/timeline?from=${a0}&to=${Date.now()}`, { headers: asViewer }))).status, 404);
