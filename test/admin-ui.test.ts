@@ -3,7 +3,7 @@
 // secret still gets a publish token, a wrong one does not); an announcement shows in the banner
 // of the live page and of a kiosk display (information can be dismissed for the session,
 // maintenance not); a scheduled contract end shows in Japanese with the date in Asia/Tokyo; a
-// viewer without the export right gets no export button.
+// viewer without the export right gets no export button; recorder alerts are listed up top.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -175,6 +175,24 @@ test('a viewer without the export right sees no export or share button; an admin
   await admin.goto(`${svc.url}/playback.html#camera=${camera.id}`);
   await step('the admin gets the export button', () => admin.waitForSelector('#export-create', { state: 'visible', timeout: 10_000 }));
   assert.ok(await admin.isVisible('#share-create'), 'and the share button');
+});
+
+test('the admin sees cameras online but not recording above the live view', async () => {
+  // The recorder's answer is stubbed in the page: raising a real alert takes over 30 s of a
+  // failing recording (monitoring.test.ts covers that); here the list and its place are checked.
+  const page = adminPage;
+  const sinceMs = Date.now() - 5 * 60_000;
+  await page.route('**/api/recorder/alerts', (route) => route.fulfill({ json: { alerts: [{ cameraId: camera.id, kind: 'not_recording', sinceMs }] } }));
+  try {
+    await page.goto(`${svc.url}/`);
+    const item = `#recorder-alerts li[data-camera-id="${camera.id}"]`;
+    await step('alert listed', () => page.waitForSelector(item, { timeout: 10_000 }));
+    assert.match((await page.textContent(item)) ?? '', /Gate: online but not recording since/);
+    const above = await page.evaluate(`document.querySelector('#recorder-alerts').compareDocumentPosition(document.querySelector('#admin')) & Node.DOCUMENT_POSITION_FOLLOWING`);
+    assert.ok(above, 'the alerts come before the admin panel');
+  } finally {
+    await page.unroute('**/api/recorder/alerts');
+  }
 });
 
 test.run();
