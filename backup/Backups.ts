@@ -6,7 +6,7 @@ import type { ObjectStore } from '../recorder/store/index.ts';
 import { BackupError } from './errors.ts';
 import { readMetadata } from './files.ts';
 import { markInUse, releaseInUse } from './inUse.ts';
-import { sealBackup } from './sealed.ts';
+import { readBackupHeader, sealBackup } from './sealed.ts';
 
 /** Outside `recordings/`, so retention and camera deletion never touch backups. */
 export const BACKUP_PREFIX = 'backups/';
@@ -127,17 +127,25 @@ export interface BackupsOptions {
   startDelayMs: number;
   /** After a failure (default an hour, or the interval if shorter). */
   retryMs?: number;
+  /** How often to look whether the current master key changed since the newest backup (default a minute). */
+  keyCheckMs?: number;
 }
 
 /**
  * The schedule inside the running service: one backup at a time, the first shortly after start
  * when the newest generation is older than the interval, then every interval; a failure is logged
- * with its reason and tried again after retryMs. Also marks the data dir as in use (inUse.ts).
+ * with its reason and tried again after retryMs. A rotation of the master key retires the old
+ * one, so older generations no longer open with the keys the service keeps: a new current master
+ * key (rotated, or a new first key in MIMAMORI_MASTER_KEYS) is followed by a backup within
+ * keyCheckMs. Also marks the data dir as in use (inUse.ts).
  */
 export class Backups {
   readonly #o: BackupsOptions;
   readonly #retryMs: number;
   #timer: NodeJS.Timeout | undefined;
+  #keyCheck: NodeJS.Timeout | undefined;
+  /** The master key the newest backup was sealed with; undefined until known. */
+  #sealedWith: string | undefined;
   #running: Promise<BackupResult> | undefined;
   #lastSuccessMs: number | undefined;
   #closed = false;
@@ -146,7 +154,11 @@ export class Backups {
     if (!(o.intervalMs >= 0) || !(o.startDelayMs >= 0)) throw new TypeError('Backups.start: intervalMs and startDelayMs must be non-negative numbers');
     await markInUse(o.dataDir);
     const backups = new Backups(o);
-    if (o.intervalMs > 0) backups.#schedule(o.startDelayMs, () => backups.#first());
+    if (o.intervalMs > 0) {
+      backups.#schedule(o.startDelayMs, () => backups.#first());
+      backups.#keyCheck = setInterval(() => backups.#afterKeyChange(), o.keyCheckMs ?? 60_000);
+      backups.#keyCheck.unref();
+    }
     return backups;
   }
 
@@ -166,6 +178,7 @@ export class Backups {
     this.#running ??= backUp(this.#o)
       .then((result) => {
         this.#lastSuccessMs = Date.now();
+        this.#sealedWith = result.masterKeyId;
         const { generation, files, metadataBytes, bytes, ms, kept, deleted, settled, pruneError, masterKeyId } = result;
         this.#o.log.info(
           { event: 'backup_done', generation, files, metadataBytes, bytes, ms, kept, deleted, settled, masterKeyId, store: this.#o.store.description },
@@ -184,6 +197,7 @@ export class Backups {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#keyCheck);
     await this.#running?.catch(() => undefined);
     await releaseInUse(this.#o.dataDir);
   }
@@ -202,13 +216,23 @@ export class Backups {
       const newest = (await listGenerations(this.#o.store)).at(-1);
       if (newest) {
         this.#lastSuccessMs = newest.atMs;
+        // The header is at the start and small: no need to fetch the whole object.
+        this.#sealedWith = readBackupHeader(await this.#o.store.get(newest.key, { offset: 0, length: Math.min(newest.bytes, 64 * 1024) })).header.key.masterKeyId;
         const due = newest.atMs + this.#o.intervalMs - Date.now();
-        if (due > 0) return this.#schedule(due, () => this.#tick());
+        if (due > 0 && this.#sealedWith === this.#o.masterKeys.current.id) return this.#schedule(due, () => this.#tick());
       }
     } catch {
       // S3 unreachable: the backup below fails with the reason and is retried
     }
     await this.#tick();
+  }
+
+  #afterKeyChange(): void {
+    if (this.#closed || this.#running || this.#sealedWith === undefined || this.#sealedWith === this.#o.masterKeys.current.id) return;
+    this.#o.log.info({ event: 'backup_master_key_changed', was: this.#sealedWith, now: this.#o.masterKeys.current.id }, 'master key changed: backing up under the new one');
+    this.#sealedWith = undefined; // until that backup succeeds; a failure is retried on the usual schedule
+    clearTimeout(this.#timer);
+    void this.#tick();
   }
 
   async #tick(): Promise<void> {

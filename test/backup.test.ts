@@ -222,6 +222,38 @@ test('a failing backup is logged with its reason and tried again; when S3 is bac
   assert.not.ok((await dirEntries(dir)).includes('service.pid'), 'released on close');
 });
 
+test('a new master key (a rotation) is followed by a backup sealed with it; older ones need the retired key', async () => {
+  const dir = path.join(tmp, 'rotation-data');
+  await fs.mkdir(dir);
+  await fs.writeFile(path.join(dir, 'db.json'), JSON.stringify({ users: [] }));
+  const rotationStore = await S3ObjectStore.create({ ...s3.options, bucket: 'rotation', createBucket: true });
+  const done: { generation: string; masterKeyId: string }[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void ((l) => l.event === 'backup_done' && done.push(l))(JSON.parse(line) as { event?: string } & (typeof done)[number]) });
+  const masterKeys = await MasterKeys.load({ dataDir: dir, env: {} }); // the file, generated
+  const backups = await Backups.start({ dataDir: dir, store: rotationStore, masterKeys, log, intervalMs: 3_600_000, startDelayMs: 0, keyCheckMs: 200 });
+  try {
+    await until('the first backup', 20_000, async () => done[0]);
+    const before = masterKeys.current.id;
+    assert.is(done[0]!.masterKeyId, before);
+    const next = await masterKeys.rotate();
+    await masterKeys.retire([next.id]); // as DataKeys.rotateMaster does once the data keys are re-wrapped
+    const after = await until('a backup under the new key', 20_000, async () => done[1]);
+    assert.is(after.masterKeyId, next.id);
+    const [older, newer] = await listGenerations(rotationStore);
+    await openBackup(masterKeys, await rotationStore.get(newer!.key));
+    try {
+      await openBackup(masterKeys, await rotationStore.get(older!.key));
+      assert.unreachable('the older generation needs the retired key');
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'master_key_missing');
+      assert.ok((err as Error).message.includes(before), (err as Error).message);
+    }
+  } finally {
+    await backups.close();
+    rotationStore.close();
+  }
+});
+
 let restoredGeneration: Generation;
 
 test('wiped data dir: restore refuses the wrong master key and a missing one, writing nothing; restores with the right one', async () => {
