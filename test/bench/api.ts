@@ -217,7 +217,8 @@ async function httpPhase(svc: Service, admin: Session, viewer: Session, cameras:
     const listBody = await (await svc.api('/api/cameras', { headers: await bearer(admin) })).json();
     hello.send({ json: listBody });
     await nextMessage(hello, (m) => m?.ok === true);
-    emit({ phase: 'setup', cameras: cameras.length, camera_list_bytes: JSON.stringify(listBody).length });
+    const viewerList = (await (await svc.api('/api/cameras', { headers: await bearer(viewer) })).json()) as { cameras: unknown[] };
+    emit({ phase: 'setup', cameras: cameras.length, camera_list_bytes: JSON.stringify(listBody).length, viewer_cameras: viewerList.cameras.length });
 
     // The comparison the issue asks for, hello-world against the camera list, alternates: the
     // machine is shared, and other load comes and goes within seconds. Rates are the means of the
@@ -516,6 +517,8 @@ try {
     login_wrong_rps: r.login_wrong?.rps ?? null,
     login_wrong_statuses: r.login_wrong?.statuses ?? null,
     connections: CONNECTIONS,
+    // Errors, timeouts and non-2xx over every route but the wrong-password one (where 401 is the point).
+    errors_total: Object.values(failures).reduce((a, f) => a + f.errors + f.timeouts + f.non2xx, 0),
     failures,
     socket_failed: sock?.failed ?? null,
     server_sockets: sock?.server_sockets ?? null,
