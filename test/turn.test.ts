@@ -15,7 +15,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Camera } from '../camera/index.ts';
 import { ConfigError, loadConfig } from '../config/index.ts';
-import { embeddedTurnUrls, turnCredentials, turnServerConf, type EmbeddedTurn } from '../turn-config/index.ts';
+import { createLogger } from '../signaling/log.ts';
+import { embeddedTurnUrls, turnCredentials, turnServerConf, TurnRelay, type EmbeddedTurn } from '../turn-config/index.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
 import { freePort, startService, type Service } from './harness.ts';
 
@@ -88,6 +89,27 @@ test('configuration: off for a loopback SFU unless asked; external needs URLs an
     assert.throws(() => loadConfig({ MIMAMORI_TURN: 'embedded', MIMAMORI_TURN_RELAY_MIN_PORT: '45000', MIMAMORI_TURN_RELAY_MAX_PORT: '46000' }), /overlaps the media port range/);
   }
   assert.throws(() => loadConfig({ MIMAMORI_TURN: 'embedded', MIMAMORI_TURN_BIN: '/nonexistent/turnserver' }), /install Debian's coturn/);
+});
+
+test('external coturn: credentials under its secret, its URLs handed out UDP, TCP, TLS whatever their configured order', async () => {
+  const config = loadConfig({
+    MIMAMORI_TURN_URLS: 'turns:t.example:5349?transport=tcp,turn:t.example:3478?transport=tcp,turn:t.example:3478?transport=udp',
+    MIMAMORI_TURN_SECRET: 'sixteen-chars-at-least',
+    MIMAMORI_STUN_URLS: 'stun:stun.example:3478',
+    MIMAMORI_ANNOUNCED_ADDRESS: '127.0.0.1',
+  });
+  const relay = await TurnRelay.start(config, createLogger('silent'));
+  const now = Date.UTC(2026, 10, 27);
+  assert.equal(relay.iceServers('kiosk:k1', now), [
+    { urls: ['stun:stun.example:3478'] },
+    {
+      urls: ['turn:t.example:3478?transport=udp', 'turn:t.example:3478?transport=tcp', 'turns:t.example:5349?transport=tcp'],
+      ...(({ username, credential }) => ({ username, credential }))(turnCredentials('sixteen-chars-at-least', 'kiosk:k1', 3600, now)),
+    },
+  ]);
+  await relay.close();
+  const off = await TurnRelay.start(loadConfig({ MIMAMORI_TURN: 'off', MIMAMORI_STUN_URLS: 'stun:stun.example:3478' }), createLogger('silent'));
+  assert.equal(off.iceServers('user:u1'), [{ urls: ['stun:stun.example:3478'] }], 'off: STUN only');
 });
 
 // --- A tiny TURN client (RFC 5766 Allocate/Refresh with long-term credentials) -------------------
@@ -532,7 +554,9 @@ test('the service log carries coturn\'s lines but never the shared secret', () =
   assert.not.ok(out.includes(secret()), 'the TURN secret is not in the log');
 });
 
-test('with a TLS certificate, coturn also serves TURN over TLS and joins list turns: last', async () => {
+// The relay exactly as the service starts it (TurnRelay.start from the configuration), without the
+// rest of the service: a second full service start is slow on a shared 2-core machine.
+test('with a TLS certificate, coturn also serves TURN over TLS, and joins list turns: last', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mimamori-turn-tls-'));
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
@@ -540,46 +564,46 @@ test('with a TLS certificate, coturn also serves TURN over TLS and joins list tu
   assert.is(made.status, 0, 'openssl made a test certificate');
   const [port, tlsPort] = [await freePort(), await freePort()];
   const relayMin = 58000 + Math.floor(Math.random() * 60) * 100;
-  const tlsService = await startService({
-    https: true,
-    env: {
-      MIMAMORI_TLS: 'files',
-      MIMAMORI_TLS_CERT: cert,
-      MIMAMORI_TLS_KEY: key,
-      MIMAMORI_TURN: 'embedded',
-      MIMAMORI_TURN_PORT: String(port),
-      MIMAMORI_TURN_TLS_PORT: String(tlsPort),
-      MIMAMORI_TURN_RELAY_MIN_PORT: String(relayMin),
-      MIMAMORI_TURN_RELAY_MAX_PORT: String(relayMin + 99),
-      MIMAMORI_LOG_LEVEL: 'info',
-    },
+  const config = loadConfig({
+    MIMAMORI_DATA_DIR: dir,
+    MIMAMORI_ANNOUNCED_ADDRESS: '127.0.0.1',
+    MIMAMORI_RTC_LISTEN_IP: '127.0.0.1',
+    MIMAMORI_TLS: 'files',
+    MIMAMORI_TLS_CERT: cert,
+    MIMAMORI_TLS_KEY: key,
+    MIMAMORI_TURN: 'embedded',
+    MIMAMORI_TURN_PORT: String(port),
+    MIMAMORI_TURN_TLS_PORT: String(tlsPort),
+    MIMAMORI_TURN_RELAY_MIN_PORT: String(relayMin),
+    MIMAMORI_TURN_RELAY_MAX_PORT: String(relayMin + 99),
   });
+  const relay = await TurnRelay.start(config, createLogger('silent'));
+  const pid = Number(fs.readFileSync(path.join(dir, 'turn', 'turnserver.pid'), 'utf8'));
   try {
-    const conf = fs.readFileSync(`${tlsService.dataDir}/turn/turnserver.conf`, 'utf8').split('\n');
+    const conf = fs.readFileSync(path.join(dir, 'turn', 'turnserver.conf'), 'utf8').split('\n');
     assert.ok(conf.includes(`tls-listening-port=${tlsPort}`) && conf.includes(`cert=${cert}`) && conf.includes(`pkey=${key}`));
-    const tlsSecret = (JSON.parse(fs.readFileSync(`${tlsService.dataDir}/turn/secret.json`, 'utf8')) as { secret: string }).secret;
-    const fresh = turnCredentials(tlsSecret, 'test:tls', 60);
+    const [, turn] = relay.iceServers('camera:c1');
+    assert.equal(turn?.urls, [`turn:127.0.0.1:${port}?transport=udp`, `turn:127.0.0.1:${port}?transport=tcp`, `turns:127.0.0.1:${tlsPort}?transport=tcp`], 'UDP, TCP, then TLS');
     let code = -1;
     for (const deadline = Date.now() + 10_000; code !== 0 && Date.now() < deadline; ) {
-      const client = new TurnClient(tlsPort, fresh.username, fresh.credential, 'tls');
+      const client = new TurnClient(tlsPort, turn!.username!, turn!.credential!, 'tls');
       code = await client.allocate().catch(() => -1);
       client.close();
     }
-    assert.is(code, 0, 'TURN over TLS allocates with fresh credentials');
-    const stale = turnCredentials(tlsSecret, 'test:tls', -60);
+    assert.is(code, 0, 'TURN over TLS allocates with the credentials a join hands out');
+    const tlsSecret = (JSON.parse(fs.readFileSync(path.join(dir, 'turn', 'secret.json'), 'utf8')) as { secret: string }).secret;
+    const stale = turnCredentials(tlsSecret, 'camera:c1', -60);
     const refused = new TurnClient(tlsPort, stale.username, stale.credential, 'tls');
     try {
       assert.is(await refused.allocate(), 401, 'and refuses stale ones');
     } finally {
       refused.close();
     }
-    const started = /"event":"turn_started"[^\n]*"urls":(\[[^\]]*\])/.exec(tlsService.output());
-    assert.ok(started, 'the service logged the relay URLs it hands out');
-    assert.equal(JSON.parse(started[1]!), [`turn:127.0.0.1:${port}?transport=udp`, `turn:127.0.0.1:${port}?transport=tcp`, `turns:127.0.0.1:${tlsPort}?transport=tcp`], 'UDP, TCP, then TLS');
   } finally {
-    await tlsService.stop();
+    await relay.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  assert.not.ok(fs.existsSync(`/proc/${pid}`), 'close() stops coturn');
 });
 
 test.after(async () => {

@@ -257,6 +257,7 @@ export class TurnRelay {
     const { turn } = config;
     if (turn.mode === 'off') return new TurnRelay({ stunUrls: config.stunUrls, turnUrls: [], ttlSeconds: 0 });
     if (turn.mode === 'external') {
+      log.info({ event: 'turn_external', urls: turn.urls }, 'TURN relay: an external coturn (credentials issued here)');
       return new TurnRelay({ stunUrls: config.stunUrls, turnUrls: turn.urls, secret: turn.secret, ttlSeconds: turn.credentialTtlSeconds });
     }
     const stateDir = path.join(config.dataDir, 'turn');
