@@ -13,14 +13,18 @@ import { BackupError } from './errors.ts';
 /** Written by the running service (see inUse.ts), so a restore can refuse to run under it. */
 export const IN_USE_FILE = 'service.pid';
 
-/** Top-level entries of the data dir that are not backed up, and why. */
+/** Paths in the data dir (a file, or a folder with all it holds) that are not backed up, and why. */
 export const NOT_METADATA: ReadonlyMap<string, string> = new Map([
   ['spool', 'recordings still waiting for upload: video, which is not backed up'],
   ['index', 'a cache of the recording index; rebuilt from S3 when missing'],
   ['s3', 'the embedded object store: the recordings themselves, and the backups'],
   [MASTER_KEYS_FILE, 'the master key: a backup must not carry the key that opens it; the operator keeps it'],
   [IN_USE_FILE, 'marks the service running on this folder; meaningless anywhere else'],
+  ['turn/turndb', "coturn's own SQLite user database, written by coturn while it runs; unused with time-limited credentials (the secret is turn/secret.json)"],
 ]);
+
+/** Process ids (`*.pid`, e.g. coturn's) mean nothing after a restart or on another machine. */
+const isProcessId = (relative: string): boolean => relative.endsWith('.pid');
 
 /** A path (relative, '/'-separated) inside the data dir. */
 export type MetadataPath = string;
@@ -48,8 +52,9 @@ const isTemporary = (name: string): boolean => name.startsWith('.');
 
 /** Whether the backup covers this path of the data dir. */
 export function isMetadata(relative: MetadataPath): boolean {
-  const parts = relative.split('/');
-  return parts.length > 0 && !NOT_METADATA.has(parts[0]!) && !parts.some(isTemporary);
+  if (relative === '' || relative.split('/').some(isTemporary) || isProcessId(relative)) return false;
+  for (const excluded of NOT_METADATA.keys()) if (relative === excluded || relative.startsWith(`${excluded}/`)) return false;
+  return true;
 }
 
 interface Seen {

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { Backups, backUp, listGenerations, openBackup, GENERATIONS, type Generation } from '../backup/index.ts';
+import { Backups, backUp, isMetadata, listGenerations, openBackup, GENERATIONS, type Generation } from '../backup/index.ts';
 import { Camera } from '../camera/index.ts';
 import { MasterKeys } from '../recorder/seal/index.ts';
 import { EmbeddedS3, S3ObjectStore } from '../recorder/store/index.ts';
@@ -119,6 +119,15 @@ test.after(async () => {
   store?.close();
   await s3?.close();
   await fs.rm(tmp, { recursive: true, force: true });
+});
+
+test('what is metadata: everything but video, caches, the master key, process ids and temporary files', () => {
+  for (const p of ['db.json', 'secrets.json', 'accounts.json', 'audit/2026-11-27.jsonl', 'tls/self-signed-key.pem', 'turn/secret.json', 'something-new.json', 'new/folder/file']) {
+    assert.ok(isMetadata(p), p);
+  }
+  for (const p of ['spool/cam/x.part', 'index/cam/1.summary.json', 's3/mimamori/backups/x.mmb', 'master-keys.json', 'service.pid', 'turn/turnserver.pid', 'turn/turndb', '.db.json.tmp', 'audit/.x.tmp', '.restore-ab12/0']) {
+    assert.not.ok(isMetadata(p), p);
+  }
 });
 
 test('the service backs up shortly after start, marks its data dir in use, and /metrics says when', async () => {
