@@ -3,7 +3,7 @@
 // `{ error: { code, message } }` (status 0 for network failures and time-outs).
 import { session } from './storage.ts';
 
-export type Role = 'admin' | 'viewer';
+export type Role = 'admin' | 'operator' | 'viewer';
 export interface User {
   id: string;
   username: string;
@@ -22,6 +22,8 @@ export interface Camera {
   name: string;
   live: boolean;
   recording: { enabled: boolean; retentionDays: number };
+  /** What the signed-in user may do with it (live, playback, export, share, manage). */
+  rights: string[];
 }
 
 export class ApiError extends Error {
@@ -77,7 +79,7 @@ function arr(v: unknown, what: string): unknown[] {
   return v;
 }
 function parseRole(v: unknown): Role {
-  if (v !== 'admin' && v !== 'viewer') throw new ShapeError('role');
+  if (v !== 'admin' && v !== 'operator' && v !== 'viewer') throw new ShapeError('role');
   return v;
 }
 function parseUser(v: unknown): User {
@@ -92,6 +94,7 @@ function parseCamera(v: unknown): Camera {
     name: str(o.name, 'camera.name'),
     live: o.live === true,
     recording: { enabled: r.enabled !== false, retentionDays: typeof r.retentionDays === 'number' ? r.retentionDays : 30 },
+    rights: Array.isArray(o.rights) ? o.rights.filter((x): x is string => typeof x === 'string') : [],
   };
 }
 
@@ -536,7 +539,7 @@ export const api = {
     await request('POST', '/api/auth/password', { body: { current, next } });
   },
   async me(): Promise<User> {
-    return parseUser(obj(await request('GET', '/api/me'), 'me').user);
+    return parseUser(obj(await request('GET', '/api/auth/me'), 'me').user);
   },
   async cameras(): Promise<Camera[]> {
     return arr(obj(await request('GET', '/api/cameras'), 'cameras').cameras, 'cameras').map(parseCamera);

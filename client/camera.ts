@@ -9,7 +9,8 @@ import { bindText, formatDateTime, initI18n, onLocaleChange, t, type MessageKey 
 import { isUnsupportedBrowser } from './media.ts';
 import { Publisher, type PublisherState } from './publisher.ts';
 import { Signaling } from './signaling.ts';
-import { errorMessage, h, Header, loginForm, Notice, tx } from './ui.ts';
+import { errorMessage, h, Header, Notice, tx } from './ui.ts';
+import { signInForm } from './account.ts';
 
 type Credentials = { kind: 'secret'; cameraId: string; secret: string } | { kind: 'admin'; cameraId: string };
 export type CameraPageState = 'idle' | 'starting' | PublisherState;
@@ -291,7 +292,7 @@ function showSignIn(notice?: MessageKey): void {
   const explain = new Notice('status');
   explain.show({ key: 'camera.needLink' });
   main.replaceChildren(
-    h('div', { class: 'stack' }, explain.el, loginForm((user) => void showPicker(user), notice)),
+    h('div', { class: 'stack' }, explain.el, signInForm((user) => void showPicker(user), notice)),
   );
 }
 

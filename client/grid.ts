@@ -295,7 +295,7 @@ export class LiveView {
           open: () => this.select(this.#selected === id ? null : id),
           back: () => this.select(null),
           state: () => this.#renderList(),
-        });
+        }, { recordings: camera.rights.includes('playback') });
         this.#tiles.set(id, tile);
       } else {
         tile.update(camera);

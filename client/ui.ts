@@ -1,6 +1,6 @@
-// Small DOM helpers shared by the pages: an element builder, the page header, the sign-in form,
+// Small DOM helpers shared by the pages: an element builder, the page header,
 // error messages in the chosen language, and a copy-to-clipboard button.
-import { ApiError, api, auth, type User } from './api.ts';
+import { ApiError, type User } from './api.ts';
 import { bindAttr, bindText, formatDateTime, localeControls, onLocaleChange, t, type MessageKey } from './i18n.ts';
 import { SignalingError } from './signaling.ts';
 
@@ -124,45 +124,6 @@ export class Header {
     const name = this.#user.querySelector('.user-name');
     if (name) name.textContent = user ? t('login.signedInAs', { name: user.username, role: t(`role.${user.role}`) }) : '';
   }
-}
-
-/** The sign-in form; resolves through onSignedIn after a successful login. */
-export function loginForm(onSignedIn: (user: User) => void, notice?: MessageKey): HTMLElement {
-  const username = h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
-  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const submit = tx('button', 'login.submit', { type: 'submit', class: 'primary' });
-  const message = new Notice('alert');
-  if (notice) message.show({ key: notice });
-  const form = h(
-    'form',
-    { class: 'card login', id: 'login-form' },
-    tx('h1', 'login.title'),
-    h('label', { for: 'username' }, tx('span', 'login.username')),
-    username,
-    h('label', { for: 'password' }, tx('span', 'login.password')),
-    password,
-    message.el,
-    submit,
-  );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    submit.disabled = true;
-    bindText(submit, 'login.busy');
-    message.clear();
-    try {
-      const { token, user } = await api.login(username.value.trim(), password.value);
-      auth.save(token, user);
-      onSignedIn(user);
-    } catch (err) {
-      message.show(errorMessage(err), 'error');
-      password.select();
-    } finally {
-      submit.disabled = false;
-      bindText(submit, 'login.submit');
-    }
-  });
-  queueMicrotask(() => username.focus());
-  return form;
 }
 
 /** A button that copies text and says so. */

@@ -80,6 +80,10 @@ export class ContractEnd {
     }
     report.completedAt = new Date().toISOString();
     await store.removeOrg(org.id, report);
+    for (const u of users) {
+      await this.#deps.accounts.forgetUser(u.id);
+      hub.userSessionsRevoked(u.id);
+    }
     log.warn({ event: 'org_deleted', ...report }, 'contract ended: organisation deleted');
     auditEvent(this.#deps, {}, { actor: 'system', action: 'org.deleted', orgId: org.id, outcome: 'ok', detail: { ...report } });
   }

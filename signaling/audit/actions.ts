@@ -58,6 +58,7 @@ export const AUDIT_ACTIONS = [
   'org.deletion_scheduled',
   'org.deletion_cancelled',
   'org.deleted',
+  'master_key.rotate',
   // The audit log itself: reading and exporting it, refused attempts to change it, its own upkeep.
   'audit.export',
   'audit.change_refused',

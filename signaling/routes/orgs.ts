@@ -2,6 +2,7 @@
 // administrator and schedule their contract end; everyone may read their own organisation.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { checkPasswordPolicy } from '../accounts/index.ts';
 import { hashPassword } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
@@ -50,6 +51,8 @@ export function orgRoutes(deps: Deps) {
       .get('/deletion-reports', (c) => c.json({ reports: deps.store.deletionReports }))
       .post('/', validate('json', createBody), async (c) => {
         const { name, admin } = c.req.valid('json');
+        const weak = checkPasswordPolicy(admin.password, { username: admin.username });
+        if (weak) throw new ApiError(400, 'invalid_request', `invalid json: admin.password: ${weak}`);
         if (deps.store.userByName(admin.username)) throw new ApiError(409, 'username_taken', `the username "${admin.username}" is taken; choose another`);
         const org = await deps.store.addOrg(name);
         const user = await deps.store.addUser({ orgId: org.id, username: admin.username, role: 'admin', passwordHash: await hashPassword(admin.password) });

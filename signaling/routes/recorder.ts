@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv, Deps } from '../context.ts';
-import { requireAdmin, requirePlatform, requireUser } from '../middleware.ts';
+import { audit, requireAdmin, requirePlatform, requireUser } from '../middleware.ts';
 import type { Monitoring } from '../monitoring.ts';
 
 /**
@@ -20,6 +20,7 @@ export function recorderRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'
     .post('/master-key/rotate', async (c) => {
       const result = await deps.recorder.keys.rotateMaster();
       deps.log.warn({ event: 'master_key_rotated', masterKeyId: result.masterKeyId, rewrapped: result.rewrapped, by: c.get('user').id }, 'master key rotated');
+      audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'master_key.rotate', outcome: 'ok', detail: { masterKeyId: result.masterKeyId, rewrapped: result.rewrapped } });
       return c.json(result);
     });
 }

@@ -65,7 +65,9 @@ export function userRoutes(deps: Deps) {
       if (id === c.get('user').id) throw new ApiError(409, 'self_delete', 'you cannot delete your own account; ask another administrator');
       if (lastAdmin(target)) throw new ApiError(409, 'last_admin', 'this is the last administrator of the organisation; make someone else an administrator first');
       await deps.store.deleteUser(id);
-      deps.hub.rightsChanged(id, () => false);
+      // Their sessions, TOTP key and live connections go with them.
+      await deps.accounts.forgetUser(id);
+      deps.hub.userSessionsRevoked(id);
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'user.delete', outcome: 'ok', detail: { userId: id, username: target.username } });
       return c.body(null, 204);
     });

@@ -10,7 +10,7 @@ import { accessOf, cameraSecretAccepted } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, forbidden, notFound, toErrorBody, unauthorized } from '../errors.ts';
 import type { Connection } from '../Hub.ts';
-import { audit, bearerToken, verifiedClaims } from '../middleware.ts';
+import { assertSessionActive, audit, bearerToken, verifiedClaims } from '../middleware.ts';
 import { buildAnswer, chooseCodec, cnameOf, parseOffer, playerCapabilities, producerParameters, SdpError, type AnswerSection } from '../sdp.ts';
 import { validate } from '../validate.ts';
 
@@ -65,6 +65,7 @@ export function whipRoutes(deps: Deps) {
       return { kind: 'camera', cameraId };
     }
     if (claims.typ !== 'user') throw forbidden('WHEP needs a user token');
+    assertSessionActive(deps, claims);
     accessOf(deps, `u:${claims.sub}`).require(cameraId, 'live');
     return { kind: 'user', userId: claims.sub };
   }
