@@ -480,6 +480,9 @@ const svc = await startService({
     MIMAMORI_BENCH_PROBE_DIR: probeDir,
     ...(cpuProf ? { MIMAMORI_BENCH_CPU_PROF_DIR: path.resolve(cpuProf) } : {}),
   },
+}).catch(async (error: unknown) => {
+  await fs.rm(probeDir, { recursive: true, force: true });
+  throw error;
 });
 try {
   const { cameras, loginUsers } = await seed(svc);
