@@ -1,9 +1,7 @@
 // The organisation API the admin panel, the banner and the rights checks use: roles, per-right
 // grants, camera groups, secret rotation with a grace period, announcements, organisations and
-// recorder alerts. Kept apart from api.ts (whose User knows only admin/viewer) so an operator in
-// the user list does not fail its shape check; it sends the same headers and raises the same
-// ApiError, refreshes an expired token the same way, and lets api.ts sign out on any other 401.
-import { api, ApiError, auth, refreshSession, type Credential } from './api.ts';
+// recorder alerts, over api.ts's request and wire checks.
+import { arr, ms, num, obj, request, ShapeError, str, type Credential } from './api.ts';
 
 export type Role = 'admin' | 'operator' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
@@ -69,34 +67,7 @@ export interface RecorderAlert {
   sinceMs: number;
 }
 
-// Wire checks: a wrong shape is an error, never a cast.
-class ShapeError extends ApiError {
-  constructor(what: string) {
-    super(0, 'bad_response', `unexpected answer from the server (${what})`);
-  }
-}
-type O = Record<string, unknown>;
-const obj = (v: unknown, what: string): O => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ShapeError(what);
-  return v as O;
-};
-const str = (v: unknown, what: string): string => {
-  if (typeof v !== 'string') throw new ShapeError(what);
-  return v;
-};
-const num = (v: unknown, what: string): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ShapeError(what);
-  return v;
-};
-const arr = (v: unknown, what: string): unknown[] => {
-  if (!Array.isArray(v)) throw new ShapeError(what);
-  return v;
-};
-const time = (v: unknown, what: string): number => {
-  const t = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
-  if (!Number.isFinite(t)) throw new ShapeError(what);
-  return t;
-};
+const time = ms;
 const optStr = (v: unknown, what: string): string | undefined => (v === undefined || v === null ? undefined : str(v, what));
 const role = (v: unknown): Role => {
   if (v !== 'admin' && v !== 'operator' && v !== 'viewer') throw new ShapeError('role');
@@ -143,34 +114,8 @@ const parseOrg = (v: unknown): Org => {
   };
 };
 
-const TIMEOUT_MS = 15_000;
-
-async function call(method: string, path: string, body?: unknown, cred: Credential = 'session', retried = false): Promise<unknown> {
-  const headers: Record<string, string> = { accept: 'application/json', 'x-mimamori-client': '1' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const token = cred === 'session' ? auth.token() : cred === 'none' ? null : cred.bearer;
-  if (token) headers.authorization = `Bearer ${token}`;
-  let res: Response;
-  try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(TIMEOUT_MS), cache: 'no-store', credentials: 'same-origin' });
-  } catch (err) {
-    if (err instanceof DOMException && err.name === 'TimeoutError') throw new ApiError(0, 'timeout', `${method} ${path} timed out`);
-    throw new ApiError(0, 'network', `${method} ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (res.status === 204) return undefined;
-  const data: unknown = await res.json().catch(() => undefined);
-  if (!res.ok) {
-    const e = typeof data === 'object' && data !== null ? (data as { error?: { code?: unknown; message?: unknown } }).error : undefined;
-    const err = new ApiError(res.status, typeof e?.code === 'string' ? e.code : `http_${res.status}`, typeof e?.message === 'string' ? e.message : `${method} ${path} failed with HTTP ${res.status}`);
-    if (res.status === 401 && cred === 'session') {
-      // An expired access token: refreshed once, as api.ts does; any other 401 signs out through api.ts's handler.
-      if (err.code === 'token_expired' && !retried && (await refreshSession().catch(() => null))) return call(method, path, body, cred, true);
-      void api.me().catch(() => undefined);
-    }
-    throw err;
-  }
-  return data;
-}
+/** api.ts's request (same headers, errors, token refresh and sign-out on a lost session). */
+const call = (method: string, path: string, body?: unknown, cred: Credential = 'session'): Promise<unknown> => request(method, path, { body, auth: cred });
 
 const enc = encodeURIComponent;
 

@@ -45,22 +45,22 @@ export class ApiError extends Error {
 const AUTH_FAILURES = new Set(['unauthorized', 'token_expired', 'session_revoked', 'session_expired', 'refresh_reused', 'kiosk_revoked', 'share_expired', 'share_revoked']);
 export const isAuthFailure = (code: string): boolean => AUTH_FAILURES.has(code);
 
-// --- Wire checks --------------------------------------------------------------------------------
+// --- Wire checks (also used by adminApi.ts) ------------------------------------------------------
 
-class ShapeError extends ApiError {
+export class ShapeError extends ApiError {
   constructor(what: string) {
     super(0, 'bad_response', `unexpected answer from the server (${what})`);
   }
 }
-function obj(v: unknown, what: string): Record<string, unknown> {
+export function obj(v: unknown, what: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ShapeError(what);
   return v as Record<string, unknown>;
 }
-function str(v: unknown, what: string): string {
+export function str(v: unknown, what: string): string {
   if (typeof v !== 'string') throw new ShapeError(what);
   return v;
 }
-function num(v: unknown, what: string): number {
+export function num(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ShapeError(what);
   return v;
 }
@@ -68,13 +68,13 @@ function optNum(v: unknown, what: string): number | undefined {
   return v === undefined || v === null ? undefined : num(v, what);
 }
 /** ms since the epoch from a number or an ISO string. */
-function ms(v: unknown, what: string): number {
+export function ms(v: unknown, what: string): number {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   const t = typeof v === 'string' ? Date.parse(v) : NaN;
   if (Number.isNaN(t)) throw new ShapeError(what);
   return t;
 }
-function arr(v: unknown, what: string): unknown[] {
+export function arr(v: unknown, what: string): unknown[] {
   if (!Array.isArray(v)) throw new ShapeError(what);
   return v;
 }
@@ -214,7 +214,7 @@ interface RequestOptions {
   retried?: boolean;
 }
 
-async function request(method: string, path: string, { body, auth: mode = 'session', retried = false }: RequestOptions = {}): Promise<unknown> {
+export async function request(method: string, path: string, { body, auth: mode = 'session', retried = false }: RequestOptions = {}): Promise<unknown> {
   const headers: Record<string, string> = { accept: 'application/json', [CLIENT_HEADER]: '1' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const token = mode === 'session' ? auth.token() : mode === 'none' ? null : mode.bearer;
