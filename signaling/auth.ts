@@ -66,10 +66,14 @@ export type VerifyResult = { ok: true; claims: Claims; exp: number } | { ok: fal
 export const CAMERA_TOKEN_TTL_S = 24 * 3600;
 
 export class Tokens {
-  readonly #secret: string;
+  /**
+   * A KeyObject, not the string: given a string, jsonwebtoken first tries it as a PEM public key
+   * (an expensive OpenSSL failure) on every sign and verify — 1.2 ms per request instead of 10 µs.
+   */
+  readonly #secret: crypto.KeyObject;
   constructor(secret: string) {
     if (secret.length < 32) throw new TypeError('JWT secret must have at least 32 characters');
-    this.#secret = secret;
+    this.#secret = crypto.createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
   sign(claims: Claims, ttlSeconds: number): { token: string; expiresAt: string } {

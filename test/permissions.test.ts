@@ -331,6 +331,11 @@ test('socket.io: taking the grant away stops a watching viewer at once', async (
 test('logs: one JSON line per request with its request id, and no password or token anywhere', async () => {
   const res = await svc.api('/api/cameras', { headers: { 'x-request-id': 'matrix-trace-1' } });
   assert.is(res.headers.get('x-request-id'), 'matrix-trace-1');
+  // Every answer, errors included, forbids framing and type sniffing.
+  for (const r of [res, await svc.api('/api/nothing-here'), await svc.api('/api/cameras/x', { method: 'PATCH', body: '{bad' })]) {
+    assert.is(r.headers.get('x-content-type-options'), 'nosniff');
+    assert.is(r.headers.get('x-frame-options'), 'DENY');
+  }
   await new Promise((r) => setTimeout(r, 200));
   const lines = svc
     .output()
