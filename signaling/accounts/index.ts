@@ -93,6 +93,8 @@ export class Accounts {
   /** Per address, in memory only (addresses change; a restart forgiving them is fine). */
   readonly #addressFailures = new Map<string, number[]>();
   #writing: Promise<void> = Promise.resolve();
+  /** The write that will take the next state, while it has not started (see #save). */
+  #queued: Promise<void> | undefined;
 
   private constructor(file: string, state: State, sealer: TotpSealer) {
     this.#file = file;
@@ -343,16 +345,25 @@ export class Accounts {
     }
   }
 
-  /** Writes are serialized and atomic (temp file + rename), 0600: the file holds secrets. */
+  /**
+   * Writes are serialized and atomic (temp file + rename), 0600: the file holds secrets. Saves that
+   * arrive while a write runs share the next write, which takes the state as it is when it starts:
+   * under many refreshes at once, one write per turn instead of one per refresh.
+   */
   #save(): Promise<void> {
-    const text = JSON.stringify(this.#state);
-    const write = async () => {
-      const tmp = `${this.#file}.${process.pid}.tmp`;
-      await fs.writeFile(tmp, text, { mode: 0o600 });
-      await fs.rename(tmp, this.#file);
-    };
-    this.#writing = this.#writing.then(write, write);
-    return this.#writing;
+    if (!this.#queued) {
+      this.#queued = this.#writing
+        .catch(() => undefined)
+        .then(async () => {
+          this.#queued = undefined;
+          const text = JSON.stringify(this.#state);
+          const tmp = `${this.#file}.${process.pid}.tmp`;
+          await fs.writeFile(tmp, text, { mode: 0o600 });
+          await fs.rename(tmp, this.#file);
+        });
+      this.#writing = this.#queued;
+    }
+    return this.#queued;
   }
 
   /** For logs and the account page, never the secrets. */
