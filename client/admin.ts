@@ -14,7 +14,7 @@ import { OrgsPanel } from './orgs.ts';
 import { PeoplePanel } from './people.ts';
 import { KioskAdmin } from './kiosks.ts';
 import { AuditPanel } from './audit.ts';
-import { copyButton, errorMessage, h, Notice, tx } from './ui.ts';
+import { copyButton, errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
 
 export interface AdminPanelOptions {
   /** Something changed the camera list: reload it everywhere. */
@@ -116,20 +116,11 @@ export class AdminPanel {
     bindAttr(name, 'aria-label', 'admin.cameraName');
     const submit = tx('button', 'admin.addCamera', { type: 'submit', class: 'primary' });
     const form = h('form', { class: 'inline-form', id: 'add-camera' }, name, submit);
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      submit.disabled = true;
-      this.#cameraNotice.clear();
-      try {
-        const { camera, secret } = await api.createCamera(name.value.trim());
-        name.value = '';
-        this.#showSecret(camera, secret);
-        await this.#options.onCamerasChanged();
-      } catch (err) {
-        this.#cameraNotice.show(errorMessage(err), 'error');
-      } finally {
-        submit.disabled = false;
-      }
+    onSubmit(form, submit, this.#cameraNotice, async () => {
+      const { camera, secret } = await api.createCamera(name.value.trim());
+      name.value = '';
+      this.#showSecret(camera, secret);
+      await this.#options.onCamerasChanged();
     });
     return form;
   }

@@ -1,7 +1,7 @@
 // Camera groups (a site, a floor) for administrators: one grant on a group covers its cameras.
 import { adminApi, type CameraAccess, type Group } from './adminApi.ts';
 import { bindAttr, t } from './i18n.ts';
-import { errorMessage, h, Notice, tx } from './ui.ts';
+import { errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
 
 export class GroupsPanel {
   readonly el: HTMLElement;
@@ -20,19 +20,10 @@ export class GroupsPanel {
     bindAttr(name, 'aria-label', 'groups.name');
     const submit = tx('button', 'groups.add', { type: 'submit', class: 'primary' });
     const form = h('form', { class: 'inline-form', id: 'add-group' }, name, submit);
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      submit.disabled = true;
-      this.#notice.clear();
-      try {
-        await adminApi.createGroup(name.value.trim(), []);
-        name.value = '';
-        await this.refresh();
-      } catch (err) {
-        this.#notice.show(errorMessage(err), 'error');
-      } finally {
-        submit.disabled = false;
-      }
+    onSubmit(form, submit, this.#notice, async () => {
+      await adminApi.createGroup(name.value.trim(), []);
+      name.value = '';
+      await this.refresh();
     });
     this.el = h('section', { class: 'groups', id: 'groups' }, tx('h3', 'groups.title'), tx('p', 'groups.help', { class: 'muted small-text' }), form, this.#notice.el, this.#list);
   }

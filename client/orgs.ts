@@ -4,7 +4,7 @@
 import { adminApi, type DeletionReport, type Org } from './adminApi.ts';
 import { parseLocalDateTime } from './announcements.ts';
 import { bindAttr, formatDateTime, onLocaleChange, t } from './i18n.ts';
-import { errorMessage, h, Notice, tx } from './ui.ts';
+import { errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
 
 export class OrgsPanel {
   readonly el: HTMLElement;
@@ -62,20 +62,11 @@ export class OrgsPanel {
     bindAttr(password, 'aria-label', 'admin.password');
     const submit = tx('button', 'orgs.create', { type: 'submit', class: 'primary' });
     const form = h('form', { class: 'inline-form', id: 'add-org' }, name, username, password, submit);
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      submit.disabled = true;
-      this.#notice.clear();
-      try {
-        const org = await adminApi.createOrg(name.value.trim(), { username: username.value.trim(), password: password.value });
-        name.value = username.value = password.value = '';
-        this.#notice.show({ key: 'orgs.created', params: { name: org.name } }, 'ok');
-        await this.refresh();
-      } catch (err) {
-        this.#notice.show(errorMessage(err), 'error');
-      } finally {
-        submit.disabled = false;
-      }
+    onSubmit(form, submit, this.#notice, async () => {
+      const org = await adminApi.createOrg(name.value.trim(), { username: username.value.trim(), password: password.value });
+      name.value = username.value = password.value = '';
+      this.#notice.show({ key: 'orgs.created', params: { name: org.name } }, 'ok');
+      await this.refresh();
     });
     return form;
   }

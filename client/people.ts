@@ -4,7 +4,7 @@
 import { adminApi, ROLE_CEILING, ROLES, type CameraAccess, type Grant, type Group, type OrgUser, type Right, type Role } from './adminApi.ts';
 import { ApiError } from './api.ts';
 import { bindAttr, bindText, t, type MessageKey } from './i18n.ts';
-import { errorMessage, h, Notice, tx } from './ui.ts';
+import { errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
 
 /** Server codes this panel explains in its own words. */
 const CONFLICTS: Record<string, MessageKey> = {
@@ -76,23 +76,14 @@ export class PeoplePanel {
     role.id = 'new-user-role';
     const submit = tx('button', 'admin.addUser', { type: 'submit', class: 'primary' });
     const form = h('form', { class: 'inline-form', id: 'add-user' }, username, password, role, submit);
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      submit.disabled = true;
-      this.#notice.clear();
-      try {
-        const user = await adminApi.createUser(username.value.trim(), password.value, role.value as Role);
-        username.value = '';
-        password.value = '';
-        this.#notice.show({ key: 'admin.userAdded', params: { name: user.username } }, 'ok');
-        this.#openUserId = user.role === 'admin' ? undefined : user.id;
-        await this.refresh();
-      } catch (err) {
-        this.#notice.show(peopleError(err), 'error');
-      } finally {
-        submit.disabled = false;
-      }
-    });
+    onSubmit(form, submit, this.#notice, async () => {
+      const user = await adminApi.createUser(username.value.trim(), password.value, role.value as Role);
+      username.value = '';
+      password.value = '';
+      this.#notice.show({ key: 'admin.userAdded', params: { name: user.username } }, 'ok');
+      this.#openUserId = user.role === 'admin' ? undefined : user.id;
+      await this.refresh();
+    }, peopleError);
     return form;
   }
 

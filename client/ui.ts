@@ -126,6 +126,31 @@ export class Header {
   }
 }
 
+/**
+ * Runs a form's action on submit: its button is disabled meanwhile, and the notice is cleared first
+ * and shows what failed (through `describe`, errorMessage by default).
+ */
+export function onSubmit(
+  form: HTMLFormElement,
+  button: HTMLButtonElement,
+  notice: Notice,
+  action: () => Promise<void>,
+  describe: (err: unknown) => ReturnType<typeof errorMessage> = errorMessage,
+): void {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    notice.clear();
+    try {
+      await action();
+    } catch (err) {
+      notice.show(describe(err), 'error');
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 /** A button that copies text and says so. */
 export function copyButton(text: string, key: MessageKey = 'common.copy'): HTMLButtonElement {
   const button = tx('button', key, { type: 'button', class: 'small' });

@@ -1,5 +1,6 @@
 // Service configuration: environment variables with embedded defaults, read once at start-up.
 // Every variable is documented in the README's "Configuration" section.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -250,4 +251,20 @@ function turnConfig(e: z.infer<typeof env>, announcedAddress: string, rtcListenI
     secret: e.MIMAMORI_TURN_SECRET,
     credentialTtlSeconds,
   };
+}
+
+/**
+ * A secret the service generates on first start and keeps (0600) in a JSON file of the data dir
+ * under `field`: the JWT secret, the TURN shared secret. Kept, so restarts do not sign everyone out.
+ */
+export async function persistentSecret(file: string, field: string, bytes: number): Promise<string> {
+  try {
+    const value = (JSON.parse(await fs.promises.readFile(file, 'utf8')) as Record<string, unknown>)[field];
+    if (typeof value === 'string' && value.length >= 32) return value;
+  } catch {
+    // first start
+  }
+  const secret = crypto.randomBytes(bytes).toString('base64url');
+  await fs.promises.writeFile(file, JSON.stringify({ [field]: secret }), { mode: 0o600 });
+  return secret;
 }

@@ -11,7 +11,7 @@ import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 import { Server as SocketServer } from 'socket.io';
-import type { Config } from '../config/index.ts';
+import { persistentSecret, type Config } from '../config/index.ts';
 import { Sfu } from '../sfu/index.ts';
 import { DataKeys, MasterKeys, openStorage, Recorder, type RecorderCatalog, type Storage } from '../recorder/index.ts';
 import { hashPassword, Tokens } from './auth.ts';
@@ -74,7 +74,7 @@ export class Service {
     const store = await Store.open(config.dataDir);
     const audit = await AuditLog.open({ dir: path.join(config.dataDir, 'audit'), retentionDays: config.audit.retentionDays, log });
     await importLegacyAudit(audit, config.dataDir, log);
-    const jwtSecret = config.jwtSecret ?? (await persistentSecret(config.dataDir));
+    const jwtSecret = config.jwtSecret ?? (await persistentSecret(path.join(config.dataDir, 'secrets.json'), 'jwtSecret', 48));
     const tokens = new Tokens(jwtSecret);
     const accounts = await Accounts.open(config.dataDir, jwtSecret);
     const generatedAdminPassword = await ensureAdmin(store, config);
@@ -294,20 +294,6 @@ function recorderCatalog(store: Store, config: Config): RecorderCatalog {
     holds: (cameraId) => store.holdsOf(cameraId),
     cameraIds: () => store.cameras.map((c) => c.id),
   };
-}
-
-/** The JWT secret: generated on first start and kept (0600) in the data dir. */
-async function persistentSecret(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, 'secrets.json');
-  try {
-    const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as { jwtSecret?: unknown };
-    if (typeof parsed.jwtSecret === 'string' && parsed.jwtSecret.length >= 32) return parsed.jwtSecret;
-  } catch {
-    // first start
-  }
-  const jwtSecret = crypto.randomBytes(48).toString('base64url');
-  await fs.writeFile(file, JSON.stringify({ jwtSecret }), { mode: 0o600 });
-  return jwtSecret;
 }
 
 /** Creates the first admin on first start; returns the password only if it was generated. */

@@ -295,10 +295,10 @@ test('service: audited actions, search, export, 405 for changes, 403 for viewers
     assert.ok(reads.some((r) => r.detail?.format === 'csv') && reads.some((r) => r.detail?.format === 'json'));
 
     // --- An organisation's admin reads that organisation's rows only.
-    const orgRes = await svc.api('/api/orgs', { method: 'POST', body: JSON.stringify({ name: 'Tenant B', admin: { username: 'tenant-admin', password: 'tenant-admin-password-7' } }) });
+    const orgRes = await svc.api('/api/orgs', { method: 'POST', body: JSON.stringify({ name: 'Tenant B', admin: { username: 'tenant-admin', password: 'lantern-orchard-5521' } }) });
     assert.is(orgRes.status, 201, await orgRes.clone().text());
     const orgId = ((await orgRes.json()) as { org: { id: string } }).org.id;
-    const tenantToken = await svc.login('tenant-admin', 'tenant-admin-password-7');
+    const tenantToken = await svc.login('tenant-admin', 'lantern-orchard-5521');
     const tenantCam = await svc.api('/api/cameras', { method: 'POST', headers: { authorization: `Bearer ${tenantToken}` }, body: JSON.stringify({ name: 'Tenant camera' }) });
     assert.is(tenantCam.status, 201, await tenantCam.clone().text());
     const tenantRows = (await search('limit=1000', tenantToken)).rows;

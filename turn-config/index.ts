@@ -13,7 +13,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config, TurnConfig } from '../config/index.ts';
+import { persistentSecret, type Config, type TurnConfig } from '../config/index.ts';
 import type { Logger } from '../signaling/log.ts';
 import type { IceServer } from '../signaling/protocol.ts';
 
@@ -108,20 +108,6 @@ export function turnServerConf(o: TurnConfOptions): string {
   // Logs go to our stdout reader (never the secret: coturn does not print it without --verbose).
   lines.push('log-file=stdout', 'simple-log', `pidfile=${path.join(o.stateDir, 'turnserver.pid')}`, `userdb=${path.join(o.stateDir, 'turndb')}`);
   return `${lines.join('\n')}\n`;
-}
-
-/** The embedded relay's shared secret: generated once and kept (0600) in the data dir. */
-async function persistentTurnSecret(stateDir: string): Promise<string> {
-  const file = path.join(stateDir, 'secret.json');
-  try {
-    const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as { secret?: unknown };
-    if (typeof parsed.secret === 'string' && parsed.secret.length >= 32) return parsed.secret;
-  } catch {
-    // first start
-  }
-  const secret = crypto.randomBytes(32).toString('base64url');
-  await fs.writeFile(file, JSON.stringify({ secret }), { mode: 0o600 });
-  return secret;
 }
 
 function isLocalAddress(address: string): boolean {
@@ -262,7 +248,7 @@ export class TurnRelay {
     }
     const stateDir = path.join(config.dataDir, 'turn');
     await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
-    const secret = turn.secret ?? (await persistentTurnSecret(stateDir));
+    const secret = turn.secret ?? (await persistentSecret(path.join(stateDir, 'secret.json'), 'secret', 32));
     const tls = config.tls.mode === 'files' ? { certFile: path.resolve(config.tls.certFile), keyFile: path.resolve(config.tls.keyFile) } : undefined;
     // Behind NAT the relay addresses must be the public one the SFU announces.
     const announced = config.rtc.announcedAddress;

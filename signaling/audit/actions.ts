@@ -92,18 +92,10 @@ export interface AuditEvent {
 }
 
 /** One line of a day file. `prev` and `hash` chain it to the row before it. */
-export interface AuditRow {
+export interface AuditRow extends Omit<AuditEvent, 'action' | 'at'> {
   seq: number;
   at: string;
-  actor: string;
   action: string;
-  outcome: AuditOutcome;
-  cameraId?: string;
-  orgId?: string;
-  ip?: string;
-  requestId?: string;
-  userAgent?: string;
-  detail?: Record<string, unknown>;
   prev: string;
   hash: string;
 }
