@@ -15,7 +15,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RecorderStatus } from '../recorder/index.ts';
 import type { Deps } from './context.ts';
 
-export type CheckName = 'workers' | 's3' | 'disk' | 'spool' | 'clock';
+export type CheckName = 'workers' | 's3' | 'disk' | 'spool' | 'clock' | 'turn';
 export interface CheckResult {
   ok: boolean;
   /** What is wrong and what to do; only on failure, never internal detail. */
@@ -47,7 +47,7 @@ export interface MonitoringOptions {
   dropWindowMs?: number;
 }
 
-type MonitoringDeps = Pick<Deps, 'config' | 'sfu' | 'recorder' | 'hub' | 'store' | 'log'>;
+type MonitoringDeps = Pick<Deps, 'config' | 'sfu' | 'recorder' | 'hub' | 'store' | 'log' | 'turn'>;
 
 /** A release is never run before it was made: a clock earlier than this is wrong. */
 const CLOCK_NOT_BEFORE_MS = Date.UTC(2026, 0, 1);
@@ -147,7 +147,7 @@ export class Monitoring {
   /** Every check at once; S3 is probed at most every few seconds and for at most 2 s. */
   async readiness(): Promise<Readiness> {
     const [workers, s3, disk, spool] = await Promise.all([this.#workersCheck(), this.#s3Check(), this.#diskCheck(), this.#spoolCheck()]);
-    const checks: Record<CheckName, CheckResult> = { workers, s3, disk, spool, clock: this.#clockCheck() };
+    const checks: Record<CheckName, CheckResult> = { workers, s3, disk, spool, clock: this.#clockCheck(), turn: this.#turnCheck() };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
 
@@ -275,6 +275,12 @@ export class Monitoring {
     return { ok: true };
   }
 
+  /** The embedded TURN relay, when this service runs one (an external or no relay always passes). */
+  #turnCheck(): CheckResult {
+    if (this.#deps.turn.embeddedRunning !== false) return { ok: true };
+    return { ok: false, message: 'the embedded TURN relay (coturn) is not running; it is restarted by itself (see the coturn lines in the log). Meanwhile viewers on networks that block UDP cannot connect.' };
+  }
+
   #clockCheck(): CheckResult {
     if (Date.now() >= CLOCK_NOT_BEFORE_MS) return { ok: true };
     return { ok: false, message: 'the system clock is earlier than this release; set the time (NTP): tokens, recordings and S3 signatures depend on it.' };
@@ -383,6 +389,10 @@ export class Monitoring {
     gauge('mimamori_backup_last_success_timestamp_seconds', 'When the newest metadata backup reached S3 (Unix seconds); 0 until one is known.', () => {
       const ms = this.#backups?.lastSuccessMs;
       return ms === undefined ? undefined : ms / 1000;
+    });
+    gauge('mimamori_turn_up', '1 when the embedded TURN relay runs, 0 when it should and does not; absent when this service runs none.', () => {
+      const running = this.#deps.turn.embeddedRunning;
+      return running === undefined ? undefined : running ? 1 : 0;
     });
     gauge('mimamori_s3_up', '1 when object storage answered the last readiness probe (at most a few seconds old), else 0.', async () => ((await this.#s3Check()).ok ? 1 : 0));
   }

@@ -514,6 +514,10 @@ test('a coturn that dies is restarted by the service', async () => {
     client.close();
   }
   assert.is(code, 0, 'the restarted coturn relays with the same secret');
+  // Readiness and metrics follow the relay.
+  const ready = (await (await fetch(`${service.url}/readyz`)).json()) as { checks: { turn?: { ok: boolean } } };
+  assert.is(ready.checks.turn?.ok, true);
+  assert.match(await (await fetch(`${service.url}/metrics`)).text(), /^mimamori_turn_up 1$/m);
 });
 
 const isOurCoturn = (pid: number) => {

@@ -238,6 +238,11 @@ export class TurnRelay {
     this.#process = o.process;
   }
 
+  /** Whether the relay this service runs is up: undefined when it runs none (off, or an external coturn). */
+  get embeddedRunning(): boolean | undefined {
+    return this.#process ? this.#process.pid !== undefined : undefined;
+  }
+
   /** Starts the embedded coturn (if configured) and waits up to a few seconds for it to answer. */
   static async start(config: Config, log: Logger): Promise<TurnRelay> {
     const { turn } = config;
