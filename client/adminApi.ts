@@ -144,6 +144,14 @@ export const adminApi = {
   async deleteUser(id: string): Promise<void> {
     await call('DELETE', `/api/users/${enc(id)}`);
   },
+  /** Lifts a sign-in lockout; whether there was one. */
+  async unlockUser(id: string): Promise<boolean> {
+    return obj(await call('POST', `/api/users/${enc(id)}/unlock`), 'unlock').wasLocked === true;
+  },
+  /** Ends every session of the user (their live views stop); how many there were. */
+  async signOutUser(id: string): Promise<number> {
+    return num(obj(await call('POST', `/api/users/${enc(id)}/logout-all`), 'logout-all').revoked, 'revoked');
+  },
   async grants(userId: string): Promise<Grant[]> {
     return arr(obj(await call('GET', `/api/grants?userId=${enc(userId)}`), 'grants').grants, 'grants').map(parseGrant);
   },

@@ -3,7 +3,7 @@
 // may hold (a viewer: live and playback). Administrators hold every right on every camera.
 import { adminApi, ROLE_CEILING, ROLES, type CameraAccess, type Grant, type Group, type OrgUser, type Right, type Role } from './adminApi.ts';
 import { ApiError } from './api.ts';
-import { bindAttr, bindText, t, type MessageKey } from './i18n.ts';
+import { bindAttr, bindText, t, type MessageKey, type Params } from './i18n.ts';
 import { errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
 
 /** Server codes this panel explains in its own words. */
@@ -100,10 +100,20 @@ export class PeoplePanel {
           this.#openUserId = this.#openUserId === user.id ? undefined : user.id;
           this.#render();
         });
+        // After a lockout (10 wrong passwords) or a lost phone: let them in again, or throw everyone out.
+        const unlock = tx('button', 'people.unlock', { type: 'button', class: 'small user-unlock' });
+        unlock.addEventListener('click', () =>
+          void this.#act(unlock, async () => ({ key: (await adminApi.unlockUser(user.id)) ? 'people.unlocked' : 'people.notLocked', params: { name: user.username } })),
+        );
+        const signOut = tx('button', 'people.signOut', { type: 'button', class: 'small user-sign-out' });
+        signOut.hidden = user.id === this.#selfId;
+        signOut.addEventListener('click', () =>
+          void this.#act(signOut, async () => ({ key: 'people.signedOut', params: { name: user.username, count: await adminApi.signOutUser(user.id) } })),
+        );
         const remove = tx('button', 'admin.delete', { type: 'button', class: 'small danger user-delete' });
         remove.hidden = user.id === this.#selfId;
         remove.addEventListener('click', () => void this.#delete(user, remove));
-        const row = h('tr', { 'data-user-id': user.id }, h('td', {}, user.username), h('td', {}, role), h('td', {}, h('div', { class: 'actions' }, grants, remove)));
+        const row = h('tr', { 'data-user-id': user.id }, h('td', {}, user.username), h('td', {}, role), h('td', {}, h('div', { class: 'actions' }, grants, unlock, signOut, remove)));
         if (this.#openUserId !== user.id || user.role === 'admin') return [row];
         const editor = new GrantsEditor(user, this.#cameras, this.#groups);
         return [row, h('tr', { class: 'grants-row' }, h('td', { colspan: 3 }, editor.el))];
@@ -129,6 +139,20 @@ export class PeoplePanel {
       this.#notice.show(peopleError(err), 'error');
     } finally {
       select.disabled = false;
+    }
+  }
+
+  /** A one-click action on a user: the button waits, the notice says what happened. */
+  async #act(button: HTMLButtonElement, action: () => Promise<{ key: MessageKey; params: Params }>): Promise<void> {
+    button.disabled = true;
+    this.#notice.clear();
+    try {
+      const done = await action();
+      this.#notice.show(done, 'ok');
+    } catch (err) {
+      this.#notice.show(peopleError(err), 'error');
+    } finally {
+      button.disabled = false;
     }
   }
 

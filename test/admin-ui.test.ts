@@ -110,6 +110,16 @@ test('an admin adds an operator, grants a right, and renews a camera secret with
   assert.is((await publish(camera.secret)).status, 200, 'the old secret still works during the grace period');
   assert.is((await publish(secret)).status, 200, 'the new secret works');
   assert.is((await publish('not-the-secret-at-all')).status, 401, 'a wrong secret does not');
+
+  // The operator signs in elsewhere; the admin signs them out everywhere from the user list.
+  const opToken = await svc.login('op1', PASSWORD);
+  await step('sign the operator out everywhere', async () => {
+    await page.click(`#admin-users tr[data-user-id="${op.id}"] .user-sign-out`);
+    await page.waitForSelector('#people >> text=/op1 was signed out of 1 session/', { timeout: 10_000 });
+  });
+  const after = await fetch(`${svc.url}/api/cameras`, { headers: { authorization: `Bearer ${opToken}` } });
+  assert.is(after.status, 401, 'their session ended');
+  assert.match(await after.text(), /session_revoked/);
 });
 
 test('an announcement shows in the banner of the live page and of a kiosk display', async () => {
