@@ -7,7 +7,7 @@ import { sessionRevoked } from './accounts/index.ts';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { User } from './store.ts';
-import { USER_AGENT_CHARS, type AuditEvent } from './audit/index.ts';
+import { USER_AGENT_CHARS, type AuditAction, type AuditEvent } from './audit/index.ts';
 
 export function bearerToken(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
@@ -77,7 +77,8 @@ export function clientIp(c: Context): string | undefined {
 }
 
 /** What audit() asks of a caller; the log adds time, address, request id, agent and organisation. */
-export type AuditInput = Omit<AuditEvent, 'at' | 'ip' | 'requestId' | 'userAgent'>;
+/** What a route says happened; the action must be one of AUDIT_ACTIONS (the one list admins filter by). */
+export type AuditInput = Omit<AuditEvent, 'at' | 'ip' | 'requestId' | 'userAgent' | 'action'> & { action: AuditAction };
 
 /** Where a request or socket event came from (socket.io events have no Hono Context). */
 export interface AuditOrigin {
