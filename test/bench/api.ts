@@ -19,6 +19,7 @@ import autocannon from 'autocannon';
 import { io, type Socket } from 'socket.io-client';
 import { hashPassword } from '../../signaling/auth.ts';
 import { startService, type Service } from '../harness.ts';
+import { emit, percentile, round, sleep } from './figures.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
@@ -51,14 +52,6 @@ const RTT_SAMPLES = 100;
 /** Alternating hello-world / camera-list runs (plus a closing hello-world). */
 const PAIR_ROUNDS = 2;
 
-const emit = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
-const percentile = (xs: number[], p: number) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 
 interface Row {
   route: string;

@@ -52,6 +52,7 @@ import type { WrappedKey } from '../../recorder/seal/index.ts';
 import { S3ObjectStore, type S3Options } from '../../recorder/store/index.ts';
 import { Sfu, type CameraRoom } from '../../sfu/index.ts';
 import type { SenderCamera, SenderMessage, SenderStats } from './rtp-sender.ts';
+import { emit, round, sleep } from './figures.ts';
 
 const STEPS = (process.env.MIMAMORI_BENCH_CAMERAS ?? '25,50,75,100,125,150,175,200')
   .split(',')
@@ -89,9 +90,6 @@ const QUIET_WAIT_MS = 60_000;
 /** A step that failed while other work shared the machine is measured again up to this many times. */
 const RETRIES = Number(process.env.MIMAMORI_BENCH_RETRIES ?? 2);
 
-const emit = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (x: number, d = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 // ---------------------------------------------------------------------------------------------

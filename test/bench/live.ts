@@ -7,6 +7,7 @@ import { Camera, Viewer } from '../../camera/index.ts';
 import { startService, type Service } from '../harness.ts';
 import { launchChromium } from '../chromium.ts';
 import { CLOCK_SCRIPT, PEER_SCRIPT } from '../pages.ts';
+import { emit, percentile, round, sleep } from './figures.ts';
 
 const SAMPLE_SECONDS = Number(process.env.BENCH_SAMPLE_SECONDS ?? 20);
 const TTFF_RUNS = Number(process.env.BENCH_TTFF_RUNS ?? 15);
@@ -14,14 +15,6 @@ const TTFF_RUNS = Number(process.env.BENCH_TTFF_RUNS ?? 15);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'g2g,ttff,fanout').split(','));
 const FANOUT_STEPS = (process.env.BENCH_FANOUT ?? '0,25,50,100,200').split(',').map(Number);
 
-const emit = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (xs: number[], p: number) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
-const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 
 async function newPage(svc: Service, browser: Awaited<ReturnType<typeof launchChromium>>): Promise<Page> {

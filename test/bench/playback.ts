@@ -21,6 +21,7 @@ import { startService, type Service } from '../harness.ts';
 import { baselinePlaylist, generate, type Generated } from './playback/generate.ts';
 import { PAGE, type SeekRequest, type SeekResult } from './playback/page.ts';
 import { pageServer, staticServer } from './playback/server.ts';
+import { emit, median, percentile, round, sleep } from './figures.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SEEKS = Number(process.env.MIMAMORI_BENCH_SEEKS ?? 40);
@@ -32,20 +33,6 @@ const TIMELINE_RUNS = 10;
 const SPEC = { width: 640, height: 360, fps: 30, kbps: 300 };
 const HOUR_MS = 3_600_000;
 
-const emit = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (xs: number[], p: number) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
-const median = (xs: number[]) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** mulberry32: the same instants on every run. */
 function random(seed: number): () => number {
