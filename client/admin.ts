@@ -14,7 +14,7 @@ import { OrgsPanel } from './orgs.ts';
 import { PeoplePanel } from './people.ts';
 import { KioskAdmin } from './kiosks.ts';
 import { AuditPanel } from './audit.ts';
-import { copyButton, errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
+import { busy, copyButton, errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
 
 export interface AdminPanelOptions {
   /** Something changed the camera list: reload it everywhere. */
@@ -210,16 +210,10 @@ export class AdminPanel {
 
   async #rotate(camera: Camera, button: HTMLButtonElement, graceHours: number): Promise<void> {
     if (!confirm(t(graceHours > 0 ? 'admin.confirmRotateGrace' : 'admin.confirmRotate', { name: camera.name, hours: graceHours }))) return;
-    button.disabled = true;
-    this.#cameraNotice.clear();
-    try {
+    await busy(button, this.#cameraNotice, async () => {
       const { secret, previousValidUntilMs } = await adminApi.rotateSecret(camera.id, graceHours);
       this.#showSecret(camera, secret, { previousValidUntilMs });
-    } catch (err) {
-      this.#cameraNotice.show(errorMessage(err), 'error');
-    } finally {
-      button.disabled = false;
-    }
+    });
   }
 
   async #delete(camera: Camera, button: HTMLButtonElement): Promise<void> {

@@ -3,7 +3,7 @@
 // old one stops working); revoke one (its screens stop at once).
 import { absoluteUrl, api, LAYOUTS, type Camera, type Kiosk, type Layout } from './api.ts';
 import { bindAttr, bindText, t } from './i18n.ts';
-import { copyButton, errorMessage, h, Notice, tx } from './ui.ts';
+import { busy, copyButton, errorMessage, h, Notice, tx } from './ui.ts';
 
 const DEFAULT_ROTATE_S = 15;
 
@@ -144,16 +144,10 @@ export class KioskAdmin {
 
   async #rotateToken(k: Kiosk, button: HTMLButtonElement): Promise<void> {
     if (!confirm(t('kiosk.admin.confirmNewLink', { name: k.name }))) return;
-    button.disabled = true;
-    this.#notice.clear();
-    try {
+    await busy(button, this.#notice, async () => {
       const { url } = await api.rotateKioskToken(k.id);
       this.#showLink(k.name, url);
-    } catch (err) {
-      this.#notice.show(errorMessage(err), 'error');
-    } finally {
-      button.disabled = false;
-    }
+    });
   }
 
   async #revoke(k: Kiosk, button: HTMLButtonElement): Promise<void> {

@@ -4,7 +4,7 @@
 import { adminApi, ROLE_CEILING, ROLES, type CameraAccess, type Grant, type Group, type OrgUser, type Right, type Role } from './adminApi.ts';
 import { ApiError } from './api.ts';
 import { bindAttr, bindText, t, type MessageKey, type Params } from './i18n.ts';
-import { errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
+import { busy, errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
 
 /** Server codes this panel explains in its own words. */
 const CONFLICTS: Record<string, MessageKey> = {
@@ -144,16 +144,7 @@ export class PeoplePanel {
 
   /** A one-click action on a user: the button waits, the notice says what happened. */
   async #act(button: HTMLButtonElement, action: () => Promise<{ key: MessageKey; params: Params }>): Promise<void> {
-    button.disabled = true;
-    this.#notice.clear();
-    try {
-      const done = await action();
-      this.#notice.show(done, 'ok');
-    } catch (err) {
-      this.#notice.show(peopleError(err), 'error');
-    } finally {
-      button.disabled = false;
-    }
+    await busy(button, this.#notice, async () => this.#notice.show(await action(), 'ok'), peopleError);
   }
 
   async #delete(user: OrgUser, button: HTMLButtonElement): Promise<void> {

@@ -126,28 +126,29 @@ export class Header {
   }
 }
 
+type Describe = (err: unknown) => ReturnType<typeof errorMessage>;
+
 /**
- * Runs a form's action on submit: its button is disabled meanwhile, and the notice is cleared first
- * and shows what failed (through `describe`, errorMessage by default).
+ * Runs an action started by `button`: the button is disabled meanwhile, and the notice is cleared
+ * first and shows what failed (through `describe`, errorMessage by default).
  */
-export function onSubmit(
-  form: HTMLFormElement,
-  button: HTMLButtonElement,
-  notice: Notice,
-  action: () => Promise<void>,
-  describe: (err: unknown) => ReturnType<typeof errorMessage> = errorMessage,
-): void {
-  form.addEventListener('submit', async (ev) => {
+export async function busy(button: HTMLButtonElement, notice: Notice, action: () => Promise<void>, describe: Describe = errorMessage): Promise<void> {
+  button.disabled = true;
+  notice.clear();
+  try {
+    await action();
+  } catch (err) {
+    notice.show(describe(err), 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** `busy` for a form's submit button. */
+export function onSubmit(form: HTMLFormElement, button: HTMLButtonElement, notice: Notice, action: () => Promise<void>, describe: Describe = errorMessage): void {
+  form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    button.disabled = true;
-    notice.clear();
-    try {
-      await action();
-    } catch (err) {
-      notice.show(describe(err), 'error');
-    } finally {
-      button.disabled = false;
-    }
+    void busy(button, notice, action, describe);
   });
 }
 
