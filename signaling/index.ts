@@ -16,13 +16,14 @@ import { Sfu } from '../sfu/index.ts';
 import { DataKeys, MasterKeys, openStorage, Recorder, type RecorderCatalog, type Storage } from '../recorder/index.ts';
 import { hashPassword, Tokens } from './auth.ts';
 import type { AppEnv, Deps } from './context.ts';
-import { toErrorBody } from './errors.ts';
+import { toErrorBody, unauthorized } from './errors.ts';
+import { verifiedToken } from './middleware.ts';
 import { accessOfClaims } from './access.ts';
 import { Hub } from './Hub.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Peer } from './Peer.ts';
 import { accountAdminRoutes, authRoutes } from './routes/auth.ts';
-import { Accounts, sessionRevoked } from './accounts/index.ts';
+import { Accounts } from './accounts/index.ts';
 import { cameraRoutes } from './routes/cameras.ts';
 import { userRoutes } from './routes/users.ts';
 import { grantRoutes } from './routes/grants.ts';
@@ -150,29 +151,17 @@ export class Service {
     this.#io = io;
     io.use((socket, next) => {
       const raw: unknown = socket.handshake.auth?.token;
-      const token = typeof raw === 'string' ? raw : undefined;
-      const result = token ? deps.tokens.verify(token) : ({ ok: false, code: 'unauthorized', message: 'connect with auth: { token }' } as const);
-      if (!result.ok) {
-        const err = new Error(JSON.stringify({ code: result.code, message: result.message }));
-        return next(err);
+      try {
+        if (typeof raw !== 'string') throw unauthorized('connect with auth: { token }');
+        const { claims, exp } = verifiedToken(deps, raw);
+        if (claims.typ === 'playback') throw unauthorized('a playback token cannot open a live connection');
+        if (claims.typ === 'share' || claims.typ === 'kiosk') accessOfClaims(deps, claims);
+        socket.data.claims = claims;
+        socket.data.exp = exp;
+      } catch (error) {
+        // The client reads { code, message } from the connect_error's message.
+        return next(new Error(JSON.stringify(toErrorBody(error).body.error)));
       }
-      if (result.claims.typ === 'user' && !deps.store.userById(result.claims.sub)) {
-        return next(new Error(JSON.stringify({ code: 'unauthorized', message: 'this account no longer exists' })));
-      }
-      if (result.claims.typ === 'user' && !deps.accounts.sessionActive(result.claims.sid, result.claims.sub)) {
-        return next(new Error(JSON.stringify(toErrorBody(sessionRevoked()).body.error)));
-      }
-      if (result.claims.typ === 'playback') return next(new Error(JSON.stringify({ code: 'unauthorized', message: 'a playback token cannot open a live connection' })));
-      if (result.claims.typ === 'share' || result.claims.typ === 'kiosk') {
-        try {
-          accessOfClaims(deps, result.claims);
-        } catch (error) {
-          const { body } = toErrorBody(error);
-          return next(new Error(JSON.stringify(body.error)));
-        }
-      }
-      socket.data.claims = result.claims;
-      socket.data.exp = result.exp;
       next();
     });
     io.on('connection', (socket) => {

@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import type { Claims, Tokens } from './auth.ts';
+import type { Claims } from './auth.ts';
 import { forbidden, tokenExpired, unauthorized } from './errors.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { accessOfClaims } from './access.ts';
@@ -14,15 +14,24 @@ export function bearerToken(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
-/** The claims of a valid token, or the 401 that says whether it expired or is not valid. */
-export function verifiedClaims(tokens: Tokens, token: string): Claims {
-  const result = tokens.verify(token);
+/**
+ * A token's claims and expiry, or the 401 that says why not: it expired, it is not valid, or — a
+ * user's token — the account is gone or its session family was signed out. Every way in (HTTP,
+ * socket.io, WHIP/WHEP, download links) checks tokens here.
+ */
+export function verifiedToken(deps: Pick<Deps, 'tokens' | 'store' | 'accounts'>, token: string): { claims: Claims; exp: number } {
+  const result = deps.tokens.verify(token);
   if (!result.ok) throw result.code === 'token_expired' ? tokenExpired() : unauthorized(result.message);
-  return result.claims;
+  const { claims } = result;
+  if (claims.typ === 'user') {
+    if (!deps.store.userById(claims.sub)) throw unauthorized('this account no longer exists');
+    assertSessionActive(deps, claims);
+  }
+  return result;
 }
 
 /** A user token's session family (sid) was signed out, revoked or has ended: 401 `session_revoked`. */
-export function assertSessionActive(deps: Deps, claims: Claims): void {
+export function assertSessionActive(deps: Pick<Deps, 'accounts'>, claims: Claims): void {
   if (claims.typ === 'user' && !deps.accounts.sessionActive(claims.sid, claims.sub)) throw sessionRevoked();
 }
 
@@ -31,12 +40,9 @@ export const requireUser = (deps: Deps) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw unauthorized();
-    const claims = verifiedClaims(deps.tokens, token);
+    const { claims } = verifiedToken(deps, token);
     if (claims.typ !== 'user') throw forbidden('a camera token cannot call this; sign in as a user');
-    const user = deps.store.userById(claims.sub);
-    if (!user) throw unauthorized('this account no longer exists');
-    assertSessionActive(deps, claims);
-    c.set('user', user);
+    c.set('user', deps.store.userById(claims.sub)!);
     await next();
   });
 
@@ -56,8 +62,7 @@ export const requireAccess = (deps: Deps) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw unauthorized();
-    const claims = verifiedClaims(deps.tokens, token);
-    assertSessionActive(deps, claims);
+    const { claims } = verifiedToken(deps, token);
     // A playback token rides in URLs: it opens its own window's media, not the API.
     const access = claims.typ === 'playback' ? undefined : accessOfClaims(deps, claims);
     if (!access) throw forbidden('this token cannot call this; sign in as a user');
@@ -76,7 +81,6 @@ export function clientIp(c: Context): string | undefined {
   }
 }
 
-/** What audit() asks of a caller; the log adds time, address, request id, agent and organisation. */
 /** What a route says happened; the action must be one of AUDIT_ACTIONS (the one list admins filter by). */
 export type AuditInput = Omit<AuditEvent, 'at' | 'ip' | 'requestId' | 'userAgent' | 'action'> & { action: AuditAction };
 

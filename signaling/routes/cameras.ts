@@ -5,7 +5,7 @@ import { accessOf, cameraSecretAccepted } from '../access.ts';
 import { CAMERA_TOKEN_TTL_S, hashCameraSecret, newCameraSecret } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../errors.ts';
-import { audit, bearerToken, requireAdmin, requireUser, verifiedClaims, assertSessionActive } from '../middleware.ts';
+import { audit, bearerToken, requireAdmin, requireUser, verifiedToken } from '../middleware.ts';
 import { removeCamera } from '../ContractEnd.ts';
 import { grantableRights } from './grants.ts';
 import { describeIssues, validate } from '../validate.ts';
@@ -69,8 +69,7 @@ export function cameraRoutes(deps: Deps) {
         } else {
           const token = bearerToken(c.req.header('authorization'));
           if (!token) throw unauthorized('send the camera secret, or sign in as an administrator');
-          const claims = verifiedClaims(deps.tokens, token);
-          assertSessionActive(deps, claims);
+          const { claims } = verifiedToken(deps, token);
           if (claims.typ !== 'user') throw forbidden('only a signed-in user who manages this camera may get a publish token without the camera secret');
           accessOf(deps, `u:${claims.sub}`).require(id, 'manage');
         }

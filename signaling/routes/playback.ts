@@ -9,7 +9,7 @@ import { accessOfClaims, type Access } from '../access.ts';
 import type { Claims } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest } from '../errors.ts';
-import { audit, requireAccess, verifiedClaims } from '../middleware.ts';
+import { audit, requireAccess, verifiedToken } from '../middleware.ts';
 import { validate } from '../validate.ts';
 import { idParam, instant, rangeQuery } from './params.ts';
 
@@ -34,7 +34,7 @@ export function playbackRoutes(deps: Deps) {
 
   /** The playback token of the URL, re-checked against what stands behind it. */
   const play = (c: Context<AppEnv>, token: string): { claims: PlayClaims; access: Access } => {
-    const claims = verifiedClaims(deps.tokens, token);
+    const claims = verifiedToken(deps, token).claims;
     if (claims.typ !== 'playback') throw new ApiError(401, 'unauthorized', 'this is not a playback token; start playback again');
     const a = accessOfClaims(deps, claims)!;
     a.require(claims.sub, 'playback');

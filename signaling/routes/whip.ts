@@ -10,7 +10,7 @@ import { accessOf, cameraSecretAccepted } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, forbidden, notFound, toErrorBody, unauthorized } from '../errors.ts';
 import type { Connection } from '../Hub.ts';
-import { assertSessionActive, audit, bearerToken, verifiedClaims } from '../middleware.ts';
+import { audit, bearerToken, verifiedToken } from '../middleware.ts';
 import { buildAnswer, chooseCodec, cnameOf, parseOffer, playerCapabilities, producerParameters, SdpError, type AnswerSection } from '../sdp.ts';
 import { validate } from '../validate.ts';
 
@@ -58,14 +58,13 @@ export function whipRoutes(deps: Deps) {
       // Encoders (OBS, ffmpeg) keep one static bearer: the camera secret is accepted as one.
       return { kind: 'camera', cameraId };
     }
-    const claims = verifiedClaims(deps.tokens, token);
+    const { claims } = verifiedToken(deps, token);
     if (want === 'whip') {
       if (claims.typ !== 'camera' || claims.sub !== cameraId) throw forbidden('WHIP needs this camera\'s publish token or secret');
       if (!cam) throw notFound('camera', cameraId);
       return { kind: 'camera', cameraId };
     }
     if (claims.typ !== 'user') throw forbidden('WHEP needs a user token');
-    assertSessionActive(deps, claims);
     accessOf(deps, `u:${claims.sub}`).require(cameraId, 'live');
     return { kind: 'user', userId: claims.sub };
   }
