@@ -44,11 +44,6 @@ export class Hub {
     this.#sfu.closeRoom(cameraId, 'camera deleted');
   }
 
-  grantRevoked(userId: string, cameraId: string): void {
-    for (const c of [...this.#connections]) {
-      if (c.userId === userId && [...c.joinedCameras()].includes(cameraId)) c.dropCamera(cameraId, 'grant_revoked', 'your access to this camera was revoked');
-    }
-  }
 
   /** A user's rights changed (grant, group, role, removal): they lose at once every camera they may no longer watch. */
   rightsChanged(userId: string, mayWatch: (cameraId: string) => boolean): void {

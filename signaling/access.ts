@@ -121,3 +121,9 @@ export function cameraSecretAccepted(cam: Camera, secret: string): boolean {
   const previous = cam.previousSecret;
   return previous !== undefined && Date.parse(previous.until) > Date.now() && cameraSecretMatches(secret, previous.hash);
 }
+
+/** After a user's rights changed (grant, group, role): their live views of cameras they may no longer watch stop at once. */
+export function liveRightsChanged(deps: Pick<Deps, 'hub' | 'store'>, user: User): void {
+  const rightsOn = deps.store.rightsOf(user);
+  deps.hub.rightsChanged(user.id, (cameraId) => rightsOn(cameraId).has('live'));
+}

@@ -2,6 +2,7 @@
 // an organisation manage them; a grant can never give more than the user's role allows.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { liveRightsChanged } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { audit, requireAdmin, requireUser } from '../middleware.ts';
@@ -34,9 +35,6 @@ export function grantableRights(user: User, asked: readonly Right[] | undefined)
 }
 
 export function grantRoutes(deps: Deps) {
-  /** After any change, live viewers who lost the right stop at once. */
-  const recheck = (user: User) => deps.hub.rightsChanged(user.id, (cameraId) => deps.store.rightsOn(user, cameraId).has('live'));
-
   return new Hono<AppEnv>()
     .use(requireUser(deps), requireAdmin)
     .get('/', validate('query', listQuery), (c) => {
@@ -53,7 +51,7 @@ export function grantRoutes(deps: Deps) {
       if (body.groupId !== undefined && deps.store.group(body.groupId)?.orgId !== orgId) throw notFound('group', body.groupId);
       const rights = grantableRights(grantee, body.rights);
       const grant = await deps.store.setGrant({ orgId, userId: grantee.id, cameraId: body.cameraId, groupId: body.groupId, rights, createdBy: c.get('user').id });
-      recheck(grantee);
+      liveRightsChanged(deps, grantee);
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'grant.set', ...(body.cameraId ? { cameraId: body.cameraId } : {}), outcome: 'ok', detail: { userId: grantee.id, groupId: body.groupId, rights } });
       return c.json({ grant: grant ?? null });
     })
@@ -63,7 +61,7 @@ export function grantRoutes(deps: Deps) {
       if (!grant || grant.orgId !== c.get('user').orgId) throw notFound('grant', id);
       await deps.store.deleteGrant(id);
       const grantee = deps.store.userById(grant.userId);
-      if (grantee) recheck(grantee);
+      if (grantee) liveRightsChanged(deps, grantee);
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'grant.revoke', ...(grant.cameraId ? { cameraId: grant.cameraId } : {}), outcome: 'ok', detail: { userId: grant.userId, groupId: grant.groupId } });
       return c.body(null, 204);
     });

@@ -2,6 +2,7 @@
 // of the cameras they may see (to sort their camera list); administrators change them.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { liveRightsChanged } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { audit, requireAdmin, requireUser } from '../middleware.ts';
@@ -30,7 +31,7 @@ export function groupRoutes(deps: Deps) {
   };
   /** Changing a group changes what its grants cover: recheck every live viewer of the organisation. */
   const recheckOrg = (orgId: string) => {
-    for (const u of deps.store.usersOf(orgId)) deps.hub.rightsChanged(u.id, (cameraId) => deps.store.rightsOn(u, cameraId).has('live'));
+    for (const u of deps.store.usersOf(orgId)) liveRightsChanged(deps, u);
   };
 
   return new Hono<AppEnv>()

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { hashPassword } from '../auth.ts';
+import { liveRightsChanged } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { audit, requireAdmin, requireUser } from '../middleware.ts';
@@ -55,7 +56,7 @@ export function userRoutes(deps: Deps) {
       if (role !== 'admin' && lastAdmin(target)) throw new ApiError(409, 'last_admin', 'this is the last administrator of the organisation; make someone else an administrator first');
       const from = target.role;
       const user = (await deps.store.updateUser(id, (u) => (u.role = role)))!;
-      deps.hub.rightsChanged(id, (cameraId) => deps.store.rightsOn(user, cameraId).has('live'));
+      liveRightsChanged(deps, user);
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'user.role', outcome: 'ok', detail: { userId: id, from, to: role } });
       return c.json({ user: publicUser(user) });
     })
