@@ -156,18 +156,6 @@ export interface ExportJob extends ExportRecord {
   createdBy: string;
 }
 
-/** Who did what, when, from where. Appended only; issue 5 gives it its own retention and search. */
-export interface AuditEntry {
-  at: string;
-  /** `u:<id>`, `s:<shareId>`, `k:<kioskId>` or `anonymous`. */
-  actor: string;
-  action: string;
-  cameraId?: string;
-  ip?: string;
-  outcome: 'ok' | 'refused';
-  detail?: Record<string, unknown>;
-}
-
 export interface Preferences {
   layout?: 1 | 4 | 9 | 16;
 }
@@ -187,7 +175,6 @@ interface Data {
   shares: Share[];
   kiosks: Kiosk[];
   exports: ExportJob[];
-  audit: AuditEntry[];
   preferences: { userId: string; preferences: Preferences }[];
 }
 
@@ -205,7 +192,6 @@ const empty = (): Data => ({
   shares: [],
   kiosks: [],
   exports: [],
-  audit: [],
   preferences: [],
 });
 
@@ -224,7 +210,6 @@ export class Store {
     db.data.shares ??= [];
     db.data.kiosks ??= [];
     db.data.exports ??= [];
-    db.data.audit ??= [];
     db.data.preferences ??= [];
     if (migrateToOrgs(db.data)) await db.write();
     return new Store(db);
@@ -598,15 +583,8 @@ export class Store {
     await this.#db.write();
   }
 
-  // --- Audit, preferences --------------------------------------------------------------------
+  // --- Preferences -------------------------------------------------------------------------
 
-  async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
-    this.#db.data.audit.push({ at: new Date().toISOString(), ...entry });
-    await this.#db.write();
-  }
-  auditEntries(filter: { cameraId?: string; action?: string } = {}): readonly AuditEntry[] {
-    return this.#db.data.audit.filter((a) => (filter.cameraId === undefined || a.cameraId === filter.cameraId) && (filter.action === undefined || a.action.startsWith(filter.action)));
-  }
   preferences(userId: string): Preferences {
     return this.#db.data.preferences.find((p) => p.userId === userId)?.preferences ?? {};
   }
