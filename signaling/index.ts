@@ -266,8 +266,11 @@ export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create
 function accessLog(log: Logger, c: Context<AppEnv>, started: number): void {
   const path = c.req.path.replace(/^\/api\/play\/[^/]+/, '/api/play/[token]').replace(/^\/api\/shares\/[^/]+/, '/api/shares/[id]');
   const quiet = path.startsWith('/api/play/') || path === '/healthz' || path === '/readyz' || path === '/metrics' || !path.startsWith('/api/') && !path.startsWith('/whip') && !path.startsWith('/whep');
+  const level = quiet ? 'debug' : 'info';
+  // At the default level most of these lines are dropped: do not build them.
+  if (!log.isLevelEnabled(level)) return;
   const user = c.get('user') as User | undefined;
-  log[quiet ? 'debug' : 'info'](
+  log[level](
     { event: 'request', requestId: c.get('requestId'), method: c.req.method, path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10, ...(user ? { userId: user.id, orgId: user.orgId } : {}) },
     'request',
   );
