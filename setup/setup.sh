@@ -15,7 +15,9 @@ die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 # Build tools and the libraries the mediasoup worker links against (see setup/worker/README.md).
 PKGS=(pkg-config ninja-build flatbuffers-compiler libflatbuffers-dev libssl-dev libuv1-dev
       libsrtp2-dev libusrsctp-dev libabsl-dev g++ make python3 python3-pip openssl)
-if [[ $WANT_TEST == 1 ]]; then PKGS+=(chromium ffmpeg); fi
+# postgresql-15: the tests run their own throwaway server (test/postgres.ts: initdb into a temp
+# folder, 127.0.0.1 only); the default cluster 15/main the package creates is never used.
+if [[ $WANT_TEST == 1 ]]; then PKGS+=(chromium ffmpeg postgresql-15); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
