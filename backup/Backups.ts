@@ -1,17 +1,16 @@
-// Taking a backup (snapshot, seal, upload, keep 7 generations) and the daily schedule inside the
-// running service.
+// Taking a backup (snapshot, seal, upload, then remove the generations retention.ts does not keep)
+// and the daily schedule inside the running service.
 import type { Logger } from 'pino';
 import type { MasterKeys } from '../recorder/seal/index.ts';
 import type { ObjectStore } from '../recorder/store/index.ts';
 import { BackupError } from './errors.ts';
 import { readMetadata } from './files.ts';
 import { markInUse, releaseInUse } from './inUse.ts';
+import { checkRetention, decideRetention, DEFAULT_RETENTION, type Retention } from './retention.ts';
 import { readBackupHeader, sealBackup } from './sealed.ts';
 
 /** Outside `recordings/`, so retention and camera deletion never touch backups. */
 export const BACKUP_PREFIX = 'backups/';
-/** Generations kept: the seed specification's "daily system backup, 7 generations". */
-export const GENERATIONS = 7;
 const HOUR_MS = 3_600_000;
 /** setTimeout's limit; longer delays are waited in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -53,6 +52,13 @@ export async function listGenerations(store: ObjectStore): Promise<Generation[]>
   return out.sort((a, b) => a.atMs - b.atMs);
 }
 
+/** The id of the master key a generation is sealed with, from its header: one small ranged GET. */
+export async function sealedWith(store: ObjectStore, generation: Generation): Promise<string> {
+  // The header is at the start and small: no need to fetch the whole object.
+  const start = await store.get(generation.key, { offset: 0, length: Math.min(generation.bytes, 64 * 1024) });
+  return readBackupHeader(start).header.key.masterKeyId;
+}
+
 export interface BackupResult {
   generation: string;
   key: string;
@@ -65,7 +71,10 @@ export interface BackupResult {
   ms: number;
   /** false when files kept changing while read (each file is whole; see readMetadata) */
   settled: boolean;
+  /** generations in the bucket after pruning (0 when pruning failed) */
   kept: number;
+  /** of those, how many are kept as one of the newest and as the first of their month (both count in each) */
+  keptAs: { daily: number; monthly: number };
   deleted: string[];
   /** set when the upload succeeded but removing old generations did not (tried again next time) */
   pruneError?: string;
@@ -75,11 +84,15 @@ export interface BackUpOptions {
   dataDir: string;
   store: ObjectStore;
   masterKeys: MasterKeys;
+  /** default DEFAULT_RETENTION (7 daily, 60 monthly) */
+  retention?: Retention;
   now?: () => number;
 }
 
-/** One backup now: a consistent snapshot, sealed, uploaded; then generations past 7 removed. */
+/** One backup now: a consistent snapshot, sealed, uploaded; then the generations retention does not keep removed. */
 export async function backUp(o: BackUpOptions): Promise<BackupResult> {
+  const retention = o.retention ?? DEFAULT_RETENTION;
+  checkRetention(retention); // here, not first inside the pruning below, where it would pass for a pruning failure
   const now = o.now ?? Date.now;
   const started = now();
   const snapshot = await readMetadata(o.dataDir);
@@ -100,15 +113,19 @@ export async function backUp(o: BackUpOptions): Promise<BackupResult> {
     ms: 0,
     settled: snapshot.settled,
     kept: 0,
+    keptAs: { daily: 0, monthly: 0 },
     deleted: [],
   };
-  // Only after this upload succeeded: a failing backup never costs an older generation.
+  // Only after this upload succeeded: a failing backup never costs an older generation. A failed
+  // delete removes nothing the verdicts keep, and the next backup decides again.
   try {
-    const generations = await listGenerations(o.store);
-    const old = generations.slice(0, Math.max(0, generations.length - GENERATIONS));
-    if (old.length > 0) await o.store.delete(old.map((g) => g.key));
-    result.deleted = old.map((g) => g.name);
-    result.kept = generations.length - old.length;
+    const verdicts = decideRetention(await listGenerations(o.store), retention);
+    const kept = verdicts.filter((v) => v.keptAs);
+    const deleted = verdicts.filter((v) => !v.keptAs).map((v) => v.generation);
+    if (deleted.length > 0) await o.store.delete(deleted.map((g) => g.key));
+    result.deleted = deleted.map((g) => g.name);
+    result.kept = kept.length;
+    result.keptAs = { daily: kept.filter((v) => v.keptAs !== 'monthly').length, monthly: kept.filter((v) => v.keptAs !== 'daily').length };
   } catch (err) {
     result.pruneError = err instanceof Error ? err.message : String(err);
   }
@@ -121,6 +138,8 @@ export interface BackupsOptions {
   store: ObjectStore;
   masterKeys: MasterKeys;
   log: Logger;
+  /** default DEFAULT_RETENTION (7 daily, 60 monthly) */
+  retention?: Retention;
   /** Between backups; 0 = no schedule (backups only from the command line). */
   intervalMs: number;
   /** The first look after start: a backup then if the newest is older than intervalMs. */
@@ -152,6 +171,7 @@ export class Backups {
 
   static async start(o: BackupsOptions): Promise<Backups> {
     if (!(o.intervalMs >= 0) || !(o.startDelayMs >= 0)) throw new TypeError('Backups.start: intervalMs and startDelayMs must be non-negative numbers');
+    if (o.retention) checkRetention(o.retention);
     await markInUse(o.dataDir);
     const backups = new Backups(o);
     if (o.intervalMs > 0) {
@@ -179,9 +199,9 @@ export class Backups {
       .then((result) => {
         this.#lastSuccessMs = Date.now();
         this.#sealedWith = result.masterKeyId;
-        const { generation, files, metadataBytes, bytes, ms, kept, deleted, settled, pruneError, masterKeyId } = result;
+        const { generation, files, metadataBytes, bytes, ms, kept, keptAs, deleted, settled, pruneError, masterKeyId } = result;
         this.#o.log.info(
-          { event: 'backup_done', generation, files, metadataBytes, bytes, ms, kept, deleted, settled, masterKeyId, store: this.#o.store.description },
+          { event: 'backup_done', generation, files, metadataBytes, bytes, ms, kept, keptAs, deleted, settled, masterKeyId, store: this.#o.store.description },
           'metadata backed up',
         );
         if (pruneError) this.#o.log.warn({ event: 'backup_prune_failed', reason: pruneError }, 'old backup generations could not be removed; tried again after the next backup');
@@ -216,8 +236,7 @@ export class Backups {
       const newest = (await listGenerations(this.#o.store)).at(-1);
       if (newest) {
         this.#lastSuccessMs = newest.atMs;
-        // The header is at the start and small: no need to fetch the whole object.
-        this.#sealedWith = readBackupHeader(await this.#o.store.get(newest.key, { offset: 0, length: Math.min(newest.bytes, 64 * 1024) })).header.key.masterKeyId;
+        this.#sealedWith = await sealedWith(this.#o.store, newest);
         const due = newest.atMs + this.#o.intervalMs - Date.now();
         if (due > 0 && this.#sealedWith === this.#o.masterKeys.current.id) return this.#schedule(due, () => this.#tick());
       }

@@ -32,8 +32,12 @@ commands:
                           running service is not included)
   backup                back up the metadata now (db.json, secrets, accounts, audit, …; not the video,
                           not the master key), sealed under the current master key, to backups/ in
-                          the bucket; 7 generations are kept. The running service does this daily.
-  backups               list the backup generations in the bucket, oldest first
+                          the bucket. The running service does this daily. Kept: the newest generations
+                          (MIMAMORI_BACKUP_DAILY, default 7) and the first of each month, UTC, for the
+                          newest months (MIMAMORI_BACKUP_MONTHLY, default 60 = five years; 0 = none);
+                          the others are removed after each successful backup
+  backups               list the backup generations in the bucket, oldest first: time (UTC and Tokyo),
+                          size, master key, and whether kept as daily, monthly or both
   restore               bring the metadata of a backup back into MIMAMORI_DATA_DIR (a fresh machine)
       --generation NAME   which one (default the newest; names from "mimamori backups")
       --force             replace metadata already in the data dir
@@ -211,6 +215,14 @@ function explained(error: unknown): never {
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
+/** For one item of a listing: a damaged object is shown as `shown`; anything else (S3 down) fails the command. */
+const explainedOr =
+  (shown: string) =>
+  (error: unknown): string => {
+    if ((error as { name?: unknown }).name === 'BackupError') return shown;
+    throw error;
+  };
+
 async function backup(): Promise<void> {
   const config = loadConfig();
   const { backUp } = await import('../backup/index.ts');
@@ -221,12 +233,13 @@ async function backup(): Promise<void> {
   const storage = await openStorage(config, { port: 0 });
   try {
     const masterKeys = await MasterKeys.load({ dataDir: config.dataDir });
-    const r = await backUp({ dataDir: config.dataDir, store: storage.store, masterKeys });
+    const r = await backUp({ dataDir: config.dataDir, store: storage.store, masterKeys, retention: config.backup.retention });
     const lines = [
       `backup ${r.generation}: ${r.files} files, ${kb(r.metadataBytes)} of metadata, ${kb(r.bytes)} sealed with master key "${r.masterKeyId}", in ${r.ms} ms`,
       `  ${storage.store.description}/${r.key}`,
-      `  ${r.kept} generations kept${r.deleted.length ? `; removed ${r.deleted.join(', ')}` : ''}`,
-      ...(r.pruneError ? [`  old generations could not be removed (${r.pruneError}); the next backup tries again`] : []),
+      r.pruneError
+        ? `  old generations could not be removed (${r.pruneError}); the next backup tries again`
+        : `  ${r.kept} generations kept (${r.keptAs.daily} daily, ${r.keptAs.monthly} monthly)${r.deleted.length ? `; removed ${r.deleted.join(', ')}` : ''}`,
       ...(r.settled ? [] : ['  files kept changing while read: each is whole, but they may be milliseconds apart']),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
@@ -237,9 +250,12 @@ async function backup(): Promise<void> {
   }
 }
 
+/** Japan keeps no summer time: Tokyo is UTC+9 all year, so a fixed offset is exact. */
+const tokyoTime = (ms: number) => `${new Date(ms + 9 * 3_600_000).toISOString().slice(0, 19)}+09:00`;
+
 async function backups(): Promise<void> {
   const config = loadConfig();
-  const { listGenerations } = await import('../backup/index.ts');
+  const { decideRetention, listGenerations, sealedWith } = await import('../backup/index.ts');
   const { openStorage } = await import('../recorder/index.ts');
   const storage = await openStorage(config, { port: 0 });
   try {
@@ -248,8 +264,22 @@ async function backups(): Promise<void> {
       process.stdout.write(`no backups in ${storage.store.description}\n`);
       return;
     }
-    const lines = generations.map((g) => `${g.name}  ${new Date(g.atMs).toISOString()}  ${kb(g.bytes)}`);
-    process.stdout.write(`${lines.join('\n')}\n(${generations.length} in ${storage.store.description}; restore --generation NAME)\n`);
+    const { daily, monthly } = config.backup.retention;
+    // The master key each needs: a monthly generation can be years older than the last rotation.
+    const keys = new Map(await Promise.all(generations.map(async (g) => [g.key, await sealedWith(storage.store, g).catch(explainedOr('(header unreadable)'))] as const)));
+    const rows = decideRetention(generations, config.backup.retention).map((v) => [
+      v.generation.name,
+      new Date(v.generation.atMs).toISOString(),
+      tokyoTime(v.generation.atMs),
+      kb(v.generation.bytes),
+      keys.get(v.generation.key)!,
+      v.keptAs ?? `removed by the next backup: ${v.reason}`,
+    ]);
+    const table = [['NAME', 'UTC', 'ASIA/TOKYO', 'SIZE', 'MASTER KEY', 'KEPT AS'], ...rows];
+    const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+    const lines = table.map((row) => row.map((cell, c) => (c === 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+    const kept = `kept: the newest ${daily} (daily)${monthly > 0 ? ` and the first of each month (UTC) for the newest ${monthly} months with a backup (monthly)` : '; monthly keeping is off'}`;
+    process.stdout.write(`${lines.join('\n')}\n(${generations.length} in ${storage.store.description}; ${kept}; restore --generation NAME)\n`);
   } catch (error) {
     explained(error);
   } finally {

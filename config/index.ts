@@ -6,6 +6,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
+/**
+ * A whole number from an environment variable, strictly: '' or '7.5' is an error, where
+ * z.coerce.number would read '' as 0 (for MIMAMORI_BACKUP_MONTHLY: five years of backups off).
+ */
+function wholeNumber(min: number, max: number, fallback: number, meaning: string) {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return fallback;
+      const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+      if (n >= min && n <= max) return n;
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max} (${meaning}), not "${text}"` });
+      return z.NEVER;
+    });
+}
+
 const env = z.object({
   MIMAMORI_DATA_DIR: z.string().default('data'),
   MIMAMORI_HOST: z.string().default('0.0.0.0'),
@@ -49,6 +66,9 @@ const env = z.object({
   /** Metadata backups to S3: hours between them (0 = only from the command line), and the first look after start. */
   MIMAMORI_BACKUP_INTERVAL_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
   MIMAMORI_BACKUP_DELAY_SECONDS: z.coerce.number().min(0).max(86400).default(60),
+  /** Backup generations kept: the newest N, and the first of each month (UTC) for the newest N months (backup/retention.ts). */
+  MIMAMORI_BACKUP_DAILY: wholeNumber(1, 3650, 7, 'the newest backup generations kept; at least 1, the backup just made'),
+  MIMAMORI_BACKUP_MONTHLY: wholeNumber(0, 1200, 60, 'months whose first backup is kept; 60 is five years, 0 keeps none'),
   /** Master keys "id:base64,id:base64" (first is current); unset = generated in the data dir. */
   MIMAMORI_MASTER_KEYS: z.string().optional(),
   /** Bearer token for GET /metrics; unset = /metrics answers loopback callers only. */
@@ -98,7 +118,7 @@ export interface Config {
   /** Set when no S3 endpoint is configured. */
   embeddedS3: { port: number; bucket: string };
   recording: { segmentSeconds: number; fragmentMs: number; spoolQuotaBytes: number; retentionDays: number };
-  backup: { intervalMs: number; startDelayMs: number };
+  backup: { intervalMs: number; startDelayMs: number; retention: { daily: number; monthly: number } };
   monitoring: { metricsToken?: string; minFreeDiskBytes: number };
   audit: { retentionDays: number };
   turn: TurnConfig;
@@ -183,7 +203,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       spoolQuotaBytes: Math.round(e.MIMAMORI_SPOOL_QUOTA_MB * 1024 * 1024),
       retentionDays: e.MIMAMORI_RETENTION_DAYS,
     },
-    backup: { intervalMs: Math.round(e.MIMAMORI_BACKUP_INTERVAL_HOURS * 3_600_000), startDelayMs: Math.round(e.MIMAMORI_BACKUP_DELAY_SECONDS * 1000) },
+    backup: {
+      intervalMs: Math.round(e.MIMAMORI_BACKUP_INTERVAL_HOURS * 3_600_000),
+      startDelayMs: Math.round(e.MIMAMORI_BACKUP_DELAY_SECONDS * 1000),
+      retention: { daily: e.MIMAMORI_BACKUP_DAILY, monthly: e.MIMAMORI_BACKUP_MONTHLY },
+    },
     turn: turnConfig(e, announcedAddress, listenIp),
     monitoring: { metricsToken: e.MIMAMORI_METRICS_TOKEN, minFreeDiskBytes: Math.round(e.MIMAMORI_READY_MIN_FREE_MB * 1024 * 1024) },
     audit: { retentionDays: e.MIMAMORI_AUDIT_RETENTION_DAYS },

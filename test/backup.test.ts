@@ -2,7 +2,8 @@
 // S3 server of its own folder outside the data dir (as in production, where S3 is a separate
 // service), a werift camera recorded through mediasoup, the `mimamori` command line as a child
 // process. Back up, wipe the data dir, restore, start again: users, grants, cameras and the
-// recording are back, and the recording decodes.
+// recording are back, and the recording decodes. Which generations are kept: a table of named
+// cases for the pure decision, six years simulated, and dated generations through the real S3.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
@@ -12,10 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { Backups, backUp, isMetadata, listGenerations, openBackup, GENERATIONS, type Generation } from '../backup/index.ts';
+import { Backups, backUp, decideRetention, DEFAULT_RETENTION, isMetadata, listGenerations, monthOf, openBackup, type Generation, type KeptAs, type Retention } from '../backup/index.ts';
 import { Camera } from '../camera/index.ts';
+import { ConfigError, loadConfig } from '../config/index.ts';
 import { MasterKeys } from '../recorder/seal/index.ts';
-import { EmbeddedS3, S3ObjectStore } from '../recorder/store/index.ts';
+import { EmbeddedS3, S3ObjectStore, type ObjectStore } from '../recorder/store/index.ts';
 import { freePort, startService, type Service } from './harness.ts';
 import { decodeErrors, ffprobe } from './recordings.ts';
 
@@ -130,6 +132,200 @@ test('what is metadata: everything but video, caches, the master key, process id
   }
 });
 
+// Which generations stay. Names here are the backups' UTC times; every generation not listed in
+// `kept` is expected to be deleted.
+const DAY_MS = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+/** n backups a day apart at 03:00 UTC from the day `from` */
+const days = (from: string, n: number) => Array.from({ length: n }, (_, i) => iso(Date.parse(`${from}T03:00:00.000Z`) + i * DAY_MS));
+/** the first of every month at 03:00 UTC, `from` (YYYY-MM) to `to` inclusive */
+function monthFirsts(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let d = new Date(`${from}-01T03:00:00.000Z`); iso(d.getTime()).slice(0, 7) <= to; d.setUTCMonth(d.getUTCMonth() + 1)) out.push(iso(d.getTime()));
+  return out;
+}
+const dated = (names: readonly string[]) => names.map((name) => ({ name, atMs: Date.parse(name) }));
+const verdictsByName = (names: readonly string[], retention: Retention) =>
+  Object.fromEntries(decideRetention(dated(names), retention).map((v) => [v.generation.name, v.keptAs ?? 'deleted']));
+
+interface RetentionCase {
+  name: string;
+  retention: Retention;
+  backups: string[];
+  kept: Record<string, KeptAs>;
+}
+
+const sixtyThreeMonths = monthFirsts('2021-10', '2026-12');
+const RETENTION_CASES: RetentionCase[] = [
+  { name: 'no backups yet', retention: { daily: 7, monthly: 60 }, backups: [], kept: {} },
+  {
+    name: 'fewer than the daily count: all kept; the first is also its month\'s',
+    retention: { daily: 7, monthly: 60 },
+    backups: days('2026-11-01', 3),
+    kept: { '2026-11-01T03:00:00.000Z': 'daily+monthly', '2026-11-02T03:00:00.000Z': 'daily', '2026-11-03T03:00:00.000Z': 'daily' },
+  },
+  {
+    name: 'ten days in one month: the newest 7 and the month\'s first',
+    retention: { daily: 7, monthly: 60 },
+    backups: days('2026-11-20', 10),
+    kept: Object.fromEntries([['2026-11-20T03:00:00.000Z', 'monthly'], ...days('2026-11-23', 7).map((d) => [d, 'daily'])]),
+  },
+  {
+    name: 'month boundary in UTC, not Tokyo: 15:00Z on the 30th is December in Tokyo but November here',
+    retention: { daily: 1, monthly: 60 },
+    backups: ['2026-11-30T14:59:59.999Z', '2026-11-30T15:00:00.000Z', '2026-11-30T23:59:59.999Z', '2026-12-01T00:00:00.000Z', '2026-12-01T00:00:00.001Z', '2026-12-02T03:00:00.000Z'],
+    kept: { '2026-11-30T14:59:59.999Z': 'monthly', '2026-12-01T00:00:00.000Z': 'monthly', '2026-12-02T03:00:00.000Z': 'daily' },
+  },
+  {
+    name: 'several backups a day (by hand, after a key rotation): each is a generation; the month\'s first is the earliest',
+    retention: { daily: 3, monthly: 60 },
+    backups: ['2026-12-01T00:30:00.000Z', '2026-12-01T03:00:00.000Z', '2026-12-01T09:15:00.000Z', '2026-12-01T21:00:00.000Z', '2026-12-02T03:00:00.000Z'],
+    kept: { '2026-12-01T00:30:00.000Z': 'monthly', '2026-12-01T09:15:00.000Z': 'daily', '2026-12-01T21:00:00.000Z': 'daily', '2026-12-02T03:00:00.000Z': 'daily' },
+  },
+  {
+    name: 'a month without a backup (October) is not counted: 3 months reach back to September',
+    retention: { daily: 1, monthly: 3 },
+    backups: ['2026-08-01T03:00:00.000Z', '2026-08-15T03:00:00.000Z', '2026-09-01T03:00:00.000Z', '2026-11-01T03:00:00.000Z', '2026-11-20T03:00:00.000Z', '2026-12-01T03:00:00.000Z'],
+    kept: { '2026-09-01T03:00:00.000Z': 'monthly', '2026-11-01T03:00:00.000Z': 'monthly', '2026-12-01T03:00:00.000Z': 'daily+monthly' },
+  },
+  {
+    name: '63 months: the firsts of the newest 60 stay, 2021-10 to 2021-12 go',
+    retention: { daily: 7, monthly: 60 },
+    backups: [...sixtyThreeMonths, ...days('2026-12-02', 6)],
+    kept: Object.fromEntries([
+      ...sixtyThreeMonths.slice(3, -1).map((m) => [m, 'monthly']),
+      ['2026-12-01T03:00:00.000Z', 'daily+monthly'],
+      ...days('2026-12-02', 6).map((d) => [d, 'daily']),
+    ]),
+  },
+  {
+    name: 'year boundary and a leap day',
+    retention: { daily: 1, monthly: 60 },
+    backups: ['2027-12-31T23:59:59.999Z', '2028-01-01T00:00:00.000Z', '2028-02-29T12:00:00.000Z', '2028-02-29T13:00:00.000Z', '2028-03-01T00:00:00.000Z'],
+    kept: { '2027-12-31T23:59:59.999Z': 'monthly', '2028-01-01T00:00:00.000Z': 'monthly', '2028-02-29T12:00:00.000Z': 'monthly', '2028-03-01T00:00:00.000Z': 'daily+monthly' },
+  },
+  {
+    name: 'monthly 0: only the newest, the month\'s first too',
+    retention: { daily: 2, monthly: 0 },
+    backups: days('2026-11-01', 3),
+    kept: { '2026-11-02T03:00:00.000Z': 'daily', '2026-11-03T03:00:00.000Z': 'daily' },
+  },
+  {
+    name: 'monthly 1: the current month\'s first only',
+    retention: { daily: 1, monthly: 1 },
+    backups: ['2026-10-01T03:00:00.000Z', '2026-11-01T03:00:00.000Z', '2026-11-02T03:00:00.000Z'],
+    kept: { '2026-11-01T03:00:00.000Z': 'monthly', '2026-11-02T03:00:00.000Z': 'daily' },
+  },
+];
+
+test('retention: which generations stay, table of named cases', () => {
+  const wrong: string[] = [];
+  for (const c of RETENTION_CASES) {
+    const expected = Object.fromEntries(c.backups.map((b) => [b, c.kept[b] ?? 'deleted']));
+    assert.equal(Object.keys(c.kept).filter((k) => !c.backups.includes(k)), [], `${c.name}: kept names a backup it does not have`);
+    const got = verdictsByName(c.backups, c.retention);
+    const shuffled = verdictsByName([...c.backups].reverse(), c.retention); // listing order does not matter
+    if (JSON.stringify(got) !== JSON.stringify(expected)) wrong.push(`${c.name}:\n  expected ${JSON.stringify(expected)}\n  got      ${JSON.stringify(got)}`);
+    if (JSON.stringify(shuffled) !== JSON.stringify(expected)) wrong.push(`${c.name} (listed newest first): got ${JSON.stringify(shuffled)}`);
+  }
+  assert.ok(wrong.length === 0, `\n${wrong.join('\n')}`);
+});
+
+test('retention: reasons say why, whole verdicts compared', () => {
+  const backups = ['2021-11-01T03:00:00.000Z', '2026-10-01T03:00:00.000Z', '2026-10-09T03:00:00.000Z', '2026-11-01T03:00:00.000Z', '2026-11-02T03:00:00.000Z'];
+  const verdicts = decideRetention(dated(backups), { daily: 2, monthly: 2 }).map(({ generation, ...v }) => ({ name: generation.name, ...v }));
+  assert.equal(verdicts, [
+    { name: backups[0], month: '2021-11', keptAs: undefined, reason: 'older than the newest 2, and 2021-11 is older than the newest 2 months with a backup' },
+    { name: backups[1], month: '2026-10', keptAs: 'monthly', reason: 'the first of 2026-10 (UTC), one of the newest 2 months with a backup' },
+    { name: backups[2], month: '2026-10', keptAs: undefined, reason: 'older than the newest 2, and not the first of 2026-10 (UTC): 2026-10-01T03:00:00.000Z is' },
+    { name: backups[3], month: '2026-11', keptAs: 'daily+monthly', reason: 'one of the newest 2, and the first of 2026-11 (UTC), one of the newest 2 months with a backup' },
+    { name: backups[4], month: '2026-11', keptAs: 'daily', reason: 'one of the newest 2' },
+  ]);
+  assert.is(decideRetention(dated(backups), { daily: 1, monthly: 0 })[0]!.reason, 'older than the newest 1; monthly keeping is off');
+  assert.is(decideRetention(dated(backups), { daily: 1, monthly: 0 })[4]!.reason, 'the newest');
+});
+
+test('retention: daily 0 (which would delete the backup just made) and broken counts are refused', () => {
+  for (const r of [{ daily: 0, monthly: 60 }, { daily: 0, monthly: 0 }, { daily: 1.5, monthly: 60 }, { daily: 7, monthly: -1 }, { daily: 7, monthly: Number.NaN }]) {
+    assert.throws(() => decideRetention(dated(days('2026-11-01', 3)), r), (err: unknown) => err instanceof TypeError, JSON.stringify(r));
+  }
+});
+
+test('retention: six years of daily backups pruned after each one, as backUp does', () => {
+  const retention = { daily: 7, monthly: 60 };
+  // Every day at 03:00 UTC from 2021-01-01 to 2026-12-31; none in July 2023 (the service was
+  // down); a second one by hand on the 1st of every quarter's first month.
+  const made: string[] = [];
+  for (let ms = Date.parse('2021-01-01T03:00:00.000Z'); ms <= Date.parse('2026-12-31T03:00:00.000Z'); ms += DAY_MS) {
+    if (monthOf(ms) === '2023-07') continue;
+    made.push(iso(ms));
+    if (iso(ms).slice(5, 10).match(/^(01|04|07|10)-01$/)) made.push(iso(ms + 7 * 3_600_000));
+  }
+  const firstOf = new Map<string, string>();
+  for (const m of made) if (!firstOf.has(m.slice(0, 7))) firstOf.set(m.slice(0, 7), m);
+  const monthsMade: string[] = [];
+  let bucket: string[] = [];
+  const problems: string[] = [];
+  let largest = 0;
+  for (const [i, name] of made.entries()) {
+    if (!monthsMade.includes(name.slice(0, 7))) monthsMade.push(name.slice(0, 7));
+    bucket.push(name);
+    const verdicts = decideRetention(dated(bucket), retention);
+    for (const { generation: g } of verdicts.filter((v) => !v.keptAs)) {
+      const newer = made.slice(0, i + 1).filter((n) => n > g.name).length;
+      const newerMonths = monthsMade.filter((m) => m > g.name.slice(0, 7)).length;
+      // Deleted exactly when it has just fallen out of the newest 7, or, a month's first, when its month just fell out of the newest 60.
+      const due = firstOf.get(g.name.slice(0, 7)) === g.name ? newer >= 7 && newerMonths === 60 : newer === 7;
+      if (!due) problems.push(`${g.name} deleted after ${name} (${newer} newer, ${newerMonths} newer months)`);
+    }
+    bucket = verdicts.filter((v) => v.keptAs).map((v) => v.generation.name);
+    largest = Math.max(largest, bucket.length);
+  }
+  assert.equal(problems.slice(0, 5), []);
+  const expectedMonthly = monthsMade.slice(-60).map((m) => firstOf.get(m)!);
+  assert.equal(bucket, [...new Set([...expectedMonthly, ...made.slice(-7)])].sort());
+  assert.is(expectedMonthly[0], '2021-12-01T03:00:00.000Z', 'the gap month makes the kept span one calendar month longer');
+  assert.ok(largest <= 67, `at most 7 + 60 generations at any time (${largest})`);
+});
+
+test('retention: a listing that misses generations (lists late, or cut short) never deletes more', () => {
+  const all = dated([...monthFirsts('2020-01', '2026-12'), ...days('2026-11-20', 20), '2026-12-05T09:00:00.000Z']);
+  const deletedOf = (gs: typeof all, r: Retention) => decideRetention(gs, r).filter((v) => !v.keptAs).map((v) => v.generation.name);
+  let seed = 7;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  for (const retention of [{ daily: 7, monthly: 60 }, { daily: 3, monthly: 5 }, { daily: 1, monthly: 0 }]) {
+    const full = new Set(deletedOf(all, retention));
+    for (let n = 0; n < 200; n++) {
+      const seen = all.filter(() => random() < 0.8);
+      const extra = deletedOf(seen, retention).filter((name) => !full.has(name));
+      assert.equal(extra, [], `${JSON.stringify(retention)}: a partial listing would delete ${extra.join(', ')}`);
+    }
+  }
+});
+
+test('configuration: MIMAMORI_BACKUP_DAILY and MIMAMORI_BACKUP_MONTHLY, checked with clear errors', () => {
+  const base = { MIMAMORI_TURN: 'off' };
+  assert.equal(loadConfig(base).backup.retention, { daily: 7, monthly: 60 });
+  assert.equal(loadConfig({ ...base, MIMAMORI_BACKUP_DAILY: '14', MIMAMORI_BACKUP_MONTHLY: '0' }).backup.retention, { daily: 14, monthly: 0 });
+  const refused: [Record<string, string>, RegExp][] = [
+    [{ MIMAMORI_BACKUP_DAILY: '0' }, /MIMAMORI_BACKUP_DAILY: must be a whole number from 1 to 3650 \(.*the backup just made\), not "0"/],
+    [{ MIMAMORI_BACKUP_DAILY: '7.5' }, /MIMAMORI_BACKUP_DAILY: .* not "7\.5"/],
+    // z.coerce would read '' as 0: five years of backups off by an empty variable
+    [{ MIMAMORI_BACKUP_MONTHLY: '' }, /MIMAMORI_BACKUP_MONTHLY: must be a whole number from 0 to 1200 \(.*60 is five years, 0 keeps none\), not ""/],
+    [{ MIMAMORI_BACKUP_MONTHLY: '-1' }, /MIMAMORI_BACKUP_MONTHLY: .* not "-1"/],
+    [{ MIMAMORI_BACKUP_MONTHLY: 'five years' }, /MIMAMORI_BACKUP_MONTHLY: .* not "five years"/],
+  ];
+  for (const [env, message] of refused) {
+    try {
+      loadConfig({ ...base, ...env });
+      assert.unreachable(JSON.stringify(env));
+    } catch (err) {
+      assert.instance(err, ConfigError, JSON.stringify(env));
+      assert.match((err as Error).message, message);
+    }
+  }
+});
+
 test('the service backs up shortly after start, marks its data dir in use, and /metrics says when', async () => {
   const first = await until('the first scheduled backup', 20_000, async () => (await listGenerations(store))[0]);
   assert.match(first.key, /^backups\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}Z\.mmb$/);
@@ -184,21 +380,25 @@ test('users, grants, cameras and a recording; `mimamori backup` seals them: noth
   assert.is(opened.files.find((f) => f.path === 'secrets.json')?.mode, 0o600);
 });
 
-test(`eight backups leave the newest ${GENERATIONS}`, async () => {
+test(`nine backups leave the newest ${DEFAULT_RETENTION.daily} and the first of the month (the default retention)`, async () => {
   const masterKeys = await MasterKeys.load({ dataDir, env: { MIMAMORI_MASTER_KEYS: MASTER_KEYS } });
-  const before = await listGenerations(store);
+  const made = new Map((await listGenerations(store)).map((g) => [g.key, g]));
   const times: number[] = [];
-  for (let n = before.length; n < 8; n++) {
+  while (made.size < 9) {
     const started = Date.now();
     const r = await backUp({ dataDir, store, masterKeys });
     times.push(Date.now() - started);
-    assert.ok(r.kept <= GENERATIONS);
+    assert.is(r.pruneError, undefined);
+    for (const g of await listGenerations(store)) made.set(g.key, g);
   }
+  const all = [...made.values()].sort((a, b) => a.atMs - b.atMs);
+  const newest = all.slice(-DEFAULT_RETENTION.daily);
+  const monthFirsts = all.filter((g, i) => i === 0 || monthOf(g.atMs) !== monthOf(all[i - 1]!.atMs));
   const after = await listGenerations(store);
-  assert.is(after.length, GENERATIONS);
-  assert.ok(!after.some((g) => g.key === before[0]!.key), 'the oldest generation is gone');
+  assert.equal(after.map((g) => g.name), all.filter((g) => newest.includes(g) || monthFirsts.includes(g)).map((g) => g.name));
+  assert.ok(after.some((g) => g.key === all[0]!.key), 'the first of the month stays');
   assert.ok(after.every((g, i) => i === 0 || g.atMs > after[i - 1]!.atMs), 'names sort by time');
-  process.stdout.write(`  backup in-process: ${times.join(', ')} ms; object ${after.at(-1)!.bytes} bytes\n`);
+  process.stdout.write(`  backup in-process: ${times.join(', ')} ms; object ${after.at(-1)!.bytes} bytes; ${after.length} of ${all.length} kept\n`);
 });
 
 test('a failing backup is logged with its reason and tried again; when S3 is back it succeeds; close releases the data dir', async () => {
@@ -260,6 +460,110 @@ test('a new master key (a rotation) is followed by a backup sealed with it; olde
   } finally {
     await backups.close();
     rotationStore.close();
+  }
+});
+
+test('dated generations through the real S3: pruned after each upload by daily and monthly keeping; listed; any restores; a failed delete costs nothing', async () => {
+  const bucket = 'retention-test';
+  const dir = path.join(tmp, 'retention-data');
+  await fs.mkdir(dir);
+  const retentionStore = await S3ObjectStore.create({ ...s3.options, bucket, createBucket: true });
+  const masterKeys = await MasterKeys.load({ dataDir: dir, env: { MIMAMORI_MASTER_KEYS: MASTER_KEYS } });
+  const retention = { daily: 3, monthly: 3 };
+  const name = (at: string) => at.replace(/:/g, '-');
+  /** one backup "at" a time, with that time in its db.json so a restore shows which came back */
+  const backUpAt = async (at: string, onto: ObjectStore = retentionStore) => {
+    await fs.writeFile(path.join(dir, 'db.json'), JSON.stringify({ users: [], madeAt: at }));
+    return backUp({ dataDir: dir, store: onto, masterKeys, retention, now: () => Date.parse(at) });
+  };
+  // Each backup, and what its pruning removes (daily 3, monthly 3).
+  const steps: [string, string[]][] = [
+    ['2026-07-31T23:59:59.000Z', []],
+    ['2026-08-01T00:00:00.000Z', []], // August's first, a second after July's
+    ['2026-08-01T12:00:00.000Z', []], // a second one that day
+    ['2026-08-20T03:00:00.000Z', []], // July's first is still one of 3 months
+    ['2026-10-05T03:00:00.000Z', []], // no September: October is the third month
+    ['2026-10-31T15:30:00.000Z', ['2026-08-01T12:00:00.000Z']], // 1 November in Tokyo, October in UTC
+    ['2026-11-01T03:00:00.000Z', ['2026-07-31T23:59:59.000Z', '2026-08-20T03:00:00.000Z']], // a fourth month: July goes
+    ['2026-11-02T03:00:00.000Z', []],
+    ['2026-11-02T03:00:01.000Z', ['2026-10-31T15:30:00.000Z']],
+    ['2026-11-03T03:00:00.000Z', []],
+  ];
+  try {
+    for (const [at, removes] of steps) {
+      const r = await backUpAt(at);
+      assert.is(r.pruneError, undefined, at);
+      assert.equal(r.deleted, removes.map(name), `pruning after the backup of ${at}`);
+    }
+    const kept: Record<string, string> = {
+      '2026-08-01T00:00:00.000Z': 'monthly',
+      '2026-10-05T03:00:00.000Z': 'monthly',
+      '2026-11-01T03:00:00.000Z': 'monthly',
+      '2026-11-02T03:00:00.000Z': 'daily',
+      '2026-11-02T03:00:01.000Z': 'daily',
+      '2026-11-03T03:00:00.000Z': 'daily',
+    };
+    const generations = await listGenerations(retentionStore);
+    assert.equal(generations.map((g) => g.name), Object.keys(kept).map(name));
+
+    // `mimamori backups` with the same settings: every generation, its times, size, key and why it stays.
+    const env = { MIMAMORI_S3_BUCKET: bucket, MIMAMORI_BACKUP_DAILY: '3', MIMAMORI_BACKUP_MONTHLY: '3' };
+    const listed = await cli(['backups'], env);
+    assert.is(listed.code, 0, listed.stderr);
+    process.stdout.write(`  mimamori backups:\n${listed.stdout.trimEnd().replace(/^/gm, '    ')}\n`);
+    const rows = listed.stdout.split('\n').filter((l) => /^\d{4}-/.test(l)).map((l) => l.split(/ {2,}/));
+    assert.equal(
+      rows.map(([n, , , , key, keptAs]) => [n, key, keptAs]),
+      generations.map((g) => [g.name, 'mk-backup-test', kept[new Date(g.atMs).toISOString()]]),
+    );
+    for (const [row, g] of rows.map((row, i) => [row, generations[i]!] as const)) {
+      assert.is(row[1], new Date(g.atMs).toISOString());
+      assert.is(row[3], `${(g.bytes / 1024).toFixed(1)} KiB`);
+    }
+    assert.equal(rows.find((row) => row[0] === name('2026-11-01T03:00:00.000Z'))!.slice(1, 3), ['2026-11-01T03:00:00.000Z', '2026-11-01T12:00:00+09:00']);
+    assert.match(listed.stdout, /kept: the newest 3 \(daily\) and the first of each month \(UTC\) for the newest 3 months with a backup \(monthly\)/);
+
+    // With monthly keeping turned off the listing says what the next backup would remove, and removes nothing.
+    const off = await cli(['backups'], { ...env, MIMAMORI_BACKUP_MONTHLY: '0' });
+    assert.is(off.code, 0, off.stderr);
+    assert.match(off.stdout, /2026-08-01T00-00-00\.000Z .* removed by the next backup: older than the newest 3; monthly keeping is off/);
+    assert.is((await listGenerations(retentionStore)).length, 6);
+    const invalid = await cli(['backups'], { ...env, MIMAMORI_BACKUP_MONTHLY: '-1' });
+    assert.is(invalid.code, 2);
+    assert.match(invalid.stderr, /MIMAMORI_BACKUP_MONTHLY: must be a whole number from 0 to 1200/);
+
+    // The oldest monthly generation restores like the newest.
+    const target = path.join(tmp, 'retention-restored');
+    await fs.mkdir(target);
+    const restored = await cli(['restore', '--generation', name('2026-08-01T00:00:00.000Z')], { ...env, MIMAMORI_DATA_DIR: target });
+    assert.is(restored.code, 0, restored.stderr);
+    assert.match(restored.stdout, /restored backup 2026-08-01T00-00-00\.000Z \(made 2026-08-01T00:00:00\.000Z\)/);
+    assert.is((JSON.parse(await fs.readFile(path.join(target, 'db.json'), 'utf8')) as { madeAt: string }).madeAt, '2026-08-01T00:00:00.000Z');
+
+    // S3 refuses the delete: the new backup is there, every older one too; the next backup prunes.
+    const refusingDeletes: ObjectStore = {
+      description: retentionStore.description,
+      put: (key, body) => retentionStore.put(key, body),
+      get: (key, range) => retentionStore.get(key, range),
+      head: (key) => retentionStore.head(key),
+      list: (prefix) => retentionStore.list(prefix),
+      delete: async () => {
+        throw new Error('DeleteObjects refused (test)');
+      },
+    };
+    const failed = await backUpAt('2026-12-01T03:00:00.000Z', refusingDeletes);
+    assert.is(failed.pruneError, 'DeleteObjects refused (test)');
+    assert.equal(failed.deleted, []);
+    assert.equal((await listGenerations(retentionStore)).map((g) => g.name), [...Object.keys(kept), '2026-12-01T03:00:00.000Z'].map(name));
+    const next = await backUpAt('2026-12-02T03:00:00.000Z');
+    assert.equal(next.deleted, ['2026-08-01T00:00:00.000Z', '2026-11-02T03:00:00.000Z', '2026-11-02T03:00:01.000Z'].map(name));
+    assert.equal(next.keptAs, { daily: 3, monthly: 3 });
+    assert.equal(
+      (await listGenerations(retentionStore)).map((g) => g.name),
+      ['2026-10-05T03:00:00.000Z', '2026-11-01T03:00:00.000Z', '2026-11-03T03:00:00.000Z', '2026-12-01T03:00:00.000Z', '2026-12-02T03:00:00.000Z'].map(name),
+    );
+  } finally {
+    retentionStore.close();
   }
 });
 
