@@ -13,6 +13,7 @@
 import fs from 'node:fs/promises';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RecorderStatus } from '../recorder/index.ts';
+import type { UploadJob } from '../recorder/Uploader.ts';
 import type { Deps } from './context.ts';
 
 export type CheckName = 'workers' | 's3' | 'disk' | 'spool' | 'clock' | 'turn';
@@ -113,6 +114,12 @@ export class Monitoring {
   #s3Probe: Promise<CheckResult> | undefined;
   #snapshot: { atMs: number; value: Promise<Snapshot> } | undefined;
   #lastDropMs: number | undefined;
+  /**
+   * Segments whose upload failed and is being retried, key → end (wall ms). The uploader's
+   * oldestWaitingMs covers only the segments queued behind them, so without these the upload lag
+   * read 0 while a camera's first segment after S3 went away was failing.
+   */
+  readonly #retrying = new Map<string, number>();
   #backups: { readonly lastSuccessMs: number | undefined } | undefined;
   #closed = false;
 
@@ -135,6 +142,8 @@ export class Monitoring {
     this.#o = o;
     this.#tracker = new NotRecordingTracker(o.notRecordingAfterMs);
     deps.recorder.uploader.on('dropped', this.#onDropped);
+    deps.recorder.uploader.on('retry', this.#onRetry);
+    deps.recorder.uploader.on('uploaded', this.#onUploaded);
     this.#timer = setInterval(() => this.#lookForAlerts(), o.checkIntervalMs);
     this.#timer.unref();
     this.#registerMetrics();
@@ -172,12 +181,38 @@ export class Monitoring {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#deps.recorder.uploader.off('dropped', this.#onDropped);
+    this.#deps.recorder.uploader.off('retry', this.#onRetry);
+    this.#deps.recorder.uploader.off('uploaded', this.#onUploaded);
+    this.#retrying.clear();
     this.registry.clear();
   }
 
   readonly #onDropped = (): void => {
     this.#lastDropMs = Date.now();
   };
+
+  readonly #onRetry = (job: UploadJob): void => {
+    if (job.entry) this.#retrying.set(job.key, job.entry.endMs);
+  };
+
+  readonly #onUploaded = (job: UploadJob): void => {
+    this.#retrying.delete(job.key);
+  };
+
+  /**
+   * How far S3 is behind the recording: the oldest segment not in S3 yet (waiting in the queue, or
+   * in upload after a failed attempt), else the last upload's delay after its segment ended.
+   */
+  #uploadLagMs(upload: RecorderStatus['upload']): number {
+    const now = Date.now();
+    let lag = Math.max(upload.oldestWaitingMs ?? 0, upload.lastLagMs);
+    for (const [key, endMs] of this.#retrying) {
+      // Not pending any more: deleted with its camera's recordings while in upload (no event says so).
+      if (this.#deps.recorder.pending.get(key) === undefined) this.#retrying.delete(key);
+      else lag = Math.max(lag, now - endMs);
+    }
+    return lag;
+  }
 
   /** Live cameras with recording enabled and no session writing a segment. */
   #notRecording(): string[] {
@@ -352,10 +387,11 @@ export class Monitoring {
       },
     });
 
-    gauge('mimamori_recording_upload_lag_seconds', 'How far S3 is behind the recording: the oldest segment waiting for upload, or the last upload\'s delay after its segment ended.', async () => {
-      const u = await upload();
-      return Math.max(u.oldestWaitingMs ?? 0, u.lastLagMs) / 1000;
-    });
+    gauge(
+      'mimamori_recording_upload_lag_seconds',
+      'How far S3 is behind the recording: the age of the oldest segment not in S3 yet (waiting, or retried after a failed upload), or the last upload\'s delay after its segment ended.',
+      async () => this.#uploadLagMs(await upload()) / 1000,
+    );
     gauge('mimamori_spool_bytes', 'Bytes on the local spool (being written or waiting for upload).', async () => (await this.#scrape()).status.spoolBytes);
     gauge('mimamori_spool_quota_bytes', 'Spool quota (MIMAMORI_SPOOL_QUOTA_MB); past it the oldest waiting segments are dropped.', () => config.recording.spoolQuotaBytes);
     gauge('mimamori_upload_queue', 'Segments waiting for or in upload.', async () => (await upload()).queued);

@@ -18,6 +18,12 @@ let s3: EmbeddedS3;
 let s3Dir: string;
 let svc: Service;
 
+// The data folders are under os.tmpdir(). With the default 1024 MiB the disk check (and every
+// "only s3 fails") would depend on how much the test machine has free there; these services write a
+// few MB. The disk check itself is tested with a threshold no disk reaches (the full-spool test).
+const testDisk = { MIMAMORI_READY_MIN_FREE_MB: '64' };
+const NO_DISK_HAS_MB = '1000000000';
+
 const s3Env = (port: number): Record<string, string> => ({
   MIMAMORI_S3_ENDPOINT: `http://127.0.0.1:${port}`,
   MIMAMORI_S3_BUCKET: BUCKET,
@@ -29,7 +35,7 @@ test.before(async () => {
   s3Dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-s3-'));
   s3 = await EmbeddedS3.start({ directory: s3Dir, bucket: BUCKET });
   (await S3ObjectStore.create({ ...s3.options, createBucket: true })).close(); // creates the bucket
-  svc = await startService({ env: { ...s3Env(s3.port), MIMAMORI_SEGMENT_SECONDS: '2' } });
+  svc = await startService({ env: { ...s3Env(s3.port), MIMAMORI_SEGMENT_SECONDS: '2', ...testDisk } });
 });
 test.after(async () => {
   await svc?.stop();
@@ -83,6 +89,12 @@ async function readyz(service: Service): Promise<{ status: number; body: ReadyBo
   return { status: res.status, body: JSON.parse(text) as ReadyBody, text };
 }
 
+/** Every failing check with its reason, [name, message], as /readyz returned them. */
+const failing = (body: ReadyBody): [string, string][] =>
+  Object.entries(body.checks)
+    .filter(([, check]) => !check.ok)
+    .map(([name, check]) => [name, check.message ?? '(no message)']);
+
 /** Polls `probe` until it returns a value (not undefined), or fails with `what`. */
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, service = svc): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -128,7 +140,7 @@ test('at start: /readyz is 200 with every check passing and /metrics parses', as
   assert.is(ready.status, 200, ready.text);
   assert.is(ready.body.ready, true);
   assert.equal(Object.keys(ready.body.checks).sort(), ['clock', 'disk', 's3', 'spool', 'turn', 'workers']);
-  for (const [name, check] of Object.entries(ready.body.checks)) assert.ok(check.ok, `${name} passes`);
+  for (const [name, check] of Object.entries(ready.body.checks)) assert.ok(check.ok, `${name} passes (${check.message})`);
   assert.not.match(ready.text, String(s3.port), 'no internal detail');
 
   const samples = await metrics(svc);
@@ -181,14 +193,19 @@ test('S3 stopped while a camera records: /readyz 503 naming s3, s3_up 0, upload 
     assert.is(down.body.checks.s3?.ok, false);
     assert.match(down.body.checks.s3?.message ?? '', /S3|object storage/);
     assert.not.match(down.text, String(s3.port), 'no endpoint in the public message');
-    assert.ok(down.body.checks.workers?.ok && down.body.checks.spool?.ok && down.body.checks.disk?.ok, 'only s3 fails');
+    const failed = failing(down.body);
+    assert.equal(failed, [['s3', down.body.checks.s3?.message ?? '']], `only s3 fails; failing: ${JSON.stringify(failed)}${failed.length > 1 ? `\nservice log:\n${svc.output().slice(-3000)}` : ''}`);
     assert.is(value(await metrics(svc), 'mimamori_s3_up'), 0);
     const during = await until('upload errors grow', 20_000, async () => {
       const m = await metrics(svc);
       return value(m, 'mimamori_upload_errors_total')! > errorsBefore && value(m, 'mimamori_upload_queue')! > 0 ? m : undefined;
     });
-    assert.ok(value(during, 'mimamori_spool_bytes')! > 0, 'segments wait on the spool');
-    assert.ok(value(during, 'mimamori_recording_upload_lag_seconds')! > 0);
+    const shown = JSON.stringify(
+      Object.fromEntries(['mimamori_uploads_total', 'mimamori_upload_errors_total', 'mimamori_upload_queue', 'mimamori_spool_bytes', 'mimamori_recording_upload_lag_seconds'].map((n) => [n, value(during, n)])),
+    );
+    assert.ok(value(during, 'mimamori_spool_bytes')! > 0, `segments wait on the spool: ${shown}`);
+    // Also when the only segment not in S3 is the one being retried (no upload yet, none queued behind it).
+    assert.ok(value(during, 'mimamori_recording_upload_lag_seconds')! > 0, `the upload lag counts the segment in retry: ${shown}`);
     assert.is(value(during, 'mimamori_cameras_recording'), 1, 'recording goes on to the spool');
 
     const status = (await (await svc.api('/api/recorder')).json()) as { alerts: unknown[]; upload: { errors: number } };
@@ -203,11 +220,11 @@ test('S3 stopped while a camera records: /readyz 503 naming s3, s3_up 0, upload 
   }
 });
 
-test('a full spool (1 MB quota, S3 away): /readyz 503 naming spool, spool bytes near the quota, segments dropped; a camera whose spool cannot be written raises the alert; /metrics needs the token', async () => {
+test('a full spool (1 MB quota, S3 away) and too little disk: /readyz 503 naming spool and disk, spool bytes near the quota, segments dropped; a camera whose spool cannot be written raises the alert; /metrics needs the token', async () => {
   const token = 'metrics-token-0123456789abcdef';
   const dead = await freePort(); // nothing listens here: S3 is away from the start
   const small = await startService({
-    env: { ...s3Env(dead), MIMAMORI_SEGMENT_SECONDS: '2', MIMAMORI_SPOOL_QUOTA_MB: '1', MIMAMORI_METRICS_TOKEN: token },
+    env: { ...s3Env(dead), MIMAMORI_SEGMENT_SECONDS: '2', MIMAMORI_SPOOL_QUOTA_MB: '1', MIMAMORI_METRICS_TOKEN: token, MIMAMORI_READY_MIN_FREE_MB: NO_DISK_HAS_MB },
   });
   const auth = { authorization: `Bearer ${token}` };
   try {
@@ -245,6 +262,8 @@ test('a full spool (1 MB quota, S3 away): /readyz 503 naming spool, spool bytes 
       assert.ok(ready.body.failed?.includes('spool'), `failed: ${ready.body.failed?.join(', ')}`);
       assert.ok(ready.body.failed?.includes('s3'));
       assert.match(ready.body.checks.spool?.message ?? '', 'MIMAMORI_SPOOL_QUOTA_MB');
+      assert.equal(ready.body.failed?.sort(), ['disk', 's3', 'spool'], ready.text);
+      assert.match(ready.body.checks.disk?.message ?? '', new RegExp(`^\\d+ MiB free in the data folder, below ${NO_DISK_HAS_MB} MiB`));
 
       type Alerts = { alerts: { cameraId: string; kind: string; sinceMs: number }[] };
       const raised = await until(
