@@ -1,6 +1,6 @@
 // The `mimamori` command line. `bin/mimamori` (bash) runs set-up first, then this.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/index.ts';
+import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 
 const USAGE = `usage: mimamori <command> [options]
 
@@ -104,6 +104,18 @@ async function camera(argv: string[]): Promise<void> {
   });
 }
 
+/** Reads from the configured metadata store (files or PostgreSQL) and closes it again. */
+async function readCatalog<T>(config: Config, read: (store: import('../signaling/store/index.ts').Store) => T): Promise<T> {
+  const { openStore } = await import('../signaling/store/index.ts');
+  const { createLogger } = await import('../signaling/log.ts');
+  const store = await openStore(config, createLogger('warn'), { readOnly: true });
+  try {
+    return read(store);
+  } finally {
+    await store.close();
+  }
+}
+
 function parseInstant(name: string, value: string | undefined): number {
   if (value === undefined) throw new UsageError(`verify needs --${name} TIME`);
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
@@ -121,12 +133,10 @@ async function verify(argv: string[]): Promise<void> {
   const toMs = parseInstant('to', values.to);
   if (toMs <= fromMs) throw new UsageError('--to must be after --from');
   const config = loadConfig();
-  const { Store } = await import('../signaling/store.ts');
   const { MasterKeys, openStorage, RecordingIndex, verifyRange } = await import('../recorder/index.ts');
   const { unwrapDataKey } = await import('../recorder/seal/index.ts');
-  const store = await Store.open(config.dataDir);
   const cameraId = values.camera;
-  const wrapped = store.wrappedKey(cameraId);
+  const wrapped = await readCatalog(config, (store) => store.wrappedKey(cameraId));
   const dataKey = wrapped ? unwrapDataKey(await MasterKeys.load({ dataDir: config.dataDir }), wrapped) : undefined;
   // The embedded store is a folder: a second server on it (any free port) reads it safely.
   const storage = await openStorage(config, { port: 0 });
@@ -164,14 +174,12 @@ async function exportClip(argv: string[]): Promise<void> {
   const toMs = parseInstant('to', values.to);
   if (toMs <= fromMs) throw new UsageError('--to must be after --from');
   const config = loadConfig();
-  const { Store } = await import('../signaling/store.ts');
   const { MasterKeys, openStorage, PendingSegments, RecordingIndex } = await import('../recorder/index.ts');
   const { unwrapDataKey } = await import('../recorder/seal/index.ts');
   const { Playback } = await import('../playback/index.ts');
-  const store = await Store.open(config.dataDir);
   const cameraId = values.camera;
-  const wrapped = store.wrappedKey(cameraId);
-  if (!store.camera(cameraId) || !wrapped) throw new UsageError(`camera ${cameraId} does not exist or has never been recorded`);
+  const wrapped = await readCatalog(config, (store) => (store.camera(cameraId) ? store.wrappedKey(cameraId) : undefined));
+  if (!wrapped) throw new UsageError(`camera ${cameraId} does not exist or has never been recorded`);
   const dataKey = unwrapDataKey(await MasterKeys.load({ dataDir: config.dataDir }), wrapped);
   const storage = await openStorage(config, { port: 0 });
   try {

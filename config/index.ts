@@ -42,8 +42,18 @@ const env = z.object({
   MIMAMORI_ADMIN_USERNAME: z.string().min(1).default('admin'),
   /** Taken as the first admin's password on first start; otherwise one is generated and printed once. */
   MIMAMORI_ADMIN_PASSWORD: z.string().min(8).optional(),
-  /** JWT signing secret; generated and kept in the data dir when unset. */
+  /** JWT signing secret; generated once and kept by the metadata store (data dir or database) when unset. */
   MIMAMORI_JWT_SECRET: z.string().min(32).optional(),
+  /** postgres://user:password@host:port/database: metadata in PostgreSQL instead of files in the data dir. */
+  MIMAMORI_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must look like postgres://user:password@host:5432/database')
+    .optional(),
+  /** This node's name among several sharing a database (default: the host name). */
+  MIMAMORI_NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'use 1-64 letters, digits, dots, dashes or underscores')
+    .optional(),
   MIMAMORI_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** STUN servers handed to clients, comma separated (none by default: the SFU has a public address). */
   MIMAMORI_STUN_URLS: z.string().default(''),
@@ -112,6 +122,9 @@ export interface Config {
   viewersPerRouter: number;
   admin: { username: string; password?: string };
   jwtSecret?: string;
+  /** Metadata in PostgreSQL when set; files in dataDir otherwise. */
+  databaseUrl?: string;
+  nodeId: string;
   logLevel: string;
   stunUrls: string[];
   s3?: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
@@ -225,6 +238,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     viewersPerRouter: e.MIMAMORI_VIEWERS_PER_ROUTER,
     admin: { username: e.MIMAMORI_ADMIN_USERNAME, password: e.MIMAMORI_ADMIN_PASSWORD },
     jwtSecret: e.MIMAMORI_JWT_SECRET,
+    ...(e.MIMAMORI_DATABASE_URL ? { databaseUrl: e.MIMAMORI_DATABASE_URL } : {}),
+    nodeId: e.MIMAMORI_NODE_ID ?? os.hostname(),
     logLevel: e.MIMAMORI_LOG_LEVEL,
     stunUrls: e.MIMAMORI_STUN_URLS.split(',').map((s) => s.trim()).filter(Boolean),
   };

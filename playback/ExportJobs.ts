@@ -9,6 +9,7 @@ import { open, seal } from '../recorder/seal/index.ts';
 import type { Clip } from './clip/index.ts';
 
 export const EXPORT_PART_BYTES = 4 * 1024 * 1024;
+const CLAIM_RETRY_MS = 30_000;
 
 export interface ExportRecord {
   id: string;
@@ -25,11 +26,13 @@ export interface ExportRecord {
   finishedAt?: string;
 }
 
-/** Where jobs are kept (the service's metadata store). */
+/** Where jobs are kept (the service's metadata store, which several nodes may share). */
 export interface ExportStore {
-  exportJob(id: string): ExportRecord | undefined;
-  exportsBy(userId: undefined): readonly ExportRecord[];
-  updateExport(id: string, change: (e: ExportRecord) => void, persist?: boolean): Promise<unknown>;
+  exportJob(id: string): (ExportRecord & { owner?: string }) | undefined;
+  exportsBy(userId: undefined): readonly (ExportRecord & { owner?: string })[];
+  /** Takes a queued (or own, interrupted) job; false when another node has it or it is finished. */
+  claimExport(id: string, owner: string): Promise<boolean>;
+  updateExport(id: string, patch: Partial<ExportRecord>, options?: { persist?: boolean }): Promise<unknown>;
 }
 
 export class ExportError extends Error {
@@ -47,6 +50,8 @@ export interface ExportJobsOptions {
   store: ObjectStore;
   keys: DataKeys;
   jobs: ExportStore;
+  /** This node: a job runs on the node that claims it first. */
+  owner: string;
   log: Logger;
 }
 
@@ -58,8 +63,10 @@ export class ExportJobs {
 
   constructor(o: ExportJobsOptions) {
     this.#o = o;
-    // Jobs cut short by a restart run again from the start.
-    for (const job of o.jobs.exportsBy(undefined)) if (job.status === 'queued' || job.status === 'running') this.enqueue(job.id);
+    // Jobs cut short by a restart of this node run again from the start; another node's are its own.
+    for (const job of o.jobs.exportsBy(undefined)) {
+      if ((job.status === 'queued' || job.status === 'running') && (job.owner === undefined || job.owner === o.owner)) this.enqueue(job.id);
+    }
   }
 
   enqueue(id: string): void {
@@ -101,28 +108,37 @@ export class ExportJobs {
     if (this.#running || this.#closed) return;
     const id = this.#queue.shift();
     if (id === undefined) return;
-    this.#running = this.#run(id).finally(() => {
-      this.#running = undefined;
-      this.#pump();
-    });
+    this.#running = this.#run(id)
+      .catch((err: unknown) => this.#o.log.error({ event: 'export_state_not_saved', exportId: id, err }, 'an export ended but its state could not be saved; it runs again at the next start'))
+      .finally(() => {
+        this.#running = undefined;
+        this.#pump();
+      });
   }
 
   async #run(id: string): Promise<void> {
     const { jobs, log } = this.#o;
     const job = jobs.exportJob(id);
     if (!job || job.status === 'done' || job.status === 'failed') return;
+    let claimed: boolean;
+    try {
+      claimed = await jobs.claimExport(id, this.#o.owner);
+    } catch (error) {
+      // The metadata store is unreachable: the job stays queued and is tried again shortly.
+      log.warn({ event: 'export_claim_failed', exportId: id, err: error, retryInMs: CLAIM_RETRY_MS }, 'could not take the export job; trying again');
+      setTimeout(() => this.enqueue(id), CLAIM_RETRY_MS).unref();
+      return;
+    }
+    if (!claimed) return;
     const started = Date.now();
     try {
-      await jobs.updateExport(id, (e) => {
-        e.status = 'running';
-        e.progress = 0;
-      });
+      await jobs.updateExport(id, { status: 'running', progress: 0 });
       let lastSaved = 0;
       const progress = (fraction: number) => {
         // In memory at once (the API reads it), on disk now and then.
         const persist = Date.now() - lastSaved > 5000;
         if (persist) lastSaved = Date.now();
-        void jobs.updateExport(id, (e) => void (e.progress = Math.min(0.99, Math.round(fraction * 1000) / 1000)), persist);
+        void jobs.updateExport(id, { progress: Math.min(0.99, Math.round(fraction * 1000) / 1000) }, { persist }).catch((err: unknown) => log.debug({ event: 'export_progress_not_saved', exportId: id, err }, 'export progress not saved'));
       };
       const clip = await this.#o.clip(job.cameraId, job.fromMs, job.toMs, (f) => progress(f * 0.4));
       const dataKey = await this.#o.keys.dataKey(job.cameraId);
@@ -149,26 +165,18 @@ export class ExportJobs {
         if (this.#closed) throw new ExportError('interrupted', 'the service stopped during the export; it runs again at the next start');
       }
       if (bufferedBytes > 0 || part === 0) await flush();
-      await jobs.updateExport(id, (e) => {
-        e.status = 'done';
-        e.progress = 1;
-        e.bytes = clip.bytes;
-        e.startMs = clip.startMs;
-        e.durationMs = clip.durationMs;
-        e.gaps = clip.gaps;
-        e.finishedAt = new Date().toISOString();
-      });
+      await jobs.updateExport(id, { status: 'done', progress: 1, bytes: clip.bytes, startMs: clip.startMs, durationMs: clip.durationMs, gaps: clip.gaps, finishedAt: new Date().toISOString() });
       log.info({ event: 'export_done', exportId: id, cameraId: job.cameraId, bytes: clip.bytes, ms: Date.now() - started }, 'clip export finished');
     } catch (error) {
       if (error instanceof ExportError && error.code === 'interrupted') return; // left 'running': redone at the next start
       const code = (error as { code?: unknown }).code;
       const known = typeof code === 'string' && /^[a-z_]+$/.test(code);
-      await jobs.updateExport(id, (e) => {
-        e.status = 'failed';
-        e.error = known
+      await jobs.updateExport(id, {
+        status: 'failed',
+        error: known
           ? { code, message: (error as Error).message }
-          : { code: 'export_failed', message: 'the export failed (recordings could not be read); it was logged — try again, or export a shorter range' };
-        e.finishedAt = new Date().toISOString();
+          : { code: 'export_failed', message: 'the export failed (recordings could not be read); it was logged — try again, or export a shorter range' },
+        finishedAt: new Date().toISOString(),
       });
       log.error({ event: 'export_failed', exportId: id, cameraId: job.cameraId, err: error }, 'clip export failed');
     }

@@ -4,9 +4,11 @@
 import crypto from 'node:crypto';
 import { MasterKeys, newDataKey, unwrapDataKey, wrapDataKey, type WrappedKey } from './seal/index.ts';
 
-/** Where wrapped keys live (the service's lowdb). */
+/** Where wrapped keys live (the service's metadata store, which several nodes may share). */
 export interface KeyCatalog {
   wrappedKey(cameraId: string): WrappedKey | undefined;
+  /** Stores a camera's first key; if another node stored one first, returns that one instead. */
+  addWrappedKey(cameraId: string, key: WrappedKey): Promise<WrappedKey>;
   saveWrappedKeys(entries: readonly { cameraId: string; key: WrappedKey }[]): Promise<void>;
   wrappedKeys(): readonly { cameraId: string; key: WrappedKey }[];
 }
@@ -35,9 +37,11 @@ export class DataKeys {
     const pending = this.#creating.get(cameraId);
     if (pending) return pending;
     const creating = (async () => {
-      const key = newDataKey();
+      const fresh = newDataKey();
       const keyId = `dk_${crypto.randomBytes(6).toString('hex')}`;
-      await this.#catalog.saveWrappedKeys([{ cameraId, key: wrapDataKey(this.#masters.current, keyId, key) }]);
+      // Two nodes may create a camera's key at once: whichever was stored first is the key.
+      const stored = await this.#catalog.addWrappedKey(cameraId, wrapDataKey(this.#masters.current, keyId, fresh));
+      const key = stored.keyId === keyId ? fresh : unwrapDataKey(this.#masters, stored);
       this.#plain.set(cameraId, key);
       return key;
     })();

@@ -3,7 +3,7 @@
 // Also the one way a single camera is removed (the same steps, for one camera).
 import type { Deps } from './context.ts';
 import { auditEvent } from './middleware.ts';
-import type { DeletionReport, Org } from './store.ts';
+import type { DeletionReport, Org } from './store/index.ts';
 
 /** Removes a camera: its viewers are told, its recordings, indexes and exports deleted, then its rows and key. */
 export async function removeCamera(deps: Deps, cameraId: string) {

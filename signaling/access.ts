@@ -7,7 +7,7 @@
 import { cameraSecretMatches, type Claims, type Principal } from './auth.ts';
 import type { Deps } from './context.ts';
 import { ApiError, notFound, unauthorized } from './errors.ts';
-import type { Camera, Kiosk, Right, Share, User } from './store.ts';
+import type { Camera, Kiosk, Right, Share, User } from './store/index.ts';
 
 export type { Right };
 

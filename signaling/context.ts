@@ -3,7 +3,7 @@ import type { Sfu } from '../sfu/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Tokens } from './auth.ts';
 import type { Logger } from './log.ts';
-import type { Store, User } from './store.ts';
+import type { Store, User } from './store/index.ts';
 import type { Hub } from './Hub.ts';
 import type { Recorder } from '../recorder/index.ts';
 import type { ExportJobs, Playback } from '../playback/index.ts';

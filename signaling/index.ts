@@ -11,7 +11,7 @@ import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 import { Server as SocketServer } from 'socket.io';
-import { persistentSecret, type Config } from '../config/index.ts';
+import type { Config } from '../config/index.ts';
 import { Sfu } from '../sfu/index.ts';
 import { DataKeys, MasterKeys, openStorage, Recorder, type RecorderCatalog, type Storage } from '../recorder/index.ts';
 import { hashPassword, Tokens } from './auth.ts';
@@ -42,9 +42,10 @@ import { meRoutes } from './routes/me.ts';
 import { healthRoutes } from './routes/health.ts';
 import { Monitoring } from './monitoring.ts';
 import { ExportJobs, Playback } from '../playback/index.ts';
-import { Store, type User } from './store.ts';
+import { FileStore, openStore, type Store, type User } from './store/index.ts';
+import { Revocations } from './Revocations.ts';
 import { Backups } from '../backup/index.ts';
-import { AuditLog, importLegacyAudit } from './audit/index.ts';
+import { importLegacyAudit } from './audit/index.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { loadTls } from './tls.ts';
 import { TurnRelay } from '../turn-config/index.ts';
@@ -66,18 +67,19 @@ export class Service {
   readonly #server: http.Server | https.Server;
   readonly #io: SocketServer;
   #backups: Backups | undefined;
+  #revocations: Revocations | undefined;
   readonly #storage: Storage;
   readonly #monitoring: Monitoring;
   readonly #contractEnd: ContractEnd;
   #closed = false;
 
   static async create(config: Config, log: Logger = createLogger(config.logLevel)): Promise<{ service: Service; info: StartInfo }> {
-    const store = await Store.open(config.dataDir);
-    const audit = await AuditLog.open({ dir: path.join(config.dataDir, 'audit'), retentionDays: config.audit.retentionDays, log });
-    await importLegacyAudit(audit, config.dataDir, log);
-    const jwtSecret = config.jwtSecret ?? (await persistentSecret(path.join(config.dataDir, 'secrets.json'), 'jwtSecret', 48));
+    const store = await openStore(config, log);
+    const audit = store.audit;
+    if (store instanceof FileStore) await importLegacyAudit(store.audit, config.dataDir, log);
+    const jwtSecret = config.jwtSecret ?? (await store.sharedSecret('jwtSecret', 48));
     const tokens = new Tokens(jwtSecret);
-    const accounts = await Accounts.open(config.dataDir, jwtSecret);
+    const accounts = new Accounts(store, jwtSecret);
     const generatedAdminPassword = await ensureAdmin(store, config);
     const sfu = await Sfu.create({
       workers: config.workers,
@@ -87,6 +89,7 @@ export class Service {
     sfu.on('workerDied', (index, error) => log.error({ event: 'worker_died', index, err: error }, 'mediasoup worker died; restarting it'));
     sfu.on('workerRestarted', (index, pid) => log.warn({ event: 'worker_restarted', index, pid }, 'mediasoup worker restarted'));
     const hub = new Hub(sfu);
+    const revocations = new Revocations(store, hub);
     let storage: Storage;
     try {
       storage = await openStorage(config);
@@ -112,6 +115,7 @@ export class Service {
       store: storage.store,
       keys,
       jobs: store,
+      owner: config.nodeId,
       log,
     });
     // coturn (embedded) runs beside the service; joins hand out its time-limited credentials.
@@ -126,6 +130,7 @@ export class Service {
       : http.createServer(listener);
     const io = new SocketServer(server, { maxHttpBufferSize: SOCKET_MAX_BYTES, serveClient: false });
     const service = new Service(deps, server, io, storage, monitoring);
+    service.#revocations = revocations;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -200,8 +205,9 @@ export class Service {
     this.#deps.sfu.close();
     await this.#deps.turn.close();
     await this.#storage.close();
+    this.#revocations?.close();
     // Last: rows written while everything else shut down are still kept.
-    await this.#deps.audit.close();
+    await this.#deps.store.close();
   }
 
   get recorder(): Recorder {
@@ -292,8 +298,8 @@ function recorderCatalog(store: Store, config: Config): RecorderCatalog {
 async function ensureAdmin(store: Store, config: Config): Promise<string | undefined> {
   if (store.users.some((u) => u.platform)) return undefined;
   const password = config.admin.password ?? crypto.randomBytes(12).toString('base64url');
-  // The first admin runs the service and is the admin of its first organisation.
-  const org = store.orgs[0] ?? (await store.addOrg('Default'));
-  await store.addUser({ orgId: org.id, username: config.admin.username, role: 'admin', platform: true, passwordHash: await hashPassword(password) });
-  return config.admin.password ? undefined : password;
+  // The first admin runs the service and is the admin of its first organisation; of several nodes
+  // starting on an empty database, one creates it and the others find it.
+  const { created } = await store.ensurePlatformAdmin(config.admin.username, await hashPassword(password));
+  return created && !config.admin.password ? password : undefined;
 }

@@ -6,7 +6,7 @@ import { accessOfClaims } from './access.ts';
 import { sessionRevoked } from './accounts/index.ts';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
-import type { User } from './store.ts';
+import type { User } from './store/index.ts';
 import { USER_AGENT_CHARS, type AuditAction, type AuditEvent } from './audit/index.ts';
 
 export function bearerToken(header: string | undefined): string | undefined {

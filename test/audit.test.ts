@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { AuditLog, importLegacyAudit, type AuditRow } from '../signaling/audit/index.ts';
+import { FileAuditLog as AuditLog, importLegacyAudit, type AuditRow } from '../signaling/audit/index.ts';
 import { createLogger } from '../signaling/log.ts';
 import { startService, type Service } from './harness.ts';
 

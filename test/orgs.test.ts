@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Camera } from '../camera/index.ts';
-import { Store } from '../signaling/store.ts';
+import { FileStore as Store } from '../signaling/store/index.ts';
 import { startService, type Service } from './harness.ts';
 
 const PASSWORD = 'orgs-Password-2718-long';

@@ -38,6 +38,12 @@ test.before(async () => {
     entries: [],
     wrappedKey: (id) => catalog.entries.find((e) => e.cameraId === id)?.key,
     wrappedKeys: () => catalog.entries,
+    async addWrappedKey(cameraId, key) {
+      const existing = catalog.wrappedKey(cameraId);
+      if (existing) return existing;
+      catalog.entries.push({ cameraId, key });
+      return key;
+    },
     async saveWrappedKeys(list) {
       for (const e of list) {
         const existing = catalog.entries.find((x) => x.cameraId === e.cameraId);

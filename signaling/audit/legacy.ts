@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.ts';
-import type { AuditLog } from './index.ts';
+import type { FileAuditLog } from './FileAuditLog.ts';
 import type { AuditOutcome } from './actions.ts';
 
 const MARKER = 'imported-db-json.json';
@@ -18,7 +18,7 @@ interface LegacyRow {
   detail?: unknown;
 }
 
-export async function importLegacyAudit(log: AuditLog, dataDir: string, logger: Logger): Promise<number> {
+export async function importLegacyAudit(log: FileAuditLog, dataDir: string, logger: Logger): Promise<number> {
   const marker = path.join(log.dir, MARKER);
   if (await exists(marker)) return 0;
   let legacy: LegacyRow[] = [];

@@ -7,7 +7,7 @@ import type { Access } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { badRequest, forbidden, notFound } from '../errors.ts';
 import { audit, requireAccess, requireAdmin, requireUser } from '../middleware.ts';
-import type { Announcement } from '../store.ts';
+import type { Announcement } from '../store/index.ts';
 import { validate } from '../validate.ts';
 import { ID, instant } from './params.ts';
 

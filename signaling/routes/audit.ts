@@ -7,7 +7,7 @@ import { AUDIT_OUTCOMES, CSV_BOM, csvHeader, csvRow, isAuditCursor, type AuditQu
 import type { AppEnv, Deps } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { audit, auditEvent, bearerToken, clientIp, requireAdmin, requireUser } from '../middleware.ts';
-import type { User } from '../store.ts';
+import type { User } from '../store/index.ts';
 import { validate } from '../validate.ts';
 import { ID, instant } from './params.ts';
 

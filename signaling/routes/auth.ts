@@ -15,7 +15,7 @@ import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, notFound, unauthorized } from '../errors.ts';
 import { audit, bearerToken, clientIp, requireAdmin, requireUser } from '../middleware.ts';
 import { validate } from '../validate.ts';
-import type { User } from '../store.ts';
+import type { User } from '../store/index.ts';
 
 export const publicUser = (u: User) => ({ id: u.id, username: u.username, role: u.role, orgId: u.orgId, ...(u.platform ? { platform: true } : {}) });
 
@@ -137,7 +137,6 @@ export function authRoutes(deps: Deps) {
           // A refresh token is good once: a second use means a copy is in someone else's hands.
           audit(deps, c, { actor: `u:${family.userId}`, ...orgOf(deps.store.userById(family.userId)), action: 'auth.refresh_reused', outcome: 'refused', detail: { sessionId: family.id, security: true } });
           deps.log.warn({ event: 'refresh_reused', userId: family.userId, sessionId: family.id }, 'a used refresh token was presented again: the session was revoked');
-          deps.hub.userSessionsRevoked(family.userId, [family.id]);
           throw new ApiError(401, 'refresh_reused', 'this sign-in was used from two places, so it was ended for safety; sign in again');
         }
         if (outcome.code === 'session_revoked') throw sessionRevoked();
@@ -169,7 +168,6 @@ export function authRoutes(deps: Deps) {
       clearCookie(c);
       if (sid && userId && (await accounts.revokeFamily(sid, 'logout'))) {
         audit(deps, c, { actor: `u:${userId}`, ...orgOf(deps.store.userById(userId)), action: 'auth.logout', outcome: 'ok', detail: { sessionId: sid } });
-        deps.hub.userSessionsRevoked(userId, [sid]);
       }
       return c.body(null, 204);
     })
@@ -182,7 +180,6 @@ export function authRoutes(deps: Deps) {
     .post('/logout-all', async (c) => {
       const user = c.get('user');
       const revoked = await accounts.revokeUserSessions(user.id, 'logout_all');
-      deps.hub.userSessionsRevoked(user.id);
       clearCookie(c);
       audit(deps, c, { actor: `u:${user.id}`, action: 'auth.logout_all', outcome: 'ok', detail: { sessions: revoked.length } });
       return c.json({ revoked: revoked.length });
@@ -201,13 +198,10 @@ export function authRoutes(deps: Deps) {
       if (problem) throw new ApiError(422, 'weak_password', problem);
       if (next === current) throw new ApiError(422, 'weak_password', 'the new password is the same as the current one; choose a new one');
       const passwordHash = await hashPassword(next);
-      await deps.store.updateUser(user.id, (u) => {
-        u.passwordHash = passwordHash;
-      });
+      await deps.store.setUserPassword(user.id, passwordHash);
       // Everyone else who knew the old password is signed out; this session stays.
       const keep = sidOf(c);
       const revoked = await accounts.revokeUserSessions(user.id, 'password_changed', keep);
-      deps.hub.userSessionsRevoked(user.id, revoked);
       audit(deps, c, { actor: `u:${user.id}`, action: 'auth.password_change', outcome: 'ok', detail: { otherSessionsRevoked: revoked.length } });
       return c.json({ ok: true, otherSessionsRevoked: revoked.length });
     })
@@ -271,7 +265,6 @@ export function accountAdminRoutes(deps: Deps) {
     .post('/:id/logout-all', async (c) => {
       const user = target(c, c.req.param('id'));
       const revoked = await deps.accounts.revokeUserSessions(user.id, 'admin_revoked');
-      deps.hub.userSessionsRevoked(user.id);
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'auth.logout_all', outcome: 'ok', detail: { userId: user.id, sessions: revoked.length, byAdmin: true } });
       return c.json({ revoked: revoked.length });
     });

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Context } from 'hono';
-import { accessOf, cameraSecretAccepted, liveRightsChanged } from '../access.ts';
+import { accessOf, cameraSecretAccepted } from '../access.ts';
 import { CAMERA_TOKEN_TTL_S, hashCameraSecret, newCameraSecret } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../errors.ts';
@@ -9,7 +9,7 @@ import { audit, bearerToken, requireAdmin, requireUser, verifiedToken } from '..
 import { removeCamera } from '../ContractEnd.ts';
 import { grantableRights } from './grants.ts';
 import { describeIssues, validate } from '../validate.ts';
-import { RIGHTS, type Camera, type Right } from '../store.ts';
+import { RIGHTS, type Camera, type Right } from '../store/index.ts';
 import { idParam, instant, rangeQuery } from './params.ts';
 
 const grantParam = idParam.extend({ userId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a user id') });
@@ -187,7 +187,6 @@ export function cameraRoutes(deps: Deps) {
         if (!body.success) throw badRequest(`invalid json: ${describeIssues(body.error)}`, 'invalid_request');
         const rights = grantableRights(grantee, body.data.rights);
         const grant = await deps.store.setGrant({ orgId: grantee.orgId, userId, cameraId: id, rights, createdBy: c.get('user').id });
-        liveRightsChanged(deps, grantee);
         audit(deps, c, { actor: actor(c), action: 'grant.set', cameraId: id, outcome: 'ok', detail: { userId, rights } });
         return c.json({ ok: true, grant });
       })
@@ -197,7 +196,6 @@ export function cameraRoutes(deps: Deps) {
         const grantee = deps.store.userById(userId);
         if (!grantee || grantee.orgId !== c.get('user').orgId) throw notFound('user', userId);
         await deps.store.setGrant({ orgId: grantee.orgId, userId, cameraId: id, rights: [], createdBy: c.get('user').id });
-        liveRightsChanged(deps, grantee);
         audit(deps, c, { actor: actor(c), action: 'grant.revoke', cameraId: id, outcome: 'ok', detail: { userId } });
         return c.body(null, 204);
       })

@@ -5,7 +5,7 @@ import { accessOfClaims, type Access } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { audit, requireAccess, verifiedToken } from '../middleware.ts';
-import type { ExportJob } from '../store.ts';
+import type { ExportJob } from '../store/index.ts';
 import { validate } from '../validate.ts';
 import { ID, idParam, instant } from './params.ts';
 import { fileName, streamMp4 } from './playback.ts';

@@ -2,11 +2,10 @@
 // an organisation manage them; a grant can never give more than the user's role allows.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { liveRightsChanged } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { audit, requireAdmin, requireUser } from '../middleware.ts';
-import { RIGHTS, ROLE_RIGHTS, type Right, type User } from '../store.ts';
+import { RIGHTS, ROLE_RIGHTS, type Right, type User } from '../store/index.ts';
 import { validate } from '../validate.ts';
 import { ID } from './params.ts';
 
@@ -51,7 +50,6 @@ export function grantRoutes(deps: Deps) {
       if (body.groupId !== undefined && deps.store.group(body.groupId)?.orgId !== orgId) throw notFound('group', body.groupId);
       const rights = grantableRights(grantee, body.rights);
       const grant = await deps.store.setGrant({ orgId, userId: grantee.id, cameraId: body.cameraId, groupId: body.groupId, rights, createdBy: c.get('user').id });
-      liveRightsChanged(deps, grantee);
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'grant.set', ...(body.cameraId ? { cameraId: body.cameraId } : {}), outcome: 'ok', detail: { userId: grantee.id, groupId: body.groupId, rights } });
       return c.json({ grant: grant ?? null });
     })
@@ -60,8 +58,6 @@ export function grantRoutes(deps: Deps) {
       const grant = deps.store.grant(id);
       if (!grant || grant.orgId !== c.get('user').orgId) throw notFound('grant', id);
       await deps.store.deleteGrant(id);
-      const grantee = deps.store.userById(grant.userId);
-      if (grantee) liveRightsChanged(deps, grantee);
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'grant.revoke', ...(grant.cameraId ? { cameraId: grant.cameraId } : {}), outcome: 'ok', detail: { userId: grant.userId, groupId: grant.groupId } });
       return c.body(null, 204);
     });

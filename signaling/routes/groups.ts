@@ -2,11 +2,10 @@
 // of the cameras they may see (to sort their camera list); administrators change them.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { liveRightsChanged } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { audit, requireAdmin, requireUser } from '../middleware.ts';
-import type { CameraGroup } from '../store.ts';
+import type { CameraGroup } from '../store/index.ts';
 import { validate } from '../validate.ts';
 import { ID } from './params.ts';
 
@@ -28,10 +27,6 @@ export function groupRoutes(deps: Deps) {
     const group = deps.store.group(id);
     if (!group || group.orgId !== orgId) throw notFound('group', id);
     return group;
-  };
-  /** Changing a group changes what its grants cover: recheck every live viewer of the organisation. */
-  const recheckOrg = (orgId: string) => {
-    for (const u of deps.store.usersOf(orgId)) liveRightsChanged(deps, u);
   };
 
   return new Hono<AppEnv>()
@@ -58,11 +53,7 @@ export function groupRoutes(deps: Deps) {
       ownGroup(orgId, id);
       const body = c.req.valid('json');
       const cameraIds = body.cameraIds && checkCameras(orgId, body.cameraIds);
-      const group = (await deps.store.updateGroup(id, (g) => {
-        if (body.name !== undefined) g.name = body.name;
-        if (cameraIds) g.cameraIds = cameraIds;
-      }))!;
-      recheckOrg(orgId);
+      const group = (await deps.store.updateGroup(id, { ...(body.name !== undefined ? { name: body.name } : {}), ...(cameraIds ? { cameraIds } : {}) }))!;
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'group.update', outcome: 'ok', detail: { groupId: id, ...body } });
       return c.json({ group });
     })
@@ -71,7 +62,6 @@ export function groupRoutes(deps: Deps) {
       const orgId = c.get('user').orgId;
       ownGroup(orgId, id);
       await deps.store.deleteGroup(id);
-      recheckOrg(orgId);
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'group.delete', outcome: 'ok', detail: { groupId: id } });
       return c.body(null, 204);
     });

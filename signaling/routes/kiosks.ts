@@ -8,7 +8,7 @@ import { hashCameraSecret, newCameraSecret } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { audit, requireAdmin, requireUser } from '../middleware.ts';
-import type { Kiosk } from '../store.ts';
+import type { Kiosk } from '../store/index.ts';
 import { validate } from '../validate.ts';
 import { ID } from './params.ts';
 
@@ -53,7 +53,7 @@ export function kioskAdminRoutes(deps: Deps) {
       const body = c.req.valid('json');
       ownKiosk(c.get('user').orgId, id);
       if (body.cameraIds) checkCameras(c.get('user').orgId, body.cameraIds);
-      const kiosk = (await deps.store.updateKiosk(id, (k) => Object.assign(k, body)))!;
+      const kiosk = (await deps.store.updateKiosk(id, body))!;
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'kiosk.update', outcome: 'ok', detail: { kioskId: id } });
       return c.json({ kiosk: view(kiosk) });
     })
@@ -61,12 +61,9 @@ export function kioskAdminRoutes(deps: Deps) {
       const { id } = c.req.valid('param');
       ownKiosk(c.get('user').orgId, id);
       const token = newCameraSecret();
-      const kiosk = await deps.store.updateKiosk(id, (k) => {
-        k.tokenHash = hashCameraSecret(token);
-        k.generation += 1;
-      });
+      // A new generation: displays holding the old token stop (Revocations).
+      const kiosk = await deps.store.rotateKioskToken(id, hashCameraSecret(token));
       if (!kiosk) throw notFound('kiosk', id);
-      deps.hub.principalRevoked(`k:${id}`, 'kiosk_revoked', 'the kiosk token was replaced');
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'kiosk.rotate', outcome: 'ok', detail: { kioskId: id } });
       return c.json({ token, url: link(token) });
     })
@@ -74,7 +71,6 @@ export function kioskAdminRoutes(deps: Deps) {
       const { id } = c.req.valid('param');
       ownKiosk(c.get('user').orgId, id);
       await deps.store.deleteKiosk(id);
-      deps.hub.principalRevoked(`k:${id}`, 'kiosk_revoked', 'the kiosk was revoked');
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'kiosk.revoke', outcome: 'ok', detail: { kioskId: id } });
       return c.body(null, 204);
     });

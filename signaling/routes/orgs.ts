@@ -7,7 +7,7 @@ import { hashPassword } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { audit, requirePlatform, requireUser } from '../middleware.ts';
-import type { Org } from '../store.ts';
+import type { Org } from '../store/index.ts';
 import { validate } from '../validate.ts';
 import { ID, instant } from './params.ts';
 import { publicUser } from './auth.ts';
@@ -54,15 +54,15 @@ export function orgRoutes(deps: Deps) {
         const weak = checkPasswordPolicy(admin.password, { username: admin.username });
         if (weak) throw new ApiError(400, 'invalid_request', `invalid json: admin.password: ${weak}`);
         if (deps.store.userByName(admin.username)) throw new ApiError(409, 'username_taken', `the username "${admin.username}" is taken; choose another`);
-        const org = await deps.store.addOrg(name);
-        const user = await deps.store.addUser({ orgId: org.id, username: admin.username, role: 'admin', passwordHash: await hashPassword(admin.password) });
-        audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.create', orgId: org.id, outcome: 'ok', detail: { orgId: org.id, name, adminId: user.id } });
-        return c.json({ org: view(org), admin: publicUser(user) }, 201);
+        // Both or neither: an organisation never exists without its first administrator.
+        const { org, admin: user } = await deps.store.addOrg(name, { username: admin.username, passwordHash: await hashPassword(admin.password) });
+        audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.create', orgId: org.id, outcome: 'ok', detail: { orgId: org.id, name, adminId: user!.id } });
+        return c.json({ org: view(org), admin: publicUser(user!) }, 201);
       })
       .patch('/:id', validate('param', orgParam), validate('json', updateBody), async (c) => {
         const { id } = c.req.valid('param');
         own(id);
-        const org = (await deps.store.updateOrg(id, (o) => (o.name = c.req.valid('json').name)))!;
+        const org = (await deps.store.renameOrg(id, c.req.valid('json').name))!;
         audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.update', outcome: 'ok', detail: { orgId: id, name: org.name } });
         return c.json({ org: view(org) });
       })
@@ -74,7 +74,7 @@ export function orgRoutes(deps: Deps) {
         const { at } = c.req.valid('json');
         if (at <= Date.now()) throw badRequest('the deletion date must be in the future (give the customer time to export what they keep)', 'deletion_in_past');
         const deletion = { at: new Date(at).toISOString(), requestedAt: new Date().toISOString(), requestedBy: c.get('user').id };
-        const org = (await deps.store.updateOrg(id, (o) => (o.deletion = deletion)))!;
+        const org = (await deps.store.setOrgDeletion(id, deletion))!;
         audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.deletion_scheduled', orgId: id, outcome: 'ok', detail: { orgId: id, at: deletion.at } });
         deps.log.warn({ event: 'org_deletion_scheduled', orgId: id, at: deletion.at }, 'contract end scheduled');
         return c.json({ org: view(org) });
@@ -82,7 +82,7 @@ export function orgRoutes(deps: Deps) {
       .delete('/:id/deletion', validate('param', orgParam), async (c) => {
         const { id } = c.req.valid('param');
         own(id);
-        const org = (await deps.store.updateOrg(id, (o) => delete o.deletion))!;
+        const org = (await deps.store.setOrgDeletion(id, undefined))!;
         audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.deletion_cancelled', orgId: id, outcome: 'ok', detail: { orgId: id } });
         return c.json({ org: view(org) });
       })

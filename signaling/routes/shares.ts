@@ -7,7 +7,7 @@ import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { audit, requireAccess, requireUser } from '../middleware.ts';
-import type { Share } from '../store.ts';
+import type { Share } from '../store/index.ts';
 import { validate } from '../validate.ts';
 import { ID, instant } from './params.ts';
 
@@ -33,7 +33,6 @@ const shareParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'no
 const openBody = z.object({ password: z.string().max(200).optional() }).strict();
 
 export function shareRoutes(deps: Deps) {
-  const failures = new Map<string, number[]>();
   const view = (s: Share) => ({
     id: s.id,
     cameraId: s.cameraId,
@@ -68,7 +67,8 @@ export function shareRoutes(deps: Deps) {
           throw gone;
         }
         const now = Date.now();
-        const recent = (failures.get(id) ?? []).filter((t) => now - t < THROTTLE_WINDOW_MS);
+        // Kept with the link in the store, so every node counts the same wrong passwords.
+        const recent = (share.passwordFailures ?? []).filter((t) => now - t < THROTTLE_WINDOW_MS);
         if (recent.length >= MAX_FAILURES) {
           audit(deps, c, { actor: `s:${id}`, action: 'share.open', cameraId: share.cameraId, outcome: 'refused', detail: { code: 'too_many_attempts' } });
           throw new ApiError(429, 'too_many_attempts', 'too many wrong passwords for this link; wait 15 minutes and try again');
@@ -76,16 +76,14 @@ export function shareRoutes(deps: Deps) {
         if (share.passwordHash !== undefined) {
           const ok = await verifyPassword(password ?? '', share.passwordHash);
           if (!ok) {
-            recent.push(now);
-            failures.set(id, recent);
+            await deps.store.sharePasswordFailed(id, now, THROTTLE_WINDOW_MS);
             audit(deps, c, { actor: `s:${id}`, action: 'share.open', cameraId: share.cameraId, outcome: 'refused', detail: { code: 'wrong_password' } });
             throw new ApiError(401, 'wrong_password', password ? 'the password is wrong; ask the person who shared the link' : 'this link needs a password');
           }
         } else {
           await verifyPassword('', DUMMY_PASSWORD_HASH).catch(() => false); // same cost either way
         }
-        failures.delete(id);
-        await deps.store.updateShare(id, (s) => void (s.uses += 1));
+        await deps.store.shareOpened(id);
         const ttl = Math.max(1, Math.min(SHARE_TOKEN_MAX_S, Math.floor((Date.parse(share.expiresAt) - now) / 1000)));
         const { token, expiresAt } = deps.tokens.sign({ typ: 'share', sub: id }, ttl);
         audit(deps, c, { actor: `s:${id}`, action: 'share.open', cameraId: share.cameraId, outcome: 'ok', detail: { kind: share.kind } });
@@ -127,8 +125,7 @@ export function shareRoutes(deps: Deps) {
         const share = deps.store.share(id);
         const adminOfIt = user.role === 'admin' && share !== undefined && deps.store.camera(share.cameraId)?.orgId === user.orgId;
         if (!share || (share.createdBy !== user.id && !adminOfIt)) throw notFound('share', id);
-        await deps.store.updateShare(id, (s) => void (s.revokedAt ??= new Date().toISOString()));
-        deps.hub.principalRevoked(`s:${id}`, 'share_revoked', 'the share link was revoked');
+        await deps.store.revokeShare(id);
         audit(deps, c, { actor: `u:${user.id}`, action: 'share.revoke', cameraId: share.cameraId, outcome: 'ok', detail: { shareId: id } });
         return c.body(null, 204);
       })

@@ -516,6 +516,10 @@ try {
   const wrapped = new Map<string, WrappedKey>();
   const keyCatalog: KeyCatalog = {
     wrappedKey: (id) => wrapped.get(id),
+    addWrappedKey: async (cameraId, key) => {
+      if (!wrapped.has(cameraId)) wrapped.set(cameraId, key);
+      return wrapped.get(cameraId)!;
+    },
     saveWrappedKeys: async (entries) => {
       for (const e of entries) wrapped.set(e.cameraId, e.key);
     },

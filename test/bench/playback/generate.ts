@@ -18,7 +18,7 @@ import { NalType, nalType, parseAnnexB } from '../../../camera/h264.ts';
 import { DataKeys, MasterKeys, openStorage, RecordingIndex, segmentKey, type GapEntry, type GapReason, type SegmentEntry } from '../../../recorder/index.ts';
 import { initSegment, mediaFragment, type H264Track, type Sample } from '../../../recorder/mp4/index.ts';
 import { SegmentWriter } from '../../../recorder/SegmentWriter.ts';
-import { Store } from '../../../signaling/store.ts';
+import { FileStore as Store } from '../../../signaling/store/index.ts';
 
 const VIDEO_TRACK_ID = 1;
 const TIMESCALE = 90_000;

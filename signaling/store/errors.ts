@@ -1,0 +1,39 @@
+// Errors of the metadata store. `code` is stable (the HTTP layer answers with it); `status` is the
+// HTTP status it maps to.
+
+export type StoreErrorCode =
+  /** Another account already has this username (409). */
+  | 'username_taken'
+  /** The change would leave an organisation without an administrator (409). */
+  | 'last_admin'
+  /** The database cannot be reached or refused the change: nothing was changed (503). */
+  | 'database_unavailable'
+  /** The store holds data already where an empty one is needed (restore, migrate-store) (409). */
+  | 'store_not_empty'
+  /** The database schema is newer than this program knows, or a migration failed (500). */
+  | 'schema_mismatch';
+
+const STATUS: Record<StoreErrorCode, 409 | 500 | 503> = {
+  username_taken: 409,
+  last_admin: 409,
+  database_unavailable: 503,
+  store_not_empty: 409,
+  schema_mismatch: 500,
+};
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+  readonly status: 409 | 500 | 503;
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.status = STATUS[code];
+  }
+}
+
+export const usernameTaken = (username: string) => new StoreError('username_taken', `the username "${username}" is taken; choose another`);
+export const lastAdmin = () =>
+  new StoreError('last_admin', 'this is the last administrator of the organisation; make someone else an administrator first');

@@ -1,0 +1,21 @@
+// The service's metadata: one interface (Store), two places to keep it — files in the data folder
+// (the embedded default: nothing to install) or PostgreSQL (MIMAMORI_DATABASE_URL), which several
+// nodes share. Every node holds the metadata in memory and reads it synchronously; see README
+// "Metadata store" for how changes reach the other nodes.
+export * from './model.ts';
+export { Catalog, type CatalogEvents } from './Catalog.ts';
+export { StoreError, type StoreErrorCode } from './errors.ts';
+export { FileStore, applyCameraChange } from './FileStore.ts';
+export type { ExportPatch, Store, StoreHealth, StoreKind } from './Store.ts';
+
+import type { Config } from '../../config/index.ts';
+import type { Logger } from '../log.ts';
+import { FileStore as Files } from './FileStore.ts';
+import type { Store } from './Store.ts';
+
+/** The store the configuration asks for: PostgreSQL when MIMAMORI_DATABASE_URL is set, files otherwise. */
+export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl' | 'nodeId' | 'audit'>, log: Logger, options: { readOnly?: boolean } = {}): Promise<Store> {
+  // readOnly: command-line tools that only look things up beside a running service (no audit log opened).
+  if (options.readOnly) return Files.open(config.dataDir);
+  return Files.openWithAudit({ dataDir: config.dataDir, log, auditRetentionDays: config.audit.retentionDays });
+}

@@ -1,0 +1,329 @@
+// What the metadata store holds: small, slowly changing rows (organisations, people, cameras,
+// rights, links, displays, jobs) and account security state (sessions, lockouts, second factors).
+// Plain data only: both stores (files, PostgreSQL) keep exactly these shapes in memory.
+import type { WrappedKey } from '../../recorder/seal/index.ts';
+import type { ExportRecord } from '../../playback/index.ts';
+
+/**
+ * A user's role in their organisation. Admins may do everything in it; operators and viewers act
+ * on the cameras granted to them, with at most the rights of their role (ROLE_RIGHTS).
+ */
+export type Role = 'admin' | 'operator' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
+
+/** What a grant can allow on a camera. `manage`: change its settings and rotate its secret. */
+export type Right = 'live' | 'playback' | 'export' | 'share' | 'manage';
+export const RIGHTS: readonly Right[] = ['live', 'playback', 'export', 'share', 'manage'];
+
+/** The most a grant can give each role: a viewer watches, an operator also exports, shares and manages. */
+export const ROLE_RIGHTS: Record<Role, readonly Right[]> = {
+  admin: RIGHTS,
+  operator: RIGHTS,
+  viewer: ['live', 'playback'],
+};
+
+/** A customer (tenant). Nobody sees another organisation's users, cameras, recordings or logs. */
+export interface Org {
+  id: string;
+  name: string;
+  createdAt: string;
+  /** Contract end: after `at`, every recording, index, camera and account of it is deleted. */
+  deletion?: OrgDeletion;
+}
+
+export interface OrgDeletion {
+  at: string;
+  requestedAt: string;
+  requestedBy: string;
+}
+
+/** What a contract end removed, kept after the organisation itself is gone. */
+export interface DeletionReport {
+  orgId: string;
+  orgName: string;
+  scheduledFor: string;
+  completedAt: string;
+  users: number;
+  cameras: number;
+  /** Objects and bytes removed from S3 (segments, indexes, exports). */
+  objects: number;
+  bytes: number;
+  errors: string[];
+}
+
+export interface User {
+  id: string;
+  orgId: string;
+  username: string;
+  /** `scrypt$N$r$p$salt$hash`, base64 parts. */
+  passwordHash: string;
+  role: Role;
+  /** Runs the service itself: creates organisations and ends contracts (not their content). */
+  platform?: boolean;
+  createdAt: string;
+}
+
+export type NewUser = Omit<User, 'id' | 'createdAt'>;
+
+export interface Camera {
+  id: string;
+  orgId: string;
+  name: string;
+  /** SHA-256 of the camera secret (the secret is 256 random bits, so a fast hash suffices). */
+  secretHash: string;
+  /** After a rotation the old secret still works until `until`, so the camera can be reconfigured without downtime. */
+  previousSecret?: { hash: string; until: string };
+  createdAt: string;
+  /** Continuous recording (on by default) and how many days recordings are kept. */
+  recording?: { enabled: boolean; retentionDays?: number };
+}
+
+export interface CameraChange {
+  name?: string;
+  recording?: { enabled?: boolean; retentionDays?: number };
+}
+
+/** A legal hold: recordings of a camera in [fromMs, toMs) are kept past retention until removed. */
+export interface Hold {
+  id: string;
+  cameraId: string;
+  fromMs: number;
+  toMs: number;
+  reason: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** Cameras named together (a site, a floor) so one grant covers them all. */
+export interface CameraGroup {
+  id: string;
+  orgId: string;
+  name: string;
+  cameraIds: string[];
+  createdAt: string;
+}
+
+/** Rights of one user on one camera or on every camera of a group. Admins need none. */
+export interface Grant {
+  id: string;
+  orgId: string;
+  userId: string;
+  cameraId?: string;
+  groupId?: string;
+  rights: Right[];
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface GrantRequest {
+  orgId: string;
+  userId: string;
+  cameraId?: string;
+  groupId?: string;
+  /** Empty: the grant is removed. */
+  rights: Right[];
+  createdBy: string;
+}
+
+/** A notice shown in a banner to every signed-in user of its organisation (or of all, when orgId is null). */
+export interface Announcement {
+  id: string;
+  orgId: string | null;
+  kind: 'maintenance' | 'incident' | 'info';
+  message: string;
+  startsAt: string;
+  endsAt: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** A link that lets anyone holding it watch a clip or a camera live until it expires or is revoked. */
+export interface Share {
+  /** 128 random bits: the link itself, so it cannot be guessed. */
+  id: string;
+  cameraId: string;
+  kind: 'clip' | 'live';
+  fromMs?: number;
+  toMs?: number;
+  expiresAt: string;
+  /** scrypt, when the link needs a password. */
+  passwordHash?: string;
+  createdBy: string;
+  createdAt: string;
+  revokedAt?: string;
+  uses: number;
+  /** Times (epoch ms) of recent wrong passwords, for the per-link throttle. */
+  passwordFailures?: number[];
+}
+
+/** A wall display: view-only, bound to its cameras; its device token is kept hashed. */
+export interface Kiosk {
+  id: string;
+  orgId: string;
+  name: string;
+  cameraIds: string[];
+  layout: KioskLayout;
+  rotateSeconds: number;
+  tokenHash: string;
+  /** Incremented by every token rotation: access tokens of older generations stop. */
+  generation: number;
+  createdAt: string;
+  createdBy: string;
+}
+
+export type KioskLayout = 1 | 4 | 9 | 16;
+
+export interface KioskChange {
+  name?: string;
+  cameraIds?: string[];
+  layout?: KioskLayout;
+  rotateSeconds?: number;
+}
+
+/** An export job: what ExportJobs runs and updates, plus who asked for it and its file name. */
+export interface ExportJob extends ExportRecord {
+  name: string;
+  createdAt: string;
+  createdBy: string;
+  /** The node that runs it (claimed atomically, so two nodes never run one job). */
+  owner?: string;
+}
+
+export interface Preferences {
+  layout?: KioskLayout;
+}
+
+/** A camera's data key, wrapped by a master key (never stored unwrapped). */
+export interface DataKeyRow {
+  cameraId: string;
+  key: WrappedKey;
+}
+
+export interface PreferencesRow {
+  userId: string;
+  preferences: Preferences;
+}
+
+/**
+ * A sign-in session family: the `sid` of every access token issued in it. Only hashes of refresh
+ * tokens are kept; each refresh replaces the current one (single use).
+ */
+export interface SessionFamily {
+  id: string;
+  userId: string;
+  createdAtMs: number;
+  lastUsedAtMs: number;
+  currentHash: string;
+  /** The hash replaced by the last rotation, and when (the two-tabs grace). */
+  previousHash?: string;
+  rotatedAtMs?: number;
+  /** Hashes already traded in: presenting one again revokes the family (a copied token). */
+  usedHashes: string[];
+  revokedAtMs?: number;
+  revokedReason?: string;
+  userAgent?: string;
+}
+
+/** Failed sign-ins of one account name (lower-cased, as typed, whether or not it exists). */
+export interface LoginFailures {
+  name: string;
+  /** Times (ms) of failures within the window. */
+  at: number[];
+  lockedUntilMs?: number;
+}
+
+/** Failed sign-ins from one address, for the per-address slow-down. */
+export interface AddressFailures {
+  address: string;
+  at: number[];
+}
+
+/** A user's TOTP second factor; the secret sealed under the service's root secret. */
+export interface TotpKey {
+  userId: string;
+  sealed: string;
+  enabled: boolean;
+  /** The last step whose code was accepted: a code is good once. */
+  lastStep?: number;
+}
+
+/** Every kind of row, by the name of its table. */
+export interface Rows {
+  orgs: Org;
+  deletionReports: DeletionReport;
+  users: User;
+  cameras: Camera;
+  groups: CameraGroup;
+  grants: Grant;
+  announcements: Announcement;
+  dataKeys: DataKeyRow;
+  holds: Hold;
+  shares: Share;
+  kiosks: Kiosk;
+  exports: ExportJob;
+  preferences: PreferencesRow;
+  sessions: SessionFamily;
+  loginFailures: LoginFailures;
+  addressFailures: AddressFailures;
+  totp: TotpKey;
+}
+
+export type Table = keyof Rows;
+
+/** The key of each table's rows (unique within the table). */
+export const ROW_KEY: { readonly [T in Table]: (row: Rows[T]) => string } = {
+  orgs: (r) => r.id,
+  deletionReports: (r) => r.orgId,
+  users: (r) => r.id,
+  cameras: (r) => r.id,
+  groups: (r) => r.id,
+  grants: (r) => r.id,
+  announcements: (r) => r.id,
+  dataKeys: (r) => r.cameraId,
+  holds: (r) => r.id,
+  shares: (r) => r.id,
+  kiosks: (r) => r.id,
+  exports: (r) => r.id,
+  preferences: (r) => r.userId,
+  sessions: (r) => r.id,
+  loginFailures: (r) => r.name,
+  addressFailures: (r) => r.address,
+  totp: (r) => r.userId,
+};
+
+/** In dependency order: a row's organisation, user or camera comes before it (restores insert in this order). */
+export const TABLES: readonly Table[] = [
+  'orgs',
+  'deletionReports',
+  'users',
+  'cameras',
+  'groups',
+  'grants',
+  'announcements',
+  'dataKeys',
+  'holds',
+  'shares',
+  'kiosks',
+  'exports',
+  'preferences',
+  'sessions',
+  'loginFailures',
+  'addressFailures',
+  'totp',
+];
+
+/** Every row of every table at one moment: what backups hold and migrate-store copies. */
+export type Snapshot = { [T in Table]: Rows[T][] };
+
+export const emptySnapshot = (): Snapshot => Object.fromEntries(TABLES.map((t) => [t, []])) as unknown as Snapshot;
+
+/** One row added, changed or removed, in whichever node made the change. */
+export type Change = { [T in Table]: { table: T; key: string; before: Rows[T] | undefined; after: Rows[T] | undefined } }[Table];
+
+/** Sign-in lockout rules, passed to the store so its atomic update applies them. */
+export interface LockoutPolicy {
+  /** Failures within the window that lock the name. */
+  failures: number;
+  windowMs: number;
+  lockMs: number;
+}
