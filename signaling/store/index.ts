@@ -5,7 +5,8 @@
 export * from './model.ts';
 export { Catalog, type CatalogEvents } from './Catalog.ts';
 export { StoreError, type StoreErrorCode } from './errors.ts';
-export { FileStore, applyCameraChange } from './FileStore.ts';
+export { FileStore } from './FileStore.ts';
+export { applyCameraChange, type Tx } from './Operations.ts';
 export type { ExportPatch, Store, StoreHealth, StoreKind } from './Store.ts';
 
 import type { Config } from '../../config/index.ts';

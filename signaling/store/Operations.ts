@@ -1,0 +1,476 @@
+// Every write of the store, written once against a transaction (Tx): the files store runs it on
+// its memory inside one process, PostgreSQL inside a database transaction that holds the store's
+// write lock. So the rules (the last administrator stays, one grant per user and camera, a
+// refresh token is good once, the first data key wins) are the same code in both, and atomic in
+// both: across nodes because the database serialises these transactions.
+import type { WrappedKey } from '../../recorder/seal/index.ts';
+import { Catalog } from './Catalog.ts';
+import { lastAdmin, StoreError, usernameTaken } from './errors.ts';
+import { FIRST_ORG_NAME, newId, newShareId } from './ids.ts';
+import {
+  TABLES,
+  type Announcement,
+  type Camera,
+  type CameraChange,
+  type CameraGroup,
+  type DataKeyRow,
+  type DeletionReport,
+  type ExportJob,
+  type Grant,
+  type GrantRequest,
+  type Hold,
+  type Kiosk,
+  type KioskChange,
+  type LockoutPolicy,
+  type NewUser,
+  type Org,
+  type OrgDeletion,
+  type Preferences,
+  type Role,
+  type Rows,
+  type SessionFamily,
+  type Share,
+  type Snapshot,
+  type Table,
+  type User,
+} from './model.ts';
+import type { ExportPatch } from './Store.ts';
+
+/** Fields of a table's rows that hold a plain value (what `where` can compare). */
+export type ScalarField<T extends Table> = { [K in keyof Rows[T]]-?: Rows[T][K] extends string | number | boolean | null | undefined ? K : never }[keyof Rows[T]] & string;
+
+/** What an operation may do while it runs: read the store as it is now, and change it. */
+export interface Tx {
+  get<T extends Table>(table: T, key: string): Promise<Rows[T] | undefined>;
+  where<T extends Table>(table: T, field: ScalarField<T>, value: string | boolean): Promise<Rows[T][]>;
+  /** Groups or kiosks whose camera list holds the camera. */
+  holding<T extends 'groups' | 'kiosks'>(table: T, cameraId: string): Promise<Rows[T][]>;
+  /** The oldest organisation (the first one, made at first start). */
+  firstOrg(): Promise<Org | undefined>;
+  isEmpty(table: Table): Promise<boolean>;
+  /** Adds or replaces the whole row. */
+  put<T extends Table>(table: T, row: Rows[T]): Promise<void>;
+  drop(table: Table, key: string): Promise<void>;
+}
+
+export abstract class Operations extends Catalog {
+  /** Runs `operation` as one atomic change of the store. */
+  protected abstract transact<R>(operation: (tx: Tx) => Promise<R>): Promise<R>;
+  /** A change kept in this node's memory only (export progress between saves). */
+  protected abstract putLocal<T extends Table>(table: T, row: Rows[T]): void;
+
+  // --- Organisations -------------------------------------------------------------------------
+
+  addOrg(name: string, firstAdmin?: Omit<NewUser, 'orgId' | 'role' | 'platform'>): Promise<{ org: Org; admin?: User }> {
+    return this.transact(async (tx) => {
+      if (firstAdmin && (await tx.where('users', 'username', firstAdmin.username)).length > 0) throw usernameTaken(firstAdmin.username);
+      const org: Org = { id: newId('org'), name, createdAt: now() };
+      await tx.put('orgs', org);
+      if (!firstAdmin) return { org };
+      const admin: User = { ...firstAdmin, orgId: org.id, role: 'admin', id: newId('u'), createdAt: now() };
+      await tx.put('users', admin);
+      return { org, admin };
+    });
+  }
+  renameOrg(id: string, name: string): Promise<Org | undefined> {
+    return this.#change('orgs', id, (o) => ({ ...o, name }));
+  }
+  setOrgDeletion(id: string, deletion: OrgDeletion | undefined): Promise<Org | undefined> {
+    return this.#change('orgs', id, ({ deletion: _old, ...o }) => (deletion ? { ...o, deletion } : o));
+  }
+  removeOrg(id: string, report: DeletionReport): Promise<void> {
+    return this.transact(async (tx) => {
+      for (const cam of await tx.where('cameras', 'orgId', id)) await dropCamera(tx, cam.id);
+      for (const user of await tx.where('users', 'orgId', id)) await dropUser(tx, user.id);
+      for (const g of await tx.where('grants', 'orgId', id)) await tx.drop('grants', g.id);
+      for (const g of await tx.where('groups', 'orgId', id)) await tx.drop('groups', g.id);
+      for (const a of await tx.where('announcements', 'orgId', id)) await tx.drop('announcements', a.id);
+      for (const k of await tx.where('kiosks', 'orgId', id)) await tx.drop('kiosks', k.id);
+      await tx.drop('orgs', id);
+      await tx.put('deletionReports', report);
+    });
+  }
+  ensurePlatformAdmin(username: string, passwordHash: string): Promise<{ created: boolean; user: User }> {
+    return this.transact(async (tx) => {
+      const existing = (await tx.where('users', 'platform', true))[0];
+      if (existing) return { created: false, user: existing };
+      if ((await tx.where('users', 'username', username)).length > 0) throw usernameTaken(username);
+      let org = await tx.firstOrg();
+      if (!org) await tx.put('orgs', (org = { id: newId('org'), name: FIRST_ORG_NAME, createdAt: now() }));
+      const user: User = { id: newId('u'), orgId: org.id, username, role: 'admin', platform: true, passwordHash, createdAt: now() };
+      await tx.put('users', user);
+      return { created: true, user };
+    });
+  }
+
+  // --- Users ---------------------------------------------------------------------------------
+
+  addUser(user: NewUser): Promise<User> {
+    return this.transact(async (tx) => {
+      if ((await tx.where('users', 'username', user.username)).length > 0) throw usernameTaken(user.username);
+      const row: User = { ...withoutUndefined(user), id: newId('u'), createdAt: now() };
+      await tx.put('users', row);
+      return row;
+    });
+  }
+  setUserRole(id: string, role: Role): Promise<User | undefined> {
+    return this.transact(async (tx) => {
+      const user = await tx.get('users', id);
+      if (!user) return undefined;
+      if (role !== 'admin' && (await isLastAdmin(tx, user))) throw lastAdmin();
+      const row = { ...user, role };
+      await tx.put('users', row);
+      return row;
+    });
+  }
+  setUserPassword(id: string, passwordHash: string): Promise<User | undefined> {
+    return this.#change('users', id, (u) => ({ ...u, passwordHash }));
+  }
+  deleteUser(id: string): Promise<boolean> {
+    return this.transact(async (tx) => {
+      const user = await tx.get('users', id);
+      if (!user) return false;
+      if (await isLastAdmin(tx, user)) throw lastAdmin();
+      await dropUser(tx, id);
+      return true;
+    });
+  }
+
+  // --- Cameras -------------------------------------------------------------------------------
+
+  addCamera(orgId: string, name: string, secretHash: string): Promise<Camera> {
+    return this.#add('cameras', { id: newId('cam'), orgId, name, secretHash, createdAt: now() });
+  }
+  setCameraSecret(id: string, secretHash: string, graceUntil?: Date): Promise<Camera | undefined> {
+    return this.#change('cameras', id, ({ previousSecret: _old, ...cam }) => ({
+      ...cam,
+      secretHash,
+      ...(graceUntil ? { previousSecret: { hash: cam.secretHash, until: graceUntil.toISOString() } } : {}),
+    }));
+  }
+  updateCamera(id: string, change: CameraChange): Promise<Camera | undefined> {
+    return this.#change('cameras', id, (cam) => applyCameraChange(cam, change));
+  }
+  deleteCamera(id: string): Promise<boolean> {
+    return this.transact(async (tx) => {
+      if (!(await tx.get('cameras', id))) return false;
+      await dropCamera(tx, id);
+      return true;
+    });
+  }
+
+  // --- Groups and grants ---------------------------------------------------------------------
+
+  addGroup(group: Omit<CameraGroup, 'id' | 'createdAt'>): Promise<CameraGroup> {
+    return this.#add('groups', { ...group, id: newId('grp'), createdAt: now() });
+  }
+  updateGroup(id: string, change: { name?: string; cameraIds?: string[] }): Promise<CameraGroup | undefined> {
+    return this.#change('groups', id, (g) => ({ ...g, ...(change.name !== undefined ? { name: change.name } : {}), ...(change.cameraIds ? { cameraIds: change.cameraIds } : {}) }));
+  }
+  deleteGroup(id: string): Promise<boolean> {
+    return this.transact(async (tx) => {
+      if (!(await tx.get('groups', id))) return false;
+      for (const g of await tx.where('grants', 'groupId', id)) await tx.drop('grants', g.id);
+      await tx.drop('groups', id);
+      return true;
+    });
+  }
+  setGrant(request: GrantRequest): Promise<Grant | undefined> {
+    return this.transact(async (tx) => {
+      const existing = (await tx.where('grants', 'userId', request.userId)).find((g) => g.cameraId === request.cameraId && g.groupId === request.groupId);
+      if (request.rights.length === 0) {
+        if (existing) await tx.drop('grants', existing.id);
+        return undefined;
+      }
+      const row: Grant = existing ? { ...existing, rights: request.rights } : { ...withoutUndefined(request), id: newId('grant'), createdAt: now() };
+      await tx.put('grants', row);
+      return row;
+    });
+  }
+  deleteGrant(id: string): Promise<Grant | undefined> {
+    return this.transact(async (tx) => {
+      const grant = await tx.get('grants', id);
+      if (grant) await tx.drop('grants', id);
+      return grant;
+    });
+  }
+
+  // --- Notices, keys, holds ------------------------------------------------------------------
+
+  addAnnouncement(row: Omit<Announcement, 'id' | 'createdAt'>): Promise<Announcement> {
+    return this.#add('announcements', { ...row, id: newId('ann'), createdAt: now() });
+  }
+  async deleteAnnouncement(id: string): Promise<void> {
+    await this.#remove('announcements', id);
+  }
+  addWrappedKey(cameraId: string, key: WrappedKey): Promise<WrappedKey> {
+    return this.transact(async (tx) => {
+      const existing = await tx.get('dataKeys', cameraId);
+      if (existing) return existing.key;
+      await tx.put('dataKeys', { cameraId, key });
+      return key;
+    });
+  }
+  async saveWrappedKeys(entries: readonly DataKeyRow[]): Promise<void> {
+    await this.transact(async (tx) => {
+      for (const e of entries) await tx.put('dataKeys', { cameraId: e.cameraId, key: e.key });
+    });
+  }
+  addHold(hold: Omit<Hold, 'id' | 'createdAt'>): Promise<Hold> {
+    return this.#add('holds', { ...hold, id: newId('hold'), createdAt: now() });
+  }
+  removeHold(cameraId: string, id: string): Promise<boolean> {
+    return this.transact(async (tx) => {
+      if ((await tx.get('holds', id))?.cameraId !== cameraId) return false;
+      await tx.drop('holds', id);
+      return true;
+    });
+  }
+
+  // --- Shares --------------------------------------------------------------------------------
+
+  addShare(share: Omit<Share, 'id' | 'createdAt' | 'uses' | 'passwordFailures'>): Promise<Share> {
+    return this.#add('shares', { ...withoutUndefined(share), id: newShareId(), createdAt: now(), uses: 0 });
+  }
+  shareOpened(id: string): Promise<Share | undefined> {
+    return this.#change('shares', id, ({ passwordFailures: _f, ...s }) => ({ ...s, uses: s.uses + 1 }));
+  }
+  async sharePasswordFailed(id: string, nowMs: number, windowMs: number): Promise<number> {
+    const share = await this.#change('shares', id, (s) => ({ ...s, passwordFailures: [...recent(s.passwordFailures, nowMs, windowMs), nowMs].slice(-64) }));
+    return share?.passwordFailures?.length ?? 0;
+  }
+  revokeShare(id: string): Promise<Share | undefined> {
+    return this.#change('shares', id, (s) => (s.revokedAt ? s : { ...s, revokedAt: now() }));
+  }
+
+  // --- Kiosks --------------------------------------------------------------------------------
+
+  addKiosk(kiosk: Omit<Kiosk, 'id' | 'createdAt' | 'generation'>): Promise<Kiosk> {
+    return this.#add('kiosks', { ...kiosk, id: newId('kiosk'), createdAt: now(), generation: 1 });
+  }
+  updateKiosk(id: string, change: KioskChange): Promise<Kiosk | undefined> {
+    return this.#change('kiosks', id, (k) => ({ ...k, ...withoutUndefined(change) }));
+  }
+  rotateKioskToken(id: string, tokenHash: string): Promise<Kiosk | undefined> {
+    return this.#change('kiosks', id, (k) => ({ ...k, tokenHash, generation: k.generation + 1 }));
+  }
+  deleteKiosk(id: string): Promise<boolean> {
+    return this.#remove('kiosks', id);
+  }
+
+  // --- Exports -------------------------------------------------------------------------------
+
+  addExport(job: Omit<ExportJob, 'id' | 'createdAt' | 'status' | 'progress' | 'owner'>): Promise<ExportJob> {
+    return this.#add('exports', { ...job, id: newId('exp'), createdAt: now(), status: 'queued', progress: 0 });
+  }
+  claimExport(id: string, owner: string): Promise<boolean> {
+    return this.transact(async (tx) => {
+      const job = await tx.get('exports', id);
+      if (!job || (job.status !== 'queued' && job.status !== 'running') || (job.owner !== undefined && job.owner !== owner)) return false;
+      await tx.put('exports', { ...job, owner });
+      return true;
+    });
+  }
+  async updateExport(id: string, patch: ExportPatch, options: { persist?: boolean } = {}): Promise<ExportJob | undefined> {
+    if (options.persist === false) {
+      const job = this.exportJob(id);
+      if (!job) return undefined;
+      const row = { ...job, ...patch };
+      this.putLocal('exports', row);
+      return row;
+    }
+    return this.#change('exports', id, (job) => ({ ...job, ...patch }));
+  }
+  async deleteExport(id: string): Promise<void> {
+    await this.#remove('exports', id);
+  }
+
+  // --- Preferences ---------------------------------------------------------------------------
+
+  setPreferences(userId: string, preferences: Preferences): Promise<Preferences> {
+    return this.transact(async (tx) => {
+      const merged = { ...(await tx.get('preferences', userId))?.preferences, ...preferences };
+      await tx.put('preferences', { userId, preferences: merged });
+      return merged;
+    });
+  }
+
+  // --- Account security state ----------------------------------------------------------------
+
+  async addSession(family: SessionFamily): Promise<void> {
+    await this.#add('sessions', family);
+  }
+  rotateSession(id: string, from: string, to: string, nowMs: number, keepUsed: number): Promise<boolean> {
+    return this.transact(async (tx) => {
+      const f = await tx.get('sessions', id);
+      if (!f || f.revokedAtMs !== undefined || f.currentHash !== from) return false;
+      await tx.put('sessions', { ...f, usedHashes: [...f.usedHashes, from].slice(-keepUsed), previousHash: from, rotatedAtMs: nowMs, currentHash: to, lastUsedAtMs: nowMs });
+      return true;
+    });
+  }
+  revokeSession(id: string, reason: string, nowMs: number): Promise<boolean> {
+    return this.transact(async (tx) => {
+      const f = await tx.get('sessions', id);
+      if (!f || f.revokedAtMs !== undefined) return false;
+      await tx.put('sessions', { ...f, revokedAtMs: nowMs, revokedReason: reason });
+      return true;
+    });
+  }
+  revokeSessionsOf(userId: string, reason: string, nowMs: number, keep?: string): Promise<string[]> {
+    return this.transact(async (tx) => {
+      const revoked: string[] = [];
+      for (const f of await tx.where('sessions', 'userId', userId)) {
+        if (f.revokedAtMs !== undefined || f.id === keep) continue;
+        await tx.put('sessions', { ...f, revokedAtMs: nowMs, revokedReason: reason });
+        revoked.push(f.id);
+      }
+      return revoked;
+    });
+  }
+  recordLoginFailure(name: string, nowMs: number, policy: LockoutPolicy): Promise<{ failures: number; lockedUntilMs?: number }> {
+    return this.transact(async (tx) => {
+      const entry = await tx.get('loginFailures', name);
+      let at = [...recent(entry?.at, nowMs, policy.windowMs), nowMs].slice(-policy.failures);
+      let lockedUntilMs = entry?.lockedUntilMs;
+      let locked: number | undefined;
+      if (at.length >= policy.failures) {
+        locked = lockedUntilMs = nowMs + policy.lockMs;
+        at = [];
+      }
+      await tx.put('loginFailures', { name, at, ...(lockedUntilMs !== undefined ? { lockedUntilMs } : {}) });
+      return { failures: at.length, ...(locked !== undefined ? { lockedUntilMs: locked } : {}) };
+    });
+  }
+  clearLoginFailures(name: string, nowMs: number): Promise<boolean> {
+    return this.transact(async (tx) => {
+      const entry = await tx.get('loginFailures', name);
+      if (!entry) return false;
+      await tx.drop('loginFailures', name);
+      return (entry.lockedUntilMs ?? 0) > nowMs;
+    });
+  }
+  recordAddressFailure(address: string, nowMs: number, windowMs: number): Promise<number[]> {
+    return this.transact(async (tx) => {
+      const at = [...recent((await tx.get('addressFailures', address))?.at, nowMs, windowMs), nowMs].slice(-64);
+      await tx.put('addressFailures', { address, at });
+      return at;
+    });
+  }
+  beginTotp(userId: string, sealed: string): Promise<boolean> {
+    return this.transact(async (tx) => {
+      if ((await tx.get('totp', userId))?.enabled) return false;
+      await tx.put('totp', { userId, sealed, enabled: false });
+      return true;
+    });
+  }
+  useTotpStep(userId: string, step: number, enable: boolean): Promise<boolean> {
+    return this.transact(async (tx) => {
+      const key = await tx.get('totp', userId);
+      if (!key || (key.lastStep !== undefined && step <= key.lastStep)) return false;
+      await tx.put('totp', { ...key, lastStep: step, enabled: key.enabled || enable });
+      return true;
+    });
+  }
+  async deleteTotp(userId: string): Promise<void> {
+    await this.#remove('totp', userId);
+  }
+  async pruneAccounts(nowMs: number, sessionEnd: (f: SessionFamily) => number, keepEndedMs: number, failureWindowMs: number): Promise<void> {
+    // Candidates from memory (every node holds them all); each is dropped only if still ended.
+    const ended = (f: SessionFamily) => (f.revokedAtMs ?? sessionEnd(f)) + keepEndedMs < nowMs;
+    const stale = (at: readonly number[]) => at.every((t) => t <= nowMs - failureWindowMs);
+    const sessions = this.rows('sessions').filter(ended).map((f) => f.id);
+    const names = this.rows('loginFailures').filter((e) => (e.lockedUntilMs ?? 0) < nowMs && stale(e.at)).map((e) => e.name);
+    const addresses = this.rows('addressFailures').filter((e) => stale(e.at)).map((e) => e.address);
+    if (sessions.length + names.length + addresses.length === 0) return;
+    await this.transact(async (tx) => {
+      for (const id of sessions) {
+        const f = await tx.get('sessions', id);
+        if (f && ended(f)) await tx.drop('sessions', id);
+      }
+      for (const name of names) {
+        const e = await tx.get('loginFailures', name);
+        if (e && (e.lockedUntilMs ?? 0) < nowMs && stale(e.at)) await tx.drop('loginFailures', name);
+      }
+      for (const address of addresses) {
+        const e = await tx.get('addressFailures', address);
+        if (e && stale(e.at)) await tx.drop('addressFailures', address);
+      }
+    });
+  }
+
+  // --- Whole store ---------------------------------------------------------------------------
+
+  async load(snapshot: Snapshot): Promise<void> {
+    await this.transact(async (tx) => {
+      for (const table of TABLES) {
+        if (!(await tx.isEmpty(table))) throw new StoreError('store_not_empty', `the store already holds ${table}; restore or migrate into an empty one`);
+      }
+      for (const table of TABLES) for (const row of snapshot[table] as Rows[typeof table][]) await tx.put(table, row);
+    });
+  }
+
+  // --- Shapes of operations ------------------------------------------------------------------
+
+  #add<T extends Table>(table: T, row: Rows[T]): Promise<Rows[T]> {
+    return this.transact(async (tx) => {
+      await tx.put(table, row);
+      return row;
+    });
+  }
+  #change<T extends Table>(table: T, key: string, next: (row: Rows[T]) => Rows[T]): Promise<Rows[T] | undefined> {
+    return this.transact(async (tx) => {
+      const row = await tx.get(table, key);
+      if (!row) return undefined;
+      const changed = next(row);
+      await tx.put(table, changed);
+      return changed;
+    });
+  }
+  #remove(table: Table, key: string): Promise<boolean> {
+    return this.transact(async (tx) => {
+      if (!(await tx.get(table, key))) return false;
+      await tx.drop(table, key);
+      return true;
+    });
+  }
+}
+
+async function isLastAdmin(tx: Tx, user: User): Promise<boolean> {
+  return user.role === 'admin' && (await tx.where('users', 'orgId', user.orgId)).filter((u) => u.role === 'admin').length === 1;
+}
+
+async function dropUser(tx: Tx, id: string): Promise<void> {
+  for (const g of await tx.where('grants', 'userId', id)) await tx.drop('grants', g.id);
+  await tx.drop('preferences', id);
+  await tx.drop('users', id);
+}
+
+/** The camera and everything that names it: grants, holds, shares, exports, its data key, its places in groups and kiosks. */
+async function dropCamera(tx: Tx, id: string): Promise<void> {
+  for (const g of await tx.where('grants', 'cameraId', id)) await tx.drop('grants', g.id);
+  for (const h of await tx.where('holds', 'cameraId', id)) await tx.drop('holds', h.id);
+  for (const s of await tx.where('shares', 'cameraId', id)) await tx.drop('shares', s.id);
+  for (const e of await tx.where('exports', 'cameraId', id)) await tx.drop('exports', e.id);
+  await tx.drop('dataKeys', id);
+  for (const k of await tx.holding('kiosks', id)) await tx.put('kiosks', { ...k, cameraIds: k.cameraIds.filter((c) => c !== id) });
+  for (const g of await tx.holding('groups', id)) await tx.put('groups', { ...g, cameraIds: g.cameraIds.filter((c) => c !== id) });
+  await tx.drop('cameras', id);
+}
+
+const now = () => new Date().toISOString();
+const recent = (at: readonly number[] | undefined, nowMs: number, windowMs: number) => (at ?? []).filter((t) => t > nowMs - windowMs);
+
+export function applyCameraChange(cam: Camera, change: CameraChange): Camera {
+  const next = { ...cam };
+  if (change.name !== undefined) next.name = change.name;
+  if (change.recording) {
+    const retentionDays = change.recording.retentionDays ?? cam.recording?.retentionDays;
+    next.recording = { enabled: change.recording.enabled ?? cam.recording?.enabled ?? true, ...(retentionDays !== undefined ? { retentionDays } : {}) };
+  }
+  return next;
+}
+
+/** Optional fields are absent, never `undefined`, so rows compare and serialise the same from every store. */
+export function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
