@@ -10,7 +10,7 @@ export * from './actions.ts';
 export { csvHeader, csvRow, CSV_BOM } from './csv.ts';
 export { importLegacyAudit } from './legacy.ts';
 export { FileAuditLog, type FileAuditLogOptions } from './FileAuditLog.ts';
-export { GENESIS, USER_AGENT_CHARS, chainedRow, isAuditCursor, matches, parseAuditCursor, auditCursor, rowHash, utcDay, type AuditPage, type AuditQuery, type AuditVerification } from './rows.ts';
+export { GENESIS, USER_AGENT_CHARS, chainedRow, isAuditCursor, matches, parseAuditCursor, parseRow, auditCursor, rowHash, utcDay, type AuditPage, type AuditQuery, type AuditVerification } from './rows.ts';
 
 export interface AuditLog {
   /**

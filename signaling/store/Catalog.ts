@@ -2,6 +2,7 @@
 // list looks up thousands of rows), and every change, made here or learnt from another node,
 // passes through put()/drop() so that one 'change' event tells the rest of the service.
 import { EventEmitter } from 'node:events';
+import { isDeepStrictEqual } from 'node:util';
 import {
   emptySnapshot,
   RIGHTS,
@@ -47,7 +48,7 @@ export class Catalog {
   readonly #kioskByToken = new Map<string, Kiosk>();
   readonly #events = new EventEmitter<CatalogEvents>();
 
-  /** Listeners run synchronously, in the step that changed the row; one that throws is logged by the caller's emitter, never stops the change. */
+  /** Listeners run synchronously, in the step that changed the row; one that throws is reported (listenerFailed), never stops the change. */
   on<E extends keyof CatalogEvents>(event: E, listener: (...args: CatalogEvents[E]) => void): this {
     this.#events.on(event, listener as never);
     return this;
@@ -100,7 +101,7 @@ export class Catalog {
       for (const key of [...this.#tables[table].keys()]) if (!next.has(key)) this.drop(table, key);
       for (const [key, row] of next) {
         const before = this.#tables[table].get(key);
-        if (!before || JSON.stringify(before) !== JSON.stringify(row)) this.put(table, row);
+        if (!before || !isDeepStrictEqual(before, row)) this.put(table, row);
       }
     }
   }
@@ -125,7 +126,19 @@ export class Catalog {
   }
 
   #emit(change: Change): void {
-    this.#events.emit('change', change);
+    // A listener that fails must not stop the change reaching memory, nor the other listeners.
+    for (const listener of this.#events.listeners('change')) {
+      try {
+        (listener as (c: Change) => void)(change);
+      } catch (error) {
+        this.listenerFailed(error, change);
+      }
+    }
+  }
+
+  /** A 'change' listener threw (the stores log it). */
+  protected listenerFailed(error: unknown, change: Change): void {
+    console.error(`a listener of ${change.table} changes failed:`, error);
   }
 
   // --- Organisations, users, cameras ---------------------------------------------------------

@@ -8,15 +8,20 @@ export { StoreError, type StoreErrorCode } from './errors.ts';
 export { FileStore } from './FileStore.ts';
 export { applyCameraChange, type Tx } from './Operations.ts';
 export type { ExportPatch, Store, StoreHealth, StoreKind } from './Store.ts';
+export { PostgresStore, describeUrl, migrate, SCHEMA_VERSION } from './postgres/index.ts';
 
 import type { Config } from '../../config/index.ts';
 import type { Logger } from '../log.ts';
 import { FileStore as Files } from './FileStore.ts';
 import type { Store } from './Store.ts';
+import { PostgresStore } from './postgres/index.ts';
 
 /** The store the configuration asks for: PostgreSQL when MIMAMORI_DATABASE_URL is set, files otherwise. */
 export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl' | 'nodeId' | 'audit'>, log: Logger, options: { readOnly?: boolean } = {}): Promise<Store> {
   // readOnly: command-line tools that only look things up beside a running service (no audit log opened).
+  if (config.databaseUrl) {
+    return PostgresStore.open({ url: config.databaseUrl, log, nodeId: config.nodeId, auditRetentionDays: config.audit.retentionDays, readOnly: options.readOnly });
+  }
   if (options.readOnly) return Files.open(config.dataDir);
   return Files.openWithAudit({ dataDir: config.dataDir, log, auditRetentionDays: config.audit.retentionDays });
 }

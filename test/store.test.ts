@@ -1,0 +1,427 @@
+// The store interface, one suite run against both implementations: the files in a data folder and
+// a real PostgreSQL (TestPostgres). Every operation, what survives a reopen, and the rules that
+// must hold when two nodes race (PostgreSQL: two stores on one database, as two nodes would be;
+// files: concurrent calls in the one process that owns the folder). Then what only PostgreSQL
+// has: migrations under concurrency and from a newer release, the change feed between nodes,
+// a reload after missed changes, and the shared audit chain.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createLogger } from '../signaling/log.ts';
+import { FileStore, PostgresStore, StoreError, migrate, TABLES, type Change, type Snapshot, type Store } from '../signaling/store/index.ts';
+import type { WrappedKey } from '../recorder/seal/index.ts';
+import { TestPostgres } from './postgres.ts';
+
+const log = createLogger('silent');
+const LOCKOUT = { failures: 10, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
+const wrapped = (keyId: string): WrappedKey => ({ v: 1, keyId, masterKeyId: 'mk_test', iv: 'aXY', tag: 'dGFn', ct: 'Y3Q' }) as unknown as WrappedKey;
+
+/** Two handles on one store: two nodes on one database, or the same files store twice. */
+interface Kind {
+  name: string;
+  open(): Promise<{ a: Store; b: Store; reopen(): Promise<Store>; close(): Promise<void> }>;
+}
+
+let server: TestPostgres;
+let databases = 0;
+
+const kinds: Kind[] = [
+  {
+    name: 'files',
+    async open() {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-store-'));
+      const a = await FileStore.openWithAudit({ dataDir: dir, log, auditRetentionDays: 400 });
+      const opened: Store[] = [a];
+      return {
+        a,
+        b: a,
+        reopen: async () => {
+          const again = await FileStore.open(dir);
+          opened.push(again);
+          return again;
+        },
+        close: async () => {
+          for (const s of opened) await s.close();
+          await fs.rm(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const url = await server.createDatabase(`store_${++databases}`);
+      const open = () => PostgresStore.open({ url, log, nodeId: `node-${databases}`, auditRetentionDays: 400 });
+      const [a, b] = await Promise.all([open(), open()]);
+      const opened: Store[] = [a, b];
+      return {
+        a,
+        b,
+        reopen: async () => {
+          const again = await open();
+          opened.push(again);
+          return again;
+        },
+        close: async () => {
+          for (const s of opened) await s.close();
+        },
+      };
+    },
+  },
+];
+
+/** Rows that both stores must hold identically; sessions and failures carry times read back exactly. */
+function comparable(s: Snapshot): Snapshot {
+  const sorted = { ...s };
+  for (const t of TABLES) (sorted[t] as unknown[]) = [...(s[t] as { id?: string }[])].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+  return sorted;
+}
+
+type Ids = Record<'orgId' | 'adminId' | 'opId' | 'camId' | 'cam2Id' | 'groupId' | 'shareId' | 'kioskId' | 'jobId', string>;
+
+async function populate(s: Store): Promise<Ids> {
+  const { org, admin } = await s.addOrg('Konoike Construction', { username: 'konoike-admin', passwordHash: 'scrypt$x' });
+  const op = await s.addUser({ orgId: org.id, username: 'op1', passwordHash: 'scrypt$y', role: 'operator' });
+  const cam = await s.addCamera(org.id, 'Gate 東', 'hash1');
+  const cam2 = await s.addCamera(org.id, 'Yard', 'hash2');
+  await s.updateCamera(cam.id, { recording: { enabled: false, retentionDays: 90 } });
+  await s.setCameraSecret(cam2.id, 'hash2b', new Date('2030-01-01T00:00:00.000Z'));
+  const group = await s.addGroup({ orgId: org.id, name: 'Site A', cameraIds: [cam.id, cam2.id] });
+  await s.setGrant({ orgId: org.id, userId: op.id, cameraId: cam.id, rights: ['live', 'playback'], createdBy: admin!.id });
+  await s.setGrant({ orgId: org.id, userId: op.id, groupId: group.id, rights: ['export'], createdBy: admin!.id });
+  await s.addAnnouncement({ orgId: null, kind: 'maintenance', message: 'メンテナンス', startsAt: '2030-01-01T00:00:00.000Z', endsAt: '2030-01-01T01:00:00.000Z', createdBy: admin!.id });
+  await s.addWrappedKey(cam.id, wrapped('dk_1'));
+  await s.addHold({ cameraId: cam.id, fromMs: 1_700_000_000_000, toMs: 1_700_000_600_000, reason: 'incident 42', createdBy: admin!.id });
+  const share = await s.addShare({ cameraId: cam.id, kind: 'clip', fromMs: 1_700_000_000_000, toMs: 1_700_000_060_000, expiresAt: '2030-01-01T00:00:00.000Z', passwordHash: 'scrypt$z', createdBy: op.id });
+  await s.sharePasswordFailed(share.id, Date.now(), 60_000);
+  const kiosk = await s.addKiosk({ orgId: org.id, name: 'Lobby', cameraIds: [cam.id, cam2.id], layout: 4, rotateSeconds: 30, tokenHash: 'kh', createdBy: admin!.id });
+  await s.rotateKioskToken(kiosk.id, 'kh2');
+  const job = await s.addExport({ cameraId: cam.id, fromMs: 1, toMs: 2, name: 'clip.mp4', createdBy: `u:${op.id}` });
+  await s.updateExport(job.id, { status: 'done', progress: 1, bytes: 1234, gaps: [{ fromMs: 1, toMs: 2, reason: 'camera-offline' }], finishedAt: new Date().toISOString() });
+  await s.setPreferences(op.id, { layout: 9 });
+  await s.addSession({ id: 'sid_aaaaaaaaaaaaaaaa', userId: op.id, createdAtMs: Date.now() - 1000, lastUsedAtMs: Date.now(), currentHash: 'h0', usedHashes: [], userAgent: 'test' });
+  await s.recordLoginFailure('op1', Date.now(), LOCKOUT);
+  await s.beginTotp(op.id, 'sealed-secret');
+  await s.setOrgDeletion(org.id, { at: '2031-01-01T00:00:00.000Z', requestedAt: new Date().toISOString(), requestedBy: admin!.id });
+  return { orgId: org.id, adminId: admin!.id, opId: op.id, camId: cam.id, cam2Id: cam2.id, groupId: group.id, shareId: share.id, kioskId: kiosk.id, jobId: job.id };
+}
+
+for (const kind of kinds) {
+  const t = suite(`store (${kind.name})`);
+  t.before(async () => {
+    if (kind.name === 'postgres') server ??= await TestPostgres.start();
+  });
+
+  t('every operation: rows as written, the same after a reopen (or on another node)', async () => {
+    const { a, b, reopen, close } = await kind.open();
+    try {
+      const ids = await populate(a);
+      assert.is(a.org(ids.orgId)?.deletion?.at, '2031-01-01T00:00:00.000Z');
+      assert.equal(a.camera(ids.camId)?.recording, { enabled: false, retentionDays: 90 });
+      assert.equal(a.camera(ids.cam2Id)?.previousSecret, { hash: 'hash2', until: '2030-01-01T00:00:00.000Z' });
+      assert.equal([...a.rightsOn(a.userById(ids.opId)!, ids.cam2Id)], ['export'], 'a group grant covers its cameras');
+      assert.equal([...a.rightsOn(a.userById(ids.opId)!, ids.camId)].sort(), ['export', 'live', 'playback']);
+      assert.is(a.kiosk(ids.kioskId)?.generation, 2);
+      assert.is(a.kioskByTokenHash('kh2')?.id, ids.kioskId);
+      assert.is(a.kioskByTokenHash('kh'), undefined, 'the old token hash finds nothing');
+      assert.is(a.share(ids.shareId)?.passwordFailures?.length, 1);
+      assert.is(a.userByName('op1')?.id, ids.opId);
+      assert.equal(a.preferences(ids.opId), { layout: 9 });
+      await b.sync();
+      assert.equal(comparable(b.snapshot()), comparable(a.snapshot()), 'the other node holds the same rows');
+      const again = await reopen();
+      assert.equal(comparable(again.snapshot()), comparable(a.snapshot()), 'a reopened store holds the same rows');
+    } finally {
+      await close();
+    }
+  });
+
+  t('removals cascade: a camera leaves groups, kiosks, grants, holds, shares, exports and its key; an organisation takes everything with it', async () => {
+    const { a, b, close } = await kind.open();
+    try {
+      const ids = await populate(a);
+      assert.ok(await a.deleteCamera(ids.camId));
+      await b.sync();
+      for (const s of [a, b]) {
+        assert.equal(s.group(ids.groupId)?.cameraIds, [ids.cam2Id]);
+        assert.equal(s.kiosk(ids.kioskId)?.cameraIds, [ids.cam2Id]);
+        assert.is(s.grantsOf(ids.opId).filter((g) => g.cameraId === ids.camId).length, 0);
+        assert.is(s.holdsOf(ids.camId).length, 0);
+        assert.is(s.share(ids.shareId), undefined);
+        assert.is(s.exportJob(ids.jobId), undefined);
+        assert.is(s.wrappedKey(ids.camId), undefined);
+      }
+      await a.removeOrg(ids.orgId, { orgId: ids.orgId, orgName: 'Konoike Construction', scheduledFor: '2031-01-01T00:00:00.000Z', completedAt: new Date().toISOString(), users: 2, cameras: 2, objects: 0, bytes: 0, errors: [] });
+      await b.sync();
+      for (const s of [a, b]) {
+        assert.is(s.org(ids.orgId), undefined);
+        assert.is(s.usersOf(ids.orgId).length + s.camerasOf(ids.orgId).length + s.groupsOf(ids.orgId).length + s.grantsIn(ids.orgId).length, 0);
+        assert.is(s.kiosk(ids.kioskId), undefined);
+        assert.is(s.deletionReports.length, 1);
+        assert.is(s.preferences(ids.opId).layout, undefined);
+      }
+    } finally {
+      await close();
+    }
+  });
+
+  t('atomic rules under concurrent calls from two nodes', async () => {
+    const { a, b, close } = await kind.open();
+    try {
+      const ids = await populate(a);
+      await b.sync();
+      const both = <T>(n: number, call: (s: Store, i: number) => Promise<T>) => Promise.allSettled(Array.from({ length: n }, (_, i) => call(i % 2 === 0 ? a : b, i)));
+      const fulfilled = <T>(r: PromiseSettledResult<T>[]) => r.flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
+      const rejected = <T>(r: PromiseSettledResult<T>[]) => r.flatMap((x) => (x.status === 'rejected' ? [x.reason as unknown] : []));
+
+      // One refresh token, presented on both nodes at once: exactly one rotation wins.
+      const rotations = await both(10, (s, i) => s.rotateSession('sid_aaaaaaaaaaaaaaaa', 'h0', `h1-${i}`, Date.now(), 32));
+      assert.is(fulfilled(rotations).filter(Boolean).length, 1, 'one rotation of the same token wins');
+      await Promise.all([a.sync(), b.sync()]);
+      assert.ok(a.session('sid_aaaaaaaaaaaaaaaa')!.usedHashes.includes('h0'), 'the used hash is remembered for reuse detection');
+
+      // Failed sign-ins spread over both nodes: none is lost, the tenth locks.
+      await a.clearLoginFailures('op1', Date.now());
+      const failures = await both(10, (s) => s.recordLoginFailure('op1', Date.now(), LOCKOUT));
+      assert.is(fulfilled(failures).filter((f) => f.lockedUntilMs !== undefined).length, 1, 'exactly one failure locks the name');
+      await Promise.all([a.sync(), b.sync()]);
+      assert.ok((b.loginFailures('op1')?.lockedUntilMs ?? 0) > Date.now(), 'locked on the other node too');
+
+      // Two administrators demoted at once, one on each node: one stays administrator.
+      const second = await a.addUser({ orgId: ids.orgId, username: 'second-admin', passwordHash: 'x', role: 'admin' });
+      await b.sync();
+      const demotions = await Promise.allSettled([a.setUserRole(ids.adminId, 'viewer'), b.setUserRole(second.id, 'viewer')]);
+      assert.is(fulfilled(demotions).length, 1, 'one demotion succeeds');
+      assert.ok(rejected(demotions).every((e) => e instanceof StoreError && e.code === 'last_admin'), 'the other is refused as last_admin');
+      await Promise.all([a.sync(), b.sync()]);
+      assert.is(a.usersOf(ids.orgId).filter((u) => u.role === 'admin').length, 1);
+      const lastOne = a.usersOf(ids.orgId).find((u) => u.role === 'admin')!;
+      await a.deleteUser(lastOne.id).then(
+        () => assert.unreachable('the last administrator was deleted'),
+        (e: unknown) => assert.ok(e instanceof StoreError && e.code === 'last_admin'),
+      );
+
+      // The same username on both nodes at once: one account.
+      const names = await both(6, (s) => s.addUser({ orgId: ids.orgId, username: 'same-name', passwordHash: 'x', role: 'viewer' }));
+      assert.is(fulfilled(names).length, 1, 'one account gets the name');
+      assert.ok(rejected(names).every((e) => e instanceof StoreError && e.code === 'username_taken'));
+
+      // Uses of a share link from both nodes: every one counted.
+      await both(20, (s) => s.shareOpened(ids.shareId));
+      await Promise.all([a.sync(), b.sync()]);
+      assert.is(b.share(ids.shareId)?.uses, 20);
+      assert.is(b.share(ids.shareId)?.passwordFailures, undefined, 'opening forgets wrong passwords');
+      const wrong = await both(6, (s) => s.sharePasswordFailed(ids.shareId, Date.now(), 60_000));
+      assert.equal(fulfilled(wrong).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6], 'wrong passwords counted once each');
+
+      // An export job taken by two nodes at once: one runs it.
+      const job = await a.addExport({ cameraId: ids.camId, fromMs: 1, toMs: 2, name: 'x.mp4', createdBy: 'u:x' });
+      await b.sync();
+      const claims = await Promise.all([a.claimExport(job.id, 'node-a'), b.claimExport(job.id, 'node-b')]);
+      assert.is(claims.filter(Boolean).length, 1, 'one node takes the job');
+
+      // A camera's first data key, made on both nodes at once: both get the one that was stored.
+      const keys = await Promise.all([a.addWrappedKey(ids.cam2Id, wrapped('dk_a')), b.addWrappedKey(ids.cam2Id, wrapped('dk_b'))]);
+      assert.is(keys[0].keyId, keys[1].keyId, 'one data key per camera');
+
+      // A TOTP code sent to both nodes at once is accepted once.
+      const steps = await Promise.all([a.useTotpStep(ids.opId, 1000, true), b.useTotpStep(ids.opId, 1000, true)]);
+      assert.is(steps.filter(Boolean).length, 1);
+      assert.is(await a.useTotpStep(ids.opId, 999, false), false, 'an earlier step is refused after a later one');
+
+      // Two nodes starting at once on an empty store: one first administrator.
+      const firsts = await Promise.all([a.ensurePlatformAdmin('root', 'x'), b.ensurePlatformAdmin('root', 'x')]);
+      assert.is(firsts.filter((r) => r.created).length, 1);
+      assert.is(firsts[0].user.id, firsts[1].user.id);
+    } finally {
+      await close();
+    }
+  });
+
+  t('sessions: revoking one, every one of a user, pruning ended ones', async () => {
+    const { a, close } = await kind.open();
+    try {
+      const now = Date.now();
+      const family = (id: string, userId: string, extra: object = {}) => ({ id, userId, createdAtMs: now, lastUsedAtMs: now, currentHash: `h-${id}`, usedHashes: [], ...extra });
+      await a.addSession(family('s1', 'u1'));
+      await a.addSession(family('s2', 'u1'));
+      await a.addSession(family('s3', 'u1'));
+      await a.addSession(family('old', 'u2', { revokedAtMs: now - 3 * 86_400_000, revokedReason: 'logout' }));
+      assert.ok(await a.revokeSession('s1', 'logout', now));
+      assert.not.ok(await a.revokeSession('s1', 'logout', now), 'revoked once');
+      assert.equal((await a.revokeSessionsOf('u1', 'logout_all', now, 's3')).sort(), ['s2']);
+      assert.is(a.session('s3')?.revokedAtMs, undefined, 'the kept session stands');
+      await a.pruneAccounts(now, (f) => f.lastUsedAtMs + 86_400_000, 86_400_000, 60_000);
+      assert.is(a.session('old'), undefined, 'ended more than a day ago: pruned');
+      assert.ok(a.session('s1'), 'revoked just now: kept a day for the clear answer');
+    } finally {
+      await close();
+    }
+  });
+
+  t('load: fills an empty store, refuses one that holds data', async () => {
+    const source = await kind.open();
+    const target = await kind.open();
+    try {
+      await populate(source.a);
+      const snapshot = source.a.snapshot();
+      await target.a.load(snapshot);
+      assert.equal(comparable(target.a.snapshot()), comparable(snapshot));
+      await target.a.load(snapshot).then(
+        () => assert.unreachable('loaded into a store that holds data'),
+        (e: unknown) => assert.ok(e instanceof StoreError && e.code === 'store_not_empty', String(e)),
+      );
+    } finally {
+      await source.close();
+      await target.close();
+    }
+  });
+
+  t.after(async () => {
+    if (kind.name === 'postgres') await server?.close();
+  });
+  t.run();
+}
+
+// --- PostgreSQL only -------------------------------------------------------------------------
+
+const only = suite('store (postgres only)');
+let pgServer: TestPostgres;
+only.before(async () => {
+  pgServer = await TestPostgres.start();
+});
+only.after(async () => {
+  await pgServer?.close();
+});
+
+only('migrations: two nodes at once apply them once; a schema from a newer release is refused', async () => {
+  const url = await pgServer.createDatabase('migrate');
+  const pools = [new pg.Pool({ connectionString: url }), new pg.Pool({ connectionString: url })];
+  try {
+    const applied = await Promise.all(pools.map((p) => migrate(p)));
+    assert.equal(applied.flat(), [1], 'version 1 applied by exactly one of them');
+    assert.equal(await migrate(pools[0]!), [], 'nothing left to apply');
+    await pools[0]!.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
+    await migrate(pools[1]!).then(
+      () => assert.unreachable('a newer schema was accepted'),
+      (e: unknown) => assert.ok(e instanceof StoreError && e.code === 'schema_mismatch' && /version 999/.test(e.message), String(e)),
+    );
+  } finally {
+    for (const p of pools) await p.end();
+  }
+});
+
+only('change feed: a change on one node is in the other within a second, with its change event', async () => {
+  const url = await pgServer.createDatabase('feed');
+  const a = await PostgresStore.open({ url, log, nodeId: 'a', auditRetentionDays: 400 });
+  const b = await PostgresStore.open({ url, log, nodeId: 'b', auditRetentionDays: 400 });
+  try {
+    const { org } = await a.addOrg('Feed KK');
+    const seen: Change[] = [];
+    b.on('change', (c) => seen.push(c));
+    const started = performance.now();
+    const cam = await a.addCamera(org.id, 'Dock', 'h');
+    while (!b.camera(cam.id) && performance.now() - started < 1000) await sleep(5);
+    const ms = performance.now() - started;
+    assert.ok(b.camera(cam.id), `the camera reached the other node (${ms.toFixed(0)} ms)`);
+    assert.ok(seen.some((c) => c.table === 'cameras' && c.key === cam.id && c.after?.name === 'Dock'), 'with a change event');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+only('a node that missed changes (pruned meanwhile) reloads everything and hears of each difference', async () => {
+  const url = await pgServer.createDatabase('gap');
+  const a = await PostgresStore.open({ url, log, nodeId: 'a', auditRetentionDays: 400, pollMs: 60_000 });
+  const admin = new pg.Pool({ connectionString: url });
+  try {
+    const { org } = await a.addOrg('Gap KK');
+    const cam = await a.addCamera(org.id, 'Gone', 'h');
+    const b = await PostgresStore.open({ url, log, nodeId: 'b', auditRetentionDays: 400, pollMs: 60_000, readOnly: true });
+    try {
+      const seen: Change[] = [];
+      b.on('change', (c) => seen.push(c));
+      await a.deleteCamera(cam.id);
+      const added = await a.addCamera(org.id, 'New', 'h');
+      await admin.query('DELETE FROM changes');
+      await b.sync();
+      assert.is(b.camera(cam.id), undefined, 'the deleted camera is gone');
+      assert.ok(b.camera(added.id), 'the new camera is there');
+      assert.ok(seen.some((c) => c.table === 'cameras' && c.key === cam.id && c.after === undefined), 'the removal reached listeners');
+      assert.is(b.reloads, 1);
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await admin.end();
+    await a.close();
+  }
+});
+
+only('audit: one chain across nodes, append-only in the database, search, retention', async () => {
+  const url = await pgServer.createDatabase('audit');
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const a = await PostgresStore.open({ url, log, nodeId: 'a', auditRetentionDays: 400 });
+  const b = await PostgresStore.open({ url, log, nodeId: 'b', auditRetentionDays: 400 });
+  const admin = new pg.Pool({ connectionString: url });
+  try {
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? a : b).audit.append({ actor: `u:${i}`, action: i % 3 ? 'live.view' : 'auth.login', outcome: 'ok', cameraId: `cam_${i % 4}`, orgId: 'org_1', detail: { i, note: '東京' } }),
+      ),
+    );
+    const verified = await a.audit.verify();
+    assert.ok(verified.ok && verified.rows === 40, JSON.stringify(verified));
+    const page = await b.audit.search({ action: 'auth.', limit: 5 });
+    assert.is(page.rows.length, 5);
+    assert.ok(page.rows.every((r) => r.action === 'auth.login'));
+    assert.ok(page.rows[0]!.seq > page.rows[4]!.seq, 'newest first');
+    const next = await b.audit.search({ action: 'auth.', limit: 5, cursor: page.nextCursor });
+    assert.ok(next.rows.every((r) => r.seq < page.rows[4]!.seq));
+    assert.is((await a.audit.search({ text: '東京', cameraId: 'cam_1', limit: 100 })).rows.length, 10);
+    let all = 0;
+    for await (const _ of a.audit.rows({ orgId: 'org_1' })) all++;
+    assert.is(all, 40);
+    for (const sql of ["UPDATE audit_rows SET actor = 'someone else' WHERE seq = 3", 'DELETE FROM audit_rows WHERE seq = 3', 'TRUNCATE audit_rows']) {
+      await admin.query(sql).then(
+        () => assert.unreachable(`${sql} was allowed`),
+        (e: unknown) => assert.match(String(e), /append-only/),
+      );
+    }
+    assert.ok((await b.audit.verify()).ok);
+  } finally {
+    await admin.end();
+    await a.close();
+    await b.close();
+  }
+});
+
+only('audit retention: the oldest rows go, the rest still verifies from where retention left the chain', async () => {
+  const url = await pgServer.createDatabase('audit_retention');
+  const pool = new pg.Pool({ connectionString: url });
+  await migrate(pool);
+  const { PostgresAuditLog } = await import('../signaling/store/postgres/index.ts');
+  let now = Date.now() - 40 * 86_400_000;
+  const audit = await PostgresAuditLog.open({ pool, log, retentionDays: 10, where: 'test', now: () => now });
+  try {
+    for (let i = 0; i < 3; i++) await audit.append({ actor: 'system', action: 'live.view', outcome: 'ok', detail: { old: i } });
+    now = Date.now();
+    await audit.append({ actor: 'system', action: 'live.view', outcome: 'ok', detail: { kept: true } });
+    assert.equal(await audit.applyRetention(), ['1-3']);
+    const verified = await audit.verify();
+    assert.ok(verified.ok && verified.firstSeq === 4, JSON.stringify(verified));
+    const rows = (await audit.search({ limit: 10 })).rows;
+    assert.equal(rows.map((r) => r.action), ['audit.retention', 'live.view']);
+    assert.equal(await audit.applyRetention(), [], 'nothing more to remove');
+  } finally {
+    await audit.close();
+    await pool.end();
+  }
+});
+
+only.run();
