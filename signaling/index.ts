@@ -98,6 +98,7 @@ export class Service {
       throw error;
     }
     const masterKeys = await MasterKeys.load({ dataDir: config.dataDir });
+    assertMasterKeysFor(store, masterKeys, log);
     const keys = new DataKeys(masterKeys, store);
     const recorder = await Recorder.create({
       sfu,
@@ -292,6 +293,21 @@ function recorderCatalog(store: Store, config: Config): RecorderCatalog {
     holds: (cameraId) => store.holdsOf(cameraId),
     cameraIds: () => store.cameras.map((c) => c.id),
   };
+}
+
+/**
+ * Every camera's data key in the store must open with this node's master keys. Nodes that share a
+ * database but not their master keys would each record under keys the others cannot open: such a
+ * node refuses to start, saying which key it lacks.
+ */
+function assertMasterKeysFor(store: Store, masterKeys: MasterKeys, log: Logger): void {
+  const missing = [...new Set(store.wrappedKeys().map((k) => k.key.masterKeyId))].filter((id) => !masterKeys.get(id));
+  if (missing.length === 0) return;
+  const message =
+    `the metadata store holds camera data keys wrapped by master key ${missing.join(', ')}, which this node does not have (it has ${masterKeys.ids.join(', ')}); ` +
+    'give every node the same MIMAMORI_MASTER_KEYS (or the master-keys.json of the node that made them)';
+  if (store.kind === 'postgres') throw new Error(message);
+  log.error({ event: 'master_key_missing', missing }, `${message}: recordings of those cameras cannot be opened`);
 }
 
 /** Creates the first admin on first start; returns the password only if it was generated. */

@@ -209,7 +209,7 @@ test('a live socket outlives its access token while the session stands; sign out
   const userId = await newUser('watcher', 'watching-over-you');
   const a = await login('watcher', 'watching-over-you');
   const b = await login('watcher', 'watching-over-you');
-  const { jwtSecret } = JSON.parse(await fs.readFile(path.join(svc.dataDir, 'secrets.json'), 'utf8')) as { jwtSecret: string };
+  const jwtSecret = await svc.jwtSecret();
   const sid = (jwt.decode(String(a.body.token)) as { sid: string }).sid;
   // Long enough to connect on a busy machine; the request below is made after it expired.
   const shortLived = jwt.sign({ typ: 'user', sub: userId, sid }, jwtSecret, { issuer: 'mimamori', expiresIn: 5 });

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { matchFrames, Viewer, type Camera, type ViewerStats } from '../camera/index.ts';
+import pg from 'pg';
+import { TestPostgres } from './postgres.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -17,6 +19,8 @@ export interface Service {
   url: string;
   port: number;
   dataDir: string;
+  /** Set when the metadata is in PostgreSQL. */
+  databaseUrl?: string;
   adminUsername: string;
   adminPassword: string;
   adminToken: string;
@@ -33,6 +37,8 @@ export interface Service {
   stop(): Promise<void>;
   /** Output of the service so far (for debugging failures). */
   output(): string;
+  /** The token signing secret the service generated (its data dir, or its database): tests forge and expire tokens with it. */
+  jwtSecret(): Promise<string>;
 }
 
 export interface ServiceOptions {
@@ -41,6 +47,27 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** The service speaks HTTPS (with MIMAMORI_TLS set in env); health checks skip verification. */
   https?: boolean;
+  /**
+   * Metadata in this PostgreSQL database (several services given one are nodes of one cluster).
+   * Without it, MIMAMORI_TEST_STORE=postgres gives each service a database of its own on a test
+   * server the harness starts; otherwise the service keeps files in its data dir.
+   */
+  databaseUrl?: string;
+}
+
+let testServer: Promise<TestPostgres> | undefined;
+let databases = 0;
+
+/** A fresh database on the harness's own PostgreSQL (started on first use, stopped when the process exits). */
+export async function testDatabase(): Promise<string> {
+  testServer ??= TestPostgres.start();
+  return (await testServer).createDatabase(`service_${process.pid}_${++databases}`);
+}
+
+/** The test server, for tests that stop and restart it (a database outage). */
+export function testPostgres(): Promise<TestPostgres> {
+  testServer ??= TestPostgres.start();
+  return testServer;
 }
 
 export async function freePort(): Promise<number> {
@@ -71,6 +98,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const adminUsername = 'admin';
   const adminPassword = 'test-admin-password-1';
   const url = `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const databaseUrl = options.databaseUrl ?? (process.env.MIMAMORI_TEST_STORE === 'postgres' ? await testDatabase() : undefined);
   let child: ChildProcess | undefined;
   let out = '';
 
@@ -93,6 +121,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         MIMAMORI_LOG_LEVEL: process.env.MIMAMORI_LOG_LEVEL ?? 'warn',
         // Access tokens live 10 minutes in service; the harness's admin token must outlast a long test.
         MIMAMORI_ACCESS_TOKEN_TTL_S: '3600',
+        ...(databaseUrl ? { MIMAMORI_DATABASE_URL: databaseUrl } : {}),
         ...options.env,
       },
     });
@@ -150,6 +179,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     url,
     port,
     dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
     adminUsername,
     adminPassword,
     adminToken,
@@ -188,6 +218,16 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       await fs.rm(dataDir, { recursive: true, force: true });
     },
     output: () => out,
+    async jwtSecret() {
+      if (!databaseUrl) return (JSON.parse(await fs.readFile(path.join(dataDir, 'secrets.json'), 'utf8')) as { jwtSecret: string }).jwtSecret;
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        return (await client.query<{ value: string }>("SELECT value FROM service_secrets WHERE name = 'jwtSecret'")).rows[0]!.value;
+      } finally {
+        await client.end();
+      }
+    },
   };
 }
 

@@ -63,7 +63,7 @@ async function setUp() {
     tokens.set(who, await svc.login(name, PASSWORD));
   }
   tokens.set('adminB', adminBToken);
-  const { jwtSecret } = JSON.parse(await readFile(`${svc.dataDir}/secrets.json`, 'utf8')) as { jwtSecret: string };
+  const jwtSecret = await svc.jwtSecret();
   tokens.set('expired', jwt.sign({ typ: 'user', sub: adminA, sid: 'x', exp: Math.floor(Date.now() / 1000) - 10 }, jwtSecret, { algorithm: 'HS256', issuer: 'mimamori' }));
   tokens.set('forged', jwt.sign({ typ: 'user', sub: adminA, sid: 'x' }, 'not-the-secret-of-this-service-at-all-000', { algorithm: 'HS256', issuer: 'mimamori', expiresIn: 600 }));
   tokens.set('camera', await svc.publishToken(ids.camA, camA.secret));
