@@ -17,7 +17,7 @@ import { DataKeys, MasterKeys, openStorage, Recorder, type RecorderCatalog, type
 import { hashPassword, Tokens } from './auth.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { toErrorBody, unauthorized } from './errors.ts';
-import { verifiedToken } from './middleware.ts';
+import { fresh, verifiedToken } from './middleware.ts';
 import { accessOfClaims } from './access.ts';
 import { Hub } from './Hub.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -155,13 +155,16 @@ export class Service {
     this.#storage = storage;
     this.#server = server;
     this.#io = io;
-    io.use((socket, next) => {
+    io.use(async (socket, next) => {
       const raw: unknown = socket.handshake.auth?.token;
       try {
         if (typeof raw !== 'string') throw unauthorized('connect with auth: { token }');
-        const { claims, exp } = verifiedToken(deps, raw);
+        const { claims, exp } = await fresh(deps, () => {
+          const verified = verifiedToken(deps, raw);
+          if (verified.claims.typ === 'share' || verified.claims.typ === 'kiosk') accessOfClaims(deps, verified.claims);
+          return verified;
+        });
         if (claims.typ === 'playback') throw unauthorized('a playback token cannot open a live connection');
-        if (claims.typ === 'share' || claims.typ === 'kiosk') accessOfClaims(deps, claims);
         socket.data.claims = claims;
         socket.data.exp = exp;
       } catch (error) {

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import type { Claims } from './auth.ts';
-import { forbidden, tokenExpired, unauthorized } from './errors.ts';
+import { ApiError, forbidden, tokenExpired, unauthorized } from './errors.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { accessOfClaims } from './access.ts';
 import { sessionRevoked } from './accounts/index.ts';
@@ -30,6 +30,42 @@ export function verifiedToken(deps: Pick<Deps, 'tokens' | 'store' | 'accounts'>,
   return result;
 }
 
+/** Refusals that a node behind on changes made elsewhere could give wrongly (the row is there, just not here yet). */
+const MAYBE_STALE = new Set(['session_revoked', 'kiosk_revoked', 'share_not_found', 'camera_not_found']);
+
+/**
+ * Runs a check that reads the store; if it refuses for want of a row another node may have just
+ * written (a session opened, a camera or share created a moment ago), catches up with the store
+ * once and checks again. Only refusals pay for this; a store that cannot catch up (the database
+ * is away) leaves the first answer standing.
+ */
+export async function fresh<T>(deps: Pick<Deps, 'store'>, check: () => T): Promise<T> {
+  try {
+    return check();
+  } catch (error) {
+    const stale = error instanceof ApiError && (MAYBE_STALE.has(error.code) || (error.code === 'unauthorized' && /no longer exists/.test(error.message)));
+    if (!stale || deps.store.kind === 'files') throw error;
+    try {
+      await deps.store.sync();
+    } catch {
+      throw error;
+    }
+    return check();
+  }
+}
+
+/** `find()`, or — when it finds nothing and another node may have just written it — `find()` after catching up. */
+export async function freshLookup<T>(deps: Pick<Deps, 'store'>, find: () => T | undefined): Promise<T | undefined> {
+  const found = find();
+  if (found !== undefined || deps.store.kind === 'files') return found;
+  try {
+    await deps.store.sync();
+  } catch {
+    return undefined;
+  }
+  return find();
+}
+
 /** A user token's session family (sid) was signed out, revoked or has ended: 401 `session_revoked`. */
 export function assertSessionActive(deps: Pick<Deps, 'accounts'>, claims: Claims): void {
   if (claims.typ === 'user' && !deps.accounts.sessionActive(claims.sid, claims.sub)) throw sessionRevoked();
@@ -40,7 +76,7 @@ export const requireUser = (deps: Deps) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw unauthorized();
-    const { claims } = verifiedToken(deps, token);
+    const { claims } = await fresh(deps, () => verifiedToken(deps, token));
     if (claims.typ !== 'user') throw forbidden('a camera token cannot call this; sign in as a user');
     c.set('user', deps.store.userById(claims.sub)!);
     await next();
@@ -62,9 +98,11 @@ export const requireAccess = (deps: Deps) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw unauthorized();
-    const { claims } = verifiedToken(deps, token);
-    // A playback token rides in URLs: it opens its own window's media, not the API.
-    const access = claims.typ === 'playback' ? undefined : accessOfClaims(deps, claims);
+    const access = await fresh(deps, () => {
+      const { claims } = verifiedToken(deps, token);
+      // A playback token rides in URLs: it opens its own window's media, not the API.
+      return claims.typ === 'playback' ? undefined : accessOfClaims(deps, claims);
+    });
     if (!access) throw forbidden('this token cannot call this; sign in as a user');
     c.set('access', access);
     const user = c.get('access').user;

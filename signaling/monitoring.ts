@@ -16,7 +16,14 @@ import type { RecorderStatus } from '../recorder/index.ts';
 import type { UploadJob } from '../recorder/Uploader.ts';
 import type { Deps } from './context.ts';
 
-export type CheckName = 'workers' | 's3' | 'disk' | 'spool' | 'clock' | 'turn';
+export type CheckName = 'workers' | 's3' | 'disk' | 'spool' | 'clock' | 'turn' | 'database';
+/**
+ * Checks of what every node shares and that this node can do without for a while: failing, they
+ * are reported (and listed in `degraded`) but leave the node ready. The metadata database is one:
+ * without it reads, live video and recording go on; taking every node out of the load balancer
+ * for it would stop those too.
+ */
+const ADVISORY: ReadonlySet<CheckName> = new Set(['database']);
 export interface CheckResult {
   ok: boolean;
   /** What is wrong and what to do; only on failure, never internal detail. */
@@ -25,6 +32,8 @@ export interface CheckResult {
 export interface Readiness {
   ready: boolean;
   checks: Record<CheckName, CheckResult>;
+  /** Advisory checks that fail (the node stays ready). */
+  degraded?: CheckName[];
 }
 export interface RecorderAlert {
   cameraId: string;
@@ -156,8 +165,10 @@ export class Monitoring {
   /** Every check at once; S3 is probed at most every few seconds and for at most 2 s. */
   async readiness(): Promise<Readiness> {
     const [workers, s3, disk, spool] = await Promise.all([this.#workersCheck(), this.#s3Check(), this.#diskCheck(), this.#spoolCheck()]);
-    const checks: Record<CheckName, CheckResult> = { workers, s3, disk, spool, clock: this.#clockCheck(), turn: this.#turnCheck() };
-    return { ready: Object.values(checks).every((c) => c.ok), checks };
+    const checks: Record<CheckName, CheckResult> = { workers, s3, disk, spool, clock: this.#clockCheck(), turn: this.#turnCheck(), database: this.#databaseCheck() };
+    const failing = (Object.entries(checks) as [CheckName, CheckResult][]).filter(([, c]) => !c.ok).map(([name]) => name);
+    const degraded = failing.filter((name) => ADVISORY.has(name));
+    return { ready: failing.length === degraded.length, checks, ...(degraded.length ? { degraded } : {}) };
   }
 
   /** The Prometheus exposition, every figure read now. */
@@ -311,6 +322,15 @@ export class Monitoring {
   }
 
   /** The embedded TURN relay, when this service runs one (an external or no relay always passes). */
+  #databaseCheck(): CheckResult {
+    const health = this.#deps.store.health();
+    if (health.up) return { ok: true };
+    return {
+      ok: false,
+      message: 'the metadata database is unreachable: changes and sign-ins fail (503 database_unavailable) until it is back; signed-in users, live video and recording go on',
+    };
+  }
+
   #turnCheck(): CheckResult {
     if (this.#deps.turn.embeddedRunning !== false) return { ok: true };
     return { ok: false, message: 'the embedded TURN relay (coturn) is not running; it is restarted by itself (see the coturn lines in the log). Meanwhile viewers on networks that block UDP cannot connect.' };
@@ -430,6 +450,7 @@ export class Monitoring {
       const running = this.#deps.turn.embeddedRunning;
       return running === undefined ? undefined : running ? 1 : 0;
     });
+    gauge('mimamori_database_up', '1 when the metadata store can take changes (the files store always; PostgreSQL when it answered within the last second or so), else 0.', () => (this.#deps.store.health().up ? 1 : 0));
     gauge('mimamori_s3_up', '1 when object storage answered the last readiness probe (at most a few seconds old), else 0.', async () => ((await this.#s3Check()).ok ? 1 : 0));
   }
 }

@@ -139,7 +139,7 @@ test('at start: /readyz is 200 with every check passing and /metrics parses', as
   const ready = await readyz(svc);
   assert.is(ready.status, 200, ready.text);
   assert.is(ready.body.ready, true);
-  assert.equal(Object.keys(ready.body.checks).sort(), ['clock', 'disk', 's3', 'spool', 'turn', 'workers']);
+  assert.equal(Object.keys(ready.body.checks).sort(), ['clock', 'database', 'disk', 's3', 'spool', 'turn', 'workers']);
   for (const [name, check] of Object.entries(ready.body.checks)) assert.ok(check.ok, `${name} passes (${check.message})`);
   assert.not.match(ready.text, String(s3.port), 'no internal detail');
 
@@ -162,6 +162,7 @@ test('at start: /readyz is 200 with every check passing and /metrics parses', as
     assert.ok(value(samples, name) !== undefined, `${name} is exported`);
   }
   assert.is(value(samples, 'mimamori_s3_up'), 1);
+  assert.is(value(samples, 'mimamori_database_up'), 1, 'the files store always takes changes');
   assert.is(value(samples, 'mimamori_spool_quota_bytes'), 4096 * 1024 * 1024);
   assert.ok(value(samples, 'mimamori_disk_free_bytes')! > 0);
   assert.is(value(samples, 'mimamori_sfu_workers_alive'), 1);

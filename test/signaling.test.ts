@@ -70,7 +70,6 @@ test('camera list: viewers see only granted cameras; no/forged/expired token ref
 
 test('expired token is refused with token_expired', async () => {
   // An expired token signed with the real secret: get it by reading the data dir's secret.
-  const { readFile } = await import('node:fs/promises');
   const jwtSecret = await svc.jwtSecret();
   const expired = jwt.sign({ typ: 'user', sub: viewer.id, role: 'viewer', exp: Math.floor(Date.now() / 1000) - 10 }, jwtSecret, {
     issuer: 'mimamori',

@@ -13,7 +13,7 @@ import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../auth.ts';
 import { ACCESS_TOKEN_TTL_S, checkPasswordPolicy, sessionRevoked } from '../accounts/index.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, notFound, unauthorized } from '../errors.ts';
-import { audit, bearerToken, clientIp, requireAdmin, requireUser } from '../middleware.ts';
+import { audit, bearerToken, clientIp, freshLookup, requireAdmin, requireUser } from '../middleware.ts';
 import { validate } from '../validate.ts';
 import type { User } from '../store/index.ts';
 
@@ -107,7 +107,7 @@ export function authRoutes(deps: Deps) {
         }
         return refusal(c, 429, 'too_many_attempts', `too many failed sign-ins from this address; try again in ${Math.ceil(gate.retryAfterMs / 1000)} s`, gate.retryAfterMs);
       }
-      const user = deps.store.userByName(username);
+      const user = await freshLookup(deps, () => deps.store.userByName(username));
       // Same work whether or not the user exists, so timing does not reveal account names.
       const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
       if (!user || !ok) return loginFailed(c, username, user, 'invalid_credentials', 'wrong username or password');

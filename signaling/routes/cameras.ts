@@ -5,7 +5,7 @@ import { accessOf, cameraSecretAccepted } from '../access.ts';
 import { CAMERA_TOKEN_TTL_S, hashCameraSecret, newCameraSecret } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../errors.ts';
-import { audit, bearerToken, requireAdmin, requireUser, verifiedToken } from '../middleware.ts';
+import { audit, bearerToken, fresh, freshLookup, requireAdmin, requireUser, verifiedToken } from '../middleware.ts';
 import { removeCamera } from '../ContractEnd.ts';
 import { grantableRights } from './grants.ts';
 import { describeIssues, validate } from '../validate.ts';
@@ -59,7 +59,7 @@ export function cameraRoutes(deps: Deps) {
       .post('/:id/publish-token', validate('param', idParam), validate('json', publishTokenBody), async (c) => {
         const { id } = c.req.valid('param');
         const { secret } = c.req.valid('json');
-        const cam = deps.store.camera(id);
+        const cam = await freshLookup(deps, () => deps.store.camera(id));
         if (secret !== undefined) {
           if (!cam || !cameraSecretAccepted(cam, secret)) {
             deps.log.warn({ event: 'camera_secret_rejected', cameraId: id }, 'camera secret rejected');
@@ -69,9 +69,11 @@ export function cameraRoutes(deps: Deps) {
         } else {
           const token = bearerToken(c.req.header('authorization'));
           if (!token) throw unauthorized('send the camera secret, or sign in as an administrator');
-          const { claims } = verifiedToken(deps, token);
-          if (claims.typ !== 'user') throw forbidden('only a signed-in user who manages this camera may get a publish token without the camera secret');
-          accessOf(deps, `u:${claims.sub}`).require(id, 'manage');
+          await fresh(deps, () => {
+            const { claims } = verifiedToken(deps, token);
+            if (claims.typ !== 'user') throw forbidden('only a signed-in user who manages this camera may get a publish token without the camera secret');
+            accessOf(deps, `u:${claims.sub}`).require(id, 'manage');
+          });
         }
         return c.json(deps.tokens.sign({ typ: 'camera', sub: id }, CAMERA_TOKEN_TTL_S));
       })

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { accessOfClaims, type Access } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { audit, requireAccess, verifiedToken } from '../middleware.ts';
+import { audit, fresh, requireAccess, verifiedToken } from '../middleware.ts';
 import type { ExportJob } from '../store/index.ts';
 import { validate } from '../validate.ts';
 import { ID, idParam, instant } from './params.ts';
@@ -80,7 +80,7 @@ export function exportRoutes(deps: Deps) {
         // The link's token, or a Bearer header: the same grant is needed either way.
         const raw = c.req.valid('query').t ?? /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
         if (!raw) throw new ApiError(401, 'unauthorized', 'open the download link from the export list (it carries a token), or sign in');
-        const { claims } = verifiedToken(deps, raw);
+        const { claims } = await fresh(deps, () => verifiedToken(deps, raw));
         // A kiosk is view-only: it never downloads.
         const a = claims.typ === 'kiosk' ? undefined : accessOfClaims(deps, claims);
         if (!a) throw new ApiError(403, 'forbidden', 'this token cannot download exports');

@@ -20,7 +20,7 @@ export function healthRoutes(deps: Pick<Deps, 'config'>, monitoring: Monitoring)
       c.header('Cache-Control', 'no-store');
       if (readiness.ready) return c.json(readiness, 200);
       const failed = Object.entries(readiness.checks)
-        .filter(([, check]) => !check.ok)
+        .filter(([name, check]) => !check.ok && !readiness.degraded?.includes(name as never))
         .map(([name]) => name);
       return c.json({ ...readiness, failed }, 503);
     })

@@ -7,7 +7,7 @@ import { kioskRevoked } from '../access.ts';
 import { hashCameraSecret, newCameraSecret } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { badRequest, notFound } from '../errors.ts';
-import { audit, requireAdmin, requireUser } from '../middleware.ts';
+import { audit, freshLookup, requireAdmin, requireUser } from '../middleware.ts';
 import type { Kiosk } from '../store/index.ts';
 import { validate } from '../validate.ts';
 import { ID } from './params.ts';
@@ -80,7 +80,8 @@ export function kioskAdminRoutes(deps: Deps) {
 export function kioskSessionRoutes(deps: Deps) {
   return new Hono<AppEnv>().post('/session', validate('json', sessionBody), async (c) => {
     const { token } = c.req.valid('json');
-    const kiosk = deps.store.kioskByTokenHash(hashCameraSecret(token));
+    const tokenHash = hashCameraSecret(token);
+    const kiosk = await freshLookup(deps, () => deps.store.kioskByTokenHash(tokenHash));
     if (!kiosk) {
       audit(deps, c, { actor: 'anonymous', action: 'kiosk.session', outcome: 'refused', detail: { code: 'kiosk_revoked' } });
       throw kioskRevoked();

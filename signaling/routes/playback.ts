@@ -9,7 +9,7 @@ import { accessOfClaims, type Access } from '../access.ts';
 import type { Claims } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest } from '../errors.ts';
-import { audit, requireAccess, verifiedToken } from '../middleware.ts';
+import { audit, fresh, requireAccess, verifiedToken } from '../middleware.ts';
 import { validate } from '../validate.ts';
 import { idParam, instant, rangeQuery } from './params.ts';
 
@@ -33,7 +33,8 @@ export function playbackRoutes(deps: Deps) {
   const access = requireAccess(deps);
 
   /** The playback token of the URL, re-checked against what stands behind it. */
-  const play = (c: Context<AppEnv>, token: string): { claims: PlayClaims; access: Access } => {
+  const play = (c: Context<AppEnv>, token: string): Promise<{ claims: PlayClaims; access: Access }> => fresh(deps, () => playNow(c, token));
+  const playNow = (c: Context<AppEnv>, token: string): { claims: PlayClaims; access: Access } => {
     const claims = verifiedToken(deps, token).claims;
     if (claims.typ !== 'playback') throw new ApiError(401, 'unauthorized', 'this is not a playback token; start playback again');
     const a = accessOfClaims(deps, claims)!;
@@ -72,27 +73,27 @@ export function playbackRoutes(deps: Deps) {
         return c.json({ url: `/api/play/${token}/index.m3u8`, token, expiresAt, ...describeWindow(w) });
       })
       .get('/play/:token/index.m3u8', validate('param', tokenParam), async (c) => {
-        const { claims } = play(c, c.req.valid('param').token);
+        const { claims } = await play(c, c.req.valid('param').token);
         const w = await windowOrError(playback, claims.sub, claims.from, claims.to);
         c.header('Cache-Control', 'no-store');
         c.header('Content-Type', 'application/vnd.apple.mpegurl');
         return c.body(playlist(w));
       })
       .get('/play/:token/entries.json', validate('param', tokenParam), async (c) => {
-        const { claims } = play(c, c.req.valid('param').token);
+        const { claims } = await play(c, c.req.valid('param').token);
         const w = await windowOrError(playback, claims.sub, claims.from, claims.to);
         c.header('Cache-Control', 'no-store');
         return c.json(describeWindow(w));
       })
       .get('/play/:token/s/:name/init.mp4', validate('param', segmentParam), async (c) => {
         const { token, name } = c.req.valid('param');
-        const { claims } = play(c, token);
+        const { claims } = await play(c, token);
         inWindow(claims, name);
         return mp4(c, await playback.init(claims.sub, name).catch(mapError), 'private, max-age=3600');
       })
       .get('/play/:token/s/:name/:range', validate('param', mediaParam), async (c) => {
         const { token, name, range } = c.req.valid('param');
-        const { claims } = play(c, token);
+        const { claims } = await play(c, token);
         inWindow(claims, name);
         const [first, last] = range.replace('.m4s', '').split('-').map(Number) as [number, number];
         const bytes = await playback.media(claims.sub, name, first, last).catch(mapError);
@@ -101,7 +102,7 @@ export function playbackRoutes(deps: Deps) {
         return c.body(bytes as Uint8Array<ArrayBuffer>);
       })
       .get('/play/:token/preview.mp4', validate('param', tokenParam), validate('query', previewQuery), async (c) => {
-        const { claims, access: a } = play(c, c.req.valid('param').token);
+        const { claims, access: a } = await play(c, c.req.valid('param').token);
         const { at } = c.req.valid('query');
         a.require(claims.sub, 'playback', { fromMs: at, toMs: at });
         const preview = await playback.preview(claims.sub, at).catch(mapError);
@@ -109,7 +110,7 @@ export function playbackRoutes(deps: Deps) {
         return mp4(c, preview.mp4, 'private, max-age=86400');
       })
       .get('/play/:token/clip.mp4', validate('param', tokenParam), validate('query', clipQuery), async (c) => {
-        const { claims, access: a } = play(c, c.req.valid('param').token);
+        const { claims, access: a } = await play(c, c.req.valid('param').token);
         const { from, to, name } = c.req.valid('query');
         a.require(claims.sub, 'export', { fromMs: from, toMs: to });
         if (to - from > DIRECT_CLIP_MAX_MS) {

@@ -6,7 +6,7 @@ import { shareGone } from '../access.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
-import { audit, requireAccess, requireUser } from '../middleware.ts';
+import { audit, freshLookup, requireAccess, requireUser } from '../middleware.ts';
 import type { Share } from '../store/index.ts';
 import { validate } from '../validate.ts';
 import { ID, instant } from './params.ts';
@@ -50,9 +50,9 @@ export function shareRoutes(deps: Deps) {
   return (
     new Hono<AppEnv>()
       // Public: what the link is, before any password.
-      .get('/:id', validate('param', shareParam), (c) => {
+      .get('/:id', validate('param', shareParam), async (c) => {
         const { id } = c.req.valid('param');
-        const share = deps.store.share(id);
+        const share = await freshLookup(deps, () => deps.store.share(id));
         const gone = shareGone(share, id);
         if (gone || !share) throw gone;
         return c.json({ needsPassword: share.passwordHash !== undefined, kind: share.kind, expiresAt: share.expiresAt });
@@ -60,7 +60,7 @@ export function shareRoutes(deps: Deps) {
       .post('/:id/open', validate('param', shareParam), validate('json', openBody), async (c) => {
         const { id } = c.req.valid('param');
         const { password } = c.req.valid('json');
-        const share = deps.store.share(id);
+        const share = await freshLookup(deps, () => deps.store.share(id));
         const gone = shareGone(share, id);
         if (gone || !share) {
           audit(deps, c, { actor: `s:${id}`, action: 'share.open', ...(share ? { cameraId: share.cameraId } : {}), outcome: 'refused', detail: { code: gone?.code } });

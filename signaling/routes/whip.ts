@@ -10,7 +10,7 @@ import { accessOf, cameraSecretAccepted } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, forbidden, notFound, toErrorBody, unauthorized } from '../errors.ts';
 import type { Connection } from '../Hub.ts';
-import { audit, bearerToken, verifiedToken } from '../middleware.ts';
+import { audit, bearerToken, fresh, verifiedToken } from '../middleware.ts';
 import { buildAnswer, chooseCodec, cnameOf, parseOffer, playerCapabilities, producerParameters, SdpError, type AnswerSection } from '../sdp.ts';
 import { validate } from '../validate.ts';
 
@@ -113,7 +113,7 @@ export function whipRoutes(deps: Deps) {
 
   app.post('/whip/:cameraId', limit, validate('param', cameraParam), async (c) => {
     const { cameraId } = c.req.valid('param');
-    const caller = authenticate(c, cameraId, 'whip');
+    const caller = await fresh(deps, () => authenticate(c, cameraId, 'whip'));
     const offer = await readOffer(c);
     const room = await deps.sfu.room(cameraId);
     const plan = offer.media.map((media) => {
@@ -151,7 +151,7 @@ export function whipRoutes(deps: Deps) {
     const { cameraId } = c.req.valid('param');
     let caller: Caller;
     try {
-      caller = authenticate(c, cameraId, 'whep');
+      caller = await fresh(deps, () => authenticate(c, cameraId, 'whep'));
     } catch (err) {
       audit(deps, c, { actor: 'anonymous', action: 'live.view', cameraId, outcome: 'refused', detail: { via: 'whep', code: toErrorBody(err).body.error.code } });
       throw err;
@@ -192,9 +192,9 @@ export function whipRoutes(deps: Deps) {
   });
 
   for (const kind of ['whip', 'whep'] as const) {
-    app.delete(`/${kind}/:cameraId/:sessionId`, validate('param', sessionParam), (c) => {
+    app.delete(`/${kind}/:cameraId/:sessionId`, validate('param', sessionParam), async (c) => {
       const { cameraId, sessionId } = c.req.valid('param');
-      const caller = authenticate(c, cameraId, kind);
+      const caller = await fresh(deps, () => authenticate(c, cameraId, kind));
       const session = sessions.get(sessionId);
       const same = session && session.direction === kind && session.room.cameraId === cameraId &&
         (caller.kind === 'camera' ? session.caller.kind === 'camera' : session.caller.kind === 'user' && session.caller.userId === caller.userId);
