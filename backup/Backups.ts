@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { MasterKeys } from '../recorder/seal/index.ts';
 import type { ObjectStore } from '../recorder/store/index.ts';
 import { BackupError } from './errors.ts';
-import { readMetadata } from './files.ts';
+import { readMetadata, type MetadataSnapshot } from './files.ts';
 import { markInUse, releaseInUse } from './inUse.ts';
 import { checkRetention, decideRetention, DEFAULT_RETENTION, type Retention } from './retention.ts';
 import { readBackupHeader, sealBackup } from './sealed.ts';
@@ -12,6 +12,9 @@ import { readBackupHeader, sealBackup } from './sealed.ts';
 /** Outside `recordings/`, so retention and camera deletion never touch backups. */
 export const BACKUP_PREFIX = 'backups/';
 const HOUR_MS = 3_600_000;
+const CLAIM_RECHECK_MS = 10 * 60_000;
+/** A database store's rows in a backup (its other files are beside it, under store/). */
+export const STORE_ROWS_FILE = 'store/rows.json';
 /** setTimeout's limit; longer delays are waited in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -87,6 +90,11 @@ export interface BackUpOptions {
   /** default DEFAULT_RETENTION (7 daily, 60 monthly) */
   retention?: Retention;
   now?: () => number;
+  /**
+   * What to back up, when the metadata is not (only) the data dir's files: a database store gives
+   * its rows, audit rows and secrets as files of its own (see signaling/store/backupFiles.ts).
+   */
+  metadata?: () => Promise<MetadataSnapshot>;
 }
 
 /** One backup now: a consistent snapshot, sealed, uploaded; then the generations retention does not keep removed. */
@@ -95,8 +103,8 @@ export async function backUp(o: BackUpOptions): Promise<BackupResult> {
   checkRetention(retention); // here, not first inside the pruning below, where it would pass for a pruning failure
   const now = o.now ?? Date.now;
   const started = now();
-  const snapshot = await readMetadata(o.dataDir);
-  if (!snapshot.files.some((f) => f.path === 'db.json')) {
+  const snapshot = o.metadata ? await o.metadata() : await readMetadata(o.dataDir);
+  if (!snapshot.files.some((f) => f.path === 'db.json' || f.path === STORE_ROWS_FILE)) {
     throw new BackupError('nothing_to_back_up', `${o.dataDir} holds no db.json: no service has run on it; check MIMAMORI_DATA_DIR`);
   }
   const name = generationName(started);
@@ -148,6 +156,11 @@ export interface BackupsOptions {
   retryMs?: number;
   /** How often to look whether the current master key changed since the newest backup (default a minute). */
   keyCheckMs?: number;
+  /**
+   * Nodes sharing one database make each scheduled backup once: before one, a node claims "the
+   * backup after the generation of `followingMs`" (0: the first); false means another node has it.
+   */
+  claim?: (followingMs: number) => Promise<boolean>;
 }
 
 /**
@@ -257,6 +270,15 @@ export class Backups {
   async #tick(): Promise<void> {
     if (this.#closed) return;
     try {
+      if (this.#o.claim) {
+        const newest = (await listGenerations(this.#o.store)).at(-1);
+        if (!(await this.#o.claim(newest?.atMs ?? 0))) {
+          // Another node makes this one; look again later (it may have failed and its claim expire).
+          this.#o.log.debug({ event: 'backup_by_other_node', following: newest?.name }, 'another node makes this backup');
+          if (newest) this.#lastSuccessMs = newest.atMs;
+          return this.#schedule(Math.min(this.#o.intervalMs, CLAIM_RECHECK_MS), () => this.#first());
+        }
+      }
       await this.run();
       this.#schedule(this.#o.intervalMs, () => this.#tick());
     } catch (err) {

@@ -8,10 +8,10 @@
 //   await backUp({ dataDir, store, masterKeys }) // one now (the command line)
 //   await restore({ dataDir, store, generation, force })
 //   await backups.close()
-export { Backups, backUp, BACKUP_PREFIX, listGenerations, sealedWith, type BackupResult, type BackupsOptions, type Generation } from './Backups.ts';
+export { Backups, backUp, BACKUP_PREFIX, STORE_ROWS_FILE, listGenerations, sealedWith, type BackupResult, type BackupsOptions, type Generation } from './Backups.ts';
 export { BackupError, type BackupErrorCode } from './errors.ts';
-export { isMetadata, NOT_METADATA, readMetadata } from './files.ts';
+export { isMetadata, NOT_METADATA, readMetadata, writeMetadata, type MetadataFile, type MetadataSnapshot } from './files.ts';
 export { serviceRunningOn } from './inUse.ts';
 export { checkRetention, decideRetention, DEFAULT_RETENTION, monthOf, type KeptAs, type Retention, type RetentionVerdict } from './retention.ts';
-export { restore, type RestoreOptions, type RestoreReport } from './restore.ts';
+export { assertDataKeysOpen, openGeneration, restore, type RestoreOptions, type RestoreReport } from './restore.ts';
 export { openBackup, readBackupHeader, sealBackup } from './sealed.ts';

@@ -5,11 +5,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { MASTER_KEYS_ENV, MASTER_KEYS_FILE, MasterKeys, SealError, unwrapDataKey, type WrappedKey } from '../recorder/seal/index.ts';
 import type { ObjectStore } from '../recorder/store/index.ts';
-import { generationKey, listGenerations, type Generation } from './Backups.ts';
+import { generationKey, listGenerations, STORE_ROWS_FILE, type Generation } from './Backups.ts';
 import { BackupError } from './errors.ts';
-import { existingMetadata, writeMetadata, type MetadataPath } from './files.ts';
+import { existingMetadata, writeMetadata, type MetadataFile, type MetadataPath } from './files.ts';
 import { serviceRunningOn } from './inUse.ts';
-import { openBackup } from './sealed.ts';
+import { openBackup, type BackupHeader } from './sealed.ts';
 
 export interface RestoreOptions {
   dataDir: string;
@@ -20,6 +20,11 @@ export interface RestoreOptions {
   generation?: string;
   /** replace metadata already in dataDir */
   force?: boolean;
+  /**
+   * Turns the files of a database store's backup (store/…) into data-dir files (db.json, …): the
+   * caller knows the stores; without it such a backup is refused here.
+   */
+  filesOf?: (files: MetadataFile[]) => Promise<MetadataFile[]>;
 }
 
 export interface RestoreReport {
@@ -83,33 +88,50 @@ function countsOf(dbJson: Buffer): DbCounts {
   return { users: db.users?.length ?? 0, cameras: db.cameras?.length ?? 0, grants: db.grants?.length ?? 0, keys: db.keys ?? [] };
 }
 
-export async function restore(o: RestoreOptions): Promise<RestoreReport> {
-  const dataDir = path.resolve(o.dataDir);
-  const pid = await serviceRunningOn(dataDir);
-  if (pid !== undefined) {
-    throw new BackupError('service_running', `a Mimamori service (pid ${pid}) is running on ${dataDir}; stop it first (it would write its old state back over the restored files), then restore`);
-  }
-  const masterKeys = await masterKeysForRestore(dataDir, o.env ?? process.env);
+/** A generation, opened: its header and files, and the master keys that opened it. */
+export async function openGeneration(o: Pick<RestoreOptions, 'dataDir' | 'store' | 'env' | 'generation'>): Promise<{ header: BackupHeader; files: MetadataFile[]; masterKeys: MasterKeys }> {
+  const masterKeys = await masterKeysForRestore(path.resolve(o.dataDir), o.env ?? process.env);
   const generation = pick(await listGenerations(o.store), o.generation, o.store.description);
   const { header, files } = await openBackup(masterKeys, await o.store.get(generation.key));
+  return { header, files, masterKeys };
+}
 
-  const db = files.find((f) => f.path === 'db.json');
-  if (!db) throw new BackupError('backup_damaged', `backup ${header.name} has no db.json; restore another generation`);
-  const counts = countsOf(db.data);
-  // Recordings play again only if every camera's data key unwraps: check before writing anything.
-  for (const { cameraId, key } of counts.keys) {
+/** Recordings play again only if every camera's data key unwraps: checked before anything is written. */
+export function assertDataKeysOpen(masterKeys: MasterKeys, keys: readonly { cameraId: string; key: WrappedKey }[], generation: string): void {
+  for (const { cameraId, key } of keys) {
     try {
       unwrapDataKey(masterKeys, key).fill(0);
     } catch (err) {
       if (!(err instanceof SealError)) throw err;
       throw new BackupError(
         err.code === 'master_key_missing' ? 'master_key_missing' : 'wrong_master_key',
-        `camera ${cameraId}'s data key in backup ${header.name} does not open with the configured master keys (${err.message}); its recordings could not be played. ` +
+        `camera ${cameraId}'s data key in backup ${generation} does not open with the configured master keys (${err.message}); its recordings could not be played. ` +
           `Configure every master key you kept (${MASTER_KEYS_ENV} or ${MASTER_KEYS_FILE}), then restore again`,
         { cause: err },
       );
     }
   }
+}
+
+export async function restore(o: RestoreOptions): Promise<RestoreReport> {
+  const dataDir = path.resolve(o.dataDir);
+  const pid = await serviceRunningOn(dataDir);
+  if (pid !== undefined) {
+    throw new BackupError('service_running', `a Mimamori service (pid ${pid}) is running on ${dataDir}; stop it first (it would write its old state back over the restored files), then restore`);
+  }
+  const opened = await openGeneration(o);
+  const { header, masterKeys } = opened;
+  let files = opened.files;
+  // A backup of a database store, restored into a data dir: its rows become db.json and the rest.
+  if (!files.some((f) => f.path === 'db.json') && files.some((f) => f.path === STORE_ROWS_FILE)) {
+    if (!o.filesOf) throw new BackupError('backup_damaged', `backup ${header.name} is of a database store; restore it with MIMAMORI_DATABASE_URL set, or through the command line`);
+    files = await o.filesOf(files);
+  }
+
+  const db = files.find((f) => f.path === 'db.json');
+  if (!db) throw new BackupError('backup_damaged', `backup ${header.name} has no db.json; restore another generation`);
+  const counts = countsOf(db.data);
+  assertDataKeysOpen(masterKeys, counts.keys, header.name);
 
   const existing = await existingMetadata(dataDir);
   if (existing.length > 0 && !o.force) {

@@ -30,20 +30,27 @@ commands:
       --out FILE          where to write it ("-" for standard output)
                           (reads what is uploaded to S3; the last minute still on the spool of a
                           running service is not included)
-  backup                back up the metadata now (db.json, secrets, accounts, audit, …; not the video,
-                          not the master key), sealed under the current master key, to backups/ in
+  backup                back up the metadata now (db.json, secrets, accounts, audit, …, or with
+                          MIMAMORI_DATABASE_URL the database's rows, audit rows and secrets in one
+                          transaction; not the video, not the master key), sealed under the current
+                          master key, to backups/ in
                           the bucket. The running service does this daily. Kept: the newest generations
                           (MIMAMORI_BACKUP_DAILY, default 7) and the first of each month, UTC, for the
                           newest months (MIMAMORI_BACKUP_MONTHLY, default 60 = five years; 0 = none);
                           the others are removed after each successful backup
   backups               list the backup generations in the bucket, oldest first: time (UTC and Tokyo),
                           size, master key, and whether kept as daily, monthly or both
-  restore               bring the metadata of a backup back into MIMAMORI_DATA_DIR (a fresh machine)
+  restore               bring the metadata of a backup back into MIMAMORI_DATA_DIR (a fresh machine),
+                          or with MIMAMORI_DATABASE_URL into that database, which must be empty; a
+                          backup of either store restores into either
       --generation NAME   which one (default the newest; names from "mimamori backups")
       --force             replace metadata already in the data dir
                           (needs the master key the backup was sealed with: MIMAMORI_MASTER_KEYS, or
                           the master-keys.json you kept copied into the data dir; stop the service
                           on that data dir first)
+  migrate-store         copy the metadata into an empty store of the other kind and check the copy
+      --to URL|DIR        postgres://user:password@host:5432/database: from the data dir (stop the
+                          service first); DIR: from MIMAMORI_DATABASE_URL into that folder
 `;
 
 async function start(): Promise<void> {
@@ -237,11 +244,14 @@ async function backup(): Promise<void> {
   const { MasterKeys, openStorage } = await import('../recorder/index.ts');
   const fs = await import('node:fs');
   // MasterKeys.load would create a new key in an empty folder: check there is something first.
-  if (!fs.existsSync(`${config.dataDir}/db.json`)) throw new CommandError(`${config.dataDir} holds no db.json: nothing to back up; check MIMAMORI_DATA_DIR`);
+  if (!config.databaseUrl && !fs.existsSync(`${config.dataDir}/db.json`)) throw new CommandError(`${config.dataDir} holds no db.json: nothing to back up; check MIMAMORI_DATA_DIR`);
   const storage = await openStorage(config, { port: 0 });
+  const { backupFilesOf, openStore } = await import('../signaling/store/index.ts');
+  const { createLogger } = await import('../signaling/log.ts');
+  const metadata = config.databaseUrl ? await openStore(config, createLogger('warn'), { readOnly: true }) : undefined;
   try {
     const masterKeys = await MasterKeys.load({ dataDir: config.dataDir });
-    const r = await backUp({ dataDir: config.dataDir, store: storage.store, masterKeys, retention: config.backup.retention });
+    const r = await backUp({ dataDir: config.dataDir, store: storage.store, masterKeys, retention: config.backup.retention, ...(metadata ? { metadata: () => backupFilesOf(metadata, config.dataDir) } : {}) });
     const lines = [
       `backup ${r.generation}: ${r.files} files, ${kb(r.metadataBytes)} of metadata, ${kb(r.bytes)} sealed with master key "${r.masterKeyId}", in ${r.ms} ms`,
       `  ${storage.store.description}/${r.key}`,
@@ -254,6 +264,7 @@ async function backup(): Promise<void> {
   } catch (error) {
     explained(error);
   } finally {
+    await metadata?.close();
     await storage.close();
   }
 }
@@ -298,12 +309,15 @@ async function backups(): Promise<void> {
 async function restoreBackup(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { generation: { type: 'string' }, force: { type: 'boolean', default: false } } });
   const config = loadConfig();
+  if (config.databaseUrl) return restoreIntoDatabase(config, values.generation, values.force);
   const { restore } = await import('../backup/index.ts');
   const { openStorage } = await import('../recorder/index.ts');
+  const { dataDirFilesOf, exportOfFiles } = await import('../signaling/store/index.ts');
   const started = Date.now();
   const storage = await openStorage(config, { port: 0 });
   try {
-    const r = await restore({ dataDir: config.dataDir, store: storage.store, generation: values.generation, force: values.force });
+    // A backup of a database store comes back as a data dir's files.
+    const r = await restore({ dataDir: config.dataDir, store: storage.store, generation: values.generation, force: values.force, filesOf: async (files) => dataDirFilesOf(await exportOfFiles(files)) });
     const lines = [
       `restored backup ${r.generation} (made ${r.createdAt}) into ${config.dataDir} in ${Date.now() - started} ms:`,
       `  ${r.users} users, ${r.cameras} cameras, ${r.grants} grants, ${r.keys} camera data keys (each opens with the configured master key)`,
@@ -316,6 +330,87 @@ async function restoreBackup(argv: string[]): Promise<void> {
     explained(error);
   } finally {
     await storage.close();
+  }
+}
+
+/** restore with MIMAMORI_DATABASE_URL: any generation (of either store) into that database, which must be empty. */
+async function restoreIntoDatabase(config: Config, generation: string | undefined, force: boolean): Promise<void> {
+  if (force) throw new UsageError('--force does not apply to a database: restore into an empty one (create a new database and point MIMAMORI_DATABASE_URL at it)');
+  const { assertDataKeysOpen, openGeneration } = await import('../backup/index.ts');
+  const { openStorage } = await import('../recorder/index.ts');
+  const { exportOfFiles, PostgresStore } = await import('../signaling/store/index.ts');
+  const { createLogger } = await import('../signaling/log.ts');
+  const started = Date.now();
+  const storage = await openStorage(config, { port: 0 });
+  try {
+    const { header, files, masterKeys } = await openGeneration({ dataDir: config.dataDir, store: storage.store, generation });
+    const data = await exportOfFiles(files);
+    assertDataKeysOpen(masterKeys, data.rows.dataKeys, header.name);
+    const target = await PostgresStore.open({ url: config.databaseUrl!, log: createLogger('warn'), nodeId: config.nodeId, auditRetentionDays: config.audit.retentionDays, readOnly: true });
+    try {
+      const { dropped } = await target.importAll(data);
+      process.stdout.write(
+        [
+          `restored backup ${header.name} (made ${header.createdAt}) into ${target.description} in ${Date.now() - started} ms:`,
+          `  ${data.rows.users.length} users, ${data.rows.cameras.length} cameras, ${data.rows.grants.length} grants, ${data.rows.dataKeys.length} camera data keys (each opens with the configured master key), ${data.audit.length} audit rows`,
+          ...(dropped.length ? [`  left out, naming rows that no longer exist: ${dropped.join(', ')}`] : []),
+          'Start the service with the same MIMAMORI_DATABASE_URL, S3 and master key settings; recordings play as before.',
+        ].join('\n') + '\n',
+      );
+    } finally {
+      await target.close();
+    }
+  } catch (error) {
+    explained(error);
+  } finally {
+    await storage.close();
+  }
+}
+
+/** migrate-store --to postgres://… | DIR: the configured store's metadata into an empty store of the other kind. */
+async function migrateStoreCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { to: { type: 'string' } } });
+  if (!values.to) throw new UsageError('migrate-store needs --to postgres://user:password@host:5432/database (from the data dir) or --to DIR (from MIMAMORI_DATABASE_URL)');
+  const config = loadConfig();
+  const toDatabase = /^postgres(ql)?:\/\//.test(values.to);
+  if (toDatabase === Boolean(config.databaseUrl)) {
+    throw new UsageError(toDatabase ? 'the configured store is already PostgreSQL (MIMAMORI_DATABASE_URL); migrate-store copies from the data dir into a database, or from the database into a folder' : 'the configured store is the data dir; give --to postgres://… to copy it into PostgreSQL');
+  }
+  const { serviceRunningOn } = await import('../backup/index.ts');
+  if (!toDatabase) {
+    // Nothing to do with a running service: the target is a new folder.
+  } else {
+    const pid = await serviceRunningOn(config.dataDir);
+    if (pid !== undefined) throw new CommandError(`a Mimamori service (pid ${pid}) runs on ${config.dataDir}: stop it first (what it changed after the copy would be lost), migrate, then start it with MIMAMORI_DATABASE_URL`);
+  }
+  const { FileStore, migrateStore, openStore, PostgresStore } = await import('../signaling/store/index.ts');
+  const { createLogger } = await import('../signaling/log.ts');
+  const log = createLogger('warn');
+  const from = await openStore(config, log, { readOnly: true });
+  try {
+    const to = toDatabase
+      ? await PostgresStore.open({ url: values.to, log, nodeId: config.nodeId, auditRetentionDays: 36_500 })
+      : await FileStore.openWithAudit({ dataDir: values.to, log, auditRetentionDays: 36_500 });
+    try {
+      const r = await migrateStore(from, to);
+      const counts = Object.entries(r.rows).map(([table, n]) => `${n} ${table}`).join(', ');
+      process.stdout.write(
+        [
+          `copied ${from.description} into ${to.description} in ${r.ms} ms and checked it:`,
+          `  ${counts || 'no rows'}; ${r.auditRows} audit rows, the chain verified`,
+          ...(r.dropped.length ? [`  left out, naming rows that no longer exist: ${r.dropped.join(', ')}`] : []),
+          toDatabase
+            ? `Start the service with MIMAMORI_DATABASE_URL=${values.to.replace(/:[^:@/]*@/, ':***@')} (keep MIMAMORI_DATA_DIR: its master key, TLS and TURN files stay there).`
+            : `Start the service with MIMAMORI_DATA_DIR=${values.to} and without MIMAMORI_DATABASE_URL (copy master-keys.json there, or keep MIMAMORI_MASTER_KEYS).`,
+        ].join('\n') + '\n',
+      );
+    } finally {
+      await to.close();
+    }
+  } catch (error) {
+    explained(error);
+  } finally {
+    await from.close();
   }
 }
 
@@ -339,6 +434,8 @@ async function main(): Promise<void> {
       return backups();
     case 'restore':
       return restoreBackup(rest);
+    case 'migrate-store':
+      return migrateStoreCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -42,7 +42,7 @@ import { meRoutes } from './routes/me.ts';
 import { healthRoutes } from './routes/health.ts';
 import { Monitoring } from './monitoring.ts';
 import { ExportJobs, Playback } from '../playback/index.ts';
-import { FileStore, openStore, type Store, type User } from './store/index.ts';
+import { backupFilesOf, FileStore, openStore, type Store, type User } from './store/index.ts';
 import { Revocations } from './Revocations.ts';
 import { Backups } from '../backup/index.ts';
 import { importLegacyAudit } from './audit/index.ts';
@@ -142,7 +142,15 @@ export class Service {
     const port = (server.address() as AddressInfo).port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? (tls ? config.rtc.announcedAddress : '127.0.0.1') : config.host;
     const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
-    service.#backups = await Backups.start({ dataDir: config.dataDir, store: storage.store, masterKeys, log, ...config.backup });
+    service.#backups = await Backups.start({
+      dataDir: config.dataDir,
+      store: storage.store,
+      masterKeys,
+      log,
+      ...config.backup,
+      // A database store: its rows (one transaction), made by one node of those sharing it.
+      ...(store.kind === 'postgres' ? { metadata: () => backupFilesOf(store, config.dataDir), claim: (following: number) => store.claimBackupSlot(following, config.nodeId) } : {}),
+    });
     monitoring.watchBackups(service.#backups);
     log.info({ event: 'started', url, tls: tls?.source ?? 'off', workers: config.workers }, 'Mimamori started');
     return { service, info: { url, port, generatedAdminPassword } };

@@ -6,22 +6,19 @@
 // cases for the pure decision, six years simulated, and dated generations through the real S3.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Backups, backUp, decideRetention, DEFAULT_RETENTION, isMetadata, listGenerations, monthOf, openBackup, type Generation, type KeptAs, type Retention } from '../backup/index.ts';
 import { Camera } from '../camera/index.ts';
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { MasterKeys } from '../recorder/seal/index.ts';
 import { EmbeddedS3, S3ObjectStore, type ObjectStore } from '../recorder/store/index.ts';
-import { freePort, startService, type Service } from './harness.ts';
+import { cli as runCli, freePort, startService, type Service } from './harness.ts';
 import { decodeErrors, ffprobe } from './recordings.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUCKET = 'backup-test';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,30 +51,8 @@ const serviceEnv = (): Record<string, string> => ({
   MIMAMORI_BACKUP_DELAY_SECONDS: '1',
 });
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
 /** `mimamori ARGS` as an operator runs it, with the service's settings. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bin', 'mimamori.ts'), ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MIMAMORI_LOG_LEVEL: 'warn', ...serviceEnv(), ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { ...serviceEnv(), ...env });
 
 async function json<T>(res: Response, status = 200): Promise<T> {
   const text = await res.text();

@@ -53,6 +53,8 @@ export interface ServiceOptions {
    * server the harness starts; otherwise the service keeps files in its data dir.
    */
   databaseUrl?: string;
+  /** Run on this data dir (kept when the service stops) instead of a fresh one (removed). */
+  dataDir?: string;
 }
 
 let testServer: Promise<TestPostgres> | undefined;
@@ -93,7 +95,7 @@ function healthy(url: string): Promise<boolean> {
 }
 
 export async function startService(options: ServiceOptions = {}): Promise<Service> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-test-'));
+  const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-test-')));
   const port = options.port ?? (await freePort());
   const adminUsername = 'admin';
   const adminPassword = 'test-admin-password-1';
@@ -215,7 +217,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     },
     async stop() {
       await exit('SIGTERM');
-      await fs.rm(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
     },
     output: () => out,
     async jwtSecret() {
@@ -229,6 +231,31 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       }
     },
   };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** `mimamori ARGS` as an operator runs it, with these settings in its environment. */
+export function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bin', 'mimamori.ts'), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MIMAMORI_LOG_LEVEL: 'warn', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+  });
 }
 
 /** A WHEP viewer (as admin) gets `n` frames of `camera`, each one the camera sent, in order. */

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createLogger } from '../signaling/log.ts';
-import { FileStore, PostgresStore, StoreError, migrate, TABLES, type Change, type Snapshot, type Store } from '../signaling/store/index.ts';
+import { FileStore, PostgresStore, StoreError, migrate, ROW_KEY, TABLES, type Change, type Snapshot, type Store } from '../signaling/store/index.ts';
 import type { WrappedKey } from '../recorder/seal/index.ts';
 import { TestPostgres } from './postgres.ts';
 
@@ -77,7 +77,10 @@ const kinds: Kind[] = [
 /** Rows that both stores must hold identically; sessions and failures carry times read back exactly. */
 function comparable(s: Snapshot): Snapshot {
   const sorted = { ...s };
-  for (const t of TABLES) (sorted[t] as unknown[]) = [...(s[t] as { id?: string }[])].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+  for (const t of TABLES) {
+    const key = ROW_KEY[t] as (row: unknown) => string;
+    (sorted[t] as unknown[]) = [...(s[t] as unknown[])].sort((x, y) => key(x).localeCompare(key(y)));
+  }
   return sorted;
 }
 
@@ -421,6 +424,65 @@ only('audit retention: the oldest rows go, the rest still verifies from where re
   } finally {
     await audit.close();
     await pool.end();
+  }
+});
+
+only('export and import across kinds: files → PostgreSQL → files keeps every row, the audit chain and the secrets', async () => {
+  const first = await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-export-'));
+  const back = await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-import-'));
+  const files = await FileStore.openWithAudit({ dataDir: first, log, auditRetentionDays: 36_500 });
+  const database = await PostgresStore.open({ url: await pgServer.createDatabase('transfer'), log, nodeId: 't', auditRetentionDays: 36_500 });
+  const returned = await FileStore.openWithAudit({ dataDir: back, log, auditRetentionDays: 36_500 });
+  try {
+    const ids = await populate(files);
+    // A grant left naming a camera that is gone (old files had no foreign keys): PostgreSQL cannot hold it.
+    await fs.writeFile(path.join(first, 'secrets.json'), JSON.stringify({ jwtSecret: 'j'.repeat(64) }));
+    for (let i = 0; i < 30; i++) await files.audit.append({ actor: 'u:x', action: 'live.view', outcome: 'ok', at: new Date(Date.now() - (30 - i) * 86_400_000).toISOString(), detail: { i } });
+    const exported = await files.exportAll();
+    exported.rows.grants.push({ id: 'grant_dangling', orgId: ids.orgId, userId: ids.opId, cameraId: 'cam_gone', rights: ['live'], createdAt: new Date().toISOString(), createdBy: 'x' });
+    assert.is(exported.audit.length, 30);
+    assert.equal(exported.secrets, { jwtSecret: 'j'.repeat(64) });
+
+    const { dropped } = await database.importAll(exported);
+    assert.equal(dropped, ['grants grant_dangling'], 'the dangling grant is named and left out');
+    exported.rows.grants.pop();
+    assert.equal(comparable(database.snapshot()), comparable(exported.rows));
+    assert.ok((await database.audit.verify()).ok, 'the chain verifies in PostgreSQL');
+    assert.is(await database.sharedSecret('jwtSecret', 48), 'j'.repeat(64), 'the signing secret came along (sessions stay valid)');
+    const appended = await database.audit.append({ actor: 'system', action: 'audit.migrate', outcome: 'ok' });
+    assert.is(appended.seq, 31, 'the chain continues after the imported rows');
+    await database.importAll(exported).then(
+      () => assert.unreachable('imported twice'),
+      (e: unknown) => assert.ok(e instanceof StoreError && e.code === 'store_not_empty'),
+    );
+
+    const again = await database.exportAll();
+    await returned.importAll(again);
+    assert.equal(comparable(returned.snapshot()), comparable(exported.rows));
+    const verified = await returned.audit.verify();
+    assert.ok(verified.ok && verified.rows === 31, JSON.stringify(verified));
+    assert.equal(JSON.parse(await fs.readFile(path.join(back, 'secrets.json'), 'utf8')), { jwtSecret: 'j'.repeat(64) });
+  } finally {
+    await files.close();
+    await database.close();
+    await returned.close();
+    await fs.rm(first, { recursive: true, force: true });
+    await fs.rm(back, { recursive: true, force: true });
+  }
+});
+
+only('backup slots: of two nodes asking for the same scheduled backup, one makes it', async () => {
+  const url = await pgServer.createDatabase('slots');
+  const a = await PostgresStore.open({ url, log, nodeId: 'a', auditRetentionDays: 400 });
+  const b = await PostgresStore.open({ url, log, nodeId: 'b', auditRetentionDays: 400 });
+  try {
+    const slot = Date.parse('2026-12-06T00:00:00Z');
+    const answers = await Promise.all([a.claimBackupSlot(slot, 'a'), b.claimBackupSlot(slot, 'b')]);
+    assert.is(answers.filter(Boolean).length, 1);
+    assert.ok(await a.claimBackupSlot(slot + 86_400_000, 'a'), 'the next slot is free again');
+  } finally {
+    await a.close();
+    await b.close();
   }
 });
 

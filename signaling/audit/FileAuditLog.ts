@@ -122,6 +122,54 @@ export class FileAuditLog implements AuditLog {
     for await (const { row } of this.#scan(query, 'oldest')) yield row;
   }
 
+  /** Every row as written (JSON lines), oldest first: exports of the whole log (backups, migrate-store). */
+  async lines(): Promise<string[]> {
+    await this.#idle();
+    const out: string[] = [];
+    for (const day of await this.#days()) {
+      const text = await readIfExists(path.join(this.#dir, `${day}.jsonl`));
+      if (text) out.push(...text.split('\n').filter((line) => line.length > 0));
+    }
+    return out;
+  }
+
+  /**
+   * Fills an empty log with rows exported from another (their chain and sequence kept, so verify()
+   * still vouches for them). Each row goes into the day file of its time, never an earlier day than
+   * the row before it, so the files stay in chain order.
+   */
+  async importLines(lines: readonly string[]): Promise<void> {
+    await this.#idle();
+    if (this.#seq !== 0 || (await this.#days()).length > 0) throw new Error(`the audit log in ${this.#dir} is not empty; import only into a new one`);
+    const byDay = new Map<string, string[]>();
+    let day = '';
+    let last: AuditRow | undefined;
+    for (const line of lines) {
+      const row = parseRow(line);
+      if (!row) throw new Error(`an imported audit row is not a complete row: ${line.slice(0, 80)}`);
+      const own = utcDay(Number.isFinite(Date.parse(row.at)) ? Date.parse(row.at) : this.#now());
+      day = own > day ? own : day;
+      let list = byDay.get(day);
+      if (!list) byDay.set(day, (list = []));
+      list.push(line);
+      last = row;
+    }
+    for (const [d, rows] of byDay) {
+      const handle = await fs.open(path.join(this.#dir, `${d}.jsonl`), 'wx', 0o600);
+      try {
+        await handle.writeFile(`${rows.join('\n')}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+    await syncDir(this.#dir);
+    if (last) {
+      this.#seq = last.seq;
+      this.#lastHash = last.hash;
+    }
+  }
+
   /** Walks every file and the chain between them; names the first row that does not fit. */
   async verify(): Promise<AuditVerification> {
     await this.#idle();

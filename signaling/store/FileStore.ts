@@ -8,11 +8,12 @@ import { JSONFilePreset } from 'lowdb/node';
 import type { Low } from 'lowdb';
 import { persistentSecret } from '../../config/index.ts';
 import { FileAuditLog } from '../audit/index.ts';
-import type { Logger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import { FIRST_ORG_NAME, newId } from './ids.ts';
 import type { Announcement, Camera, CameraGroup, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
 import { Operations, type ScalarField, type Tx } from './Operations.ts';
 import type { Store, StoreHealth } from './Store.ts';
+import type { MetadataExport } from './model.ts';
 
 /** db.json as written since organisations (version 2). */
 interface DbJson {
@@ -124,6 +125,28 @@ export class FileStore extends Operations implements Store {
   async close(): Promise<void> {
     await this.#accountsWriting.catch(() => undefined);
     await this.#audit?.close();
+  }
+
+  // --- Whole store ---------------------------------------------------------------------------
+
+  async exportAll(): Promise<MetadataExport> {
+    const audit = this.#audit ?? (await FileAuditLog.open({ dir: path.join(this.#dataDir, 'audit'), retentionDays: 36_500, log: createLogger('silent') }));
+    try {
+      return { rows: this.snapshot(), audit: await audit.lines(), secrets: await readSecrets(this.#dataDir) };
+    } finally {
+      if (audit !== this.#audit) await audit.close();
+    }
+  }
+
+  async importAll(data: MetadataExport): Promise<{ dropped: string[] }> {
+    await this.load(data.rows);
+    await this.audit.importLines(data.audit);
+    if (data.secrets.jwtSecret) await fs.writeFile(path.join(this.#dataDir, 'secrets.json'), JSON.stringify({ jwtSecret: data.secrets.jwtSecret }), { mode: 0o600 });
+    return { dropped: [] };
+  }
+
+  async claimBackupSlot(): Promise<boolean> {
+    return true; // one process owns the folder
   }
 
   // --- Transactions --------------------------------------------------------------------------
@@ -248,6 +271,18 @@ export class FileStore extends Operations implements Store {
 }
 
 const now = () => new Date().toISOString();
+
+
+/** The generated secrets kept in the data folder (none before the service first ran). */
+async function readSecrets(dataDir: string): Promise<MetadataExport['secrets']> {
+  try {
+    const parsed = JSON.parse(await fs.readFile(path.join(dataDir, 'secrets.json'), 'utf8')) as { jwtSecret?: unknown };
+    return typeof parsed.jwtSecret === 'string' ? { jwtSecret: parsed.jwtSecret } : {};
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+}
 
 const emptyDb = (): DbJson => ({
   version: 2,

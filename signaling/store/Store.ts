@@ -17,6 +17,7 @@ import type {
   Kiosk,
   KioskChange,
   LockoutPolicy,
+  MetadataExport,
   NewUser,
   Org,
   OrgDeletion,
@@ -162,6 +163,15 @@ export interface Store extends Pick<Catalog, PublicReads> {
   snapshot(): Snapshot;
   /** Fills an empty store (restore, migrate-store); throws StoreError store_not_empty otherwise. */
   load(snapshot: Snapshot): Promise<void>;
+  /** Rows, audit rows and generated secrets, as of one moment (PostgreSQL: one transaction). */
+  exportAll(): Promise<MetadataExport>;
+  /** Fills an empty store with an export (rows, the audit chain as it was, secrets); returns rows left out as naming missing rows. */
+  importAll(data: MetadataExport): Promise<{ dropped: string[] }>;
+  /**
+   * Whether this node makes the scheduled backup that starts at `slotStartMs`: of several nodes
+   * sharing a database, the first to ask (the files store: always).
+   */
+  claimBackupSlot(slotStartMs: number, nodeId: string): Promise<boolean>;
 }
 
 type PublicReads = {

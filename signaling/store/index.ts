@@ -9,6 +9,7 @@ export { FileStore } from './FileStore.ts';
 export { applyCameraChange, type Tx } from './Operations.ts';
 export type { ExportPatch, Store, StoreHealth, StoreKind } from './Store.ts';
 export { PostgresStore, describeUrl, migrate, SCHEMA_VERSION } from './postgres/index.ts';
+export { backupFilesOf, dataDirFilesOf, exportOfFiles, filesOfExport } from './backupFiles.ts';
 
 import type { Config } from '../../config/index.ts';
 import type { Logger } from '../log.ts';
@@ -25,3 +26,4 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl' |
   if (options.readOnly) return Files.open(config.dataDir);
   return Files.openWithAudit({ dataDir: config.dataDir, log, auditRetentionDays: config.audit.retentionDays });
 }
+export { migrateStore, type MigrationReport } from './migrate.ts';

@@ -317,6 +317,52 @@ export type Snapshot = { [T in Table]: Rows[T][] };
 
 export const emptySnapshot = (): Snapshot => Object.fromEntries(TABLES.map((t) => [t, []])) as unknown as Snapshot;
 
+/** The whole metadata of a store, portable to a store of either kind (backups, migrate-store). */
+export interface MetadataExport {
+  rows: Snapshot;
+  /** Audit rows exactly as written (JSON lines with their hash chain), oldest first. */
+  audit: string[];
+  /** Secrets the store generated and keeps (the token signing secret, when not configured). */
+  secrets: { jwtSecret?: string };
+}
+
+/**
+ * Rows that name a row that is not there (a grant of a deleted camera, left by an old version of
+ * the files store, which has no foreign keys): PostgreSQL would refuse them. Returns the rows
+ * without them, and what was left out.
+ */
+export function withoutDangling(rows: Snapshot): { rows: Snapshot; dropped: string[] } {
+  const has = (table: 'orgs' | 'users' | 'cameras' | 'groups', id: string | undefined) => id === undefined || keys[table].has(id);
+  const keys = {
+    orgs: new Set(rows.orgs.map((r) => r.id)),
+    users: new Set<string>(),
+    cameras: new Set<string>(),
+    groups: new Set<string>(),
+  };
+  const dropped: string[] = [];
+  const keep = <T>(table: string, list: T[], ok: (row: T) => boolean, key: (row: T) => string): T[] =>
+    list.filter((row) => {
+      if (ok(row)) return true;
+      dropped.push(`${table} ${key(row)}`);
+      return false;
+    });
+  const out = { ...rows };
+  out.users = keep('users', rows.users, (u) => has('orgs', u.orgId), (u) => u.id);
+  for (const u of out.users) keys.users.add(u.id);
+  out.cameras = keep('cameras', rows.cameras, (c) => has('orgs', c.orgId), (c) => c.id);
+  for (const c of out.cameras) keys.cameras.add(c.id);
+  out.groups = keep('groups', rows.groups, (g) => has('orgs', g.orgId), (g) => g.id);
+  for (const g of out.groups) keys.groups.add(g.id);
+  out.grants = keep('grants', rows.grants, (g) => has('orgs', g.orgId) && has('users', g.userId) && has('cameras', g.cameraId) && has('groups', g.groupId), (g) => g.id);
+  out.announcements = keep('announcements', rows.announcements, (a) => a.orgId === null || has('orgs', a.orgId), (a) => a.id);
+  out.holds = keep('holds', rows.holds, (h) => has('cameras', h.cameraId), (h) => h.id);
+  out.shares = keep('shares', rows.shares, (s) => has('cameras', s.cameraId), (s) => s.id);
+  out.kiosks = keep('kiosks', rows.kiosks, (k) => has('orgs', k.orgId), (k) => k.id);
+  out.exports = keep('exports', rows.exports, (e) => has('cameras', e.cameraId), (e) => e.id);
+  out.preferences = keep('preferences', rows.preferences, (p) => has('users', p.userId), (p) => p.userId);
+  return { rows: out, dropped };
+}
+
 /** One row added, changed or removed, in whichever node made the change. */
 export type Change = { [T in Table]: { table: T; key: string; before: Rows[T] | undefined; after: Rows[T] | undefined } }[Table];
 

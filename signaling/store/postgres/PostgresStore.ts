@@ -18,7 +18,8 @@ import pg from 'pg';
 import { PostgresAuditLog } from './PostgresAuditLog.ts';
 import type { Logger } from '../../log.ts';
 import { StoreError } from '../errors.ts';
-import { emptySnapshot, TABLES, type Rows, type Table } from '../model.ts';
+import { parseRow } from '../../audit/index.ts';
+import { emptySnapshot, TABLES, withoutDangling, type MetadataExport, type Rows, type Snapshot, type Table } from '../model.ts';
 import { Operations, type ScalarField, type Tx } from '../Operations.ts';
 import type { Store, StoreHealth } from '../Store.ts';
 import { databaseUnavailable, isRetryable, isUnavailable, reasonOf } from './errors.ts';
@@ -192,6 +193,76 @@ export class PostgresStore extends Operations implements Store {
     this.put(table, row);
   }
 
+  // --- Whole store ---------------------------------------------------------------------------
+
+  async exportAll(): Promise<MetadataExport> {
+    return this.#readOnly(async (client) => {
+      const rows = await readRows(client);
+      const audit = (await client.query<{ line: string }>('SELECT line FROM audit_rows ORDER BY seq')).rows.map((r) => r.line);
+      const secrets = (await client.query<{ name: string; value: string }>("SELECT name, value FROM service_secrets WHERE name = 'jwtSecret'")).rows;
+      return { rows, audit, secrets: secrets.length ? { jwtSecret: secrets[0]!.value } : {} };
+    });
+  }
+
+  async importAll(data: MetadataExport): Promise<{ dropped: string[] }> {
+    const { rows, dropped } = withoutDangling(data.rows);
+    const audit = data.audit.map((line) => {
+      const row = parseRow(line);
+      if (!row) throw new StoreError('schema_mismatch', `an imported audit row is not a complete row: ${line.slice(0, 80)}`);
+      return { row, line };
+    });
+    await this.transact(async (tx) => {
+      for (const table of TABLES) {
+        if (!(await tx.isEmpty(table))) throw new StoreError('store_not_empty', `the database already holds ${TABLE_SPECS[table].sql}; import only into an empty one (a new database)`);
+      }
+      for (const table of TABLES) for (const row of rows[table] as Rows[typeof table][]) await tx.put(table, row);
+      await (tx as SqlTx).raw(async (client) => {
+        if ((await client.query('SELECT 1 FROM audit_rows LIMIT 1')).rows.length > 0) throw new StoreError('store_not_empty', 'the database already holds audit rows; import only into an empty one');
+        for (let i = 0; i < audit.length; i += 500) {
+          const params: unknown[] = [];
+          const values = audit.slice(i, i + 500).map(({ row, line }) => {
+            const at = Date.parse(row.at);
+            params.push(row.seq, Number.isFinite(at) ? new Date(at) : new Date(0), row.actor, row.action, row.outcome, row.cameraId ?? null, row.orgId ?? null, line);
+            const n = params.length;
+            return `($${n - 7}, $${n - 6}, $${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
+          });
+          await client.query(`INSERT INTO audit_rows (seq, at, actor, action, outcome, camera_id, org_id, line) VALUES ${values.join(', ')}`, params);
+        }
+        const last = audit.at(-1)?.row;
+        if (last) await client.query('UPDATE audit_head SET seq = $1, hash = $2', [last.seq, last.hash]);
+        if (data.secrets.jwtSecret) {
+          await client.query('INSERT INTO service_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value', ['jwtSecret', data.secrets.jwtSecret]);
+        }
+      });
+    });
+    return { dropped };
+  }
+
+  async claimBackupSlot(slotStartMs: number, nodeId: string): Promise<boolean> {
+    // A claim an hour old is taken over: its node died or gave up before finishing.
+    const { rows } = await this.#query(
+      `INSERT INTO backup_slots (slot_start, node) VALUES ($1, $2)
+       ON CONFLICT (slot_start) DO UPDATE SET node = EXCLUDED.node, claimed_at = now() WHERE backup_slots.claimed_at < now() - interval '1 hour'
+       RETURNING node`,
+      [new Date(slotStartMs), nodeId],
+    );
+    return rows.length > 0;
+  }
+
+  async #readOnly<R>(read: (client: pg.PoolClient) => Promise<R>): Promise<R> {
+    const client = await this.#pool.connect().catch((error: unknown) => {
+      throw this.#unavailable(error);
+    });
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await read(client);
+      await client.query('COMMIT');
+      return result;
+    } finally {
+      client.release();
+    }
+  }
+
   // --- Following the changes -----------------------------------------------------------------
 
   async #catchUp(version: number): Promise<void> {
@@ -249,28 +320,15 @@ export class PostgresStore extends Operations implements Store {
 
   /** Everything, as of one moment (one repeatable-read transaction), in place of what memory holds. */
   async #reload(why: string): Promise<void> {
-    const client = await this.#pool.connect().catch((error: unknown) => {
-      throw this.#unavailable(error);
-    });
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const version = Number((await client.query<{ version: string }>('SELECT version FROM change_head')).rows[0]!.version);
-      const snapshot = emptySnapshot();
-      for (const table of TABLES) {
-        const spec = TABLE_SPECS[table] as TableSpec<Table>;
-        const order = spec.columns.includes('created_at') ? `created_at, ${spec.key}` : spec.key;
-        const { rows } = await client.query<{ j: Record<string, unknown> }>(`SELECT to_jsonb(t) AS j FROM ${spec.sql} t ORDER BY ${order}`);
-        (snapshot[table] as Rows[Table][]) = rows.map((r) => spec.read(r.j));
-      }
-      await client.query('COMMIT');
-      this.replaceAll(snapshot);
-      this.#applied = version;
-      if (why !== 'start') {
-        this.reloads += 1;
-        this.#o.log.warn({ event: 'store_reloaded', why, version }, 'metadata reloaded from the database');
-      }
-    } finally {
-      client.release();
+    const { version, snapshot } = await this.#readOnly(async (client) => ({
+      version: Number((await client.query<{ version: string }>('SELECT version FROM change_head')).rows[0]!.version),
+      snapshot: await readRows(client),
+    }));
+    this.replaceAll(snapshot);
+    this.#applied = version;
+    if (why !== 'start') {
+      this.reloads += 1;
+      this.#o.log.warn({ event: 'store_reloaded', why, version }, 'metadata reloaded from the database');
     }
   }
 
@@ -361,6 +419,18 @@ export class PostgresStore extends Operations implements Store {
   }
 }
 
+/** Every row of every table, in creation order (inside the caller's transaction). */
+async function readRows(client: pg.PoolClient): Promise<Snapshot> {
+  const snapshot = emptySnapshot();
+  for (const table of TABLES) {
+    const spec = TABLE_SPECS[table] as TableSpec<Table>;
+    const order = spec.columns.includes('created_at') ? `created_at, ${spec.key}` : spec.key;
+    const { rows } = await client.query<{ j: Record<string, unknown> }>(`SELECT to_jsonb(t) AS j FROM ${spec.sql} t ORDER BY ${order}`);
+    (snapshot[table] as Rows[Table][]) = rows.map((r) => spec.read(r.j));
+  }
+  return snapshot;
+}
+
 /** The operation's reads and writes, inside the writer's transaction. */
 class SqlTx implements Tx {
   readonly #client: pg.PoolClient;
@@ -396,6 +466,11 @@ class SqlTx implements Tx {
   async drop(table: Table, key: string): Promise<void> {
     const spec = TABLE_SPECS[table];
     await this.#client.query(`DELETE FROM ${spec.sql} WHERE ${spec.key} = $1`, [key]);
+  }
+
+  /** Statements beyond the store's tables (imports of the audit chain), in the same transaction. */
+  raw<R>(run: (client: pg.PoolClient) => Promise<R>): Promise<R> {
+    return run(this.#client);
   }
 
   async #select<T extends Table>(spec: TableSpec<T>, rest: string, params: unknown[]): Promise<Rows[T][]> {

@@ -258,6 +258,13 @@ BEGIN
   END LOOP;
 END $$;
 
+-- Which node makes each scheduled backup: the first to insert the slot's row.
+CREATE TABLE backup_slots (
+  slot_start timestamptz PRIMARY KEY,
+  node text NOT NULL,
+  claimed_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- Secrets the service generates once and every node shares (not followed by the change feed).
 CREATE TABLE service_secrets (
   name text PRIMARY KEY,
