@@ -88,29 +88,32 @@ export class Accounts {
     if (!m) return { ok: false, code: 'refresh_invalid' };
     const id = m[1]!;
     const hash = sha256(m[2]!);
-    // At most twice: when another request rotated the family between our read and our write, the
-    // family is read again and the token judged against what that request left.
-    for (let attempt = 0; attempt < 2; attempt++) {
+    // Judged against memory; when that may be behind (another node opened or rotated the family a
+    // moment ago) or another request rotated it between our read and our write, the store catches
+    // up and the token is judged again, at most a few times.
+    let synced = false;
+    for (let attempt = 0; attempt < 3; attempt++) {
       const family = this.#store.session(id);
-      if (!family) return { ok: false, code: 'refresh_invalid' };
-      if (family.revokedAtMs !== undefined) return { ok: false, code: 'session_revoked', family };
       const now = Date.now();
-      if (!this.#alive(family, now)) return { ok: false, code: 'session_expired', family };
-      if (hash === family.currentHash) {
+      if (family?.revokedAtMs !== undefined) return { ok: false, code: 'session_revoked', family };
+      if (family && !this.#alive(family, now)) return { ok: false, code: 'session_expired', family };
+      if (family && hash === family.currentHash) {
         const secret = crypto.randomBytes(32).toString('base64url');
         if (await this.#store.rotateSession(id, hash, sha256(secret), now, USED_HASHES_KEPT)) {
           return { ok: true, family: this.#store.session(id) ?? family, refreshToken: `${TOKEN_PREFIX}${id}.${secret}` };
         }
         continue;
       }
-      if (allowRace && hash === family.previousHash && family.rotatedAtMs !== undefined && now - family.rotatedAtMs < REFRESH_RACE_GRACE_MS) {
+      if (family && allowRace && hash === family.previousHash && family.rotatedAtMs !== undefined && now - family.rotatedAtMs < REFRESH_RACE_GRACE_MS) {
         return { ok: true, family };
       }
-      if (family.usedHashes.includes(hash)) {
+      if (family?.usedHashes.includes(hash)) {
         await this.revokeFamily(id, 'refresh_reused');
         return { ok: false, code: 'refresh_reused', family };
       }
-      return { ok: false, code: 'refresh_invalid' };
+      if (synced) break;
+      await this.#store.sync().catch(() => undefined); // unreachable: judged on what memory holds
+      synced = true;
     }
     return { ok: false, code: 'refresh_invalid' };
   }
@@ -178,9 +181,12 @@ export class Accounts {
     return this.#store.recordLoginFailure(username.toLowerCase(), now, LOCKOUT);
   }
 
-  async loginSucceeded(username: string): Promise<void> {
-    if (!this.#store.loginFailures(username.toLowerCase())) return;
-    await this.#store.clearLoginFailures(username.toLowerCase(), Date.now());
+  /**
+   * The password (and code) were right: decided in the store, which may know of a lockout this
+   * node has not heard of yet. Returns the lockout's end when the name is locked after all.
+   */
+  loginSucceeded(username: string): Promise<number | undefined> {
+    return this.#store.admitLogin(username.toLowerCase(), Date.now());
   }
 
   lockedUntilMs(username: string): number | undefined {

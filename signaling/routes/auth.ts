@@ -56,6 +56,10 @@ function refusal(c: Context, status: 401 | 423 | 429, code: string, message: str
 }
 
 const whenText = (ms: number) => new Date(ms).toISOString();
+/** 423: the name is locked after too many failures (whichever node counted them). */
+const locked = (c: Context, untilMs: number) =>
+  refusal(c, 423, 'account_locked', `too many failed sign-ins: this account is locked until ${whenText(untilMs)}; wait, or ask an administrator to unlock it`, untilMs - Date.now(), { lockedUntil: whenText(untilMs) });
+
 /** Sign-in rows have no signed-in caller yet: name the account's organisation so its admins see them. */
 const orgOf = (user: User | undefined) => (user ? { orgId: user.orgId } : {});
 
@@ -89,7 +93,7 @@ export function authRoutes(deps: Deps) {
     deps.log.warn({ event: 'login_failed', username, code, ip: clientIp(c) }, 'login failed');
     if (lockedUntilMs) {
       audit(deps, c, { actor, ...orgOf(user), action: 'auth.lockout', outcome: 'refused', detail: { username, until: whenText(lockedUntilMs) } });
-      return refusal(c, 423, 'account_locked', `too many failed sign-ins: this account is locked until ${whenText(lockedUntilMs)}; wait, or ask an administrator to unlock it`, lockedUntilMs - Date.now(), { lockedUntil: whenText(lockedUntilMs) });
+      return locked(c, lockedUntilMs);
     }
     return refusal(c, 401, code, message);
   }
@@ -103,7 +107,7 @@ export function authRoutes(deps: Deps) {
       if (!gate.ok) {
         audit(deps, c, { actor: 'anonymous', action: 'auth.login_failed', outcome: 'refused', detail: { username, code: gate.code } });
         if (gate.code === 'account_locked') {
-          return refusal(c, 423, 'account_locked', `too many failed sign-ins: this account is locked until ${whenText(gate.untilMs)}; wait, or ask an administrator to unlock it`, gate.untilMs - Date.now(), { lockedUntil: whenText(gate.untilMs) });
+          return locked(c, gate.untilMs);
         }
         return refusal(c, 429, 'too_many_attempts', `too many failed sign-ins from this address; try again in ${Math.ceil(gate.retryAfterMs / 1000)} s`, gate.retryAfterMs);
       }
@@ -117,7 +121,11 @@ export function authRoutes(deps: Deps) {
         if (result === 'reused') return loginFailed(c, username, user, 'totp_invalid', 'this code was already used; wait for the next code in your authenticator app');
         if (result !== 'ok') return loginFailed(c, username, user, 'totp_invalid', 'the authenticator code is wrong; type the current 6-digit code (check the phone\'s clock if it keeps failing)');
       }
-      await accounts.loginSucceeded(username);
+      const lockedUntilMs = await accounts.loginSucceeded(username);
+      if (lockedUntilMs !== undefined) {
+        audit(deps, c, { actor: `u:${user.id}`, ...orgOf(user), action: 'auth.login_failed', outcome: 'refused', detail: { username, code: 'account_locked' } });
+        return locked(c, lockedUntilMs);
+      }
       const { sid, refreshToken } = await accounts.openSession(user.id, c.req.header('user-agent'));
       audit(deps, c, { actor: `u:${user.id}`, ...orgOf(user), action: 'auth.login', outcome: 'ok', detail: { sessionId: sid, totp: accounts.totpEnabled(user.id) } });
       // Browsers (the client header) keep the refresh token in the cookie only.

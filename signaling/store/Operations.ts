@@ -341,6 +341,15 @@ export abstract class Operations extends Catalog {
       return { failures: at.length, ...(locked !== undefined ? { lockedUntilMs: locked } : {}) };
     });
   }
+  admitLogin(name: string, nowMs: number): Promise<number | undefined> {
+    return this.transact(async (tx) => {
+      const entry = await tx.get('loginFailures', name);
+      if (!entry) return undefined;
+      if ((entry.lockedUntilMs ?? 0) > nowMs) return entry.lockedUntilMs;
+      await tx.drop('loginFailures', name);
+      return undefined;
+    });
+  }
   clearLoginFailures(name: string, nowMs: number): Promise<boolean> {
     return this.transact(async (tx) => {
       const entry = await tx.get('loginFailures', name);

@@ -146,6 +146,12 @@ export interface Store extends Pick<Catalog, PublicReads> {
   revokeSessionsOf(userId: string, reason: string, nowMs: number, keep?: string): Promise<string[]>;
   /** Counts a failed sign-in of `name` (lower-cased); locks it at the policy's threshold. */
   recordLoginFailure(name: string, nowMs: number, policy: LockoutPolicy): Promise<{ failures: number; lockedUntilMs?: number }>;
+  /**
+   * A sign-in of `name` succeeded (password and second factor): unless the name is locked (maybe
+   * just now, by failures on another node), its failures are forgotten. Returns the lockout's end
+   * when locked, undefined when the sign-in may go ahead.
+   */
+  admitLogin(name: string, nowMs: number): Promise<number | undefined>;
   /** Forgets failures and any lockout of the name; returns whether it was locked. */
   clearLoginFailures(name: string, nowMs: number): Promise<boolean>;
   /** Counts a failed sign-in from an address; returns the failures within the window. */
