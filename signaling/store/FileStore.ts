@@ -10,7 +10,7 @@ import { persistentSecret } from '../../config/index.ts';
 import { FileAuditLog } from '../audit/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { FIRST_ORG_NAME, newId } from './ids.ts';
-import type { Announcement, Camera, CameraGroup, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
+import type { Announcement, Camera, CameraGroup, Change, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
 import { Operations, type ScalarField, type Tx } from './Operations.ts';
 import type { Store, StoreHealth } from './Store.ts';
 import type { MetadataExport } from './model.ts';
@@ -74,6 +74,7 @@ export class FileStore extends Operations implements Store {
   readonly #db: Low<DbJson>;
   readonly #accountsFile: string;
   #audit: FileAuditLog | undefined;
+  #log: Logger | undefined;
   /** The operation before the next one (see transact). */
   #exclusive: Promise<void> = Promise.resolve();
   #accountsWriting: Promise<void> = Promise.resolve();
@@ -96,6 +97,7 @@ export class FileStore extends Operations implements Store {
   static async openWithAudit(o: FileStoreOptions): Promise<FileStore> {
     const store = await FileStore.open(o.dataDir);
     store.#audit = await FileAuditLog.open({ dir: path.join(o.dataDir, 'audit'), retentionDays: o.auditRetentionDays, log: o.log });
+    store.#log = o.log;
     return store;
   }
 
@@ -169,6 +171,11 @@ export class FileStore extends Operations implements Store {
 
   protected putLocal<T extends Table>(table: T, row: Rows[T]): void {
     this.put(table, row);
+  }
+
+  protected override listenerFailed(error: unknown, change: Change): void {
+    if (this.#log) this.#log.error({ event: 'store_listener_failed', table: change.table, err: error }, 'reacting to a change of the metadata failed');
+    else super.listenerFailed(error, change);
   }
 
   #tx(touched: Set<'db' | 'accounts'>): Tx {

@@ -7,7 +7,10 @@
 // the idle sockets are held by api/sockets.ts children (each with its own fd limit). The service's
 // memory is read after a full GC through a preloaded probe (api/probe.ts).
 // Options: --sockets N (10000), --duration S per route (10), --connections C (20),
-// --phases http,sockets (both), --cpu-prof DIR (V8 CPU profile of the service, written on exit).
+// --phases http,sockets (both), --cpu-prof DIR (V8 CPU profile of the service, written on exit),
+// --store postgres: also two service nodes on one real PostgreSQL (test/postgres.ts): the camera
+// list, login and refresh on a node (its camera list alternating with the files service's, both
+// measured in this run), and how long a grant change on node A takes until node B enforces it.
 // Prints JSON lines; the last is the summary.
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -18,7 +21,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { io, type Socket } from 'socket.io-client';
 import { hashPassword } from '../../signaling/auth.ts';
-import { startService, type Service } from '../harness.ts';
+import { startService, testDatabase, type Service } from '../harness.ts';
 import { emit, percentile, round, sleep } from './figures.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -30,8 +33,10 @@ const { values: opts } = parseArgs({
     connections: { type: 'string', default: process.env.BENCH_API_CONNECTIONS ?? '20' },
     phases: { type: 'string', default: process.env.BENCH_API_PHASES ?? 'http,sockets' },
     'cpu-prof': { type: 'string' },
+    store: { type: 'string', default: process.env.BENCH_API_STORE ?? 'files' },
   },
 });
+if (opts.store !== 'files' && opts.store !== 'postgres') throw new Error(`--store ${opts.store}: use files (the default) or postgres`);
 const SOCKETS = Number(opts.sockets);
 const DURATION = Number(opts.duration);
 const CONNECTIONS = Number(opts.connections);
@@ -51,6 +56,8 @@ const SOCKETS_PER_PROCESS = 2500;
 const RTT_SAMPLES = 100;
 /** Alternating hello-world / camera-list runs (plus a closing hello-world). */
 const PAIR_ROUNDS = 2;
+/** Grant changes (set and revoke, alternately) timed from node A's answer to node B enforcing them. */
+const GRANT_CHANGES = 40;
 
 
 interface Row {
@@ -251,28 +258,99 @@ async function httpPhase(svc: Service, admin: Session, viewer: Session, cameras:
     }
     scryptMs = round(percentile(hashes, 50));
     emit({ phase: 'setup', scrypt_ms: scryptMs, login_ceiling_rps: round((Math.min(os.availableParallelism(), 4) * 1000) / scryptMs) });
-    let n = 0;
-    const loginBody = (password: string) => () => JSON.stringify({ username: loginUsers[n++ % loginUsers.length], password });
-    const loginRequest = (password: string): autocannon.Request => {
-      const body = loginBody(password);
-      return { method: 'POST', path: '/api/auth/login', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: body() }) };
-    };
-    rows.login = await load(
-      `POST /api/auth/login (scrypt, ${loginUsers.length} accounts rotated)`,
-      { ...base, connections: LOGIN_CONNECTIONS, url: svc.url, requests: [loginRequest(LOGIN_PASSWORD)] },
-      false,
-    );
-    await sleep(3000); // the service still hashes the requests autocannon abandoned at the end
+    rows.login = await loginLoad(svc, loginUsers, LOGIN_PASSWORD);
     // Wrong passwords cost the same scrypt; a lockout or throttle shows here as 429s.
-    rows.login_wrong = await load(
-      'POST /api/auth/login (wrong password, expect 401)',
-      { ...base, connections: LOGIN_CONNECTIONS, url: svc.url, requests: [loginRequest('wrong-password-0')] },
-      false,
-    );
+    rows.login_wrong = await loginLoad(svc, loginUsers, 'wrong-password-0', 'POST /api/auth/login (wrong password, expect 401)');
   } finally {
     hello.kill();
   }
   return { rows, notes, runs };
+}
+
+/** Sign-ins rotating over the accounts (so a per-account lockout is not what gets measured). */
+async function loginLoad(svc: Service, loginUsers: string[], password: string, route = `POST /api/auth/login (scrypt, ${loginUsers.length} accounts rotated)`): Promise<Row> {
+  let n = 0;
+  const row = await load(
+    route,
+    {
+      connections: LOGIN_CONNECTIONS,
+      duration: DURATION,
+      url: svc.url,
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/auth/login',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (req) => ({ ...req, body: JSON.stringify({ username: loginUsers[n++ % loginUsers.length], password }) }),
+        },
+      ],
+    },
+    false,
+  );
+  await sleep(3000); // the service still hashes the requests autocannon abandoned at the end
+  return row;
+}
+
+/**
+ * --store postgres: two nodes on one PostgreSQL. The camera list on node A alternates with the
+ * files service's (the machine's load shifts within seconds: the pair is measured side by side);
+ * login and refresh on A; then grant changes made on A, each timed until B answers accordingly.
+ */
+async function postgresPhase(files: Service, filesAdmin: Session) {
+  const databaseUrl = await testDatabase();
+  const node = (id: string, min: number) =>
+    startService({ workers: 1, databaseUrl, env: { MIMAMORI_NODE_ID: id, MIMAMORI_RTC_MIN_PORT: String(min), MIMAMORI_RTC_MAX_PORT: String(min + 999) } });
+  const [a, b] = await Promise.all([node('bench-a', 41000), node('bench-b', 43000)]);
+  try {
+    const { cameras, loginUsers } = await seed(a);
+    const admin = await Session.open(a, a.adminUsername, a.adminPassword);
+    const base = { connections: CONNECTIONS, duration: DURATION };
+    const bearer = async (s: Session) => ({ authorization: `Bearer ${await s.token()}` });
+    const filesLists: Row[] = [];
+    const pgLists: Row[] = [];
+    for (let round = 1; round <= PAIR_ROUNDS; round++) {
+      filesLists.push(await load(`GET /api/cameras (files store, admin, 50 cameras) #${round}`, { ...base, url: `${files.url}/api/cameras`, headers: await bearer(filesAdmin) }));
+      pgLists.push(await load(`GET /api/cameras (PostgreSQL store, admin, 50 cameras) #${round}`, { ...base, url: `${a.url}/api/cameras`, headers: await bearer(admin) }));
+    }
+    const notes: string[] = [];
+    const refresh = await refreshLoad(a, loginUsers, notes);
+    const login = await loginLoad(a, loginUsers, LOGIN_PASSWORD, `POST /api/auth/login (PostgreSQL store, scrypt, ${loginUsers.length} accounts rotated)`);
+
+    // A grant set or revoked on A, until B's answer to the viewer says so (polled back to back).
+    const viewer = await a.createUser('bench-grant-viewer', VIEWER_PASSWORD, 'viewer');
+    const viewerToken = await b.login('bench-grant-viewer', VIEWER_PASSWORD);
+    const camera = cameras[GRANTED]!;
+    const adminToken = await admin.token();
+    const lags: number[] = [];
+    for (let i = 0; i < GRANT_CHANGES; i++) {
+      const granting = i % 2 === 0;
+      const res = await fetch(`${a.url}/api/cameras/${camera}/grants/${viewer.id}`, { method: granting ? 'PUT' : 'DELETE', headers: { authorization: `Bearer ${adminToken}` } });
+      if (!res.ok) throw new Error(`grant change on A: ${res.status} ${await res.text()}`);
+      const changed = performance.now();
+      const want = granting ? 200 : 404;
+      for (;;) {
+        const seen = await fetch(`${b.url}/api/cameras/${camera}`, { headers: { authorization: `Bearer ${viewerToken}` } });
+        await seen.arrayBuffer();
+        if (seen.status === want) break;
+        if (performance.now() - changed > 10_000) throw new Error(`node B did not enforce a grant change within 10 s (status ${seen.status})`);
+      }
+      lags.push(performance.now() - changed);
+      emit({ phase: 'postgres', step: 'grant_change', granting, ms: round(lags.at(-1)!, 1) });
+    }
+    return {
+      filesList: combine(filesLists),
+      pgList: combine(pgLists),
+      login,
+      refresh,
+      grantChangeP50: round(percentile(lags, 50), 1),
+      grantChangeP99: round(percentile(lags, 99), 1),
+      grantChangeMax: round(Math.max(...lags), 1),
+      notes,
+    };
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
 }
 
 /**
@@ -484,6 +562,7 @@ try {
   // Sockets first: the login phases may trip a lockout, and the sockets need a login.
   const sock = PHASES.has('sockets') ? await socketPhase(svc, probeDir, viewer, cameras[0]!) : undefined;
   const http = PHASES.has('http') ? await httpPhase(svc, admin, viewer, cameras, loginUsers) : undefined;
+  const pg = opts.store === 'postgres' ? await postgresPhase(svc, admin) : undefined;
   const r = http?.rows ?? {};
   const helloRps = r.hello?.rps ?? null;
   const failures = Object.fromEntries(
@@ -523,7 +602,23 @@ try {
     socket_request_p99_ms: sock?.invalid_p99_ms ?? null,
     socket_join_p99_ms: sock?.join_p99_ms ?? null,
     socket_request_p99_ms_idle: sock?.invalid_p99_ms_idle ?? null,
-    notes: http?.notes ?? [],
+    ...(pg
+      ? {
+          store: 'postgres',
+          pg_camera_list_rps: pg.pgList.rps,
+          files_camera_list_rps_beside_pg: pg.filesList.rps,
+          pg_over_files_camera_list: round(pg.pgList.rps / pg.filesList.rps, 2),
+          pg_camera_list_p99_ms: pg.pgList.p99_ms,
+          pg_login_rps: pg.login.rps,
+          pg_refresh_rps: pg.refresh?.rps ?? null,
+          pg_refresh_p99_ms: pg.refresh?.p99_ms ?? null,
+          pg_grant_change_ms_p50: pg.grantChangeP50,
+          pg_grant_change_ms_p99: pg.grantChangeP99,
+          pg_grant_change_ms_max: pg.grantChangeMax,
+          pg_errors_total: [pg.pgList, pg.login, pg.refresh].reduce((n, row) => n + (row ? row.errors + row.timeouts + row.non2xx : 0), 0),
+        }
+      : {}),
+    notes: [...(http?.notes ?? []), ...(pg?.notes ?? [])],
   });
 } finally {
   await svc.stop();

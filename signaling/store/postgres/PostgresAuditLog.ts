@@ -222,14 +222,7 @@ export class PostgresAuditLog implements AuditLog {
         prev = row.hash;
         return row;
       });
-      const params: unknown[] = [];
-      const values = rows.map((row) => {
-        const at = Date.parse(row.at);
-        params.push(row.seq, Number.isFinite(at) ? new Date(at) : new Date(), row.actor, row.action, row.outcome, row.cameraId ?? null, row.orgId ?? null, JSON.stringify(row));
-        const n = params.length;
-        return `($${n - 7}, $${n - 6}, $${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
-      });
-      await client.query(`INSERT INTO audit_rows (seq, at, actor, action, outcome, camera_id, org_id, line) VALUES ${values.join(', ')}`, params);
+      await insertAuditRows(client, rows.map((row) => ({ row, line: JSON.stringify(row) })));
       await client.query('UPDATE audit_head SET seq = $1, hash = $2', [seq, prev]);
       await client.query('COMMIT');
       client.release();
@@ -240,6 +233,20 @@ export class PostgresAuditLog implements AuditLog {
       client.release(broken ? (error as Error) : undefined);
       throw error;
     }
+  }
+}
+
+/** Rows as they were chained (`line` exactly as hashed), with the fields searches filter on; 500 per statement. */
+export async function insertAuditRows(client: pg.PoolClient, rows: readonly { row: AuditRow; line: string }[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += BATCH) {
+    const params: unknown[] = [];
+    const values = rows.slice(i, i + BATCH).map(({ row, line }) => {
+      const at = Date.parse(row.at);
+      params.push(row.seq, Number.isFinite(at) ? new Date(at) : new Date(0), row.actor, row.action, row.outcome, row.cameraId ?? null, row.orgId ?? null, line);
+      const n = params.length;
+      return `($${n - 7}, $${n - 6}, $${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
+    });
+    await client.query(`INSERT INTO audit_rows (seq, at, actor, action, outcome, camera_id, org_id, line) VALUES ${values.join(', ')}`, params);
   }
 }
 

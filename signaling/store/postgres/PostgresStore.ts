@@ -15,11 +15,11 @@
 // database_unavailable and change nothing, and live video and recording never wait for it.
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { PostgresAuditLog } from './PostgresAuditLog.ts';
+import { insertAuditRows, PostgresAuditLog } from './PostgresAuditLog.ts';
 import type { Logger } from '../../log.ts';
 import { StoreError } from '../errors.ts';
 import { parseRow } from '../../audit/index.ts';
-import { emptySnapshot, TABLES, withoutDangling, type MetadataExport, type Rows, type Snapshot, type Table } from '../model.ts';
+import { emptySnapshot, TABLES, withoutDangling, type Change, type MetadataExport, type Rows, type Snapshot, type Table } from '../model.ts';
 import { Operations, type ScalarField, type Tx } from '../Operations.ts';
 import type { Store, StoreHealth } from '../Store.ts';
 import { databaseUnavailable, isRetryable, isUnavailable, reasonOf } from './errors.ts';
@@ -193,6 +193,10 @@ export class PostgresStore extends Operations implements Store {
     this.put(table, row);
   }
 
+  protected override listenerFailed(error: unknown, change: Change): void {
+    this.#o.log.error({ event: 'store_listener_failed', table: change.table, err: error }, 'reacting to a change of the metadata failed');
+  }
+
   // --- Whole store ---------------------------------------------------------------------------
 
   async exportAll(): Promise<MetadataExport> {
@@ -218,16 +222,7 @@ export class PostgresStore extends Operations implements Store {
       for (const table of TABLES) for (const row of rows[table] as Rows[typeof table][]) await tx.put(table, row);
       await (tx as SqlTx).raw(async (client) => {
         if ((await client.query('SELECT 1 FROM audit_rows LIMIT 1')).rows.length > 0) throw new StoreError('store_not_empty', 'the database already holds audit rows; import only into an empty one');
-        for (let i = 0; i < audit.length; i += 500) {
-          const params: unknown[] = [];
-          const values = audit.slice(i, i + 500).map(({ row, line }) => {
-            const at = Date.parse(row.at);
-            params.push(row.seq, Number.isFinite(at) ? new Date(at) : new Date(0), row.actor, row.action, row.outcome, row.cameraId ?? null, row.orgId ?? null, line);
-            const n = params.length;
-            return `($${n - 7}, $${n - 6}, $${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
-          });
-          await client.query(`INSERT INTO audit_rows (seq, at, actor, action, outcome, camera_id, org_id, line) VALUES ${values.join(', ')}`, params);
-        }
+        await insertAuditRows(client, audit);
         const last = audit.at(-1)?.row;
         if (last) await client.query('UPDATE audit_head SET seq = $1, hash = $2', [last.seq, last.hash]);
         if (data.secrets.jwtSecret) {
