@@ -18,7 +18,7 @@ import { TestPostgres } from './postgres.ts';
 
 const log = createLogger('silent');
 const LOCKOUT = { failures: 10, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
-const wrapped = (keyId: string): WrappedKey => ({ v: 1, keyId, masterKeyId: 'mk_test', iv: 'aXY', tag: 'dGFn', ct: 'Y3Q' }) as unknown as WrappedKey;
+const wrapped = (keyId: string): WrappedKey => ({ keyId, masterKeyId: 'mk_test', wrapped: 'd3JhcHBlZA' });
 
 /** Two handles on one store: two nodes on one database, or the same files store twice. */
 interface Kind {
@@ -468,6 +468,37 @@ only('export and import across kinds: files → PostgreSQL → files keeps every
     await returned.close();
     await fs.rm(first, { recursive: true, force: true });
     await fs.rm(back, { recursive: true, force: true });
+  }
+});
+
+only('an old db.json (before organisations) reaches PostgreSQL migrated: one organisation, its admin a service operator, view grants as live+playback', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-v1-'));
+  const database = await PostgresStore.open({ url: await pgServer.createDatabase('from_v1'), log, nodeId: 'v1', auditRetentionDays: 36_500 });
+  try {
+    const v1 = {
+      version: 1,
+      users: [
+        { id: 'u_admin', username: 'admin', passwordHash: 'x', role: 'admin', createdAt: '2026-01-01T00:00:00Z' },
+        { id: 'u_viewer', username: 'guard', passwordHash: 'x', role: 'viewer', createdAt: '2026-01-01T00:00:00Z' },
+      ],
+      cameras: [{ id: 'cam_1', name: 'Gate', secretHash: 'h', createdAt: '2026-01-01T00:00:00Z' }],
+      grants: [{ userId: 'u_viewer', cameraId: 'cam_1', rights: ['view'], createdAt: '2026-01-01T00:00:00Z' }],
+      keys: [{ cameraId: 'cam_1', key: wrapped('dk_v1') }],
+      kiosks: [],
+    };
+    await fs.writeFile(path.join(dir, 'db.json'), JSON.stringify(v1));
+    const files = await FileStore.open(dir);
+    const exported = await files.exportAll();
+    await files.close();
+    await database.importAll(exported);
+    assert.is(database.orgs.length, 1);
+    assert.ok(database.users.every((u) => u.orgId === database.orgs[0]!.id));
+    assert.is(database.userById('u_admin')?.platform, true);
+    assert.equal([...database.rightsOn(database.userById('u_viewer')!, 'cam_1')].sort(), ['live', 'playback']);
+    assert.is(database.wrappedKey('cam_1')?.keyId, 'dk_v1');
+  } finally {
+    await database.close();
+    await fs.rm(dir, { recursive: true, force: true });
   }
 });
 
