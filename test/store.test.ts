@@ -261,6 +261,11 @@ for (const kind of kinds) {
       await a.pruneAccounts(now, (f) => f.lastUsedAtMs + 86_400_000, 86_400_000, 60_000);
       assert.is(a.session('old'), undefined, 'ended more than a day ago: pruned');
       assert.ok(a.session('s1'), 'revoked just now: kept a day for the clear answer');
+
+      // A spray of names: beyond the cap, the least recent unlocked ones are forgotten, never a lockout.
+      for (let i = 0; i < 5; i++) await a.recordLoginFailure(`spray-${i}`, now + i, i === 0 ? { ...LOCKOUT, failures: 1 } : LOCKOUT);
+      await a.pruneAccounts(now + 10, (f) => f.lastUsedAtMs + 86_400_000, 86_400_000, 60_000, 3);
+      assert.equal(['spray-0', 'spray-1', 'spray-2', 'spray-3', 'spray-4'].filter((n) => a.loginFailures(n)), ['spray-0', 'spray-3', 'spray-4'], 'the locked name stays, the two least recent others go');
     } finally {
       await close();
     }

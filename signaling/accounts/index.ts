@@ -37,7 +37,9 @@ const ADDRESS_MAX_DELAY_MS = 5 * 60_000;
 const USED_HASHES_KEPT = 32;
 /** Revoked and expired families are kept a day, so a stolen token still gets the clear answer. */
 const KEEP_ENDED_MS = 24 * 3600_000;
-/** Ended families and stale counters are pruned at most this often (sign-ins trigger it). */
+/** Names and addresses with failures tracked at most (beyond, the least recent unlocked are forgotten). */
+const MAX_TRACKED_NAMES = 10_000;
+/** Ended families and stale counters are pruned at most this often (sign-ins and failures trigger it). */
 const PRUNE_EVERY_MS = 60_000;
 const LOCKOUT = { failures: LOCKOUT_FAILURES, windowMs: FAILURE_WINDOW_MS, lockMs: LOCKOUT_MS };
 
@@ -178,7 +180,10 @@ export class Accounts {
   async loginFailed(username: string, address: string | undefined): Promise<{ lockedUntilMs?: number; failures: number }> {
     const now = Date.now();
     if (address) await this.#store.recordAddressFailure(address, now, FAILURE_WINDOW_MS);
-    return this.#store.recordLoginFailure(username.toLowerCase(), now, LOCKOUT);
+    const result = await this.#store.recordLoginFailure(username.toLowerCase(), now, LOCKOUT);
+    // A spray of names or addresses: keep what is counted bounded (checked at most once a minute).
+    if (this.#store.trackedFailures() > MAX_TRACKED_NAMES) await this.#prune(now);
+    return result;
   }
 
   /**
@@ -242,7 +247,7 @@ export class Accounts {
   async #prune(now: number): Promise<void> {
     if (now - this.#prunedAtMs < PRUNE_EVERY_MS) return;
     this.#prunedAtMs = now;
-    await this.#store.pruneAccounts(now, sessionEnd, KEEP_ENDED_MS, FAILURE_WINDOW_MS);
+    await this.#store.pruneAccounts(now, sessionEnd, KEEP_ENDED_MS, FAILURE_WINDOW_MS, MAX_TRACKED_NAMES);
   }
 
   /** For logs and the account page, never the secrets. */

@@ -274,6 +274,10 @@ export class Catalog {
   sessionsOf(userId: string): readonly Rows['sessions'][] {
     return this.rows('sessions').filter((f) => f.userId === userId);
   }
+  /** Names and addresses whose failed sign-ins are counted now. */
+  trackedFailures(): number {
+    return this.rows('loginFailures').length + this.rows('addressFailures').length;
+  }
   loginFailures(name: string): Rows['loginFailures'] | undefined {
     return this.row('loginFailures', name);
   }

@@ -383,13 +383,26 @@ export abstract class Operations extends Catalog {
   async deleteTotp(userId: string): Promise<void> {
     await this.#remove('totp', userId);
   }
-  async pruneAccounts(nowMs: number, sessionEnd: (f: SessionFamily) => number, keepEndedMs: number, failureWindowMs: number): Promise<void> {
+  async pruneAccounts(nowMs: number, sessionEnd: (f: SessionFamily) => number, keepEndedMs: number, failureWindowMs: number, maxTracked = Infinity): Promise<void> {
     // Candidates from memory (every node holds them all); each is dropped only if still ended.
     const ended = (f: SessionFamily) => (f.revokedAtMs ?? sessionEnd(f)) + keepEndedMs < nowMs;
     const stale = (at: readonly number[]) => at.every((t) => t <= nowMs - failureWindowMs);
     const sessions = this.rows('sessions').filter(ended).map((f) => f.id);
-    const names = this.rows('loginFailures').filter((e) => (e.lockedUntilMs ?? 0) < nowMs && stale(e.at)).map((e) => e.name);
-    const addresses = this.rows('addressFailures').filter((e) => stale(e.at)).map((e) => e.address);
+    // Past `maxTracked` names or addresses (names that do not exist count too: a spray of them),
+    // the least recent failures are forgotten early, as long as they hold no lockout.
+    const last = (at: readonly number[]) => at.reduce((a, b) => Math.max(a, b), 0);
+    const overflow = <T extends { at: number[] }>(rows: readonly T[], droppable: (e: T) => boolean) => {
+      const excess = rows.length - maxTracked;
+      return excess <= 0 ? [] : rows.filter(droppable).sort((a, b) => last(a.at) - last(b.at)).slice(0, excess);
+    };
+    const unlocked = (e: { lockedUntilMs?: number }) => (e.lockedUntilMs ?? 0) < nowMs;
+    const staleNames = this.rows('loginFailures').filter((e) => unlocked(e) && stale(e.at));
+    const staleAddresses = this.rows('addressFailures').filter((e) => stale(e.at));
+    const dropping = new Set<object>([...staleNames, ...staleAddresses]);
+    const freshNames = this.rows('loginFailures').filter((e) => !dropping.has(e));
+    const freshAddresses = this.rows('addressFailures').filter((e) => !dropping.has(e));
+    const names = [...staleNames, ...overflow(freshNames, unlocked)].map((e) => e.name);
+    const addresses = [...staleAddresses, ...overflow(freshAddresses, () => true)].map((e) => e.address);
     if (sessions.length + names.length + addresses.length === 0) return;
     await this.transact(async (tx) => {
       for (const id of sessions) {
@@ -398,12 +411,9 @@ export abstract class Operations extends Catalog {
       }
       for (const name of names) {
         const e = await tx.get('loginFailures', name);
-        if (e && (e.lockedUntilMs ?? 0) < nowMs && stale(e.at)) await tx.drop('loginFailures', name);
+        if (e && unlocked(e)) await tx.drop('loginFailures', name);
       }
-      for (const address of addresses) {
-        const e = await tx.get('addressFailures', address);
-        if (e && stale(e.at)) await tx.drop('addressFailures', address);
-      }
+      for (const address of addresses) await tx.drop('addressFailures', address);
     });
   }
 

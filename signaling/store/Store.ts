@@ -161,8 +161,11 @@ export interface Store extends Pick<Catalog, PublicReads> {
   /** Burns a code's step (and enables a pending key) only if no later step was used: false otherwise. */
   useTotpStep(userId: string, step: number, enable: boolean): Promise<boolean>;
   deleteTotp(userId: string): Promise<void>;
-  /** Drops ended sessions kept past `sessionsEndedBeforeMs` and failures older than the window. */
-  pruneAccounts(nowMs: number, sessionEnd: (f: SessionFamily) => number, keepEndedMs: number, failureWindowMs: number): Promise<void>;
+  /**
+   * Drops sessions ended more than `keepEndedMs` ago, failures older than the window, and beyond
+   * `maxTracked` names (or addresses) the least recent unlocked ones.
+   */
+  pruneAccounts(nowMs: number, sessionEnd: (f: SessionFamily) => number, keepEndedMs: number, failureWindowMs: number, maxTracked?: number): Promise<void>;
 
   // --- Whole store ---------------------------------------------------------------------------
   /** Every row at one consistent moment. */
