@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { Logger } from '../log.ts';
 import type { AuditEvent, AuditRow } from './actions.ts';
 import { chainedRow, GENESIS, matches, parseAuditCursor, parseRow, rowHash, utcDay, type AuditPage, type AuditQuery, type AuditVerification } from './rows.ts';
-import type { AuditLog } from './index.ts';
+import type { AuditLog } from './AuditLog.ts';
 
 const DAY_MS = 86_400_000;
 const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
