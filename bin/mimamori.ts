@@ -451,8 +451,11 @@ main().catch((err: unknown) => {
     process.stderr.write(`mimamori: ${err.message}\n\n${err instanceof UsageError ? USAGE : ''}`);
     process.exit(2);
   }
-  if (err instanceof CommandError) {
-    process.stderr.write(`mimamori: ${err.message}\n`);
+  // Errors whose message says what was wrong and what to do (a database or S3 that is not there,
+  // a master key that does not fit): no stack trace.
+  const explainedName = (err as { name?: unknown }).name;
+  if (err instanceof CommandError || explainedName === 'StoreError' || explainedName === 'SealError' || explainedName === 'BackupError') {
+    process.stderr.write(`mimamori: ${(err as Error).message}\n`);
     process.exit(1);
   }
   process.stderr.write(`mimamori: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
