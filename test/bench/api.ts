@@ -56,6 +56,8 @@ const SOCKETS_PER_PROCESS = 2500;
 const RTT_SAMPLES = 100;
 /** Alternating hello-world / camera-list runs (plus a closing hello-world). */
 const PAIR_ROUNDS = 2;
+/** Alternating files-store / PostgreSQL-store camera-list runs (the ratio is what is compared). */
+const PG_PAIR_ROUNDS = 3;
 /** Grant changes (set and revoke, alternately) timed from node A's answer to node B enforcing them. */
 const GRANT_CHANGES = 40;
 
@@ -308,7 +310,7 @@ async function postgresPhase(files: Service, filesAdmin: Session) {
     const bearer = async (s: Session) => ({ authorization: `Bearer ${await s.token()}` });
     const filesLists: Row[] = [];
     const pgLists: Row[] = [];
-    for (let round = 1; round <= PAIR_ROUNDS; round++) {
+    for (let round = 1; round <= PG_PAIR_ROUNDS; round++) {
       filesLists.push(await load(`GET /api/cameras (files store, admin, 50 cameras) #${round}`, { ...base, url: `${files.url}/api/cameras`, headers: await bearer(filesAdmin) }));
       pgLists.push(await load(`GET /api/cameras (PostgreSQL store, admin, 50 cameras) #${round}`, { ...base, url: `${a.url}/api/cameras`, headers: await bearer(admin) }));
     }
@@ -340,6 +342,8 @@ async function postgresPhase(files: Service, filesAdmin: Session) {
     return {
       filesList: combine(filesLists),
       pgList: combine(pgLists),
+      filesRuns: filesLists.map((r) => r.rps),
+      pgRuns: pgLists.map((r) => r.rps),
       login,
       refresh,
       grantChangeP50: round(percentile(lags, 50), 1),
@@ -563,6 +567,7 @@ try {
   const sock = PHASES.has('sockets') ? await socketPhase(svc, probeDir, viewer, cameras[0]!) : undefined;
   const http = PHASES.has('http') ? await httpPhase(svc, admin, viewer, cameras, loginUsers) : undefined;
   const pg = opts.store === 'postgres' ? await postgresPhase(svc, admin) : undefined;
+  // (--phases none --store postgres: the PostgreSQL figures alone.)
   const r = http?.rows ?? {};
   const helloRps = r.hello?.rps ?? null;
   const failures = Object.fromEntries(
@@ -609,6 +614,8 @@ try {
           files_camera_list_rps_beside_pg: pg.filesList.rps,
           pg_over_files_camera_list: round(pg.pgList.rps / pg.filesList.rps, 2),
           pg_camera_list_p99_ms: pg.pgList.p99_ms,
+          pg_camera_list_rps_runs: pg.pgRuns,
+          files_camera_list_rps_runs_beside_pg: pg.filesRuns,
           pg_login_rps: pg.login.rps,
           pg_refresh_rps: pg.refresh?.rps ?? null,
           pg_refresh_p99_ms: pg.refresh?.p99_ms ?? null,

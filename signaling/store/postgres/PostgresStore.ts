@@ -156,13 +156,13 @@ export class PostgresStore extends Operations implements Store {
       let result: R;
       let version: number;
       try {
-        await client.query('BEGIN');
-        // The store's write lock: writers one after another, so versions commit in order.
-        await client.query('SELECT version FROM change_head FOR UPDATE');
+        // The store's write lock: writers one after another, so versions commit in order. It is held
+        // from here to the commit, so the round trips in between are few (two statements each here).
+        await client.query('BEGIN; SELECT version FROM change_head FOR UPDATE');
         result = await operation(new SqlTx(client));
-        version = Number((await client.query<{ version: string }>('SELECT version FROM change_head')).rows[0]!.version);
         committing = true;
-        await client.query('COMMIT');
+        const [head] = (await client.query('SELECT version FROM change_head; COMMIT')) as unknown as pg.QueryResult<{ version: string }>[];
+        version = Number(head!.rows[0]!.version);
         client.release();
       } catch (error) {
         const broken = isUnavailable(error);
