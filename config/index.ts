@@ -49,6 +49,11 @@ const env = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must look like postgres://user:password@host:5432/database')
     .optional(),
+  /**
+   * How the other nodes of a cluster reach this one's internal API (http://10.0.0.5:8444): set on
+   * every node of a cluster, which then needs PostgreSQL and a real S3.
+   */
+  MIMAMORI_INTERNAL_URL: z.string().url('must be a URL like http://10.0.0.5:8444').optional(),
   /** This node's name among several sharing a database (default: the host name). */
   MIMAMORI_NODE_ID: z
     .string()
@@ -125,6 +130,8 @@ export interface Config {
   /** Metadata in PostgreSQL when set; files in dataDir otherwise. */
   databaseUrl?: string;
   nodeId: string;
+  /** Set in a cluster: how the other nodes reach this one. */
+  internalUrl?: string;
   logLevel: string;
   stunUrls: string[];
   s3?: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
@@ -157,6 +164,9 @@ export type TurnConfig =
       secret?: string;
       credentialTtlSeconds: number;
     };
+
+/** This release (package.json), for heartbeats and logs: nodes of two releases side by side say so. */
+export const RELEASE: string = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -240,9 +250,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: e.MIMAMORI_JWT_SECRET,
     ...(e.MIMAMORI_DATABASE_URL ? { databaseUrl: e.MIMAMORI_DATABASE_URL } : {}),
     nodeId: e.MIMAMORI_NODE_ID ?? os.hostname(),
+    ...(e.MIMAMORI_INTERNAL_URL ? { internalUrl: clusterUrl(e) } : {}),
     logLevel: e.MIMAMORI_LOG_LEVEL,
     stunUrls: e.MIMAMORI_STUN_URLS.split(',').map((s) => s.trim()).filter(Boolean),
   };
+}
+
+/** A cluster's nodes share their metadata and recordings: PostgreSQL and an S3 all of them reach. */
+function clusterUrl(e: { MIMAMORI_INTERNAL_URL?: string; MIMAMORI_DATABASE_URL?: string; MIMAMORI_S3_ENDPOINT?: string }): string {
+  if (!e.MIMAMORI_DATABASE_URL) {
+    throw new ConfigError('MIMAMORI_INTERNAL_URL (a node of a cluster) needs MIMAMORI_DATABASE_URL: the nodes share their metadata in PostgreSQL; a data dir\'s files belong to one process');
+  }
+  if (!e.MIMAMORI_S3_ENDPOINT) {
+    throw new ConfigError('MIMAMORI_INTERNAL_URL (a node of a cluster) needs MIMAMORI_S3_ENDPOINT: every node reads the recordings of every camera, and the in-process S3 server is one node\'s; run "mimamori s3" (or a real S3) and point every node at it');
+  }
+  return e.MIMAMORI_INTERNAL_URL!;
 }
 
 function isLoopback(address: string): boolean {

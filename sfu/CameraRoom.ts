@@ -340,6 +340,18 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
     if (this.#publisher === owner) this.#publisher = undefined;
   }
 
+  /**
+   * The camera publishes elsewhere now (another node took it): its connection here is closed and
+   * told so, as when a newer connection replaces it on this node. Returns whether one was publishing.
+   */
+  releasePublisher(): boolean {
+    const previous = this.#publisher;
+    if (previous === undefined) return false;
+    this.closeOwner(previous);
+    this.emit('publisherReplaced', previous);
+    return true;
+  }
+
   hasOwner(owner: string): boolean {
     for (const owned of this.#transports.values()) if (owned.owner === owner) return true;
     return false;

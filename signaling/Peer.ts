@@ -118,6 +118,8 @@ export class Peer implements Connection {
           throw err;
         }
         this.#leave(cameraId);
+        // The camera's new session: this node takes it (another node that held it lets go).
+        if (role === 'camera') await this.#deps.cluster.claim(cameraId);
         const room = await this.#deps.sfu.room(cameraId);
         this.#attach(cameraId, room, role);
         if (role === 'viewer') this.#auditView(cameraId, 'ok', { via: 'socket', live: room.live });

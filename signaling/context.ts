@@ -11,6 +11,7 @@ import type { Access } from './access.ts';
 import type { AuditLog } from './audit/index.ts';
 import type { TurnRelay } from '../turn-config/index.ts';
 import type { Accounts } from './accounts/index.ts';
+import type { Cluster } from './cluster/index.ts';
 
 export interface Deps {
   config: Config;
@@ -28,6 +29,8 @@ export interface Deps {
   audit: AuditLog;
   /** STUN/TURN servers and time-limited TURN credentials for joins. */
   turn: TurnRelay;
+  /** This node among the others sharing its database; camera ownership. */
+  cluster: Cluster;
 }
 
 export interface AppEnv {

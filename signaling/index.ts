@@ -11,7 +11,8 @@ import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 import { Server as SocketServer } from 'socket.io';
-import type { Config } from '../config/index.ts';
+import { RELEASE, type Config } from '../config/index.ts';
+import { Cluster } from './cluster/index.ts';
 import { Sfu } from '../sfu/index.ts';
 import { DataKeys, MasterKeys, openStorage, Recorder, type RecorderCatalog, type Storage } from '../recorder/index.ts';
 import { hashPassword, Tokens } from './auth.ts';
@@ -121,7 +122,20 @@ export class Service {
     });
     // coturn (embedded) runs beside the service; joins hand out its time-limited credentials.
     const turn = await TurnRelay.start(config, log);
-    const deps: Deps = { config, store, tokens, accounts, sfu, log, hub, recorder, playback, exports, audit, turn };
+    const cluster = Cluster.start({
+      store,
+      sfu,
+      log,
+      nodeId: config.nodeId,
+      ...(config.internalUrl ? { internalUrl: config.internalUrl } : {}),
+      release: RELEASE,
+      load: () => ({
+        cameras: [...sfu.rooms.values()].filter((r) => r.live).length,
+        viewers: [...sfu.rooms.values()].reduce((n, r) => n + r.viewerCount, 0),
+        recording: recorder.recordingCameraIds.size,
+      }),
+    });
+    const deps: Deps = { config, store, tokens, accounts, sfu, log, hub, recorder, playback, exports, audit, turn, cluster };
     const tls = await loadTls(config);
     const monitoring = Monitoring.create(deps);
     const app = createApp(deps, monitoring);
@@ -218,6 +232,7 @@ export class Service {
     await this.#deps.turn.close();
     await this.#storage.close();
     this.#revocations?.close();
+    this.#deps.cluster.close();
     // Last: rows written while everything else shut down are still kept.
     await this.#deps.store.close();
   }

@@ -2,10 +2,26 @@ import { Hono } from 'hono';
 import type { AppEnv, Deps } from '../context.ts';
 import { requirePlatform, requireUser } from '../middleware.ts';
 
-/** Media-server state for the service's operators (it spans every organisation): workers, and per camera its routers and viewers. */
+/**
+ * Media-server state for the service's operators (it spans every organisation): the nodes of the
+ * cluster (state, load, silence), and this node's workers, and per camera its routers and viewers.
+ */
 export function sfuRoutes(deps: Deps) {
   return new Hono<AppEnv>().use(requireUser(deps), requirePlatform).get('/', (c) =>
     c.json({
+      node: deps.cluster.nodeId,
+      nodes: deps.cluster.nodes().map((n) => ({
+        id: n.id,
+        self: n.self,
+        state: n.alive ? n.state : 'dead',
+        silentMs: n.silentMs,
+        release: n.release,
+        startedAt: new Date(n.startedAtMs).toISOString(),
+        cameras: n.load.cameras,
+        viewers: n.load.viewers,
+        recording: n.load.recording,
+        owns: deps.store.camerasOwnedBy(n.id).length,
+      })),
       workers: deps.sfu.workers.map((w) => ({ index: w.index, pid: w.worker.pid, routers: w.routers })),
       cameras: [...deps.sfu.rooms.values()].map((room) => ({
         id: room.cameraId,

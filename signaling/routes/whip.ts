@@ -115,6 +115,8 @@ export function whipRoutes(deps: Deps) {
     const { cameraId } = c.req.valid('param');
     const caller = await fresh(deps, () => authenticate(c, cameraId, 'whip'));
     const offer = await readOffer(c);
+    // A new publishing session: this node takes the camera (another node that held it lets go).
+    const claim = await deps.cluster.claim(cameraId);
     const room = await deps.sfu.room(cameraId);
     const plan = offer.media.map((media) => {
       const sending = media.direction === 'sendonly' || media.direction === 'sendrecv';
@@ -143,6 +145,10 @@ export function whipRoutes(deps: Deps) {
     } catch (err) {
       session.close();
       if (err instanceof Error && err.name === 'TypeError') throw new SdpError(`the offer's media parameters were refused: ${err.message}`);
+      const now = deps.store.owner(cameraId);
+      if (now && now.epoch > claim.epoch) {
+        throw new ApiError(409, 'publish_superseded', `another session of this camera started at the same moment${now.nodeId !== claim.nodeId ? ' on another node' : ''} and took over; this one was closed (a camera with one encoder can retry)`);
+      }
       throw err;
     }
   });

@@ -266,6 +266,11 @@ export class Catalog {
     return this.row('preferences', userId)?.preferences ?? {};
   }
 
+  /** Cameras whose media the node holds (their last publishing session went to it). */
+  camerasOwnedBy(nodeId: string): readonly Rows['owners'][] {
+    return this.rows('owners').filter((o) => o.nodeId === nodeId);
+  }
+
   // --- Account security state (read by signaling/accounts) -----------------------------------
 
   session(id: string): Rows['sessions'] | undefined {

@@ -13,7 +13,7 @@ import { FIRST_ORG_NAME, newId } from './ids.ts';
 import type { Announcement, Camera, CameraGroup, Change, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
 import { Operations, type ScalarField, type Tx } from './Operations.ts';
 import type { Store, StoreHealth } from './Store.ts';
-import type { MetadataExport } from './model.ts';
+import type { MetadataExport, NodeInfo } from './model.ts';
 
 /** db.json as written since organisations (version 2). */
 interface DbJson {
@@ -60,6 +60,8 @@ const FILE_OF: Record<Table, 'db' | 'accounts' | undefined> = {
   loginFailures: 'accounts',
   addressFailures: undefined,
   totp: 'accounts',
+  // One node owns every camera; its epochs start again with the process.
+  owners: undefined,
 };
 
 export interface FileStoreOptions {
@@ -150,6 +152,13 @@ export class FileStore extends Operations implements Store {
   async claimBackupSlot(): Promise<boolean> {
     return true; // one process owns the folder
   }
+
+  // One node: no heartbeats to keep, no other node to list.
+  async heartbeat(): Promise<void> {}
+  async listNodes(): Promise<{ nodes: NodeInfo[]; nowMs: number }> {
+    return { nodes: [], nowMs: Date.now() };
+  }
+  async forgetNode(): Promise<void> {}
 
   // --- Transactions --------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import {
   type Announcement,
   type Camera,
   type CameraChange,
+  type CameraOwner,
   type CameraGroup,
   type DataKeyRow,
   type DeletionReport,
@@ -415,6 +416,19 @@ export abstract class Operations extends Catalog {
       }
       for (const address of addresses) await tx.drop('addressFailures', address);
     });
+  }
+
+  // --- Cluster -------------------------------------------------------------------------------
+
+  claimCamera(cameraId: string, nodeId: string, nowMs: number): Promise<CameraOwner> {
+    return this.transact(async (tx) => {
+      const row: CameraOwner = { cameraId, nodeId, epoch: ((await tx.get('owners', cameraId))?.epoch ?? 0) + 1, sinceMs: nowMs };
+      await tx.put('owners', row);
+      return row;
+    });
+  }
+  owner(cameraId: string): CameraOwner | undefined {
+    return this.row('owners', cameraId);
   }
 
   // --- Whole store ---------------------------------------------------------------------------

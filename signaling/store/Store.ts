@@ -15,9 +15,11 @@ import type {
   GrantRequest,
   Hold,
   Kiosk,
+  CameraOwner,
   KioskChange,
   LockoutPolicy,
   MetadataExport,
+  NodeInfo,
   NewUser,
   Org,
   OrgDeletion,
@@ -166,6 +168,17 @@ export interface Store extends Pick<Catalog, PublicReads> {
    * `maxTracked` names (or addresses) the least recent unlocked ones.
    */
   pruneAccounts(nowMs: number, sessionEnd: (f: SessionFamily) => number, keepEndedMs: number, failureWindowMs: number, maxTracked?: number): Promise<void>;
+
+  // --- Cluster -------------------------------------------------------------------------------
+  /** This node takes the camera's media, with the next epoch (every new publishing session does, wherever it lands). */
+  claimCamera(cameraId: string, nodeId: string, nowMs: number): Promise<CameraOwner>;
+  /** Who holds the camera now, as far as this node knows. */
+  owner(cameraId: string): CameraOwner | undefined;
+  /** This node is alive (once a second): its address, state and load. The database's clock stamps it. */
+  heartbeat(node: Omit<NodeInfo, 'seenAtMs'>): Promise<void>;
+  /** Every node that ever beat, with when it was last heard of (the database's clock) and that clock now. */
+  listNodes(): Promise<{ nodes: NodeInfo[]; nowMs: number }>;
+  forgetNode(id: string): Promise<void>;
 
   // --- Whole store ---------------------------------------------------------------------------
   /** Every row at one consistent moment. */

@@ -8,7 +8,7 @@ export { StoreError, type StoreErrorCode } from './errors.ts';
 export { FileStore } from './FileStore.ts';
 export { applyCameraChange, type Tx } from './Operations.ts';
 export type { ExportPatch, Store, StoreHealth, StoreKind } from './Store.ts';
-export { PostgresStore, describeUrl, migrate, SCHEMA_VERSION } from './postgres/index.ts';
+export { PostgresStore, describeUrl, migrate, MIGRATIONS, SCHEMA_VERSION } from './postgres/index.ts';
 export { backupFilesOf, dataDirFilesOf, exportOfFiles, filesOfExport } from './backupFiles.ts';
 
 import type { Config } from '../../config/index.ts';

@@ -247,6 +247,31 @@ export interface TotpKey {
   lastStep?: number;
 }
 
+/**
+ * Which node holds a camera's media now. Every new publishing session of the camera (wherever it
+ * lands) takes it with the next epoch; a node that sees a higher epoch than its own lets go. The
+ * epoch is the fencing token: what a node records under an older epoch loses to the newer.
+ */
+export interface CameraOwner {
+  cameraId: string;
+  nodeId: string;
+  epoch: number;
+  sinceMs: number;
+}
+
+/** A node of the cluster as its heartbeat says (not followed by the change feed: read every second). */
+export interface NodeInfo {
+  id: string;
+  /** How the other nodes reach this one's internal API. */
+  internalUrl: string;
+  release: string;
+  startedAtMs: number;
+  /** The database's clock, so nodes with skewed clocks agree on who is silent. */
+  seenAtMs: number;
+  state: 'up' | 'draining';
+  load: { cameras: number; viewers: number; recording: number };
+}
+
 /** Every kind of row, by the name of its table. */
 export interface Rows {
   orgs: Org;
@@ -266,6 +291,7 @@ export interface Rows {
   loginFailures: LoginFailures;
   addressFailures: AddressFailures;
   totp: TotpKey;
+  owners: CameraOwner;
 }
 
 export type Table = keyof Rows;
@@ -289,6 +315,7 @@ export const ROW_KEY: { readonly [T in Table]: (row: Rows[T]) => string } = {
   loginFailures: (r) => r.name,
   addressFailures: (r) => r.address,
   totp: (r) => r.userId,
+  owners: (r) => r.cameraId,
 };
 
 /** In dependency order: a row's organisation, user or camera comes before it (restores insert in this order). */
@@ -310,6 +337,7 @@ export const TABLES: readonly Table[] = [
   'loginFailures',
   'addressFailures',
   'totp',
+  'owners',
 ];
 
 /** Every row of every table at one moment: what backups hold and migrate-store copies. */

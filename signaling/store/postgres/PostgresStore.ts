@@ -19,7 +19,7 @@ import { insertAuditRows, PostgresAuditLog } from './PostgresAuditLog.ts';
 import type { Logger } from '../../log.ts';
 import { StoreError } from '../errors.ts';
 import { parseRow } from '../../audit/index.ts';
-import { emptySnapshot, TABLES, withoutDangling, type Change, type MetadataExport, type Rows, type Snapshot, type Table } from '../model.ts';
+import { emptySnapshot, TABLES, withoutDangling, type Change, type MetadataExport, type NodeInfo, type Rows, type Snapshot, type Table } from '../model.ts';
 import { Operations, type ScalarField, type Tx } from '../Operations.ts';
 import type { Store, StoreHealth } from '../Store.ts';
 import { databaseUnavailable, isRetryable, isUnavailable, reasonOf } from './errors.ts';
@@ -242,6 +242,29 @@ export class PostgresStore extends Operations implements Store {
       [new Date(slotStartMs), nodeId],
     );
     return rows.length > 0;
+  }
+
+  async heartbeat(node: Omit<NodeInfo, 'seenAtMs'>): Promise<void> {
+    await this.#query(
+      `INSERT INTO nodes (id, internal_url, release, started_at, seen_at, state, load) VALUES ($1, $2, $3, $4, now(), $5, $6)
+       ON CONFLICT (id) DO UPDATE SET internal_url = EXCLUDED.internal_url, release = EXCLUDED.release, started_at = EXCLUDED.started_at, seen_at = now(), state = EXCLUDED.state, load = EXCLUDED.load`,
+      [node.id, node.internalUrl, node.release, new Date(node.startedAtMs), node.state, JSON.stringify(node.load)],
+    );
+  }
+
+  async listNodes(): Promise<{ nodes: NodeInfo[]; nowMs: number }> {
+    const [clock, rows] = await Promise.all([
+      this.#query<{ now: Date }>('SELECT now() AS now'),
+      this.#query<{ id: string; internal_url: string; release: string; started_at: Date; seen_at: Date; state: 'up' | 'draining'; load: NodeInfo['load'] }>('SELECT * FROM nodes ORDER BY id'),
+    ]);
+    return {
+      nowMs: clock.rows[0]!.now.getTime(),
+      nodes: rows.rows.map((r) => ({ id: r.id, internalUrl: r.internal_url, release: r.release, startedAtMs: r.started_at.getTime(), seenAtMs: r.seen_at.getTime(), state: r.state, load: r.load })),
+    };
+  }
+
+  async forgetNode(id: string): Promise<void> {
+    await this.#query('DELETE FROM nodes WHERE id = $1', [id]);
   }
 
   async #readOnly<R>(read: (client: pg.PoolClient) => Promise<R>): Promise<R> {

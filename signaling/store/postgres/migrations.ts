@@ -307,6 +307,32 @@ CREATE TRIGGER audit_rows_append_only BEFORE UPDATE OR DELETE ON audit_rows FOR 
 CREATE TRIGGER audit_rows_no_truncate BEFORE TRUNCATE ON audit_rows FOR EACH STATEMENT EXECUTE FUNCTION mimamori_audit_append_only();
 `,
   },
+  {
+    version: 2,
+    name: 'cluster: nodes and camera owners',
+    sql: `
+-- Who holds each camera's media, with the fencing epoch. Followed by the change feed, so a node
+-- hears at once that another took a camera it holds.
+CREATE TABLE camera_owners (
+  camera_id text PRIMARY KEY,
+  node_id text NOT NULL,
+  epoch bigint NOT NULL,
+  since timestamptz NOT NULL
+);
+CREATE TRIGGER camera_owners_changes AFTER INSERT OR UPDATE OR DELETE ON camera_owners FOR EACH ROW EXECUTE FUNCTION mimamori_record_change('camera_id');
+
+-- Heartbeats, once a second per node; read (not followed) by every node.
+CREATE TABLE nodes (
+  id text PRIMARY KEY,
+  internal_url text NOT NULL,
+  release text NOT NULL,
+  started_at timestamptz NOT NULL,
+  seen_at timestamptz NOT NULL,
+  state text NOT NULL CHECK (state IN ('up', 'draining')),
+  load jsonb NOT NULL
+);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

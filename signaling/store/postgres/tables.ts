@@ -258,6 +258,13 @@ export const TABLE_SPECS: { readonly [T in Table]: TableSpec<T> } = {
     values: (e) => [e.address, times(e.at)],
     read: (j) => ({ address: str(j.address), at: msList(j.failed_at) }),
   },
+  owners: {
+    sql: 'camera_owners',
+    key: 'camera_id',
+    columns: ['camera_id', 'node_id', 'epoch', 'since'],
+    values: (o) => [o.cameraId, o.nodeId, o.epoch, at(o.sinceMs)],
+    read: (j) => ({ cameraId: str(j.camera_id), nodeId: str(j.node_id), epoch: num(j.epoch), sinceMs: ms(j.since) }),
+  },
   totp: {
     sql: 'totp_keys',
     key: 'user_id',

@@ -1,0 +1,119 @@
+// This node among the others sharing its database: a heartbeat with its load every second, the
+// list of nodes (one silent for 3 s is dead), and camera ownership. Every new publishing session
+// of a camera takes it with the next epoch (wherever the load balancer sent it), so a camera has
+// one owner without any lease having to run out: its new session is the proof. A node that hears
+// (through the store's change feed) that another node took a camera it holds lets the camera's
+// connection here go, which ends its recording here.
+import type { Sfu } from '../../sfu/index.ts';
+import type { Logger } from '../log.ts';
+import { StoreError, type CameraOwner, type Change, type NodeInfo, type Store } from '../store/index.ts';
+
+export interface ClusterOptions {
+  store: Store;
+  sfu: Sfu;
+  log: Logger;
+  nodeId: string;
+  /** How the other nodes reach this node's internal API; unset: a node on its own. */
+  internalUrl?: string;
+  release: string;
+  /** What this node carries now, for its heartbeat. */
+  load: () => NodeInfo['load'];
+  heartbeatMs?: number;
+  /** Silent this long: dead. */
+  deadAfterMs?: number;
+}
+
+export interface NodeView extends NodeInfo {
+  alive: boolean;
+  /** ms since its last heartbeat (the database's clock). */
+  silentMs: number;
+  self: boolean;
+}
+
+export class Cluster {
+  readonly #o: ClusterOptions;
+  readonly #deadAfterMs: number;
+  #nodes: NodeView[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  readonly #startedAtMs = Date.now();
+  readonly #onChange = (change: Change) => this.#changed(change);
+  #closed = false;
+
+  static start(o: ClusterOptions): Cluster {
+    const cluster = new Cluster(o);
+    o.store.on('change', cluster.#onChange);
+    if (cluster.clustered) {
+      void cluster.#beat();
+      cluster.#timer = setInterval(() => void cluster.#beat(), o.heartbeatMs ?? 1000);
+      cluster.#timer.unref();
+    }
+    return cluster;
+  }
+
+  private constructor(o: ClusterOptions) {
+    this.#o = o;
+    this.#deadAfterMs = o.deadAfterMs ?? 3000;
+  }
+
+  get nodeId(): string {
+    return this.#o.nodeId;
+  }
+  /** Several nodes share the database (this one has an internal address for the others). */
+  get clustered(): boolean {
+    return this.#o.internalUrl !== undefined && this.#o.store.kind === 'postgres';
+  }
+
+  /**
+   * This node takes the camera (a publishing session starts here), with the next epoch. While the
+   * database is away the camera is not refused: it records under the epoch this node last knew
+   * (the database is asked again at its next session).
+   */
+  async claim(cameraId: string): Promise<CameraOwner & { provisional?: true }> {
+    try {
+      return await this.#o.store.claimCamera(cameraId, this.#o.nodeId, Date.now());
+    } catch (error) {
+      if (!(error instanceof StoreError) || error.code !== 'database_unavailable') throw error;
+      const known = this.#o.store.owner(cameraId);
+      this.#o.log.warn({ event: 'camera_claim_unfenced', cameraId, epoch: known?.epoch ?? 0 }, 'the database is away: the camera publishes here under the epoch last known');
+      return { cameraId, nodeId: this.#o.nodeId, epoch: known?.epoch ?? 0, sinceMs: Date.now(), provisional: true };
+    }
+  }
+
+  /** Every node heard of (this one included), as of the last heartbeat round. */
+  nodes(): readonly NodeView[] {
+    if (!this.clustered) {
+      return [{ id: this.#o.nodeId, internalUrl: this.#o.internalUrl ?? '', release: this.#o.release, startedAtMs: this.#startedAtMs, seenAtMs: Date.now(), state: 'up', load: this.#o.load(), alive: true, silentMs: 0, self: true }];
+    }
+    return this.#nodes;
+  }
+
+  isAlive(nodeId: string): boolean {
+    return nodeId === this.#o.nodeId || this.#nodes.some((n) => n.id === nodeId && n.alive);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#o.store.off('change', this.#onChange);
+  }
+
+  async #beat(): Promise<void> {
+    try {
+      await this.#o.store.heartbeat({ id: this.#o.nodeId, internalUrl: this.#o.internalUrl!, release: this.#o.release, startedAtMs: this.#startedAtMs, state: 'up', load: this.#o.load() });
+      const { nodes, nowMs } = await this.#o.store.listNodes();
+      this.#nodes = nodes.map((n) => ({ ...n, silentMs: Math.max(0, nowMs - n.seenAtMs), alive: nowMs - n.seenAtMs < this.#deadAfterMs, self: n.id === this.#o.nodeId }));
+    } catch (error) {
+      // The database is away: the node list stays as last seen; the store reports the outage.
+      this.#o.log.debug({ event: 'heartbeat_failed', err: error }, 'heartbeat not written');
+    }
+  }
+
+  #changed(change: Change): void {
+    if (change.table !== 'owners' || !change.after || change.after.nodeId === this.#o.nodeId) return;
+    const room = this.#o.sfu.existingRoom(change.key);
+    if (room?.releasePublisher()) {
+      this.#o.log.info({ event: 'camera_moved_away', cameraId: change.key, to: change.after.nodeId, epoch: change.after.epoch }, 'the camera publishes to another node now; its connection here was let go');
+    }
+  }
+}

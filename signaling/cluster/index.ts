@@ -1,0 +1,2 @@
+// Several nodes on one database: heartbeats, the node list, camera ownership with epochs.
+export { Cluster, type ClusterOptions, type NodeView } from './Cluster.ts';
