@@ -107,7 +107,8 @@ export class CameraRecorder {
   }
 
   async #startSession(): Promise<void> {
-    if (this.#closed || this.#room.closed || !this.#room.live) return;
+    // A camera relayed in from the node that holds it is recorded there, not here.
+    if (this.#closed || this.#room.closed || !this.#room.live || this.#room.relayed) return;
     const session = await RecordingSession.create({
       cameraId: this.cameraId,
       router: this.#room.originRouter,

@@ -71,6 +71,22 @@ export interface CameraRoomEvents {
   closed: [reason: string];
 }
 
+/** One end of a relay between nodes: where it listens and its SRTP key. */
+export interface RelayEnd {
+  id: string;
+  ip: string;
+  port: number;
+  srtpParameters: types.SrtpParameters;
+}
+
+/** A producer as it crosses a relay (what the other end needs to produce its copy). */
+export interface RelayedProducer {
+  id: string;
+  kind: types.MediaKind;
+  rtpParameters: types.RtpParameters;
+  paused: boolean;
+}
+
 export interface CameraRoomOptions {
   cameraId: string;
   rtc: RtcSettings;
@@ -89,6 +105,8 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
   readonly #transports = new Map<string, OwnedTransport>();
   readonly #producers = new Map<string, types.Producer>();
   readonly #consumers = new Map<string, OwnedConsumer>();
+  /** PipeTransports to or from other nodes (SRTP), by id. */
+  readonly #relays = new Map<string, types.PipeTransport>();
   #publisher: string | undefined;
   #closed = false;
   /** Serialises router creation so concurrent joins do not create two routers for one need. */
@@ -126,6 +144,11 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
   }
   get producers(): ReadonlyMap<string, types.Producer> {
     return this.#producers;
+  }
+  /** The camera's media comes from another node (relayed in): this node neither publishes nor records it. */
+  get relayed(): boolean {
+    for (const p of this.#producers.values()) if (p.appData.relay !== undefined) return true;
+    return false;
   }
   get viewerCount(): number {
     return this.#slots.reduce((n, s) => n + s.viewers, 0);
@@ -249,6 +272,15 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
       throw new SfuError('not_publisher', 'another connection of this camera is publishing now', 409);
     }
     const producer = await owned.transport.produce({ kind, rtpParameters, appData: { owner } });
+    await this.#register(producer);
+    return producer.id;
+  }
+
+  /** A producer of the origin router becomes the camera's (published here, or relayed in). */
+  async #register(producer: types.Producer): Promise<void> {
+    // Its transport may have closed while it was being created (a newer publisher took over): a
+    // closed producer never becomes the camera's, or it would stay "live" for good.
+    if (producer.closed) throw new SfuError('publisher_replaced', 'the camera connected again (here or on another node) while this connection was being set up', 409);
     const wasLive = this.live;
     this.#producers.set(producer.id, producer);
     producer.observer.once('close', () => {
@@ -263,7 +295,66 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
     }
     if (!wasLive) this.emit('live');
     this.emit('newProducers');
-    return producer.id;
+  }
+
+  // --- Relays: the camera's media between nodes --------------------------------------------
+  //
+  // A node whose viewers watch a camera held by another node opens one relay per camera: a
+  // PipeTransport pair with SRTP between the two origin routers, negotiated over the nodes'
+  // internal API. The holder consumes each producer into its end; the viewers' node produces the
+  // copies into its end, and from there they are the camera's producers like any other.
+
+  /** One end of a relay on the origin router, listening on `listen` (the internal address). */
+  async openRelay(listen: { ip: string; announcedAddress?: string }): Promise<RelayEnd> {
+    this.#assertOpen();
+    const transport = await this.#origin.router.createPipeTransport({
+      listenInfo: { protocol: 'udp', ip: listen.ip, ...(listen.announcedAddress ? { announcedAddress: listen.announcedAddress } : {}) },
+      enableSrtp: true,
+      enableRtx: true,
+    });
+    this.#relays.set(transport.id, transport);
+    transport.observer.once('close', () => this.#relays.delete(transport.id));
+    const tuple = transport.tuple;
+    return { id: transport.id, ip: tuple.localAddress ?? tuple.localIp, port: tuple.localPort, srtpParameters: transport.srtpParameters! };
+  }
+
+  async connectRelay(relayId: string, remote: Omit<RelayEnd, 'id'>): Promise<void> {
+    await this.#relay(relayId).connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters });
+  }
+
+  /** The holder's side: the producer into the relay. `onClose` when it ends (the camera stopped it). */
+  async relayOut(relayId: string, producerId: string, onClose: () => void): Promise<RelayedProducer> {
+    const consumer = await this.#relay(relayId).consume({ producerId });
+    consumer.observer.once('close', onClose);
+    return { id: producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused };
+  }
+
+  /** The viewers' side: a producer of the holder, copied in under the same id. */
+  async relayIn(relayId: string, relayed: RelayedProducer): Promise<void> {
+    if (this.#producers.has(relayed.id)) return;
+    const producer = await this.#relay(relayId).produce({ id: relayed.id, kind: relayed.kind, rtpParameters: relayed.rtpParameters, paused: relayed.paused, appData: { relay: relayId } });
+    await this.#register(producer);
+  }
+
+  /** A producer the holder no longer has. */
+  relayedGone(relayId: string, producerId: string): void {
+    const producer = this.#producers.get(producerId);
+    if (producer?.appData.relay === relayId) producer.close();
+  }
+
+  /** Idempotent; its producers (relayed in) close with it. */
+  closeRelay(relayId: string): void {
+    this.#relays.get(relayId)?.close();
+  }
+
+  hasRelay(relayId: string): boolean {
+    return this.#relays.has(relayId);
+  }
+
+  #relay(relayId: string): types.PipeTransport {
+    const relay = this.#relays.get(relayId);
+    if (!relay || relay.closed) throw new NotFoundError('relay', relayId);
+    return relay;
   }
 
   closeProducer(owner: string, producerId: string): void {

@@ -8,7 +8,7 @@ import { CameraRoom, type RtcSettings } from './CameraRoom.ts';
 import type { WorkerSlot } from './WorkerSlot.ts';
 
 export { CameraRoom } from './CameraRoom.ts';
-export type { ConsumerInfo, TransportInfo, Direction } from './CameraRoom.ts';
+export type { ConsumerInfo, TransportInfo, Direction, RelayEnd, RelayedProducer } from './CameraRoom.ts';
 export { SfuError, NotFoundError } from './errors.ts';
 export type { WorkerSlot } from './WorkerSlot.ts';
 

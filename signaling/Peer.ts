@@ -15,6 +15,8 @@ import { describeIssues } from './validate.ts';
 interface Joined {
   room: CameraRoom;
   role: 'camera' | 'viewer';
+  /** The camera's epoch this connection took (a camera's join). */
+  epoch?: number;
   /** Removes this peer's listeners from the room. */
   detach: () => void;
 }
@@ -118,10 +120,12 @@ export class Peer implements Connection {
           throw err;
         }
         this.#leave(cameraId);
-        // The camera's new session: this node takes it (another node that held it lets go).
-        if (role === 'camera') await this.#deps.cluster.claim(cameraId);
+        // The camera's new session: this node takes it (another node that held it lets go); a
+        // viewer's node relays the camera in when another node holds it.
+        const epoch = role === 'camera' ? (await this.#deps.cluster.claim(cameraId)).epoch : undefined;
+        if (role === 'viewer') await this.#deps.relays?.ensure(cameraId);
         const room = await this.#deps.sfu.room(cameraId);
-        this.#attach(cameraId, room, role);
+        this.#attach(cameraId, room, role, epoch);
         if (role === 'viewer') this.#auditView(cameraId, 'ok', { via: 'socket', live: room.live });
         const reply: JoinReply = { routerRtpCapabilities: room.rtpCapabilities, iceServers: this.#iceServers(), live: room.live };
         return reply;
@@ -148,6 +152,11 @@ export class Peer implements Connection {
         const { room, role } = this.#assertJoined(request.data.cameraId);
         if (role !== 'camera') throw forbidden('only the camera itself may publish');
         const { transportId, kind, rtpParameters } = request.data;
+        // Another connection of this camera (maybe on another node) took it since this one joined.
+        const joinedEpoch = this.#joined.get(request.data.cameraId)?.epoch ?? 0;
+        if ((this.#deps.store.owner(request.data.cameraId)?.epoch ?? joinedEpoch) > joinedEpoch) {
+          throw new ApiError(409, 'publish_superseded', 'another connection of this camera took over since this one joined; join again if this camera is the only one');
+        }
         return { id: await room.produce(this.id, transportId, kind, rtpParameters as unknown as types.RtpParameters) };
       }
       case 'closeProducer': {
@@ -196,7 +205,7 @@ export class Peer implements Connection {
     return joined;
   }
 
-  #attach(cameraId: string, room: CameraRoom, role: 'camera' | 'viewer'): void {
+  #attach(cameraId: string, room: CameraRoom, role: 'camera' | 'viewer', epoch?: number): void {
     const onLive = () => this.#notify({ method: 'cameraLive', data: { cameraId } });
     const onOffline = () => this.#notify({ method: 'cameraOffline', data: { cameraId } });
     const onNewProducers = () => this.#notify({ method: 'newProducers', data: { cameraId } });
@@ -230,7 +239,7 @@ export class Peer implements Connection {
       room.off('publisherReplaced', onReplaced);
       room.off('closed', onClosed);
     };
-    this.#joined.set(cameraId, { room, role, detach });
+    this.#joined.set(cameraId, { room, role, detach, ...(epoch !== undefined ? { epoch } : {}) });
   }
 
   #leave(cameraId: string): boolean {

@@ -11,7 +11,7 @@ import type { Access } from './access.ts';
 import type { AuditLog } from './audit/index.ts';
 import type { TurnRelay } from '../turn-config/index.ts';
 import type { Accounts } from './accounts/index.ts';
-import type { Cluster } from './cluster/index.ts';
+import type { Cluster, Relays } from './cluster/index.ts';
 
 export interface Deps {
   config: Config;
@@ -31,6 +31,8 @@ export interface Deps {
   turn: TurnRelay;
   /** This node among the others sharing its database; camera ownership. */
   cluster: Cluster;
+  /** Cameras held by other nodes, relayed in for viewers here (a cluster only). */
+  relays?: Relays;
 }
 
 export interface AppEnv {

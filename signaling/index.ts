@@ -12,7 +12,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 import { Server as SocketServer } from 'socket.io';
 import { RELEASE, type Config } from '../config/index.ts';
-import { Cluster } from './cluster/index.ts';
+import { Cluster, Relays, startInternalServer } from './cluster/index.ts';
 import { Sfu } from '../sfu/index.ts';
 import { DataKeys, MasterKeys, openStorage, Recorder, type RecorderCatalog, type Storage } from '../recorder/index.ts';
 import { hashPassword, Tokens } from './auth.ts';
@@ -69,6 +69,7 @@ export class Service {
   readonly #io: SocketServer;
   #backups: Backups | undefined;
   #revocations: Revocations | undefined;
+  #internal: http.Server | undefined;
   readonly #storage: Storage;
   readonly #monitoring: Monitoring;
   readonly #contractEnd: ContractEnd;
@@ -135,7 +136,15 @@ export class Service {
         recording: recorder.recordingCameraIds.size,
       }),
     });
-    const deps: Deps = { config, store, tokens, accounts, sfu, log, hub, recorder, playback, exports, audit, turn, cluster };
+    // Viewers on any node: cameras held elsewhere are relayed in over the nodes' internal API.
+    let relays: Relays | undefined;
+    let internal: http.Server | undefined;
+    if (cluster.clustered && config.internalUrl) {
+      const secret = await store.sharedSecret('clusterSecret', 32);
+      relays = new Relays({ cluster, store, sfu, log, secret, listen: { ip: config.rtc.listenIp, announcedAddress: new URL(config.internalUrl).hostname } });
+      internal = await startInternalServer({ url: config.internalUrl, secret, app: relays.routes(), log });
+    }
+    const deps: Deps = { config, store, tokens, accounts, sfu, log, hub, recorder, playback, exports, audit, turn, cluster, ...(relays ? { relays } : {}) };
     const tls = await loadTls(config);
     const monitoring = Monitoring.create(deps);
     const app = createApp(deps, monitoring);
@@ -146,6 +155,7 @@ export class Service {
     const io = new SocketServer(server, { maxHttpBufferSize: SOCKET_MAX_BYTES, serveClient: false });
     const service = new Service(deps, server, io, storage, monitoring);
     service.#revocations = revocations;
+    service.#internal = internal;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -232,6 +242,9 @@ export class Service {
     await this.#deps.turn.close();
     await this.#storage.close();
     this.#revocations?.close();
+    this.#deps.relays?.close();
+    this.#internal?.closeAllConnections();
+    this.#internal?.close();
     this.#deps.cluster.close();
     // Last: rows written while everything else shut down are still kept.
     await this.#deps.store.close();

@@ -11,7 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Camera } from '../camera/index.ts';
 import { EmbeddedS3 } from '../recorder/store/index.ts';
-import { cli, freePort, startService, testDatabase, type Service } from './harness.ts';
+import { assertWatchable, cli, freePort, startService, testDatabase, type Service } from './harness.ts';
 
 const MASTER_KEYS = `mk-cluster:${crypto.randomBytes(32).toString('base64')}`;
 let s3: EmbeddedS3;
@@ -34,13 +34,11 @@ interface SfuState {
 }
 
 async function node(id: string, rtcMin: number): Promise<Service> {
-  const port = await freePort();
   return startService({
-    port,
     databaseUrl,
     env: {
       MIMAMORI_NODE_ID: id,
-      MIMAMORI_INTERNAL_URL: `http://127.0.0.1:${port}`,
+      MIMAMORI_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`,
       MIMAMORI_MASTER_KEYS: MASTER_KEYS,
       MIMAMORI_S3_ENDPOINT: `http://127.0.0.1:${s3.port}`,
       MIMAMORI_S3_BUCKET: 'cluster',
@@ -122,14 +120,39 @@ test('two publishing sessions of one camera at the same moment on two nodes: one
     if (r.status === 'rejected') assert.match(String((r.reason as { code?: string }).code ?? r.reason), /publish_superseded|connect_/, String(r.reason));
   }
   try {
+    let seen = '';
     await until('exactly one node is live for the camera', 10_000, async () => {
-      const live = await Promise.all([a, b].map(async (svc) => (await sfu(svc)).cameras.some((c) => c.id === cam.id && c.live)));
-      return live.filter(Boolean).length === 1 ? true : undefined;
-    });
+      const states = await Promise.all([a, b].map(async (svc) => (await sfu(svc)).cameras.find((c) => c.id === cam.id)));
+      seen = JSON.stringify({ attempts: attempts.map((r) => r.status), states });
+      return states.filter((c) => c?.live).length === 1 ? true : undefined;
+    }).catch((error: unknown) => assert.unreachable(`${String(error)}: ${seen}`));
     const owners = (await sfu(a)).nodes.map((n) => n.owns);
     assert.equal(owners.reduce((x, y) => x + y, 0) >= 1, true);
   } finally {
     await Promise.all(cameras.map((c) => c.close()));
+  }
+});
+
+test('a viewer on the node that does not hold the camera: relayed in, every frame the camera sent, in order; the relay follows the camera', async () => {
+  const cam = await a.createCamera('Relay');
+  const camera = await Camera.create({ whipUrl: `${a.url}/whip/${cam.id}`, token: cam.secret, width: 320, height: 180, kbps: 300, fps: 15 });
+  try {
+    await until('A holds the camera', 5000, async () => ((await sfu(b)).nodes.find((n) => n.id === 'node-a')?.owns ? true : undefined));
+    const stats = await assertWatchable(b, cam.id, camera, 20);
+    assert.is(stats.framesDropped, 0);
+    const relayed = (await sfu(b)).cameras.find((c) => c.id === cam.id);
+    assert.ok(relayed?.live, 'B relays the camera in');
+  } finally {
+    await camera.close();
+  }
+  // The camera comes back on B: B holds it now and serves its own viewers; A relays it in.
+  const again = await Camera.create({ whipUrl: `${b.url}/whip/${cam.id}`, token: cam.secret, width: 320, height: 180, kbps: 300, fps: 15 });
+  try {
+    await until('B holds the camera', 5000, async () => ((await sfu(a)).nodes.find((n) => n.id === 'node-b')?.owns ? true : undefined));
+    await assertWatchable(a, cam.id, again, 20);
+    await assertWatchable(b, cam.id, again, 10);
+  } finally {
+    await again.close();
   }
 });
 

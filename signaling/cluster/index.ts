@@ -1,2 +1,4 @@
 // Several nodes on one database: heartbeats, the node list, camera ownership with epochs.
 export { Cluster, type ClusterOptions, type NodeView } from './Cluster.ts';
+export { Relays, type RelaysOptions } from './Relays.ts';
+export { startInternalServer } from './internal.ts';

@@ -54,9 +54,11 @@ export function whipRoutes(deps: Deps) {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw unauthorized('send "Authorization: Bearer <token>" (a publish token or the camera secret for WHIP, a user token for WHEP)');
     const cam = deps.store.camera(cameraId);
-    if (want === 'whip' && cam && !token.includes('.') && cameraSecretAccepted(cam, token)) {
-      // Encoders (OBS, ffmpeg) keep one static bearer: the camera secret is accepted as one.
-      return { kind: 'camera', cameraId };
+    if (want === 'whip' && !token.includes('.')) {
+      // Encoders (OBS, ffmpeg) keep one static bearer: the camera secret is accepted as one. (A
+      // camera this node does not know yet may have been added on another node a moment ago.)
+      if (!cam) throw notFound('camera', cameraId);
+      if (cameraSecretAccepted(cam, token)) return { kind: 'camera', cameraId };
     }
     const { claims } = verifiedToken(deps, token);
     if (want === 'whip') {
@@ -140,6 +142,9 @@ export function whipRoutes(deps: Deps) {
         await room.produce(session.id, transport.id, media.kind, rtp);
         sections.push({ media, rtp, direction: 'recvonly' });
       }
+      // Another session of the camera took it while this one was set up (the news may have come
+      // before this one was the room's publisher, when there was nothing to let go yet).
+      if ((deps.store.owner(cameraId)?.epoch ?? claim.epoch) > claim.epoch) throw new Error('superseded');
       deps.log.info({ event: 'whip_started', cameraId, session: session.id }, 'WHIP publish started');
       return created(c, 'whip', cameraId, session, buildAnswer(offer, transport, sections));
     } catch (err) {
@@ -163,6 +168,7 @@ export function whipRoutes(deps: Deps) {
       throw err;
     }
     const offer = await readOffer(c);
+    await deps.relays?.ensure(cameraId);
     const room = await deps.sfu.room(cameraId);
     if (!room.live) throw new ApiError(409, 'camera_offline', 'the camera is not live now; try again when it is');
     // RTX is left out: the player's own router would number it differently from the offer.

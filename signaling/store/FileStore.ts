@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { FIRST_ORG_NAME, newId } from './ids.ts';
 import type { Announcement, Camera, CameraGroup, Change, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
 import { Operations, type ScalarField, type Tx } from './Operations.ts';
-import type { Store, StoreHealth } from './Store.ts';
+import type { SharedSecretName, Store, StoreHealth } from './Store.ts';
 import type { MetadataExport, NodeInfo } from './model.ts';
 
 /** db.json as written since organisations (version 2). */
@@ -120,8 +120,9 @@ export class FileStore extends Operations implements Store {
   health(): StoreHealth {
     return { up: true };
   }
-  sharedSecret(name: 'jwtSecret', bytes: number): Promise<string> {
-    return persistentSecret(path.join(this.#dataDir, 'secrets.json'), name, bytes);
+  sharedSecret(name: SharedSecretName, bytes: number): Promise<string> {
+    // One secret per file: persistentSecret writes its file with that one field.
+    return persistentSecret(path.join(this.#dataDir, name === 'jwtSecret' ? 'secrets.json' : `${name}.json`), name, bytes);
   }
   async sync(): Promise<void> {
     // One process owns the folder: memory is always current.

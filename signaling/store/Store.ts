@@ -34,6 +34,9 @@ import type { WrappedKey } from '../../recorder/seal/index.ts';
 
 export type StoreKind = 'files' | 'postgres';
 
+/** Secrets the service generates once: token signing, and the nodes' internal API. */
+export type SharedSecretName = 'jwtSecret' | 'clusterSecret';
+
 /** Whether writes can be made now (the files store: always). */
 export interface StoreHealth {
   up: boolean;
@@ -56,7 +59,7 @@ export interface Store extends Pick<Catalog, PublicReads> {
    * A secret the service generates once (the token signing secret when none is configured): kept
    * in the data folder by the files store, in the database by PostgreSQL so every node shares it.
    */
-  sharedSecret(name: 'jwtSecret', bytes: number): Promise<string>;
+  sharedSecret(name: SharedSecretName, bytes: number): Promise<string>;
   /** Waits for changes made on other nodes up to now to be in memory (tests, reads after a redirect). */
   sync(): Promise<void>;
   close(): Promise<void>;

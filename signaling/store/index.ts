@@ -7,7 +7,7 @@ export { Catalog, type CatalogEvents } from './Catalog.ts';
 export { StoreError, type StoreErrorCode } from './errors.ts';
 export { FileStore } from './FileStore.ts';
 export { applyCameraChange, type Tx } from './Operations.ts';
-export type { ExportPatch, Store, StoreHealth, StoreKind } from './Store.ts';
+export type { ExportPatch, SharedSecretName, Store, StoreHealth, StoreKind } from './Store.ts';
 export { PostgresStore, describeUrl, migrate, MIGRATIONS, SCHEMA_VERSION } from './postgres/index.ts';
 export { backupFilesOf, dataDirFilesOf, exportOfFiles, filesOfExport } from './backupFiles.ts';
 

@@ -21,7 +21,7 @@ import { StoreError } from '../errors.ts';
 import { parseRow } from '../../audit/index.ts';
 import { emptySnapshot, TABLES, withoutDangling, type Change, type MetadataExport, type NodeInfo, type Rows, type Snapshot, type Table } from '../model.ts';
 import { Operations, type ScalarField, type Tx } from '../Operations.ts';
-import type { Store, StoreHealth } from '../Store.ts';
+import type { SharedSecretName, Store, StoreHealth } from '../Store.ts';
 import { databaseUnavailable, isRetryable, isUnavailable, reasonOf } from './errors.ts';
 import { migrate } from './migrations.ts';
 import { columnOf, TABLE_OF_SQL, TABLE_SPECS, upsertSql, type TableSpec } from './tables.ts';
@@ -117,7 +117,7 @@ export class PostgresStore extends Operations implements Store {
     return { ...this.#health };
   }
 
-  async sharedSecret(name: 'jwtSecret', bytes: number): Promise<string> {
+  async sharedSecret(name: SharedSecretName, bytes: number): Promise<string> {
     // The first node to ask stores one; every node then reads the same.
     await this.#pool.query('INSERT INTO service_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, crypto.randomBytes(bytes).toString('base64url')]);
     const { rows } = await this.#pool.query<{ value: string }>('SELECT value FROM service_secrets WHERE name = $1', [name]);

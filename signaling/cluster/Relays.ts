@@ -1,0 +1,264 @@
+// Viewers on any node: a node whose viewers watch a camera held by another node relays the
+// camera's media in (one relay per camera, shared by this node's viewers), and a node that holds
+// a camera relays it out to whichever nodes ask. Relays follow the camera: when another node takes
+// it, the relay in closes (viewers are told the producers went) and opens again from the new
+// holder (they consume the new ones on their existing transports: no page reload). A relay nobody
+// watches any more closes after a while; one whose other end died closes at once.
+import { Hono } from 'hono';
+import type { CameraRoom, RelayedProducer, Sfu } from '../../sfu/index.ts';
+import { ApiError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Change, Store } from '../store/index.ts';
+import { validate } from '../validate.ts';
+import type { Cluster } from './Cluster.ts';
+import { callNode, cameraQuery, InternalCallError, openRelayBody, openRelayReply, producerParam, producersBody, relayParam, type OpenRelayBody, type RelayedProducerWire } from './internal.ts';
+
+export interface RelaysOptions {
+  cluster: Cluster;
+  store: Store;
+  sfu: Sfu;
+  log: Logger;
+  /** The cluster's shared secret (internal calls). */
+  secret: string;
+  /** Where this node's relay ends listen, and the address the other nodes send to. */
+  listen: { ip: string; announcedAddress: string };
+  /** A relay in without viewers closes after this long. */
+  idleMs?: number;
+}
+
+/** Media of a camera held elsewhere, coming in. */
+interface RelayIn {
+  cameraId: string;
+  room: CameraRoom;
+  relayId: string;
+  holder: string;
+  holderRelayId: string;
+  epoch: number;
+  idleSinceMs?: number;
+}
+
+/** Media of a camera held here, going out to another node. */
+interface RelayOut {
+  cameraId: string;
+  room: CameraRoom;
+  relayId: string;
+  node: string;
+  nodeRelayId: string;
+  sent: Set<string>;
+  detach: () => void;
+}
+
+export class Relays {
+  readonly #o: RelaysOptions;
+  readonly #in = new Map<string, RelayIn>();
+  /** Relays in being opened, so concurrent joins share one. */
+  readonly #opening = new Map<string, Promise<void>>();
+  readonly #out = new Map<string, RelayOut>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #onChange = (change: Change) => this.#changed(change);
+  #closed = false;
+
+  constructor(o: RelaysOptions) {
+    this.#o = o;
+    o.store.on('change', this.#onChange);
+    this.#timer = setInterval(() => this.#sweep(), 2000);
+    this.#timer.unref();
+  }
+
+  /** What the other nodes call (mounted on the internal listener). */
+  routes(): Hono {
+    return new Hono()
+      .post('/internal/relays', validate('json', openRelayBody), async (c) => c.json(await this.#openOut(c.req.valid('json'))))
+      .delete('/internal/relays/:relayId', validate('param', relayParam), (c) => {
+        this.#closeOut(c.req.valid('param').relayId);
+        return c.body(null, 204);
+      })
+      .post('/internal/relays/:relayId/producers', validate('param', relayParam), validate('json', producersBody), async (c) => {
+        const relay = this.#inByRelay(c.req.valid('param').relayId, c.req.valid('json').cameraId);
+        for (const p of c.req.valid('json').producers) await relay.room.relayIn(relay.relayId, p as RelayedProducer);
+        return c.body(null, 204);
+      })
+      .delete('/internal/relays/:relayId/producers/:producerId', validate('param', producerParam), validate('query', cameraQuery), (c) => {
+        const { relayId, producerId } = c.req.valid('param');
+        const relay = this.#inByRelay(relayId, c.req.valid('query').cameraId);
+        relay.room.relayedGone(relay.relayId, producerId);
+        return c.body(null, 204);
+      });
+  }
+
+  /**
+   * Before a viewer here watches the camera: when another live node holds it, its media is
+   * relayed in (or already is). A camera held here, by a dead node or by nobody is left alone.
+   */
+  async ensure(cameraId: string): Promise<void> {
+    if (!this.#o.cluster.clustered || this.#closed) return;
+    const owner = this.#o.store.owner(cameraId);
+    const current = this.#in.get(cameraId);
+    if (!owner || owner.nodeId === this.#o.cluster.nodeId || !this.#o.cluster.isAlive(owner.nodeId)) {
+      if (current) this.#closeIn(current, 'the camera is no longer held by that node');
+      return;
+    }
+    if (current && current.holder === owner.nodeId && current.room.hasRelay(current.relayId)) return;
+    if (current) this.#closeIn(current, 'the camera moved to another node');
+    let opening = this.#opening.get(cameraId);
+    if (!opening) {
+      opening = this.#openIn(cameraId, owner.nodeId, owner.epoch).finally(() => this.#opening.delete(cameraId));
+      this.#opening.set(cameraId, opening);
+    }
+    await opening;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#o.store.off('change', this.#onChange);
+    for (const relay of [...this.#in.values()]) this.#closeIn(relay, 'shutdown');
+    for (const id of [...this.#out.keys()]) this.#closeOut(id);
+  }
+
+  // --- In: a camera held elsewhere ------------------------------------------------------------
+
+  async #openIn(cameraId: string, holder: string, epoch: number): Promise<void> {
+    const node = this.#o.cluster.nodes().find((n) => n.id === holder);
+    if (!node) return;
+    const room = await this.#o.sfu.room(cameraId);
+    const end = await room.openRelay(this.#o.listen);
+    try {
+      const reply = await callNode({
+        url: node.internalUrl,
+        secret: this.#o.secret,
+        method: 'POST',
+        path: '/internal/relays',
+        body: { cameraId, node: this.#o.cluster.nodeId, relayId: end.id, end: { ip: end.ip, port: end.port, srtpParameters: end.srtpParameters } },
+        reply: openRelayReply,
+      });
+      await room.connectRelay(end.id, reply.end);
+      const relay: RelayIn = { cameraId, room, relayId: end.id, holder, holderRelayId: reply.relayId, epoch };
+      this.#in.set(cameraId, relay);
+      for (const p of reply.producers) await room.relayIn(end.id, p as RelayedProducer);
+      this.#o.log.info({ event: 'relay_in_opened', cameraId, holder, producers: reply.producers.length }, 'relaying a camera in from the node that holds it');
+    } catch (error) {
+      room.closeRelay(end.id);
+      if (error instanceof InternalCallError) {
+        // The holder changed meanwhile or is going away: the next change or join tries again.
+        this.#o.log.warn({ event: 'relay_in_failed', cameraId, holder, code: error.code, reason: error.message }, 'could not relay the camera in');
+        return;
+      }
+      throw error;
+    }
+  }
+
+  #closeIn(relay: RelayIn, why: string): void {
+    if (this.#in.get(relay.cameraId) === relay) this.#in.delete(relay.cameraId);
+    relay.room.closeRelay(relay.relayId);
+    const node = this.#o.cluster.nodes().find((n) => n.id === relay.holder);
+    if (node && this.#o.cluster.isAlive(relay.holder)) {
+      void callNode({ url: node.internalUrl, secret: this.#o.secret, method: 'DELETE', path: `/internal/relays/${relay.holderRelayId}` }).catch(() => undefined); // it closes its end by itself when we are gone
+    }
+    this.#o.log.info({ event: 'relay_in_closed', cameraId: relay.cameraId, holder: relay.holder, why }, 'relay in closed');
+  }
+
+  #inByRelay(relayId: string, cameraId: string): RelayIn {
+    const relay = this.#in.get(cameraId);
+    if (!relay || relay.relayId !== relayId) throw new ApiError(404, 'relay_not_found', `no relay ${relayId} of camera ${cameraId} here`);
+    return relay;
+  }
+
+  // --- Out: a camera held here ----------------------------------------------------------------
+
+  async #openOut(body: OpenRelayBody) {
+    const owner = this.#o.store.owner(body.cameraId);
+    if (owner?.nodeId !== this.#o.cluster.nodeId) {
+      throw new ApiError(409, 'not_holder', `camera ${body.cameraId} is not held by this node${owner ? ` (node ${owner.nodeId} holds it)` : ''}`);
+    }
+    if (!this.#o.cluster.isAlive(body.node)) throw new ApiError(409, 'unknown_node', `node ${body.node} is not a live node of this cluster`);
+    const room = await this.#o.sfu.room(body.cameraId);
+    const end = await room.openRelay(this.#o.listen);
+    await room.connectRelay(end.id, body.end);
+    const relay: RelayOut = { cameraId: body.cameraId, room, relayId: end.id, node: body.node, nodeRelayId: body.relayId, sent: new Set(), detach: () => undefined };
+    this.#out.set(end.id, relay);
+    const producers = await this.#sendNew(relay);
+    const onNew = () => void this.#pushNew(relay);
+    room.on('newProducers', onNew);
+    room.once('closed', () => this.#closeOut(end.id));
+    relay.detach = () => room.off('newProducers', onNew);
+    this.#o.log.info({ event: 'relay_out_opened', cameraId: body.cameraId, node: body.node, producers: producers.length }, 'relaying a camera out to another node');
+    return { relayId: end.id, end: { ip: end.ip, port: end.port, srtpParameters: end.srtpParameters }, producers };
+  }
+
+  /** The camera's own producers (never ones relayed in) not yet sent over this relay. */
+  async #sendNew(relay: RelayOut): Promise<RelayedProducerWire[]> {
+    const out: RelayedProducerWire[] = [];
+    for (const producer of relay.room.producers.values()) {
+      if (relay.sent.has(producer.id) || producer.appData.relay !== undefined || producer.closed) continue;
+      relay.sent.add(producer.id);
+      const sent = await relay.room.relayOut(relay.relayId, producer.id, () => {
+        relay.sent.delete(producer.id);
+        if (this.#out.has(relay.relayId)) void this.#tell(relay, 'DELETE', `/internal/relays/${relay.nodeRelayId}/producers/${producer.id}?cameraId=${relay.cameraId}`);
+      });
+      out.push(sent as RelayedProducerWire);
+    }
+    return out;
+  }
+
+  async #pushNew(relay: RelayOut): Promise<void> {
+    try {
+      const producers = await this.#sendNew(relay);
+      if (producers.length) await this.#tell(relay, 'POST', `/internal/relays/${relay.nodeRelayId}/producers`, { cameraId: relay.cameraId, producers });
+    } catch (error) {
+      this.#o.log.warn({ event: 'relay_out_push_failed', cameraId: relay.cameraId, node: relay.node, err: error }, 'could not send a new producer over a relay');
+    }
+  }
+
+  async #tell(relay: RelayOut, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<void> {
+    const node = this.#o.cluster.nodes().find((n) => n.id === relay.node);
+    if (!node) return;
+    await callNode({ url: node.internalUrl, secret: this.#o.secret, method, path, body }).catch((error: unknown) => {
+      // A node that no longer knows the relay (closed it, restarted): this end goes too.
+      if (error instanceof InternalCallError && error.status === 404) this.#closeOut(relay.relayId);
+    });
+  }
+
+  #closeOut(relayId: string): void {
+    const relay = this.#out.get(relayId);
+    if (!relay) return;
+    this.#out.delete(relayId);
+    relay.detach();
+    relay.room.closeRelay(relayId);
+  }
+
+  // --- Following the cluster ------------------------------------------------------------------
+
+  /** Another node took a camera: relays in from the old holder go; viewers here get it again from the new one. */
+  #changed(change: Change): void {
+    if (change.table !== 'owners' || !change.after) return;
+    const relay = this.#in.get(change.key);
+    if (relay && relay.holder !== change.after.nodeId) {
+      this.#closeIn(relay, `node ${change.after.nodeId} took the camera`);
+      if (relay.room.viewerCount > 0 && change.after.nodeId !== this.#o.cluster.nodeId) void this.ensure(change.key).catch(() => undefined); // logged inside
+    } else if (!relay && change.after.nodeId !== this.#o.cluster.nodeId) {
+      // Viewers here that waited for the camera (it was offline, or its holder died).
+      const room = this.#o.sfu.existingRoom(change.key);
+      if (room && room.viewerCount > 0) void this.ensure(change.key).catch(() => undefined);
+    }
+    // Relays out of a camera this node no longer holds end with its producers (the camera's
+    // connection here was let go); the other node re-relays from the new holder.
+  }
+
+  /** Relays in nobody watches, and relays to or from dead nodes, close. */
+  #sweep(): void {
+    const now = Date.now();
+    for (const relay of [...this.#in.values()]) {
+      if (!this.#o.cluster.isAlive(relay.holder) || relay.room.closed) {
+        this.#closeIn(relay, 'its holder died');
+        continue;
+      }
+      if (relay.room.viewerCount > 0) relay.idleSinceMs = undefined;
+      else if ((relay.idleSinceMs ??= now) + (this.#o.idleMs ?? 15_000) <= now) this.#closeIn(relay, 'nobody watches');
+    }
+    for (const relay of [...this.#out.values()]) {
+      if (!this.#o.cluster.isAlive(relay.node) || relay.room.closed) this.#closeOut(relay.relayId);
+    }
+  }
+}
