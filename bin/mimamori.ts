@@ -64,6 +64,20 @@ commands:
       --secret-access-key SECRET  MIMAMORI_S3_SECRET_ACCESS_KEY, which keep the secret out of ps);
                           default: generated once into the folder, the secret printed once
                           (plain HTTP; every request must be signed with the key pair)
+  haproxy-config        print an HAProxy 2.6 configuration (Debian 12's haproxy) for several nodes
+      --node NAME=HOST:PORT  a node's HTTP(S) address (repeat for each node)
+      --nodes-file FILE   one NAME=HOST:PORT per line (# comments), besides any --node
+      --listen HOST:PORT  where HAProxy listens (default 0.0.0.0:443)
+      --tls MODE          passthrough (default): TCP, the nodes terminate TLS with their own certificates;
+                          terminate: HTTP mode, HAProxy terminates TLS with --cert and forwards plain
+                          HTTP (nodes with MIMAMORI_TLS=off on a private network) with X-Forwarded-For/Proto
+      --cert FILE         terminate: PEM with the certificate chain and the private key (absolute path)
+      --node-tls          terminate: forward over HTTPS instead (the nodes' certificates are not verified)
+      --balance ALGO      leastconn (default: spreads the long-lived websockets) or roundrobin
+      --stats HOST:PORT   statistics page, loopback only (default 127.0.0.1:8404; "off" for none)
+      --check-interval MS GET /readyz every MS (default 2000): out after 3 failures, back after 2 passes
+      --maxconn N         connections HAProxy holds at most (default 20000)
+      --foreground        for haproxy run by hand, not as Debian's service: no chroot or user, logs on stdout
 `;
 
 async function start(): Promise<void> {
@@ -501,6 +515,61 @@ async function s3Server(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+async function haproxyConfigCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      node: { type: 'string', multiple: true, default: [] },
+      'nodes-file': { type: 'string' },
+      listen: { type: 'string' },
+      tls: { type: 'string', default: 'passthrough' },
+      cert: { type: 'string' },
+      'node-tls': { type: 'boolean', default: false },
+      balance: { type: 'string', default: 'leastconn' },
+      stats: { type: 'string' },
+      'check-interval': { type: 'string' },
+      maxconn: { type: 'string' },
+      foreground: { type: 'boolean', default: false },
+    },
+  });
+  const h = await import('../haproxy-config/index.ts');
+  const fs = await import('node:fs/promises');
+  const positive = (name: string, text: string | undefined, fallback: number) => {
+    if (text === undefined) return fallback;
+    if (!/^[1-9]\d*$/.test(text)) throw new UsageError(`--${name} ${text}: give a whole number above 0`);
+    return Number(text);
+  };
+  try {
+    let fileNodes: import('../haproxy-config/index.ts').HaproxyNode[] = [];
+    if (values['nodes-file'] !== undefined) {
+      const file = values['nodes-file'];
+      const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new UsageError(`--nodes-file ${file}: cannot read it (${err.code ?? err.message})`);
+      });
+      fileNodes = h.parseNodesFile(text, file);
+    }
+    if (values.tls !== 'passthrough' && values.tls !== 'terminate') throw new UsageError(`--tls ${values.tls}: give passthrough or terminate`);
+    if (values.tls === 'terminate' && !values.cert) throw new UsageError('--tls terminate needs --cert FILE (a PEM with the certificate chain and the private key)');
+    if (values.tls === 'passthrough' && (values.cert || values['node-tls'])) throw new UsageError('--cert and --node-tls go with --tls terminate; with passthrough the nodes use their own certificates');
+    if (values.balance !== 'leastconn' && values.balance !== 'roundrobin') throw new UsageError(`--balance ${values.balance}: give leastconn or roundrobin`);
+    const text = h.haproxyConfig({
+      nodes: [...values.node.map(h.parseNode), ...fileNodes],
+      listen: values.listen === undefined ? h.DEFAULTS.listen : h.parseAddress(values.listen, '--listen'),
+      tls: values.tls === 'terminate' ? { mode: 'terminate', certFile: values.cert!, nodeTls: values['node-tls'] } : { mode: 'passthrough' },
+      balance: values.balance,
+      ...(values.stats === 'off' ? {} : { stats: values.stats === undefined ? h.DEFAULTS.stats : h.parseAddress(values.stats, '--stats') }),
+      timeouts: h.DEFAULT_TIMEOUTS,
+      check: { ...h.DEFAULT_CHECK, intervalMs: positive('check-interval', values['check-interval'], h.DEFAULT_CHECK.intervalMs) },
+      maxconn: positive('maxconn', values.maxconn, h.DEFAULTS.maxconn),
+      run: values.foreground ? 'foreground' : 'service',
+    });
+    process.stdout.write(text);
+  } catch (error) {
+    if (error instanceof h.HaproxyConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 class UsageError extends Error {}
 class CommandError extends Error {}
 
@@ -525,6 +594,8 @@ async function main(): Promise<void> {
       return migrateStoreCommand(rest);
     case 's3':
       return s3Server(rest);
+    case 'haproxy-config':
+      return haproxyConfigCommand(rest);
     case undefined:
     case 'help':
     case '--help':
