@@ -1,4 +1,7 @@
 // The `mimamori` command line. `bin/mimamori` (bash) runs set-up first, then this.
+import crypto from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 
@@ -51,6 +54,30 @@ commands:
   migrate-store         copy the metadata into an empty store of the other kind and check the copy
       --to URL|DIR        postgres://user:password@host:5432/database: from the data dir (stop the
                           service first); DIR: from MIMAMORI_DATABASE_URL into that folder
+  s3                    run the embedded S3-compatible server (s3rver) on its own, for the nodes of a
+                          small cluster or a test; prints the MIMAMORI_S3_* settings the nodes need
+      --folder DIR        where the objects are kept (created; the key pair is kept there too)
+      --host HOST         listen address (default 127.0.0.1; the nodes' network for a cluster)
+      --port N            listen port (default 4568; 0 = any free port)
+      --bucket NAME       bucket to create (default mimamori)
+      --access-key-id ID  the key pair to accept (or MIMAMORI_S3_ACCESS_KEY_ID and
+      --secret-access-key SECRET  MIMAMORI_S3_SECRET_ACCESS_KEY, which keep the secret out of ps);
+                          default: generated once into the folder, the secret printed once
+                          (plain HTTP; every request must be signed with the key pair)
+  haproxy-config        print an HAProxy 2.6 configuration (Debian 12's haproxy) for several nodes
+      --node NAME=HOST:PORT  a node's HTTP(S) address (repeat for each node)
+      --nodes-file FILE   one NAME=HOST:PORT per line (# comments), besides any --node
+      --listen HOST:PORT  where HAProxy listens (default 0.0.0.0:443)
+      --tls MODE          passthrough (default): TCP, the nodes terminate TLS with their own certificates;
+                          terminate: HTTP mode, HAProxy terminates TLS with --cert and forwards plain
+                          HTTP (nodes with MIMAMORI_TLS=off on a private network) with X-Forwarded-For/Proto
+      --cert FILE         terminate: PEM with the certificate chain and the private key (absolute path)
+      --node-tls          terminate: forward over HTTPS instead (the nodes' certificates are not verified)
+      --balance ALGO      leastconn (default: spreads the long-lived websockets) or roundrobin
+      --stats HOST:PORT   statistics page, loopback only (default 127.0.0.1:8404; "off" for none)
+      --check-interval MS GET /readyz every MS (default 2000): out after 3 failures, back after 2 passes
+      --maxconn N         connections HAProxy holds at most (default 20000)
+      --foreground        for haproxy run by hand, not as Debian's service: no chroot or user, logs on stdout
 `;
 
 async function start(): Promise<void> {
@@ -414,6 +441,135 @@ async function migrateStoreCommand(argv: string[]): Promise<void> {
   }
 }
 
+/** Default port of `mimamori s3`: s3rver's own. */
+const S3_DEFAULT_PORT = 4568;
+
+/** s3rver makes ListObjectsV2 continuation tokens with DES, which Node's OpenSSL 3 offers only in its legacy provider. */
+function desAvailable(): boolean {
+  try {
+    crypto.createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The address to print for a server listening on every address: the first non-internal IPv4, as the service guesses its own. */
+function reachableHost(host: string): { host: string; guessed: boolean } {
+  if (host !== '0.0.0.0' && host !== '::') return { host, guessed: false };
+  const found = Object.values(os.networkInterfaces()).flatMap((a) => a ?? []).find((a) => a.family === 'IPv4' && !a.internal);
+  return { host: found?.address ?? '127.0.0.1', guessed: true };
+}
+
+async function s3Server(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      folder: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: String(S3_DEFAULT_PORT) },
+      bucket: { type: 'string', default: 'mimamori' },
+      'access-key-id': { type: 'string' },
+      'secret-access-key': { type: 'string' },
+    },
+  });
+  if (!values.folder) throw new UsageError('s3 needs --folder DIR (where the objects and the key pair are kept)');
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port ${values.port}: give a port from 0 to 65535 (0 = any free port)`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(values.bucket)) throw new UsageError(`--bucket ${values.bucket}: 3–63 lower-case letters, digits, dots and hyphens`);
+  const accessKeyId = values['access-key-id'] ?? process.env.MIMAMORI_S3_ACCESS_KEY_ID;
+  const secretAccessKey = values['secret-access-key'] ?? process.env.MIMAMORI_S3_SECRET_ACCESS_KEY;
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) throw new UsageError('give both --access-key-id and --secret-access-key (or neither: a key pair is generated)');
+  if (accessKeyId !== undefined && !/^[A-Za-z0-9_-]{3,128}$/.test(accessKeyId)) throw new UsageError('--access-key-id: 3–128 letters, digits, - or _');
+  if (secretAccessKey !== undefined && secretAccessKey.length < 16) throw new UsageError('--secret-access-key: at least 16 characters');
+  if (!desAvailable()) {
+    throw new CommandError('s3 needs Node\'s legacy OpenSSL provider (s3rver pages ListObjectsV2 with DES): run it as bin/mimamori s3, or node --openssl-legacy-provider --import tsx bin/mimamori.ts s3');
+  }
+  const { assertWritableFolder, EmbeddedS3, folderCredentials, nodeSettings } = await import('../recorder/store/index.ts');
+  const folder = path.resolve(values.folder);
+  await assertWritableFolder(folder);
+  const given = accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined;
+  const kept = given ? undefined : await folderCredentials(folder);
+  const credentials = given ?? kept!.credentials;
+  const server = await EmbeddedS3.start({ directory: folder, host: values.host, port, bucket: values.bucket, credentials });
+  const shown = reachableHost(values.host);
+  const endpoint = `http://${shown.host.includes(':') ? `[${shown.host}]` : shown.host}:${server.port}`;
+  const secret = given ? 'given' : kept!.generated ? 'show' : 'kept';
+  const lines = [
+    `Mimamori S3 server (s3rver) on ${values.host}:${server.port}, bucket "${values.bucket}", objects in ${folder}`,
+    ...(kept?.generated ? [`  key pair generated into ${kept.file} (0600); the secret is shown only this once: keep it with the nodes' settings`] : []),
+    `Give every node these settings${shown.guessed ? ` (${shown.host} is a guess: use the address the nodes reach this machine at)` : ''}:`,
+    ...nodeSettings({ endpoint, bucket: values.bucket, credentials, secret, file: kept?.file ?? '' }).map((l) => `  ${l}`),
+    'Plain HTTP: requests are signed and recordings are sealed by the nodes, but keep it on the nodes\' private network.',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    await server.close();
+    process.stderr.write(`${signal}: stopped\n`);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function haproxyConfigCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      node: { type: 'string', multiple: true, default: [] },
+      'nodes-file': { type: 'string' },
+      listen: { type: 'string' },
+      tls: { type: 'string', default: 'passthrough' },
+      cert: { type: 'string' },
+      'node-tls': { type: 'boolean', default: false },
+      balance: { type: 'string', default: 'leastconn' },
+      stats: { type: 'string' },
+      'check-interval': { type: 'string' },
+      maxconn: { type: 'string' },
+      foreground: { type: 'boolean', default: false },
+    },
+  });
+  const h = await import('../haproxy-config/index.ts');
+  const fs = await import('node:fs/promises');
+  const positive = (name: string, text: string | undefined, fallback: number) => {
+    if (text === undefined) return fallback;
+    if (!/^[1-9]\d*$/.test(text)) throw new UsageError(`--${name} ${text}: give a whole number above 0`);
+    return Number(text);
+  };
+  try {
+    let fileNodes: import('../haproxy-config/index.ts').HaproxyNode[] = [];
+    if (values['nodes-file'] !== undefined) {
+      const file = values['nodes-file'];
+      const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new UsageError(`--nodes-file ${file}: cannot read it (${err.code ?? err.message})`);
+      });
+      fileNodes = h.parseNodesFile(text, file);
+    }
+    if (values.tls !== 'passthrough' && values.tls !== 'terminate') throw new UsageError(`--tls ${values.tls}: give passthrough or terminate`);
+    if (values.tls === 'terminate' && !values.cert) throw new UsageError('--tls terminate needs --cert FILE (a PEM with the certificate chain and the private key)');
+    if (values.tls === 'passthrough' && (values.cert || values['node-tls'])) throw new UsageError('--cert and --node-tls go with --tls terminate; with passthrough the nodes use their own certificates');
+    if (values.balance !== 'leastconn' && values.balance !== 'roundrobin') throw new UsageError(`--balance ${values.balance}: give leastconn or roundrobin`);
+    const text = h.haproxyConfig({
+      nodes: [...values.node.map(h.parseNode), ...fileNodes],
+      listen: values.listen === undefined ? h.DEFAULTS.listen : h.parseAddress(values.listen, '--listen'),
+      tls: values.tls === 'terminate' ? { mode: 'terminate', certFile: values.cert!, nodeTls: values['node-tls'] } : { mode: 'passthrough' },
+      balance: values.balance,
+      ...(values.stats === 'off' ? {} : { stats: values.stats === undefined ? h.DEFAULTS.stats : h.parseAddress(values.stats, '--stats') }),
+      timeouts: h.DEFAULT_TIMEOUTS,
+      check: { ...h.DEFAULT_CHECK, intervalMs: positive('check-interval', values['check-interval'], h.DEFAULT_CHECK.intervalMs) },
+      maxconn: positive('maxconn', values.maxconn, h.DEFAULTS.maxconn),
+      run: values.foreground ? 'foreground' : 'service',
+    });
+    process.stdout.write(text);
+  } catch (error) {
+    if (error instanceof h.HaproxyConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 class UsageError extends Error {}
 class CommandError extends Error {}
 
@@ -436,6 +592,10 @@ async function main(): Promise<void> {
       return restoreBackup(rest);
     case 'migrate-store':
       return migrateStoreCommand(rest);
+    case 's3':
+      return s3Server(rest);
+    case 'haproxy-config':
+      return haproxyConfigCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever a fresh Debian 12 machine is missing to run Mimamori, then gets out of the way.
 # Idempotent and fast when everything is present. Usage: setup/setup.sh [--test]
-#   --test  also installs what the tests and benchmarks need (Chromium, ffmpeg).
+#   --test  also installs what the tests and benchmarks need (Chromium, ffmpeg, PostgreSQL, HAProxy).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -17,7 +17,10 @@ PKGS=(pkg-config ninja-build flatbuffers-compiler libflatbuffers-dev libssl-dev 
       libsrtp2-dev libusrsctp-dev libabsl-dev g++ make python3 python3-pip openssl)
 # postgresql-15: the tests run their own throwaway server (test/postgres.ts: initdb into a temp
 # folder, 127.0.0.1 only); the default cluster 15/main the package creates is never used.
-if [[ $WANT_TEST == 1 ]]; then PKGS+=(chromium ffmpeg postgresql-15); fi
+# haproxy (2.6): the tests run their own in front of several nodes (test/haproxy.ts: a generated
+# configuration, loopback and free ports only); Debian's haproxy.service, whose default
+# configuration listens nowhere, is left as the package sets it up.
+if [[ $WANT_TEST == 1 ]]; then PKGS+=(chromium ffmpeg postgresql-15 haproxy); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -8,11 +8,14 @@
 // - Listing order follows the folder tree, so a key sorts wrongly against a sibling folder it
 //   prefixes with a character below '/' ("a.txt" vs "a/b"); paging can then skip keys. Mimamori's
 //   object names (fixed-width digits under each prefix) never do this.
-// - It checks the access key (S3RVER) but not SigV4 signatures: the loopback address is the guard.
+// - It checks the access key (S3RVER) but not SigV4 signatures, and serves unsigned requests as
+//   an anonymous owner: on loopback the address is the guard; with `credentials` (the standalone
+//   server, `mimamori s3`) every request must carry a valid signature by them (sigv4.ts).
 import fs from 'node:fs/promises';
 import type { Server } from 'node:http';
 import S3rver from 's3rver';
 import { StoreError } from './errors.ts';
+import { checkSignature, type S3Credentials } from './sigv4.ts';
 import type { S3Options } from './types.ts';
 
 /** In-flight requests get this long to finish when the server closes, then are cut. */
@@ -25,6 +28,34 @@ export interface EmbeddedS3StartOptions {
   /** default 0 (an ephemeral port; read it back from `port` to restart on the same one) */
   port?: number;
   bucket: string;
+  /**
+   * Accept only requests signed (SigV4) with this key pair. Without it, the address is the only
+   * guard: keep it on loopback.
+   */
+  credentials?: S3Credentials;
+}
+
+/** The built-in key pair s3rver knows (it checks no signature of it). */
+const S3RVER_KEY: S3Credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/**
+ * Refuses every request not signed by `credentials`, as S3 would (an XML error with S3's code).
+ * A verified request goes on without its Authorization header: s3rver knows only its built-in
+ * key and serves unsigned requests as the owner.
+ */
+function requireSignature(server: S3rver, credentials: S3Credentials): void {
+  server.middleware.unshift(async (ctx, next) => {
+    const { req } = ctx;
+    const verdict = checkSignature({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }, credentials, Date.now());
+    if (!verdict.ok) {
+      ctx.status = verdict.status;
+      ctx.type = 'application/xml';
+      ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${verdict.code}</Code><Message>${verdict.message.replace(/[<>&]/g, '')}</Message></Error>`;
+      return;
+    }
+    delete req.headers.authorization;
+    await next();
+  });
 }
 
 export class EmbeddedS3 {
@@ -33,10 +64,12 @@ export class EmbeddedS3 {
   readonly #port: number;
   readonly #bucket: string;
   readonly #directory: string;
+  readonly #credentials: S3Credentials;
   #closing: Promise<void> | undefined;
 
-  private constructor(server: S3rver, host: string, port: number, bucket: string, directory: string) {
+  private constructor(server: S3rver, host: string, port: number, bucket: string, directory: string, credentials: S3Credentials) {
     this.#server = server;
+    this.#credentials = credentials;
     this.#host = host;
     this.#port = port;
     this.#bucket = bucket;
@@ -51,6 +84,9 @@ export class EmbeddedS3 {
     const host = o.host ?? '127.0.0.1';
     const port = o.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('EmbeddedS3.start: port must be an integer from 0 to 65535');
+    if (o.credentials && !(/^[A-Za-z0-9_-]{3,128}$/.test(o.credentials.accessKeyId) && o.credentials.secretAccessKey.length >= 16)) {
+      throw new TypeError('EmbeddedS3.start: credentials need an access key id of 3–128 letters, digits, - or _, and a secret of at least 16 characters');
+    }
 
     try {
       await fs.mkdir(o.directory, { recursive: true, mode: 0o700 });
@@ -67,6 +103,7 @@ export class EmbeddedS3 {
       vhostBuckets: false,
       configureBuckets: [{ name: o.bucket }],
     });
+    if (o.credentials) requireSignature(server, o.credentials);
     // s3rver's DeleteObjects removes its keys concurrently, and each removal deletes the folders it
     // emptied: two keys of one folder race, and the request fails with 500 although every object
     // is gone. A folder that vanished (ENOENT) or was refilled (ENOTEMPTY) meanwhile is no error:
@@ -99,7 +136,7 @@ export class EmbeddedS3 {
       const hint = code === 'EADDRINUSE' ? 'another process uses that port; pick another or stop it' : 'check the host address and the folder';
       throw new StoreError('failed', `cannot start the embedded S3 server on ${host}:${port} (${code}); ${hint}`, { cause: err });
     }
-    return new EmbeddedS3(server, host, address.port, o.bucket, o.directory);
+    return new EmbeddedS3(server, host, address.port, o.bucket, o.directory, o.credentials ?? S3RVER_KEY);
   }
 
   get host(): string {
@@ -125,8 +162,8 @@ export class EmbeddedS3 {
       endpoint: `http://${host}:${this.#port}`,
       region: 'us-east-1',
       bucket: this.#bucket,
-      accessKeyId: 'S3RVER',
-      secretAccessKey: 'S3RVER',
+      accessKeyId: this.#credentials.accessKeyId,
+      secretAccessKey: this.#credentials.secretAccessKey,
       forcePathStyle: true,
       listObjectsV1: true, // s3rver's ListObjectsV2 paging needs DES (see S3Options)
     };

@@ -1,6 +1,6 @@
 // Minimal types for s3rver 3.x (it ships none): only what recorder/store uses.
 declare module 's3rver' {
-  import type { Server } from 'node:http';
+  import type { IncomingMessage, Server } from 'node:http';
   import type { AddressInfo } from 'node:net';
 
   interface S3rverOptions {
@@ -25,6 +25,8 @@ declare module 's3rver' {
     listen(port: number, address: string, options: object): Promise<Server>;
     /** Set by run(). */
     httpServer?: Server;
+    /** Koa's middleware list, composed when the server starts listening (s3rver is a Koa app). */
+    middleware: ((ctx: { req: IncomingMessage; status: number; type: string; body: unknown }, next: () => Promise<void>) => Promise<void>)[];
     /** The filesystem store behind the routes (the same object as each request's ctx.store). */
     store: { deleteObject(bucket: string, key: string): Promise<void> };
   }
