@@ -54,6 +54,14 @@ const env = z.object({
    * every node of a cluster, which then needs PostgreSQL and a real S3.
    */
   MIMAMORI_INTERNAL_URL: z.string().url('must be a URL like http://10.0.0.5:8444').optional(),
+  /**
+   * Load balancers allowed to say who the client is (X-Forwarded-For): comma-separated addresses
+   * or CIDR ranges. Unset: the socket's peer is the client.
+   */
+  MIMAMORI_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .refine((s) => s.split(',').map((x) => x.trim()).filter(Boolean).every((x) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(x)), 'use comma-separated addresses or CIDR ranges, e.g. 10.0.0.2,10.0.1.0/24'),
   /** This node's name among several sharing a database (default: the host name). */
   MIMAMORI_NODE_ID: z
     .string()
@@ -132,6 +140,8 @@ export interface Config {
   nodeId: string;
   /** Set in a cluster: how the other nodes reach this one. */
   internalUrl?: string;
+  /** Proxies whose X-Forwarded-For is believed. */
+  trustedProxies: string[];
   logLevel: string;
   stunUrls: string[];
   s3?: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
@@ -251,6 +261,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     ...(e.MIMAMORI_DATABASE_URL ? { databaseUrl: e.MIMAMORI_DATABASE_URL } : {}),
     nodeId: e.MIMAMORI_NODE_ID ?? os.hostname(),
     ...(e.MIMAMORI_INTERNAL_URL ? { internalUrl: clusterUrl(e) } : {}),
+    trustedProxies: e.MIMAMORI_TRUSTED_PROXIES.split(',').map((x) => x.trim()).filter(Boolean),
     logLevel: e.MIMAMORI_LOG_LEVEL,
     stunUrls: e.MIMAMORI_STUN_URLS.split(',').map((s) => s.trim()).filter(Boolean),
   };

@@ -11,6 +11,7 @@ import { ApiError, forbidden, notFound, toErrorBody, tokenExpired } from './erro
 import type { Connection } from './Hub.ts';
 import { MAX_MESSAGE_BYTES, requestSchema, type Denied, type DeniedCode, type IceServer, type JoinReply, type Notification, type Reply, type Request } from './protocol.ts';
 import { describeIssues } from './validate.ts';
+import { clientAddress, trustedProxies } from './clientAddress.ts';
 
 interface Joined {
   room: CameraRoom;
@@ -260,7 +261,9 @@ export class Peer implements Connection {
   /** Live viewing is audited per camera join (who, which camera, from where). */
   #auditView(cameraId: string, outcome: 'ok' | 'refused', detail: Record<string, unknown>): void {
     const c = this.#claims;
-    const { address, headers } = this.#socket.handshake;
+    const { headers } = this.#socket.handshake;
+    const forwarded = headers['x-forwarded-for'];
+    const address = clientAddress(this.#socket.handshake.address, Array.isArray(forwarded) ? forwarded.join(',') : forwarded, trustedProxies(this.#deps.config.trustedProxies));
     const user = c.typ === 'user' ? this.#deps.store.userById(c.sub) : undefined;
     auditEvent(this.#deps, { ip: address, requestId: `socket:${this.id}`, userAgent: headers['user-agent'], ...(user ? { user } : {}) }, { actor: `${c.typ[0]}:${c.sub}`, action: 'live.view', cameraId, outcome, detail });
   }

@@ -41,5 +41,7 @@ export interface AppEnv {
     /** Set by requireAccess: a user, an opened share link or a kiosk. */
     access: Access;
     requestId: string;
+    /** The client's address (what a trusted load balancer forwarded, else the socket's peer). */
+    clientIp: string | undefined;
   };
 }

@@ -18,7 +18,8 @@ import { DataKeys, MasterKeys, openStorage, Recorder, type RecorderCatalog, type
 import { hashPassword, Tokens } from './auth.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { toErrorBody, unauthorized } from './errors.ts';
-import { fresh, verifiedToken } from './middleware.ts';
+import { fresh, peerAddress, verifiedToken } from './middleware.ts';
+import { clientAddress, trustedProxies } from './clientAddress.ts';
 import { accessOfClaims } from './access.ts';
 import { Hub } from './Hub.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -257,9 +258,11 @@ export class Service {
 
 export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create(deps)): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const proxies = trustedProxies(deps.config.trustedProxies);
   app.use(async (c, next) => {
     const requestId = c.req.header('x-request-id')?.slice(0, 64) ?? crypto.randomUUID();
     c.set('requestId', requestId);
+    c.set('clientIp', clientAddress(peerAddress(c), c.req.header('x-forwarded-for'), proxies));
     c.header('X-Request-Id', requestId);
     // Stop browsers from framing pages or sniffing types. Set before the handler: headers added to
     // a finished response make Hono rebuild it, which cost a fifth of a small request's time.

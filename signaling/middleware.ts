@@ -110,8 +110,13 @@ export const requireAccess = (deps: Deps) =>
     await next();
   });
 
-/** The caller's address for the audit log. */
+/** The caller's address (audit log, sign-in throttle): set per request by the app (clientAddress.ts). */
 export function clientIp(c: Context): string | undefined {
+  return (c.get('clientIp') as string | undefined) ?? peerAddress(c);
+}
+
+/** The socket's peer (a load balancer, when there is one). */
+export function peerAddress(c: Context): string | undefined {
   try {
     return getConnInfo(c).remote.address;
   } catch {

@@ -25,19 +25,22 @@ export function healthRoutes(deps: Pick<Deps, 'config'>, monitoring: Monitoring)
       return c.json({ ...readiness, failed }, 503);
     })
     .get('/metrics', async (c) => {
-      allowMetrics(c, deps.config.monitoring.metricsToken);
+      allowMetrics(c, deps.config.monitoring.metricsToken, deps.config.internalUrl !== undefined);
       c.header('Cache-Control', 'no-store');
       return c.body(await monitoring.metrics(), 200, { 'Content-Type': monitoring.contentType });
     });
 }
 
 /** With MIMAMORI_METRICS_TOKEN: that bearer token from anywhere. Without: direct loopback callers only. */
-function allowMetrics(c: Context<AppEnv>, token: string | undefined): void {
+function allowMetrics(c: Context<AppEnv>, token: string | undefined, clustered: boolean): void {
   if (token !== undefined) {
     const given = bearerToken(c.req.header('authorization'));
     if (given === undefined || !sameSecret(given, token)) throw unauthorized('send "Authorization: Bearer <MIMAMORI_METRICS_TOKEN>"');
     return;
   }
+  // A node of a cluster sits behind a load balancer, which may well run on this machine: every
+  // caller could look local, so only the token opens /metrics there.
+  if (clustered) throw forbidden('this node is part of a cluster: set MIMAMORI_METRICS_TOKEN and scrape /metrics with it');
   const proxied = PROXY_HEADERS.some((h) => c.req.header(h) !== undefined);
   if (proxied || !isLoopback(clientIp(c))) {
     throw forbidden('metrics are served to this machine only; set MIMAMORI_METRICS_TOKEN to scrape them from elsewhere');
