@@ -1,6 +1,8 @@
 // A synthetic camera publishing H.264 (+ Opus) over WHIP: one WHIP session, one werift peer
 // connection, one looping fixture source. Records the hash of every access unit it sends so a
-// viewer's frames can be checked bit for bit.
+// viewer's frames can be checked bit for bit. A session does not try to ride out a lost server:
+// it closes itself the moment the server falls silent, and whoever runs it (Publisher, for
+// `mimamori camera`) publishes again.
 import { randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +24,12 @@ export interface CameraOptions extends SourceOptions {
   iceServers?: IceServer[];
   /** Limit for ICE gathering, the POST and ICE/DTLS connection, each. Default 10000. */
   connectTimeoutMs?: number;
+  /**
+   * Close with reason 'server_silent' when nothing (RTCP, RTP) has come from the server for this
+   * long. Default 2000: mediasoup sends receiver reports every 1–1.5 s, and werift itself would
+   * only notice a dead server when ICE consent expires, 30 s later. 0 turns the check off.
+   */
+  silenceTimeoutMs?: number;
   /** How many recent frame hashes `frames` keeps. Default 10000. */
   maxRecordedFrames?: number;
   /** Extra werift RTCPeerConnection settings, applied last (e.g. `icePortRange`). */
@@ -47,22 +55,29 @@ export interface CameraStats {
   keyframeRequests: number;
   /** Packets werift failed to send (socket errors); the last error is in `lastSendError`. */
   sendErrors: number;
+  /** SRTP/SRTCP packets received from the server (receiver reports, mostly): what the silence check watches. */
+  packetsReceived: number;
 }
 
-export type CameraState = SessionState;
+export type CameraState = Exclude<SessionState, 'disconnected'>;
+
+/** Why a camera closed by itself: the server is gone or unreachable (publish again). */
+export type CameraLostReason =
+  /** Nothing came from the server for `silenceTimeoutMs`. */
+  | 'server_silent'
+  /** ICE reported the connection disconnected (not waiting to see whether it fails). */
+  | 'connection_lost'
+  /** ICE/DTLS failed or was closed. */
+  | 'connection_failed';
 
 export interface CameraClosedInfo {
-  /** 'closed' (close() called), 'connection_failed', or what the caller passed to close(). */
+  /** 'closed' (close() called), a CameraLostReason, or what the caller passed to close(). */
   reason: string;
   /** Set when the DELETE of the WHIP session failed (the server will time the session out). */
   deleteError?: WhipError;
 }
 
 export interface CameraEvents {
-  /** ICE/DTLS came back after `disconnected`. */
-  connected: [];
-  /** ICE/DTLS connectivity lost; werift may recover (then `connected`), else `closed` follows. */
-  disconnected: [];
   /** The SFU asked for a keyframe (PLI or FIR). */
   keyframeRequest: [];
   /** `seconds` of media have been sent. The camera stays connected until close(). */
@@ -71,6 +86,9 @@ export interface CameraEvents {
 }
 
 const DELETE_TIMEOUT_MS = 3000;
+/** How often the silence check reads the inbound packet counter. */
+const SILENCE_CHECK_MS = 250;
+const LOST_REASONS = new Set<string>(['server_silent', 'connection_lost', 'connection_failed'] satisfies CameraLostReason[]);
 /** RFC 5104 4.3.1: FIR is payload-specific feedback with FMT 4. */
 const FIR_FMT = 4;
 
@@ -86,13 +104,14 @@ export class Camera extends EventEmitter<CameraEvents> {
   readonly #audio: OpusPacketizer | undefined;
   readonly #frames: string[] = [];
   readonly #stampId: string | undefined;
-  readonly #stats: CameraStats = {
+  readonly #stats: Omit<CameraStats, 'packetsReceived'> = {
     framesSent: 0, keyframesSent: 0, videoPacketsSent: 0, videoBytesSent: 0,
     audioPacketsSent: 0, audioBytesSent: 0, keyframeRequests: 0, sendErrors: 0,
   };
   #lastSendError: Error | undefined;
   #state: CameraState = 'connected';
   #closing: Promise<void> | undefined;
+  #silenceCheck: NodeJS.Timeout | undefined;
 
   /**
    * Makes the fixtures if needed, offers over WHIP, waits until ICE/DTLS is connected, then starts
@@ -107,6 +126,8 @@ export class Camera extends EventEmitter<CameraEvents> {
     const timeoutMs = options.connectTimeoutMs ?? 10_000;
     const maxFrames = options.maxRecordedFrames ?? 10_000;
     if (!Number.isInteger(maxFrames) || maxFrames < 0) throw new TypeError('maxRecordedFrames must be a non-negative integer');
+    const silenceMs = options.silenceTimeoutMs ?? 2000;
+    if (!(silenceMs >= 0)) throw new TypeError('silenceTimeoutMs must be ≥ 0 (0 = no silence check)');
 
     const source = await SyntheticSource.create(src);
     const pc = createPeer({ url: options.whipUrl, profile: src.profile, iceServers: options.iceServers, peerConfig: options.peerConfig });
@@ -120,7 +141,7 @@ export class Camera extends EventEmitter<CameraEvents> {
       location = session.location;
       await pc.setRemoteDescription({ type: 'answer', sdp: session.answer });
       await connected(pc, timeoutMs);
-      return new Camera(pc, source, options.token, location, maxFrames, video.sender, audio?.sender, options.stampFrames ?? true);
+      return new Camera(pc, source, options.token, location, maxFrames, video.sender, audio?.sender, options.stampFrames ?? true, silenceMs);
     } catch (err) {
       source.close();
       await endSession(pc, location, options.token, DELETE_TIMEOUT_MS); // a DELETE failure matters less than err
@@ -137,6 +158,7 @@ export class Camera extends EventEmitter<CameraEvents> {
     videoSender: RTCRtpSender,
     audioSender: RTCRtpSender | undefined,
     stampFrames: boolean,
+    silenceMs: number,
   ) {
     super();
     this.#stampId = stampFrames ? randomBytes(8).toString('hex') : undefined;
@@ -173,6 +195,7 @@ export class Camera extends EventEmitter<CameraEvents> {
     source.on('audio', (step) => this.#sendAudio(step));
     source.on('ended', () => this.emit('ended'));
     source.start();
+    if (silenceMs > 0) this.#watchSilence(silenceMs);
   }
 
   /** Absolute URL of the WHIP session (from the Location header). */
@@ -193,7 +216,7 @@ export class Camera extends EventEmitter<CameraEvents> {
   }
 
   get stats(): Readonly<CameraStats> {
-    return { ...this.#stats };
+    return { ...this.#stats, packetsReceived: this.#videoSender.dtlsTransport.packetsReceived };
   }
 
   get lastSendError(): Error | undefined {
@@ -210,7 +233,11 @@ export class Camera extends EventEmitter<CameraEvents> {
     return this.#videoSender.ssrc;
   }
 
-  /** Stops streaming, DELETEs the WHIP session, closes the peer connection. Idempotent; never throws. */
+  /**
+   * Stops streaming, DELETEs the WHIP session, closes the peer connection. Idempotent; never throws.
+   * After a CameraLostReason there is no DELETE: the server is gone or unreachable, so it would
+   * only hold up the next publish, and that publish replaces this session on a server that lives.
+   */
   close(reason = 'closed'): Promise<void> {
     this.#closing ??= this.#close(reason);
     return this.#closing;
@@ -218,19 +245,41 @@ export class Camera extends EventEmitter<CameraEvents> {
 
   async #close(reason: string): Promise<void> {
     this.#state = 'closed';
+    clearInterval(this.#silenceCheck);
     this.#source.close();
-    const deleteError = await endSession(this.#pc, this.#location, this.#token, DELETE_TIMEOUT_MS);
+    const deleteError = await endSession(this.#pc, LOST_REASONS.has(reason) ? undefined : this.#location, this.#token, DELETE_TIMEOUT_MS);
     this.emit('closed', deleteError ? { reason, deleteError } : { reason });
   }
 
   #onConnectionState(state: string): void {
+    // werift 0.25 reports 'disconnected' only on the way to failing (consent expiry takes 30 s);
+    // either way the server is not answering, so publishing again beats waiting.
     const next = nextSessionState(this.#state, state);
-    if (next === 'failed') {
-      void this.close('connection_failed');
-    } else if (next) {
-      this.#state = next;
-      this.emit(next);
-    }
+    if (next === 'failed') void this.close('connection_failed' satisfies CameraLostReason);
+    else if (next === 'disconnected') void this.close('connection_lost' satisfies CameraLostReason);
+  }
+
+  /**
+   * Closes the camera when the server's SRTP/SRTCP packets (at least a receiver report every
+   * 1–1.5 s from mediasoup) stop for `silenceMs`. A pause of our own event loop is not taken for
+   * the server's silence: the packets are then still waiting in the socket.
+   */
+  #watchSilence(silenceMs: number): void {
+    const transport = this.#videoSender.dtlsTransport;
+    let packets = transport.packetsReceived;
+    let lastPacketAt = performance.now();
+    let lastCheckAt = lastPacketAt;
+    this.#silenceCheck = setInterval(() => {
+      const now = performance.now();
+      if (now - lastCheckAt > 4 * SILENCE_CHECK_MS) lastPacketAt = now;
+      lastCheckAt = now;
+      if (transport.packetsReceived !== packets) {
+        packets = transport.packetsReceived;
+        lastPacketAt = now;
+      } else if (now - lastPacketAt >= silenceMs) {
+        void this.close('server_silent' satisfies CameraLostReason);
+      }
+    }, SILENCE_CHECK_MS);
   }
 
   #onKeyframeRequest(): void {

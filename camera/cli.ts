@@ -1,8 +1,10 @@
 // `mimamori camera`: a synthetic camera that behaves like a real one: it exchanges its secret for
-// a publish token, publishes over WHIP, and reconnects with backoff whenever the session ends
-// (network loss, server restart) until its duration is over or it is interrupted.
-import { Camera } from './Camera.ts';
+// a publish token, publishes over WHIP, and publishes again by itself whenever the server is lost
+// (a restart, a dead node behind the load balancer, network loss) until its duration is over or it
+// is interrupted. The loop is Publisher's; this file only prints what happens.
+import type { CameraLostReason } from './Camera.ts';
 import { WhipError } from './errors.ts';
+import { Publisher } from './Publisher.ts';
 
 export interface CameraCommandOptions {
   url: string;
@@ -20,71 +22,45 @@ export interface CameraCommandOptions {
 
 const say = (line: string) => process.stderr.write(`[camera] ${line}\n`);
 
-async function publishToken(o: CameraCommandOptions): Promise<string> {
-  const res = await fetch(`${o.url}/api/cameras/${encodeURIComponent(o.cameraId)}/publish-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ secret: o.secret }),
-  });
-  const body = (await res.json().catch(() => ({}))) as { token?: string; error?: { code: string; message: string } };
-  if (!res.ok || !body.token) {
-    throw new WhipError(res.status, body.error?.code ?? 'http_error', body.error?.message ?? `publish token request failed (${res.status})`);
-  }
-  return body.token;
-}
+const LOST: Record<CameraLostReason, string> = {
+  server_silent: 'nothing came from the server for 2 s (it stopped or cannot be reached)',
+  connection_lost: 'the connection to the server was lost',
+  connection_failed: 'the connection to the server failed',
+};
 
 export async function runCameraCommand(o: CameraCommandOptions): Promise<void> {
-  const endAt = Number.isFinite(o.seconds) ? Date.now() + o.seconds * 1000 : Infinity;
-  let stopping = false;
-  let current: Camera | undefined;
-  let wake: () => void = () => undefined;
-  const stop = () => {
-    stopping = true;
-    wake();
-  };
+  const publisher = Publisher.create({
+    url: o.url,
+    cameraId: o.cameraId,
+    secret: o.secret,
+    seconds: o.seconds,
+    camera: { width: o.width, height: o.height, fps: o.fps, kbps: o.kbps, audio: o.audio, ...(o.file ? { videoFile: o.file } : {}) },
+  });
+  // Attempts come every 2 s at most while the service is away: the same failure is printed again
+  // only after 10 s, and the live line says how long it took.
+  let outage: { since: number; attempts: number; message: string; quietUntil: number } | undefined;
+  publisher.on('live', () => {
+    const after = outage ? `, after ${outage.attempts} failed attempts in ${((Date.now() - outage.since) / 1000).toFixed(1)} s` : '';
+    outage = undefined;
+    say(`live: ${o.width}x${o.height}@${o.fps} H.264 ${o.kbps} kbit/s${o.audio ? ' + Opus' : ''}${after}`);
+  });
+  publisher.on('lost', ({ reason }) => say(`${LOST[reason as CameraLostReason] ?? `session closed (${reason})`}; publishing again`));
+  publisher.on('retry', (err, delayMs) => {
+    const now = Date.now();
+    outage ??= { since: now, attempts: 0, message: '', quietUntil: 0 };
+    outage.attempts += 1;
+    if (err.message === outage.message && now < outage.quietUntil) return;
+    outage.message = err.message;
+    outage.quietUntil = now + 10_000;
+    say(`cannot publish (${err.message}); retrying in ${(delayMs / 1000).toFixed(1)} s, then every 2 s at most`);
+  });
+  const stop = () => void publisher.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-
-  let delay = 500;
-  while (!stopping && Date.now() < endAt) {
-    try {
-      const token = await publishToken(o);
-      const remaining = (endAt - Date.now()) / 1000;
-      current = await Camera.create({
-        whipUrl: `${o.url}/whip/${encodeURIComponent(o.cameraId)}`,
-        token,
-        width: o.width,
-        height: o.height,
-        fps: o.fps,
-        kbps: o.kbps,
-        audio: o.audio,
-        seconds: remaining,
-        ...(o.file ? { videoFile: o.file } : {}),
-      });
-      delay = 500;
-      say(`live: ${o.width}x${o.height}@${o.fps} H.264 ${o.kbps} kbit/s${o.audio ? ' + Opus' : ''}`);
-      const camera = current;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        camera.once('closed', () => resolve());
-        camera.once('ended', () => resolve());
-      });
-      if (camera.state !== 'closed' && !stopping && Date.now() < endAt) say('session ended by the server; reconnecting');
-      await camera.close();
-      current = undefined;
-    } catch (err) {
-      if (err instanceof WhipError && (err.status === 401 || err.status === 403 || err.status === 404)) {
-        // Wrong id or secret: retrying cannot help.
-        throw new Error(`the server refused this camera: ${err.message}`);
-      }
-      say(`cannot publish (${err instanceof Error ? err.message : String(err)}); retrying in ${(delay / 1000).toFixed(1)} s`);
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, delay * (0.75 + Math.random() / 2));
-      });
-      delay = Math.min(10_000, delay * 2);
-    }
-  }
-  await current?.close();
+  const { reason, error } = await publisher.finished();
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  if (reason === 'refused' && error instanceof WhipError) throw new Error(`the server refused this camera: ${error.message}`);
+  if (error) throw error;
   say('stopped');
 }

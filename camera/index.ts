@@ -10,6 +10,9 @@
 //   const m = matchFrames(camera.frames, viewer.frames); // m.unmatched === 0: bit-exact delivery
 //   await viewer.close(); await camera.close();
 //
+// A Camera is one session: it closes itself when the server falls silent (no RTCP for 2 s) or ICE
+// is lost. Publisher (what `mimamori camera` runs) publishes again then, with a short backoff.
+//
 // Both create() calls resolve only once ICE/DTLS is connected, and throw WhipError (HTTP status +
 // the server's { error: { code, message } }) or CameraError (connect_timeout, connect_failed) after
 // undoing what they started. close() is idempotent, DELETEs the session and never throws.
@@ -26,7 +29,16 @@
 // timestamps, paced in real time, and answers PLI/FIR by jumping to the next keyframe of the file.
 // Everything under "format" is pure and synchronous (no I/O, timers or clocks).
 
-export { Camera, type CameraClosedInfo, type CameraEvents, type CameraOptions, type CameraState, type CameraStats } from './Camera.ts';
+export {
+  Camera,
+  type CameraClosedInfo,
+  type CameraEvents,
+  type CameraLostReason,
+  type CameraOptions,
+  type CameraState,
+  type CameraStats,
+} from './Camera.ts';
+export { Publisher, type PublisherClosedInfo, type PublisherEvents, type PublisherOptions, type PublisherState } from './Publisher.ts';
 export {
   Viewer,
   type ReceivedFrame,

@@ -1,4 +1,5 @@
-// The two HTTP exchanges of WHIP (RFC 9725) and WHEP: POST the offer, DELETE the session.
+// The two HTTP exchanges of WHIP (RFC 9725) and WHEP: POST the offer, DELETE the session; and the
+// publish token a camera gets for its secret.
 import { WhipError } from './errors.ts';
 
 export interface WhipSession {
@@ -47,6 +48,29 @@ export async function deleteSession(location: string, token: string, timeoutMs: 
     return;
   }
   throw await errorFrom(res, 'DELETE', location);
+}
+
+/**
+ * Exchanges a camera's secret for a short-lived publish token (POST /api/cameras/:id/publish-token),
+ * else a WhipError like those of postOffer (status 0 when the service did not answer).
+ */
+export async function requestPublishToken(serviceUrl: string, cameraId: string, secret: string, timeoutMs: number): Promise<string> {
+  const url = `${serviceUrl.replace(/\/+$/, '')}/api/cameras/${encodeURIComponent(cameraId)}/publish-token`;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ secret }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw networkError('POST', url, err);
+  }
+  if (!res.ok) throw await errorFrom(res, 'POST', url);
+  const body = (await res.json().catch(() => ({}))) as { token?: unknown };
+  if (typeof body.token !== 'string') throw new WhipError(res.status, 'bad_reply', `POST ${url} answered ${res.status} without a token`);
+  return body.token;
 }
 
 function networkError(method: string, url: string, err: unknown): WhipError {

@@ -62,6 +62,24 @@ export function simulcastEncodings(track: MediaStreamTrack): types.RtpEncodingPa
   ];
 }
 
+/**
+ * Bytes the transport has received from the server (SRTP, SRTCP, DTLS; ICE checks are not
+ * counted): the 'transport' stats where the browser has them, else its nominated candidate pairs
+ * (Firefox). Undefined without a report or either kind of stats.
+ */
+export function receivedBytes(report: RTCStatsReport | undefined): number | undefined {
+  if (!report) return undefined;
+  let transports: number | undefined;
+  let pairs: number | undefined;
+  report.forEach((s: Record<string, unknown>) => {
+    const bytes = typeof s.bytesReceived === 'number' ? s.bytesReceived : undefined;
+    if (bytes === undefined) return;
+    if (s.type === 'transport') transports = (transports ?? 0) + bytes;
+    else if (s.type === 'candidate-pair' && (s.nominated === true || s.selected === true)) pairs = (pairs ?? 0) + bytes;
+  });
+  return transports ?? pairs;
+}
+
 export interface TransportStats {
   /** SRTP suite in use, e.g. AEAD_AES_256_GCM. */
   srtpCipher?: string;

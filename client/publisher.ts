@@ -1,11 +1,12 @@
 // A camera publishing its video (H.264 simulcast, VP8 if the device has no H.264) and audio (Opus)
-// into its room. Like the viewer tiles it recovers by itself from a failed transport, a `rejoin`,
-// a lost signaling connection or a server restart: each attempt is torn down completely and a new
-// one starts after an exponential backoff. The camera and microphone stay open across attempts,
+// into its room. Like the viewer tiles it recovers by itself from a lost signaling connection, a
+// transport that ICE calls disconnected or that stops receiving the SFU's RTCP (its node died),
+// a `rejoin` or a server restart: each attempt is torn down completely and a new one starts after
+// a short full-jitter backoff. The camera and microphone stay open across attempts,
 // and are opened again when a track ends (unplugged camera, a phone call took it).
 import type { types } from 'mediasoup-client';
 import { isAuthFailure } from './api.ts';
-import { Backoff, Timer } from './backoff.ts';
+import { Backoff, RECONNECT_BACKOFF, Timer } from './backoff.ts';
 import { MediaAttempt, openTransport } from './attempt.ts';
 import { Emitter } from './emitter.ts';
 import { chooseVideoCodec, isUnsupportedBrowser, simulcastEncodings, summarizeStats, type TransportStats } from './media.ts';
@@ -51,7 +52,7 @@ export class Publisher extends Emitter<PublisherEvents> {
   #recovering = false;
   #closed = false;
   #videoCodec: string | undefined;
-  readonly #backoff = new Backoff({ minMs: 500, maxMs: 10_000 });
+  readonly #backoff = new Backoff(RECONNECT_BACKOFF);
   readonly #retry = new Timer();
   readonly #stable = new Timer();
   readonly #unsubscribe: (() => void)[];
@@ -221,10 +222,6 @@ export class Publisher extends Emitter<PublisherEvents> {
     if (a !== this.#attempt) return;
     a.onTransportState(state, {
       connected: () => this.#updateState(a),
-      disconnected: () => {
-        this.#recovering = true;
-        this.#setState('reconnecting');
-      },
       fail: (err) => this.#fail(a, err),
     });
   }
@@ -232,6 +229,7 @@ export class Publisher extends Emitter<PublisherEvents> {
   #updateState(a: SendAttempt): void {
     if (a !== this.#attempt || a.closed) return;
     if (a.transport?.connectionState === 'connected' && a.producers.size > 0) {
+      a.watchSilence((err) => this.#fail(a, err));
       this.#recovering = false;
       this.#setState('live');
       if (!this.#stable.pending) this.#stable.set(STABLE_MS, () => this.#backoff.reset());

@@ -1,11 +1,12 @@
 // One viewer's session with one camera: join, a receive transport, a consumer per producer.
-// It recovers by itself: a failed or long-disconnected transport, a `rejoin` notification, a lost
-// signaling connection or a server restart tear the attempt down completely (transport, consumers,
-// tracks, timers) and start a new one after an exponential backoff — the page is never reloaded.
+// It recovers by itself: a lost signaling connection, a transport that ICE calls disconnected or
+// that stops receiving (its node died), a `rejoin` notification or a server restart tear the
+// attempt down completely (transport, consumers, tracks, timers) and start a new one after a short
+// full-jitter backoff — the page is never reloaded.
 import type { types } from 'mediasoup-client';
 import type { Notification } from '../signaling/protocol.ts';
 import { isAuthFailure } from './api.ts';
-import { Backoff, Timer } from './backoff.ts';
+import { Backoff, RECONNECT_BACKOFF, Timer } from './backoff.ts';
 import { MediaAttempt, openTransport } from './attempt.ts';
 import { Emitter } from './emitter.ts';
 import { isUnsupportedBrowser, summarizeStats, type TransportStats } from './media.ts';
@@ -54,7 +55,7 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
   #recovering = false;
   #closed = false;
   #joinStartedAt: number | undefined;
-  readonly #backoff = new Backoff({ minMs: 500, maxMs: 10_000 });
+  readonly #backoff = new Backoff(RECONNECT_BACKOFF);
   readonly #retry = new Timer();
   readonly #stable = new Timer();
   readonly #unsubscribe: (() => void)[];
@@ -228,12 +229,6 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
     if (a !== this.#attempt) return;
     a.onTransportState(state, {
       connected: () => this.#updateState(a),
-      disconnected: () => {
-        if (this.#state === 'live') {
-          this.#recovering = true;
-          this.#setState('reconnecting');
-        }
-      },
       fail: (err) => this.#fail(a, err),
     });
   }
@@ -252,6 +247,7 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
         for (const { consumer } of a.consumers.values()) consumer.close();
         a.consumers.clear();
         a.stopExpectingConnection();
+        a.stopWatchingSilence();
         this.#publishTracks(a);
         this.#recovering = false;
         this.#setState('offline');
@@ -275,9 +271,11 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
     if (a !== this.#attempt || a.closed) return;
     const hasVideo = [...a.consumers.values()].some((e) => e.consumer.kind === 'video' && !e.consumer.closed);
     if (!hasVideo) {
+      a.stopWatchingSilence();
       this.#recovering = false;
       this.#setState('offline');
     } else if (a.transport?.connectionState === 'connected') {
+      a.watchSilence((err) => this.#fail(a, err));
       this.#recovering = false;
       this.#setState('live');
       if (!this.#stable.pending) this.#stable.set(STABLE_MS, () => this.#backoff.reset());

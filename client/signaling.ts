@@ -1,12 +1,15 @@
 // The socket.io connection to the signaling server (protocol: signaling/protocol.ts).
-// It keeps itself connected: socket.io retries lost connections with backoff; a refused token goes
-// to the page (sign in again, or fetch a fresh camera token), and a connection the server closed
-// is retried here. Every (re)connection is a new peer on the server, so each 'connected' event
-// means "join your cameras again"; requests never wait in a buffer for a future connection.
+// It keeps itself connected: a lost connection (the server restarted, its node died, the network
+// went away) or a failed attempt is retried here, with a fresh token each time and the short
+// full-jitter RECONNECT_BACKOFF, so a page is back within about 2 s of the service answering
+// again; a refused token goes to the page (sign in again, or fetch a fresh camera token); a
+// request left unanswered means the connection is dead and it is replaced. Every (re)connection is
+// a new peer on the server, so each 'connected' event means "join your cameras again"; requests
+// never wait in a buffer for a future connection.
 import { io, type Socket } from 'socket.io-client';
 import type { ConsumerInfo, Denied, DeniedCode, ErrorBody, JoinReply, Method, Notification, Reply, Request, TransportReply } from '../signaling/protocol.ts';
 import { isAuthFailure } from './api.ts';
-import { Backoff, Timer } from './backoff.ts';
+import { Backoff, RECONNECT_BACKOFF, Timer } from './backoff.ts';
 import { Emitter } from './emitter.ts';
 
 /** What each request answers (`data` of an ok Reply). */
@@ -70,6 +73,9 @@ export interface SignalingOptions {
   requestTimeoutMs?: number;
 }
 
+/** A connection that lasted this long starts the backoff from the beginning again when it is lost. */
+const STABLE_MS = 10_000;
+
 const NOTIFICATION_METHODS = new Set<string>(['cameraLive', 'cameraOffline', 'newProducers', 'consumerClosed', 'rejoin']);
 
 function parseNotification(raw: unknown): Notification | undefined {
@@ -89,7 +95,7 @@ function parseConnectError(err: Error): ErrorBody | undefined {
       return { code: (body as ErrorBody).code, message: String((body as ErrorBody).message ?? '') };
     }
   } catch {
-    // A transport error ("xhr poll error", "websocket error"): socket.io retries by itself.
+    // A transport error ("xhr poll error", "websocket error", "timeout"): retried after the backoff.
   }
   return undefined;
 }
@@ -97,9 +103,10 @@ function parseConnectError(err: Error): ErrorBody | undefined {
 export class Signaling extends Emitter<SignalingEvents> {
   readonly #socket: Socket;
   readonly #options: SignalingOptions;
-  readonly #backoff = new Backoff();
+  readonly #backoff = new Backoff(RECONNECT_BACKOFF);
   readonly #retry = new Timer();
   #state: SignalingState = 'disconnected';
+  #connectedAt = 0;
   #stopped = false;
   /** Bumped by every own connection attempt, so a slow getToken() of an older one is ignored. */
   #generation = 0;
@@ -111,25 +118,28 @@ export class Signaling extends Emitter<SignalingEvents> {
     this.#socket = io({
       path: '/socket.io',
       autoConnect: false,
-      reconnection: true,
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 10_000,
-      randomizationFactor: 0.5,
-      timeout: 10_000,
+      // Reconnecting is ours (#scheduleConnect): socket.io's own waits grow to 10 s, reuse the
+      // last token and spread by only ±50 %, so a restarted service saw its pages come back over
+      // the next 5–10 s.
+      reconnection: false,
+      // An attempt the far end never answers (a node cut off, not refusing) gives up this soon.
+      timeout: 5_000,
     });
     const s = this.#socket;
     s.on('connect', () => {
-      this.#backoff.reset();
+      this.#connectedAt = Date.now();
       this.#setState('connected');
       this.emit('connected');
     });
     s.on('disconnect', (reason) => {
       if (this.#stopped) return;
-      this.#setState(s.active ? 'connecting' : 'disconnected');
+      if (Date.now() - this.#connectedAt >= STABLE_MS) this.#backoff.reset();
+      this.#setState('disconnected');
       this.emit('disconnected', reason);
-      // socket.io reconnects by itself unless the server closed the connection on purpose
-      // ('io client disconnect' is ours: whoever disconnected decides what comes next).
-      if (reason === 'io server disconnect') this.#scheduleConnect();
+      // 'io client disconnect' is ours: whoever disconnected decides what comes next. Anything
+      // else (the server closed, restarted or died, the network went) is retried at once, spread
+      // over the first backoff window: every page of a dead node is coming back at the same time.
+      if (reason !== 'io client disconnect') this.#scheduleConnect();
     });
     s.on('connect_error', (err) => void this.#onConnectError(err));
     s.on('notification', (raw: unknown) => {
@@ -190,7 +200,15 @@ export class Signaling extends Emitter<SignalingEvents> {
     return new Promise((resolve, reject) => {
       s.timeout(timeoutMs).emit('request', { method, data }, (err: Error | null, reply: Reply<Replies[M]> | undefined) => {
         if (err) {
-          reject(new SignalingError(s.connected ? 'timeout' : 'disconnected', `${method}: ${err.message}`));
+          const alive = s.connected;
+          reject(new SignalingError(alive ? 'timeout' : 'disconnected', `${method}: ${err.message}`));
+          // The server answers every request: one left unanswered means the other end is gone
+          // (a node cut off keeps a socket open until its pings time out, 45 s). Connect again,
+          // through the load balancer to a node that answers.
+          if (alive) {
+            console.warn(`${method} got no answer in ${timeoutMs} ms; connecting again`);
+            this.reconnectNow();
+          }
         } else if (typeof reply !== 'object' || reply === null || typeof reply.ok !== 'boolean') {
           reject(new SignalingError('bad_reply', `${method}: malformed reply`));
         } else if (reply.ok) {
@@ -241,17 +259,15 @@ export class Signaling extends Emitter<SignalingEvents> {
     const body = parseConnectError(err);
     if (body && isAuthFailure(body.code)) {
       await this.#onAuthFailure(body);
-    } else if (!this.#socket.active) {
-      // The server's middleware refused us for another reason: try again later.
+    } else {
+      // The service is down or unreachable, or its middleware refused us for another reason.
       this.#setState('disconnected');
       this.#scheduleConnect();
-    } else {
-      this.#setState('connecting'); // socket.io retries the transport by itself
     }
   }
 
   async #onAuthFailure(body: ErrorBody): Promise<void> {
-    // Stop socket.io's own retries with the refused token before asking the page.
+    // Drop the connection (or the attempt) with the refused token before asking the page.
     const generation = ++this.#generation;
     this.#socket.disconnect();
     let retry = false;

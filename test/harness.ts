@@ -258,6 +258,82 @@ export function cli(args: string[], env: Record<string, string> = {}): Promise<C
   });
 }
 
+export interface CliLine {
+  /** Date.now() when the line arrived. */
+  at: number;
+  text: string;
+}
+
+/** A long-running `mimamori` command (e.g. `camera`), its output read line by line as it comes. */
+export interface CliProcess {
+  /** Lines of stdout and stderr so far, in arrival order. */
+  readonly lines: readonly CliLine[];
+  /** The first line at index `from` or later matching `pattern`; rejects after `timeoutMs` or when the command exits. */
+  waitForLine(pattern: RegExp, timeoutMs: number, from?: number): Promise<CliLine & { index: number }>;
+  /** SIGINT (SIGKILL 5 s later if it is still running); resolves with the exit code. Idempotent. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `mimamori ARGS` and keeps it running until stop(). */
+export function spawnCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bin', 'mimamori.ts'), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, MIMAMORI_LOG_LEVEL: 'warn', ...env },
+  });
+  const lines: CliLine[] = [];
+  const waiters = new Set<() => void>();
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let ended = false;
+  void exited.then(() => {
+    ended = true;
+    for (const w of waiters) w();
+  });
+  const reader = () => {
+    let partial = '';
+    return (d: Buffer) => {
+      const parts = (partial + d.toString()).split('\n');
+      partial = parts.pop()!;
+      const at = Date.now();
+      for (const text of parts) lines.push({ at, text });
+      for (const w of waiters) w();
+    };
+  };
+  child.stdout!.on('data', reader());
+  child.stderr!.on('data', reader());
+  let stopping: Promise<number | null> | undefined;
+  return {
+    lines,
+    waitForLine(pattern, timeoutMs, from = 0) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const index = lines.findIndex((l, i) => i >= from && pattern.test(l.text));
+          if (index >= 0) return done(() => resolve({ ...lines[index]!, index }));
+          if (ended) return done(() => reject(new Error(`mimamori ${args[0]} exited before printing ${pattern}:\n${lines.map((l) => l.text).join('\n')}`)));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`mimamori ${args[0]} printed no ${pattern} in ${timeoutMs} ms:\n${lines.map((l) => l.text).join('\n')}`))), timeoutMs);
+        const done = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        if (!ended) child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        const code = await exited;
+        clearTimeout(timer);
+        return code;
+      })();
+      return stopping;
+    },
+  };
+}
+
 /** A WHEP viewer (as admin) gets `n` frames of `camera`, each one the camera sent, in order. */
 export async function assertWatchable(svc: Service, cameraId: string, camera: Camera, n = 10): Promise<ViewerStats> {
   const viewer = await Viewer.create({ whepUrl: `${svc.url}/whep/${cameraId}`, token: svc.adminToken });
