@@ -167,7 +167,7 @@ async function verify(argv: string[]): Promise<void> {
   const toMs = parseInstant('to', values.to);
   if (toMs <= fromMs) throw new UsageError('--to must be after --from');
   const config = loadConfig();
-  const { MasterKeys, openStorage, RecordingIndex, verifyRange } = await import('../recorder/index.ts');
+  const { indexWriter, MasterKeys, openStorage, RecordingIndex, verifyRange } = await import('../recorder/index.ts');
   const { unwrapDataKey } = await import('../recorder/seal/index.ts');
   const cameraId = values.camera;
   const wrapped = await readCatalog(config, (store) => store.wrappedKey(cameraId));
@@ -176,7 +176,7 @@ async function verify(argv: string[]): Promise<void> {
   const storage = await openStorage(config, { port: 0 });
   try {
     const keys = { dataKey: async () => dataKey ?? new Uint8Array(32) };
-    const index = dataKey ? new RecordingIndex({ dir: `${config.dataDir}/index`, store: storage.store, keys }) : undefined;
+    const index = dataKey ? new RecordingIndex({ dir: `${config.dataDir}/index`, store: storage.store, keys, writer: config.internalUrl ? indexWriter(config.nodeId) : '' }) : undefined;
     const report = await verifyRange({ store: storage.store, dataKey, cameraId, fromMs, toMs, index });
     if (values.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -208,7 +208,7 @@ async function exportClip(argv: string[]): Promise<void> {
   const toMs = parseInstant('to', values.to);
   if (toMs <= fromMs) throw new UsageError('--to must be after --from');
   const config = loadConfig();
-  const { MasterKeys, openStorage, PendingSegments, RecordingIndex } = await import('../recorder/index.ts');
+  const { indexWriter, MasterKeys, openStorage, PendingSegments, RecordingIndex } = await import('../recorder/index.ts');
   const { unwrapDataKey } = await import('../recorder/seal/index.ts');
   const { Playback } = await import('../playback/index.ts');
   const cameraId = values.camera;
@@ -218,7 +218,7 @@ async function exportClip(argv: string[]): Promise<void> {
   const storage = await openStorage(config, { port: 0 });
   try {
     const keys = { dataKey: async () => dataKey };
-    const index = new RecordingIndex({ dir: `${config.dataDir}/index`, store: storage.store, keys });
+    const index = new RecordingIndex({ dir: `${config.dataDir}/index`, store: storage.store, keys, writer: config.internalUrl ? indexWriter(config.nodeId) : '' });
     const playback = new Playback({ recorder: { index, pending: new PendingSegments(), store: storage.store, keys } });
     const clip = await playback.clip(cameraId, fromMs, toMs);
     const fs = await import('node:fs');

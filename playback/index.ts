@@ -231,7 +231,7 @@ export class Playback {
     if (!key || !parsed) throw new PlaybackError('segment_not_found', `"${name}" is not a segment name`);
     const pending = this.#recorder.pending.get(key);
     if (pending) return pending.entry;
-    const hour = await this.#recorder.index.hour(cameraId, hourStart(parsed.startMs));
+    const hour = await this.#recorder.index.merged(cameraId, hourStart(parsed.startMs));
     const segment = hour.segments.find((s) => s.key === key);
     if (!segment) throw new PlaybackError('segment_not_found', `camera ${cameraId} has no recorded segment ${name} (deleted by retention, or never recorded)`);
     return segment;

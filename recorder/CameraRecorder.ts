@@ -15,6 +15,8 @@ const SETTLE_MS = 30;
 /** The old session stops at the latest this long after its successor started without a keyframe. */
 const HANDOVER_MAX_MS = 5000;
 /** A hole shorter than this between segments is frame-duration rounding, not a gap. */
+/** By then a node that died is known dead (silent 3 s, heartbeats each second). */
+const NODE_DEATH_KNOWN_MS = 4500;
 const GAP_MIN_MS = 100;
 
 export class CameraRecorder {
@@ -109,6 +111,16 @@ export class CameraRecorder {
   async #startSession(): Promise<void> {
     // A camera relayed in from the node that holds it is recorded there, not here.
     if (this.#closed || this.#room.closed || !this.#room.live || this.#room.relayed) return;
+    const cluster = this.#ctx.cluster;
+    if (cluster) {
+      // The camera may have been recorded by another node since: the gap starts where any node stopped.
+      const latest = await this.#ctx.index.latestEnd(this.cameraId).catch(() => undefined);
+      if (latest !== undefined && latest > (this.#lastEndMs ?? -Infinity)) this.#lastEndMs = latest;
+    }
+    // Came from another node: whether that node died is known only seconds later (the camera may
+    // reconnect faster than a death is noticed), so the hole is written down then.
+    const fromNode = this.#session?.recording ? undefined : cluster?.arrival(this.cameraId)?.fromNode;
+    const holder = cluster?.holder(this.cameraId);
     const session = await RecordingSession.create({
       cameraId: this.cameraId,
       router: this.#room.originRouter,
@@ -119,6 +131,7 @@ export class CameraRecorder {
       segmentSeconds: this.#ctx.settings.segmentSeconds,
       firstGapReason: this.#nextGapReason,
       pending: this.#ctx.pending,
+      ...(holder ? { holder } : {}),
     });
     const previous = this.#session;
     this.#session = session;
@@ -126,9 +139,12 @@ export class CameraRecorder {
       // During a handover the previous session still records up to this moment: no hole.
       if (previous?.recording && this.#lastEndMs !== undefined) return;
       if (this.#lastEndMs !== undefined && startMs - this.#lastEndMs > GAP_MIN_MS) {
-        const gap = { fromMs: this.#lastEndMs, toMs: startMs, reason };
+        const fromMs = this.#lastEndMs;
         this.#ctx.metrics.gaps += 1;
-        void this.#ctx.index.addGap(this.cameraId, gap).catch((err: unknown) => this.#ctx.log.error({ event: 'index_write_failed', cameraId: this.cameraId, err }, 'could not record a gap in the index'));
+        const write = (why: GapReason) =>
+          void this.#ctx.index.addGap(this.cameraId, { fromMs, toMs: startMs, reason: why }).catch((err: unknown) => this.#ctx.log.error({ event: 'index_write_failed', cameraId: this.cameraId, err }, 'could not record a gap in the index'));
+        if (fromNode === undefined || !cluster) write(reason);
+        else setTimeout(() => write(cluster.isAlive(fromNode) ? 'camera-offline' : 'node-failed'), NODE_DEATH_KNOWN_MS).unref();
       }
     });
     session.on('segmentEnded', (endMs) => {

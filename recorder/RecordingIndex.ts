@@ -7,8 +7,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hourStart, hoursBetween, indexKey, indexPrefix, parseIndexKey, parseSegmentKey, segmentPrefix } from './objects.ts';
+import { mergeHours } from './indexMerge.ts';
 import { readSegment } from './reader.ts';
-import type { SegmentEndReason } from './records.ts';
+import type { Holder, SegmentEndReason } from './records.ts';
 import { open, seal } from './seal/index.ts';
 import { StoreError, type ObjectStore } from './store/index.ts';
 
@@ -26,11 +27,13 @@ export interface SegmentEntry {
   init: [number, number];
   fragments: FragmentTuple[];
   end: SegmentEndReason;
+  /** The node that recorded it and its epoch (several nodes). */
+  holder?: Holder;
   video?: { codec: string; width: number; height: number };
   audio?: { codec: string };
 }
 
-export type GapReason = 'camera-offline' | 'frames-lost' | 'recorder-down' | 'spool-overflow' | 'producer-changed';
+export type GapReason = 'camera-offline' | 'frames-lost' | 'recorder-down' | 'spool-overflow' | 'producer-changed' | 'node-failed';
 
 export interface GapEntry {
   fromMs: number;
@@ -79,6 +82,12 @@ export function summarize(h: Pick<HourIndex, 'segments' | 'gaps'>): HourSummary 
   return { v: 1, spans, gaps: h.gaps.slice(), formats, ...(lastMs !== undefined ? { lastMs } : {}) };
 }
 
+interface RemoteIndex {
+  key: string;
+  writer: string;
+  size: number;
+}
+
 export interface IndexKeys {
   dataKey(cameraId: string): Promise<Uint8Array>;
 }
@@ -92,18 +101,30 @@ export class RecordingIndex {
   readonly #keys: IndexKeys;
   readonly #hours = new Map<string, HourIndex>();
   readonly #summaries = new Map<string, HourSummary>();
-  /** Hours that have an index object in S3, per camera (one listing a minute at most). */
-  readonly #remoteHours = new Map<string, { at: number; hours: Promise<Set<number>> }>();
+  /** Index objects in S3 per camera and hour, every writer's (one listing per camera a minute at most; every 10 s in a cluster). */
+  readonly #remoteHours = new Map<string, { at: number; hours: Promise<Map<number, RemoteIndex[]>> }>();
+  /** Other writers' hour indexes, by key and size (an object that grew is read again). */
+  readonly #others = new Map<string, { size: number; index: HourIndex }>();
+  /** This node's name in index keys: '' on its own, its id in a cluster. */
+  readonly #writer: string;
+  readonly #listEveryMs: number;
   readonly #dirty = new Set<string>();
   /** Hours started locally while S3 could not be read: merged with the S3 copy before the next upload. */
   readonly #unreconciled = new Set<string>();
   /** Serialises writes of one hour file. */
   #writes: Promise<unknown> = Promise.resolve();
 
-  constructor(options: { dir: string; store: ObjectStore; keys: IndexKeys }) {
+  constructor(options: { dir: string; store: ObjectStore; keys: IndexKeys; writer?: string }) {
     this.#dir = options.dir;
     this.#store = options.store;
     this.#keys = options.keys;
+    this.#writer = options.writer ?? '';
+    this.#listEveryMs = this.#writer ? 10_000 : 60_000;
+  }
+
+  /** This node's name in index keys ('' on its own). */
+  get writer(): string {
+    return this.#writer;
   }
 
   /** Hours changed since their last upload to S3. */
@@ -134,7 +155,7 @@ export class RecordingIndex {
     });
   }
 
-  /** Forgets a whole hour locally and in S3 (retention, deletion). */
+  /** Forgets this node's index of a whole hour, locally and in S3 (retention, deletion). */
   async dropHour(cameraId: string, hourMs: number): Promise<void> {
     const id = hourId(cameraId, hourMs);
     this.#hours.delete(id);
@@ -142,7 +163,38 @@ export class RecordingIndex {
     this.#dirty.delete(id);
     await fs.rm(this.#file(cameraId, hourMs), { force: true });
     await fs.rm(this.#summaryFile(cameraId, hourMs), { force: true });
-    await this.#store.delete([indexKey(cameraId, hourMs)]);
+    await this.#store.delete([indexKey(cameraId, hourMs, this.#writer)]);
+    this.#remoteHours.delete(cameraId);
+  }
+
+  /**
+   * The hour as every writer recorded it: this node's index merged with the other nodes' index
+   * objects (mergeHours). On a node on its own, with no other writer, simply this node's.
+   */
+  async merged(cameraId: string, hourMs: number): Promise<HourIndex> {
+    const own = await this.hour(cameraId, hourMs);
+    const others = await this.otherWriters(cameraId, hourMs);
+    return others.length === 0 ? own : mergeHours(cameraId, hourMs, [own, ...others.map((o) => o.index)]);
+  }
+
+  /** The other writers' index objects of the hour (other nodes, or this node's name before it joined a cluster). */
+  async otherWriters(cameraId: string, hourMs: number): Promise<{ key: string; writer: string; index: HourIndex }[]> {
+    // A node on its own is the only writer there is.
+    if (this.#writer === '') return [];
+    const remote = (await this.#remoteIndexes(cameraId))?.get(hourMs) ?? [];
+    const out: { key: string; writer: string; index: HourIndex }[] = [];
+    for (const r of remote) {
+      if (r.writer === this.#writer) continue;
+      let cached = this.#others.get(r.key);
+      if (!cached || cached.size !== r.size) {
+        const index = await this.#readObject(cameraId, r.key);
+        if (!index) continue;
+        this.#others.set(r.key, (cached = { size: r.size, index }));
+        if (this.#others.size > 4096) this.#others.delete(this.#others.keys().next().value!);
+      }
+      out.push({ key: r.key, writer: r.writer, index: cached.index });
+    }
+    return out;
   }
 
   /** The hour's index: memory, local file, the sealed S3 copy, or rebuilt from the segment objects. */
@@ -174,6 +226,9 @@ export class RecordingIndex {
    */
   async summary(cameraId: string, hourMs: number): Promise<HourSummary> {
     const id = hourId(cameraId, hourMs);
+    // An hour other writers recorded too: from the merge (in memory only: their objects change).
+    const others = await this.otherWriters(cameraId, hourMs).catch(() => []);
+    if (others.length > 0) return summarize(mergeHours(cameraId, hourMs, [await this.hour(cameraId, hourMs), ...others.map((o) => o.index)]));
     const cached = this.#summaries.get(id);
     if (cached) return cached;
     let summary: HourSummary | undefined;
@@ -203,17 +258,27 @@ export class RecordingIndex {
     const gaps: GapEntry[] = [];
     // A segment starting in the previous hour may reach into the range.
     for (const hourMs of hoursBetween(fromMs - 3_600_000, toMs)) {
-      const h = await this.hour(cameraId, hourMs);
+      const h = await this.merged(cameraId, hourMs);
       segments.push(...h.segments.filter((s) => s.endMs > fromMs && s.startMs < toMs));
       gaps.push(...h.gaps.filter((g) => g.toMs > fromMs && g.fromMs < toMs));
     }
     return { segments, gaps };
   }
 
-  /** End of the latest recorded segment of a camera per the local cache (for gaps across restarts). */
+  /** End of the latest recorded segment of a camera, by any writer (for gaps across restarts and moves). */
   async latestEnd(cameraId: string): Promise<number | undefined> {
+    if (this.#writer) {
+      // A node of a cluster: the last hour or two as every writer has them, including segments
+      // another node uploaded but had not indexed yet (the hour's index is rebuilt from S3).
+      const now = hourStart(Date.now());
+      for (const hourMs of [now, now - 3_600_000]) {
+        const last = (await this.merged(cameraId, hourMs)).segments.reduce<number | undefined>((m, s) => Math.max(m ?? s.endMs, s.endMs), undefined);
+        if (last !== undefined) return last;
+      }
+    }
     // Newest first; hours that exist but hold nothing (a timeline looked at them) are skipped.
-    const hours = (await this.localHours(cameraId)).reverse();
+    const remote = this.#writer ? [...((await this.#remoteIndexes(cameraId).catch(() => undefined))?.keys() ?? [])] : [];
+    const hours = [...new Set([...(await this.localHours(cameraId)), ...remote])].sort((a, b) => b - a);
     for (const hourMs of hours.slice(0, 24 * 31)) {
       const last = (await this.summary(cameraId, hourMs)).lastMs;
       if (last !== undefined) return last;
@@ -238,7 +303,7 @@ export class RecordingIndex {
           await this.#writeSummary(h.cameraId, h.hourMs, summary);
           this.#unreconciled.delete(id);
         }
-        const key = indexKey(h.cameraId, h.hourMs);
+        const key = indexKey(h.cameraId, h.hourMs, this.#writer);
         const dataKey = await this.#keys.dataKey(h.cameraId);
         await this.#store.put(key, seal(dataKey, { cameraId: h.cameraId, object: key, index: 0, kind: 'index' }, encoder.encode(JSON.stringify(h))));
       } catch (error) {
@@ -283,13 +348,22 @@ export class RecordingIndex {
 
   /** True when S3 has no index object for the hour; false when it has one or S3 cannot say. */
   async #remoteIndexMissing(cameraId: string, hourMs: number): Promise<boolean> {
+    const hours = await this.#remoteIndexes(cameraId);
+    return hours !== undefined && !hours.has(hourMs);
+  }
+
+  /** Every index object of the camera in S3, by hour (undefined when S3 cannot say). */
+  async #remoteIndexes(cameraId: string): Promise<Map<number, RemoteIndex[]> | undefined> {
     let entry = this.#remoteHours.get(cameraId);
-    if (!entry || Date.now() - entry.at > 60_000) {
+    if (!entry || Date.now() - entry.at > this.#listEveryMs) {
       const hours = (async () => {
-        const found = new Set<number>();
+        const found = new Map<number, RemoteIndex[]>();
         for await (const o of this.#store.list(indexPrefix(cameraId))) {
           const k = parseIndexKey(o.key);
-          if (k) found.add(k.hourMs);
+          if (!k) continue;
+          let list = found.get(k.hourMs);
+          if (!list) found.set(k.hourMs, (list = []));
+          list.push({ key: o.key, writer: k.writer, size: o.size });
         }
         return found;
       })();
@@ -297,10 +371,10 @@ export class RecordingIndex {
       this.#remoteHours.set(cameraId, entry);
     }
     try {
-      return !(await entry.hours).has(hourMs);
+      return await entry.hours;
     } catch {
       this.#remoteHours.delete(cameraId);
-      return false;
+      return undefined;
     }
   }
 
@@ -332,8 +406,12 @@ export class RecordingIndex {
     await fs.rename(temp, file);
   }
 
-  async #readRemote(cameraId: string, hourMs: number): Promise<HourIndex | undefined> {
-    const key = indexKey(cameraId, hourMs);
+  /** This node's own index object of the hour. */
+  #readRemote(cameraId: string, hourMs: number): Promise<HourIndex | undefined> {
+    return this.#readObject(cameraId, indexKey(cameraId, hourMs, this.#writer));
+  }
+
+  async #readObject(cameraId: string, key: string): Promise<HourIndex | undefined> {
     const info = await this.#store.head(key);
     if (!info) return undefined;
     const dataKey = await this.#keys.dataKey(cameraId);

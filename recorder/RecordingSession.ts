@@ -12,7 +12,7 @@ import { ntpToMs } from './clock.ts';
 import { mediaFragment, type Sample, type Track, type TrackRun } from './mp4/index.ts';
 import type { SegmentName } from './objects.ts';
 import type { GapReason } from './RecordingIndex.ts';
-import type { SegmentEndReason } from './records.ts';
+import type { Holder, SegmentEndReason } from './records.ts';
 import type { VideoConfig } from './rtp/index.ts';
 import type { PendingSegments } from './PendingSegments.ts';
 import { SegmentWriter, type FinishedSegment } from './SegmentWriter.ts';
@@ -42,6 +42,8 @@ export interface RecordingSessionOptions {
   firstGapReason: GapReason;
   /** Told of every segment on the spool until it is finished, so playback can reach the live edge. */
   pending?: PendingSegments;
+  /** This node and the camera's epoch (several nodes), written into every segment. */
+  holder?: Holder;
 }
 
 export interface RecordingSessionEvents {
@@ -424,7 +426,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     this.emit('segmentStarted', startMs, this.#nextGapReason);
     this.#nextGapReason = 'frames-lost';
     this.#enqueue(async () => {
-      const writer = await SegmentWriter.create({ spoolDir: this.#o.spoolDir, dataKey: this.#o.dataKey, name, tracks });
+      const writer = await SegmentWriter.create({ spoolDir: this.#o.spoolDir, dataKey: this.#o.dataKey, name, tracks, ...(this.#o.holder ? { holder: this.#o.holder } : {}) });
       this.#writer = writer;
       this.#o.pending?.opened(this.cameraId, writer.key, writer.file, () => writer.snapshot());
     }, segment);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Track } from './mp4/index.ts';
 import { initSegment } from './mp4/index.ts';
 import { segmentKey, type SegmentName } from './objects.ts';
-import { encodeTrailer, encodeWithHeader, type FragmentHeader, type SegmentEndReason, type SegmentHeader } from './records.ts';
+import { encodeTrailer, encodeWithHeader, type FragmentHeader, type Holder, type SegmentEndReason, type SegmentHeader } from './records.ts';
 import type { FragmentTuple, SegmentEntry } from './RecordingIndex.ts';
 import { seal } from './seal/index.ts';
 
@@ -38,7 +38,7 @@ export class SegmentWriter {
   #endMs: number;
   #finished = false;
 
-  static async create(options: { spoolDir: string; dataKey: Uint8Array; name: SegmentName; tracks: readonly Track[] }): Promise<SegmentWriter> {
+  static async create(options: { spoolDir: string; dataKey: Uint8Array; name: SegmentName; tracks: readonly Track[]; holder?: Holder }): Promise<SegmentWriter> {
     const { name, tracks } = options;
     const key = segmentKey(name);
     const header: SegmentHeader = {
@@ -54,6 +54,7 @@ export class SegmentWriter {
         timescale: t.timescale,
         ...(t.kind === 'video' ? { width: t.width, height: t.height } : {}),
       })),
+      ...(options.holder ? { holder: options.holder } : {}),
     };
     const record = seal(options.dataKey, { cameraId: name.cameraId, object: key, index: 0, kind: 'init' }, encodeWithHeader(header, initSegment(tracks)));
     await fs.mkdir(options.spoolDir, { recursive: true });
@@ -165,6 +166,7 @@ export function segmentEntry(
     init,
     fragments,
     end: reason,
+    ...(header.holder ? { holder: header.holder } : {}),
     ...(video ? { video: { codec: video.codec, width: video.width ?? 0, height: video.height ?? 0 } } : {}),
     ...(audio ? { audio: { codec: audio.codec } } : {}),
   };

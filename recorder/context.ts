@@ -6,6 +6,7 @@ import type { PendingSegments } from './PendingSegments.ts';
 import type { RecordingIndex } from './RecordingIndex.ts';
 import type { Spool } from './Spool.ts';
 import type { Uploader } from './Uploader.ts';
+import type { Holder } from './records.ts';
 
 export interface RecorderSettings {
   segmentSeconds: number;
@@ -24,6 +25,8 @@ export interface RecorderContext {
   /** Spool segments not in the index yet (live edge of playback). */
   pending: PendingSegments;
   log: Logger;
+  /** A node of a cluster (RecorderOptions.cluster). */
+  cluster?: { holder: (cameraId: string) => Holder | undefined; arrival: (cameraId: string) => { fromNode: string } | undefined; isAlive: (nodeId: string) => boolean };
 }
 
 /** Counters and the fragment durability figures (a rolling window for percentiles). */

@@ -17,6 +17,7 @@ import { readSegment } from './reader.ts';
 import { RecordingIndex } from './RecordingIndex.ts';
 import { deleteAllObjects, sweepCamera, type DeletionReport, type Hold, type SweepResult } from './retention.ts';
 import { PendingSegments } from './PendingSegments.ts';
+import type { Holder } from './records.ts';
 import { Spool } from './Spool.ts';
 import type { ObjectStore } from './store/index.ts';
 import { Uploader } from './Uploader.ts';
@@ -30,7 +31,7 @@ export { readSegment, openFragment, openInit, SegmentError } from './reader.ts';
 export type { Hold, DeletionReport, SweepResult } from './retention.ts';
 export type { RecorderSettings } from './context.ts';
 export { PendingSegments, type PendingSegment } from './PendingSegments.ts';
-export { exportKey, exportPrefix, hourStart, hoursBetween, parseSegmentKey, segmentKey, type SegmentName } from './objects.ts';
+export { exportKey, exportPrefix, hourStart, hoursBetween, indexWriter, parseSegmentKey, segmentKey, type SegmentName } from './objects.ts';
 
 /** What the recorder needs to know about cameras (the service's metadata store). */
 export interface RecorderCatalog {
@@ -52,6 +53,11 @@ export interface RecorderOptions {
   retentionIntervalMs?: number;
   /** How often changed hour indexes go to S3 (default 5 minutes). */
   indexFlushIntervalMs?: number;
+  /**
+   * A node of a cluster: its name in index objects (one writer per object; other nodes' are merged
+   * when read), and who holds each camera now, written into every segment.
+   */
+  cluster?: { writer: string; holder: (cameraId: string) => Holder | undefined; arrival: (cameraId: string) => { fromNode: string } | undefined; isAlive: (nodeId: string) => boolean };
 }
 
 export interface RecorderStatus {
@@ -76,7 +82,7 @@ export class Recorder {
 
   static async create(o: RecorderOptions): Promise<Recorder> {
     const spool = new Spool(path.join(o.dataDir, 'spool'));
-    const index = new RecordingIndex({ dir: path.join(o.dataDir, 'index'), store: o.store, keys: o.keys });
+    const index = new RecordingIndex({ dir: path.join(o.dataDir, 'index'), store: o.store, keys: o.keys, ...(o.cluster ? { writer: o.cluster.writer } : {}) });
     const metrics = new RecorderMetrics();
     const cameras = new Map<string, CameraRecorder>();
     const uploader = new Uploader({
@@ -89,7 +95,7 @@ export class Recorder {
     const pending = new PendingSegments();
     uploader.on('uploaded', (job) => pending.removed(job.key));
     uploader.on('dropped', (job) => pending.removed(job.key));
-    const ctx: RecorderContext = { settings: o.settings, keys: o.keys, spool, index, uploader, metrics, pending, log: o.log };
+    const ctx: RecorderContext = { settings: o.settings, keys: o.keys, spool, index, uploader, metrics, pending, log: o.log, ...(o.cluster ? { cluster: o.cluster } : {}) };
     const recorder = new Recorder(o, ctx, cameras);
     await recorder.#recover();
     o.sfu.on('roomOpened', (room) => recorder.#attach(room));

@@ -2,7 +2,8 @@
 // a camera and hour, so listing a prefix walks the timeline in order.
 //
 //   recordings/<cameraId>/<YYYY>/<MM>/<DD>/<HH>/<YYYYMMDDTHHMMSSmmmZ>_<session>_<seq>.mmr   one segment
-//   index/<cameraId>/<YYYY>/<MM>/<DD>/<HH>.mmi                                           one hour's index
+//   index/<cameraId>/<YYYY>/<MM>/<DD>/<HH>[.<writer>].mmi                                one hour's index,
+//                                                                                        one object per writer (node)
 
 export interface SegmentName {
   cameraId: string;
@@ -16,7 +17,8 @@ export interface SegmentName {
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const SEGMENT = /^recordings\/([A-Za-z0-9_-]{1,64})\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\/(\d{8}T\d{9}Z)_([a-z0-9]{1,16})_(\d{1,9})\.mmr$/;
-const INDEX = /^index\/([A-Za-z0-9_-]{1,64})\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\.mmi$/;
+const INDEX = /^index\/([A-Za-z0-9_-]{1,64})\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})(?:\.([A-Za-z0-9_-]{1,64}))?\.mmi$/;
+const WRITER = /^[A-Za-z0-9_-]{1,64}$/;
 const HOUR_MS = 3_600_000;
 
 function assertId(cameraId: string): void {
@@ -73,17 +75,34 @@ export function segmentPrefix(cameraId: string, hourMs?: number): string {
   return hourMs === undefined ? `recordings/${cameraId}/` : `recordings/${cameraId}/${hourPath(hourMs)}/`;
 }
 
-export function indexKey(cameraId: string, hourMs: number): string {
+/**
+ * One hour's index as one writer keeps it: '' for a node on its own (the name it always had), the
+ * node's id in a cluster, so no index object ever has two writers; readers merge an hour's objects.
+ */
+export function indexKey(cameraId: string, hourMs: number, writer = ''): string {
   assertId(cameraId);
-  return `index/${cameraId}/${hourPath(hourMs)}.mmi`;
+  if (writer !== '' && !WRITER.test(writer)) throw new TypeError(`not an index writer: ${JSON.stringify(writer)}`);
+  return `index/${cameraId}/${hourPath(hourMs)}${writer ? `.${writer}` : ''}.mmi`;
 }
 
-export function parseIndexKey(key: string): { cameraId: string; hourMs: number } | null {
+export function parseIndexKey(key: string): { cameraId: string; hourMs: number; writer: string } | null {
   const m = INDEX.exec(key);
   if (!m) return null;
   const hourMs = Date.parse(`${m[2]}-${m[3]}-${m[4]}T${m[5]}:00:00.000Z`);
   if (!Number.isFinite(hourMs)) return null;
-  return indexKey(m[1]!, hourMs) === key ? { cameraId: m[1]!, hourMs } : null;
+  const writer = m[6] ?? '';
+  return indexKey(m[1]!, hourMs, writer) === key ? { cameraId: m[1]!, hourMs, writer } : null;
+}
+
+/** Every writer's index object of one hour starts with this. */
+export function indexHourPrefix(cameraId: string, hourMs: number): string {
+  assertId(cameraId);
+  return `index/${cameraId}/${hourPath(hourMs)}.`;
+}
+
+/** A node id as an index writer (the characters object names allow). */
+export function indexWriter(nodeId: string): string {
+  return nodeId.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
 }
 
 export function indexPrefix(cameraId: string): string {

@@ -17,6 +17,17 @@ export interface SegmentHeader {
   /** Wall-clock time of the segment's first frame (ms since the epoch, UTC). */
   startMs: number;
   tracks: TrackSummary[];
+  /**
+   * The node that recorded it and the camera's epoch it held then (several nodes): where two
+   * nodes' recordings overlap, the higher epoch's is kept. Absent: a single node (or an older release).
+   */
+  holder?: Holder;
+}
+
+/** Who held a camera's media while a segment was recorded. */
+export interface Holder {
+  node: string;
+  epoch: number;
 }
 
 export interface TrackSummary {

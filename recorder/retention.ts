@@ -69,6 +69,12 @@ export async function sweepCamera(options: {
         bytes += o.size;
       }
     }
+    // Other nodes' index objects of the hour (one writer each; a dead node never sweeps its own):
+    // gone once every segment they list is past retention and unheld.
+    for (const other of await index.otherWriters(cameraId, hourMs)) {
+      const done = other.index.segments.every((s) => s.endMs <= cutoff && !overlapsHold(s.startMs, s.endMs, holds));
+      if (done && hourMs + HOUR_MS <= cutoff) result.deletedObjects += await store.delete([other.key]);
+    }
     if (expired.size === 0) continue;
     result.deletedObjects += await store.delete([...expired]);
     result.deletedBytes += bytes;

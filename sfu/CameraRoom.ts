@@ -272,6 +272,9 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
       throw new SfuError('not_publisher', 'another connection of this camera is publishing now', 409);
     }
     const producer = await owned.transport.produce({ kind, rtpParameters, appData: { owner } });
+    // The transport may have closed while the producer was being made (a newer publisher took
+    // over): mediasoup then hands back a producer that nothing will ever close.
+    if (owned.transport.closed) producer.close();
     await this.#register(producer);
     return producer.id;
   }
@@ -332,7 +335,9 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
   /** The viewers' side: a producer of the holder, copied in under the same id. */
   async relayIn(relayId: string, relayed: RelayedProducer): Promise<void> {
     if (this.#producers.has(relayed.id)) return;
-    const producer = await this.#relay(relayId).produce({ id: relayed.id, kind: relayed.kind, rtpParameters: relayed.rtpParameters, paused: relayed.paused, appData: { relay: relayId } });
+    const relay = this.#relay(relayId);
+    const producer = await relay.produce({ id: relayed.id, kind: relayed.kind, rtpParameters: relayed.rtpParameters, paused: relayed.paused, appData: { relay: relayId } });
+    if (relay.closed) producer.close(); // closed meanwhile (see produce)
     await this.#register(producer);
   }
 

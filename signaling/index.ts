@@ -14,7 +14,7 @@ import { Server as SocketServer } from 'socket.io';
 import { RELEASE, type Config } from '../config/index.ts';
 import { Cluster, Relays, startInternalServer } from './cluster/index.ts';
 import { Sfu } from '../sfu/index.ts';
-import { DataKeys, MasterKeys, openStorage, Recorder, type RecorderCatalog, type Storage } from '../recorder/index.ts';
+import { DataKeys, indexWriter, MasterKeys, openStorage, Recorder, type RecorderCatalog, type Storage } from '../recorder/index.ts';
 import { hashPassword, Tokens } from './auth.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { toErrorBody, unauthorized } from './errors.ts';
@@ -103,6 +103,20 @@ export class Service {
     const masterKeys = await MasterKeys.load({ dataDir: config.dataDir });
     assertMasterKeysFor(store, masterKeys, log);
     const keys = new DataKeys(masterKeys, store);
+    let recording: Recorder | undefined;
+    const cluster = Cluster.start({
+      store,
+      sfu,
+      log,
+      nodeId: config.nodeId,
+      ...(config.internalUrl ? { internalUrl: config.internalUrl } : {}),
+      release: RELEASE,
+      load: () => ({
+        cameras: [...sfu.rooms.values()].filter((r) => r.live).length,
+        viewers: [...sfu.rooms.values()].reduce((n, r) => n + r.viewerCount, 0),
+        recording: recording?.recordingCameraIds.size ?? 0,
+      }),
+    });
     const recorder = await Recorder.create({
       sfu,
       store: storage.store,
@@ -111,7 +125,11 @@ export class Service {
       dataDir: config.dataDir,
       settings: config.recording,
       log,
+      // A node of a cluster writes its own index objects and marks its segments with the camera's epoch.
+      // Its index objects go up every 10 s (not 5 min): the other nodes read them for playback.
+      ...(cluster.clustered ? { indexFlushIntervalMs: 10_000, cluster: { writer: indexWriter(config.nodeId), holder: (id: string) => cluster.holder(id), arrival: (id: string) => cluster.arrival(id), isAlive: (node: string) => cluster.isAlive(node) } } : {}),
     });
+    recording = recorder;
     log.info({ event: 'storage', store: storage.store.description }, 'recordings go to object storage');
     const playback = new Playback({ recorder });
     const exports = new ExportJobs({
@@ -124,19 +142,6 @@ export class Service {
     });
     // coturn (embedded) runs beside the service; joins hand out its time-limited credentials.
     const turn = await TurnRelay.start(config, log);
-    const cluster = Cluster.start({
-      store,
-      sfu,
-      log,
-      nodeId: config.nodeId,
-      ...(config.internalUrl ? { internalUrl: config.internalUrl } : {}),
-      release: RELEASE,
-      load: () => ({
-        cameras: [...sfu.rooms.values()].filter((r) => r.live).length,
-        viewers: [...sfu.rooms.values()].reduce((n, r) => n + r.viewerCount, 0),
-        recording: recorder.recordingCameraIds.size,
-      }),
-    });
     // Viewers on any node: cameras held elsewhere are relayed in over the nodes' internal API.
     let relays: Relays | undefined;
     let internal: http.Server | undefined;

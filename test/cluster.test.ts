@@ -33,22 +33,33 @@ interface SfuState {
   cameras: { id: string; live: boolean; producers: number }[];
 }
 
+const internalPorts = new Map<string, number>();
+const dataDirs = new Map<string, string>();
+
+/** A node's settings (for its process, and for the command line run beside it). */
+function nodeEnv(id: string): Record<string, string> {
+  return {
+    MIMAMORI_NODE_ID: id,
+    MIMAMORI_INTERNAL_URL: `http://127.0.0.1:${internalPorts.get(id)}`,
+    MIMAMORI_DATABASE_URL: databaseUrl,
+    MIMAMORI_MASTER_KEYS: MASTER_KEYS,
+    MIMAMORI_S3_ENDPOINT: `http://127.0.0.1:${s3.port}`,
+    MIMAMORI_S3_BUCKET: 'cluster',
+    MIMAMORI_S3_ACCESS_KEY_ID: s3.options.accessKeyId,
+    MIMAMORI_S3_SECRET_ACCESS_KEY: s3.options.secretAccessKey,
+    MIMAMORI_SEGMENT_SECONDS: '2',
+    ...(dataDirs.has(id) ? { MIMAMORI_DATA_DIR: dataDirs.get(id)! } : {}),
+  };
+}
+
 async function node(id: string, rtcMin: number): Promise<Service> {
-  return startService({
+  internalPorts.set(id, await freePort());
+  const svc = await startService({
     databaseUrl,
-    env: {
-      MIMAMORI_NODE_ID: id,
-      MIMAMORI_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`,
-      MIMAMORI_MASTER_KEYS: MASTER_KEYS,
-      MIMAMORI_S3_ENDPOINT: `http://127.0.0.1:${s3.port}`,
-      MIMAMORI_S3_BUCKET: 'cluster',
-      MIMAMORI_S3_ACCESS_KEY_ID: s3.options.accessKeyId,
-      MIMAMORI_S3_SECRET_ACCESS_KEY: s3.options.secretAccessKey,
-      MIMAMORI_SEGMENT_SECONDS: '2',
-      MIMAMORI_RTC_MIN_PORT: String(rtcMin),
-      MIMAMORI_RTC_MAX_PORT: String(rtcMin + 999),
-    },
+    env: { ...nodeEnv(id), MIMAMORI_RTC_MIN_PORT: String(rtcMin), MIMAMORI_RTC_MAX_PORT: String(rtcMin + 999) },
   });
+  dataDirs.set(id, svc.dataDir);
+  return svc;
 }
 
 test.before(async () => {
@@ -123,7 +134,7 @@ test('two publishing sessions of one camera at the same moment on two nodes: one
     let seen = '';
     await until('exactly one node is live for the camera', 10_000, async () => {
       const states = await Promise.all([a, b].map(async (svc) => (await sfu(svc)).cameras.find((c) => c.id === cam.id)));
-      seen = JSON.stringify({ attempts: attempts.map((r) => r.status), states });
+      seen = JSON.stringify({ attempts: attempts.map((r) => (r.status === 'rejected' ? String(r.reason) : r.status)), states });
       return states.filter((c) => c?.live).length === 1 ? true : undefined;
     }).catch((error: unknown) => assert.unreachable(`${String(error)}: ${seen}`));
     const owners = (await sfu(a)).nodes.map((n) => n.owns);
@@ -154,6 +165,57 @@ test('a viewer on the node that does not hold the camera: relayed in, every fram
   } finally {
     await again.close();
   }
+});
+
+interface Recordings {
+  segments: { startMs: number; endMs: number; fragments: number; end: string }[];
+  gaps: { fromMs: number; toMs: number; reason: string }[];
+}
+const recordings = async (svc: Service, cameraId: string, fromMs: number, toMs: number) =>
+  (await (await svc.api(`/api/cameras/${cameraId}/recordings?from=${fromMs}&to=${toMs}`)).json()) as Recordings;
+const drained = (svc: Service) =>
+  until('the spool is uploaded', 30_000, async () => ((await (await svc.api('/api/recorder')).json()) as { upload: { queued: number } }).upload.queued === 0 ? true : undefined);
+
+test('recording across nodes: the holder dies, the camera records on the other node; one recording with one node-failed gap, each second once, also after the dead node comes back', async () => {
+  const cam = await a.createCamera('Failover');
+  const from = Date.now();
+  const first = await Camera.create({ whipUrl: `${a.url}/whip/${cam.id}`, token: cam.secret, width: 320, height: 180, kbps: 300, fps: 15 });
+  await sleep(5000);
+  await a.kill();
+  const killedAt = Date.now();
+  await first.close();
+  // The camera publishes again through the load balancer, which sends it to B.
+  const second = await Camera.create({ whipUrl: `${b.url}/whip/${cam.id}`, token: cam.secret, width: 320, height: 180, kbps: 300, fps: 15 });
+  await sleep(5000);
+  await second.close();
+  const to = Date.now();
+  await drained(b);
+  await sleep(1500); // B's index flush
+  const onB = await recordings(b, cam.id, from - 5000, to + 5000);
+  const failed = onB.gaps.filter((g) => g.reason === 'node-failed');
+  assert.is(failed.length, 1, JSON.stringify(onB.gaps));
+  console.log(`  node-failed gap before the dead node's spool: ${failed[0]!.toMs - failed[0]!.fromMs} ms (killed at +${killedAt - from} ms)`);
+  assert.ok(onB.segments.some((s) => s.startMs < killedAt), 'the dead node\'s uploaded recording is listed by the other node');
+  assert.ok(onB.segments.some((s) => s.startMs > killedAt), 'and the new holder\'s');
+
+  // The dead node comes back: its spool goes up under its own name; nothing is listed twice.
+  await a.restart();
+  await drained(a);
+  await until('both nodes list the same recording', 40_000, async () => {
+    const [x, y] = await Promise.all([recordings(a, cam.id, from - 5000, to + 5000), recordings(b, cam.id, from - 5000, to + 5000)]);
+    return JSON.stringify(x) === JSON.stringify(y) ? true : undefined;
+  });
+  const after = await recordings(a, cam.id, from - 5000, to + 5000);
+  const sorted = [...after.segments].sort((p, q) => p.startMs - q.startMs);
+  for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]!.startMs >= sorted[i - 1]!.endMs - 250, `segments overlap: ${JSON.stringify([sorted[i - 1], sorted[i]])}`);
+  const gapNow = after.gaps.filter((g) => g.reason === 'node-failed');
+  assert.is(gapNow.length, 1);
+  const ms = gapNow[0]!.toMs - gapNow[0]!.fromMs;
+  console.log(`  node-failed gap once the dead node's spool is up: ${ms} ms`);
+  assert.ok(ms <= 8000, `the failover gap is ${ms} ms`);
+  // Every object opens and decodes: the service's own check.
+  const verify = await cli(['verify', '--camera', cam.id, '--from', String(from - 5000), '--to', String(to + 5000), '--json'], nodeEnv('node-a'));
+  assert.is(verify.code, 0, verify.stderr + verify.stdout);
 });
 
 test('heartbeats: both nodes listed up; a killed node is dead within a few seconds', async () => {

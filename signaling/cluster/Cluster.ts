@@ -34,6 +34,7 @@ export class Cluster {
   readonly #o: ClusterOptions;
   readonly #deadAfterMs: number;
   #nodes: NodeView[] = [];
+  readonly #arrivals = new Map<string, { fromNode: string }>();
   #timer: NodeJS.Timeout | undefined;
   readonly #startedAtMs = Date.now();
   readonly #onChange = (change: Change) => this.#changed(change);
@@ -69,14 +70,31 @@ export class Cluster {
    * (the database is asked again at its next session).
    */
   async claim(cameraId: string): Promise<CameraOwner & { provisional?: true }> {
+    const before = this.#o.store.owner(cameraId);
     try {
-      return await this.#o.store.claimCamera(cameraId, this.#o.nodeId, Date.now());
+      const claimed = await this.#o.store.claimCamera(cameraId, this.#o.nodeId, Date.now());
+      // Came from another node (the recorder asks later whether that node died: the camera may
+      // well have reconnected before its death was noticed).
+      if (before !== undefined && before.nodeId !== this.#o.nodeId) this.#arrivals.set(cameraId, { fromNode: before.nodeId });
+      else this.#arrivals.delete(cameraId);
+      return claimed;
     } catch (error) {
       if (!(error instanceof StoreError) || error.code !== 'database_unavailable') throw error;
       const known = this.#o.store.owner(cameraId);
       this.#o.log.warn({ event: 'camera_claim_unfenced', cameraId, epoch: known?.epoch ?? 0 }, 'the database is away: the camera publishes here under the epoch last known');
       return { cameraId, nodeId: this.#o.nodeId, epoch: known?.epoch ?? 0, sinceMs: Date.now(), provisional: true };
     }
+  }
+
+  /** This node and the camera's epoch, while this node holds it (written into its recordings). */
+  holder(cameraId: string): { node: string; epoch: number } | undefined {
+    const owner = this.#o.store.owner(cameraId);
+    return owner?.nodeId === this.#o.nodeId ? { node: this.#o.nodeId, epoch: owner.epoch } : undefined;
+  }
+
+  /** The node the camera's latest session here came from, when it came from another. */
+  arrival(cameraId: string): { fromNode: string } | undefined {
+    return this.#arrivals.get(cameraId);
   }
 
   /** Every node heard of (this one included), as of the last heartbeat round. */
