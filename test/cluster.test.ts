@@ -218,6 +218,36 @@ test('recording across nodes: the holder dies, the camera records on the other n
   assert.is(verify.code, 0, verify.stderr + verify.stdout);
 });
 
+test('a holder paused for 10 s (SIGSTOP) wakes up believing it still holds the camera: it lets go, and no second is listed twice', async () => {
+  const cam = await a.createCamera('Paused');
+  const from = Date.now();
+  const first = await Camera.create({ whipUrl: `${a.url}/whip/${cam.id}`, token: cam.secret, width: 320, height: 180, kbps: 300, fps: 15 });
+  await sleep(4000);
+  a.pause();
+  let second: Camera | undefined;
+  try {
+    second = await Camera.create({ whipUrl: `${b.url}/whip/${cam.id}`, token: cam.secret, width: 320, height: 180, kbps: 300, fps: 15 });
+    await sleep(10_000);
+  } finally {
+    a.resume();
+  }
+  const woke = Date.now();
+  await until('the paused node lets the camera go', 10_000, async () => ((await sfu(a)).cameras.find((c) => c.id === cam.id)?.live ? undefined : true));
+  console.log(`  the paused node let go ${Date.now() - woke} ms after waking`);
+  await sleep(3000);
+  await second?.close();
+  await first.close();
+  const to = Date.now();
+  await Promise.all([drained(a), drained(b)]);
+  await until('both nodes list the same recording', 40_000, async () => {
+    const [x, y] = await Promise.all([recordings(a, cam.id, from - 5000, to + 5000), recordings(b, cam.id, from - 5000, to + 5000)]);
+    return JSON.stringify(x) === JSON.stringify(y) && x.segments.length > 0 ? true : undefined;
+  });
+  const merged = await recordings(b, cam.id, from - 5000, to + 5000);
+  const sorted = [...merged.segments].sort((p, q) => p.startMs - q.startMs);
+  for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]!.startMs >= sorted[i - 1]!.endMs - 250, `each second once: ${JSON.stringify([sorted[i - 1], sorted[i]])}`);
+});
+
 test('heartbeats: both nodes listed up; a killed node is dead within a few seconds', async () => {
   const state = await sfu(a);
   assert.equal(state.nodes.map((n) => [n.id, n.state]), [['node-a', 'up'], ['node-b', 'up']]);

@@ -34,6 +34,9 @@ export interface Service {
   restart(): Promise<void>;
   /** SIGKILL, no clean shutdown. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a process that stops and later wakes up believing nothing happened. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
   /** Output of the service so far (for debugging failures). */
   output(): string;
@@ -214,6 +217,12 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     },
     async kill() {
       await exit('SIGKILL');
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
     },
     async stop() {
       await exit('SIGTERM');
