@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   ingest: () => import('./ingest.ts'),
   playback: () => import('./playback.ts'),
   api: () => import('./api.ts'),
+  failover: () => import('./failover.ts'),
 };
 
 const name = process.argv[2];
