@@ -181,8 +181,9 @@ try {
   for (const p of publishers) await p.close();
   await Promise.all(watchers.map((w) => w.close()));
   const runEnd = Date.now();
-  // Recordings: every node's spool up, then each camera's gaps from its index, and what verify finds.
-  await sleep(15_000);
+  // Recordings: every node's spool up and indexed (each node flushes its index every 10 s, the
+  // others list it every 10 s), then each camera's gaps from its index, and what verify finds.
+  await sleep(35_000);
   const gaps: number[] = [];
   let lost = 0;
   let failures = 0;
@@ -192,11 +193,15 @@ try {
       if (g.reason === 'node-failed') gaps.push(g.toMs - g.fromMs);
       else if (g.reason === 'frames-lost') lost += 1;
     }
-    const verify = await cli(['verify', '--camera', id, '--from', String(runStart), '--to', String(runEnd), '--json'], { ...(await nodeEnv('node-a', nodes[0]!.rtcMin)), MIMAMORI_DATA_DIR: admin.dataDir });
+    emit({ phase: 'recording', camera: id, gaps: r.gaps.map((g) => ({ reason: g.reason, ms: g.toMs - g.fromMs, at: g.fromMs - runStart })) });
+    const verify = await cli(['verify', '--camera', id, '--from', String(runStart), '--to', String(runEnd), '--json'], { ...(await nodeEnv('node-a', nodes[0]!.rtcMin)), MIMAMORI_DATABASE_URL: databaseUrl, MIMAMORI_DATA_DIR: admin.dataDir });
     try {
-      failures += (JSON.parse(verify.stdout) as { failures: unknown[] }).failures.length;
+      const report = JSON.parse(verify.stdout) as { failures: { key: string; code: string; message: string }[] };
+      failures += report.failures.length;
+      if (report.failures.length) emit({ phase: 'verify', camera: id, failures: report.failures.slice(0, 3) });
     } catch {
       failures += 1;
+      emit({ phase: 'verify', camera: id, error: (verify.stderr || verify.stdout).slice(0, 500) });
     }
   }
   Object.assign(summary, {
