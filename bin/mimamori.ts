@@ -104,7 +104,8 @@ async function start(): Promise<void> {
 
 async function camera(argv: string[]): Promise<void> {
   const { values } = parseArgs({
-    args: argv,
+    // A camera secret is base64url and may start with '-', which parseArgs would take for an option.
+    args: joinValues(argv, ['--secret', '--camera']),
     options: {
       url: { type: 'string', default: 'https://127.0.0.1:8443' },
       camera: { type: 'string' },
@@ -568,6 +569,17 @@ async function haproxyConfigCommand(argv: string[]): Promise<void> {
     if (error instanceof h.HaproxyConfigError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/** `--name value` as `--name=value` for options whose value may start with '-' (secrets, ids). */
+function joinValues(argv: readonly string[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (names.includes(arg) && i + 1 < argv.length) out.push(`${arg}=${argv[++i]}`);
+    else out.push(arg);
+  }
+  return out;
 }
 
 class UsageError extends Error {}
