@@ -13,6 +13,9 @@ import { validate } from '../validate.ts';
 import type { Cluster } from './Cluster.ts';
 import { callNode, cameraQuery, InternalCallError, openRelayBody, openRelayReply, producerParam, producersBody, relayParam, type OpenRelayBody, type RelayedProducerWire } from './internal.ts';
 
+/** Attempts to open a relay in, a second apart, before waiting for the next change of holder or join. */
+const RELAY_RETRIES = 5;
+
 export interface RelaysOptions {
   cluster: Cluster;
   store: Store;
@@ -54,6 +57,8 @@ export class Relays {
   /** Relays in being opened, so concurrent joins share one. */
   readonly #opening = new Map<string, Promise<void>>();
   readonly #out = new Map<string, RelayOut>();
+  /** Failed attempts to relay a camera in, in a row. */
+  readonly #retries = new Map<string, number>();
   readonly #timer: NodeJS.Timeout;
   readonly #onChange = (change: Change) => this.#changed(change);
   #closed = false;
@@ -136,13 +141,22 @@ export class Relays {
       await room.connectRelay(end.id, reply.end);
       const relay: RelayIn = { cameraId, room, relayId: end.id, holder, holderRelayId: reply.relayId, epoch };
       this.#in.set(cameraId, relay);
+      this.#retries.delete(cameraId);
       for (const p of reply.producers) await room.relayIn(end.id, p as RelayedProducer);
       this.#o.log.info({ event: 'relay_in_opened', cameraId, holder, producers: reply.producers.length }, 'relaying a camera in from the node that holds it');
     } catch (error) {
       room.closeRelay(end.id);
       if (error instanceof InternalCallError) {
-        // The holder changed meanwhile or is going away: the next change or join tries again.
+        // The holder may not have heard of this node yet (a node that just started), or the camera
+        // moved meanwhile: a few more tries, a second apart; a change of holder starts afresh.
         this.#o.log.warn({ event: 'relay_in_failed', cameraId, holder, code: error.code, reason: error.message }, 'could not relay the camera in');
+        const tries = (this.#retries.get(cameraId) ?? 0) + 1;
+        if (tries <= RELAY_RETRIES && !this.#closed) {
+          this.#retries.set(cameraId, tries);
+          setTimeout(() => void this.ensure(cameraId).catch(() => undefined), 1000).unref(); // logged inside
+        } else {
+          this.#retries.delete(cameraId);
+        }
         return;
       }
       throw error;
