@@ -85,7 +85,8 @@ export function summarize(h: Pick<HourIndex, 'segments' | 'gaps'>): HourSummary 
 interface RemoteIndex {
   key: string;
   writer: string;
-  size: number;
+  /** The object's ETag (its size where S3 gives none): a rewrite of the same length is still a change. */
+  version: string;
 }
 
 export interface IndexKeys {
@@ -103,8 +104,8 @@ export class RecordingIndex {
   readonly #summaries = new Map<string, HourSummary>();
   /** Index objects in S3 per camera and hour, every writer's (one listing per camera a minute at most; every 10 s in a cluster). */
   readonly #remoteHours = new Map<string, { at: number; hours: Promise<Map<number, RemoteIndex[]>> }>();
-  /** Other writers' hour indexes, by key and size (an object that grew is read again). */
-  readonly #others = new Map<string, { size: number; index: HourIndex }>();
+  /** Other writers' hour indexes, by key and version (an object rewritten is read again). */
+  readonly #others = new Map<string, { version: string; index: HourIndex }>();
   /** This node's name in index keys: '' on its own, its id in a cluster. */
   readonly #writer: string;
   readonly #listEveryMs: number;
@@ -186,10 +187,10 @@ export class RecordingIndex {
     for (const r of remote) {
       if (r.writer === this.#writer) continue;
       let cached = this.#others.get(r.key);
-      if (!cached || cached.size !== r.size) {
+      if (!cached || cached.version !== r.version) {
         const index = await this.#readObject(cameraId, r.key);
         if (!index) continue;
-        this.#others.set(r.key, (cached = { size: r.size, index }));
+        this.#others.set(r.key, (cached = { version: r.version, index }));
         if (this.#others.size > 4096) this.#others.delete(this.#others.keys().next().value!);
       }
       out.push({ key: r.key, writer: r.writer, index: cached.index });
@@ -363,7 +364,7 @@ export class RecordingIndex {
           if (!k) continue;
           let list = found.get(k.hourMs);
           if (!list) found.set(k.hourMs, (list = []));
-          list.push({ key: o.key, writer: k.writer, size: o.size });
+          list.push({ key: o.key, writer: k.writer, version: o.etag ?? `size ${o.size}` });
         }
         return found;
       })();

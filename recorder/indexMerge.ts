@@ -6,8 +6,12 @@
 //   kept and the lower one's fragments inside them dropped: each second is listed once;
 // - gaps of every writer, less whatever some writer's segments cover (a gap one node recorded
 //   while another was still recording is no gap; a failover's gap shrinks to its exact bounds
-//   once the failed node's last seconds reach S3).
-import type { FragmentTuple, GapEntry, HourIndex, SegmentEntry } from './RecordingIndex.ts';
+//   once the failed node's last seconds reach S3); where two writers' gaps overlap, each second
+//   is in one of them.
+import type { FragmentTuple, GapEntry, GapReason, HourIndex, SegmentEntry } from './RecordingIndex.ts';
+
+/** Where two writers' gaps start together, the more specific reason tells the user more. */
+const SPECIFIC: Record<GapReason, number> = { 'node-failed': 0, 'spool-overflow': 1, 'recorder-down': 2, 'producer-changed': 3, 'frames-lost': 4, 'camera-offline': 5 };
 
 export function mergeHours(cameraId: string, hourMs: number, parts: readonly Pick<HourIndex, 'segments' | 'gaps'>[]): HourIndex {
   const byKey = new Map<string, SegmentEntry>();
@@ -24,19 +28,17 @@ export function mergeHours(cameraId: string, hourMs: number, parts: readonly Pic
     if (kept) segments.push(kept);
   }
   segments.sort((a, b) => a.startMs - b.startMs || a.key.localeCompare(b.key));
+  // Every node reads the same objects but lists its own first: the answer must not depend on
+  // that order. Overlapping gaps of two writers become one list in which each second is once.
+  const pieces = parts.flatMap((part) => part.gaps.flatMap((g) => uncovered(g, segments)));
+  pieces.sort((x, y) => x.fromMs - y.fromMs || SPECIFIC[x.reason] - SPECIFIC[y.reason] || x.toMs - y.toMs);
   const gaps: GapEntry[] = [];
-  const seen = new Set<string>();
-  for (const part of parts) {
-    for (const g of part.gaps) {
-      for (const piece of uncovered(g, segments)) {
-        const id = `${piece.fromMs}-${piece.toMs}-${piece.reason}`;
-        if (seen.has(id)) continue;
-        seen.add(id);
-        gaps.push(piece);
-      }
-    }
+  for (const piece of pieces) {
+    const last = gaps[gaps.length - 1];
+    // Sorted by start, so a piece can only overlap the gaps kept so far at the end.
+    const from = last ? Math.max(piece.fromMs, last.toMs) : piece.fromMs;
+    if (piece.toMs > from) gaps.push({ fromMs: from, toMs: piece.toMs, reason: piece.reason });
   }
-  gaps.sort((a, b) => a.fromMs - b.fromMs);
   return { v: 1, cameraId, hourMs, segments, gaps };
 }
 

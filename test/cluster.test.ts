@@ -239,9 +239,14 @@ test('a holder paused for 10 s (SIGSTOP) wakes up believing it still holds the c
   await first.close();
   const to = Date.now();
   await Promise.all([drained(a), drained(b)]);
+  let differs = '';
   await until('both nodes list the same recording', 40_000, async () => {
     const [x, y] = await Promise.all([recordings(a, cam.id, from - 5000, to + 5000), recordings(b, cam.id, from - 5000, to + 5000)]);
+    differs = `A: ${JSON.stringify(x)}\nB: ${JSON.stringify(y)}`;
     return JSON.stringify(x) === JSON.stringify(y) && x.segments.length > 0 ? true : undefined;
+  }).catch((error: unknown) => {
+    console.log(differs);
+    throw error;
   });
   const merged = await recordings(b, cam.id, from - 5000, to + 5000);
   const sorted = [...merged.segments].sort((p, q) => p.startMs - q.startMs);

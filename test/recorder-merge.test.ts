@@ -84,6 +84,23 @@ test('a gap another writer recorded over is no gap', () => {
   assert.equal(h.gaps, [gap(0, 10, 'recorder-down'), gap(30, 60, 'recorder-down')]);
 });
 
+test('every node gets the same answer whichever writer it lists first; overlapping gaps of two writers list each second once', () => {
+  // A paused holder woke up and wrote its own gap from where it stopped; the new holder wrote a
+  // node-failed gap from the same second. Each node merges its own index first.
+  const a = { segments: [seg('a1', 'sa', 0, 10, 1)], gaps: [gap(10, 30, 'camera-offline')] };
+  const b = { segments: [seg('b1', 'sb', 14, 10, 2)], gaps: [gap(10, 14, 'node-failed'), gap(24, 26, 'frames-lost')] };
+  const ab = mergeHours('cam', HOUR, [a, b]);
+  const ba = mergeHours('cam', HOUR, [b, a]);
+  assert.equal(ab, ba);
+  assert.equal(ab.gaps, [gap(10, 14, 'node-failed'), gap(24, 26, 'frames-lost'), gap(26, 30, 'camera-offline')]);
+  for (let i = 1; i < ab.gaps.length; i++) assert.ok(ab.gaps[i]!.fromMs >= ab.gaps[i - 1]!.toMs);
+  // Same start: the more specific reason first, what is left of the other after it.
+  const c = { segments: [], gaps: [gap(40, 45, 'node-failed')] };
+  const d = { segments: [], gaps: [gap(40, 50, 'camera-offline')] };
+  assert.equal(mergeHours('cam', HOUR, [c, d]).gaps, [gap(40, 45, 'node-failed'), gap(45, 50, 'camera-offline')]);
+  assert.equal(mergeHours('cam', HOUR, [d, c]), mergeHours('cam', HOUR, [c, d]));
+});
+
 test('index keys: one object per writer, the single node keeps its old name, every key parses back', () => {
   assert.is(indexKey('cam1', HOUR), 'index/cam1/2026/12/06/05.mmi');
   assert.is(indexKey('cam1', HOUR, 'node-a'), 'index/cam1/2026/12/06/05.node-a.mmi');
