@@ -117,6 +117,9 @@ export class Signaling extends Emitter<SignalingEvents> {
     this.#options = options;
     this.#socket = io({
       path: '/socket.io',
+      // One websocket from the start: long-polling first and an upgrade later are two requests
+      // that a load balancer without stickiness sends to two nodes (the second is refused).
+      transports: ['websocket'],
       autoConnect: false,
       // Reconnecting is ours (#scheduleConnect): socket.io's own waits grow to 10 s, reuse the
       // last token and spread by only ±50 %, so a restarted service saw its pages come back over
