@@ -87,7 +87,8 @@ export interface HaproxyOptions {
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = {
-  connectMs: 5_000,
+  // HAProxy and the nodes share a network: a connection not made in a second goes to another node.
+  connectMs: 1_000,
   clientMs: 30_000,
   // Playback and clip downloads stream steadily; a minute of silence from a node means trouble.
   serverMs: 60_000,
@@ -235,9 +236,10 @@ function defaultsSection(o: HaproxyOptions): string[] {
   return [
     'defaults',
     '    log global',
-    '    # A node that refuses a connection: try once more, on another node.',
-    '    retries 2',
-    '    option redispatch',
+    '    # A node that refuses a connection or does not answer it in time (cut off, not refusing):',
+    '    # try again, each time on another node.',
+    '    retries 3',
+    '    option redispatch 1',
     `    timeout connect ${duration(t.connectMs)}`,
     `    timeout client ${duration(t.clientMs)}`,
     `    timeout server ${duration(t.serverMs)}`,
@@ -284,6 +286,9 @@ function backendSection(o: HaproxyOptions): string[] {
     'backend nodes',
     `    mode ${tcp ? 'tcp' : 'http'}`,
     `    balance ${o.balance}`,
+    // An idle connection kept to a node that was cut off meanwhile would hold a request until
+    // `timeout server`; a new one per request fails over within `timeout connect`.
+    ...(tcp ? [] : ['    # A new connection to a node per request: one cut off is passed over within the connect timeout.', '    option http-server-close']),
     '    # In only while GET /readyz answers 200 (503: not ready).',
     '    option httpchk',
     '    http-check send meth GET uri /readyz ver HTTP/1.1 hdr host haproxy-check',

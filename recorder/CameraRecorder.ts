@@ -144,7 +144,8 @@ export class CameraRecorder {
         const write = (why: GapReason) =>
           void this.#ctx.index.addGap(this.cameraId, { fromMs, toMs: startMs, reason: why }).catch((err: unknown) => this.#ctx.log.error({ event: 'index_write_failed', cameraId: this.cameraId, err }, 'could not record a gap in the index'));
         if (fromNode === undefined || !cluster) write(reason);
-        else setTimeout(() => write(cluster.isAlive(fromNode) ? 'camera-offline' : 'node-failed'), NODE_DEATH_KNOWN_MS).unref();
+        // Dead at some moment since the camera left it (a node cut off may be back by now): node-failed.
+        else setTimeout(() => write(cluster.wasDeadSince(fromNode, fromMs) ? 'node-failed' : 'camera-offline'), NODE_DEATH_KNOWN_MS).unref();
       }
     });
     session.on('segmentEnded', (endMs) => {

@@ -57,7 +57,7 @@ export interface RecorderOptions {
    * A node of a cluster: its name in index objects (one writer per object; other nodes' are merged
    * when read), and who holds each camera now, written into every segment.
    */
-  cluster?: { writer: string; holder: (cameraId: string) => Holder | undefined; arrival: (cameraId: string) => { fromNode: string } | undefined; isAlive: (nodeId: string) => boolean };
+  cluster?: { writer: string; holder: (cameraId: string) => Holder | undefined; arrival: (cameraId: string) => { fromNode: string } | undefined; wasDeadSince: (nodeId: string, sinceMs: number) => boolean };
 }
 
 export interface RecorderStatus {

@@ -127,7 +127,7 @@ export class Service {
       log,
       // A node of a cluster writes its own index objects and marks its segments with the camera's epoch.
       // Its index objects go up every 10 s (not 5 min): the other nodes read them for playback.
-      ...(cluster.clustered ? { indexFlushIntervalMs: 10_000, cluster: { writer: indexWriter(config.nodeId), holder: (id: string) => cluster.holder(id), arrival: (id: string) => cluster.arrival(id), isAlive: (node: string) => cluster.isAlive(node) } } : {}),
+      ...(cluster.clustered ? { indexFlushIntervalMs: 10_000, cluster: { writer: indexWriter(config.nodeId), holder: (id: string) => cluster.holder(id), arrival: (id: string) => cluster.arrival(id), wasDeadSince: (node: string, sinceMs: number) => cluster.wasDeadSince(node, sinceMs) } } : {}),
     });
     recording = recorder;
     log.info({ event: 'storage', store: storage.store.description }, 'recordings go to object storage');

@@ -69,10 +69,11 @@ global
 
 defaults
     log global
-    # A node that refuses a connection: try once more, on another node.
-    retries 2
-    option redispatch
-    timeout connect 5s
+    # A node that refuses a connection or does not answer it in time (cut off, not refusing):
+    # try again, each time on another node.
+    retries 3
+    option redispatch 1
+    timeout connect 1s
     timeout client 30s
     timeout server 1m
     # Websockets: socket.io pings every 25 s; a kiosk stays connected for days.
@@ -135,6 +136,8 @@ test('TLS terminated on HAProxy, plain HTTP to the nodes, whole from the fronten
 backend nodes
     mode http
     balance leastconn
+    # A new connection to a node per request: one cut off is passed over within the connect timeout.
+    option http-server-close
     # In only while GET /readyz answers 200 (503: not ready).
     option httpchk
     http-check send meth GET uri /readyz ver HTTP/1.1 hdr host haproxy-check

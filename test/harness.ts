@@ -58,6 +58,8 @@ export interface ServiceOptions {
   databaseUrl?: string;
   /** Run on this data dir (kept when the service stops) instead of a fresh one (removed). */
   dataDir?: string;
+  /** Run inside this network namespace (test/netns.ts), listening and announcing `address`. */
+  netns?: { name: string; address: string };
 }
 
 let testServer: Promise<TestPostgres> | undefined;
@@ -102,26 +104,30 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const port = options.port ?? (await freePort());
   const adminUsername = 'admin';
   const adminPassword = 'test-admin-password-1';
-  const url = `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const host = options.netns?.address ?? '127.0.0.1';
+  const url = `${options.https ? 'https' : 'http'}://${host}:${port}`;
   const databaseUrl = options.databaseUrl ?? (process.env.MIMAMORI_TEST_STORE === 'postgres' ? await testDatabase() : undefined);
   let child: ChildProcess | undefined;
   let out = '';
 
   const launch = async () => {
     out += `--- start ${new Date().toISOString()}\n`;
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bin', 'mimamori.ts'), 'start'], {
+    const command = [process.execPath, '--import', 'tsx', path.join(ROOT, 'bin', 'mimamori.ts'), 'start'];
+    // `ip netns exec` execs the command itself: the child's pid is the service's (kill, SIGSTOP).
+    if (options.netns) command.unshift('/usr/sbin/ip', 'netns', 'exec', options.netns.name);
+    child = spawn(command[0]!, command.slice(1), {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
         MIMAMORI_DATA_DIR: dataDir,
-        MIMAMORI_HOST: '127.0.0.1',
+        MIMAMORI_HOST: host,
         MIMAMORI_PORT: String(port),
         MIMAMORI_TLS: 'off',
         MIMAMORI_ADMIN_USERNAME: adminUsername,
         MIMAMORI_ADMIN_PASSWORD: adminPassword,
-        MIMAMORI_ANNOUNCED_ADDRESS: '127.0.0.1',
-        MIMAMORI_RTC_LISTEN_IP: '127.0.0.1',
+        MIMAMORI_ANNOUNCED_ADDRESS: host,
+        MIMAMORI_RTC_LISTEN_IP: host,
         MIMAMORI_WORKERS: String(options.workers ?? 1),
         MIMAMORI_LOG_LEVEL: process.env.MIMAMORI_LOG_LEVEL ?? 'warn',
         // Access tokens live 10 minutes in service; the harness's admin token must outlast a long test.

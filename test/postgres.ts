@@ -50,6 +50,11 @@ const SETTINGS: Record<string, string> = {
 export interface TestPostgresOptions {
   /** Port on 127.0.0.1; by default a free one. */
   port?: number;
+  /**
+   * Listen on this address too and let clients of `network` (CIDR) in with a password: nodes in
+   * network namespaces the test made reach the server through their bridge.
+   */
+  alsoListen?: { address: string; network: string };
 }
 
 export type StopMode = 'fast' | 'immediate';
@@ -84,7 +89,7 @@ export class TestPostgres {
     const dir = await makeDir();
     const password = crypto.randomBytes(24).toString('base64url');
     try {
-      await initdb(dir, password);
+      await initdb(dir, password, options.alsoListen);
     } catch (err) {
       await fsp.rm(dir, { recursive: true, force: true });
       throw err;
@@ -285,7 +290,7 @@ function serverUser(): { uid: number; gid: number } {
   return { uid: id('-u'), gid: id('-g') };
 }
 
-async function initdb(dir: string, password: string): Promise<void> {
+async function initdb(dir: string, password: string, alsoListen?: TestPostgresOptions['alsoListen']): Promise<void> {
   const pwfile = path.join(dir, 'pwfile');
   await fsp.writeFile(pwfile, `${password}\n`, { mode: 0o600 });
   if (asRoot()) {
@@ -308,7 +313,12 @@ async function initdb(dir: string, password: string): Promise<void> {
     await fsp.rm(pwfile, { force: true });
   }
   // initdb of PostgreSQL 15 has no -c: append the settings (later lines win).
-  const settings = { ...SETTINGS, unix_socket_directories: `'${dir.replaceAll("'", "''")}'` };
+  const settings = {
+    ...SETTINGS,
+    unix_socket_directories: `'${dir.replaceAll("'", "''")}'`,
+    ...(alsoListen ? { listen_addresses: `'127.0.0.1,${alsoListen.address}'` } : {}),
+  };
+  if (alsoListen) await fsp.appendFile(path.join(dir, 'data', 'pg_hba.conf'), `host all all ${alsoListen.network} scram-sha-256\n`);
   const lines = Object.entries(settings).map(([key, value]) => `${key} = ${value}`);
   await fsp.appendFile(path.join(dir, 'data', 'postgresql.conf'), `\n# test/postgres.ts\n${lines.join('\n')}\n`);
 }

@@ -35,6 +35,8 @@ export class Cluster {
   readonly #deadAfterMs: number;
   #nodes: NodeView[] = [];
   readonly #arrivals = new Map<string, { fromNode: string }>();
+  /** When each other node was last seen dead (a node cut off for a while may be back by the time one asks). */
+  readonly #lastDeadAt = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   readonly #startedAtMs = Date.now();
   readonly #onChange = (change: Change) => this.#changed(change);
@@ -109,6 +111,11 @@ export class Cluster {
     return nodeId === this.#o.nodeId || this.#nodes.some((n) => n.id === nodeId && n.alive);
   }
 
+  /** True when the node is dead now or was seen dead at some moment since `sinceMs`. */
+  wasDeadSince(nodeId: string, sinceMs: number): boolean {
+    return !this.isAlive(nodeId) || (this.#lastDeadAt.get(nodeId) ?? -Infinity) >= sinceMs;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -121,6 +128,8 @@ export class Cluster {
       await this.#o.store.heartbeat({ id: this.#o.nodeId, internalUrl: this.#o.internalUrl!, release: this.#o.release, startedAtMs: this.#startedAtMs, state: 'up', load: this.#o.load() });
       const { nodes, nowMs } = await this.#o.store.listNodes();
       this.#nodes = nodes.map((n) => ({ ...n, silentMs: Math.max(0, nowMs - n.seenAtMs), alive: nowMs - n.seenAtMs < this.#deadAfterMs, self: n.id === this.#o.nodeId }));
+      const now = Date.now();
+      for (const n of this.#nodes) if (!n.alive && !n.self) this.#lastDeadAt.set(n.id, now);
     } catch (error) {
       // The database is away: the node list stays as last seen; the store reports the outage.
       this.#o.log.debug({ event: 'heartbeat_failed', err: error }, 'heartbeat not written');
