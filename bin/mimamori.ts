@@ -54,6 +54,9 @@ commands:
   migrate-store         copy the metadata into an empty store of the other kind and check the copy
       --to URL|DIR        postgres://user:password@host:5432/database: from the data dir (stop the
                           service first); DIR: from MIMAMORI_DATABASE_URL into that folder
+  drain NODE            a node of the cluster (MIMAMORI_DATABASE_URL) leaves on purpose: out of the load
+                          balancer, its cameras moved one at a time, its viewers sent elsewhere, then it
+                          stops (as on SIGTERM); its log says what it could not move
   s3                    run the embedded S3-compatible server (s3rver) on its own, for the nodes of a
                           small cluster or a test; prints the MIMAMORI_S3_* settings the nodes need
       --folder DIR        where the objects are kept (created; the key pair is kept there too)
@@ -94,10 +97,20 @@ async function start(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    // A node of a cluster moves its cameras and viewers to the other nodes before it stops.
+    if (service.drain && signal === 'SIGTERM') {
+      process.stderr.write(`${signal}: draining, then stopping\n`);
+      await service.drain.start('SIGTERM');
+    }
     process.stderr.write(`${signal}: stopping\n`);
     await service.close();
     process.exit(0);
   };
+  service.drain?.on('done', (report) => {
+    const left = report.left.length ? `; still here: ${report.left.join(', ')} (${report.note ?? ''})` : '';
+    process.stderr.write(`drained in ${((report.endedAtMs - report.startedAtMs) / 1000).toFixed(1)} s: ${report.moved.length} camera(s) moved, ${report.ended.length} ended to reconnect elsewhere${left}\n`);
+    void stop('drained');
+  });
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
@@ -395,6 +408,30 @@ async function restoreIntoDatabase(config: Config, generation: string | undefine
   }
 }
 
+/** drain NODE: asks the node (its internal API, with the cluster secret from the database) to drain. */
+async function drainCommand(argv: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true });
+  const nodeId = positionals[0];
+  if (!nodeId || positionals.length > 1) throw new UsageError('drain needs the node id: mimamori drain NODE (see GET /api/sfu for the nodes)');
+  const url = process.env.MIMAMORI_DATABASE_URL;
+  if (!url) throw new UsageError('drain needs MIMAMORI_DATABASE_URL (run it with a node\'s settings)');
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  let internalUrl: string | undefined;
+  let secret: string | undefined;
+  try {
+    internalUrl = (await client.query<{ internal_url: string }>("SELECT internal_url FROM nodes WHERE id = $1 AND seen_at > now() - interval '3 seconds'", [nodeId])).rows[0]?.internal_url;
+    secret = (await client.query<{ value: string }>("SELECT value FROM service_secrets WHERE name = 'clusterSecret'")).rows[0]?.value;
+  } finally {
+    await client.end();
+  }
+  if (!internalUrl || !secret) throw new CommandError(`node ${nodeId} is not a live node of this cluster (its heartbeat is older than 3 s, or it never ran)`);
+  const { callNode } = await import('../signaling/cluster/internal.ts');
+  await callNode({ url: internalUrl, secret, method: 'POST', path: '/internal/drain', body: { reason: 'mimamori drain' }, timeoutMs: 5000 });
+  process.stdout.write(`${nodeId} is draining; it stops when its cameras and viewers are elsewhere (GET /api/sfu shows it as draining until then)\n`);
+}
+
 /** migrate-store --to postgres://… | DIR: the configured store's metadata into an empty store of the other kind. */
 async function migrateStoreCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { to: { type: 'string' } } });
@@ -606,6 +643,8 @@ async function main(): Promise<void> {
       return migrateStoreCommand(rest);
     case 's3':
       return s3Server(rest);
+    case 'drain':
+      return drainCommand(rest);
     case 'haproxy-config':
       return haproxyConfigCommand(rest);
     case undefined:

@@ -97,6 +97,7 @@ export class Camera extends EventEmitter<CameraEvents> {
   readonly #source: SyntheticSource;
   readonly #token: string;
   readonly #location: string;
+  readonly #epoch: number | undefined;
   readonly #maxFrames: number;
   readonly #videoSender: RTCRtpSender;
   readonly #audioSender: RTCRtpSender | undefined;
@@ -141,7 +142,7 @@ export class Camera extends EventEmitter<CameraEvents> {
       location = session.location;
       await pc.setRemoteDescription({ type: 'answer', sdp: session.answer });
       await connected(pc, timeoutMs);
-      return new Camera(pc, source, options.token, location, maxFrames, video.sender, audio?.sender, options.stampFrames ?? true, silenceMs);
+      return new Camera(pc, source, options.token, location, maxFrames, video.sender, audio?.sender, options.stampFrames ?? true, silenceMs, session.epoch);
     } catch (err) {
       source.close();
       await endSession(pc, location, options.token, DELETE_TIMEOUT_MS); // a DELETE failure matters less than err
@@ -159,8 +160,10 @@ export class Camera extends EventEmitter<CameraEvents> {
     audioSender: RTCRtpSender | undefined,
     stampFrames: boolean,
     silenceMs: number,
+    epoch: number | undefined,
   ) {
     super();
+    this.#epoch = epoch;
     this.#stampId = stampFrames ? randomBytes(8).toString('hex') : undefined;
     this.#pc = pc;
     this.#source = source;
@@ -196,6 +199,11 @@ export class Camera extends EventEmitter<CameraEvents> {
     source.on('ended', () => this.emit('ended'));
     source.start();
     if (silenceMs > 0) this.#watchSilence(silenceMs);
+  }
+
+  /** The camera's epoch with this session (Mimamori answers it): what a move poll asks about. */
+  get epoch(): number | undefined {
+    return this.#epoch;
   }
 
   /** Absolute URL of the WHIP session (from the Location header). */

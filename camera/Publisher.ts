@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Backoff, RECONNECT_BACKOFF, type BackoffOptions } from '../client/backoff.ts';
 import { Camera, type CameraClosedInfo, type CameraOptions } from './Camera.ts';
 import { FixtureError, WhipError } from './errors.ts';
-import { requestPublishToken } from './whip.ts';
+import { pollMove, requestPublishToken } from './whip.ts';
 
 export interface PublisherOptions {
   /** The service (through the load balancer, if there is one), e.g. `https://cams.example.com`. */
@@ -40,12 +40,17 @@ export interface PublisherClosedInfo {
 export interface PublisherEvents {
   /** A session is up: the first one, or a new one after a loss. */
   live: [camera: Camera];
+  /** The service asked the camera to move (a drain): this new session is live, the old one ends. */
+  moved: [camera: Camera];
   /** The session closed by itself (the server is gone or unreachable); publishing again now. */
   lost: [info: CameraClosedInfo];
   /** An attempt failed; the next one starts after `delayMs`. */
   retry: [error: Error, delayMs: number];
   closed: [info: PublisherClosedInfo];
 }
+
+/** A moved camera's old session is ended here if its node has not ended it by then. */
+const RETIRE_AFTER_MS = 15_000;
 
 /** A session that lasted this long starts the backoff from the beginning again. */
 const STABLE_MS = 10_000;
@@ -59,6 +64,8 @@ function isRefusal(err: unknown): boolean {
 export class Publisher extends EventEmitter<PublisherEvents> {
   readonly #options: PublisherOptions;
   readonly #endAt: number;
+  /** Old sessions after a move, until their node ends them. */
+  readonly #retiring = new Set<Camera>();
   readonly #backoff: Backoff;
   readonly #requestTimeoutMs: number;
   readonly #done: Promise<PublisherClosedInfo>;
@@ -123,6 +130,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     }
     await this.#camera?.close();
     this.#camera = undefined;
+    await Promise.all([...this.#retiring].map((c) => c.close()));
     this.#state = 'closed';
     this.emit('closed', info);
     return info;
@@ -158,12 +166,43 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       this.#state = 'live';
       this.emit('live', camera);
       const startedAt = performance.now();
-      const end = await new Promise<{ kind: 'lost'; info: CameraClosedInfo } | { kind: 'ended' | 'stop' }>((resolve) => {
-        camera.once('closed', (info) => resolve({ kind: 'lost', info }));
-        camera.once('ended', () => resolve({ kind: 'ended' }));
-        this.#wake = () => resolve({ kind: 'stop' });
-      });
-      this.#wake = () => undefined;
+      let end: { kind: 'lost'; info: CameraClosedInfo } | { kind: 'ended' | 'stop' | 'move' };
+      for (;;) {
+        const current: Camera = camera;
+        const watching = new AbortController();
+        end = await new Promise<typeof end>((resolve) => {
+          current.once('closed', (info) => resolve({ kind: 'lost', info }));
+          current.once('ended', () => resolve({ kind: 'ended' }));
+          this.#wake = () => resolve({ kind: 'stop' });
+          void this.#watchMove(whipUrl, current, watching.signal).then((move) => move && resolve({ kind: 'move' }));
+        });
+        watching.abort();
+        this.#wake = () => undefined;
+        if (end.kind !== 'move' || this.#stop) break;
+        // Make-before-break: the new session goes live (through the load balancer, on another
+        // node) while this one still publishes; then this one ends.
+        const next = await this.#publishAgain(whipUrl).catch((error: unknown) => {
+          this.emit('retry', error instanceof Error ? error : new Error(String(error)), 0);
+          return undefined;
+        });
+        if (!next) {
+          // Keep this session; ask again in a moment (the node ends it itself when it must).
+          await this.#sleep(1000);
+          continue;
+        }
+        camera = next;
+        this.#camera = next;
+        this.#sessions += 1;
+        this.emit('moved', next);
+        // The old node ends the old session itself once the new node records (from a keyframe
+        // that may be a second away): ending it here first would leave that second unrecorded.
+        this.#retiring.add(current);
+        const retire = setTimeout(() => void current.close(), RETIRE_AFTER_MS);
+        current.once('closed', () => {
+          clearTimeout(retire);
+          this.#retiring.delete(current);
+        });
+      }
       if (end.kind !== 'lost') {
         await camera.close();
         this.#camera = undefined;
@@ -178,6 +217,33 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       await this.#sleep(this.#backoff.next());
     }
     return this.#stop ?? { reason: 'closed' };
+  }
+
+  /** A new session of the camera (after a move request), or throws. */
+  async #publishAgain(whipUrl: string): Promise<Camera> {
+    const o = this.#options;
+    const token = await requestPublishToken(o.url, o.cameraId, o.secret, this.#requestTimeoutMs);
+    return Camera.create({ ...o.camera, whipUrl, token, seconds: Math.max(1, (this.#endAt - Date.now()) / 1000) });
+  }
+
+  /**
+   * Resolves true when the service asks this session to move (its node drains); false when the
+   * session is gone or was superseded. Polls through the load balancer, so any node answers.
+   */
+  async #watchMove(whipUrl: string, camera: Camera, signal: AbortSignal): Promise<boolean> {
+    const epoch = camera.epoch;
+    if (epoch === undefined) return false; // a server that does not move cameras
+    while (!signal.aborted) {
+      try {
+        const answer = await pollMove(whipUrl, this.#options.secret, epoch, signal);
+        if (answer.move) return true;
+        if (answer.superseded) return false;
+      } catch {
+        if (signal.aborted) return false;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    return false;
   }
 
   #sleep(ms: number): Promise<void> {

@@ -7,6 +7,8 @@ export interface WhipSession {
   answer: string;
   /** Absolute URL of the session resource (from Location, resolved against the POST URL). */
   location: string;
+  /** Mimamori's camera epoch for this session (X-Mimamori-Epoch), to ask whether to move. */
+  epoch?: number;
 }
 
 /** POSTs an SDP offer; 201 with an answer and a Location, else a WhipError. */
@@ -27,7 +29,27 @@ export async function postOffer(url: string, token: string, offer: string, timeo
   const location = res.headers.get('location');
   if (!location) throw new WhipError(res.status, 'no_location', `POST ${url} answered 201 without a Location header`);
   if (!answer.startsWith('v=0')) throw new WhipError(res.status, 'bad_answer', `POST ${url} answered 201 without an SDP answer body`);
-  return { answer, location: new URL(location, url).toString() };
+  const epoch = Number(res.headers.get('x-mimamori-epoch') ?? NaN);
+  return { answer, location: new URL(location, url).toString(), ...(Number.isInteger(epoch) ? { epoch } : {}) };
+}
+
+/**
+ * Asks the service (through its load balancer) whether the camera's node wants it to publish
+ * elsewhere (Mimamori's drain). Answers within about 20 s: `move`, or `superseded` (a newer
+ * session of this camera exists), or neither (ask again). The camera secret is the bearer: a
+ * publish token may have expired by the time a node drains.
+ */
+export async function pollMove(whipUrl: string, secret: string, epoch: number, signal: AbortSignal): Promise<{ move: boolean; superseded?: boolean }> {
+  const url = `${whipUrl}/move?epoch=${epoch}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { Authorization: `Bearer ${secret}` }, signal: AbortSignal.any([signal, AbortSignal.timeout(30_000)]) });
+  } catch (err) {
+    throw networkError('GET', url, err);
+  }
+  if (!res.ok) throw await errorFrom(res, 'GET', url);
+  const body = (await res.json().catch(() => ({}))) as { move?: unknown; superseded?: unknown };
+  return { move: body.move === true, superseded: body.superseded === true };
 }
 
 /** DELETEs a session. 404 counts as success: the session is gone either way. */

@@ -81,6 +81,11 @@ const env = z.object({
   MIMAMORI_EMBEDDED_S3_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Recording: segment (one S3 object) and fragment lengths. */
   MIMAMORI_SEGMENT_SECONDS: z.coerce.number().min(2).max(600).default(60),
+  // Drain (a node of a cluster leaving on purpose): whole drain, the load balancer's time to take
+  // the node out (HAProxy's default check: 3 × 2 s), a camera's time to publish elsewhere.
+  MIMAMORI_DRAIN_TIMEOUT_S: z.coerce.number().min(1).max(3600).default(120),
+  MIMAMORI_DRAIN_LB_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(7000),
+  MIMAMORI_DRAIN_CAMERA_WAIT_MS: z.coerce.number().int().min(500).max(60_000).default(8000),
   MIMAMORI_FRAGMENT_MS: z.coerce.number().int().min(200).max(10_000).default(1000),
   /** Local spool cap; beyond it the oldest not-yet-uploaded segments are dropped (with an alert). */
   MIMAMORI_SPOOL_QUOTA_MB: z.coerce.number().min(1).default(4096),
@@ -142,6 +147,7 @@ export interface Config {
   internalUrl?: string;
   /** Proxies whose X-Forwarded-For is believed. */
   trustedProxies: string[];
+  drain: { timeoutMs: number; leaveBalancerMs: number; perCameraMs: number };
   logLevel: string;
   stunUrls: string[];
   s3?: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
@@ -262,6 +268,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     nodeId: e.MIMAMORI_NODE_ID ?? os.hostname(),
     ...(e.MIMAMORI_INTERNAL_URL ? { internalUrl: clusterUrl(e) } : {}),
     trustedProxies: e.MIMAMORI_TRUSTED_PROXIES.split(',').map((x) => x.trim()).filter(Boolean),
+    drain: { timeoutMs: Math.round(e.MIMAMORI_DRAIN_TIMEOUT_S * 1000), leaveBalancerMs: e.MIMAMORI_DRAIN_LB_WAIT_MS, perCameraMs: e.MIMAMORI_DRAIN_CAMERA_WAIT_MS },
     logLevel: e.MIMAMORI_LOG_LEVEL,
     stunUrls: e.MIMAMORI_STUN_URLS.split(',').map((s) => s.trim()).filter(Boolean),
   };

@@ -29,6 +29,8 @@ export class CameraRecorder {
   #settle: NodeJS.Timeout | undefined;
   #lastEndMs: number | undefined;
   #lastDurableMs: number | undefined;
+  /** The camera came from another node: whether that node was asked to record up to our first frame. */
+  #handover: { fromNode: string; asked?: Promise<boolean> } | undefined;
   #nextGapReason: GapReason = 'recorder-down';
   #closed = false;
   readonly #detach: () => void;
@@ -70,6 +72,17 @@ export class CameraRecorder {
     return this.#lastDurableMs;
   }
 
+  /**
+   * The camera moved to another node on request and that node records from `startMs` (its first
+   * keyframe): this node's recording ends exactly there. False when nothing records here.
+   */
+  handover(startMs: number): boolean {
+    const session = this.#session;
+    if (!session?.recording) return false;
+    session.endAt(startMs);
+    return true;
+  }
+
   /** Stops recording (camera off, room closed, shutdown); resolves when the last segment is on disk. */
   async close(): Promise<void> {
     if (this.#closed) return this.#chain;
@@ -102,6 +115,20 @@ export class CameraRecorder {
     }, SETTLE_MS);
   }
 
+  /**
+   * Tells the node the camera came from where this node's recording starts (a planned move).
+   * That node may not have heard of the new epoch yet: a few tries, 300 ms apart. False when it
+   * did not take it (a failover: that node is dead, or the camera was not asked to move).
+   */
+  async #askHandover(cluster: NonNullable<RecorderContext['cluster']>, fromNode: string, epoch: number, startMs: number): Promise<boolean> {
+    for (let attempt = 0; attempt < 6; attempt++) {
+      if (await cluster.handover(fromNode, this.cameraId, epoch, startMs).catch(() => false)) return true;
+      if (cluster.wasDeadSince(fromNode, Date.now() - 1000)) return false;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    return false;
+  }
+
   #run(step: () => Promise<void>): void {
     this.#chain = this.#chain.then(step).catch((error: unknown) => {
       this.#ctx.log.error({ event: 'recording_failed', cameraId: this.cameraId, err: error }, 'recording session failed; retrying when the camera changes');
@@ -121,6 +148,8 @@ export class CameraRecorder {
     // reconnect faster than a death is noticed), so the hole is written down then.
     const fromNode = this.#session?.recording ? undefined : cluster?.arrival(this.cameraId)?.fromNode;
     const holder = cluster?.holder(this.cameraId);
+    // One handover per arrival: the first segment of whichever session records first after it.
+    if (fromNode !== undefined) this.#handover = { fromNode };
     const session = await RecordingSession.create({
       cameraId: this.cameraId,
       router: this.#room.originRouter,
@@ -135,7 +164,10 @@ export class CameraRecorder {
     });
     const previous = this.#session;
     this.#session = session;
+    const arrival = this.#handover;
     session.on('segmentStarted', (startMs, reason) => {
+      // A planned move from another node (a drain): that node records up to this very moment.
+      if (arrival && cluster && !arrival.asked && holder) arrival.asked = this.#askHandover(cluster, arrival.fromNode, holder.epoch, startMs);
       // During a handover the previous session still records up to this moment: no hole.
       if (previous?.recording && this.#lastEndMs !== undefined) return;
       if (this.#lastEndMs !== undefined && startMs - this.#lastEndMs > GAP_MIN_MS) {
@@ -145,7 +177,11 @@ export class CameraRecorder {
           void this.#ctx.index.addGap(this.cameraId, { fromMs, toMs: startMs, reason: why }).catch((err: unknown) => this.#ctx.log.error({ event: 'index_write_failed', cameraId: this.cameraId, err }, 'could not record a gap in the index'));
         if (fromNode === undefined || !cluster) write(reason);
         // Dead at some moment since the camera left it (a node cut off may be back by now): node-failed.
-        else setTimeout(() => write(cluster.wasDeadSince(fromNode, fromMs) ? 'node-failed' : 'camera-offline'), NODE_DEATH_KNOWN_MS).unref();
+        // Handed over: the other node recorded up to here, so there is no hole to write down.
+        else {
+          const handedOver = arrival?.asked ?? Promise.resolve(false);
+          setTimeout(() => void handedOver.then((done) => done || write(cluster.wasDeadSince(fromNode, fromMs) ? 'node-failed' : 'camera-offline')), NODE_DEATH_KNOWN_MS).unref();
+        }
       }
     });
     session.on('segmentEnded', (endMs) => {

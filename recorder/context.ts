@@ -26,7 +26,7 @@ export interface RecorderContext {
   pending: PendingSegments;
   log: Logger;
   /** A node of a cluster (RecorderOptions.cluster). */
-  cluster?: { holder: (cameraId: string) => Holder | undefined; arrival: (cameraId: string) => { fromNode: string } | undefined; wasDeadSince: (nodeId: string, sinceMs: number) => boolean };
+  cluster?: { holder: (cameraId: string) => Holder | undefined; arrival: (cameraId: string) => { fromNode: string } | undefined; wasDeadSince: (nodeId: string, sinceMs: number) => boolean; handover: (fromNode: string, cameraId: string, epoch: number, startMs: number) => Promise<boolean> };
 }
 
 /** Counters and the fragment durability figures (a rolling window for percentiles). */

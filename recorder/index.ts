@@ -57,7 +57,7 @@ export interface RecorderOptions {
    * A node of a cluster: its name in index objects (one writer per object; other nodes' are merged
    * when read), and who holds each camera now, written into every segment.
    */
-  cluster?: { writer: string; holder: (cameraId: string) => Holder | undefined; arrival: (cameraId: string) => { fromNode: string } | undefined; wasDeadSince: (nodeId: string, sinceMs: number) => boolean };
+  cluster?: { writer: string; holder: (cameraId: string) => Holder | undefined; arrival: (cameraId: string) => { fromNode: string } | undefined; wasDeadSince: (nodeId: string, sinceMs: number) => boolean; handover: (fromNode: string, cameraId: string, epoch: number, startMs: number) => Promise<boolean> };
 }
 
 export interface RecorderStatus {
@@ -76,6 +76,7 @@ export class Recorder {
   readonly #o: RecorderOptions;
   readonly #ctx: RecorderContext;
   readonly #cameras = new Map<string, CameraRecorder>();
+  #finishing = false;
   readonly #attaching = new Map<string, Promise<void>>();
   readonly #timers: NodeJS.Timeout[] = [];
   #closed = false;
@@ -171,6 +172,11 @@ export class Recorder {
     };
   }
 
+  /** The camera moved on request and its new node records from `startMs`: the recording here ends exactly there. */
+  handover(cameraId: string, startMs: number): boolean {
+    return this.#cameras.get(cameraId)?.handover(startMs) ?? false;
+  }
+
   /** Starts or stops a camera's recording after its setting changed. */
   refresh(cameraId: string): void {
     const room = this.#o.sfu.existingRoom(cameraId);
@@ -220,6 +226,19 @@ export class Recorder {
     return report;
   }
 
+  /**
+   * A node leaving on purpose: stops every session (their last segments reach the spool), uploads
+   * everything and stores the index, so the other nodes list it all while this one is away.
+   * No camera starts recording here afterwards.
+   */
+  async finish(): Promise<void> {
+    this.#finishing = true;
+    await Promise.allSettled([...this.#cameras.values()].map((c) => c.close()));
+    this.#cameras.clear();
+    await this.#ctx.uploader.drained();
+    await this.#flushIndex();
+  }
+
   /** Stops every session (their last fragments reach the spool); uploads resume at the next start. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -233,7 +252,7 @@ export class Recorder {
 
   #attach(room: CameraRoom): void {
     const cameraId = room.cameraId;
-    if (this.#closed || this.#attaching.has(cameraId)) return;
+    if (this.#closed || this.#finishing || this.#attaching.has(cameraId)) return;
     if (!(this.#o.catalog.recording(cameraId)?.enabled ?? false)) return;
     const existing = this.#cameras.get(cameraId);
     if (existing) {

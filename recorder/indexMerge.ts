@@ -10,6 +10,15 @@
 //   is in one of them.
 import type { FragmentTuple, GapEntry, GapReason, HourIndex, SegmentEntry } from './RecordingIndex.ts';
 
+/**
+ * Two nodes' recordings that overlap by at most this are both kept whole. A planned move cuts the
+ * old node's recording where the new node placed its first keyframe, and the two place the same
+ * moment differently: each maps its own RTP stream to the wall clock, the new one from arrival
+ * times until the camera's first sender report (measured up to ~0.3 s apart on a loaded machine).
+ * A few hundred ms listed twice is better than a whole fragment dropped.
+ */
+const OVERLAP_TOLERANCE_MS = 400;
+
 /** Where two writers' gaps start together, the more specific reason tells the user more. */
 const SPECIFIC: Record<GapReason, number> = { 'node-failed': 0, 'spool-overflow': 1, 'recorder-down': 2, 'producer-changed': 3, 'frames-lost': 4, 'camera-offline': 5 };
 
@@ -47,7 +56,9 @@ export function mergeHours(cameraId: string, hourMs: number, parts: readonly Pic
  * keyframe (a player starts decoding there); undefined when nothing playable is left.
  */
 export function trimmed(s: SegmentEntry, cut: readonly [number, number][]): SegmentEntry | undefined {
-  const inside = (f: FragmentTuple) => cut.some(([from, to]) => s.startMs + f[0] < to && s.startMs + f[0] + f[1] > from);
+  // Overlapping by a few ms is how two nodes' clocks place the same cut (a planned handover):
+  // dropping the fragment for it would leave a hole of a whole fragment.
+  const inside = (f: FragmentTuple) => cut.some(([from, to]) => Math.min(to, s.startMs + f[0] + f[1]) - Math.max(from, s.startMs + f[0]) > OVERLAP_TOLERANCE_MS);
   let best: FragmentTuple[] = [];
   let run: FragmentTuple[] = [];
   for (const f of s.fragments) {

@@ -45,6 +45,11 @@ export class Hub {
   }
 
 
+  /** This node is leaving (a drain): every connection left is told to join again (through the load balancer, elsewhere). */
+  moveAll(reason: string): void {
+    for (const c of [...this.#connections]) for (const cameraId of [...c.joinedCameras()]) c.dropCamera(cameraId, 'media_reset', reason);
+  }
+
   /** A user's rights changed (grant, group, role, removal): they lose at once every camera they may no longer watch. */
   rightsChanged(userId: string, mayWatch: (cameraId: string) => boolean): void {
     for (const c of [...this.#connections]) {

@@ -11,7 +11,7 @@ import type { Access } from './access.ts';
 import type { AuditLog } from './audit/index.ts';
 import type { TurnRelay } from '../turn-config/index.ts';
 import type { Accounts } from './accounts/index.ts';
-import type { Cluster, Relays } from './cluster/index.ts';
+import type { Cluster, Drain, Relays } from './cluster/index.ts';
 
 export interface Deps {
   config: Config;
@@ -33,6 +33,8 @@ export interface Deps {
   cluster: Cluster;
   /** Cameras held by other nodes, relayed in for viewers here (a cluster only). */
   relays?: Relays;
+  /** Leaving the cluster on purpose: cameras moved, viewers sent elsewhere (a cluster only). */
+  drain?: Drain;
 }
 
 export interface AppEnv {

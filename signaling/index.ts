@@ -12,13 +12,13 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 import { Server as SocketServer } from 'socket.io';
 import { RELEASE, type Config } from '../config/index.ts';
-import { Cluster, Relays, startInternalServer } from './cluster/index.ts';
+import { askHandover, Cluster, Drain, Relays, startInternalServer } from './cluster/index.ts';
 import { Sfu } from '../sfu/index.ts';
 import { DataKeys, indexWriter, MasterKeys, openStorage, Recorder, type RecorderCatalog, type Storage } from '../recorder/index.ts';
 import { hashPassword, Tokens } from './auth.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { toErrorBody, unauthorized } from './errors.ts';
-import { fresh, peerAddress, verifiedToken } from './middleware.ts';
+import { auditEvent, fresh, peerAddress, verifiedToken } from './middleware.ts';
 import { clientAddress, trustedProxies } from './clientAddress.ts';
 import { accessOfClaims } from './access.ts';
 import { Hub } from './Hub.ts';
@@ -34,6 +34,7 @@ import { orgRoutes } from './routes/orgs.ts';
 import { announcementRoutes } from './routes/announcements.ts';
 import { ContractEnd } from './ContractEnd.ts';
 import { sfuRoutes } from './routes/sfu.ts';
+import { nodeRoutes } from './routes/nodes.ts';
 import { recorderRoutes } from './routes/recorder.ts';
 import { whipRoutes } from './routes/whip.ts';
 import { playbackRoutes } from './routes/playback.ts';
@@ -117,6 +118,7 @@ export class Service {
         recording: recording?.recordingCameraIds.size ?? 0,
       }),
     });
+    const internalSecret = cluster.clustered && config.internalUrl ? await store.sharedSecret('clusterSecret', 32) : undefined;
     const recorder = await Recorder.create({
       sfu,
       store: storage.store,
@@ -127,7 +129,7 @@ export class Service {
       log,
       // A node of a cluster writes its own index objects and marks its segments with the camera's epoch.
       // Its index objects go up every 10 s (not 5 min): the other nodes read them for playback.
-      ...(cluster.clustered ? { indexFlushIntervalMs: 10_000, cluster: { writer: indexWriter(config.nodeId), holder: (id: string) => cluster.holder(id), arrival: (id: string) => cluster.arrival(id), wasDeadSince: (node: string, sinceMs: number) => cluster.wasDeadSince(node, sinceMs) } } : {}),
+      ...(cluster.clustered ? { indexFlushIntervalMs: 10_000, cluster: { writer: indexWriter(config.nodeId), holder: (id: string) => cluster.holder(id), arrival: (id: string) => cluster.arrival(id), wasDeadSince: (node: string, sinceMs: number) => cluster.wasDeadSince(node, sinceMs), handover: (from: string, cameraId: string, epoch: number, startMs: number) => askHandover({ cluster, secret: internalSecret ?? '' }, from, cameraId, epoch, startMs) } } : {}),
     });
     recording = recorder;
     log.info({ event: 'storage', store: storage.store.description }, 'recordings go to object storage');
@@ -144,13 +146,30 @@ export class Service {
     const turn = await TurnRelay.start(config, log);
     // Viewers on any node: cameras held elsewhere are relayed in over the nodes' internal API.
     let relays: Relays | undefined;
+    let drain: Drain | undefined;
     let internal: http.Server | undefined;
-    if (cluster.clustered && config.internalUrl) {
-      const secret = await store.sharedSecret('clusterSecret', 32);
+    // Set once the socket server exists: a drain sends this node's viewers elsewhere.
+    let endViewers = () => {};
+    if (cluster.clustered && config.internalUrl && internalSecret) {
+      const secret = internalSecret;
       relays = new Relays({ cluster, store, sfu, log, secret, listen: { ip: config.rtc.listenIp, announcedAddress: new URL(config.internalUrl).hostname } });
-      internal = await startInternalServer({ url: config.internalUrl, secret, app: relays.routes(), log });
+      drain = new Drain({
+        cluster,
+        store,
+        sfu,
+        log,
+        // Frames up to the cut are still arriving from the camera's old session: give them a moment.
+        handover: async (cameraId, startMs) => recorder.handover(cameraId, startMs) && (await new Promise<boolean>((r) => setTimeout(() => r(true), 400))),
+        uploaded: () => recorder.finish(),
+        endViewers: () => endViewers(),
+        secret,
+        audit: (cameraId, detail) => void auditEvent(deps, {}, { actor: `node:${config.nodeId}`, action: 'camera.moved', cameraId, outcome: 'ok', detail }),
+        ...config.drain,
+      });
+      const app = new Hono().route('/', relays.routes()).route('/', drain.routes());
+      internal = await startInternalServer({ url: config.internalUrl, secret, app, log });
     }
-    const deps: Deps = { config, store, tokens, accounts, sfu, log, hub, recorder, playback, exports, audit, turn, cluster, ...(relays ? { relays } : {}) };
+    const deps: Deps = { config, store, tokens, accounts, sfu, log, hub, recorder, playback, exports, audit, turn, cluster, ...(relays ? { relays } : {}), ...(drain ? { drain } : {}) };
     const tls = await loadTls(config);
     const monitoring = Monitoring.create(deps);
     const app = createApp(deps, monitoring);
@@ -160,6 +179,11 @@ export class Service {
       : http.createServer(listener);
     const io = new SocketServer(server, { maxHttpBufferSize: SOCKET_MAX_BYTES, serveClient: false });
     const service = new Service(deps, server, io, storage, monitoring);
+    endViewers = () => {
+      // Their clients join again at once through the load balancer, which no longer sends them here.
+      io.disconnectSockets(true);
+      hub.moveAll('this node is draining');
+    };
     service.#revocations = revocations;
     service.#internal = internal;
     await new Promise<void>((resolve, reject) => {
@@ -259,6 +283,11 @@ export class Service {
   get recorder(): Recorder {
     return this.#deps.recorder;
   }
+
+  /** A node of a cluster: its drain (SIGTERM, `mimamori drain`, POST /api/nodes/:id/drain). */
+  get drain(): Drain | undefined {
+    return this.#deps.drain;
+  }
 }
 
 export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create(deps)): Hono<AppEnv> {
@@ -295,6 +324,7 @@ export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create
   app.route('/api/orgs', orgRoutes(deps));
   app.route('/api/announcements', announcementRoutes(deps));
   app.route('/api/sfu', sfuRoutes(deps));
+  app.route('/api/nodes', nodeRoutes(deps));
   app.route('/api/recorder', recorderRoutes(deps, monitoring));
   app.route('/api/audit', auditRoutes(deps));
   app.route('/', whipRoutes(deps));

@@ -16,7 +16,7 @@ import type { RecorderStatus } from '../recorder/index.ts';
 import type { UploadJob } from '../recorder/Uploader.ts';
 import type { Deps } from './context.ts';
 
-export type CheckName = 'workers' | 's3' | 'disk' | 'spool' | 'clock' | 'turn' | 'database';
+export type CheckName = 'workers' | 's3' | 'disk' | 'spool' | 'clock' | 'turn' | 'database' | 'drain';
 /**
  * Checks of what every node shares and that this node can do without for a while: failing, they
  * are reported (and listed in `degraded`) but leave the node ready. The metadata database is one:
@@ -57,7 +57,7 @@ export interface MonitoringOptions {
   dropWindowMs?: number;
 }
 
-type MonitoringDeps = Pick<Deps, 'config' | 'sfu' | 'recorder' | 'hub' | 'store' | 'log' | 'turn'>;
+type MonitoringDeps = Pick<Deps, 'config' | 'sfu' | 'recorder' | 'hub' | 'store' | 'log' | 'turn'> & Partial<Pick<Deps, 'cluster'>>;
 
 /** A release is never run before it was made: a clock earlier than this is wrong. */
 const CLOCK_NOT_BEFORE_MS = Date.UTC(2026, 0, 1);
@@ -165,7 +165,7 @@ export class Monitoring {
   /** Every check at once; S3 is probed at most every few seconds and for at most 2 s. */
   async readiness(): Promise<Readiness> {
     const [workers, s3, disk, spool] = await Promise.all([this.#workersCheck(), this.#s3Check(), this.#diskCheck(), this.#spoolCheck()]);
-    const checks: Record<CheckName, CheckResult> = { workers, s3, disk, spool, clock: this.#clockCheck(), turn: this.#turnCheck(), database: this.#databaseCheck() };
+    const checks: Record<CheckName, CheckResult> = { workers, s3, disk, spool, clock: this.#clockCheck(), turn: this.#turnCheck(), database: this.#databaseCheck(), drain: this.#drainCheck() };
     const failing = (Object.entries(checks) as [CheckName, CheckResult][]).filter(([, c]) => !c.ok).map(([name]) => name);
     const degraded = failing.filter((name) => ADVISORY.has(name));
     return { ready: failing.length === degraded.length, checks, ...(degraded.length ? { degraded } : {}) };
@@ -329,6 +329,11 @@ export class Monitoring {
       ok: false,
       message: 'the metadata database is unreachable: changes and sign-ins fail (503 database_unavailable) until it is back; signed-in users, live video and recording go on',
     };
+  }
+
+  #drainCheck(): CheckResult {
+    if (!this.#deps.cluster?.draining) return { ok: true };
+    return { ok: false, message: 'this node is draining (leaving on purpose): the load balancer sends nothing new here while its cameras move to other nodes' };
   }
 
   #turnCheck(): CheckResult {

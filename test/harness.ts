@@ -40,6 +40,8 @@ export interface Service {
   stop(): Promise<void>;
   /** Output of the service so far (for debugging failures). */
   output(): string;
+  /** The process's exit code once it exited by itself or was stopped (null: by a signal; undefined: running). */
+  exitCode(): number | null | undefined;
   /** The token signing secret the service generated (its data dir, or its database): tests forge and expire tokens with it. */
   jwtSecret(): Promise<string>;
 }
@@ -235,6 +237,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
     },
     output: () => out,
+    exitCode: () => (child && (child.exitCode !== null || child.signalCode !== null) ? child.exitCode : undefined),
     async jwtSecret() {
       if (!databaseUrl) return (JSON.parse(await fs.readFile(path.join(dataDir, 'secrets.json'), 'utf8')) as { jwtSecret: string }).jwtSecret;
       const client = new pg.Client({ connectionString: databaseUrl });

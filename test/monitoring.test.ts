@@ -139,7 +139,7 @@ test('at start: /readyz is 200 with every check passing and /metrics parses', as
   const ready = await readyz(svc);
   assert.is(ready.status, 200, ready.text);
   assert.is(ready.body.ready, true);
-  assert.equal(Object.keys(ready.body.checks).sort(), ['clock', 'database', 'disk', 's3', 'spool', 'turn', 'workers']);
+  assert.equal(Object.keys(ready.body.checks).sort(), ['clock', 'database', 'disk', 'drain', 's3', 'spool', 'turn', 'workers']);
   for (const [name, check] of Object.entries(ready.body.checks)) assert.ok(check.ok, `${name} passes (${check.message})`);
   assert.not.match(ready.text, String(s3.port), 'no internal detail');
 

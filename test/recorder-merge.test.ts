@@ -84,6 +84,16 @@ test('a gap another writer recorded over is no gap', () => {
   assert.equal(h.gaps, [gap(0, 10, 'recorder-down'), gap(30, 60, 'recorder-down')]);
 });
 
+test('a planned handover: the old node\'s last fragment overlapping the new one\'s first by up to 0.4 s (two clocks) is kept whole', () => {
+  const h = mergeHours('cam', HOUR, [{ segments: [seg('a1', 'sa', 0, 10, 1)], gaps: [] }, { segments: [seg('b1', 'sb', 9.995, 5, 2)], gaps: [] }]);
+  assert.equal(spans(h.segments), [['a1', 0, 10], ['b1', 9.995, 14.995]]);
+  const clocks = mergeHours('cam', HOUR, [{ segments: [seg('a1', 'sa', 0, 10, 1)], gaps: [] }, { segments: [seg('b1', 'sb', 9.7, 5, 2)], gaps: [] }]);
+  assert.equal(spans(clocks.segments), [['a1', 0, 10], ['b1', 9.7, 14.7]]);
+  // More than the clocks' difference is an overlap: the old one's fragment goes.
+  const late = mergeHours('cam', HOUR, [{ segments: [seg('a1', 'sa', 0, 10, 1)], gaps: [] }, { segments: [seg('b1', 'sb', 9.5, 5, 2)], gaps: [] }]);
+  assert.equal(spans(late.segments), [['a1', 0, 9], ['b1', 9.5, 14.5]]);
+});
+
 test('every node gets the same answer whichever writer it lists first; overlapping gaps of two writers list each second once', () => {
   // A paused holder woke up and wrote its own gap from where it stopped; the new holder wrote a
   // node-failed gap from the same second. Each node merges its own index first.

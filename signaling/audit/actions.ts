@@ -59,6 +59,9 @@ export const AUDIT_ACTIONS = [
   'org.deletion_cancelled',
   'org.deleted',
   'master_key.rotate',
+  // The cluster (platform operators): a node asked to drain; a camera moved between nodes.
+  'node.drain',
+  'camera.moved',
   // The audit log itself: reading and exporting it, refused attempts to change it, its own upkeep.
   'audit.export',
   'audit.change_refused',

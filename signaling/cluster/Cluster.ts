@@ -3,10 +3,14 @@
 // of a camera takes it with the next epoch (wherever the load balancer sent it), so a camera has
 // one owner without any lease having to run out: its new session is the proof. A node that hears
 // (through the store's change feed) that another node took a camera it holds lets the camera's
-// connection here go, which ends its recording here.
+// connection here go, which ends its recording here — except after a planned move (a drain), where
+// it keeps the camera until the new holder records (its handover call) so no frame is missed.
 import type { Sfu } from '../../sfu/index.ts';
 import type { Logger } from '../log.ts';
 import { StoreError, type CameraOwner, type Change, type NodeInfo, type Store } from '../store/index.ts';
+
+/** A camera asked to move is let go at the latest this long after its new session took it. */
+const HANDOVER_WAIT_MS = 6000;
 
 export interface ClusterOptions {
   store: Store;
@@ -38,6 +42,9 @@ export class Cluster {
   /** When each other node was last seen dead (a node cut off for a while may be back by the time one asks). */
   readonly #lastDeadAt = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
+  #draining = false;
+  /** Cameras that moved on request: let go once the new holder records (handover), or after HANDOVER_WAIT_MS. */
+  readonly #leaving = new Map<string, NodeJS.Timeout>();
   readonly #startedAtMs = Date.now();
   readonly #onChange = (change: Change) => this.#changed(change);
   #closed = false;
@@ -88,6 +95,45 @@ export class Cluster {
     }
   }
 
+  /** Draining: out of the load balancer, its cameras asked to move (Drain). */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Marks this node draining: its next heartbeat says so, and /readyz fails. */
+  startDraining(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    if (this.clustered) void this.#beat();
+  }
+
+  /** Live nodes other than this one that take cameras (up, not draining). */
+  targets(): NodeView[] {
+    return this.#nodes.filter((n) => !n.self && n.alive && n.state === 'up');
+  }
+
+  /** Asks the camera held here to publish to another node; false when it is not held here under that epoch. */
+  async requestMove(cameraId: string): Promise<boolean> {
+    const owner = this.#o.store.owner(cameraId);
+    if (!owner || owner.nodeId !== this.#o.nodeId) return false;
+    return this.#o.store.requestMove(cameraId, owner.epoch);
+  }
+
+  /** The camera moved on request and this node still records it, until the new holder's handover. */
+  isLeaving(cameraId: string): boolean {
+    return this.#leaving.has(cameraId);
+  }
+
+  /** The camera's new holder records (from its first keyframe): let the camera's connection here go now. */
+  handedOver(cameraId: string): boolean {
+    const timer = this.#leaving.get(cameraId);
+    if (!timer) return false;
+    clearTimeout(timer);
+    this.#leaving.delete(cameraId);
+    this.#release(cameraId, 'handover');
+    return true;
+  }
+
   /** This node and the camera's epoch, while this node holds it (written into its recordings). */
   holder(cameraId: string): { node: string; epoch: number } | undefined {
     const owner = this.#o.store.owner(cameraId);
@@ -120,12 +166,14 @@ export class Cluster {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    for (const timer of this.#leaving.values()) clearTimeout(timer);
+    this.#leaving.clear();
     this.#o.store.off('change', this.#onChange);
   }
 
   async #beat(): Promise<void> {
     try {
-      await this.#o.store.heartbeat({ id: this.#o.nodeId, internalUrl: this.#o.internalUrl!, release: this.#o.release, startedAtMs: this.#startedAtMs, state: 'up', load: this.#o.load() });
+      await this.#o.store.heartbeat({ id: this.#o.nodeId, internalUrl: this.#o.internalUrl!, release: this.#o.release, startedAtMs: this.#startedAtMs, state: this.#draining ? 'draining' : 'up', load: this.#o.load() });
       const { nodes, nowMs } = await this.#o.store.listNodes();
       this.#nodes = nodes.map((n) => ({ ...n, silentMs: Math.max(0, nowMs - n.seenAtMs), alive: nowMs - n.seenAtMs < this.#deadAfterMs, self: n.id === this.#o.nodeId }));
       const now = Date.now();
@@ -138,9 +186,24 @@ export class Cluster {
 
   #changed(change: Change): void {
     if (change.table !== 'owners' || !change.after || change.after.nodeId === this.#o.nodeId) return;
-    const room = this.#o.sfu.existingRoom(change.key);
+    const before = change.before;
+    const asked = before?.nodeId === this.#o.nodeId && before.moveRequestedEpoch === before.epoch && change.after.epoch > before.epoch;
+    if (asked && !this.#leaving.has(change.key)) {
+      // Make-before-break: keep the camera (and its recording) until the new holder records.
+      this.#leaving.set(change.key, setTimeout(() => {
+        this.#leaving.delete(change.key);
+        this.#release(change.key, 'handover_timeout');
+      }, HANDOVER_WAIT_MS).unref());
+      return;
+    }
+    this.#release(change.key, 'moved');
+  }
+
+  #release(cameraId: string, why: 'moved' | 'handover' | 'handover_timeout'): void {
+    const room = this.#o.sfu.existingRoom(cameraId);
     if (room?.releasePublisher()) {
-      this.#o.log.info({ event: 'camera_moved_away', cameraId: change.key, to: change.after.nodeId, epoch: change.after.epoch }, 'the camera publishes to another node now; its connection here was let go');
+      const to = this.#o.store.owner(cameraId);
+      this.#o.log.info({ event: 'camera_moved_away', cameraId, to: to?.nodeId, epoch: to?.epoch, why }, 'the camera publishes to another node now; its connection here was let go');
     }
   }
 }

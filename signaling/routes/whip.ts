@@ -17,6 +17,9 @@ import { validate } from '../validate.ts';
 const cameraParam = z.object({ cameraId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a camera id') });
 const sessionParam = cameraParam.extend({ sessionId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a session id') });
 const MAX_SDP_BYTES = 64 * 1024;
+const moveQuery = z.object({ epoch: z.coerce.number().int().min(0) });
+/** A move poll is answered at the latest after this long (below HAProxy's and the nodes' timeouts). */
+const MOVE_POLL_MS = 20_000;
 
 /** Who is behind a WHIP/WHEP request. */
 type Caller = { kind: 'camera'; cameraId: string } | { kind: 'user'; userId: string };
@@ -146,6 +149,8 @@ export function whipRoutes(deps: Deps) {
       // before this one was the room's publisher, when there was nothing to let go yet).
       if ((deps.store.owner(cameraId)?.epoch ?? claim.epoch) > claim.epoch) throw new Error('superseded');
       deps.log.info({ event: 'whip_started', cameraId, session: session.id }, 'WHIP publish started');
+      // The session's epoch: the camera asks GET /whip/:cameraId/move?epoch=N whether to move.
+      c.header('X-Mimamori-Epoch', String(claim.epoch));
       return created(c, 'whip', cameraId, session, buildAnswer(offer, transport, sections));
     } catch (err) {
       session.close();
@@ -156,6 +161,41 @@ export function whipRoutes(deps: Deps) {
       }
       throw err;
     }
+  });
+
+  // A camera that can follow a move (`mimamori camera`) asks here, through the load balancer, whether
+  // its node wants it elsewhere (a drain): the answer comes as soon as it does, else after 20 s.
+  // Any node answers: the request is in the database, which every node follows.
+  app.get('/whip/:cameraId/move', validate('param', cameraParam), validate('query', moveQuery), async (c) => {
+    const { cameraId } = c.req.valid('param');
+    const { epoch } = c.req.valid('query');
+    await fresh(deps, () => authenticate(c, cameraId, 'whip'));
+    const answer = (): { move: boolean; superseded?: true } | undefined => {
+      const owner = deps.store.owner(cameraId);
+      if (owner && owner.epoch > epoch) return { move: false, superseded: true };
+      if (owner && owner.epoch === epoch && owner.moveRequestedEpoch === epoch) return { move: true };
+      return undefined;
+    };
+    const now = answer();
+    if (now) return c.json(now);
+    const later = await new Promise<{ move: boolean; superseded?: true }>((resolve) => {
+      const done = (value: { move: boolean; superseded?: true }) => {
+        clearTimeout(timer);
+        deps.store.off('change', onChange);
+        c.req.raw.signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      };
+      const onChange = (change: { table: string; key: string }) => {
+        if (change.table !== 'owners' || change.key !== cameraId) return;
+        const value = answer();
+        if (value) done(value);
+      };
+      const onAbort = () => done({ move: false });
+      const timer = setTimeout(() => done({ move: false }), MOVE_POLL_MS);
+      deps.store.on('change', onChange);
+      c.req.raw.signal.addEventListener('abort', onAbort);
+    });
+    return c.json(later);
   });
 
   app.post('/whep/:cameraId', limit, validate('param', cameraParam), async (c) => {

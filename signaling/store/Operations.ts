@@ -430,6 +430,14 @@ export abstract class Operations extends Catalog {
   owner(cameraId: string): CameraOwner | undefined {
     return this.row('owners', cameraId);
   }
+  requestMove(cameraId: string, epoch: number): Promise<boolean> {
+    return this.transact(async (tx) => {
+      const row = await tx.get('owners', cameraId);
+      if (!row || row.epoch !== epoch) return false;
+      await tx.put('owners', { ...row, moveRequestedEpoch: epoch });
+      return true;
+    });
+  }
 
   // --- Whole store ---------------------------------------------------------------------------
 

@@ -177,6 +177,8 @@ export interface Store extends Pick<Catalog, PublicReads> {
   claimCamera(cameraId: string, nodeId: string, nowMs: number): Promise<CameraOwner>;
   /** Who holds the camera now, as far as this node knows. */
   owner(cameraId: string): CameraOwner | undefined;
+  /** Asks the camera to publish to another node (a drain), while `epoch` is still its epoch; false when it moved meanwhile. */
+  requestMove(cameraId: string, epoch: number): Promise<boolean>;
   /** This node is alive (once a second): its address, state and load. The database's clock stamps it. */
   heartbeat(node: Omit<NodeInfo, 'seenAtMs'>): Promise<void>;
   /** Every node that ever beat, with when it was last heard of (the database's clock) and that clock now. */

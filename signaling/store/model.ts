@@ -257,6 +257,12 @@ export interface CameraOwner {
   nodeId: string;
   epoch: number;
   sinceMs: number;
+  /**
+   * Its node asked the camera to move elsewhere (a drain) while it held this epoch. Kept as the
+   * epoch it was asked under: a row an older node wrote over keeps a stale value, which never
+   * matches the next epoch.
+   */
+  moveRequestedEpoch?: number;
 }
 
 /** A node of the cluster as its heartbeat says (not followed by the change feed: read every second). */

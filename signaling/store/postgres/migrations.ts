@@ -333,6 +333,14 @@ CREATE TABLE nodes (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'cluster: cameras asked to move (drain)',
+    // A nullable column: nodes of the release before keep working (they neither read nor write it).
+    sql: `
+ALTER TABLE camera_owners ADD COLUMN move_requested_epoch bigint;
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -261,9 +261,9 @@ export const TABLE_SPECS: { readonly [T in Table]: TableSpec<T> } = {
   owners: {
     sql: 'camera_owners',
     key: 'camera_id',
-    columns: ['camera_id', 'node_id', 'epoch', 'since'],
-    values: (o) => [o.cameraId, o.nodeId, o.epoch, at(o.sinceMs)],
-    read: (j) => ({ cameraId: str(j.camera_id), nodeId: str(j.node_id), epoch: num(j.epoch), sinceMs: ms(j.since) }),
+    columns: ['camera_id', 'node_id', 'epoch', 'since', 'move_requested_epoch'],
+    values: (o) => [o.cameraId, o.nodeId, o.epoch, at(o.sinceMs), orNull(o.moveRequestedEpoch)],
+    read: (j) => ({ cameraId: str(j.camera_id), nodeId: str(j.node_id), epoch: num(j.epoch), sinceMs: ms(j.since), ...opt('moveRequestedEpoch', j.move_requested_epoch, num) }),
   },
   totp: {
     sql: 'totp_keys',
