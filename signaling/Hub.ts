@@ -45,6 +45,18 @@ export class Hub {
   }
 
 
+  readonly #stopping = new AbortController();
+
+  /** Aborted when the service stops: long-held requests (a camera's move poll) answer at once. */
+  get stopping(): AbortSignal {
+    return this.#stopping.signal;
+  }
+
+  /** The service stops: every long-held request is answered now, so the HTTP server can close. */
+  stop(): void {
+    this.#stopping.abort();
+  }
+
   /** This node is leaving (a drain): every connection left is told to join again (through the load balancer, elsewhere). */
   moveAll(reason: string): void {
     for (const c of [...this.#connections]) for (const cameraId of [...c.joinedCameras()]) c.dropCamera(cameraId, 'media_reset', reason);

@@ -259,6 +259,7 @@ export class Service {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#deps.hub.stop();
     await this.#backups?.close();
     this.#monitoring.close();
     await this.#contractEnd.close();

@@ -183,6 +183,7 @@ export function whipRoutes(deps: Deps) {
         clearTimeout(timer);
         deps.store.off('change', onChange);
         c.req.raw.signal.removeEventListener('abort', onAbort);
+        deps.hub.stopping.removeEventListener('abort', onAbort);
         resolve(value);
       };
       const onChange = (change: { table: string; key: string }) => {
@@ -194,6 +195,9 @@ export function whipRoutes(deps: Deps) {
       const timer = setTimeout(() => done({ move: false }), MOVE_POLL_MS);
       deps.store.on('change', onChange);
       c.req.raw.signal.addEventListener('abort', onAbort);
+      // The service stops: answer now (the camera asks again, through the load balancer, elsewhere).
+      if (deps.hub.stopping.aborted) onAbort();
+      else deps.hub.stopping.addEventListener('abort', onAbort);
     });
     return c.json(later);
   });
