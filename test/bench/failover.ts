@@ -22,6 +22,10 @@ const CAMERAS = Number(process.env.BENCH_FAILOVER_CAMERAS ?? 20);
 const VIEWERS = Number(process.env.BENCH_FAILOVER_VIEWERS ?? 20);
 const KILLS = Number(process.env.BENCH_FAILOVER_KILLS ?? 10);
 const KBPS = Number(process.env.BENCH_FAILOVER_KBPS ?? 1000);
+/** A draining node's wait for HAProxy to take it out (its checks below: 2 × 0.5 s). */
+const DRAIN_LB_WAIT_MS = 1500;
+/** Rounds of draining every node in turn (and starting it again). */
+const DRAIN_ROUNDS = Number(process.env.BENCH_FAILOVER_DRAIN_ROUNDS ?? 3);
 const NODES = ['node-a', 'node-b', 'node-c'];
 /** A viewer whose video stops this long joins again (through HAProxy, so to a live node). */
 const STALL_MS = 1500;
@@ -91,6 +95,8 @@ const nodeEnv = async (id: string, rtcMin: number) => {
     MIMAMORI_RTC_MIN_PORT: String(rtcMin),
     MIMAMORI_RTC_MAX_PORT: String(rtcMin + 1999),
     MIMAMORI_TRUSTED_PROXIES: '127.0.0.1',
+    // HAProxy below checks every 0.5 s, out after 2 failures.
+    MIMAMORI_DRAIN_LB_WAIT_MS: String(DRAIN_LB_WAIT_MS),
     ...s3.env,
   };
 };
@@ -178,6 +184,36 @@ try {
     await sleep(6000);
   }
   await sleep(5000);
+
+  // Drains: each node in turn asked (through another node's API) to drain; it moves its cameras
+  // make-before-break and exits; it is started again and back in HAProxy before the next.
+  const drains: { node: string; fromMs: number; toMs: number; moved: number; ended: number; ms: number }[] = [];
+  const freezes: number[] = [];
+  for (let round = 0; round < DRAIN_ROUNDS; round++) {
+    for (const victim of nodes) {
+      const asker = nodes.find((n) => n !== victim)!;
+      const before = watchers.map((w) => w.arrivals.length);
+      const fromMs = Date.now();
+      const res = await asker.svc.api(`/api/nodes/${victim.id}/drain`, { method: 'POST', body: JSON.stringify({ reason: 'bench' }) });
+      if (res.status !== 202) throw new Error(`drain ${victim.id}: ${res.status} ${await res.text()}`);
+      while (victim.svc.exitCode() === undefined && Date.now() - fromMs < 180_000) await sleep(100);
+      const toMs = Date.now();
+      const line = /drained in ([0-9.]+) s: (\d+) camera\(s\) moved, (\d+) ended/.exec(victim.svc.output().split('--- start').at(-1) ?? '');
+      const moved = Number(line?.[2] ?? 0);
+      drains.push({ node: victim.id, fromMs, toMs, moved, ended: Number(line?.[3] ?? 0), ms: Number(line?.[1] ?? 0) * 1000 });
+      // Each viewer's longest wait between two frames while the node drained.
+      for (const [i, w] of watchers.entries()) {
+        const during = w.arrivals.slice(Math.max(0, before[i]! - 1)).filter((t) => t >= fromMs - 2000 && t <= toMs + 3000);
+        let longest = 0;
+        for (let j = 1; j < during.length; j++) longest = Math.max(longest, during[j]! - during[j - 1]!);
+        freezes.push(longest);
+      }
+      emit({ phase: 'drain', round: round + 1, node: victim.id, moved, ended: drains.at(-1)!.ended, drain_ms: toMs - fromMs });
+      await victim.svc.restart();
+      await sleep(6000); // back in HAProxy (2 good checks) and taking cameras again
+    }
+  }
+
   for (const p of publishers) await p.close();
   await Promise.all(watchers.map((w) => w.close()));
   const runEnd = Date.now();
@@ -185,11 +221,13 @@ try {
   // others list it every 10 s), then each camera's gaps from its index, and what verify finds.
   await sleep(35_000);
   const gaps: number[] = [];
+  const drainGaps: number[] = [];
   let lost = 0;
   let failures = 0;
   for (const id of cameraIds) {
     const r = (await (await admin.api(`/api/cameras/${id}/recordings?from=${runStart}&to=${runEnd}`)).json()) as { gaps: { fromMs: number; toMs: number; reason: string }[] };
     for (const g of r.gaps) {
+      if (drains.some((d) => g.toMs > d.fromMs && g.fromMs < d.toMs + 2000)) drainGaps.push(g.toMs - g.fromMs);
       if (g.reason === 'node-failed') gaps.push(g.toMs - g.fromMs);
       else if (g.reason === 'frames-lost') lost += 1;
     }
@@ -215,6 +253,13 @@ try {
     affected_recordings: gaps.length,
     affected_viewers: viewerBack.length,
     fragments_lost: lost,
+    drain_gap_ms_max: drains.length ? (drainGaps.length ? round(Math.max(...drainGaps)) : 0) : null,
+    drain_viewer_freeze_ms_p95: round(percentile(freezes, 95)),
+    // The time to move cameras, without the wait for HAProxy and the upload at the end: per camera moved.
+    drain_s_per_camera: round(drains.reduce((n, d) => n + Math.max(0, d.ms - DRAIN_LB_WAIT_MS), 0) / 1000 / Math.max(1, drains.reduce((n, d) => n + d.moved, 0)), 2),
+    moves: drains.reduce((n, d) => n + d.moved, 0),
+    drains: drains.length,
+    drain_ended: drains.reduce((n, d) => n + d.ended, 0),
     objects_failed: failures,
     cpu_cores: os.availableParallelism(),
   });
