@@ -197,6 +197,8 @@ test('the admin sees cameras online but not recording above the live view', asyn
     await page.goto(`${svc.url}/`);
     const item = `#recorder-alerts li[data-camera-id="${camera.id}"]`;
     await step('alert listed', () => page.waitForSelector(item, { timeout: 10_000 }));
+    // The alert may be drawn before the camera list arrives (with the camera's id), then named.
+    await page.waitForFunction(`/Gate: online but not recording since/.test(document.querySelector(${JSON.stringify(item)})?.textContent ?? '')`, undefined, { timeout: 10_000 }).catch(() => undefined);
     assert.match((await page.textContent(item)) ?? '', /Gate: online but not recording since/);
     const above = await page.evaluate(`document.querySelector('#recorder-alerts').compareDocumentPosition(document.querySelector('#admin')) & Node.DOCUMENT_POSITION_FOLLOWING`);
     assert.ok(above, 'the alerts come before the admin panel');
