@@ -122,7 +122,10 @@ export class CameraRecorder {
    */
   async #askHandover(cluster: NonNullable<RecorderContext['cluster']>, fromNode: string, epoch: number, startMs: number): Promise<boolean> {
     for (let attempt = 0; attempt < 6; attempt++) {
-      if (await cluster.handover(fromNode, this.cameraId, epoch, startMs).catch(() => false)) return true;
+      if (await cluster.handover(fromNode, this.cameraId, epoch, startMs).catch(() => false)) {
+        this.#ctx.metrics.handovers += 1;
+        return true;
+      }
       if (cluster.wasDeadSince(fromNode, Date.now() - 1000)) return false;
       await new Promise((r) => setTimeout(r, 300));
     }
@@ -172,9 +175,13 @@ export class CameraRecorder {
       if (previous?.recording && this.#lastEndMs !== undefined) return;
       if (this.#lastEndMs !== undefined && startMs - this.#lastEndMs > GAP_MIN_MS) {
         const fromMs = this.#lastEndMs;
-        this.#ctx.metrics.gaps += 1;
-        const write = (why: GapReason) =>
+        const write = (why: GapReason) => {
+          const m = this.#ctx.metrics;
+          m.gaps += 1;
+          m.gapSeconds.set(why, (m.gapSeconds.get(why) ?? 0) + (startMs - fromMs) / 1000);
+          m.gapCount.set(why, (m.gapCount.get(why) ?? 0) + 1);
           void this.#ctx.index.addGap(this.cameraId, { fromMs, toMs: startMs, reason: why }).catch((err: unknown) => this.#ctx.log.error({ event: 'index_write_failed', cameraId: this.cameraId, err }, 'could not record a gap in the index'));
+        };
         if (fromNode === undefined || !cluster) write(reason);
         // Dead at some moment since the camera left it (a node cut off may be back by now): node-failed.
         // Handed over: the other node recorded up to here, so there is no hole to write down.

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { DataKeys } from './DataKeys.ts';
 import type { PendingSegments } from './PendingSegments.ts';
-import type { RecordingIndex } from './RecordingIndex.ts';
+import type { GapReason, RecordingIndex } from './RecordingIndex.ts';
 import type { Spool } from './Spool.ts';
 import type { Uploader } from './Uploader.ts';
 import type { Holder } from './records.ts';
@@ -34,6 +34,11 @@ export class RecorderMetrics {
   fragments = 0;
   fragmentBytes = 0;
   gaps = 0;
+  /** Seconds of the holes recorded between segments, by reason (written down, not only seen). */
+  readonly gapSeconds = new Map<GapReason, number>();
+  readonly gapCount = new Map<GapReason, number>();
+  /** Cameras that moved here on request and were handed over without a gap (a drain elsewhere). */
+  handovers = 0;
   writeErrors = 0;
   droppedFrames = 0;
   garbagePackets = 0;

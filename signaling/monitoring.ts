@@ -426,6 +426,30 @@ export class Monitoring {
     counter('mimamori_segments_dropped_total', 'Segments dropped from the spool over its quota before reaching S3.', async () => (await upload()).droppedSegments);
     counter('mimamori_fragments_total', 'Fragments made durable on the spool.', async () => (await this.#scrape()).status.fragments);
     counter('mimamori_recording_gaps_total', 'Holes recorded between segments (camera offline, producer change, …).', async () => (await this.#scrape()).status.gaps);
+    // Cameras that changed node: moved by a drain (make-before-break, or their session ended so
+    // that they reconnect elsewhere), or arrived here after their node failed (a node-failed gap).
+    const moves: Counter<'reason'> = new Counter({
+      name: 'mimamori_camera_moves_total',
+      help: 'Cameras moved between nodes, by reason: drain (handed over without a gap; counted by the node that took them), drain_ended (session ended to reconnect elsewhere; counted by the node drained), failover (arrived after their node failed; counted by the node that took them).',
+      labelNames: ['reason'],
+      registers,
+      collect: () => {
+        moves.reset();
+        for (const [reason, n] of this.#deps.cluster?.moves ?? []) moves.inc({ reason }, n);
+        moves.inc({ reason: 'drain' }, recorder.metrics.handovers);
+        moves.inc({ reason: 'failover' }, recorder.metrics.gapCount.get('node-failed') ?? 0);
+      },
+    });
+    const gapSeconds: Counter<'reason'> = new Counter({
+      name: 'mimamori_recording_gap_seconds_total',
+      help: 'Seconds of holes written into recordings, by reason (camera-offline, node-failed, producer-changed, …).',
+      labelNames: ['reason'],
+      registers,
+      collect: () => {
+        gapSeconds.reset();
+        for (const [reason, s] of recorder.metrics.gapSeconds) gapSeconds.inc({ reason }, s);
+      },
+    });
     counter('mimamori_spool_write_errors_total', 'Failed writes to the spool (disk full?).', async () => (await this.#scrape()).status.writeErrors);
     const durable: Gauge<'quantile'> = new Gauge({
       name: 'mimamori_fragment_durable_seconds',

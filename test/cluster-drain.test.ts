@@ -20,6 +20,7 @@ import { S3Process } from './s3.ts';
 
 const MASTER_KEYS = `mk-drain:${crypto.randomBytes(32).toString('base64')}`;
 const CAMERAS = 4;
+const METRICS_TOKEN = crypto.randomBytes(16).toString('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // HAProxy ends TLS with the test's own self-signed certificate; the cameras accept it.
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
@@ -66,6 +67,7 @@ test.before(async () => {
         MIMAMORI_TRUSTED_PROXIES: '127.0.0.1',
         // HAProxy below checks every 0.5 s and takes a node out after 2 failures.
         MIMAMORI_DRAIN_LB_WAIT_MS: '1500',
+        MIMAMORI_METRICS_TOKEN: METRICS_TOKEN,
         ...s3.env,
       };
       const svc = await startService({ databaseUrl, env });
@@ -140,6 +142,10 @@ test('a drained node moves every camera to the other node without a gap and exit
   assert.equal(losses, [], 'no camera lost its session');
   const after = await Promise.all(cameraIds.map(holderOf));
   assert.equal(after, cameraIds.map(() => survivor));
+  // The node that took them counts the moves; no hole was written down.
+  const metrics = await (await nodes.get(survivor)!.api('/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  assert.match(metrics, new RegExp(`mimamori_camera_moves_total\\{reason="drain"\\} ${onVictim.length}\\b`), metrics.split('\n').filter((l) => l.includes('moves')).join('\n'));
+  assert.not.match(metrics, /mimamori_recording_gap_seconds_total\{reason="(node-failed|camera-offline)"\}/);
 
   await sleep(4000);
   for (const p of publishers) await p.close();
