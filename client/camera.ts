@@ -16,6 +16,8 @@ type Credentials = { kind: 'secret'; cameraId: string; secret: string } | { kind
 export type CameraPageState = 'idle' | 'starting' | PublisherState;
 
 const STATS_INTERVAL_MS = 2_000;
+/** A moved camera's old session is closed here if its node has not ended it by then. */
+const RETIRE_AFTER_MS = 15_000;
 /** A publish token this close to its expiry is renewed before connecting with it. */
 const TOKEN_RENEW_MARGIN_MS = 60_000;
 
@@ -69,10 +71,20 @@ function stopReason(detail: unknown): { key: MessageKey; params?: Record<string,
 
 // --- Publishing view ----------------------------------------------------------------------------
 
+/** One publishing session: its own signaling connection (through the load balancer, to some node). */
+interface Session {
+  signaling: Signaling;
+  publisher: Publisher;
+  /** Detaches the page from this session's events. */
+  detach: () => void;
+}
+
 class PublishView {
   readonly el: HTMLElement;
-  readonly #publisher: Publisher;
-  readonly #signaling: Signaling;
+  readonly #credentials: Credentials;
+  #session: Session;
+  /** A second session being set up because the server asked this camera to move. */
+  #moving: Session | null = null;
   readonly #preview: HTMLVideoElement;
   readonly #state: HTMLElement;
   readonly #stats: HTMLElement;
@@ -107,8 +119,32 @@ class PublishView {
       this.#resume,
     );
 
+    this.#credentials = credentials;
+    this.#session = this.#open(acquireMedia);
+    this.#resume.addEventListener('click', () => {
+      this.#notice.clear();
+      this.#resume.hidden = true;
+      this.#session.signaling.start();
+      this.#session.publisher.resume();
+    });
+    this.#timer = setInterval(() => void this.#updateStats(), STATS_INTERVAL_MS);
+    this.#offLocale = onLocaleChange(() => this.#render());
+    document.addEventListener('visibilitychange', this.#onVisible);
+    this.#render();
+    this.#session.signaling.start();
+    this.#session.publisher.start();
+  }
+
+  get #publisher(): Publisher {
+    return this.#session.publisher;
+  }
+
+  /** A session: its signaling connection and its publisher, wired to this page. */
+  #open(acquire: () => Promise<MediaStream>): Session {
+    const { cameraId } = this.#credentials;
+    const credentials = this.#credentials;
     let cached: PublishToken | null = null;
-    this.#signaling = new Signaling({
+    const signaling = new Signaling({
       getToken: async () => {
         if (cached && cached.expiresAt.getTime() - Date.now() > TOKEN_RENEW_MARGIN_MS) return cached.token;
         try {
@@ -128,28 +164,72 @@ class PublishView {
         return true;
       },
     });
-    this.#publisher = new Publisher({ signaling: this.#signaling, cameraId, acquireMedia });
-    this.#publisher.on('stream', (stream) => {
-      if (this.#pageState === 'starting') {
-        this.#pageState = this.#publisher.state;
-        this.#render();
+    const publisher = new Publisher({ signaling, cameraId, acquireMedia: acquire });
+    const offs = [
+      publisher.on('stream', (stream) => {
+        if (this.#pageState === 'starting') {
+          this.#pageState = publisher.state;
+          this.#render();
+        }
+        if (this.#preview.srcObject !== stream) this.#preview.srcObject = stream;
+        void this.#preview.play().catch(() => undefined);
+      }),
+      publisher.on('state', (state, detail) => this.#onState(state, detail)),
+      publisher.on('move', () => this.#move()),
+    ];
+    return { signaling, publisher, detach: () => offs.forEach((off) => off()) };
+  }
+
+  /**
+   * Make-before-break: a second session goes live (through the load balancer, on another node)
+   * with the same camera and microphone while the first one still publishes; the page then
+   * follows the new one, and the old node ends the old session once the new node records.
+   */
+  #move(): void {
+    if (this.#moving || this.#closed) return;
+    const old = this.#session;
+    const stream = old.publisher.stream;
+    if (!stream) return;
+    const next = this.#open(async () => stream);
+    // Until it is live, the new session's events are its own.
+    next.detach();
+    this.#moving = next;
+    const offState = next.publisher.on('state', (state) => {
+      if (state === 'live') {
+        offState();
+        this.#moving = null;
+        old.detach();
+        this.#session = { ...next, detach: this.#wire(next.publisher) };
+        this.#retire(old);
+      } else if (state === 'error' || state === 'stopped') {
+        offState();
+        this.#moving = null;
+        next.publisher.close({ keepTracks: true });
+        next.signaling.stop();
       }
-      this.#preview.srcObject = stream;
-      void this.#preview.play().catch(() => undefined);
     });
-    this.#publisher.on('state', (state, detail) => this.#onState(state, detail));
-    this.#resume.addEventListener('click', () => {
-      this.#notice.clear();
-      this.#resume.hidden = true;
-      this.#signaling.start();
-      this.#publisher.resume();
+    next.signaling.start();
+    next.publisher.start();
+  }
+
+  /** The page's events for a session that took over. */
+  #wire(publisher: Publisher): () => void {
+    const offs = [publisher.on('state', (state, detail) => this.#onState(state, detail)), publisher.on('move', () => this.#move())];
+    return () => offs.forEach((off) => off());
+  }
+
+  /** The old session after a move: its node ends it (replaced) once the new one records; else after a while. */
+  #retire(old: Session): void {
+    const done = () => {
+      clearTimeout(timer);
+      offState();
+      old.publisher.close({ keepTracks: true });
+      old.signaling.stop();
+    };
+    const timer = setTimeout(done, RETIRE_AFTER_MS);
+    const offState = old.publisher.on('state', (state) => {
+      if (state === 'stopped' || state === 'error') done();
     });
-    this.#timer = setInterval(() => void this.#updateStats(), STATS_INTERVAL_MS);
-    this.#offLocale = onLocaleChange(() => this.#render());
-    document.addEventListener('visibilitychange', this.#onVisible);
-    this.#render();
-    this.#signaling.start();
-    this.#publisher.start();
   }
 
   get state(): CameraPageState {
@@ -169,15 +249,19 @@ class PublishView {
     this.#offLocale();
     document.removeEventListener('visibilitychange', this.#onVisible);
     void this.#wakeLock?.release().catch(() => undefined);
-    this.#publisher.close();
-    this.#signaling.stop();
+    this.#session.publisher.close();
+    this.#session.signaling.stop();
+    if (this.#moving) {
+      this.#moving.publisher.close();
+      this.#moving.signaling.stop();
+    }
     this.#preview.srcObject = null;
     this.el.remove();
   }
 
   #fatal(err: unknown): void {
-    this.#publisher.close();
-    this.#signaling.stop();
+    this.#session.publisher.close();
+    this.#session.signaling.stop();
     this.#pageState = 'error';
     this.#notice.show(describeFailure(err), 'error');
     this.#render();

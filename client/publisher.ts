@@ -19,6 +19,8 @@ export interface PublisherEvents {
   state: [state: PublisherState, detail: unknown];
   /** The camera/microphone stream (again after it was reopened), for the preview. */
   stream: [MediaStream];
+  /** The server asks this camera to publish to another node (its node drains), this session going on meanwhile. */
+  move: [];
 }
 
 export interface PublisherOptions {
@@ -77,6 +79,7 @@ export class Publisher extends Emitter<PublisherEvents> {
         if (n.method === 'rejoin' && n.data.cameraId === cameraId && this.#attempt) {
           this.#fail(this.#attempt, new Error(`the server asked to publish again: ${n.data.reason}`));
         }
+        if (n.method === 'move' && n.data.cameraId === cameraId) this.emit('move');
       }),
       signaling.on('denied', ({ cameraId: id, code }) => {
         // Another device connected as this camera (or it was deleted): stop, or two devices
@@ -118,15 +121,18 @@ export class Publisher extends Emitter<PublisherEvents> {
     return summarizeStats(await transport.getStats());
   }
 
-  /** Stops publishing and closes the camera. Idempotent. */
-  close(): void {
+  /**
+   * Stops publishing and closes the camera. Idempotent. `keepTracks`: the camera stays open for
+   * the session that took over (a move).
+   */
+  close(options: { keepTracks?: boolean } = {}): void {
     if (this.#closed) return;
     this.#closed = true;
     const joined = this.#attempt !== null;
     this.#retry.clear();
     this.#dispose();
     for (const off of this.#unsubscribe) off();
-    for (const track of this.#stream?.getTracks() ?? []) track.stop();
+    if (!options.keepTracks) for (const track of this.#stream?.getTracks() ?? []) track.stop();
     this.#stream = null;
     if (joined && this.#signaling.connected) {
       this.#signaling.request('leave', { cameraId: this.cameraId }).catch((err: unknown) => console.debug('leave failed (ignored: the server cleans up on disconnect)', err));

@@ -76,7 +76,7 @@ export interface SignalingOptions {
 /** A connection that lasted this long starts the backoff from the beginning again when it is lost. */
 const STABLE_MS = 10_000;
 
-const NOTIFICATION_METHODS = new Set<string>(['cameraLive', 'cameraOffline', 'newProducers', 'consumerClosed', 'rejoin']);
+const NOTIFICATION_METHODS = new Set<string>(['cameraLive', 'cameraOffline', 'newProducers', 'consumerClosed', 'rejoin', 'move']);
 
 function parseNotification(raw: unknown): Notification | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;

@@ -9,6 +9,7 @@ import { assertSessionActive, auditEvent } from './middleware.ts';
 import type { Deps } from './context.ts';
 import { ApiError, forbidden, notFound, toErrorBody, tokenExpired } from './errors.ts';
 import type { Connection } from './Hub.ts';
+import type { Change } from './store/index.ts';
 import { MAX_MESSAGE_BYTES, requestSchema, type Denied, type DeniedCode, type IceServer, type JoinReply, type Notification, type Reply, type Request } from './protocol.ts';
 import { describeIssues } from './validate.ts';
 import { clientAddress, trustedProxies } from './clientAddress.ts';
@@ -223,6 +224,16 @@ export class Peer implements Connection {
         if (reason !== 'camera deleted') this.#notify({ method: 'rejoin', data: { cameraId, reason } });
       }
     };
+    // A camera asked to move (its node drains): told once, while this session is its latest.
+    let toldMove = false;
+    const onChange = (change: Change) => {
+      if (toldMove || change.table !== 'owners' || change.key !== cameraId || !change.after) return;
+      if (change.after.epoch === epoch && change.after.moveRequestedEpoch === epoch) {
+        toldMove = true;
+        this.#notify({ method: 'move', data: { cameraId } });
+      }
+    };
+    if (role === 'camera' && epoch !== undefined) this.#deps.store.on('change', onChange);
     if (role === 'viewer') {
       room.on('live', onLive);
       room.on('offline', onOffline);
@@ -239,6 +250,7 @@ export class Peer implements Connection {
       room.off('consumerClosed', onConsumerClosed);
       room.off('publisherReplaced', onReplaced);
       room.off('closed', onClosed);
+      this.#deps.store.off('change', onChange);
     };
     this.#joined.set(cameraId, { room, role, detach, ...(epoch !== undefined ? { epoch } : {}) });
   }

@@ -93,7 +93,12 @@ export type Notification =
   | { method: 'newProducers'; data: { cameraId: string } }
   | { method: 'consumerClosed'; data: { cameraId: string; consumerId: string } }
   /** The media server state for this camera was lost (worker restart): join again from scratch. */
-  | { method: 'rejoin'; data: { cameraId: string; reason: string } };
+  | { method: 'rejoin'; data: { cameraId: string; reason: string } }
+  /**
+   * To a camera: its node is leaving (a drain). Publish again through the load balancer (another
+   * node) while this session goes on; this node ends it once the new one records.
+   */
+  | { method: 'move'; data: { cameraId: string } };
 
 /** Why the server took a camera away from this connection (socket.io event 'denied'). */
 export type DeniedCode = 'grant_revoked' | 'camera_deleted' | 'replaced' | 'kiosk_revoked' | 'share_revoked' | 'session_revoked';
