@@ -175,7 +175,9 @@ export class RecordingIndex {
   async merged(cameraId: string, hourMs: number): Promise<HourIndex> {
     const own = await this.hour(cameraId, hourMs);
     const others = await this.otherWriters(cameraId, hourMs);
-    return others.length === 0 ? own : mergeHours(cameraId, hourMs, [own, ...others.map((o) => o.index)]);
+    // A node of a cluster always merges: its own index may hold another node's segments (adopted
+    // from the bucket) that it must list once, whatever else is there.
+    return others.length === 0 && this.#writer === '' ? own : mergeHours(cameraId, hourMs, [own, ...others.map((o) => o.index)]);
   }
 
   /** The other writers' index objects of the hour (other nodes, or this node's name before it joined a cluster). */
@@ -425,6 +427,7 @@ export class RecordingIndex {
     const known = new Set(h.segments.map((s) => s.key));
     for await (const object of this.#store.list(segmentPrefix(h.cameraId, h.hourMs))) {
       if (known.has(object.key) || !parseSegmentKey(object.key)) continue;
+      known.add(object.key); // a listing may name a key twice (a marker-paged listing repeats its marker)
       try {
         const dataKey = await this.#keys.dataKey(h.cameraId);
         const segment = readSegment(dataKey, object.key, await this.#store.get(object.key));
