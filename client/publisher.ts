@@ -252,6 +252,14 @@ export class Publisher extends Emitter<PublisherEvents> {
       this.#setState('reconnecting');
       return;
     }
+    if (code === 'node_draining') {
+      // This socket's node is leaving: a new connection through the load balancer lands elsewhere.
+      this.#dispose();
+      this.#recovering = true;
+      this.#setState('reconnecting');
+      this.#signaling.reconnectNow();
+      return;
+    }
     if (code === 'forbidden' || code === 'camera_not_found' || isUnsupportedBrowser(err)) {
       this.#stop('error', err);
       return;

@@ -124,6 +124,7 @@ export class Peer implements Connection {
         this.#leave(cameraId);
         // The camera's new session: this node takes it (another node that held it lets go); a
         // viewer's node relays the camera in when another node holds it.
+        if (role === 'camera') this.#deps.cluster.assertTakingCameras();
         const epoch = role === 'camera' ? (await this.#deps.cluster.claim(cameraId)).epoch : undefined;
         if (role === 'viewer') await this.#deps.relays?.ensure(cameraId);
         const room = await this.#deps.sfu.room(cameraId);

@@ -7,6 +7,7 @@
 // it keeps the camera until the new holder records (its handover call) so no frame is missed.
 import type { Sfu } from '../../sfu/index.ts';
 import type { Logger } from '../log.ts';
+import { ApiError } from '../errors.ts';
 import { StoreError, type CameraOwner, type Change, type NodeInfo, type Store } from '../store/index.ts';
 
 /** A camera asked to move is let go at the latest this long after its new session took it. */
@@ -117,6 +118,16 @@ export class Cluster {
   /** Live nodes other than this one that take cameras (up, not draining). */
   targets(): NodeView[] {
     return this.#nodes.filter((n) => !n.self && n.alive && n.state === 'up');
+  }
+
+  /**
+   * A camera's new session may not start here: this node drains and another can take it (the
+   * client publishes again through the load balancer, which no longer sends it here).
+   */
+  assertTakingCameras(): void {
+    if (this.#draining && this.targets().length > 0) {
+      throw new ApiError(503, 'node_draining', 'this node is leaving the cluster (a drain): publish again through the load balancer, another node takes the camera');
+    }
   }
 
   /** Asks the camera held here to publish to another node; false when it is not held here under that epoch. */

@@ -121,6 +121,7 @@ export function whipRoutes(deps: Deps) {
     const caller = await fresh(deps, () => authenticate(c, cameraId, 'whip'));
     const offer = await readOffer(c);
     // A new publishing session: this node takes the camera (another node that held it lets go).
+    deps.cluster.assertTakingCameras();
     const claim = await deps.cluster.claim(cameraId);
     const room = await deps.sfu.room(cameraId);
     const plan = offer.media.map((media) => {
