@@ -220,6 +220,7 @@ class PublishView {
 
   /** The old session after a move: its node ends it (replaced) once the new one records; else after a while. */
   #retire(old: Session): void {
+    old.publisher.retire();
     const done = () => {
       clearTimeout(timer);
       offState();
@@ -227,8 +228,9 @@ class PublishView {
       old.signaling.stop();
     };
     const timer = setTimeout(done, RETIRE_AFTER_MS);
+    // Ended by its node (replaced), or its connection lost: either way it is over.
     const offState = old.publisher.on('state', (state) => {
-      if (state === 'stopped' || state === 'error') done();
+      if (state !== 'live') done();
     });
   }
 

@@ -53,6 +53,8 @@ export class Publisher extends Emitter<PublisherEvents> {
   #attempt: SendAttempt | null = null;
   #recovering = false;
   #closed = false;
+  /** Replaced by a session elsewhere (a move): publishes until this session ends, never again. */
+  #retiring = false;
   #videoCodec: string | undefined;
   readonly #backoff = new Backoff(RECONNECT_BACKOFF);
   readonly #retry = new Timer();
@@ -106,6 +108,16 @@ export class Publisher extends Emitter<PublisherEvents> {
     this.#scheduleRun(0);
   }
 
+  /**
+   * Another session of this camera took over (a move): this one goes on until its node ends it,
+   * but is never published again (its socket, reconnecting through the load balancer, would
+   * otherwise take the camera back from the new session).
+   */
+  retire(): void {
+    this.#retiring = true;
+    this.#retry.clear();
+  }
+
   /** Publishes again after 'stopped' or 'error' (a button on the page). */
   resume(): void {
     if (this.#closed) return;
@@ -141,7 +153,7 @@ export class Publisher extends Emitter<PublisherEvents> {
   }
 
   #scheduleRun(delayMs: number): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#retiring) return;
     this.#retry.set(delayMs, () => void this.#run());
   }
 
