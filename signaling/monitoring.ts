@@ -435,7 +435,7 @@ export class Monitoring {
       registers,
       collect: () => {
         moves.reset();
-        for (const [reason, n] of this.#deps.cluster?.moves ?? []) moves.inc({ reason }, n);
+        moves.inc({ reason: 'drain_ended' }, this.#deps.cluster?.drainEnded ?? 0);
         moves.inc({ reason: 'drain' }, recorder.metrics.handovers);
         moves.inc({ reason: 'failover' }, recorder.metrics.gapCount.get('node-failed') ?? 0);
       },

@@ -97,11 +97,7 @@ export class Cluster {
   }
 
   /** Cameras a drain of this node could not move by themselves: their session here was ended. */
-  readonly moves = new Map<'drain_ended', number>();
-
-  countMove(reason: 'drain_ended'): void {
-    this.moves.set(reason, (this.moves.get(reason) ?? 0) + 1);
-  }
+  drainEnded = 0;
 
   /** Draining: out of the load balancer, its cameras asked to move (Drain). */
   get draining(): boolean {

@@ -161,7 +161,7 @@ export class Drain extends EventEmitter<{ done: [report: DrainReport] }> {
         // Could not be told (or did not follow): end its session so that it reconnects elsewhere.
         if (sfu.existingRoom(cameraId)?.releasePublisher()) {
           report.ended.push(cameraId);
-          cluster.countMove('drain_ended');
+          cluster.drainEnded += 1;
           this.#status.ended += 1;
           log.warn({ event: 'camera_moved', cameraId, reason: 'drain_ended' }, 'camera did not move by itself: its session here was ended so that it reconnects elsewhere');
           this.#o.audit(cameraId, { from: cluster.nodeId, how: 'ended' });
