@@ -6,10 +6,7 @@
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { generate } from 'selfsigned';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Publisher } from '../camera/index.ts';
@@ -40,7 +37,6 @@ interface SfuState {
 
 let s3: S3Process;
 let lb: TestHaproxy;
-let tmp: string;
 const nodes = new Map<string, Service>();
 const publishers: Publisher[] = [];
 
@@ -66,18 +62,13 @@ test.before(async () => {
       nodes.set(id, svc);
     }),
   );
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mimamori-cluster-browser-'));
-  const pems = await generate([{ name: 'commonName', value: 'localhost' }], { keyType: 'ec', algorithm: 'sha256' });
-  const certFile = path.join(tmp, 'lb.pem');
-  fs.writeFileSync(certFile, `${pems.cert.trim()}\n${pems.private.trim()}\n`, { mode: 0o600 });
-  lb = await TestHaproxy.start({ nodes: [...nodes].map(([name, svc]) => ({ name, host: '127.0.0.1', port: svc.port })), tls: { mode: 'terminate', certFile } });
+  lb = await TestHaproxy.start({ nodes: [...nodes].map(([name, svc]) => ({ name, host: '127.0.0.1', port: svc.port })), tls: 'self-signed' });
 });
 test.after(async () => {
   for (const p of publishers) await p.close().catch(() => undefined);
   await lb?.close();
   for (const svc of nodes.values()) await svc.stop();
   await s3?.close();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 const sfu = async (svc: Service) => (await (await svc.api('/api/sfu')).json()) as SfuState;

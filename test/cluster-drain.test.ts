@@ -7,16 +7,13 @@
 // every object opens.
 import { execSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { chromium, type Browser } from 'playwright-core';
-import { generate } from 'selfsigned';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Publisher } from '../camera/index.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
+import { recordings, until, uploaded } from './cluster-harness.ts';
 import { cli, freePort, startService, testDatabase, type Service } from './harness.ts';
 import { TestHaproxy } from './haproxy.ts';
 import { S3Process } from './s3.ts';
@@ -30,7 +27,6 @@ process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
 
 let s3: S3Process;
 let lb: TestHaproxy;
-let tmp: string;
 const nodes = new Map<string, Service>();
 const envs = new Map<string, Record<string, string>>();
 const publishers: Publisher[] = [];
@@ -40,20 +36,6 @@ type CameraHook = { __mimamori: { state: string; producerIds: string[] } };
 interface SfuState {
   cameras: { id: string; live: boolean; relayed?: boolean }[];
   nodes: { id: string; state: string; owns: number }[];
-}
-interface Recordings {
-  segments: { startMs: number; endMs: number }[];
-  gaps: { fromMs: number; toMs: number; reason: string }[];
-}
-
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.unreachable(`${what}: not within ${ms} ms`);
-    await sleep(200);
-  }
 }
 
 test.before(async () => {
@@ -80,11 +62,7 @@ test.before(async () => {
       envs.set(id, { ...env, MIMAMORI_DATABASE_URL: databaseUrl, MIMAMORI_DATA_DIR: svc.dataDir });
     }),
   );
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mimamori-drain-'));
-  const pems = await generate([{ name: 'commonName', value: 'localhost' }], { keyType: 'ec', algorithm: 'sha256' });
-  const certFile = path.join(tmp, 'lb.pem');
-  fs.writeFileSync(certFile, `${pems.cert.trim()}\n${pems.private.trim()}\n`, { mode: 0o600 });
-  lb = await TestHaproxy.start({ nodes: [...nodes].map(([name, svc]) => ({ name, host: '127.0.0.1', port: svc.port })), tls: { mode: 'terminate', certFile } });
+  lb = await TestHaproxy.start({ nodes: [...nodes].map(([name, svc]) => ({ name, host: '127.0.0.1', port: svc.port })), tls: 'self-signed' });
 });
 test.after(async () => {
   await browser?.close();
@@ -92,12 +70,9 @@ test.after(async () => {
   await lb?.close();
   for (const svc of nodes.values()) await svc.stop();
   await s3?.close();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 const sfu = async (svc: Service) => (await (await svc.api('/api/sfu', { signal: AbortSignal.timeout(2000) })).json()) as SfuState;
-const recordings = async (svc: Service, cameraId: string, fromMs: number, toMs: number) =>
-  (await (await svc.api(`/api/cameras/${cameraId}/recordings?from=${fromMs}&to=${toMs}`)).json()) as Recordings;
 
 test('a drained node moves every camera (werift and a Chromium camera page) to the other node without a gap and exits 0; one recording per camera, each second once', async () => {
   const survivorFirst = nodes.get('node-a')!;
@@ -178,7 +153,7 @@ test('a drained node moves every camera (werift and a Chromium camera page) to t
   browser = undefined;
   const to = Date.now();
   const left = nodes.get(survivor)!;
-  await until('the spool is uploaded', 30_000, async () => ((await (await left.api('/api/recorder')).json()) as { upload: { queued: number } }).upload.queued === 0 ? true : undefined);
+  await uploaded(left);
   await sleep(11_000); // the index objects go up every 10 s
   for (const id of onVictim) {
     const r = await recordings(left, id, from, to - 500);

@@ -11,6 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Camera } from '../camera/index.ts';
 import { EmbeddedS3 } from '../recorder/store/index.ts';
+import { assertEachSecondOnce, recordings, sameOnBoth, until, uploaded } from './cluster-harness.ts';
 import { assertWatchable, cli, freePort, startService, testDatabase, type Service } from './harness.ts';
 
 const MASTER_KEYS = `mk-cluster:${crypto.randomBytes(32).toString('base64')}`;
@@ -77,15 +78,6 @@ test.after(async () => {
 
 const sfu = async (svc: Service): Promise<SfuState> => (await (await svc.api('/api/sfu')).json()) as SfuState;
 
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.unreachable(`${what}: not within ${ms} ms`);
-    await sleep(100);
-  }
-}
 
 test('a node of a cluster refuses to start without PostgreSQL or a shared S3, saying why', async () => {
   const noDatabase = await cli(['start'], { MIMAMORI_INTERNAL_URL: 'http://127.0.0.1:1', MIMAMORI_DATA_DIR: path.join(s3Dir, 'x') });
@@ -167,14 +159,6 @@ test('a viewer on the node that does not hold the camera: relayed in, every fram
   }
 });
 
-interface Recordings {
-  segments: { startMs: number; endMs: number; fragments: number; end: string }[];
-  gaps: { fromMs: number; toMs: number; reason: string }[];
-}
-const recordings = async (svc: Service, cameraId: string, fromMs: number, toMs: number) =>
-  (await (await svc.api(`/api/cameras/${cameraId}/recordings?from=${fromMs}&to=${toMs}`)).json()) as Recordings;
-const drained = (svc: Service) =>
-  until('the spool is uploaded', 30_000, async () => ((await (await svc.api('/api/recorder')).json()) as { upload: { queued: number } }).upload.queued === 0 ? true : undefined);
 
 test('recording across nodes: the holder dies, the camera records on the other node; one recording with one node-failed gap, each second once, also after the dead node comes back', async () => {
   const cam = await a.createCamera('Failover');
@@ -189,7 +173,7 @@ test('recording across nodes: the holder dies, the camera records on the other n
   await sleep(5000);
   await second.close();
   const to = Date.now();
-  await drained(b);
+  await uploaded(b);
   await sleep(1500); // B's index flush
   const onB = await recordings(b, cam.id, from - 5000, to + 5000);
   const failed = onB.gaps.filter((g) => g.reason === 'node-failed');
@@ -200,14 +184,9 @@ test('recording across nodes: the holder dies, the camera records on the other n
 
   // The dead node comes back: its spool goes up under its own name; nothing is listed twice.
   await a.restart();
-  await drained(a);
-  await until('both nodes list the same recording', 40_000, async () => {
-    const [x, y] = await Promise.all([recordings(a, cam.id, from - 5000, to + 5000), recordings(b, cam.id, from - 5000, to + 5000)]);
-    return JSON.stringify(x) === JSON.stringify(y) ? true : undefined;
-  });
-  const after = await recordings(a, cam.id, from - 5000, to + 5000);
-  const sorted = [...after.segments].sort((p, q) => p.startMs - q.startMs);
-  for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]!.startMs >= sorted[i - 1]!.endMs - 400, `segments overlap: ${JSON.stringify([sorted[i - 1], sorted[i]])}`);
+  await uploaded(a);
+  const after = await sameOnBoth(a, b, cam.id, from - 5000, to + 5000);
+  assertEachSecondOnce(after.segments);
   const gapNow = after.gaps.filter((g) => g.reason === 'node-failed');
   assert.is(gapNow.length, 1);
   const ms = gapNow[0]!.toMs - gapNow[0]!.fromMs;
@@ -238,19 +217,8 @@ test('a holder paused for 10 s (SIGSTOP) wakes up believing it still holds the c
   await second?.close();
   await first.close();
   const to = Date.now();
-  await Promise.all([drained(a), drained(b)]);
-  let differs = '';
-  await until('both nodes list the same recording', 40_000, async () => {
-    const [x, y] = await Promise.all([recordings(a, cam.id, from - 5000, to + 5000), recordings(b, cam.id, from - 5000, to + 5000)]);
-    differs = `A: ${JSON.stringify(x)}\nB: ${JSON.stringify(y)}`;
-    return JSON.stringify(x) === JSON.stringify(y) && x.segments.length > 0 ? true : undefined;
-  }).catch((error: unknown) => {
-    console.log(differs);
-    throw error;
-  });
-  const merged = await recordings(b, cam.id, from - 5000, to + 5000);
-  const sorted = [...merged.segments].sort((p, q) => p.startMs - q.startMs);
-  for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]!.startMs >= sorted[i - 1]!.endMs - 400, `each second once: ${JSON.stringify([sorted[i - 1], sorted[i]])}`);
+  await Promise.all([uploaded(a), uploaded(b)]);
+  assertEachSecondOnce((await sameOnBoth(a, b, cam.id, from - 5000, to + 5000)).segments);
 });
 
 test('heartbeats: both nodes listed up; a killed node is dead within a few seconds', async () => {

@@ -16,6 +16,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { generate } from 'selfsigned';
 import {
   DEFAULT_CHECK,
   DEFAULT_TIMEOUTS,
@@ -38,8 +39,11 @@ const TEST_CHECK: HealthCheck = { ...DEFAULT_CHECK, intervalMs: 500, fall: 2, ri
 
 export interface TestHaproxyOptions {
   nodes: HaproxyNode[];
-  /** Default passthrough. */
-  tls?: TlsChoice;
+  /**
+   * Default passthrough. 'self-signed': terminate mode with a self-signed certificate for
+   * localhost made in HAProxy's own folder (clients of the test then accept it).
+   */
+  tls?: TlsChoice | 'self-signed';
   balance?: HaproxyOptions['balance'];
   timeouts?: Partial<Timeouts>;
   check?: Partial<HealthCheck>;
@@ -106,6 +110,7 @@ export class TestHaproxy {
     live.set(lb, () => lb.#reapSync());
     installExitHandler();
     try {
+      if (options.tls === 'self-signed') await lb.#makeCertificate();
       for (let attempt = 1; ; attempt++) {
         lb.#port = await freePort();
         lb.#statsPort = await freePort();
@@ -122,6 +127,17 @@ export class TestHaproxy {
       throw err;
     }
     return lb;
+  }
+
+  get #certFile(): string {
+    return path.join(this.#dir, 'self-signed.pem');
+  }
+
+  /** A certificate and key for localhost in one PEM, as HAProxy's `crt` takes them. */
+  async #makeCertificate(): Promise<void> {
+    if (fs.existsSync(this.#certFile)) return;
+    const pems = await generate([{ name: 'commonName', value: 'localhost' }], { keyType: 'ec', algorithm: 'sha256' });
+    await fsp.writeFile(this.#certFile, `${pems.cert.trim()}\n${pems.private.trim()}\n`, { mode: 0o600 });
   }
 
   private constructor(dir: string, options: TestHaproxyOptions) {
@@ -160,7 +176,7 @@ export class TestHaproxy {
     return haproxyConfig({
       nodes: this.#options.nodes,
       listen: { host: '127.0.0.1', port: this.#port },
-      tls: this.#options.tls ?? { mode: 'passthrough' },
+      tls: this.#options.tls === 'self-signed' ? { mode: 'terminate', certFile: this.#certFile } : (this.#options.tls ?? { mode: 'passthrough' }),
       balance: this.#options.balance ?? 'leastconn',
       stats: { host: '127.0.0.1', port: this.#statsPort },
       timeouts: { ...DEFAULT_TIMEOUTS, ...this.#options.timeouts },
@@ -218,6 +234,7 @@ export class TestHaproxy {
     const previous = this.#options;
     this.#options = { ...previous, ...changes };
     try {
+      if (changes.tls === 'self-signed') await this.#makeCertificate();
       const text = this.config();
       const check = await checkConfig(text);
       if (!check.valid) throw new Error(`the new configuration is not valid:\n${check.output}`);

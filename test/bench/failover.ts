@@ -8,10 +8,7 @@
 // Environment: BENCH_FAILOVER_CAMERAS (20), BENCH_FAILOVER_VIEWERS (20), BENCH_FAILOVER_KILLS (10),
 // BENCH_FAILOVER_KBPS (1000). Prints JSON lines; the last is the summary.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { generate } from 'selfsigned';
 import { Publisher, Viewer } from '../../camera/index.ts';
 import { cli, freePort, startService, testDatabase, type Service } from '../harness.ts';
 import { TestHaproxy } from '../haproxy.ts';
@@ -106,13 +103,9 @@ const nodes: Node[] = await Promise.all(
     return { id, rtcMin, svc: await startService({ databaseUrl, env: await nodeEnv(id, rtcMin) }) };
   }),
 );
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mimamori-failover-'));
-const pems = await generate([{ name: 'commonName', value: 'localhost' }], { keyType: 'ec', algorithm: 'sha256' });
-const certFile = path.join(tmp, 'lb.pem');
-fs.writeFileSync(certFile, `${pems.cert.trim()}\n${pems.private.trim()}\n`, { mode: 0o600 });
 const lb = await TestHaproxy.start({
   nodes: nodes.map((n) => ({ name: n.id, host: '127.0.0.1', port: n.svc.port })),
-  tls: { mode: 'terminate', certFile },
+  tls: 'self-signed',
   check: { intervalMs: 500, fall: 2, rise: 2 },
 });
 const admin = nodes[0]!.svc;
@@ -269,6 +262,5 @@ try {
   await lb.close();
   for (const n of nodes) await n.svc.stop();
   await s3.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
 }
 emit(summary);
