@@ -2,14 +2,15 @@
 // shown once, with the link to open on the camera device; a renewal keeps the old secret working
 // for a chosen grace period), users with roles and grants (people.ts), camera groups (groups.ts),
 // announcements (announcements.ts), kiosk displays (kiosks.ts), and for the service's operators
-// the organisations (orgs.ts). The cameras-not-recording alerts (alerts.ts) are built here and
-// shown by the page above the live view.
+// the organisations (orgs.ts) and the service's nodes with their drains (nodes.ts). The
+// cameras-not-recording alerts (alerts.ts) are built here and shown by the page above the live view.
 import { adminApi } from './adminApi.ts';
 import { RecorderAlerts } from './alerts.ts';
 import { AnnouncementsPanel } from './announcements.ts';
 import { api, cameraPageLink, type Camera } from './api.ts';
 import { GroupsPanel } from './groups.ts';
 import { bindAttr, bindText, formatDateTime, t } from './i18n.ts';
+import { NodesPanel } from './nodes.ts';
 import { OrgsPanel } from './orgs.ts';
 import { PeoplePanel } from './people.ts';
 import { KioskAdmin } from './kiosks.ts';
@@ -33,6 +34,9 @@ export class AdminPanel {
   readonly #announcements = new AnnouncementsPanel();
   readonly #kiosks = new KioskAdmin();
   readonly #audit = new AuditPanel();
+  /** Platform operators only, added once who is signed in is known. */
+  #nodes: NodesPanel | undefined;
+  #closed = false;
   #cameras: Camera[] = [];
 
   constructor(options: AdminPanelOptions) {
@@ -90,18 +94,21 @@ export class AdminPanel {
   }
 
   close(): void {
+    this.#closed = true;
     this.#alerts.close();
+    this.#nodes?.close();
   }
 
-  /** Who is signed in decides the rest: their own row cannot be deleted; platform operators get organisations. */
+  /** Who is signed in decides the rest: their own row cannot be deleted; platform operators get organisations and nodes. */
   async #addOperatorParts(): Promise<void> {
     try {
       const me = await adminApi.me();
       this.#people.setSelf(me.id);
       this.#announcements.setPlatform(me.platform);
-      if (!me.platform) return;
+      if (!me.platform || this.#closed) return;
       const orgs = new OrgsPanel(me.orgId);
-      this.#announcements.el.after(orgs.el);
+      this.#nodes = new NodesPanel();
+      this.#announcements.el.after(orgs.el, this.#nodes.el);
       await orgs.refresh();
     } catch (err) {
       console.warn('could not load the signed-in user', err);

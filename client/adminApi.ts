@@ -61,6 +61,24 @@ export interface DeletionReport {
   cameras: number;
   objects: number;
 }
+/** One node of the service as GET /api/sfu lists it (a single-node service lists only itself). */
+export interface ClusterNode {
+  id: string;
+  /** The node that answered this request. */
+  self: boolean;
+  /** 'up', 'draining' or 'dead' (no heartbeat lately); kept as sent, so a newer server's state shows as itself. */
+  state: string;
+  /** Since its last heartbeat. */
+  silentMs: number;
+  release: string;
+  startedAtMs: number;
+  /** Cameras publishing to it, viewers watching through it, cameras it records. */
+  cameras: number;
+  viewers: number;
+  recording: number;
+  /** Cameras placed on it (drops as a drain moves them away). */
+  owns: number;
+}
 export interface RecorderAlert {
   cameraId: string;
   kind: string;
@@ -100,6 +118,22 @@ const parseAnnouncement = (v: unknown): Announcement => {
     startsAtMs: time(o.startsAt, 'announcement.startsAt'),
     endsAtMs: time(o.endsAt, 'announcement.endsAt'),
     everyone: o.everyone === true,
+  };
+};
+const count = (v: unknown, what: string): number => num(v ?? 0, what);
+const parseNode = (v: unknown): ClusterNode => {
+  const o = obj(v, 'node');
+  return {
+    id: str(o.id, 'node.id'),
+    self: o.self === true,
+    state: str(o.state, 'node.state'),
+    silentMs: count(o.silentMs, 'node.silentMs'),
+    release: typeof o.release === 'string' ? o.release : '',
+    startedAtMs: time(o.startedAt, 'node.startedAt'),
+    cameras: count(o.cameras, 'node.cameras'),
+    viewers: count(o.viewers, 'node.viewers'),
+    recording: count(o.recording, 'node.recording'),
+    owns: count(o.owns, 'node.owns'),
   };
 };
 const parseOrg = (v: unknown): Org => {
@@ -219,6 +253,14 @@ export const adminApi = {
   },
   async cancelDeletion(orgId: string): Promise<Org> {
     return parseOrg(obj(await call('DELETE', `/api/orgs/${enc(orgId)}/deletion`), 'org').org);
+  },
+  /** The service's nodes (GET /api/sfu; its workers and rooms are not used here). */
+  async nodes(): Promise<ClusterNode[]> {
+    return arr(obj(await call('GET', '/api/sfu'), 'sfu').nodes, 'sfu.nodes').map(parseNode);
+  },
+  /** Asks the node to drain (202: it has started; it leaves the load balancer, moves its cameras, then stops). */
+  async drainNode(id: string, reason?: string): Promise<void> {
+    await call('POST', `/api/nodes/${enc(id)}/drain`, reason ? { reason } : {});
   },
   async deletionReports(): Promise<DeletionReport[]> {
     return arr(obj(await call('GET', '/api/orgs/deletion-reports'), 'reports').reports, 'reports').map((v) => {

@@ -3,7 +3,10 @@
 // secret still gets a publish token, a wrong one does not); an announcement shows in the banner
 // of the live page and of a kiosk display (information can be dismissed for the session,
 // maintenance not); a scheduled contract end shows in Japanese with the date in Asia/Tokyo; a
-// viewer without the export right gets no export button; recorder alerts are listed up top.
+// viewer without the export right gets no export button; recorder alerts are listed up top; the
+// platform administrator sees the service's nodes (this one up, in English and Japanese) and a
+// drain refused on a single-node service with the server's explanation, while an organisation's
+// administrator gets no nodes panel.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -205,6 +208,83 @@ test('the admin sees cameras online but not recording above the live view', asyn
   } finally {
     await page.unroute('**/api/recorder/alerts');
   }
+});
+
+test('the platform administrator sees this node up, and a drain on a single-node service is refused with the reason', async () => {
+  const sfu = await json<{ node: string; nodes: { id: string; self: boolean; state: string; startedAt: string; owns: number }[] }>(await svc.api('/api/sfu'));
+  assert.is(sfu.nodes.length, 1, 'a single-node service lists itself only');
+  const self = sfu.nodes[0]!;
+  assert.ok(self.self && self.id === sfu.node && self.state === 'up', `this node, up: ${JSON.stringify(self)}`);
+
+  const page = adminPage;
+  const sfuReads: number[] = [];
+  const countReads = (r: { url(): string }) => new URL(r.url()).pathname === '/api/sfu' && sfuReads.push(Date.now());
+  page.on('request', countReads);
+  try {
+    await page.goto(`${svc.url}/`);
+    const row = `#nodes #node-table tr[data-node-id="${self.id}"]`;
+    await step('the nodes panel lists this node', () => page.waitForSelector(row, { timeout: 10_000 }));
+    assert.is(await page.getAttribute(row, 'data-state'), 'up');
+    assert.is((await page.textContent(`${row} .node-state .badge`))?.trim(), 'Up', 'the state, in English');
+    assert.is((await page.textContent(`${row} .node-self`))?.trim(), 'this node', 'the node that answered is marked');
+    assert.is(await page.locator('#node-table tbody tr').count(), 1, 'one row');
+    // The browser's zone is UTC: the start time in Tokyo shows the app's zone is used.
+    const started = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'Asia/Tokyo' }).format(Date.parse(self.startedAt));
+    assert.is((await page.textContent(`${row} time`))?.trim(), started, 'started, in Asia/Tokyo');
+    assert.ok(await page.isVisible(`${row} button.node-drain`), 'a node that is up can be drained');
+    assert.not.ok(await page.isVisible('#nodes .node-drain-status'), 'no drain in progress');
+
+    let asked = '';
+    page.once('dialog', (d) => (asked = `${d.type()}: ${d.message()}`));
+    await page.click(`${row} button.node-drain`);
+    const error = '#nodes .notice[data-tone="error"]';
+    await step('the refusal is shown in the panel', () => page.waitForSelector(error, { timeout: 10_000 }));
+    assert.match(asked, new RegExp(`^prompt: Drain node ${self.id}\\?`), 'asked first, with a field for the reason');
+    const text = (await page.textContent(error)) ?? '';
+    assert.match(text, /This service runs as a single node: there is no other node to move its cameras to/, 'explained in English');
+    assert.match(text, /no MIMAMORI_INTERNAL_URL/, `with the server's own message: ${text}`);
+
+    // Still running, still up, and the panel keeps reading (every 3 s).
+    assert.is((await fetch(`${svc.url}/healthz`)).status, 200, 'the service keeps running');
+    const after = await json<{ nodes: { id: string; state: string }[] }>(await svc.api('/api/sfu'));
+    assert.equal(after.nodes.map((n) => [n.id, n.state]), [[self.id, 'up']], 'the node is not draining');
+    const reads = sfuReads.length;
+    await step('the list is read again', () => page.waitForRequest((r) => new URL(r.url()).pathname === '/api/sfu', { timeout: 6_000 }));
+    await page.waitForTimeout(200);
+    assert.ok(sfuReads.length > reads, 'read again after the refusal');
+    assert.is(await page.getAttribute(row, 'data-state'), 'up');
+
+    await step('in Japanese', async () => {
+      await page.selectOption('#lang-select', 'ja');
+      await page.waitForFunction(`document.querySelector(${JSON.stringify(`${row} .node-state .badge`)})?.textContent === '稼働中'`, undefined, { timeout: 5_000 });
+      assert.is((await page.textContent('#nodes h3'))?.trim(), 'ノード（サーバー）');
+      assert.is((await page.textContent(`${row} .node-self`))?.trim(), 'このノード');
+      assert.is((await page.textContent(`${row} button.node-drain`))?.trim(), '停止準備（ドレイン）');
+      const jaStarted = new Intl.DateTimeFormat('ja-JP', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'Asia/Tokyo' }).format(Date.parse(self.startedAt));
+      assert.is((await page.textContent(`${row} time`))?.trim(), jaStarted, 'the Japanese date format');
+      await page.click(`${row} button.node-drain`);
+      await page.waitForFunction(`/1台のノードだけで動いている/.test(document.querySelector(${JSON.stringify(error)})?.textContent ?? '')`, undefined, { timeout: 10_000 });
+      assert.match((await page.textContent(error)) ?? '', /サーバーからの説明: .*no MIMAMORI_INTERNAL_URL/);
+    });
+  } finally {
+    page.off('request', countReads);
+    await page.selectOption('#lang-select', 'en').catch(() => undefined);
+  }
+
+  // An organisation's administrator is not a platform operator: no nodes panel, no reads.
+  await json(await svc.api('/api/orgs', { method: 'POST', body: JSON.stringify({ name: 'Customer C', admin: { username: 'c-admin', password: PASSWORD } }) }));
+  const other = await newPage('c-admin');
+  const theirReads: string[] = [];
+  other.on('request', (r) => new URL(r.url()).pathname === '/api/sfu' && theirReads.push(r.url()));
+  const me = other.waitForResponse((r) => new URL(r.url()).pathname === '/api/auth/me' && r.ok(), { timeout: 15_000 });
+  await signIn(other, '/', 'c-admin', PASSWORD);
+  await step('their admin panel loads', async () => {
+    await (await me).finished();
+    await other.waitForSelector('#admin', { timeout: 10_000 });
+  });
+  await other.waitForTimeout(500);
+  assert.is(await other.locator('#nodes').count(), 0, 'no nodes panel');
+  assert.equal(theirReads, [], 'the node list is not asked for');
 });
 
 test.run();
