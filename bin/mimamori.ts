@@ -57,6 +57,14 @@ commands:
   drain NODE            a node of the cluster (MIMAMORI_DATABASE_URL) leaves on purpose: out of the load
                           balancer, its cameras moved one at a time, its viewers sent elsewhere, then it
                           stops (as on SIGTERM); its log says what it could not move
+  rolling-restart       restart every node of the cluster (MIMAMORI_DATABASE_URL) one by one, e.g. to
+                          upgrade it: each is drained (cameras moved, no hole in any recording), stops,
+                          and must be started again by its supervisor (systemd Restart=always) — with
+                          the new release for an upgrade — before the next one's turn
+      --nodes A,B,...     only these nodes, in this order (default: every running node, by id)
+      --drain-timeout-s N a node must have drained and stopped within N s (default 180)
+      --restart-timeout-s N  …and be back, up, within N s after it stopped (default 180)
+      --settle-s N        wait after a node is back, for the load balancer to take it in (default 5)
   s3                    run the embedded S3-compatible server (s3rver) on its own, for the nodes of a
                           small cluster or a test; prints the MIMAMORI_S3_* settings the nodes need
       --folder DIR        where the objects are kept (created; the key pair is kept there too)
@@ -432,6 +440,31 @@ async function drainCommand(argv: string[]): Promise<void> {
   process.stdout.write(`${nodeId} is draining; it stops when its cameras and viewers are elsewhere (GET /api/sfu shows it as draining until then)\n`);
 }
 
+/** rolling-restart: drains every node in turn and waits until its supervisor has it back. */
+async function rollingRestartCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { nodes: { type: 'string' }, 'drain-timeout-s': { type: 'string', default: '180' }, 'restart-timeout-s': { type: 'string', default: '180' }, 'settle-s': { type: 'string', default: '5' } },
+  });
+  const databaseUrl = process.env.MIMAMORI_DATABASE_URL;
+  if (!databaseUrl) throw new UsageError('rolling-restart needs MIMAMORI_DATABASE_URL (run it with a node\'s settings)');
+  const seconds = (name: 'drain-timeout-s' | 'restart-timeout-s' | 'settle-s', min: number): number => {
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n < min || n > 3600) throw new UsageError(`--${name} must be a number of seconds from ${min} to 3600, not "${values[name]}"`);
+    return n * 1000;
+  };
+  const nodes = values.nodes?.split(',').map((n) => n.trim()).filter(Boolean);
+  const { rollingRestart, RollingRestartError } = await import('../signaling/cluster/rollingRestart.ts');
+  const say = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  try {
+    const done = await rollingRestart({ databaseUrl, ...(nodes?.length ? { nodes } : {}), drainTimeoutMs: seconds('drain-timeout-s', 1), restartTimeoutMs: seconds('restart-timeout-s', 1), settleMs: seconds('settle-s', 0), say });
+    say(`rolling restart done: ${done.restarted.length} node(s) restarted one by one in ${(done.ms / 1000).toFixed(0)} s (${done.restarted.join(', ')})`);
+  } catch (error) {
+    if (error instanceof RollingRestartError) throw new CommandError(error.message);
+    throw error;
+  }
+}
+
 /** migrate-store --to postgres://… | DIR: the configured store's metadata into an empty store of the other kind. */
 async function migrateStoreCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { to: { type: 'string' } } });
@@ -645,6 +678,8 @@ async function main(): Promise<void> {
       return s3Server(rest);
     case 'drain':
       return drainCommand(rest);
+    case 'rolling-restart':
+      return rollingRestartCommand(rest);
     case 'haproxy-config':
       return haproxyConfigCommand(rest);
     case undefined:

@@ -45,7 +45,7 @@ import { meRoutes } from './routes/me.ts';
 import { healthRoutes } from './routes/health.ts';
 import { Monitoring } from './monitoring.ts';
 import { ExportJobs, Playback } from '../playback/index.ts';
-import { backupFilesOf, FileStore, openStore, type Store, type User } from './store/index.ts';
+import { backupFilesOf, FileStore, openStore, SCHEMA_VERSION, type Store, type User } from './store/index.ts';
 import { Revocations } from './Revocations.ts';
 import { Backups } from '../backup/index.ts';
 import { importLegacyAudit } from './audit/index.ts';
@@ -112,6 +112,7 @@ export class Service {
       nodeId: config.nodeId,
       ...(config.internalUrl ? { internalUrl: config.internalUrl } : {}),
       release: RELEASE,
+      schemaVersion: SCHEMA_VERSION,
       load: () => ({
         cameras: [...sfu.rooms.values()].filter((r) => r.live).length,
         viewers: [...sfu.rooms.values()].reduce((n, r) => n + r.viewerCount, 0),

@@ -31,7 +31,8 @@ export interface Service {
   createUser(username: string, password: string, role?: 'admin' | 'operator' | 'viewer'): Promise<{ id: string }>;
   grant(userId: string, cameraId: string): Promise<void>;
   publishToken(cameraId: string, secret: string): Promise<string>;
-  restart(): Promise<void>;
+  /** Stops it (SIGTERM, unless it exited already) and starts it again; `root`: from that checkout (an upgrade). */
+  restart(options?: { root?: string }): Promise<void>;
   /** SIGKILL, no clean shutdown. */
   kill(): Promise<void>;
   /** SIGSTOP / SIGCONT: a process that stops and later wakes up believing nothing happened. */
@@ -62,6 +63,8 @@ export interface ServiceOptions {
   dataDir?: string;
   /** Run inside this network namespace (test/netns.ts), listening and announcing `address`. */
   netns?: { name: string; address: string };
+  /** Run the service of this checkout (another release: test/release.ts) instead of this one. */
+  root?: string;
 }
 
 let testServer: Promise<TestPostgres> | undefined;
@@ -111,14 +114,15 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const databaseUrl = options.databaseUrl ?? (process.env.MIMAMORI_TEST_STORE === 'postgres' ? await testDatabase() : undefined);
   let child: ChildProcess | undefined;
   let out = '';
+  let root = options.root ?? ROOT;
 
   const launch = async () => {
     out += `--- start ${new Date().toISOString()}\n`;
-    const command = [process.execPath, '--import', 'tsx', path.join(ROOT, 'bin', 'mimamori.ts'), 'start'];
+    const command = [process.execPath, '--import', 'tsx', path.join(root, 'bin', 'mimamori.ts'), 'start'];
     // `ip netns exec` execs the command itself: the child's pid is the service's (kill, SIGSTOP).
     if (options.netns) command.unshift('/usr/sbin/ip', 'netns', 'exec', options.netns.name);
     child = spawn(command[0]!, command.slice(1), {
-      cwd: ROOT,
+      cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
@@ -219,8 +223,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       });
       return (await json<{ token: string }>(res)).token;
     },
-    async restart() {
+    async restart(again) {
       await exit('SIGTERM');
+      if (again?.root) root = again.root;
       await launch();
     },
     async kill() {

@@ -313,13 +313,47 @@ only('migrations: two nodes at once apply them once; a schema from a newer relea
     const applied = await Promise.all(pools.map((p) => migrate(p)));
     assert.equal(applied.flat().sort(), MIGRATIONS.map((m) => m.version), 'every migration applied, each by exactly one of them');
     assert.equal(await migrate(pools[0]!), [], 'nothing left to apply');
-    await pools[0]!.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
+    await pools[0]!.query("INSERT INTO schema_migrations (version, name, oldest_compatible) VALUES (999, 'from the future', 999)");
     await migrate(pools[1]!).then(
       () => assert.unreachable('a newer schema was accepted'),
       (e: unknown) => assert.ok(e instanceof StoreError && e.code === 'schema_mismatch' && /version 999/.test(e.message), String(e)),
     );
   } finally {
     for (const p of pools) await p.end();
+  }
+});
+
+only('rolling upgrades: a release runs on a schema a newer one made only if it can; a migration live nodes cannot follow is refused', async () => {
+  const url = await pgServer.createDatabase('versions');
+  const pool = new pg.Pool({ connectionString: url });
+  // A heartbeat as a node of that release writes it (before schema 4: without a schema version).
+  const beat = (id: string, schema?: number) =>
+    schema === undefined
+      ? pool.query(`INSERT INTO nodes (id, internal_url, release, started_at, seen_at, state, load) VALUES ($1, 'http://127.0.0.1:1', 'x', now(), now(), 'up', '{}')`, [id])
+      : pool.query(`INSERT INTO nodes (id, internal_url, release, started_at, seen_at, state, load, schema_version) VALUES ($1, 'http://127.0.0.1:1', 'x', now(), now(), 'up', '{}', $2)`, [id, schema]);
+  const refused = async (p: Promise<unknown>, pattern: RegExp) =>
+    p.then(
+      () => assert.unreachable(`accepted, expected ${pattern}`),
+      (e: unknown) => assert.ok(e instanceof StoreError && e.code === 'schema_mismatch' && pattern.test(e.message), String(e)),
+    );
+  try {
+    // The release before (schema 3) made the database; this one adds 4 while it runs: 4 allows it.
+    assert.equal(await migrate(pool, MIGRATIONS.slice(0, 3)), [1, 2, 3]);
+    await beat('old');
+    assert.equal(await migrate(pool), [4], 'a migration the running older node can live with');
+    assert.equal(await migrate(pool, MIGRATIONS.slice(0, 3)), [], 'the older release still starts on it');
+    // A later migration that renames what older nodes use: refused while one of them runs…
+    const breaking = { version: 5, name: 'rename a column', oldestCompatible: 5, sql: 'ALTER TABLE nodes RENAME COLUMN load TO carries' };
+    await beat('current', 4);
+    await refused(migrate(pool, [...MIGRATIONS, breaking]), /migration 5 \("rename a column"\) needs every node to know schema version 5, and current \(release x, schema 4\), old \(release x, schema 3 or older\) are running.*nothing was changed/);
+    assert.equal((await pool.query('SELECT max(version)::int AS v FROM schema_migrations')).rows[0].v, 4, 'nothing applied');
+    // …applied once they are gone (silent for longer than a heartbeat could be)…
+    await pool.query("UPDATE nodes SET seen_at = now() - interval '1 minute'");
+    assert.equal(await migrate(pool, [...MIGRATIONS, breaking]), [5]);
+    // …and then a node of a release that does not know it is refused at start, saying why.
+    await refused(migrate(pool), /schema is at version 5; migration 5 \("rename a column"\) needs nodes that know at least version 5, and this release knows 4: run a newer release/);
+  } finally {
+    await pool.end();
   }
 });
 

@@ -8,6 +8,7 @@
 import type { Sfu } from '../../sfu/index.ts';
 import type { Logger } from '../log.ts';
 import { ApiError } from '../errors.ts';
+import { INTERNAL_PROTOCOL } from './internal.ts';
 import { StoreError, type CameraOwner, type Change, type NodeInfo, type Store } from '../store/index.ts';
 
 /** A camera asked to move is let go at the latest this long after its new session took it. */
@@ -21,6 +22,8 @@ export interface ClusterOptions {
   /** How the other nodes reach this node's internal API; unset: a node on its own. */
   internalUrl?: string;
   release: string;
+  /** The database schema this release knows (its heartbeat says so: migrations check it). */
+  schemaVersion?: number;
   /** What this node carries now, for its heartbeat. */
   load: () => NodeInfo['load'];
   heartbeatMs?: number;
@@ -187,7 +190,16 @@ export class Cluster {
 
   async #beat(): Promise<void> {
     try {
-      await this.#o.store.heartbeat({ id: this.#o.nodeId, internalUrl: this.#o.internalUrl!, release: this.#o.release, startedAtMs: this.#startedAtMs, state: this.#draining ? 'draining' : 'up', load: this.#o.load() });
+      await this.#o.store.heartbeat({
+        id: this.#o.nodeId,
+        internalUrl: this.#o.internalUrl!,
+        release: this.#o.release,
+        startedAtMs: this.#startedAtMs,
+        state: this.#draining ? 'draining' : 'up',
+        load: this.#o.load(),
+        ...(this.#o.schemaVersion !== undefined ? { schemaVersion: this.#o.schemaVersion } : {}),
+        protocol: INTERNAL_PROTOCOL,
+      });
       const { nodes, nowMs } = await this.#o.store.listNodes();
       this.#nodes = nodes.map((n) => ({ ...n, silentMs: Math.max(0, nowMs - n.seenAtMs), alive: nowMs - n.seenAtMs < this.#deadAfterMs, self: n.id === this.#o.nodeId }));
       const now = Date.now();

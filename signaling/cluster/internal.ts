@@ -13,6 +13,17 @@ import { ApiError, toErrorBody } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 const ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * The internal API's version: every call says which it speaks (`mimamori-protocol`; none: 1, the
+ * releases before it), and so does every heartbeat. Nodes of two releases run side by side in a
+ * rolling upgrade: a node answers every version from OLDEST_INTERNAL_PROTOCOL on, and a change a
+ * node of the release before could not answer raises OLDEST_INTERNAL_PROTOCOL only once no such
+ * release can still be running. 2: the header itself (the messages are those of 1).
+ */
+export const INTERNAL_PROTOCOL = 2;
+export const OLDEST_INTERNAL_PROTOCOL = 1;
+const PROTOCOL_HEADER = 'mimamori-protocol';
 const srtp = z.object({ cryptoSuite: z.enum(['AEAD_AES_256_GCM', 'AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']), keyBase64: z.string().min(1).max(256) });
 export const relayEnd = z.object({ ip: z.string().min(1).max(64), port: z.number().int().min(1).max(65535), srtpParameters: srtp });
 export const relayedProducer = z.object({
@@ -40,6 +51,12 @@ export async function startInternalServer(o: { url: string; secret: string; app:
   outer.use(async (c, next) => {
     const given = /^Bearer (\S+)$/.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
     if (!sameSecret(given, o.secret)) throw new ApiError(401, 'unauthorized', 'internal calls carry the cluster secret');
+    const spoken = c.req.header(PROTOCOL_HEADER);
+    const version = spoken === undefined ? 1 : /^[1-9][0-9]{0,3}$/.test(spoken) ? Number(spoken) : NaN;
+    if (!(version >= OLDEST_INTERNAL_PROTOCOL)) {
+      throw new ApiError(426, 'protocol_unsupported', `the calling node speaks internal protocol ${spoken ?? '1'}; this node answers ${OLDEST_INTERNAL_PROTOCOL} to ${INTERNAL_PROTOCOL}: upgrade the calling node (mimamori rolling-restart)`);
+    }
+    c.header(PROTOCOL_HEADER, String(INTERNAL_PROTOCOL));
     await next();
   });
   outer.route('/', o.app);
@@ -76,7 +93,7 @@ export async function callNode<T>(o: { url: string; secret: string; method: 'POS
   try {
     res = await fetch(new URL(o.path, o.url), {
       method: o.method,
-      headers: { authorization: `Bearer ${o.secret}`, ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${o.secret}`, [PROTOCOL_HEADER]: String(INTERNAL_PROTOCOL), ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
       signal: AbortSignal.timeout(o.timeoutMs ?? 3000),
     });

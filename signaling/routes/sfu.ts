@@ -16,6 +16,8 @@ export function sfuRoutes(deps: Deps) {
         state: n.alive ? n.state : 'dead',
         silentMs: n.silentMs,
         release: n.release,
+        ...(n.schemaVersion !== undefined ? { schemaVersion: n.schemaVersion } : {}),
+        ...(n.protocol !== undefined ? { protocol: n.protocol } : {}),
         startedAt: new Date(n.startedAtMs).toISOString(),
         cameras: n.load.cameras,
         viewers: n.load.viewers,

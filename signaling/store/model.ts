@@ -276,6 +276,9 @@ export interface NodeInfo {
   seenAtMs: number;
   state: 'up' | 'draining';
   load: { cameras: number; viewers: number; recording: number };
+  /** The database schema and internal protocol it knows; undefined from releases before they were written. */
+  schemaVersion?: number;
+  protocol?: number;
 }
 
 /** Every kind of row, by the name of its table. */

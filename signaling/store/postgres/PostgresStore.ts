@@ -246,20 +246,31 @@ export class PostgresStore extends Operations implements Store {
 
   async heartbeat(node: Omit<NodeInfo, 'seenAtMs'>): Promise<void> {
     await this.#query(
-      `INSERT INTO nodes (id, internal_url, release, started_at, seen_at, state, load) VALUES ($1, $2, $3, $4, now(), $5, $6)
-       ON CONFLICT (id) DO UPDATE SET internal_url = EXCLUDED.internal_url, release = EXCLUDED.release, started_at = EXCLUDED.started_at, seen_at = now(), state = EXCLUDED.state, load = EXCLUDED.load`,
-      [node.id, node.internalUrl, node.release, new Date(node.startedAtMs), node.state, JSON.stringify(node.load)],
+      `INSERT INTO nodes (id, internal_url, release, started_at, seen_at, state, load, schema_version, protocol) VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8)
+       ON CONFLICT (id) DO UPDATE SET internal_url = EXCLUDED.internal_url, release = EXCLUDED.release, started_at = EXCLUDED.started_at, seen_at = now(), state = EXCLUDED.state, load = EXCLUDED.load,
+         schema_version = EXCLUDED.schema_version, protocol = EXCLUDED.protocol`,
+      [node.id, node.internalUrl, node.release, new Date(node.startedAtMs), node.state, JSON.stringify(node.load), node.schemaVersion ?? null, node.protocol ?? null],
     );
   }
 
   async listNodes(): Promise<{ nodes: NodeInfo[]; nowMs: number }> {
     const [clock, rows] = await Promise.all([
       this.#query<{ now: Date }>('SELECT now() AS now'),
-      this.#query<{ id: string; internal_url: string; release: string; started_at: Date; seen_at: Date; state: 'up' | 'draining'; load: NodeInfo['load'] }>('SELECT * FROM nodes ORDER BY id'),
+      this.#query<{ id: string; internal_url: string; release: string; started_at: Date; seen_at: Date; state: 'up' | 'draining'; load: NodeInfo['load']; schema_version: number | null; protocol: number | null }>('SELECT * FROM nodes ORDER BY id'),
     ]);
     return {
       nowMs: clock.rows[0]!.now.getTime(),
-      nodes: rows.rows.map((r) => ({ id: r.id, internalUrl: r.internal_url, release: r.release, startedAtMs: r.started_at.getTime(), seenAtMs: r.seen_at.getTime(), state: r.state, load: r.load })),
+      nodes: rows.rows.map((r) => ({
+        id: r.id,
+        internalUrl: r.internal_url,
+        release: r.release,
+        startedAtMs: r.started_at.getTime(),
+        seenAtMs: r.seen_at.getTime(),
+        state: r.state,
+        load: r.load,
+        ...(r.schema_version !== null ? { schemaVersion: r.schema_version } : {}),
+        ...(r.protocol !== null ? { protocol: r.protocol } : {}),
+      })),
     };
   }
 

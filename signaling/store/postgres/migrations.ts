@@ -2,8 +2,13 @@
 // transaction together with its row in schema_migrations, under a transaction-scoped advisory
 // lock, so two nodes starting at once apply it exactly once (the second waits, then finds it
 // done). Transaction-scoped locks also work behind PgBouncer in transaction pooling, where
-// session locks do not. A database migrated by a newer release is refused: this release would
-// not know its tables.
+// session locks do not.
+//
+// Nodes of two releases share the database during a rolling upgrade, so each migration says which
+// nodes can live with it (`oldestCompatible`: the oldest schema a node may know and still run on
+// the database after it; kept in schema_migrations). A release starts on a database a newer one
+// migrated only when every newer migration allows it; and a migration that live nodes (their
+// heartbeats name the schema they know) could not live with is refused until they are upgraded.
 import type pg from 'pg';
 import { StoreError } from '../errors.ts';
 
@@ -11,7 +16,17 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * Nodes that know at least this schema version keep working after this migration (an added
+   * nullable column: the version before; a renamed or dropped one: this very version).
+   */
+  oldestCompatible: number;
 }
+
+/** The schema nodes of releases before heartbeats named theirs knew (their last migration). */
+const SCHEMA_BEFORE_HEARTBEAT_VERSIONS = 3;
+/** A node heard of within this long is running: a migration must not pull its tables away. */
+const LIVE_NODE_S = 10;
 
 /** Any fixed number: the lock's name, shared by every node of the service. */
 const MIGRATION_LOCK = 4_242_001;
@@ -20,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'metadata, account state, change feed and audit log',
+    oldestCompatible: 1,
     sql: `
 -- Every change of a replicated table gets the next version and its new row (NULL: removed), so
 -- every node can follow the changes in order, and is notified. A writer takes the one-row
@@ -310,6 +326,7 @@ CREATE TRIGGER audit_rows_no_truncate BEFORE TRUNCATE ON audit_rows FOR EACH STA
   {
     version: 2,
     name: 'cluster: nodes and camera owners',
+    oldestCompatible: 1,
     sql: `
 -- Who holds each camera's media, with the fencing epoch. Followed by the change feed, so a node
 -- hears at once that another took a camera it holds.
@@ -336,9 +353,19 @@ CREATE TABLE nodes (
   {
     version: 3,
     name: 'cluster: cameras asked to move (drain)',
+    oldestCompatible: 2,
     // A nullable column: nodes of the release before keep working (they neither read nor write it).
     sql: `
 ALTER TABLE camera_owners ADD COLUMN move_requested_epoch bigint;
+`,
+  },
+  {
+    version: 4,
+    name: 'cluster: the schema and internal protocol each node knows (rolling upgrades)',
+    oldestCompatible: 3,
+    // Nullable: nodes of the release before keep writing their heartbeats without them.
+    sql: `
+ALTER TABLE nodes ADD COLUMN schema_version integer, ADD COLUMN protocol integer;
 `,
   },
 ];
@@ -353,19 +380,23 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
-    const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
-    const newest = Math.max(0, ...done);
+    // Rows of releases before it say nothing: those migrations allowed any node that knew them.
+    await client.query('ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS oldest_compatible integer NOT NULL DEFAULT 1');
+    const done = new Map((await client.query<{ version: number; name: string; oldest_compatible: number }>('SELECT version, name, oldest_compatible FROM schema_migrations')).rows.map((r) => [r.version, r]));
     const known = migrations[migrations.length - 1]?.version ?? 0;
-    if (newest > known) {
+    const newer = [...done.values()].filter((m) => m.version > known);
+    const blocking = newer.find((m) => m.oldest_compatible > known);
+    if (blocking) {
       throw new StoreError(
         'schema_mismatch',
-        `the database schema is at version ${newest}, newer than this release knows (${known}): a newer Mimamori migrated it; run that release (or newer) on this node`,
+        `the database schema is at version ${Math.max(...newer.map((m) => m.version))}; migration ${blocking.version} ("${blocking.name}") needs nodes that know at least version ${blocking.oldest_compatible}, and this release knows ${known}: run a newer release on this node (the one the other nodes run)`,
       );
     }
     for (const m of migrations) {
       if (done.has(m.version)) continue;
+      await refuseIfNodesCannotFollow(client, m);
       await client.query(m.sql);
-      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      await client.query('INSERT INTO schema_migrations (version, name, oldest_compatible) VALUES ($1, $2, $3)', [m.version, m.name, m.oldestCompatible]);
       applied.push(m.version);
     }
     await client.query('COMMIT');
@@ -376,4 +407,20 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
   } finally {
     client.release();
   }
+}
+
+/** A migration live nodes could not live with waits until they run a release that knows it. */
+async function refuseIfNodesCannotFollow(client: pg.PoolClient, m: Migration): Promise<void> {
+  if ((await client.query<{ t: string | null }>("SELECT to_regclass('nodes') AS t")).rows[0]?.t === null) return; // no node ever beat
+  const hasVersions = (await client.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'nodes' AND column_name = 'schema_version'")).rowCount! > 0;
+  const rows = await client.query<{ id: string; release: string; schema_version: number | null }>(
+    `SELECT id, release, ${hasVersions ? 'schema_version' : 'NULL::integer AS schema_version'} FROM nodes WHERE seen_at > now() - make_interval(secs => $1) ORDER BY id`,
+    [LIVE_NODE_S],
+  );
+  const behind = rows.rows.filter((n) => (n.schema_version ?? SCHEMA_BEFORE_HEARTBEAT_VERSIONS) < m.oldestCompatible);
+  if (behind.length === 0) return;
+  throw new StoreError(
+    'schema_mismatch',
+    `migration ${m.version} ("${m.name}") needs every node to know schema version ${m.oldestCompatible}, and ${behind.map((n) => `${n.id} (release ${n.release}, schema ${n.schema_version ?? `${SCHEMA_BEFORE_HEARTBEAT_VERSIONS} or older`})`).join(', ')} ${behind.length === 1 ? 'is' : 'are'} running: first upgrade them to a release that knows it (mimamori rolling-restart), or stop them; nothing was changed`,
+  );
 }
