@@ -26,6 +26,12 @@ export class CameraRecorder {
   #session: RecordingSession | undefined;
   /** Serialises session start/stop. */
   #chain: Promise<void> = Promise.resolve();
+  /**
+   * Sessions newer ones replaced: each records until the newest session's first keyframe (then
+   * ends exactly there) or, without one, for HANDOVER_MAX_MS. All wait for the newest: when
+   * changes come in quick succession, a session in between may be replaced before it records.
+   */
+  readonly #outgoing = new Map<RecordingSession, NodeJS.Timeout>();
   #settle: NodeJS.Timeout | undefined;
   #lastEndMs: number | undefined;
   #lastDurableMs: number | undefined;
@@ -99,20 +105,27 @@ export class CameraRecorder {
     this.#settle = setTimeout(() => {
       this.#run(async () => {
         const previous = this.#session;
+        // Told again of what it records already (the room's events and the start overlap).
+        if (previous && !previous.closed && sameProducers(previous.producerIds, this.#room)) return;
         if (previous) this.#nextGapReason = 'producer-changed';
         await this.#startSession();
-        if (!previous) return;
-        if (this.#session === previous) return; // nothing to start with: keep what records
-        const retire = (startMs?: number) => {
-          clearTimeout(timer);
-          if (startMs !== undefined) previous.endAt(startMs);
-          this.#run(() => this.#retire(previous));
-        };
-        const timer = setTimeout(retire, HANDOVER_MAX_MS);
-        this.#session?.once('segmentStarted', (startMs) => retire(startMs));
-        if (!this.#session) retire();
+        const current = this.#session;
+        if (!previous || !current || current === previous) return; // nothing to start with: keep what records
+        this.#outgoing.set(previous, setTimeout(() => this.#retireOutgoing(previous), HANDOVER_MAX_MS));
+        current.once('segmentStarted', (startMs) => {
+          if (this.#session !== current) return; // a newer one took over: its keyframe counts
+          for (const session of [...this.#outgoing.keys()]) this.#retireOutgoing(session, startMs);
+        });
       });
     }, SETTLE_MS);
+  }
+
+  /** A replaced session ends: at `startMs` (its successor's first keyframe), else where it is. */
+  #retireOutgoing(session: RecordingSession, startMs?: number): void {
+    clearTimeout(this.#outgoing.get(session));
+    this.#outgoing.delete(session);
+    if (startMs !== undefined) session.endAt(startMs);
+    this.#run(() => this.#retire(session));
   }
 
   /**
@@ -211,6 +224,7 @@ export class CameraRecorder {
   async #stopSession(): Promise<void> {
     const session = this.#session;
     this.#session = undefined;
+    for (const old of [...this.#outgoing.keys()]) this.#retireOutgoing(old);
     if (session) await this.#retire(session);
   }
 
@@ -220,4 +234,10 @@ export class CameraRecorder {
     this.#ctx.metrics.absorb(session.stats);
     this.#ctx.log.info({ event: 'recording_stopped', cameraId: this.cameraId, session: session.id, stats: session.stats }, 'recording stopped');
   }
+}
+
+/** The session records exactly the room's open producers. */
+function sameProducers(recorded: string[], room: CameraRoom): boolean {
+  const open = [...room.producers.values()].filter((p) => !p.closed).map((p) => p.id);
+  return open.length === recorded.length && open.every((id) => recorded.includes(id));
 }

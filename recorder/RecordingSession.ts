@@ -178,6 +178,10 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     this.#requestKeyframe(true);
   }
 
+  /** The producers it was made to record (a producer change makes a new session). */
+  get producerIds(): string[] {
+    return this.#o.producers.map((p) => p.id);
+  }
   get hasVideo(): boolean {
     return this.#video !== undefined;
   }
