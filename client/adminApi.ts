@@ -66,7 +66,7 @@ export interface ClusterNode {
   id: string;
   /** The node that answered this request. */
   self: boolean;
-  /** 'up', 'draining' or 'dead' (no heartbeat lately); kept as sent, so a newer server's state shows as itself. */
+  /** 'up', 'draining', 'stopped' (drained and gone) or 'dead' (no heartbeat lately); kept as sent, so a newer server's state shows as itself. */
   state: string;
   /** Since its last heartbeat. */
   silentMs: number;

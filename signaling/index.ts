@@ -277,6 +277,7 @@ export class Service {
     this.#deps.relays?.close();
     this.#internal?.closeAllConnections();
     this.#internal?.close();
+    await this.#deps.cluster.stopped();
     this.#deps.cluster.close();
     // Last: rows written while everything else shut down are still kept.
     await this.#deps.store.close();

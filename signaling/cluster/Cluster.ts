@@ -174,9 +174,21 @@ export class Cluster {
     return nodeId === this.#o.nodeId || this.#nodes.some((n) => n.id === nodeId && n.alive);
   }
 
-  /** True when the node is dead now or was seen dead at some moment since `sinceMs`. */
+  /**
+   * True when the node failed: it is dead now or was seen dead at some moment since `sinceMs`. A
+   * node that drained and said so in its last heartbeat (stopped) left; it did not fail.
+   */
   wasDeadSince(nodeId: string, sinceMs: number): boolean {
+    const node = this.#nodes.find((n) => n.id === nodeId);
+    if (node?.state === 'stopped') return false;
     return !this.isAlive(nodeId) || (this.#lastDeadAt.get(nodeId) ?? -Infinity) >= sinceMs;
+  }
+
+  /** A drained node's last heartbeat, as it exits: the others know it left rather than failed. */
+  async stopped(): Promise<void> {
+    if (!this.clustered || !this.#draining || this.#closed) return;
+    clearInterval(this.#timer);
+    await this.#o.store.heartbeat(this.#heartbeat('stopped')).catch((error: unknown) => this.#o.log.warn({ event: 'heartbeat_failed', err: error }, 'could not say in the database that this node stopped; the others will take it for failed'));
   }
 
   close(): void {
@@ -188,22 +200,26 @@ export class Cluster {
     this.#o.store.off('change', this.#onChange);
   }
 
+  #heartbeat(state: NodeInfo['state']): Omit<NodeInfo, 'seenAtMs'> {
+    return {
+      id: this.#o.nodeId,
+      internalUrl: this.#o.internalUrl!,
+      release: this.#o.release,
+      startedAtMs: this.#startedAtMs,
+      state,
+      load: this.#o.load(),
+      ...(this.#o.schemaVersion !== undefined ? { schemaVersion: this.#o.schemaVersion } : {}),
+      protocol: INTERNAL_PROTOCOL,
+    };
+  }
+
   async #beat(): Promise<void> {
     try {
-      await this.#o.store.heartbeat({
-        id: this.#o.nodeId,
-        internalUrl: this.#o.internalUrl!,
-        release: this.#o.release,
-        startedAtMs: this.#startedAtMs,
-        state: this.#draining ? 'draining' : 'up',
-        load: this.#o.load(),
-        ...(this.#o.schemaVersion !== undefined ? { schemaVersion: this.#o.schemaVersion } : {}),
-        protocol: INTERNAL_PROTOCOL,
-      });
+      await this.#o.store.heartbeat(this.#heartbeat(this.#draining ? 'draining' : 'up'));
       const { nodes, nowMs } = await this.#o.store.listNodes();
       this.#nodes = nodes.map((n) => ({ ...n, silentMs: Math.max(0, nowMs - n.seenAtMs), alive: nowMs - n.seenAtMs < this.#deadAfterMs, self: n.id === this.#o.nodeId }));
       const now = Date.now();
-      for (const n of this.#nodes) if (!n.alive && !n.self) this.#lastDeadAt.set(n.id, now);
+      for (const n of this.#nodes) if (!n.alive && !n.self && n.state !== 'stopped') this.#lastDeadAt.set(n.id, now);
     } catch (error) {
       // The database is away: the node list stays as last seen; the store reports the outage.
       this.#o.log.debug({ event: 'heartbeat_failed', err: error }, 'heartbeat not written');

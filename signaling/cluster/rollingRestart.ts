@@ -29,7 +29,7 @@ interface NodeRow {
   internal_url: string;
   release: string;
   started_at: Date;
-  state: 'up' | 'draining';
+  state: 'up' | 'draining' | 'stopped';
   live: boolean;
   owns: number;
 }
@@ -74,7 +74,7 @@ export async function rollingRestart(o: RollingRestartOptions): Promise<{ restar
       // Stopped: silent, or already started again by its supervisor.
       const stopped = await until(o.drainTimeoutMs, async () => {
         const now = (await nodes()).find((n) => n.id === id);
-        return !now || !now.live || now.started_at.getTime() !== before.started_at.getTime() ? true : undefined;
+        return !now || !now.live || now.state === 'stopped' || now.started_at.getTime() !== before.started_at.getTime() ? true : undefined;
       });
       if (!stopped) throw new RollingRestartError(`${id} did not drain and stop within ${o.drainTimeoutMs / 1000} s (its log says what it could not move); stopped here, not restarted: ${order.slice(restarted.length).join(', ')}`);
       const stoppedAt = Date.now();

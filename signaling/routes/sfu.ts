@@ -13,7 +13,7 @@ export function sfuRoutes(deps: Deps) {
       nodes: deps.cluster.nodes().map((n) => ({
         id: n.id,
         self: n.self,
-        state: n.alive ? n.state : 'dead',
+        state: n.alive ? n.state : n.state === 'stopped' ? 'stopped' : 'dead',
         silentMs: n.silentMs,
         release: n.release,
         ...(n.schemaVersion !== undefined ? { schemaVersion: n.schemaVersion } : {}),

@@ -274,7 +274,8 @@ export interface NodeInfo {
   startedAtMs: number;
   /** The database's clock, so nodes with skewed clocks agree on who is silent. */
   seenAtMs: number;
-  state: 'up' | 'draining';
+  /** 'stopped': its last heartbeat, after it drained and before it exited (it left; it did not fail). */
+  state: 'up' | 'draining' | 'stopped';
   load: { cameras: number; viewers: number; recording: number };
   /** The database schema and internal protocol it knows; undefined from releases before they were written. */
   schemaVersion?: number;

@@ -256,7 +256,7 @@ export class PostgresStore extends Operations implements Store {
   async listNodes(): Promise<{ nodes: NodeInfo[]; nowMs: number }> {
     const [clock, rows] = await Promise.all([
       this.#query<{ now: Date }>('SELECT now() AS now'),
-      this.#query<{ id: string; internal_url: string; release: string; started_at: Date; seen_at: Date; state: 'up' | 'draining'; load: NodeInfo['load']; schema_version: number | null; protocol: number | null }>('SELECT * FROM nodes ORDER BY id'),
+      this.#query<{ id: string; internal_url: string; release: string; started_at: Date; seen_at: Date; state: NodeInfo['state']; load: NodeInfo['load']; schema_version: number | null; protocol: number | null }>('SELECT * FROM nodes ORDER BY id'),
     ]);
     return {
       nowMs: clock.rows[0]!.now.getTime(),

@@ -361,11 +361,14 @@ ALTER TABLE camera_owners ADD COLUMN move_requested_epoch bigint;
   },
   {
     version: 4,
-    name: 'cluster: the schema and internal protocol each node knows (rolling upgrades)',
+    name: 'cluster: the schema and internal protocol each node knows (rolling upgrades); stopped after a drain',
     oldestCompatible: 3,
-    // Nullable: nodes of the release before keep writing their heartbeats without them.
+    // Nullable: nodes of the release before keep writing their heartbeats without them. A drained
+    // node's last heartbeat says 'stopped' (it left; it did not fail); older nodes never write it.
     sql: `
 ALTER TABLE nodes ADD COLUMN schema_version integer, ADD COLUMN protocol integer;
+ALTER TABLE nodes DROP CONSTRAINT nodes_state_check;
+ALTER TABLE nodes ADD CONSTRAINT nodes_state_check CHECK (state IN ('up', 'draining', 'stopped'));
 `,
   },
 ];
