@@ -57,7 +57,10 @@ export class Uploader extends EventEmitter<UploaderEvents> {
   #droppedSegments = 0;
   #lastLagMs = 0;
   #idle: (() => void)[] = [];
-  readonly #timers = new Set<NodeJS.Timeout>();
+  /** Retry waits: ended early (resolved) by close(). */
+  readonly #waits = new Map<NodeJS.Timeout, () => void>();
+  /** Uploads under way: close() lets them finish before the store goes away. */
+  readonly #inflight = new Set<Promise<void>>();
 
   constructor(options: UploaderOptions) {
     super();
@@ -97,11 +100,23 @@ export class Uploader extends EventEmitter<UploaderEvents> {
     await new Promise<void>((resolve) => this.#idle.push(resolve));
   }
 
-  close(): void {
+  /**
+   * Stops uploading. An upload under way is let finish (up to `waitMs`): cut off mid-object, the
+   * object store may be left with half an object (the embedded one then fails to list the bucket
+   * at the next start). What is not uploaded stays on the spool for the next start.
+   */
+  async close(waitMs = 5000): Promise<void> {
     this.#closed = true;
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
+    for (const [t, resolve] of this.#waits) {
+      clearTimeout(t);
+      resolve();
+    }
+    this.#waits.clear();
     for (const resolve of this.#idle.splice(0)) resolve();
+    if (this.#inflight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.#inflight]), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
   }
 
   #enforceQuota(): void {
@@ -126,13 +141,15 @@ export class Uploader extends EventEmitter<UploaderEvents> {
       if (!job) break;
       this.#running += 1;
       this.#busyCameras.add(job.cameraId);
-      void this.#upload(job).finally(() => {
+      const upload = this.#upload(job).finally(() => {
+        this.#inflight.delete(upload);
         this.#running -= 1;
         this.#busyCameras.delete(job.cameraId);
         this.#queuedBytes -= job.bytes;
         if (this.queued === 0) for (const resolve of this.#idle.splice(0)) resolve();
         this.#pump();
       });
+      this.#inflight.add(upload);
     }
   }
 
@@ -159,10 +176,10 @@ export class Uploader extends EventEmitter<UploaderEvents> {
         this.emit('retry', job, error as Error, attempt, jittered);
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => {
-            this.#timers.delete(t);
+            this.#waits.delete(t);
             resolve();
           }, jittered);
-          this.#timers.add(t);
+          this.#waits.set(t, resolve);
         });
       }
     }

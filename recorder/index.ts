@@ -246,7 +246,7 @@ export class Recorder {
     for (const t of this.#timers) clearInterval(t);
     await Promise.allSettled([...this.#cameras.values()].map((c) => c.close()));
     this.#cameras.clear();
-    this.#ctx.uploader.close();
+    await this.#ctx.uploader.close();
     await this.#flushIndex();
   }
 
