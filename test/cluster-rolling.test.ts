@@ -64,8 +64,11 @@ test.before(async () => {
   await start('node-a', 0, previous);
   // …and this release's nodes migrate it further while the old node runs on.
   await Promise.all([start('node-b', 1), start('node-c', 2)]);
-  lb = await TestHaproxy.start({ nodes: [...nodes].map(([name, svc]) => ({ name, host: '127.0.0.1', port: svc.port })), tls: 'self-signed' });
+  // node-c joins the load balancer only once node-b is back (below): node-b's cameras, drained
+  // first, can only go to the old node-a, so cameras certainly move from this release to the old.
+  lb = await TestHaproxy.start({ nodes: balanced(['node-a', 'node-b']), tls: 'self-signed' });
 });
+const balanced = (ids: string[]) => ids.map((name) => ({ name, host: '127.0.0.1', port: nodes.get(name)!.port }));
 test.after(async () => {
   for (const p of publishers) await p.close().catch(() => undefined);
   await lb?.close();
@@ -105,6 +108,7 @@ test('mimamori rolling-restart upgrades three nodes, one of the release before, 
     assert.is(node(before, id).release, RELEASE);
   }
   assert.ok(node(before, 'node-b').owns > 0, 'node-b (this release) holds cameras: they move to the old release first');
+  assert.is(node(before, 'node-c').owns, 0, 'node-c is not in the load balancer yet');
 
   // The supervisor: a node that stopped is started again, as this release.
   const exits: { id: string; code: number | null | undefined }[] = [];
@@ -115,14 +119,17 @@ test('mimamori rolling-restart upgrades three nodes, one of the release before, 
       if (code === undefined || restarting.has(id)) continue;
       restarting.add(id);
       exits.push({ id, code });
-      void svc.restart({ root: new URL('..', import.meta.url).pathname }).finally(() => restarting.delete(id));
+      void svc
+        .restart({ root: new URL('..', import.meta.url).pathname })
+        .then(() => (id === 'node-b' ? lb.reload({ nodes: balanced(['node-a', 'node-b', 'node-c']) }) : undefined))
+        .finally(() => restarting.delete(id));
     }
   }, 200);
   const from = Date.now();
   await sleep(3000);
   let rolled;
   try {
-    // node-b first: its cameras go to the old node-a (and node-c); then node-a's to this release.
+    // node-b first: its cameras go to the old node-a; then node-a's to this release (b and c).
     rolled = await cli(['rolling-restart', '--nodes', 'node-b,node-a,node-c', '--settle-s', '3', '--restart-timeout-s', '90', '--drain-timeout-s', '90'], { MIMAMORI_DATABASE_URL: databaseUrl });
   } finally {
     clearInterval(supervisor);
@@ -145,6 +152,7 @@ test('mimamori rolling-restart upgrades three nodes, one of the release before, 
   const moved = audit.rows.map((r) => r.detail ?? {});
   assert.ok(moved.some((m) => m.from === 'node-b' && m.to === 'node-a'), `a camera moved from this release (node-b) to the old one (node-a): ${JSON.stringify(moved)}`);
   assert.ok(moved.some((m) => m.from === 'node-a' && (m.to === 'node-b' || m.to === 'node-c')), `and from the old one to this release: ${JSON.stringify(moved)}`);
+  assert.ok(moved.some((m) => m.from === 'node-c'), `and node-c, which joined the load balancer during the upgrade, took cameras and moved them on: ${JSON.stringify(moved)}`);
   assert.ok(moved.every((m) => m.how === 'moved'), `no camera had to be ended to move: ${JSON.stringify(moved)}`);
 
   await sleep(4000);
