@@ -2,7 +2,7 @@
 // other enforces within a second (grants, demotions, deletions, new cameras, notices, a live
 // viewer's lost grant); one refresh token presented to both at once is good once; failed sign-ins
 // spread over both lock the account. Then the database goes away for 30 s while a camera records
-// and a viewer watches: nothing of either stops, changes answer 503 database_unavailable, and
+// and a viewer on the other node watches it (relayed): nothing of either stops, changes answer 503 database_unavailable, and
 // everything works again once it is back, with no hole in the recording.
 import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,16 +11,23 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Camera, Viewer } from '../camera/index.ts';
 import { freePort, startService, testDatabase, testPostgres, type Service } from './harness.ts';
+import { S3Process } from './s3.ts';
 
 const PASSWORD = 'nodes-Password-8080-long';
 const MASTER_KEYS = `mk-nodes:${crypto.randomBytes(32).toString('base64')}`;
+// A node of a cluster serves /metrics only with the token.
+const METRICS_TOKEN = crypto.randomBytes(16).toString('hex');
+const metrics = async (svc: Service) => (await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
 let a: Service;
 let b: Service;
+let s3: S3Process;
 let counter = 0;
 const unique = (p: string) => `${p}-${Date.now().toString(36)}${counter++}`;
 
 test.before(async () => {
   const databaseUrl = await testDatabase();
+  // Nodes of a cluster share one object store (the in-process one is a single node's).
+  s3 = await S3Process.start();
   const node = async (id: string) => {
     const port = await freePort();
     return startService({
@@ -28,11 +35,15 @@ test.before(async () => {
       databaseUrl,
       env: {
         MIMAMORI_NODE_ID: id,
+        // Nodes of a cluster: heartbeats, camera holders and relays live in the database too.
+        MIMAMORI_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`,
         MIMAMORI_MASTER_KEYS: MASTER_KEYS,
         MIMAMORI_SEGMENT_SECONDS: '2',
         // Disjoint media ports, as on two machines.
         MIMAMORI_RTC_MIN_PORT: id === 'node-a' ? '41000' : '43000',
         MIMAMORI_RTC_MAX_PORT: id === 'node-a' ? '41999' : '43999',
+        MIMAMORI_METRICS_TOKEN: METRICS_TOKEN,
+        ...s3.env,
       },
     });
   };
@@ -42,6 +53,7 @@ test.before(async () => {
 test.after(async () => {
   await a?.stop();
   await b?.stop();
+  await s3?.close();
 });
 
 async function call(svc: Service, token: string, method: string, pathname: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -150,13 +162,14 @@ test('ten failed sign-ins spread over both nodes lock the account on both', asyn
   assert.is((await attempt(b, PASSWORD)).status, 423, 'and on B');
 });
 
-test('PostgreSQL stopped for 30 s: recording and live video go on, changes answer 503, all works again after', async () => {
+test('PostgreSQL stopped for 30 s: recording and live video relayed to the other node go on, changes answer 503, all works again after', async () => {
   const server = await testPostgres();
   const cam = (await call(a, a.adminToken, 'POST', '/api/cameras', { name: unique('Outage') })).body.camera as { id: string };
   const secret = ((await call(a, a.adminToken, 'POST', `/api/cameras/${cam.id}/secret`, { graceHours: 0 })).body.secret) as string;
   const publish = await a.publishToken(cam.id, secret);
   const camera = await Camera.create({ whipUrl: `${a.url}/whip/${cam.id}`, token: publish, width: 320, height: 180, kbps: 300, fps: 15 });
-  const viewer = await Viewer.create({ whepUrl: `${a.url}/whep/${cam.id}`, token: a.adminToken });
+  // Watched on the other node: the camera's media is relayed from its holder, and must stay so.
+  const viewer = await Viewer.create({ whepUrl: `${b.url}/whep/${cam.id}`, token: b.adminToken });
   try {
     await viewer.waitForFrames(15, 15_000);
     await sleep(3000);
@@ -178,7 +191,7 @@ test('PostgreSQL stopped for 30 s: recording and live video go on, changes answe
       assert.is(ready.checks.database.ok, false);
       assert.equal(ready.degraded, ['database']);
       assert.is(ready.ready, true, 'live video and recording need no database: the node stays in service');
-      assert.match(await (await fetch(`${a.url}/metrics`)).text(), /^mimamori_database_up 0$/m);
+      assert.match(await metrics(a), /^mimamori_database_up 0$/m);
       await sleep(Math.max(0, outageFrom + 30_000 - Date.now()));
       assert.ok(viewer.stats.framesReceived > framesAtStop + 15 * 20, `the viewer kept watching (${viewer.stats.framesReceived - framesAtStop} frames during the outage)`);
     } finally {
@@ -186,7 +199,7 @@ test('PostgreSQL stopped for 30 s: recording and live video go on, changes answe
     }
     const outageTo = Date.now();
     await within('changes accepted again', 15_000, async () => (await call(a, a.adminToken, 'POST', '/api/cameras', { name: unique('after') })).status === 201);
-    assert.match(await (await fetch(`${a.url}/metrics`)).text(), /^mimamori_database_up 1$/m);
+    assert.match(await metrics(a), /^mimamori_database_up 1$/m);
     assert.ok((await b.login(a.adminUsername, a.adminPassword)).length > 0, 'sign-in works again, on either node');
     await sleep(6000);
     await camera.close();
