@@ -24,6 +24,8 @@ export interface ViewerRoomEvents {
 
 /** Live this long without trouble and the backoff starts from the beginning again. */
 const STABLE_MS = 10_000;
+/** A switch to another node shows the new path when its first frame came, or after this at the latest. */
+const FIRST_FRAME_WAIT_MS = 4_000;
 
 interface ConsumerEntry {
   consumer: types.Consumer;
@@ -51,6 +53,8 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
   #state: ViewerState = 'connecting';
   #detail: string | undefined;
   #attempt: Attempt | null = null;
+  /** What plays while a new attempt on another node gets its first frame (make-before-break). */
+  #outgoing: Attempt | null = null;
   /** True after a failure until the camera is live (or known offline) again: badge says reconnecting. */
   #recovering = false;
   #closed = false;
@@ -71,6 +75,7 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
         // Many tiles reconnect at once after a server restart: spread them a little.
         this.#scheduleRun(Math.random() * 300);
       }),
+      signaling.on('switched', () => this.#switch()),
       signaling.on('disconnected', () => {
         if (!this.#attempt && !this.#retry.pending) return;
         this.#retry.clear();
@@ -146,6 +151,34 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
     this.#retry.set(delayMs, () => void this.#run());
   }
 
+  /**
+   * The node we watch through is leaving, and the connection now leads to another: join there
+   * while the current attempt plays on; the new one is shown from its first frame.
+   */
+  #switch(): void {
+    if (this.#closed || this.#state === 'denied' || this.#state === 'error') return;
+    const a = this.#attempt;
+    this.#endOutgoing();
+    if (!a || a.closed || this.#state !== 'live') {
+      // Nothing plays: an ordinary new attempt.
+      this.#dispose();
+      this.#scheduleRun(0);
+      return;
+    }
+    a.stopWatchingSilence();
+    a.stopExpectingConnection();
+    this.#outgoing = a;
+    this.#attempt = null;
+    this.#retry.clear();
+    void this.#run();
+  }
+
+  #endOutgoing(): void {
+    const old = this.#outgoing;
+    this.#outgoing = null;
+    old?.close();
+  }
+
   async #run(): Promise<void> {
     if (this.#closed || this.#attempt) return;
     if (!this.#signaling.connected) {
@@ -155,7 +188,7 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
     }
     const a = new Attempt();
     this.#attempt = a;
-    this.#setState(this.#recovering ? 'reconnecting' : 'connecting');
+    if (!this.#outgoing) this.#setState(this.#recovering ? 'reconnecting' : 'connecting');
     const sig = this.#signaling;
     const cameraId = this.cameraId;
     try {
@@ -268,7 +301,7 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
   }
 
   #updateState(a: Attempt): void {
-    if (a !== this.#attempt || a.closed) return;
+    if (a !== this.#attempt || a.closed || this.#outgoing) return;
     const hasVideo = [...a.consumers.values()].some((e) => e.consumer.kind === 'video' && !e.consumer.closed);
     if (!hasVideo) {
       a.stopWatchingSilence();
@@ -286,8 +319,20 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
 
   #publishTracks(a: Attempt): void {
     if (a !== this.#attempt) return;
-    const tracks = [...a.consumers.values()].filter((e) => !e.consumer.closed).map((e) => e.consumer.track);
-    this.emit('tracks', tracks);
+    const tracks = () => [...a.consumers.values()].filter((e) => !e.consumer.closed).map((e) => e.consumer.track);
+    if (this.#outgoing) {
+      // The old path plays until the new one has a frame to show: no black frame in between.
+      const video = [...a.consumers.values()].find((e) => e.consumer.kind === 'video' && !e.consumer.closed);
+      if (!video) return;
+      void firstFrame(video.consumer, FIRST_FRAME_WAIT_MS).then(() => {
+        if (a !== this.#attempt || a.closed) return;
+        this.#endOutgoing();
+        this.emit('tracks', tracks());
+        this.#updateState(a);
+      });
+      return;
+    }
+    this.emit('tracks', tracks());
   }
 
   #fail(a: Attempt, err: unknown): void {
@@ -322,6 +367,7 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
   }
 
   #dispose(): void {
+    this.#endOutgoing();
     const a = this.#attempt;
     if (!a) return;
     this.#attempt = null;
@@ -335,5 +381,21 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
     this.#state = state;
     this.#detail = detail;
     this.emit('state', state, detail);
+  }
+}
+
+/** Resolves once the consumer received a whole frame (or after `limitMs`). */
+async function firstFrame(consumer: types.Consumer, limitMs: number): Promise<void> {
+  const deadline = performance.now() + limitMs;
+  while (performance.now() < deadline && !consumer.closed) {
+    try {
+      for (const stat of (await consumer.getStats()).values()) {
+        const s = stat as { type?: string; framesReceived?: number; framesDecoded?: number };
+        if (s.type === 'inbound-rtp' && ((s.framesReceived ?? 0) > 0 || (s.framesDecoded ?? 0) > 0)) return;
+      }
+    } catch {
+      return; // no statistics: show it now
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
 }

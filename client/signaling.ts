@@ -46,6 +46,11 @@ export interface SignalingEvents {
   state: [SignalingState];
   /** A new connection is up: join every camera again. */
   connected: [];
+  /**
+   * The node of the connection is leaving and a new connection (another node) is up: join every
+   * camera on it while what plays on the old one goes on; the old connection ends RETIRE_MS later.
+   */
+  switched: [];
   /** The connection is gone (every camera joined on it is gone on the server too). */
   disconnected: [reason: string];
   notification: [Notification];
@@ -75,6 +80,8 @@ export interface SignalingOptions {
 
 /** A connection that lasted this long starts the backoff from the beginning again when it is lost. */
 const STABLE_MS = 10_000;
+/** After a switch, the old connection (and what still plays on it) ends this much later. */
+const RETIRE_MS = 6_000;
 
 const NOTIFICATION_METHODS = new Set<string>(['cameraLive', 'cameraOffline', 'newProducers', 'consumerClosed', 'rejoin', 'move']);
 
@@ -101,7 +108,10 @@ function parseConnectError(err: Error): ErrorBody | undefined {
 }
 
 export class Signaling extends Emitter<SignalingEvents> {
-  readonly #socket: Socket;
+  #socket: Socket;
+  /** The connection being made to another node while the current one's node leaves. */
+  #next: Socket | undefined;
+  readonly #retiring = new Set<Socket>();
   readonly #options: SignalingOptions;
   readonly #backoff = new Backoff(RECONNECT_BACKOFF);
   readonly #retry = new Timer();
@@ -115,7 +125,13 @@ export class Signaling extends Emitter<SignalingEvents> {
   constructor(options: SignalingOptions) {
     super();
     this.#options = options;
-    this.#socket = io({
+    this.#socket = this.#open();
+    window.addEventListener('online', this.#onOnline);
+  }
+
+  /** A socket.io connection; its events count only while it is the current one (or the next). */
+  #open(): Socket {
+    const s = io({
       path: '/socket.io',
       // One websocket from the start: long-polling first and an upgrade later are two requests
       // that a load balancer without stickiness sends to two nodes (the second is refused).
@@ -127,15 +143,23 @@ export class Signaling extends Emitter<SignalingEvents> {
       reconnection: false,
       // An attempt the far end never answers (a node cut off, not refusing) gives up this soon.
       timeout: 5_000,
+      // A second connection while the first still runs (a switch): socket.io must not share one.
+      forceNew: true,
     });
-    const s = this.#socket;
     s.on('connect', () => {
+      if (s === this.#next) {
+        this.#promote(s);
+        return;
+      }
+      if (s !== this.#socket) return;
       this.#connectedAt = Date.now();
       this.#setState('connected');
       this.emit('connected');
     });
     s.on('disconnect', (reason) => {
-      if (this.#stopped) return;
+      this.#retiring.delete(s);
+      if (s === this.#next) this.#next = undefined;
+      if (this.#stopped || s !== this.#socket) return;
       if (Date.now() - this.#connectedAt >= STABLE_MS) this.#backoff.reset();
       this.#setState('disconnected');
       this.emit('disconnected', reason);
@@ -144,13 +168,24 @@ export class Signaling extends Emitter<SignalingEvents> {
       // over the first backoff window: every page of a dead node is coming back at the same time.
       if (reason !== 'io client disconnect') this.#scheduleConnect();
     });
-    s.on('connect_error', (err) => void this.#onConnectError(err));
+    s.on('connect_error', (err) => {
+      if (s === this.#next) {
+        // No other node took us: stay where we are; when this node goes, we connect again as usual.
+        console.warn('could not connect to another node before this one leaves', err.message);
+        this.#next = undefined;
+        s.disconnect();
+        return;
+      }
+      if (s === this.#socket) void this.#onConnectError(err);
+    });
     s.on('notification', (raw: unknown) => {
+      if (s !== this.#socket) return; // the old node's news: what plays there is about to end
       const n = parseNotification(raw);
       if (n) this.emit('notification', n);
       else console.warn('ignored a malformed notification', raw);
     });
     s.on('denied', (raw: unknown) => {
+      if (s !== this.#socket) return;
       const d = raw as { cameraId?: unknown; code?: unknown; reason?: unknown } | null;
       if (d && typeof d.code === 'string' && ACCESS_ENDED.has(d.code)) {
         const cameraId = typeof d.cameraId === 'string' ? d.cameraId : '';
@@ -160,7 +195,40 @@ export class Signaling extends Emitter<SignalingEvents> {
         this.emit('denied', { cameraId: d.cameraId, code, reason: String(d.reason ?? '') });
       }
     });
-    window.addEventListener('online', this.#onOnline);
+    s.on('leaving', () => {
+      if (s === this.#socket) void this.#switch();
+    });
+    return s;
+  }
+
+  /** Make-before-break: a second connection through the load balancer (to a node that stays). */
+  async #switch(): Promise<void> {
+    if (this.#stopped || this.#next) return;
+    const generation = this.#generation;
+    let token: string;
+    try {
+      token = await this.#options.getToken();
+    } catch (err) {
+      console.warn('could not get a token to move to another node; staying until this one goes', err);
+      return;
+    }
+    if (this.#stopped || generation !== this.#generation || !this.#socket.connected) return;
+    const next = this.#open();
+    this.#next = next;
+    next.auth = { token };
+    next.connect();
+  }
+
+  #promote(next: Socket): void {
+    const old = this.#socket;
+    this.#next = undefined;
+    this.#socket = next;
+    this.#retiring.add(old);
+    this.#connectedAt = Date.now();
+    setTimeout(() => {
+      if (this.#retiring.has(old)) old.disconnect();
+    }, RETIRE_MS);
+    this.emit('switched');
   }
 
   get state(): SignalingState {
@@ -180,6 +248,8 @@ export class Signaling extends Emitter<SignalingEvents> {
     if (this.#stopped) return;
     this.#retry.clear();
     this.#backoff.reset();
+    this.#next?.disconnect();
+    this.#next = undefined;
     if (this.#socket.active) this.#socket.disconnect();
     void this.#connect();
   }
@@ -192,6 +262,8 @@ export class Signaling extends Emitter<SignalingEvents> {
     this.#retry.clear();
     window.removeEventListener('online', this.#onOnline);
     this.#socket.disconnect();
+    this.#next?.disconnect();
+    for (const old of this.#retiring) old.disconnect();
     this.#setState('stopped');
     this.emit('disconnected', 'stopped');
     this.removeAllListeners();

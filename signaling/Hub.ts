@@ -18,6 +18,12 @@ export interface Connection {
    * media worker restarted); a DeniedCode means stop.
    */
   dropCamera(cameraId: string, code: DeniedCode | 'media_reset', reason: string): void;
+  /**
+   * This node is leaving: a client that can, connects again (through the load balancer,
+   * elsewhere) while this connection still plays, and ends it once the new one does. False when
+   * it cannot be told (WHIP/WHEP sessions, a camera's own connection: that one is told to move).
+   */
+  leaving?(reason: string): boolean;
 }
 
 export class Hub {
@@ -55,6 +61,16 @@ export class Hub {
   /** The service stops: every long-held request is answered now, so the HTTP server can close. */
   stop(): void {
     this.#stopping.abort();
+  }
+
+  /** This node is leaving (a drain): the viewers that can move make-before-break are told so. */
+  tellLeaving(reason: string): Connection[] {
+    return [...this.#connections].filter((c) => c.leaving?.(reason));
+  }
+
+  /** How many of these are still connected here (a viewer that moved ends its old connection). */
+  stillConnected(connections: readonly Connection[]): number {
+    return connections.filter((c) => this.#connections.has(c)).length;
   }
 
   /** This node is leaving (a drain): every connection left is told to join again (through the load balancer, elsewhere). */

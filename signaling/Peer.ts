@@ -10,7 +10,7 @@ import type { Deps } from './context.ts';
 import { ApiError, forbidden, notFound, toErrorBody, tokenExpired } from './errors.ts';
 import type { Connection } from './Hub.ts';
 import type { Change } from './store/index.ts';
-import { MAX_MESSAGE_BYTES, requestSchema, type Denied, type DeniedCode, type IceServer, type JoinReply, type Notification, type Reply, type Request } from './protocol.ts';
+import { MAX_MESSAGE_BYTES, requestSchema, type Denied, type DeniedCode, type IceServer, type JoinReply, type Leaving, type Notification, type Reply, type Request } from './protocol.ts';
 import { describeIssues } from './validate.ts';
 import { clientAddress, trustedProxies } from './clientAddress.ts';
 
@@ -67,6 +67,13 @@ export class Peer implements Connection {
   }
   joinedCameras(): Iterable<string> {
     return this.#joined.keys();
+  }
+
+  /** Only a viewer's connection: a camera page's is told to move, camera by camera. */
+  leaving(reason: string): boolean {
+    if (this.#closed || [...this.#joined.values()].some((j) => j.role === 'camera')) return false;
+    this.#socket.emit('leaving', { reason } satisfies Leaving);
+    return true;
   }
 
   async handle(raw: unknown, ack: unknown): Promise<void> {

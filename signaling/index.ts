@@ -57,6 +57,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLIENT_DIR = path.join(ROOT, 'dist', 'client');
 /** Hard cap for one socket.io message; the peer answers larger-than-protocol ones with an error. */
 const SOCKET_MAX_BYTES = 1024 * 1024;
+/** A draining node waits this long for its browser viewers to move by themselves (they take 1–2 s). */
+const VIEWERS_MOVE_MS = 8000;
 
 export interface StartInfo {
   url: string;
@@ -150,7 +152,7 @@ export class Service {
     let drain: Drain | undefined;
     let internal: http.Server | undefined;
     // Set once the socket server exists: a drain sends this node's viewers elsewhere.
-    let endViewers = () => {};
+    let endViewers = async (_untilMs: number) => {};
     if (cluster.clustered && config.internalUrl && internalSecret) {
       const secret = internalSecret;
       relays = new Relays({ cluster, store, sfu, log, secret, listen: { ip: config.rtc.listenIp, announcedAddress: new URL(config.internalUrl).hostname } });
@@ -162,7 +164,7 @@ export class Service {
         // Frames up to the cut are still arriving from the camera's old session: give them a moment.
         handover: async (cameraId, startMs) => recorder.handover(cameraId, startMs) && (await new Promise<boolean>((r) => setTimeout(() => r(true), 400))),
         uploaded: () => recorder.finish(),
-        endViewers: () => endViewers(),
+        endViewers: (untilMs) => endViewers(untilMs),
         secret,
         audit: (cameraId, detail) => void auditEvent(deps, {}, { actor: `node:${config.nodeId}`, action: 'camera.moved', cameraId, outcome: 'ok', detail }),
         ...config.drain,
@@ -180,8 +182,15 @@ export class Service {
       : http.createServer(listener);
     const io = new SocketServer(server, { maxHttpBufferSize: SOCKET_MAX_BYTES, serveClient: false });
     const service = new Service(deps, server, io, storage, monitoring);
-    endViewers = () => {
-      // Their clients join again at once through the load balancer, which no longer sends them here.
+    endViewers = async (untilMs: number) => {
+      // Browser viewers connect again through the load balancer (which no longer sends them here)
+      // and end their connection here once the new one plays: no black frame. Those that do not
+      // within VIEWERS_MOVE_MS, and WHEP players, are ended and join again.
+      const told = hub.tellLeaving('this node is draining');
+      const until = Math.min(untilMs, Date.now() + VIEWERS_MOVE_MS);
+      while (hub.stillConnected(told) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      const left = hub.stillConnected(told);
+      log.info({ event: 'drain_viewers', told: told.length, moved: told.length - left }, 'viewers moved to other nodes');
       io.disconnectSockets(true);
       hub.moveAll('this node is draining');
     };

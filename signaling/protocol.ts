@@ -100,6 +100,15 @@ export type Notification =
    */
   | { method: 'move'; data: { cameraId: string } };
 
+/**
+ * socket.io event 'leaving': this connection's node is leaving (a drain). Connect again through the
+ * load balancer (another node), join every camera there, and close this connection once the new
+ * one plays: the node ends it after a while anyway.
+ */
+export interface Leaving {
+  reason: string;
+}
+
 /** Why the server took a camera away from this connection (socket.io event 'denied'). */
 export type DeniedCode = 'grant_revoked' | 'camera_deleted' | 'replaced' | 'kiosk_revoked' | 'share_revoked' | 'session_revoked';
 export interface Denied {

@@ -26,7 +26,8 @@ export interface DrainOptions {
   /** Stops recording here, puts every segment and the index in S3 (bounded by the drain's deadline). */
   uploaded: () => Promise<void>;
   /** Sends this node's viewers to other nodes (their clients join again through the load balancer). */
-  endViewers: () => void;
+  /** Moves the viewers still here (make-before-break where they can), by `untilMs` at the latest. */
+  endViewers: (untilMs: number) => Promise<void>;
   /** The cluster secret, to ask another node to drain. */
   secret: string;
   /** Each camera moved (or ended) is written to the audit log. */
@@ -170,7 +171,7 @@ export class Drain extends EventEmitter<{ done: [report: DrainReport] }> {
     }
     report.left = held();
     if (report.left.length > 0 && !report.note) report.note = Date.now() >= deadline ? 'the drain ran out of time' : 'cameras came back to this node';
-    this.#o.endViewers();
+    await this.#o.endViewers(deadline);
     await Promise.race([this.#o.uploaded().catch(() => undefined), sleep(deadline - Date.now())]);
     report.endedAtMs = Date.now();
     log.info({ event: 'drain_done', ...report }, report.left.length ? `drained, but ${report.left.length} camera(s) are still here: ${report.note}` : 'drained: nothing is left on this node');
