@@ -56,9 +56,16 @@ export function mergeHours(cameraId: string, hourMs: number, parts: readonly Pic
  * keyframe (a player starts decoding there); undefined when nothing playable is left.
  */
 export function trimmed(s: SegmentEntry, cut: readonly [number, number][]): SegmentEntry | undefined {
-  // Overlapping by a few ms is how two nodes' clocks place the same cut (a planned handover):
-  // dropping the fragment for it would leave a hole of a whole fragment.
-  const inside = (f: FragmentTuple) => cut.some(([from, to]) => Math.min(to, s.startMs + f[0] + f[1]) - Math.max(from, s.startMs + f[0]) > OVERLAP_TOLERANCE_MS);
+  // Overlapping by a few ms at an edge is how two nodes' clocks place the same cut (a planned
+  // handover): dropping the fragment for it would leave a hole of a whole fragment. A fragment the
+  // other recording covers whole goes however short it is (a node that woke from a pause and
+  // recorded a moment before it learnt the camera had moved on).
+  const inside = (f: FragmentTuple) =>
+    cut.some(([from, to]) => {
+      const start = s.startMs + f[0];
+      const end = start + f[1];
+      return (from <= start && end <= to) || Math.min(to, end) - Math.max(from, start) > OVERLAP_TOLERANCE_MS;
+    });
   let best: FragmentTuple[] = [];
   let run: FragmentTuple[] = [];
   for (const f of s.fragments) {

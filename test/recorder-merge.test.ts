@@ -94,6 +94,16 @@ test('a planned handover: the old node\'s last fragment overlapping the new one\
   assert.equal(spans(late.segments), [['a1', 0, 9], ['b1', 9.5, 14.5]]);
 });
 
+test('a moment a paused node recorded after waking (shorter than the 0.4 s tolerance) inside the newer holder\'s recording is dropped', () => {
+  // Seen in cluster.test.ts (SIGSTOP): 133 ms, one fragment, wholly inside the new holder's segment.
+  const moment: SegmentEntry = { ...seg('woke', 'sw', 3.4, 1, 1), endMs: HOUR + 3533, fragments: [[0, 133, 1, 100, 50]], end: 'stopped' };
+  for (const order of [0, 1]) {
+    const parts = [{ segments: [moment], gaps: [] }, { segments: [seg('new', 'sn', 2, 4, 2)], gaps: [] }];
+    const h = mergeHours('cam', HOUR, order ? parts.reverse() : parts);
+    assert.equal(spans(h.segments), [['new', 2, 6]]);
+  }
+});
+
 test('every node gets the same answer whichever writer it lists first; overlapping gaps of two writers list each second once', () => {
   // A paused holder woke up and wrote its own gap from where it stopped; the new holder wrote a
   // node-failed gap from the same second. Each node merges its own index first.
