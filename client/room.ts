@@ -30,6 +30,11 @@ const FIRST_FRAME_WAIT_MS = 4_000;
 interface ConsumerEntry {
   consumer: types.Consumer;
   spatialLayers: number;
+  /**
+   * Shown: the first of its kind at once; one that comes beside another (the camera moved between
+   * nodes: new producers before the old ones end) once it received a whole frame.
+   */
+  ready: boolean;
 }
 
 /** One join of the camera; closed as a whole when anything goes wrong. */
@@ -53,6 +58,8 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
   #state: ViewerState = 'connecting';
   #detail: string | undefined;
   #attempt: Attempt | null = null;
+  /** The tracks the page was last given. */
+  #shown: MediaStreamTrack[] = [];
   /** What plays while a new attempt on another node gets its first frame (make-before-break). */
   #outgoing: Attempt | null = null;
   /** True after a failure until the camera is live (or known offline) again: badge says reconnecting. */
@@ -232,8 +239,15 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
             consumer.close();
             return;
           }
-          const entry: ConsumerEntry = { consumer, spatialLayers: info.spatialLayers };
+          const beside = [...a.consumers.values()].some((e) => e.consumer.kind === consumer.kind && !e.consumer.closed);
+          const entry: ConsumerEntry = { consumer, spatialLayers: info.spatialLayers, ready: !beside || consumer.kind === 'audio' };
           a.consumers.set(consumer.id, entry);
+          if (!entry.ready) {
+            void firstFrame(consumer, FIRST_FRAME_WAIT_MS).then(() => {
+              entry.ready = true;
+              this.#publishTracks(a);
+            });
+          }
           consumer.on('transportclose', () => a.consumers.delete(consumer.id));
           // Choose the layer before the first packet, so a grid tile never starts on the full one.
           await this.#applyLayer(a, entry);
@@ -319,7 +333,15 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
 
   #publishTracks(a: Attempt): void {
     if (a !== this.#attempt) return;
-    const tracks = () => [...a.consumers.values()].filter((e) => !e.consumer.closed).map((e) => e.consumer.track);
+    // One track of each kind: the newest shown one (see ConsumerEntry.ready).
+    const tracks = () => {
+      const open = [...a.consumers.values()].filter((e) => !e.consumer.closed);
+      return (['video', 'audio'] as const).flatMap((kind) => {
+        const of = open.filter((e) => e.consumer.kind === kind);
+        const pick = of.filter((e) => e.ready).at(-1) ?? of[0];
+        return pick ? [pick.consumer.track] : [];
+      });
+    };
     if (this.#outgoing) {
       // The old path plays until the new one has a frame to show: no black frame in between.
       const video = [...a.consumers.values()].find((e) => e.consumer.kind === 'video' && !e.consumer.closed);
@@ -327,12 +349,20 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
       void firstFrame(video.consumer, FIRST_FRAME_WAIT_MS).then(() => {
         if (a !== this.#attempt || a.closed) return;
         this.#endOutgoing();
-        this.emit('tracks', tracks());
+        this.#emitTracks(tracks());
         this.#updateState(a);
       });
       return;
     }
-    this.emit('tracks', tracks());
+    this.#emitTracks(tracks());
+  }
+
+  /** Tells the page, unless these are the tracks it plays already (a new srcObject restarts a video). */
+  #emitTracks(tracks: MediaStreamTrack[]): void {
+    const same = tracks.length === this.#shown.length && tracks.every((t, i) => t === this.#shown[i]);
+    if (same && tracks.length > 0) return;
+    this.#shown = tracks;
+    this.emit('tracks', tracks);
   }
 
   #fail(a: Attempt, err: unknown): void {
@@ -373,7 +403,7 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
     this.#attempt = null;
     this.#stable.clear();
     a.close();
-    this.emit('tracks', []);
+    this.#emitTracks([]);
   }
 
   #setState(state: ViewerState, detail?: string): void {

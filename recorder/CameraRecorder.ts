@@ -169,7 +169,7 @@ export class CameraRecorder {
     const session = await RecordingSession.create({
       cameraId: this.cameraId,
       router: this.#room.originRouter,
-      producers: [...this.#room.producers.values()],
+      producers: this.#room.ownProducers,
       spoolDir: this.#ctx.spool.cameraDir(this.cameraId),
       dataKey: await this.#ctx.keys.dataKey(this.cameraId),
       fragmentMs: this.#ctx.settings.fragmentMs,
@@ -238,6 +238,6 @@ export class CameraRecorder {
 
 /** The session records exactly the room's open producers. */
 function sameProducers(recorded: string[], room: CameraRoom): boolean {
-  const open = [...room.producers.values()].filter((p) => !p.closed).map((p) => p.id);
+  const open = room.ownProducers.filter((p) => !p.closed).map((p) => p.id);
   return open.length === recorded.length && open.every((id) => recorded.includes(id));
 }

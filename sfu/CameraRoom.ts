@@ -145,10 +145,17 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
   get producers(): ReadonlyMap<string, types.Producer> {
     return this.#producers;
   }
-  /** The camera's media comes from another node (relayed in): this node neither publishes nor records it. */
+  /**
+   * The camera's media comes from another node only (relayed in): this node neither publishes nor
+   * records it. While a camera moves here, its own producers and the relayed ones of its previous
+   * holder are both here for a moment: then it is not relayed.
+   */
   get relayed(): boolean {
-    for (const p of this.#producers.values()) if (p.appData.relay !== undefined) return true;
-    return false;
+    return this.#producers.size > 0 && this.ownProducers.length === 0;
+  }
+  /** The producers the camera publishes here (not relayed in from another node). */
+  get ownProducers(): types.Producer[] {
+    return [...this.#producers.values()].filter((p) => p.appData.relay === undefined);
   }
   get viewerCount(): number {
     return this.#slots.reduce((n, s) => n + s.viewers, 0);
@@ -383,7 +390,11 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
       throw new SfuError('wrong_transport', 'consume needs a recv transport; create one with direction "recv"');
     }
     const result: ConsumerInfo[] = [];
-    for (const producer of [...this.#producers.values()]) {
+    // The camera's own producers first: while it moves here, relayed ones of its previous holder
+    // are about to end (a WHEP player takes the first of each kind).
+    const all = [...this.#producers.values()];
+    const ordered = [...all.filter((p) => p.appData.relay === undefined), ...all.filter((p) => p.appData.relay !== undefined)];
+    for (const producer of ordered) {
       if (owned.consumed.has(producer.id) || producer.closed) continue;
       const localId = owned.slot.producerIds.get(producer.id);
       if (!localId) continue; // still being piped in; `newProducers` follows

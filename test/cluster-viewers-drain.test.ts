@@ -1,9 +1,14 @@
-// Viewers move make-before-break when their node drains (issue "No planned downtime"): two nodes
-// behind HAProxy, three werift cameras publishing through it, and a Chromium grid through it. The
-// node the grid is connected to is drained: the grid connects again through HAProxy (to the other
-// node) while its tiles still play through the old one, joins every camera there, and shows each
-// new path from its first frame. Measured in the page every 50 ms: no tile stops showing new frames
-// for longer than FREEZE_BOUND_MS, and the page is never reloaded.
+// Viewers move make-before-break when a node drains (issue "No planned downtime"): two nodes, and
+// HAProxy in front of node-a alone at first, so that three werift cameras and a Chromium grid
+// ("through") all arrive there; then node-b joins the load balancer, and a second grid ("beside")
+// is opened on node-b directly (its cameras relayed in from node-a). node-a is drained:
+// - "through" is told its node is leaving: it connects again through HAProxy (node-b) while its
+//   tiles still play through node-a, joins every camera there and shows each new path from its
+//   first frame;
+// - "beside" stays where it is while each camera moves to its node: the camera's new producers
+//   arrive beside the relayed ones, which play on until the old holder lets the camera go.
+// Measured in each page every 50 ms: no tile goes without a new frame for longer than
+// FREEZE_BOUND_MS, every tile stays live, and no page is reloaded.
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -11,7 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Publisher } from '../camera/index.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
-import { until } from './cluster-harness.ts';
+import { recordings, until, uploaded } from './cluster-harness.ts';
 import { freePort, startService, testDatabase, type Service } from './harness.ts';
 import { TestHaproxy } from './haproxy.ts';
 import { S3Process } from './s3.ts';
@@ -62,7 +67,7 @@ test.before(async () => {
       nodes.set(id, svc);
     }),
   );
-  lb = await TestHaproxy.start({ nodes: [...nodes].map(([name, svc]) => ({ name, host: '127.0.0.1', port: svc.port })), tls: 'self-signed' });
+  lb = await TestHaproxy.start({ nodes: balanced(['node-a']), tls: 'self-signed' });
 });
 test.after(async () => {
   await browser?.close();
@@ -72,10 +77,56 @@ test.after(async () => {
   await s3?.close();
 });
 
+const balanced = (ids: string[]) => ids.map((name) => ({ name, host: '127.0.0.1', port: nodes.get(name)!.port }));
 const sfu = async (svc: Service) => (await (await svc.api('/api/sfu', { signal: AbortSignal.timeout(2000) })).json()) as SfuState;
 const tiles = (page: Page) => page.evaluate(() => (globalThis as unknown as GridHook).__mimamori.tiles().map((t) => ({ cameraId: t.cameraId, state: t.state, framesDecoded: t.framesDecoded })));
 
-test('the grid on a draining node moves to the other node make-before-break: no tile freezes longer than 500 ms, no reload', async () => {
+/** Signs in on `url` and waits until every tile plays. */
+async function openGrid(name: string, url: string, admin: Service, cameraIds: string[], log: string[]): Promise<Page> {
+  const page = await (await browser!.newContext({ ignoreHTTPSErrors: true, locale: 'ja-JP', viewport: { width: 1280, height: 800 } })).newPage();
+  page.on('console', (m) => log.push(`[${name}] [${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => log.push(`[${name}] [pageerror] ${e.message}`));
+  await page.goto(url);
+  await page.fill('#username', admin.adminUsername);
+  await page.fill('#password', admin.adminPassword);
+  await page.click('#login-form button[type=submit]');
+  await until(`every tile of "${name}" plays`, 30_000, async () => {
+    const now = await tiles(page);
+    return cameraIds.every((id) => now.some((t) => t.cameraId === id && t.state === 'live' && t.framesDecoded > 10)) ? true : undefined;
+  });
+  await page.evaluate(() => ((globalThis as unknown as GridHook).__loadMarker = 1));
+  return page;
+}
+
+/** In the page: for each tile, the longest time without a new frame shown, and its states. */
+async function measure(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const g = globalThis as unknown as GridHook;
+    g.__freeze = {};
+    setInterval(() => {
+      const now = performance.now();
+      for (const t of g.__mimamori.tiles()) {
+        const f = (g.__freeze![t.cameraId] ??= { maxStallMs: 0, lastMs: now, frames: t.framesDecoded, states: [] });
+        if (f.states.at(-1) !== t.state) f.states.push(t.state);
+        if (t.framesDecoded !== f.frames) {
+          f.maxStallMs = Math.max(f.maxStallMs, now - f.lastMs);
+          f.lastMs = now;
+          f.frames = t.framesDecoded;
+        }
+      }
+    }, 50);
+  });
+}
+
+async function measured(page: Page): Promise<Record<string, { maxStallMs: number; states: string[] }>> {
+  return page.evaluate(() => {
+    const g = globalThis as unknown as GridHook;
+    const now = performance.now();
+    return Object.fromEntries(Object.entries(g.__freeze!).map(([id, f]) => [id, { maxStallMs: Math.round(Math.max(f.maxStallMs, now - f.lastMs)), states: f.states }]));
+  });
+}
+
+test('a node drains under two grids (one watching through it, one beside it): every tile goes on make-before-break, no freeze longer than 500 ms, no reload', async () => {
   const built = spawnSync('bash', ['setup/client.sh'], { cwd: new URL('..', import.meta.url), stdio: 'inherit' });
   assert.is(built.status, 0, 'setup/client.sh builds the pages');
   const admin = nodes.get('node-a')!;
@@ -88,64 +139,52 @@ test('the grid on a draining node moves to the other node make-before-break: no 
   }
   const log: string[] = [];
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
-  const page = await (await browser.newContext({ ignoreHTTPSErrors: true, locale: 'ja-JP', viewport: { width: 1280, height: 800 } })).newPage();
-  page.on('console', (m) => log.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
   try {
-    await page.goto(`${lb.url}/`);
-    await page.fill('#username', admin.adminUsername);
-    await page.fill('#password', admin.adminPassword);
-    await page.click('#login-form button[type=submit]');
-    await until('every tile plays', 30_000, async () => {
-      const now = await tiles(page);
-      return cameraIds.every((id) => now.some((t) => t.cameraId === id && t.state === 'live' && t.framesDecoded > 10)) ? true : undefined;
-    });
-    await page.evaluate(() => ((globalThis as unknown as GridHook).__loadMarker = 1));
-    // The node the grid watches through: where its cameras have viewers.
-    const viewedOn = await until('the grid is connected to a node', 10_000, async () => {
-      for (const [id, svc] of nodes) if ((await sfu(svc)).cameras.some((c) => c.viewers > 0)) return id;
-      return undefined;
-    });
-    const other = viewedOn === 'node-a' ? 'node-b' : 'node-a';
-
-    // In the page: for each tile, the longest time without a new frame shown.
-    await page.evaluate(() => {
-      const g = globalThis as unknown as GridHook;
-      g.__freeze = {};
-      setInterval(() => {
-        const now = performance.now();
-        for (const t of g.__mimamori.tiles()) {
-          const f = (g.__freeze![t.cameraId] ??= { maxStallMs: 0, lastMs: now, frames: t.framesDecoded, states: [] });
-          if (f.states.at(-1) !== t.state) f.states.push(t.state);
-          if (t.framesDecoded !== f.frames) {
-            f.maxStallMs = Math.max(f.maxStallMs, now - f.lastMs);
-            f.lastMs = now;
-            f.frames = t.framesDecoded;
-          }
-        }
-      }, 50);
-    });
+    const through = await openGrid('through', `${lb.url}/`, admin, cameraIds, log);
+    // Now node-b joins the load balancer; "beside" watches on node-b itself (relayed from node-a).
+    await lb.reload({ nodes: balanced(['node-a', 'node-b']) });
+    await lb.waitFor('node-b', 'UP');
+    const beside = await openGrid('beside', `${nodes.get('node-b')!.url}/`, admin, cameraIds, log);
+    const a = await sfu(admin);
+    assert.ok(cameraIds.every((id) => a.cameras.some((c) => c.id === id && c.live && c.viewers > 0)), `node-a holds every camera and "through" watches there: ${JSON.stringify(a.cameras)}`);
+    await measure(through);
+    await measure(beside);
+    const from = Date.now();
     await sleep(2000);
-    const asked = await nodes.get(other)!.api(`/api/nodes/${viewedOn}/drain`, { method: 'POST', body: JSON.stringify({ reason: 'test' }) });
+
+    const asked = await nodes.get('node-b')!.api('/api/nodes/node-a/drain', { method: 'POST', body: JSON.stringify({ reason: 'test' }) });
     assert.is(asked.status, 202, await asked.text());
-    await until(`${viewedOn} exits`, 60_000, async () => (nodes.get(viewedOn)!.exitCode() !== undefined ? true : undefined));
-    assert.is(nodes.get(viewedOn)!.exitCode(), 0, nodes.get(viewedOn)!.output().slice(-3000));
+    await until('node-a exits', 60_000, async () => (nodes.get('node-a')!.exitCode() !== undefined ? true : undefined));
+    assert.is(nodes.get('node-a')!.exitCode(), 0, nodes.get('node-a')!.output().slice(-3000));
     await sleep(3000);
-    const freeze = await page.evaluate(() => {
-      const g = globalThis as unknown as GridHook;
-      const now = performance.now();
-      return Object.fromEntries(Object.entries(g.__freeze!).map(([id, f]) => [id, { maxStallMs: Math.round(Math.max(f.maxStallMs, now - f.lastMs)), states: f.states }]));
-    });
-    console.log(`  the grid watched through ${viewedOn}, drained; longest time without a new frame per tile: ${JSON.stringify(freeze)}`);
-    // The grid is now on the other node, every camera viewed there.
-    const state = await sfu(nodes.get(other)!);
-    assert.ok(cameraIds.every((id) => state.cameras.some((c) => c.id === id && c.viewers > 0)), `every camera is watched through ${other} now: ${JSON.stringify(state.cameras)}`);
-    assert.is(await page.evaluate(() => (globalThis as unknown as GridHook).__loadMarker), 1, 'the page was not reloaded');
+    const results = { through: await measured(through), beside: await measured(beside) };
+    console.log(`  longest time without a new frame per tile while node-a drained: ${JSON.stringify(results)}`);
+    const b = await sfu(nodes.get('node-b')!);
+    assert.ok(cameraIds.every((id) => b.cameras.some((c) => c.id === id && c.live && c.viewers >= 2)), `every camera is held and watched by both grids on node-b now: ${JSON.stringify(b.cameras)}`);
+    for (const [name, page] of [['through', through], ['beside', beside]] as const) {
+      assert.is(await page.evaluate(() => (globalThis as unknown as GridHook).__loadMarker), 1, `"${name}" was not reloaded`);
+      for (const id of cameraIds) {
+        const f = results[name][id];
+        assert.ok(f, `"${name}": tile ${id} was measured`);
+        assert.equal(f.states, ['live'], `"${name}": tile ${id} stayed live throughout: ${JSON.stringify(f.states)}`);
+        assert.ok(f.maxStallMs <= FREEZE_BOUND_MS, `"${name}": tile ${id} showed no new frame for ${f.maxStallMs} ms (bound ${FREEZE_BOUND_MS})`);
+      }
+    }
+    // The cameras moved to a node where they were relayed in for "beside": node-b records their own
+    // producers from their first keyframe there, beside the relayed ones: one recording, no gap.
+    for (const p of publishers) await p.close();
+    const to = Date.now();
+    await uploaded(nodes.get('node-b')!);
+    await sleep(11_000); // the index objects go up every 10 s
     for (const id of cameraIds) {
-      const f = freeze[id];
-      assert.ok(f, `tile ${id} was measured`);
-      assert.equal(f.states, ['live'], `tile ${id} stayed live throughout: ${JSON.stringify(f.states)}`);
-      assert.ok(f.maxStallMs <= FREEZE_BOUND_MS, `tile ${id}: no new frame for ${f.maxStallMs} ms (bound ${FREEZE_BOUND_MS})`);
+      const r = await recordings(nodes.get('node-b')!, id, from, to - 500);
+      const sorted = [...r.segments].sort((p, q) => p.startMs - q.startMs);
+      assert.ok(sorted.length > 0 && sorted.at(-1)!.endMs >= to - 2500, `${id}: recorded after the move`);
+      for (let i = 1; i < sorted.length; i++) {
+        const step = sorted[i]!.startMs - sorted[i - 1]!.endMs;
+        assert.ok(step >= -400 && step <= 1100, `${id}: continuous across the move, each second once (step ${step} ms)`);
+      }
+      assert.equal(r.gaps.filter((g) => g.toMs > from && g.fromMs < to - 500), [], `${id}: no gap`);
     }
   } catch (err) {
     console.error(`--- browser console\n${log.slice(-60).join('\n')}`);

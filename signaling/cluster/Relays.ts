@@ -1,9 +1,11 @@
 // Viewers on any node: a node whose viewers watch a camera held by another node relays the
 // camera's media in (one relay per camera, shared by this node's viewers), and a node that holds
-// a camera relays it out to whichever nodes ask. Relays follow the camera: when another node takes
-// it, the relay in closes (viewers are told the producers went) and opens again from the new
-// holder (they consume the new ones on their existing transports: no page reload). A relay nobody
-// watches any more closes after a while; one whose other end died closes at once.
+// a camera relays it out to whichever nodes ask. Relays follow the camera, make-before-break: when
+// another node takes it, the relay from the new holder opens (or the camera now publishes here)
+// while the old one goes on until the old holder lets the camera go (its producers end, after the
+// recording handover) or OLD_RELAY_MS; viewers consume the new producers on their existing
+// transports and show them from their first frame. A relay nobody watches any more closes after a
+// while; one whose other end died closes at once.
 import { Hono } from 'hono';
 import type { CameraRoom, RelayedProducer, Sfu } from '../../sfu/index.ts';
 import { ApiError } from '../errors.ts';
@@ -15,6 +17,8 @@ import { callNode, cameraQuery, InternalCallError, openRelayBody, openRelayReply
 
 /** Attempts to open a relay in, a second apart, before waiting for the next change of holder or join. */
 const RELAY_RETRIES = 5;
+/** A relay from a camera's previous holder ends at the latest this long after the camera moved. */
+const OLD_RELAY_MS = 8000;
 
 export interface RelaysOptions {
   cluster: Cluster;
@@ -54,6 +58,8 @@ interface RelayOut {
 export class Relays {
   readonly #o: RelaysOptions;
   readonly #in = new Map<string, RelayIn>();
+  /** Relays from a camera's previous holder, playing on until the new path is there. */
+  readonly #old = new Map<RelayIn, NodeJS.Timeout>();
   /** Relays in being opened, so concurrent joins share one. */
   readonly #opening = new Map<string, Promise<void>>();
   readonly #out = new Map<string, RelayOut>();
@@ -118,7 +124,7 @@ export class Relays {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#o.store.off('change', this.#onChange);
-    for (const relay of [...this.#in.values()]) this.#closeIn(relay, 'shutdown');
+    for (const relay of [...this.#in.values(), ...this.#old.keys()]) this.#closeIn(relay, 'shutdown');
     for (const id of [...this.#out.keys()]) this.#closeOut(id);
   }
 
@@ -165,6 +171,8 @@ export class Relays {
 
   #closeIn(relay: RelayIn, why: string): void {
     if (this.#in.get(relay.cameraId) === relay) this.#in.delete(relay.cameraId);
+    clearTimeout(this.#old.get(relay));
+    this.#old.delete(relay);
     relay.room.closeRelay(relay.relayId);
     const node = this.#o.cluster.nodes().find((n) => n.id === relay.holder);
     if (node && this.#o.cluster.isAlive(relay.holder)) {
@@ -174,8 +182,9 @@ export class Relays {
   }
 
   #inByRelay(relayId: string, cameraId: string): RelayIn {
-    const relay = this.#in.get(cameraId);
-    if (!relay || relay.relayId !== relayId) throw new ApiError(404, 'relay_not_found', `no relay ${relayId} of camera ${cameraId} here`);
+    const current = this.#in.get(cameraId);
+    const relay = current?.relayId === relayId ? current : [...this.#old.keys()].find((r) => r.relayId === relayId && r.cameraId === cameraId);
+    if (!relay) throw new ApiError(404, 'relay_not_found', `no relay ${relayId} of camera ${cameraId} here`);
     return relay;
   }
 
@@ -249,7 +258,16 @@ export class Relays {
     if (change.table !== 'owners' || !change.after) return;
     const relay = this.#in.get(change.key);
     if (relay && relay.holder !== change.after.nodeId) {
-      this.#closeIn(relay, `node ${change.after.nodeId} took the camera`);
+      const why = `node ${change.after.nodeId} took the camera`;
+      if (relay.room.viewerCount === 0 || !this.#o.cluster.isAlive(relay.holder)) {
+        this.#closeIn(relay, why);
+      } else {
+        // Make-before-break: it plays on until its producers end (the old holder let the camera
+        // go) or OLD_RELAY_MS, while the new path opens beside it (a relay from the new holder, or
+        // the camera's own producers when it moved here).
+        this.#in.delete(change.key);
+        this.#old.set(relay, setTimeout(() => this.#closeIn(relay, why), OLD_RELAY_MS));
+      }
       if (relay.room.viewerCount > 0 && change.after.nodeId !== this.#o.cluster.nodeId) void this.ensure(change.key).catch(() => undefined); // logged inside
     } else if (!relay && change.after.nodeId !== this.#o.cluster.nodeId) {
       // Viewers here that waited for the camera (it was offline, or its holder died).
