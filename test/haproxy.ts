@@ -13,6 +13,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +29,23 @@ import {
   type TlsChoice,
 } from '../haproxy-config/index.ts';
 import { freePort } from './harness.ts';
+
+/**
+ * One GET of the stats page on a connection of its own. fetch() keeps connections alive, and the
+ * worker a reload retires closes its idle ones: the next request on one failed ("fetch failed").
+ */
+function statsPage(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HAProxy's stats page answered ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
 
 export const HAPROXY_BIN = '/usr/sbin/haproxy';
 
@@ -193,9 +211,8 @@ export class TestHaproxy {
 
   /** Every server of the nodes backend, by name. */
   async servers(): Promise<Record<string, ServerState>> {
-    const res = await fetch(`${this.statsUrl};csv;norefresh`);
-    if (!res.ok) throw new Error(`HAProxy's stats page answered ${res.status}`);
-    const [head, ...rows] = (await res.text()).trim().split('\n');
+    const text = await statsPage(`${this.statsUrl};csv;norefresh`);
+    const [head, ...rows] = text.trim().split('\n');
     const columns = head!.replace(/^# /, '').split(',');
     const col = (row: string[], name: string) => row[columns.indexOf(name)] ?? '';
     const out: Record<string, ServerState> = {};
