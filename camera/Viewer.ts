@@ -8,7 +8,7 @@ import { hashAccessUnit } from './h264.ts';
 import { connected, createPeer, fromWerift, gatheringComplete, nextSessionState, type IceServer, type SessionState } from './peer.ts';
 import { H264Depacketizer } from './rtp.ts';
 import { findStamp, type FrameStamp } from './stamp.ts';
-import { endSession, postOffer } from './whip.ts';
+import { endSession, postOffer, type WhipSession } from './whip.ts';
 
 export interface ViewerOptions {
   /** WHEP endpoint, e.g. `http://127.0.0.1:8080/whep/<cameraId>`. */
@@ -86,6 +86,7 @@ export class Viewer extends EventEmitter<ViewerEvents> {
   readonly #pc: RTCPeerConnection;
   readonly #token: string;
   #location: string | undefined; // set once the POST answered
+  #events: WhipSession['events'];
   readonly #maxFrames: number;
   readonly #depacketizer = new H264Depacketizer();
   readonly #frames: string[] = [];
@@ -132,6 +133,7 @@ export class Viewer extends EventEmitter<ViewerEvents> {
       location = session.location;
       await pc.setRemoteDescription({ type: 'answer', sdp: session.answer });
       await connected(pc, timeoutMs);
+      viewer.#events = session.events;
       viewer.#start(location);
       return viewer;
     } catch (err) {
@@ -158,6 +160,11 @@ export class Viewer extends EventEmitter<ViewerEvents> {
   /** Absolute URL of the WHEP session (from the Location header). */
   get location(): string {
     return this.#location ?? '';
+  }
+
+  /** The session's server-sent events (WHEP extension), when the server offers them. */
+  get events(): WhipSession['events'] {
+    return this.#events;
   }
 
   get state(): ViewerState {

@@ -48,6 +48,7 @@ export {
   type ViewerState,
   type ViewerStats,
 } from './Viewer.ts';
+export { FollowingViewer, type FollowingViewerEvents } from './FollowingViewer.ts';
 export { CameraError, FixtureError, FormatError, WhipError } from './errors.ts';
 export { matchFrames, type FrameMatch } from './verify.ts';
 export { decodeStamp, encodeStamp, findStamp, STAMP_UUID, stampAccessUnit, type FrameStamp } from './stamp.ts';

@@ -9,7 +9,11 @@ export interface WhipSession {
   location: string;
   /** Mimamori's camera epoch for this session (X-Mimamori-Epoch), to ask whether to move. */
   epoch?: number;
+  /** WHEP's server-sent events extension: where to subscribe (absolute URL), and the events offered. */
+  events?: { url: string; offered: string[] };
 }
+
+const SSE_REL = 'urn:ietf:params:whep:ext:core:server-sent-events';
 
 /** POSTs an SDP offer; 201 with an answer and a Location, else a WhipError. */
 export async function postOffer(url: string, token: string, offer: string, timeoutMs: number): Promise<WhipSession> {
@@ -30,7 +34,19 @@ export async function postOffer(url: string, token: string, offer: string, timeo
   if (!location) throw new WhipError(res.status, 'no_location', `POST ${url} answered 201 without a Location header`);
   if (!answer.startsWith('v=0')) throw new WhipError(res.status, 'bad_answer', `POST ${url} answered 201 without an SDP answer body`);
   const epoch = Number(res.headers.get('x-mimamori-epoch') ?? NaN);
-  return { answer, location: new URL(location, url).toString(), ...(Number.isInteger(epoch) ? { epoch } : {}) };
+  const events = eventsLink(res.headers.get('link') ?? '', url);
+  return { answer, location: new URL(location, url).toString(), ...(Number.isInteger(epoch) ? { epoch } : {}), ...(events ? { events } : {}) };
+}
+
+/** The server-sent events link among a response's Link headers (joined with ", " by fetch). */
+function eventsLink(header: string, base: string): WhipSession['events'] {
+  for (const link of header.split(/,\s*(?=<)/)) {
+    const m = /^<([^>]+)>(.*)$/.exec(link.trim());
+    if (!m || !new RegExp(`rel="${SSE_REL}"`).test(m[2]!)) continue;
+    const offered = /events="([^"]*)"/.exec(m[2]!)?.[1]?.split(',').map((e) => e.trim()).filter(Boolean) ?? [];
+    return { url: new URL(m[1]!, base).toString(), offered };
+  }
+  return undefined;
 }
 
 /**

@@ -390,10 +390,10 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
       throw new SfuError('wrong_transport', 'consume needs a recv transport; create one with direction "recv"');
     }
     const result: ConsumerInfo[] = [];
-    // The camera's own producers first: while it moves here, relayed ones of its previous holder
-    // are about to end (a WHEP player takes the first of each kind).
+    // The camera's own producers first, then the newest relay's: while the camera moves here or
+    // elsewhere, those of its previous holder are about to end (a WHEP player takes the first of each kind).
     const all = [...this.#producers.values()];
-    const ordered = [...all.filter((p) => p.appData.relay === undefined), ...all.filter((p) => p.appData.relay !== undefined)];
+    const ordered = [...all.filter((p) => p.appData.relay === undefined), ...all.filter((p) => p.appData.relay !== undefined).reverse()];
     for (const producer of ordered) {
       if (owned.consumed.has(producer.id) || producer.closed) continue;
       const localId = owned.slot.producerIds.get(producer.id);

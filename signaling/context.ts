@@ -12,6 +12,7 @@ import type { AuditLog } from './audit/index.ts';
 import type { TurnRelay } from '../turn-config/index.ts';
 import type { Accounts } from './accounts/index.ts';
 import type { Cluster, Drain, Relays } from './cluster/index.ts';
+import type { HttpSessions } from './HttpSessions.ts';
 
 export interface Deps {
   config: Config;
@@ -31,6 +32,8 @@ export interface Deps {
   turn: TurnRelay;
   /** This node among the others sharing its database; camera ownership. */
   cluster: Cluster;
+  /** WHIP/WHEP sessions: those here, and the way to those of the other nodes. */
+  httpSessions: HttpSessions;
   /** Cameras held by other nodes, relayed in for viewers here (a cluster only). */
   relays?: Relays;
   /** Leaving the cluster on purpose: cameras moved, viewers sent elsewhere (a cluster only). */

@@ -12,16 +12,17 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 import { Server as SocketServer } from 'socket.io';
 import { RELEASE, type Config } from '../config/index.ts';
-import { askHandover, Cluster, Drain, Relays, startInternalServer } from './cluster/index.ts';
+import { askHandover, callNode, Cluster, Drain, InternalCallError, Relays, startInternalServer } from './cluster/index.ts';
 import { Sfu } from '../sfu/index.ts';
 import { DataKeys, indexWriter, MasterKeys, openStorage, Recorder, type RecorderCatalog, type Storage } from '../recorder/index.ts';
 import { hashPassword, Tokens } from './auth.ts';
 import type { AppEnv, Deps } from './context.ts';
-import { toErrorBody, unauthorized } from './errors.ts';
+import { ApiError, toErrorBody, unauthorized } from './errors.ts';
 import { auditEvent, fresh, peerAddress, verifiedToken } from './middleware.ts';
 import { clientAddress, trustedProxies } from './clientAddress.ts';
 import { accessOfClaims } from './access.ts';
 import { Hub } from './Hub.ts';
+import { HttpSessions, sessionCallReply, type SessionCall } from './HttpSessions.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Peer } from './Peer.ts';
 import { accountAdminRoutes, authRoutes } from './routes/auth.ts';
@@ -153,6 +154,26 @@ export class Service {
     let internal: http.Server | undefined;
     // Set once the socket server exists: a drain sends this node's viewers elsewhere.
     let endViewers = async (_untilMs: number) => {};
+    // A WHIP/WHEP session's later requests reach any node: those for another node's are passed on.
+    const httpSessions = new HttpSessions({
+      nodeId: config.nodeId,
+      ...(cluster.clustered && internalSecret
+        ? {
+            forward: async (nodeId: string, call: SessionCall) => {
+              const node = cluster.nodes().find((n) => n.id === nodeId && n.alive);
+              // Its node is gone, and the session with it.
+              if (!node) throw new ApiError(404, 'not_found', `session ${call.sessionId} not found (its node ${nodeId} is not running)`);
+              try {
+                return await callNode({ url: node.internalUrl, secret: internalSecret, method: 'POST', path: '/internal/http-sessions', body: call, reply: sessionCallReply, timeoutMs: 3000 });
+              } catch (err) {
+                if (err instanceof InternalCallError && err.status === 404) throw new ApiError(404, 'not_found', `session ${call.sessionId} not found`);
+                if (err instanceof InternalCallError) throw new ApiError(503, 'node_unreachable', `the node of session ${call.sessionId} did not answer; try again`);
+                throw err;
+              }
+            },
+          }
+        : {}),
+    });
     if (cluster.clustered && config.internalUrl && internalSecret) {
       const secret = internalSecret;
       relays = new Relays({ cluster, store, sfu, log, secret, listen: { ip: config.rtc.listenIp, announcedAddress: new URL(config.internalUrl).hostname } });
@@ -169,10 +190,10 @@ export class Service {
         audit: (cameraId, detail) => void auditEvent(deps, {}, { actor: `node:${config.nodeId}`, action: 'camera.moved', cameraId, outcome: 'ok', detail }),
         ...config.drain,
       });
-      const app = new Hono().route('/', relays.routes()).route('/', drain.routes());
+      const app = new Hono().route('/', relays.routes()).route('/', drain.routes()).route('/', httpSessions.routes());
       internal = await startInternalServer({ url: config.internalUrl, secret, app, log });
     }
-    const deps: Deps = { config, store, tokens, accounts, sfu, log, hub, recorder, playback, exports, audit, turn, cluster, ...(relays ? { relays } : {}), ...(drain ? { drain } : {}) };
+    const deps: Deps = { config, store, tokens, accounts, sfu, log, hub, httpSessions, recorder, playback, exports, audit, turn, cluster, ...(relays ? { relays } : {}), ...(drain ? { drain } : {}) };
     const tls = await loadTls(config);
     const monitoring = Monitoring.create(deps);
     const app = createApp(deps, monitoring);

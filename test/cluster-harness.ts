@@ -2,7 +2,7 @@
 // lists it, and the checks that every node lists the same recording with each second once.
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as assert from 'uvu/assert';
-import type { Service } from './harness.ts';
+import { freePort, startService, type Service } from './harness.ts';
 
 export interface Recordings {
   segments: { startMs: number; endMs: number; fragments: number; end: string }[];
@@ -25,6 +25,29 @@ export async function until<T>(what: string, ms: number, check: () => Promise<T 
     if (Date.now() > deadline) assert.unreachable(`${what}: not within ${ms} ms${lastError ? ` (last: ${String(lastError)})` : ''}`);
     await sleep(100);
   }
+}
+
+/**
+ * One node of a test cluster: its own internal port and RTC ports, the shared database, master
+ * keys and S3, 2 s segments, HAProxy on loopback trusted. `env` is what `cli()` needs to act as
+ * this node (`verify`, `drain`).
+ */
+export async function clusterNode(o: { id: string; databaseUrl: string; masterKeys: string; s3Env: Record<string, string>; rtcMin: number; env?: Record<string, string> }): Promise<{ svc: Service; env: Record<string, string> }> {
+  const env = {
+    MIMAMORI_NODE_ID: o.id,
+    MIMAMORI_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`,
+    MIMAMORI_MASTER_KEYS: o.masterKeys,
+    MIMAMORI_SEGMENT_SECONDS: '2',
+    MIMAMORI_RTC_MIN_PORT: String(o.rtcMin),
+    MIMAMORI_RTC_MAX_PORT: String(o.rtcMin + 999),
+    MIMAMORI_TRUSTED_PROXIES: '127.0.0.1',
+    // The test HAProxy checks every 0.5 s and takes a node out after 2 failures.
+    MIMAMORI_DRAIN_LB_WAIT_MS: '1500',
+    ...o.s3Env,
+    ...o.env,
+  };
+  const svc = await startService({ databaseUrl: o.databaseUrl, env });
+  return { svc, env: { ...env, MIMAMORI_DATABASE_URL: o.databaseUrl, MIMAMORI_DATA_DIR: svc.dataDir } };
 }
 
 export const recordings = async (svc: Service, cameraId: string, fromMs: number, toMs: number) =>

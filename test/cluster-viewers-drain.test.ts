@@ -16,8 +16,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Publisher } from '../camera/index.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
-import { recordings, until, uploaded } from './cluster-harness.ts';
-import { freePort, startService, testDatabase, type Service } from './harness.ts';
+import { clusterNode, recordings, until, uploaded } from './cluster-harness.ts';
+import { testDatabase, type Service } from './harness.ts';
 import { TestHaproxy } from './haproxy.ts';
 import { S3Process } from './s3.ts';
 
@@ -50,21 +50,7 @@ test.before(async () => {
   await Promise.all(
     ['node-a', 'node-b'].map(async (id, i) => {
       const rtcMin = 60000 + i * 1000;
-      const svc = await startService({
-        databaseUrl,
-        env: {
-          MIMAMORI_NODE_ID: id,
-          MIMAMORI_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`,
-          MIMAMORI_MASTER_KEYS: MASTER_KEYS,
-          MIMAMORI_SEGMENT_SECONDS: '2',
-          MIMAMORI_RTC_MIN_PORT: String(rtcMin),
-          MIMAMORI_RTC_MAX_PORT: String(rtcMin + 999),
-          MIMAMORI_TRUSTED_PROXIES: '127.0.0.1',
-          MIMAMORI_DRAIN_LB_WAIT_MS: '1500',
-          ...s3.env,
-        },
-      });
-      nodes.set(id, svc);
+      nodes.set(id, (await clusterNode({ id, databaseUrl, masterKeys: MASTER_KEYS, s3Env: s3.env, rtcMin })).svc);
     }),
   );
   lb = await TestHaproxy.start({ nodes: balanced(['node-a']), tls: 'self-signed' });

@@ -10,8 +10,8 @@ import crypto from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Camera, type CameraClosedInfo } from '../camera/index.ts';
-import { recordings, until, uploaded } from './cluster-harness.ts';
-import { cli, freePort, startService, testDatabase, type Service } from './harness.ts';
+import { clusterNode, recordings, until, uploaded } from './cluster-harness.ts';
+import { cli, testDatabase, type Service } from './harness.ts';
 import { TestHaproxy } from './haproxy.ts';
 import { S3Process } from './s3.ts';
 
@@ -35,22 +35,9 @@ test.before(async () => {
   await Promise.all(
     ['node-a', 'node-b'].map(async (id, i) => {
       const rtcMin = 58000 + i * 1000;
-      const env = {
-        MIMAMORI_NODE_ID: id,
-        MIMAMORI_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`,
-        MIMAMORI_MASTER_KEYS: MASTER_KEYS,
-        MIMAMORI_SEGMENT_SECONDS: '2',
-        MIMAMORI_RTC_MIN_PORT: String(rtcMin),
-        MIMAMORI_RTC_MAX_PORT: String(rtcMin + 999),
-        MIMAMORI_TRUSTED_PROXIES: '127.0.0.1',
-        MIMAMORI_DRAIN_LB_WAIT_MS: '1500',
-        MIMAMORI_DRAIN_CAMERA_WAIT_MS: '3000',
-        MIMAMORI_METRICS_TOKEN: METRICS_TOKEN,
-        ...s3.env,
-      };
-      const svc = await startService({ databaseUrl, env });
-      nodes.set(id, svc);
-      envs.set(id, { ...env, MIMAMORI_DATABASE_URL: databaseUrl, MIMAMORI_DATA_DIR: svc.dataDir });
+      const node = await clusterNode({ id, databaseUrl, masterKeys: MASTER_KEYS, s3Env: s3.env, rtcMin, env: { MIMAMORI_DRAIN_CAMERA_WAIT_MS: '3000', MIMAMORI_METRICS_TOKEN: METRICS_TOKEN } });
+      nodes.set(id, node.svc);
+      envs.set(id, node.env);
     }),
   );
   lb = await TestHaproxy.start({ nodes: [...nodes].map(([name, svc]) => ({ name, host: '127.0.0.1', port: svc.port })), tls: 'self-signed' });

@@ -119,6 +119,12 @@ export class Relays {
     await opening;
   }
 
+  /** This node's relay of the camera from its current holder, if one is open (not one from a previous holder). */
+  currentRelay(cameraId: string): string | undefined {
+    const relay = this.#in.get(cameraId);
+    return relay && relay.holder === this.#o.store.owner(cameraId)?.nodeId ? relay.relayId : undefined;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -2,4 +2,4 @@
 export { Cluster, type ClusterOptions, type NodeView } from './Cluster.ts';
 export { Relays, type RelaysOptions } from './Relays.ts';
 export { askHandover, Drain, DrainError, type DrainOptions, type DrainReport, type DrainStatus } from './Drain.ts';
-export { startInternalServer } from './internal.ts';
+export { callNode, InternalCallError, startInternalServer } from './internal.ts';

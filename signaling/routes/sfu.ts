@@ -28,6 +28,8 @@ export function sfuRoutes(deps: Deps) {
       cameras: [...deps.sfu.rooms.values()].map((room) => ({
         id: room.cameraId,
         live: room.live,
+        // Its media comes from the node that holds it (a relay for viewers here).
+        relayed: room.relayed,
         producers: room.producers.size,
         routers: room.routerCount,
         workers: room.workerCount,

@@ -1,57 +1,44 @@
 // WHIP (RFC 9725) ingest and WHEP playback, so OBS, GStreamer, ffmpeg and any WebRTC player can
 // be cameras and viewers without our SDK. One HTTP session = one owner id in the camera's room.
-import crypto from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
 import type { types } from 'mediasoup';
 import { z } from 'zod';
 import type { CameraRoom } from '../../sfu/index.ts';
 import { accessOf, cameraSecretAccepted } from '../access.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, forbidden, notFound, toErrorBody, unauthorized } from '../errors.ts';
-import type { Connection } from '../Hub.ts';
+import { HttpMediaSession, SESSION_ID, type Caller } from '../HttpSessions.ts';
 import { audit, bearerToken, fresh, verifiedToken } from '../middleware.ts';
 import { buildAnswer, chooseCodec, cnameOf, parseOffer, playerCapabilities, producerParameters, SdpError, type AnswerSection } from '../sdp.ts';
 import { validate } from '../validate.ts';
 
 const cameraParam = z.object({ cameraId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a camera id') });
-const sessionParam = cameraParam.extend({ sessionId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a session id') });
+const sessionParam = cameraParam.extend({ sessionId: z.string().regex(SESSION_ID, 'not a session id') });
 const MAX_SDP_BYTES = 64 * 1024;
 const moveQuery = z.object({ epoch: z.coerce.number().int().min(0) });
 /** A move poll is answered at the latest after this long (below HAProxy's and the nodes' timeouts). */
 const MOVE_POLL_MS = 20_000;
-
-/** Who is behind a WHIP/WHEP request. */
-type Caller = { kind: 'camera'; cameraId: string } | { kind: 'user'; userId: string };
-
-class HttpMediaSession implements Connection {
-  readonly id = `http_${crypto.randomBytes(12).toString('base64url')}`;
-  #closed = false;
-  constructor(
-    readonly room: CameraRoom,
-    readonly caller: Caller,
-    readonly direction: 'whip' | 'whep',
-    private readonly onClose: (s: HttpMediaSession) => void,
-  ) {}
-  get userId(): string | undefined {
-    return this.caller.kind === 'user' ? this.caller.userId : undefined;
-  }
-  joinedCameras(): Iterable<string> {
-    return [this.room.cameraId];
-  }
-  dropCamera(): void {
-    this.close();
-  }
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.room.closeOwner(this.id);
-    this.onClose(this);
-  }
-}
+/**
+ * WHEP's server-sent events extension (draft-ietf-wish-whep), with the `reconnect` event proposed
+ * for it: the player opens a new session (through the load balancer) and closes this one once the
+ * new one plays. Sent when the session's node drains or is gone, or when the camera moved (this
+ * session's media is about to end). Any node answers: the reasons are all in the database.
+ */
+const SSE_REL = 'urn:ietf:params:whep:ext:core:server-sent-events';
+const SSE_EVENTS = ['reconnect'] as const;
+const sseSubscription = z.array(z.string().max(32)).min(1).max(8);
+const eventsQuery = z.object({ epoch: z.coerce.number().int().min(0) });
+/** A quiet event stream still sends a comment this often (HAProxy cuts an HTTP connection idle for 30 s). */
+const SSE_KEEPALIVE_MS = 15_000;
+/** How often an event stream looks at the database's view of nodes and holders. */
+const SSE_CHECK_MS = 200;
+/** A new WHEP session waits at most this long for the camera's media from its current holder. */
+const CURRENT_MEDIA_WAIT_MS = 3000;
 
 export function whipRoutes(deps: Deps) {
-  const sessions = new Map<string, HttpMediaSession>();
+  const sessions = deps.httpSessions;
 
   function authenticate(c: Context<AppEnv>, cameraId: string, want: 'whip' | 'whep'): Caller {
     const token = bearerToken(c.req.header('authorization'));
@@ -83,11 +70,12 @@ export function whipRoutes(deps: Deps) {
   }
 
   function open(room: CameraRoom, caller: Caller, direction: 'whip' | 'whep'): HttpMediaSession {
-    const session = new HttpMediaSession(room, caller, direction, (s) => {
-      sessions.delete(s.id);
+    const epoch = deps.store.owner(room.cameraId)?.epoch ?? 0;
+    const session = new HttpMediaSession(sessions.newId(), room, caller, direction, epoch, (s) => {
+      sessions.remove(s);
       deps.hub.remove(s);
     });
-    sessions.set(session.id, session);
+    sessions.add(session);
     deps.hub.add(session);
     room.once('closed', () => session.close());
     return session;
@@ -104,7 +92,44 @@ export function whipRoutes(deps: Deps) {
       const auth = server.username && server.credential ? `; username="${server.username}"; credential="${server.credential}"; credential-type="password"` : '';
       for (const url of server.urls) c.header('Link', `<${url}>; rel="ice-server"${auth}`, { append: true });
     }
+    if (kind === 'whep') c.header('Link', `</whep/${cameraId}/${session.id}/sse>; rel="${SSE_REL}"; events="${SSE_EVENTS.join(',')}"`, { append: true });
     return c.body(answer, 201);
+  }
+
+  /**
+   * A camera that just moved: a new player (one that reconnects because of it) must take the
+   * media of the camera's new holder, not that of the one about to let it go. Waits a moment for
+   * it (the camera's new session produces, the relay from its new holder opens).
+   */
+  async function currentMedia(room: CameraRoom): Promise<void> {
+    if (!deps.cluster.clustered) return;
+    const current = () => {
+      const owner = deps.store.owner(room.cameraId);
+      const producers = [...room.producers.values()].filter((p) => !p.closed);
+      if (!owner || producers.length === 0) return true; // offline, or nothing to choose from yet
+      const here = owner.nodeId === deps.cluster.nodeId;
+      const relayId = here ? undefined : deps.relays?.currentRelay(room.cameraId);
+      if (!here && relayId === undefined) return true; // not relayed in from its holder (a dead one): as it is
+      // Every kind the room has, from the current source.
+      return producers.every((p) => producers.some((q) => q.kind === p.kind && q.appData.relay === relayId));
+    };
+    for (const until = Date.now() + CURRENT_MEDIA_WAIT_MS; !current() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  /** Why a WHEP session's player should reconnect now, if it should. */
+  function reconnectReason(cameraId: string, sessionId: string, epoch: number): 'node_draining' | 'node_gone' | 'camera_moved' | undefined {
+    const cluster = deps.cluster;
+    if (!cluster.clustered) return undefined;
+    const nodeId = sessions.nodeOf(sessionId) ?? cluster.nodeId;
+    if (nodeId === cluster.nodeId) {
+      if (cluster.draining) return 'node_draining';
+    } else {
+      const node = cluster.nodes().find((n) => n.id === nodeId);
+      if (!node || !node.alive || node.state === 'stopped') return 'node_gone';
+      if (node.state === 'draining') return 'node_draining';
+    }
+    const owner = deps.store.owner(cameraId);
+    return owner && owner.epoch > epoch ? 'camera_moved' : undefined;
   }
 
   const limit = bodyLimit({
@@ -213,8 +238,12 @@ export function whipRoutes(deps: Deps) {
       throw err;
     }
     const offer = await readOffer(c);
+    if (deps.cluster.draining && deps.cluster.targets().length > 0) {
+      throw new ApiError(503, 'node_draining', 'this node is leaving the cluster (a drain): send the offer again through the load balancer, another node serves the camera');
+    }
     await deps.relays?.ensure(cameraId);
     const room = await deps.sfu.room(cameraId);
+    await currentMedia(room);
     if (!room.live) throw new ApiError(409, 'camera_offline', 'the camera is not live now; try again when it is');
     // RTX is left out: the player's own router would number it differently from the offer.
     const all = playerCapabilities(offer);
@@ -252,11 +281,7 @@ export function whipRoutes(deps: Deps) {
     app.delete(`/${kind}/:cameraId/:sessionId`, validate('param', sessionParam), async (c) => {
       const { cameraId, sessionId } = c.req.valid('param');
       const caller = await fresh(deps, () => authenticate(c, cameraId, kind));
-      const session = sessions.get(sessionId);
-      const same = session && session.direction === kind && session.room.cameraId === cameraId &&
-        (caller.kind === 'camera' ? session.caller.kind === 'camera' : session.caller.kind === 'user' && session.caller.userId === caller.userId);
-      if (!session || !same) throw notFound('session', sessionId);
-      session.close();
+      await sessions.act({ op: 'delete', kind, cameraId, sessionId, caller });
       return c.body(null, 200);
     });
     // Trickle ICE and ICE restarts are not offered: the SFU is ICE-lite with all candidates in the answer.
@@ -264,5 +289,42 @@ export function whipRoutes(deps: Deps) {
       c.json({ error: { code: 'not_supported', message: 'trickle ICE is not supported; all candidates are in the answer' } }, 405),
     );
   }
+  // WHEP events, step 1 (the draft's): the player subscribes with a JSON array of event names and
+  // gets the stream's URL. The session's node learns that its player follows (a drain waits for it).
+  app.post('/whep/:cameraId/:sessionId/sse', validate('param', sessionParam), async (c) => {
+    const { cameraId, sessionId } = c.req.valid('param');
+    const caller = await fresh(deps, () => authenticate(c, cameraId, 'whep'));
+    const parsed = sseSubscription.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) throw new ApiError(400, 'invalid_request', `send a JSON array of event names, e.g. ["reconnect"] (offered: ${SSE_EVENTS.join(', ')})`);
+    const unknown = parsed.data.filter((e) => !(SSE_EVENTS as readonly string[]).includes(e));
+    if (unknown.length) throw new ApiError(400, 'unsupported_event', `no such event: ${unknown.join(', ')} (offered: ${SSE_EVENTS.join(', ')})`);
+    const { epoch } = await sessions.act({ op: 'follow', kind: 'whep', cameraId, sessionId, caller });
+    c.header('Location', `/whep/${cameraId}/${sessionId}/sse/events?epoch=${epoch}`);
+    return c.body(null, 201);
+  });
+
+  // Step 2: the event stream (text/event-stream; the same bearer). `reconnect` carries the WHEP
+  // endpoint to POST to and why; the stream ends after it.
+  app.get('/whep/:cameraId/:sessionId/sse/events', validate('param', sessionParam), validate('query', eventsQuery), async (c) => {
+    const { cameraId, sessionId } = c.req.valid('param');
+    const { epoch } = c.req.valid('query');
+    await fresh(deps, () => authenticate(c, cameraId, 'whep'));
+    return streamSSE(c, async (stream) => {
+      const stopped = AbortSignal.any([c.req.raw.signal, deps.hub.stopping]);
+      let quietSince = Date.now();
+      while (!stopped.aborted && !stream.aborted) {
+        const reason = reconnectReason(cameraId, sessionId, epoch);
+        if (reason) {
+          await stream.writeSSE({ event: 'reconnect', data: JSON.stringify({ url: `/whep/${cameraId}`, reason }) });
+          return;
+        }
+        if (Date.now() - quietSince >= SSE_KEEPALIVE_MS) {
+          await stream.write(': keep-alive\n\n');
+          quietSince = Date.now();
+        }
+        await stream.sleep(SSE_CHECK_MS);
+      }
+    });
+  });
   return app;
 }

@@ -1,6 +1,7 @@
 // `npm run bench -- failover`: three nodes on one PostgreSQL and one S3 (`mimamori s3`, its own
 // process) behind HAProxy; cameras publishing through HAProxy with the camera's own reconnect loop
-// (camera/Publisher.ts), WHEP viewers through HAProxy that join again when their video stalls;
+// (camera/Publisher.ts), WHEP viewers through HAProxy that follow the server's `reconnect` hints
+// make-before-break and join again when their video stalls all the same;
 // a node killed (SIGKILL) again and again, restarted after each kill. Reports each affected
 // camera's recording gap (node-failed, from its index), each affected viewer's time from the kill
 // to its first new frame, the latency a relay between nodes adds (glass to glass through a relay
@@ -9,7 +10,7 @@
 // BENCH_FAILOVER_KBPS (1000). Prints JSON lines; the last is the summary.
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { Publisher, Viewer } from '../../camera/index.ts';
+import { FollowingViewer, Publisher, Viewer } from '../../camera/index.ts';
 import { cli, freePort, startService, testDatabase, type Service } from '../harness.ts';
 import { TestHaproxy } from '../haproxy.ts';
 import { S3Process } from '../s3.ts';
@@ -37,11 +38,16 @@ interface Node {
   rtcMin: number;
 }
 
-/** A WHEP viewer through HAProxy that joins again whenever its video stalls; keeps every frame's arrival. */
+/**
+ * A WHEP viewer through HAProxy that follows its camera (FollowingViewer: told `reconnect` by the
+ * server, it moves make-before-break) and, should its video stall all the same, joins again; keeps
+ * every frame's arrival.
+ */
 class Watcher {
   readonly arrivals: number[] = [];
   readonly latencies: number[] = [];
-  #viewer: Viewer | undefined;
+  switches = 0;
+  #viewer: FollowingViewer | undefined;
   #closed = false;
   #loop: Promise<void>;
 
@@ -56,7 +62,7 @@ class Watcher {
   async #run(): Promise<void> {
     while (!this.#closed) {
       try {
-        const viewer = await Viewer.create({ whepUrl: `${this.url}/whep/${this.cameraId}`, token: this.token, connectTimeoutMs: 5000 });
+        const viewer = await FollowingViewer.create({ whepUrl: `${this.url}/whep/${this.cameraId}`, token: this.token, connectTimeoutMs: 5000 });
         this.#viewer = viewer;
         let last = Date.now();
         viewer.on('frame', (f) => {
@@ -64,6 +70,7 @@ class Watcher {
           this.arrivals.push(f.receivedAt);
           if (f.stamp) this.latencies.push(f.receivedAt - f.stamp.sentAt);
         });
+        viewer.on('switched', () => (this.switches += 1));
         while (!this.#closed && Date.now() - last < STALL_MS + (this.arrivals.length ? 0 : 8000)) await sleep(100);
         await viewer.close().catch(() => undefined);
       } catch {
@@ -248,6 +255,9 @@ try {
     fragments_lost: lost,
     drain_gap_ms_max: drains.length ? (drainGaps.length ? round(Math.max(...drainGaps)) : 0) : null,
     drain_viewer_freeze_ms_p95: round(percentile(freezes, 95)),
+    drain_viewer_freeze_ms_max: freezes.length ? round(Math.max(...freezes)) : null,
+    // Sessions the viewers moved to when the server told them to (make-before-break).
+    viewer_switches: watchers.reduce((n, w) => n + w.switches, 0),
     // The time to move cameras, without the wait for HAProxy and the upload at the end: per camera moved.
     drain_s_per_camera: round(drains.reduce((n, d) => n + Math.max(0, d.ms - DRAIN_LB_WAIT_MS), 0) / 1000 / Math.max(1, drains.reduce((n, d) => n + d.moved, 0)), 2),
     moves: drains.reduce((n, d) => n + d.moved, 0),
