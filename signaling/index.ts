@@ -185,6 +185,7 @@ export class Service {
         // Frames up to the cut are still arriving from the camera's old session: give them a moment.
         handover: async (cameraId, startMs) => recorder.handover(cameraId, startMs) && (await new Promise<boolean>((r) => setTimeout(() => r(true), 400))),
         uploaded: () => recorder.finish(),
+        viewersFollowed: (cameraId) => relays!.followed(cameraId),
         endViewers: (untilMs) => endViewers(untilMs),
         secret,
         audit: (cameraId, detail) => void auditEvent(deps, {}, { actor: `node:${config.nodeId}`, action: 'camera.moved', cameraId, outcome: 'ok', detail }),

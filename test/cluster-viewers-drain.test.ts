@@ -174,6 +174,7 @@ test('a node drains under two grids (one watching through it, one beside it): ev
     }
   } catch (err) {
     console.error(`--- browser console\n${log.slice(-60).join('\n')}`);
+    for (const [id, svc] of nodes) console.error(`--- ${id} (relays, moves, viewers)\n${svc.output().split('\n').filter((l) => /relay_|camera_|drain|viewer/.test(l)).slice(-40).join('\n')}`);
     throw err;
   }
 });

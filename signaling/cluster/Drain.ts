@@ -25,7 +25,8 @@ export interface DrainOptions {
   handover: (cameraId: string, startMs: number) => Promise<boolean>;
   /** Stops recording here, puts every segment and the index in S3 (bounded by the drain's deadline). */
   uploaded: () => Promise<void>;
-  /** Sends this node's viewers to other nodes (their clients join again through the load balancer). */
+  /** Resolves once viewers here of a camera that moved can play it from its new holder (bounded). */
+  viewersFollowed: (cameraId: string) => Promise<void>;
   /** Moves the viewers still here (make-before-break where they can), by `untilMs` at the latest. */
   endViewers: (untilMs: number) => Promise<void>;
   /** The cluster secret, to ask another node to drain. */
@@ -121,6 +122,9 @@ export class Drain extends EventEmitter<{ done: [report: DrainReport] }> {
         for (let waited = 0; !expected() && waited < 1500; waited += 50) await sleep(50);
         if (!expected()) return c.json({ handedOver: false });
         const cut = await this.#o.handover(cameraId, startMs);
+        // Viewers here follow the camera through a relay from its new holder: the camera's session
+        // here goes once that relay carries its media (it opened when the camera moved; bounded).
+        await this.#o.viewersFollowed(cameraId);
         const released = this.#o.cluster.handedOver(cameraId);
         this.#o.log.info({ event: 'camera_handover', cameraId, epoch, startMs, cut, released }, 'the camera\'s new node records from here: this node\'s recording ends there');
         return c.json({ handedOver: cut && released });

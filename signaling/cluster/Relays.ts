@@ -19,6 +19,8 @@ import { callNode, cameraQuery, InternalCallError, openRelayBody, openRelayReply
 const RELAY_RETRIES = 5;
 /** A relay from a camera's previous holder ends at the latest this long after the camera moved. */
 const OLD_RELAY_MS = 8000;
+/** How long a camera's old holder waits for the relay from its new holder before letting it go. */
+const FOLLOW_WAIT_MS = 2000;
 
 export interface RelaysOptions {
   cluster: Cluster;
@@ -123,6 +125,24 @@ export class Relays {
   currentRelay(cameraId: string): string | undefined {
     const relay = this.#in.get(cameraId);
     return relay && relay.holder === this.#o.store.owner(cameraId)?.nodeId ? relay.relayId : undefined;
+  }
+
+  /**
+   * A camera held here moved (its recording handed over): resolves once viewers here can play it
+   * through the relay from its new holder (one of each kind of its own producers here), or there
+   * are none, or FOLLOW_WAIT_MS passed. The old holder then lets the camera's session go.
+   */
+  async followed(cameraId: string): Promise<void> {
+    const room = this.#o.sfu.existingRoom(cameraId);
+    if (!room) return;
+    const ready = () => {
+      if (room.viewerCount === 0 || room.closed) return true;
+      const relayId = this.currentRelay(cameraId);
+      if (relayId === undefined) return false;
+      const relayed = [...room.producers.values()].filter((p) => !p.closed && p.appData.relay === relayId);
+      return room.ownProducers.every((own) => relayed.some((p) => p.kind === own.kind));
+    };
+    for (const until = Date.now() + FOLLOW_WAIT_MS; !ready() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
   }
 
   close(): void {
