@@ -122,12 +122,12 @@ export class Drain extends EventEmitter<{ done: [report: DrainReport] }> {
         for (let waited = 0; !expected() && waited < 1500; waited += 50) await sleep(50);
         if (!expected()) return c.json({ handedOver: false });
         const cut = await this.#o.handover(cameraId, startMs);
+        this.#o.log.info({ event: 'camera_handover', cameraId, epoch, startMs, cut }, 'the camera\'s new node records from here: this node\'s recording ends there');
         // Viewers here follow the camera through a relay from its new holder: the camera's session
         // here goes once that relay carries its media (it opened when the camera moved; bounded).
-        await this.#o.viewersFollowed(cameraId);
-        const released = this.#o.cluster.handedOver(cameraId);
-        this.#o.log.info({ event: 'camera_handover', cameraId, epoch, startMs, cut, released }, 'the camera\'s new node records from here: this node\'s recording ends there');
-        return c.json({ handedOver: cut && released });
+        // The caller does not wait for that (its call has a short timeout).
+        void this.#o.viewersFollowed(cameraId).then(() => this.#o.cluster.handedOver(cameraId));
+        return c.json({ handedOver: cut });
       })
       .post('/internal/drain', validate('json', drainBody), (c) => {
         void this.start(c.req.valid('json').reason);
