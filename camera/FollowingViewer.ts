@@ -2,7 +2,7 @@
 // extension, with the `reconnect` event proposed for it) and, told to reconnect (its node drains,
 // the camera moved to another node), opens a second session through the same endpoint while the
 // first still plays, switches at the new one's first whole frame and only then ends the old one:
-// make-before-break, no frozen picture. A session that ends without being told is replaced too.
+// make-before-break, no frozen picture. A session that ends or stalls without a word is replaced too.
 import { EventEmitter } from 'node:events';
 import { CameraError } from './errors.ts';
 import { Viewer, type ReceivedFrame, type ViewerOptions } from './Viewer.ts';
@@ -15,7 +15,15 @@ export interface FollowingViewerEvents {
 
 /** How long a new session has for its first whole frame before another is tried. */
 const FIRST_FRAME_MS = 5000;
+/**
+ * A session without a frame this long is replaced even without a hint: a server that cannot
+ * tell (an older release, a node that died) may end a session in a way the peer connection
+ * does not notice for many seconds.
+ */
+const STALL_MS = 2000;
 const ATTEMPTS = 5;
+/** Each step of a new session (gathering, the POST, ICE and DTLS) at most this long. */
+const RECONNECT_TIMEOUT_MS = 3000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -26,6 +34,8 @@ export class FollowingViewer extends EventEmitter<FollowingViewerEvents> {
   #switching = false;
   #closed = false;
   #switches = 0;
+  #lastFrameAt = Date.now();
+  readonly #watchdog: NodeJS.Timeout;
 
   /** Opens the first session (as Viewer.create) and starts listening for `reconnect`. */
   static async create(options: ViewerOptions): Promise<FollowingViewer> {
@@ -37,6 +47,10 @@ export class FollowingViewer extends EventEmitter<FollowingViewerEvents> {
     this.#options = options;
     this.#current = first;
     this.#adopt(first);
+    this.#watchdog = setInterval(() => {
+      if (!this.#switching && !this.#closed && Date.now() - this.#lastFrameAt > STALL_MS) void this.#reconnect('stalled');
+    }, 250);
+    this.#watchdog.unref();
   }
 
   /** The session playing now. */
@@ -51,14 +65,18 @@ export class FollowingViewer extends EventEmitter<FollowingViewerEvents> {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#watchdog);
     this.#listening?.abort();
     await this.#current.close();
   }
 
   #adopt(viewer: Viewer): void {
     this.#current = viewer;
+    this.#lastFrameAt = Date.now();
     viewer.on('frame', (frame) => {
-      if (this.#current === viewer) this.emit('frame', frame);
+      if (this.#current !== viewer) return;
+      this.#lastFrameAt = Date.now();
+      this.emit('frame', frame);
     });
     viewer.once('closed', () => {
       if (this.#current === viewer && !this.#closed) void this.#reconnect('session_ended');
@@ -114,7 +132,8 @@ export class FollowingViewer extends EventEmitter<FollowingViewerEvents> {
       for (let attempt = 0; attempt < ATTEMPTS && !this.#closed; attempt++) {
         let next: Viewer | undefined;
         try {
-          next = await Viewer.create({ ...this.#options, whepUrl: url ?? this.#options.whepUrl });
+          // A node that is going away may take the offer and never connect: give up on it soon.
+          next = await Viewer.create({ ...this.#options, whepUrl: url ?? this.#options.whepUrl, connectTimeoutMs: Math.min(this.#options.connectTimeoutMs ?? RECONNECT_TIMEOUT_MS, RECONNECT_TIMEOUT_MS) });
           await next.waitForFrames(1, FIRST_FRAME_MS);
         } catch {
           await next?.close('no_first_frame');

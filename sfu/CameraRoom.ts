@@ -51,6 +51,8 @@ interface OwnedTransport {
   slot: RouterSlot;
   /** Producer ids this transport already consumes (so `consume` only adds what is new). */
   consumed: Set<string>;
+  /** A player that dictated its payload types (WHEP): it takes no producer after its first ones. */
+  fixed: boolean;
 }
 
 interface OwnedConsumer {
@@ -153,6 +155,21 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
   get relayed(): boolean {
     return this.#producers.size > 0 && this.ownProducers.length === 0;
   }
+  /**
+   * Every viewer here that can take new producers and consumes the camera's own producers of a
+   * kind also consumes that kind from relay `relayId` (the camera moved away: they can follow).
+   */
+  viewersConsume(relayId: string): boolean {
+    const kindOf = (id: string) => this.#producers.get(id);
+    for (const t of this.#transports.values()) {
+      if (t.direction !== 'recv' || t.fixed) continue;
+      const consumed = [...t.consumed].map(kindOf).filter((p) => p !== undefined && !p.closed);
+      for (const own of consumed.filter((p) => p!.appData.relay === undefined)) {
+        if (!consumed.some((p) => p!.kind === own!.kind && p!.appData.relay === relayId)) return false;
+      }
+    }
+    return true;
+  }
   /** The producers the camera publishes here (not relayed in from another node). */
   get ownProducers(): types.Producer[] {
     return [...this.#producers.values()].filter((p) => p.appData.relay === undefined);
@@ -211,7 +228,7 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
     transport.observer.once('close', () => {
       if (slot !== this.#origin && slot.viewers === 0) this.#dropSlot(slot);
     });
-    const owned: OwnedTransport = { transport, owner, direction, slot, consumed: new Set() };
+    const owned: OwnedTransport = { transport, owner, direction, slot, consumed: new Set(), fixed: payloadTypes !== undefined };
     this.#transports.set(transport.id, owned);
     transport.observer.once('close', () => {
       this.#transports.delete(transport.id);
@@ -248,7 +265,7 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
       comedia: true,
       appData: { owner, direction: 'send' },
     });
-    this.#transports.set(transport.id, { transport, owner, direction: 'send', slot: this.#origin, consumed: new Set() });
+    this.#transports.set(transport.id, { transport, owner, direction: 'send', slot: this.#origin, consumed: new Set(), fixed: false });
     transport.observer.once('close', () => this.#transports.delete(transport.id));
     return { id: transport.id, ip: transport.tuple.localAddress, port: transport.tuple.localPort };
   }
@@ -390,10 +407,12 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
       throw new SfuError('wrong_transport', 'consume needs a recv transport; create one with direction "recv"');
     }
     const result: ConsumerInfo[] = [];
-    // The camera's own producers first, then the newest relay's: while the camera moves here or
-    // elsewhere, those of its previous holder are about to end (a WHEP player takes the first of each kind).
+    // The camera's own producers first: while it moves here, relayed ones of its previous holder
+    // are about to end. A WHEP player (`mids`) takes the first of each kind: for it the newest
+    // relay comes before an older one too. Browser viewers take all, in the order they came.
     const all = [...this.#producers.values()];
-    const ordered = [...all.filter((p) => p.appData.relay === undefined), ...all.filter((p) => p.appData.relay !== undefined).reverse()];
+    const relayed = all.filter((p) => p.appData.relay !== undefined);
+    const ordered = [...all.filter((p) => p.appData.relay === undefined), ...(mids ? relayed.reverse() : relayed)];
     for (const producer of ordered) {
       if (owned.consumed.has(producer.id) || producer.closed) continue;
       const localId = owned.slot.producerIds.get(producer.id);

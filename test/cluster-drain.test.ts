@@ -4,14 +4,15 @@
 // it leaves the load balancer, each camera publishes to the other node while its old session
 // still runs (make-before-break), the old node records up to the new one's first keyframe, and
 // the drained node exits 0. Every camera's recording is one: no gap, no second listed twice,
-// every object opens.
+// every object opens. A WHEP player per werift camera watches through HAProxy throughout (one that
+// follows the server's reconnect events): none waits more than 500 ms for a frame.
 import { execSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { chromium, type Browser } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Publisher } from '../camera/index.ts';
+import { FollowingViewer, Publisher } from '../camera/index.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
 import { clusterNode, recordings, until, uploaded } from './cluster-harness.ts';
 import { cli, testDatabase, type Service } from './harness.ts';
@@ -30,6 +31,7 @@ let lb: TestHaproxy;
 const nodes = new Map<string, Service>();
 const envs = new Map<string, Record<string, string>>();
 const publishers: Publisher[] = [];
+const players: FollowingViewer[] = [];
 let browser: Browser | undefined;
 type CameraHook = { __mimamori: { state: string; producerIds: string[] } };
 
@@ -53,6 +55,7 @@ test.before(async () => {
 });
 test.after(async () => {
   await browser?.close();
+  for (const p of players) await p.close().catch(() => undefined);
   for (const p of publishers) await p.close().catch(() => undefined);
   await lb?.close();
   for (const svc of nodes.values()) await svc.stop();
@@ -100,6 +103,17 @@ test('a drained node moves every camera (werift and a Chromium camera page) to t
     const w = await Promise.all(cameraIds.map(holderOf));
     return w.every(Boolean) ? w : undefined;
   });
+  // Viewers through HAProxy, one WHEP player per werift camera, following reconnect events.
+  const watched = cameraIds.filter((id) => id !== pageCam.id);
+  const watching = await Promise.all(
+    watched.map(async (id) => {
+      const player = await FollowingViewer.create({ whepUrl: `${lb.url}/whep/${id}`, token: survivorFirst.adminToken });
+      players.push(player);
+      const at: number[] = [];
+      player.on('frame', (f) => at.push(f.receivedAt));
+      return { player, at, firstSession: player.viewer.location };
+    }),
+  );
   const from = Date.now();
   await sleep(5000);
   // The node that holds the camera page is drained (with whatever werift cameras HAProxy sent there).
@@ -127,6 +141,20 @@ test('a drained node moves every camera (werift and a Chromium camera page) to t
   assert.ok(pageAfter.producerIds.length > 0 && !pageAfter.producerIds.some((p) => pageProducers.includes(p)), 'the camera page publishes new producers');
   assert.is(await page.evaluate(() => (globalThis as unknown as { __loadMarker?: number }).__loadMarker), 1, 'the camera page was not reloaded');
   assert.equal(losses, [], 'no camera lost its session');
+  // Every viewer kept getting frames: no wait over 500 ms; those on the drained node moved.
+  await sleep(1000);
+  const viewed = watching.map(({ player, at, firstSession }) => {
+    let longest = 0;
+    const during = at.filter((t) => t >= askedAt - 1000);
+    for (let i = 1; i < during.length; i++) longest = Math.max(longest, during[i]! - during[i - 1]!);
+    return { longest: Math.round(longest), lastFrameAgo: Date.now() - (at.at(-1) ?? 0), wasOnVictim: firstSession.endsWith(`.${victim}`), switches: player.switches };
+  });
+  console.log(`  viewers' longest time without a frame: ${JSON.stringify(viewed)}`);
+  for (const [i, v] of viewed.entries()) {
+    assert.ok(v.lastFrameAgo < 1000, `viewer ${i} still plays`);
+    assert.ok(v.longest <= 500, `viewer ${i}: no frame for ${v.longest} ms (bound 500)`);
+    if (v.wasOnVictim) assert.ok(v.switches >= 1, `viewer ${i} left the drained node`);
+  }
   const after = await Promise.all(cameraIds.map(holderOf));
   assert.equal(after, cameraIds.map(() => survivor));
   // The node that took them counts the moves; no hole was written down.

@@ -19,8 +19,10 @@ import { callNode, cameraQuery, InternalCallError, openRelayBody, openRelayReply
 const RELAY_RETRIES = 5;
 /** A relay from a camera's previous holder ends at the latest this long after the camera moved. */
 const OLD_RELAY_MS = 8000;
-/** How long a camera's old holder waits for the relay from its new holder before letting it go. */
+/** How long a camera's old holder waits for its viewers to consume the relay from the new holder. */
 const FOLLOW_WAIT_MS = 2000;
+/** Then, for their first frame through it. */
+const FIRST_FRAME_GRACE_MS = 300;
 
 export interface RelaysOptions {
   cluster: Cluster;
@@ -128,9 +130,10 @@ export class Relays {
   }
 
   /**
-   * A camera held here moved (its recording handed over): resolves once viewers here can play it
-   * through the relay from its new holder (one of each kind of its own producers here), or there
-   * are none, or FOLLOW_WAIT_MS passed. The old holder then lets the camera's session go.
+   * A camera held here moved (its recording handed over): resolves once the viewers here consume
+   * it through the relay from its new holder too (and a moment for its first frame), or there are
+   * none, or FOLLOW_WAIT_MS passed. The old holder then lets the camera's session go: a viewer
+   * whose own consumers end before it has the relayed ones shows 'offline' for a moment.
    */
   async followed(cameraId: string): Promise<void> {
     const room = this.#o.sfu.existingRoom(cameraId);
@@ -138,11 +141,12 @@ export class Relays {
     const ready = () => {
       if (room.viewerCount === 0 || room.closed) return true;
       const relayId = this.currentRelay(cameraId);
-      if (relayId === undefined) return false;
-      const relayed = [...room.producers.values()].filter((p) => !p.closed && p.appData.relay === relayId);
-      return room.ownProducers.every((own) => relayed.some((p) => p.kind === own.kind));
+      return relayId !== undefined && room.viewersConsume(relayId);
     };
+    if (ready()) return;
     for (const until = Date.now() + FOLLOW_WAIT_MS; !ready() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    // Their new consumers' first keyframe is on its way (they switch to it at its first frame).
+    await new Promise((r) => setTimeout(r, FIRST_FRAME_GRACE_MS));
   }
 
   close(): void {
