@@ -423,7 +423,10 @@ test('Chromium with iceTransportPolicy "relay" gets live video through coturn wi
       { url: `${service.url}/whep/${cam.id}`, token: service.adminToken },
     );
     assert.is(whep.status, 201);
-    const links = whep.link.split(/,\s*(?=<)/);
+    const all = whep.link.split(/,\s*(?=<)/);
+    // Beside the ICE servers: the WHEP events link (server-sent events, `reconnect`).
+    assert.ok(all.some((l) => /rel="urn:ietf:params:whep:ext:core:server-sent-events"; events="reconnect"$/.test(l)), `the events link is there (${whep.link})`);
+    const links = all.filter((l) => / rel="ice-server"/.test(l));
     assert.equal(
       links.map((l) => /^<([^>]+)>/.exec(l)?.[1]),
       [`stun:${host}:${turnPort}`, `turn:${host}:${turnPort}?transport=udp`, `turn:${host}:${turnPort}?transport=tcp`],
