@@ -36,7 +36,7 @@ export class CameraRecorder {
   #lastEndMs: number | undefined;
   #lastDurableMs: number | undefined;
   /** The camera came from another node: whether that node was asked to record up to our first frame. */
-  #handover: { fromNode: string; asked?: Promise<boolean> } | undefined;
+  #handover: { fromNode: string; epoch: number | undefined; asked?: Promise<boolean> } | undefined;
   #nextGapReason: GapReason = 'recorder-down';
   #closed = false;
   readonly #detach: () => void;
@@ -164,8 +164,10 @@ export class CameraRecorder {
     // reconnect faster than a death is noticed), so the hole is written down then.
     const fromNode = this.#session?.recording ? undefined : cluster?.arrival(this.cameraId)?.fromNode;
     const holder = cluster?.holder(this.cameraId);
-    // One handover per arrival: the first segment of whichever session records first after it.
-    if (fromNode !== undefined) this.#handover = { fromNode };
+    // One handover per arrival: the first segment of whichever session records first after it. A
+    // camera page's second producer (audio after video) starts another session of the same arrival.
+    const sameArrival = this.#handover?.fromNode === fromNode && this.#handover?.epoch === holder?.epoch;
+    if (fromNode !== undefined && !sameArrival) this.#handover = { fromNode, epoch: holder?.epoch };
     const session = await RecordingSession.create({
       cameraId: this.cameraId,
       router: this.#room.originRouter,
