@@ -40,6 +40,11 @@ export interface CameraOptions extends SourceOptions {
    * cameras, and viewers can measure latency. The fixture's own NAL units are never altered.
    */
   stampFrames?: boolean;
+  /**
+   * How much faster than real time the camera's media clock runs: 0.01 stamps 1.01 s of RTP time
+   * per second sent (a camera with a bad crystal; tests of the recorder's drift guard). Default 0.
+   */
+  clockError?: number;
 }
 
 export interface CameraStats {
@@ -113,6 +118,7 @@ export class Camera extends EventEmitter<CameraEvents> {
   #state: CameraState = 'connected';
   #closing: Promise<void> | undefined;
   #silenceCheck: NodeJS.Timeout | undefined;
+  #clockRate = 1;
 
   /**
    * Makes the fixtures if needed, offers over WHIP, waits until ICE/DTLS is connected, then starts
@@ -142,7 +148,9 @@ export class Camera extends EventEmitter<CameraEvents> {
       location = session.location;
       await pc.setRemoteDescription({ type: 'answer', sdp: session.answer });
       await connected(pc, timeoutMs);
-      return new Camera(pc, source, options.token, location, maxFrames, video.sender, audio?.sender, options.stampFrames ?? true, silenceMs, session.epoch);
+      const camera = new Camera(pc, source, options.token, location, maxFrames, video.sender, audio?.sender, options.stampFrames ?? true, silenceMs, session.epoch);
+      camera.#clockRate = 1 + (options.clockError ?? 0);
+      return camera;
     } catch (err) {
       source.close();
       await endSession(pc, location, options.token, DELETE_TIMEOUT_MS); // a DELETE failure matters less than err
@@ -300,7 +308,7 @@ export class Camera extends EventEmitter<CameraEvents> {
     const nalus = this.#stampId
       ? stampAccessUnit(unit.nalus, { source: this.#stampId, frame, sentAt: performance.timeOrigin + performance.now() })
       : unit.nalus;
-    const packets = this.#video.packetize(nalus, ticks);
+    const packets = this.#video.packetize(nalus, Math.round(ticks * this.#clockRate));
     for (const p of packets) {
       this.#send(this.#videoSender, p);
       this.#stats.videoBytesSent += p.payload.length;
@@ -316,7 +324,7 @@ export class Camera extends EventEmitter<CameraEvents> {
 
   #sendAudio({ packet, ticks }: AudioStep): void {
     if (!this.#audio || !this.#audioSender) return;
-    const p = this.#audio.packetize(packet, ticks);
+    const p = this.#audio.packetize(packet, Math.round(ticks * this.#clockRate));
     this.#send(this.#audioSender, p);
     this.#stats.audioPacketsSent += 1;
     this.#stats.audioBytesSent += p.payload.length;

@@ -44,7 +44,7 @@ export class RecorderAlerts {
     this.el.hidden = this.#alerts.length === 0;
     this.#list.replaceChildren(
       ...this.#alerts.map((a) =>
-        bindText(h('li', { 'data-camera-id': a.cameraId }), a.kind === 'not_recording' ? 'alerts.notRecording' : 'alerts.other', {
+        bindText(h('li', { 'data-camera-id': a.cameraId }), a.kind === 'not_recording' ? 'alerts.notRecording' : a.kind === 'disk_full' ? 'alerts.diskFull' : 'alerts.other', {
           name: this.#names.get(a.cameraId) ?? a.cameraId,
           since: formatDateTime(a.sinceMs, 'short'),
           kind: a.kind,

@@ -7,7 +7,7 @@
 
 import type { CameraRoom } from '../sfu/index.ts';
 import type { GapReason } from './RecordingIndex.ts';
-import { RecordingSession } from './RecordingSession.ts';
+import { isDiskFull, RecordingSession } from './RecordingSession.ts';
 import type { RecorderContext } from './context.ts';
 
 /** Wait after a producer change before (re)starting, so audio and video added together land in one session. */
@@ -38,6 +38,8 @@ export class CameraRecorder {
   /** The camera came from another node: whether that node was asked to record up to our first frame. */
   #handover: { fromNode: string; epoch: number | undefined; asked?: Promise<boolean> } | undefined;
   #nextGapReason: GapReason = 'recorder-down';
+  /** Since when this camera's spool writes fail for lack of space (readiness, alert); cleared by a write that succeeds. */
+  #diskFullSinceMs: number | undefined;
   #closed = false;
   readonly #detach: () => void;
 
@@ -76,6 +78,10 @@ export class CameraRecorder {
   /** Wall time a fragment of this camera last reached the spool (monitoring). */
   get lastDurableMs(): number | undefined {
     return this.#lastDurableMs;
+  }
+
+  get diskFullSinceMs(): number | undefined {
+    return this.#diskFullSinceMs;
   }
 
   /**
@@ -178,11 +184,16 @@ export class CameraRecorder {
       segmentSeconds: this.#ctx.settings.segmentSeconds,
       firstGapReason: this.#nextGapReason,
       pending: this.#ctx.pending,
+      ...(this.#ctx.inlet ? { inlet: this.#ctx.inlet } : {}),
       ...(holder ? { holder } : {}),
+      // After a stop (not a handover), a server clock stepped back must not place it before what is recorded.
+      ...(!this.#session?.recording && this.#lastEndMs !== undefined ? { notBeforeMs: this.#lastEndMs } : {}),
     });
     const previous = this.#session;
     this.#session = session;
     const arrival = this.#handover;
+    /** The disk-full gap, written when the segment that ends it has a fragment on the spool. */
+    let resumeGap: (() => void) | undefined;
     session.on('segmentStarted', (startMs, reason) => {
       // A planned move from another node (a drain): that node records up to this very moment.
       if (arrival && cluster && !arrival.asked && holder) arrival.asked = this.#askHandover(cluster, arrival.fromNode, holder.epoch, startMs);
@@ -197,7 +208,9 @@ export class CameraRecorder {
           m.gapCount.set(why, (m.gapCount.get(why) ?? 0) + 1);
           void this.#ctx.index.addGap(this.cameraId, { fromMs, toMs: startMs, reason: why }).catch((err: unknown) => this.#ctx.log.error({ event: 'index_write_failed', cameraId: this.cameraId, err }, 'could not record a gap in the index'));
         };
-        if (fromNode === undefined || !cluster) write(reason);
+        // Segments started while the disk stays full fail too: only the one that gets written ends the hole.
+        if (reason === 'disk-full') resumeGap = () => write(reason);
+        else if (fromNode === undefined || !cluster) write(reason);
         // Dead at some moment since the camera left it (a node cut off may be back by now): node-failed.
         // Handed over: the other node recorded up to here, so there is no hole to write down.
         else {
@@ -214,11 +227,27 @@ export class CameraRecorder {
     });
     session.on('fragmentDurable', (latencyMs, bytes) => {
       this.#lastDurableMs = Date.now();
+      if (this.#diskFullSinceMs !== undefined) {
+        this.#ctx.log.info({ event: 'spool_writable', cameraId: this.cameraId, sinceMs: this.#diskFullSinceMs }, 'the spool takes writes again; recording resumed');
+        this.#diskFullSinceMs = undefined;
+      }
+      resumeGap?.();
+      resumeGap = undefined;
       this.#ctx.metrics.fragmentDurable(latencyMs, bytes);
     });
-    session.on('writeError', (err) => {
+    session.on('writeError', (err, durableEndMs) => {
       this.#ctx.metrics.writeErrors += 1;
-      this.#ctx.log.error({ event: 'spool_write_failed', cameraId: this.cameraId, err }, 'could not write the recording to the spool (disk full?); recording resumes at the next keyframe');
+      // The hole starts where the spool's copy ends, not where the cut segment was planned to.
+      if (this.#session === session && durableEndMs !== undefined) this.#lastEndMs = durableEndMs;
+      if (!isDiskFull(err)) {
+        this.#ctx.log.error({ event: 'spool_write_failed', cameraId: this.cameraId, err }, 'could not write the recording to the spool; recording resumes at the next keyframe');
+      } else if (this.#diskFullSinceMs === undefined) {
+        this.#diskFullSinceMs = Date.now();
+        this.#ctx.log.error(
+          { event: 'spool_write_failed', cameraId: this.cameraId, err: { message: err.message, code: (err as NodeJS.ErrnoException).code } },
+          `the spool's disk is full: not recording; free space where ${this.#ctx.spool.dir} is (or raise the disk quota); recording resumes by itself`,
+        );
+      }
     });
     this.#ctx.log.info({ event: 'recording_started', cameraId: this.cameraId, session: session.id }, 'recording');
   }
@@ -226,6 +255,7 @@ export class CameraRecorder {
   async #stopSession(): Promise<void> {
     const session = this.#session;
     this.#session = undefined;
+    this.#diskFullSinceMs = undefined; // nothing writes now
     for (const old of [...this.#outgoing.keys()]) this.#retireOutgoing(old);
     if (session) await this.#retire(session);
   }

@@ -61,7 +61,7 @@ export class SegmentWriter {
     const file = path.join(options.spoolDir, `${spoolFileName(key)}.part`);
     const handle = await fs.open(file, 'wx', 0o600);
     try {
-      await handle.write(record);
+      await writeAll(handle, record, 0);
       await handle.datasync();
     } catch (error) {
       await handle.close().catch(() => undefined);
@@ -110,7 +110,7 @@ export class SegmentWriter {
       { cameraId: this.name.cameraId, object: this.key, index: i + 1, kind: 'fragment' },
       encodeWithHeader({ ...header, i } satisfies FragmentHeader, moofMdat),
     );
-    await this.#handle.write(record);
+    await writeAll(this.#handle, record, this.#bytes);
     await this.#handle.datasync();
     this.#fragments.push([header.startMs - this.name.startMs, header.durationMs, header.keyframe ? 1 : 0, this.#bytes, record.length]);
     this.#bytes += record.length;
@@ -126,7 +126,7 @@ export class SegmentWriter {
       { cameraId: this.name.cameraId, object: this.key, index: this.#fragments.length + 1, kind: 'trailer' },
       encodeTrailer({ fragments: this.#fragments.length, endMs: this.#endMs, reason }),
     );
-    await this.#handle.write(record);
+    await writeAll(this.#handle, record, this.#bytes);
     await this.#handle.datasync();
     await this.#handle.close();
     this.#bytes += record.length;
@@ -134,6 +134,22 @@ export class SegmentWriter {
     await fs.rename(this.#file, ready);
     await syncDirectory(path.dirname(ready));
     return { file: ready, entry: segmentEntry(this.key, this.#header, this.#endMs, this.#bytes, this.#init, this.#fragments, reason) };
+  }
+
+  /**
+   * After a failed write (disk full, …): cuts off the torn record, if any, and finishes the segment
+   * with the fragments that were durable, so they reach S3 without waiting for a restart.
+   * Undefined: it had no fragment and is removed. Throws when even the trailer cannot be written
+   * (call it again once the disk has room).
+   */
+  async salvage(): Promise<FinishedSegment | undefined> {
+    if (this.#fragments.length === 0) {
+      await this.discard();
+      return undefined;
+    }
+    await this.#handle.truncate(this.#bytes);
+    this.#finished = false;
+    return this.finish('interrupted');
   }
 
   /** A segment without any fragment is worth nothing: remove it instead of finishing it. */
@@ -170,6 +186,19 @@ export function segmentEntry(
     ...(video ? { video: { codec: video.codec, width: video.width ?? 0, height: video.height ?? 0 } } : {}),
     ...(audio ? { audio: { codec: audio.codec } } : {}),
   };
+}
+
+/**
+ * Writes all of `bytes` at `position`. A file system filling up accepts part of a write without an
+ * error; the rest is written again, so that the error comes and no torn record passes for whole.
+ */
+async function writeAll(handle: fs.FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    if (bytesWritten === 0) throw Object.assign(new Error('the spool accepted no bytes (disk full?)'), { code: 'ENOSPC' });
+    done += bytesWritten;
+  }
 }
 
 export async function syncDirectory(dir: string): Promise<void> {

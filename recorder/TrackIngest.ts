@@ -2,15 +2,10 @@
 // extended to a monotonic tick count and mapped to the wall clock.
 
 import { CaptureClock, TimestampUnwrapper, WallClockMapping } from './clock.ts';
-import { createDepacketizer, parseRtp, ReorderBuffer, type Frame, type OrderedPacket } from './rtp/index.ts';
+import { createDepacketizer, parseRtp, ReorderBuffer, type OrderedPacket } from './rtp/index.ts';
+import type { TimedFrame } from './Segmenter.ts';
 
 export type TrackCodec = 'h264' | 'vp8' | 'opus';
-
-export interface TimedFrame {
-  frame: Frame;
-  /** Extended RTP time (clock-rate ticks). */
-  ticks: number;
-}
 
 export class TrackIngest {
   readonly kind: 'video' | 'audio';
@@ -19,7 +14,7 @@ export class TrackIngest {
   readonly ssrc: number;
   readonly clock: WallClockMapping;
   readonly capture: CaptureClock;
-  readonly #reorder = new ReorderBuffer({ maxDelayMs: 300 });
+  readonly #reorder: ReorderBuffer;
   readonly #depacketizer;
   readonly #unwrapper = new TimestampUnwrapper();
   #garbage = 0;
@@ -33,6 +28,8 @@ export class TrackIngest {
     this.ssrc = options.ssrc;
     this.clock = new WallClockMapping(options.clockRate);
     this.capture = new CaptureClock(options.clockRate);
+    // Sized to the stream: 300 ms of Opus is 15 packets; of video, a keyframe burst at several Mbit/s.
+    this.#reorder = new ReorderBuffer({ maxDelayMs: 300, maxPackets: this.kind === 'audio' ? 128 : 1024 });
     this.#depacketizer = createDepacketizer(options.codec);
   }
 
@@ -62,8 +59,12 @@ export class TrackIngest {
     return true;
   }
 
-  /** Garbage that does not parse as RTP is counted and ignored; it never reaches the recording. */
-  push(bytes: Uint8Array, nowMs: number): TimedFrame[] {
+  /**
+   * Garbage that does not parse as RTP is counted and ignored; it never reaches the recording.
+   * `arrivalMs` (wall clock) places the packet in time; `monotonicMs` (performance.now()) times
+   * the reordering wait, which a stepped wall clock must not stretch or cut.
+   */
+  push(bytes: Uint8Array, arrivalMs: number, monotonicMs: number): TimedFrame[] {
     let packet;
     try {
       packet = parseRtp(bytes);
@@ -72,12 +73,13 @@ export class TrackIngest {
       return [];
     }
     this.#packets += 1;
-    this.clock.observeArrival(this.#unwrapper.unwrap(packet.timestamp), nowMs);
-    return this.#frames(this.#reorder.push(packet, nowMs));
+    this.clock.observeArrival(this.#unwrapper.unwrap(packet.timestamp), arrivalMs);
+    return this.#frames(this.#reorder.push(packet, monotonicMs));
   }
 
-  poll(nowMs: number): TimedFrame[] {
-    return this.#frames(this.#reorder.poll(nowMs));
+  /** `monotonicMs`: performance.now(). */
+  poll(monotonicMs: number): TimedFrame[] {
+    return this.#frames(this.#reorder.poll(monotonicMs));
   }
 
   flush(): TimedFrame[] {
@@ -95,7 +97,8 @@ export class TrackIngest {
     const out: TimedFrame[] = [];
     for (const o of ordered) {
       for (const frame of this.#depacketizer.push(o)) {
-        out.push({ frame, ticks: this.#unwrapper.peek(frame.timestamp) ?? frame.timestamp });
+        const ticks = this.#unwrapper.peek(frame.timestamp) ?? frame.timestamp;
+        out.push({ frame, ticks, wallMs: this.clock.wallOf(ticks) });
       }
     }
     return out;

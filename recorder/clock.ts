@@ -28,15 +28,24 @@ export class TimestampUnwrapper {
   }
 }
 
+/** How long the least-delayed packet is looked for before a mapping that runs early is moved. */
+const LATE_WINDOW_MS = 3000;
+/** A window whose least-delayed packet came this much later than the mapping said moves it. */
+const LATE_MS = 20;
+
 /**
  * Maps a track's extended RTP time to the server's wall clock (NTP-synced): the arrival time of
- * the least-delayed packet seen so far (a packet is never early, only late). This places the
- * recording on the real timeline; the camera's own clock is only trusted for lip sync (below).
+ * the least-delayed packet (a packet is never early, only late). This places the recording on
+ * the real timeline; the camera's own clock is only trusted for lip sync (below). A camera clock
+ * running slow makes every packet look later than the last; so does a server clock stepped
+ * forward: when even the least-delayed packet of a 3 s window came late, the mapping moves to it.
  */
 export class WallClockMapping {
   readonly clockRate: number;
   #anchorTicks: number | undefined;
   #anchorMs = 0;
+  #windowStartMs = 0;
+  #windowBest: { ticks: number; arrivalMs: number; lateMs: number } | undefined;
 
   constructor(clockRate: number) {
     this.clockRate = clockRate;
@@ -50,7 +59,19 @@ export class WallClockMapping {
     if (this.#anchorTicks === undefined || arrivalMs < this.wallOf(ticks)) {
       this.#anchorTicks = ticks;
       this.#anchorMs = arrivalMs;
+      this.#windowStartMs = arrivalMs;
+      this.#windowBest = undefined;
+      return;
     }
+    const lateMs = arrivalMs - this.wallOf(ticks);
+    if (!this.#windowBest || lateMs < this.#windowBest.lateMs) this.#windowBest = { ticks, arrivalMs, lateMs };
+    if (arrivalMs - this.#windowStartMs < LATE_WINDOW_MS) return;
+    if (this.#windowBest.lateMs > LATE_MS) {
+      this.#anchorTicks = this.#windowBest.ticks;
+      this.#anchorMs = this.#windowBest.arrivalMs;
+    }
+    this.#windowStartMs = arrivalMs;
+    this.#windowBest = undefined;
   }
 
   wallOf(ticks: number): number {

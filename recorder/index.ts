@@ -20,6 +20,7 @@ import { PendingSegments } from './PendingSegments.ts';
 import type { Holder } from './records.ts';
 import { Spool } from './Spool.ts';
 import type { ObjectStore } from './store/index.ts';
+import { RtpInlet } from './RtpInlet.ts';
 import { Uploader } from './Uploader.ts';
 import { keyOfSpoolFile } from './SegmentWriter.ts';
 import fs from 'node:fs/promises';
@@ -96,7 +97,8 @@ export class Recorder {
     const pending = new PendingSegments();
     uploader.on('uploaded', (job) => pending.removed(job.key));
     uploader.on('dropped', (job) => pending.removed(job.key));
-    const ctx: RecorderContext = { settings: o.settings, keys: o.keys, spool, index, uploader, metrics, pending, log: o.log, ...(o.cluster ? { cluster: o.cluster } : {}) };
+    const inlet = o.settings.ingest === 'direct' ? undefined : await RtpInlet.open();
+    const ctx: RecorderContext = { settings: o.settings, keys: o.keys, spool, index, uploader, metrics, pending, log: o.log, ...(inlet ? { inlet } : {}), ...(o.cluster ? { cluster: o.cluster } : {}) };
     const recorder = new Recorder(o, ctx, cameras);
     await recorder.#recover();
     o.sfu.on('roomOpened', (room) => recorder.#attach(room));
@@ -155,6 +157,16 @@ export class Recorder {
     const windowMs = Math.max(10_000, 3 * this.#ctx.settings.fragmentMs);
     const recording = [...this.#cameras.values()].filter((c) => c.session?.recording && c.lastDurableMs !== undefined && now - c.lastDurableMs <= windowMs);
     return new Set(recording.map((c) => c.cameraId));
+  }
+
+  /** Cameras whose spool writes fail for lack of space, and since when (readiness, alerts). */
+  get diskFull(): { cameraId: string; sinceMs: number }[] {
+    return [...this.#cameras.values()].flatMap((c) => (c.diskFullSinceMs === undefined ? [] : [{ cameraId: c.cameraId, sinceMs: c.diskFullSinceMs }]));
+  }
+
+  /** Where the spool is (messages that tell what to free). */
+  get spoolDir(): string {
+    return this.#ctx.spool.dir;
   }
 
   async status(): Promise<RecorderStatus> {
@@ -246,6 +258,7 @@ export class Recorder {
     for (const t of this.#timers) clearInterval(t);
     await Promise.allSettled([...this.#cameras.values()].map((c) => c.close()));
     this.#cameras.clear();
+    this.#ctx.inlet?.close();
     await this.#ctx.uploader.close();
     await this.#flushIndex();
   }

@@ -20,7 +20,7 @@ import type { FragmentTuple, GapEntry, GapReason, HourIndex, SegmentEntry } from
 const OVERLAP_TOLERANCE_MS = 400;
 
 /** Where two writers' gaps start together, the more specific reason tells the user more. */
-const SPECIFIC: Record<GapReason, number> = { 'node-failed': 0, 'spool-overflow': 1, 'recorder-down': 2, 'producer-changed': 3, 'frames-lost': 4, 'camera-offline': 5 };
+const SPECIFIC: Record<GapReason, number> = { 'node-failed': 0, 'disk-full': 1, 'spool-overflow': 2, 'recorder-down': 3, 'clock-drift': 4, 'producer-changed': 5, 'frames-lost': 6, 'camera-offline': 7 };
 
 export function mergeHours(cameraId: string, hourMs: number, parts: readonly Pick<HourIndex, 'segments' | 'gaps'>[]): HourIndex {
   const byKey = new Map<string, SegmentEntry>();

@@ -53,11 +53,11 @@ export interface FragmentHeader {
 export interface TrailerBody {
   fragments: number;
   endMs: number;
-  /** Why the segment ended: 'duration', 'config' (resolution/codec change), 'interrupted' (frames lost), 'stopped', 'recovered' (finished after a crash). */
+  /** Why the segment ended: 'duration', 'config' (resolution/codec change), 'interrupted' (frames lost), 'stopped', 'recovered' (finished after a crash), 'clock' (the camera's clock drifted: a new timeline starts). */
   reason: SegmentEndReason;
 }
 
-export type SegmentEndReason = 'duration' | 'config' | 'interrupted' | 'stopped' | 'recovered';
+export type SegmentEndReason = 'duration' | 'config' | 'interrupted' | 'stopped' | 'recovered' | 'clock';
 
 export class RecordFormatError extends Error {
   override name = 'RecordFormatError';

@@ -1,10 +1,11 @@
 // Operations view of the service: readiness checks (GET /readyz), Prometheus metrics (GET /metrics)
-// and the "camera online but not recording" alert (metric, log line and GET /api/recorder).
+// and the recorder's alerts: "camera online but not recording" and "spool disk full" (metric, log
+// line and GET /api/recorder).
 //
 //   const monitoring = Monitoring.create(deps);
 //   await monitoring.readiness()   // { ready, checks: { workers, s3, disk, spool, clock } }
 //   await monitoring.metrics()     // Prometheus text, collected at scrape time
-//   monitoring.alerts()            // [{ cameraId, kind: 'not_recording', sinceMs }]
+//   monitoring.alerts()            // [{ cameraId, kind: 'not_recording' | 'disk_full', sinceMs }]
 //   monitoring.close()
 //
 // Everything is read when asked (prom-client collect() callbacks); the only background work is a
@@ -37,8 +38,9 @@ export interface Readiness {
 }
 export interface RecorderAlert {
   cameraId: string;
-  kind: 'not_recording';
-  /** When the camera was first seen live and enabled for recording without a session writing. */
+  /** `disk_full`: the camera's spool writes fail for lack of space (raised at once, cleared by a write that succeeds). */
+  kind: 'not_recording' | 'disk_full';
+  /** When the camera was first seen live and enabled for recording without a session writing (or its first write failed). */
   sinceMs: number;
 }
 
@@ -130,6 +132,8 @@ export class Monitoring {
    */
   readonly #retrying = new Map<string, number>();
   #backups: { readonly lastSuccessMs: number | undefined } | undefined;
+  /** Cameras whose disk-full alert was logged. */
+  readonly #diskFullRaised = new Set<string>();
   #closed = false;
 
   static create(deps: MonitoringDeps, options: MonitoringOptions = {}): Monitoring {
@@ -179,7 +183,8 @@ export class Monitoring {
   /** Live cameras that should be recording and have not been for a while. */
   alerts(): RecorderAlert[] {
     this.#lookForAlerts();
-    return this.#tracker.alerts(Date.now());
+    const diskFull = this.#deps.recorder.diskFull.map((d): RecorderAlert => ({ cameraId: d.cameraId, kind: 'disk_full', sinceMs: d.sinceMs }));
+    return [...diskFull, ...this.#tracker.alerts(Date.now())];
   }
 
   /** The metadata backup schedule, read by mimamori_backup_last_success_timestamp_seconds. */
@@ -245,6 +250,17 @@ export class Monitoring {
       this.#deps.log.error({ event: 'alert_not_recording', cameraId: alert.cameraId, sinceMs: alert.sinceMs }, 'camera is online but nothing is recording it');
     }
     for (const cameraId of cleared) this.#deps.log.info({ event: 'alert_not_recording_cleared', cameraId }, 'camera is recording again (or went offline)');
+    const full = new Map(this.#deps.recorder.diskFull.map((d) => [d.cameraId, d.sinceMs]));
+    for (const [cameraId, sinceMs] of full) {
+      if (this.#diskFullRaised.has(cameraId)) continue;
+      this.#diskFullRaised.add(cameraId);
+      this.#deps.log.error({ event: 'alert_disk_full', cameraId, sinceMs }, `the recorder's disk is full: this camera is not recorded. Free space where ${this.#deps.recorder.spoolDir} is, or raise the disk quota`);
+    }
+    for (const cameraId of [...this.#diskFullRaised]) {
+      if (full.has(cameraId)) continue;
+      this.#diskFullRaised.delete(cameraId);
+      this.#deps.log.info({ event: 'alert_disk_full_cleared', cameraId }, 'the spool takes writes again: the camera is recorded (or went offline)');
+    }
   }
 
   #workersCheck(): CheckResult {
@@ -309,6 +325,13 @@ export class Monitoring {
   }
 
   async #spoolCheck(): Promise<CheckResult> {
+    const full = this.#deps.recorder.diskFull;
+    if (full.length > 0) {
+      return {
+        ok: false,
+        message: `the recorder's disk is full: ${full.length} camera(s) not recorded since ${new Date(Math.min(...full.map((f) => f.sinceMs))).toISOString()}. Free space on the file system of the spool (MIMAMORI_DATA_DIR/spool) or raise the service's disk quota; recording resumes by itself.`,
+      };
+    }
     const quota = this.#deps.config.recording.spoolQuotaBytes;
     const bytes = (await this.#deps.recorder.status()).spoolBytes;
     const droppedRecently = this.#lastDropMs !== undefined && Date.now() - this.#lastDropMs < this.#o.dropWindowMs;
@@ -394,7 +417,9 @@ export class Monitoring {
     gauge('mimamori_cameras', 'Cameras configured.', () => store.cameras.length);
     gauge('mimamori_cameras_online', 'Cameras publishing media now.', () => rooms().filter((r) => r.live).length);
     gauge('mimamori_cameras_recording', 'Cameras with a recording session writing a segment now.', () => recorder.recordingCameraIds.size);
-    gauge('mimamori_cameras_online_not_recording', 'Live cameras with recording enabled and nothing recording them for over the alert delay.', () => this.alerts().length);
+    const notRecording = () => this.alerts().filter((a) => a.kind === 'not_recording');
+    gauge('mimamori_cameras_online_not_recording', 'Live cameras with recording enabled and nothing recording them for over the alert delay.', () => notRecording().length);
+    gauge('mimamori_cameras_disk_full', 'Cameras whose spool writes fail because the disk is full or over quota (alert); 0 again once a write succeeds.', () => recorder.diskFull.length);
     const perCamera: Gauge<'camera_id'> = new Gauge({
       name: 'mimamori_camera_online_not_recording',
       help: 'Per live camera with recording enabled: 1 when nothing has recorded it for over the alert delay (alert), else 0.',
@@ -402,7 +427,7 @@ export class Monitoring {
       registers,
       collect: () => {
         perCamera.reset();
-        const alerting = new Set(this.alerts().map((a) => a.cameraId));
+        const alerting = new Set(notRecording().map((a) => a.cameraId));
         for (const room of rooms()) {
           if (!room.live) continue;
           const camera = store.camera(room.cameraId);

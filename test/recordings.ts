@@ -63,6 +63,8 @@ export async function writeMp4(segment: OpenedSegment, file: string): Promise<vo
 export interface VideoSampleInfo {
   /** Camera frame number from the FrameStamp SEI. */
   frame: number | undefined;
+  /** When the camera sent it (wall clock, ms), from the same SEI. */
+  sentAt: number | undefined;
   keyframe: boolean;
   decodeTime: number;
 }
@@ -86,7 +88,8 @@ export function videoSamples(segment: OpenedSegment): VideoSampleInfo[] {
           nalus.push(data.subarray(i + 4, i + 4 + n));
           i += 4 + n;
         }
-        out.push({ frame: findStamp(nalus)?.frame, keyframe: s.keyframe, decodeTime: t });
+        const stamp = findStamp(nalus);
+        out.push({ frame: stamp?.frame, sentAt: stamp?.sentAt, keyframe: s.keyframe, decodeTime: t });
         t += s.duration;
       }
     }

@@ -9,6 +9,7 @@ import type { Low } from 'lowdb';
 import { persistentSecret } from '../../config/index.ts';
 import { FileAuditLog } from '../audit/index.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { StoreError } from './errors.ts';
 import { FIRST_ORG_NAME, newId } from './ids.ts';
 import type { Announcement, Camera, CameraGroup, Change, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
 import { Operations, type ScalarField, type Tx } from './Operations.ts';
@@ -175,7 +176,20 @@ export class FileStore extends Operations implements Store {
       () => undefined,
     );
     const result = await run;
-    await Promise.all([touched.has('db') ? this.#saveDb() : undefined, touched.has('accounts') ? this.#saveAccounts() : undefined]);
+    try {
+      await Promise.all([touched.has('db') ? this.#saveDb() : undefined, touched.has('accounts') ? this.#saveAccounts() : undefined]);
+    } catch (error) {
+      // Files are replaced whole (temp file + rename): a failed write leaves the last good one.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        throw new StoreError(
+          'database_unavailable',
+          `the change could not be saved: the disk of the data folder (${this.#dataDir}) is full; free space there and try again (the saved metadata is intact; this node keeps the change in memory until its next save succeeds)`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
     return result;
   }
 
@@ -278,8 +292,13 @@ export class FileStore extends Operations implements Store {
             totp: Object.fromEntries(this.rows('totp').map(({ userId, ...t }) => [userId, t])),
           };
           const tmp = `${this.#accountsFile}.${process.pid}.tmp`;
-          await fs.writeFile(tmp, JSON.stringify(state), { mode: 0o600 });
-          await fs.rename(tmp, this.#accountsFile);
+          try {
+            await fs.writeFile(tmp, JSON.stringify(state), { mode: 0o600 });
+            await fs.rename(tmp, this.#accountsFile);
+          } catch (error) {
+            await fs.rm(tmp, { force: true }); // a half-written copy only takes space
+            throw error;
+          }
         });
       this.#accountsWriting = this.#accountsQueued;
     }

@@ -1,31 +1,48 @@
 // `npm run bench -- ingest`: how many 1 Mbit/s cameras (H.264 640x360 30 fps ~900 kbit/s + Opus
 // 32 kbit/s) the recorder keeps on this machine, recorded to the embedded S3, and its CPU per camera
 // beside the usual mediasoup recipe (a PlainTransport per track feeding one `ffmpeg -c copy`
-// segmenting process per camera), in the same run.
+// segmenting process per camera), in the same run. Goals (issue 14), printed beside the figures in
+// the summary: cameras_max ≥ 250, cpu_vs_ffmpeg (the recorder's CPU per camera ÷ ffmpeg's) ≤ 0.5,
+// rss_mb_per_camera ≤ 5, fragment durability p99 ≤ 1000 ms, nothing lost.
+//
+// First, a micro-benchmark of the pure segmenter (segmenter.ts: 10 minutes of one camera's frames
+// through recorder/Segmenter.ts): segmenter_us_per_frame (the cut rules alone) and
+// segmenter_mp4_us_per_frame (each fragment also encoded with mediaFragment, as RecordingSession
+// does), medians of a few runs after a warm-up, in a child process of its own (its buffers would
+// otherwise sit in this process's RSS, the memory baseline).
 //
 // Load: one child process (rtp-sender.ts) sends every camera's plain RTP, pre-packetized once, into
 // a comedia PlainTransport per camera (CameraRoom.createPlainTransport + produce, with the payload
 // types, SSRCs and RTCP feedback of a WebRTC camera): from the producer on, the recorder's path is
 // the one of a WebRTC camera. The sender's own CPU is measured and printed apart.
 //
-// For each N of MIMAMORI_BENCH_CAMERAS (default 25,50,75,…,200), cameras are added up to N and:
+// For each N of MIMAMORI_BENCH_CAMERAS (default 25,50,75,…,300), cameras are added up to N and:
 //   1. producers: N cameras sending, nothing consuming: CPU of the mediasoup workers and of this
-//      process (the baseline the recorder and ffmpeg are measured against);
+//      process (the baseline the recorder and ffmpeg are measured against), and their RSS (sampled
+//      every second after a full GC, median);
 //   2. ffmpeg (once, on the first step, for MIMAMORI_BENCH_FFMPEG_CAMERAS of the cameras, default
 //      20): per camera a PlainTransport per track on the origin router and one ffmpeg process
 //      (-c copy, 60 s mp4 segments, fragmented at keyframes); its CPU per camera is the ffmpeg
-//      processes' CPU plus what the workers and this process spent beyond phase 1;
+//      processes' CPU plus what the workers and this process spent beyond phase 1; and
+//      ffmpeg_rss_mb_per_process, one ffmpeg process's VmRSS (/proc/PID/status, averaged over the
+//      processes, median over the window's 1 s samples; RssAnon, its private part, beside it);
 //   3. recorder: recording enabled for all N cameras; once all record, a warm-up, then a window of
 //      MIMAMORI_BENCH_SECONDS (default 20): this process's CPU (recorder + embedded S3 + the SFU's
-//      control plane; MIMAMORI_BENCH_S3=process runs the S3 server apart) and the workers' CPU,
-//      each minus phase 1, per camera; fragment durability (close → fsync, the recorder's own
-//      metric) p50/p99; then recording is stopped, the last
-//      segments are uploaded, and every camera's recording in S3 (the index of uploaded segments)
+//      control plane; MIMAMORI_BENCH_S3=process runs the S3 server apart; MIMAMORI_RECORDER_INGEST
+//      =direct consumes through DirectTransports instead of the default PlainTransport) and the workers' CPU,
+//      each minus phase 1, per camera; rss_mb_per_camera, the RSS growth per recorded camera of this
+//      process plus the mediasoup workers (recording adds a DirectTransport consumer per track
+//      there), median of 500 ms samples in the window minus phase 1's, ÷ N, printed split as
+//      node_rss_mb_per_camera and worker_rss_mb_per_camera; fragment durability (close → fsync,
+//      the recorder's own metric) p50/p99; then recording is stopped, the last segments are
+//      uploaded, and every camera's recording in S3 (the index of uploaded segments)
 //      is checked for holes over the window: each missing fragmentMs of media counts as a lost
 //      fragment (uploads dropped for the spool quota and spool write errors show up there too).
 //   A step passes if p99 ≤ 1000 ms, nothing was lost and the recorder kept up with real time (when
 //   it was stopped, no camera's recording was more than 1 s behind); the run stops at the first
-//   failing step.
+//   failing step. The summary gives the figures of the largest passing step, and
+//   node_plus_worker_rss_mb_per_added_camera: the RSS growth between the two largest passing steps,
+//   both recording (no baseline in it, a cross-check of rss_mb_per_camera).
 //
 // CPU figures are percent of one core (100 = one core busy), from /proc/<pid>/stat for the workers,
 // the sender and ffmpeg, and process.cpuUsage() (all threads, the libuv pool doing fsync too) here.
@@ -44,6 +61,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { types } from 'mediasoup';
 import pino from 'pino';
 import { ensureAudioFixture, ensureVideoFixture, NalType, nalType, parseAnnexB } from '../../camera/index.ts';
@@ -52,9 +71,10 @@ import type { WrappedKey } from '../../recorder/seal/index.ts';
 import { S3ObjectStore, type S3Options } from '../../recorder/store/index.ts';
 import { Sfu, type CameraRoom } from '../../sfu/index.ts';
 import type { SenderCamera, SenderMessage, SenderStats } from './rtp-sender.ts';
-import { emit, round, sleep } from './figures.ts';
+import { emit, median, round, sleep } from './figures.ts';
+import type { SegmenterFigures } from './segmenter.ts';
 
-const STEPS = (process.env.MIMAMORI_BENCH_CAMERAS ?? '25,50,75,100,125,150,175,200')
+const STEPS = (process.env.MIMAMORI_BENCH_CAMERAS ?? '25,50,75,100,125,150,175,200,225,250,275,300')
   .split(',')
   .map(Number)
   .filter((n) => Number.isInteger(n) && n > 0)
@@ -71,6 +91,8 @@ const WORKERS = Number(process.env.MIMAMORI_BENCH_WORKERS ?? os.availableParalle
  * than the service's, which shares one event loop).
  */
 const S3_MODE = process.env.MIMAMORI_BENCH_S3 === 'process' ? 'process' : 'in-process';
+/** How RTP reaches the recorder (MIMAMORI_RECORDER_INGEST): 'plain' (the service's default) or 'direct'. */
+const INGEST = process.env.MIMAMORI_RECORDER_INGEST === 'direct' ? 'direct' : 'plain';
 const FRAGMENT_MS = 1000;
 const DURABLE_LIMIT_MS = 1000;
 /** After every camera records: time for the first upload burst to pass before measuring. */
@@ -89,6 +111,8 @@ const QUIET_OTHER_PCT = Number(process.env.MIMAMORI_BENCH_QUIET_PCT ?? 20);
 const QUIET_WAIT_MS = 60_000;
 /** A step that failed while other work shared the machine is measured again up to this many times. */
 const RETRIES = Number(process.env.MIMAMORI_BENCH_RETRIES ?? 2);
+/** The goals of issue 14, printed beside the figures in the summary. */
+const GOALS = { camerasMax: 250, cpuVsFfmpeg: 0.5, rssMbPerCamera: 5, durableMsP99: DURABLE_LIMIT_MS, fragmentsLost: 0 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -230,6 +254,48 @@ function machineFields(u: Usage): Record<string, number> {
     other_processes_cpu_pct: round(u.other),
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+/** Resident set of a process in MB (VmRSS; RssAnon: its private pages, without shared libraries and files), NaN once it exited. */
+async function procRss(pid: number): Promise<{ rss: number; anon: number }> {
+  try {
+    const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') / 1024, anon: kb('RssAnon') / 1024 };
+  } catch {
+    return { rss: NaN, anon: NaN };
+  }
+}
+
+/** The service's memory (MB): this process (recorder, SFU control plane, embedded S3) and the mediasoup workers (summed). */
+interface Rss {
+  node: number;
+  workers: number;
+  /** The S3 server when it runs apart (MIMAMORI_BENCH_S3=process), else 0. */
+  s3: number;
+}
+
+async function serviceRss(pids: Pids): Promise<Rss> {
+  const [node, workers, s3] = await Promise.all([
+    procRss(process.pid),
+    Promise.all(pids.workers.map(procRss)),
+    pids.s3 === undefined ? { rss: 0, anon: 0 } : procRss(pids.s3),
+  ]);
+  return { node: node.rss, workers: workers.reduce((a, w) => a + w.rss, 0), s3: s3.rss };
+}
+
+/** Each part's median over samples. */
+function medianRss(samples: readonly Rss[]): Rss {
+  return { node: median(samples.map((r) => r.node)), workers: median(samples.map((r) => r.workers)), s3: median(samples.map((r) => r.s3)) };
+}
+
+/** A full V8 garbage collection (no --expose-gc needed on the command line). */
+const fullGc: () => void = (() => {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+})();
 
 // ---------------------------------------------------------------------------------------------
 // The load generator
@@ -475,6 +541,32 @@ const log = pino(
   },
 );
 
+/**
+ * The segmenter micro-benchmark (segmenter.ts) in a child process: its ~100 MB of short-lived
+ * buffers would otherwise sit in this process's RSS, the baseline of rss_mb_per_camera. Its line
+ * is passed on; its figures are returned (NaN if it failed).
+ */
+async function segmenterInChild(): Promise<SegmenterFigures> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'run.ts'), 'segmenter'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const lines = out.split('\n').filter((l) => l.trim() !== '');
+  const summary = lines.at(-1);
+  for (const line of lines.slice(0, -1)) process.stdout.write(`${line}\n`);
+  try {
+    if (code !== 0 || !summary) throw new Error(`exit code ${code}`);
+    const o = JSON.parse(summary) as SegmenterFigures;
+    return { segmenter_us_per_frame: o.segmenter_us_per_frame, segmenter_mp4_us_per_frame: o.segmenter_mp4_us_per_frame };
+  } catch (error) {
+    process.stderr.write(`segmenter benchmark: ${(error as Error).message}\n`);
+    return { segmenter_us_per_frame: NaN, segmenter_mp4_us_per_frame: NaN };
+  }
+}
+
+// The pure segmenter first, on a machine the bench does not load yet (a few seconds).
+const segmenter = await segmenterInChild();
+
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-bench-ingest-'));
 const cleanups: (() => Promise<void> | void)[] = [];
 try {
@@ -539,7 +631,7 @@ try {
     keys,
     catalog,
     dataDir,
-    settings: { segmentSeconds: SEGMENT_S, fragmentMs: FRAGMENT_MS, spoolQuotaBytes: 4096 * 1024 * 1024, retentionDays: 30 },
+    settings: { segmentSeconds: SEGMENT_S, fragmentMs: FRAGMENT_MS, spoolQuotaBytes: 4096 * 1024 * 1024, retentionDays: 30, ingest: INGEST },
     log,
   });
   cleanups.unshift(() => recorder.close());
@@ -563,6 +655,7 @@ try {
     steps: STEPS,
     ffmpeg_cameras: FFMPEG_CAMERAS,
     embedded_s3: S3_MODE,
+    ingest: INGEST,
     spool: spoolDir,
   });
 
@@ -601,13 +694,21 @@ try {
     return round((Date.now() - started) / 1000 - 2, 0);
   };
 
-  // 1. Producers only: the baseline.
-  const producersPhase = async (n: number): Promise<Usage> => {
+  // 1. Producers only: the baseline (CPU, and memory: a full GC first, so that garbage of the
+  // previous step's recorder is not counted as the baseline, then RSS sampled every second).
+  const producersPhase = async (n: number): Promise<{ usage: Usage; rss: Rss }> => {
     const waited = await waitForQuiet();
+    fullGc();
     const a = await probe();
-    await sleep(BASELINE_S * 1000);
+    const rssSamples: Rss[] = [];
+    const end = performance.now() + BASELINE_S * 1000;
+    while (performance.now() < end) {
+      await sleep(Math.min(1000, end - performance.now()));
+      rssSamples.push(await serviceRss(pids()));
+    }
     const b = await probe();
     const u = usage(a.cpu, b.cpu);
+    const rss = medianRss(rssSamples);
     emit({
       phase: 'producers',
       cameras: n,
@@ -621,14 +722,17 @@ try {
       rtp_packets_lost: b.rtp.lost - a.rtp.lost,
       mbit_per_s_sent: round(((b.sent.bytes - a.sent.bytes) * 8) / u.seconds / 1e6),
       mbit_per_s_target: n,
+      node_rss_mb: round(rss.node),
+      worker_rss_mb: round(rss.workers),
+      ...(S3_MODE === 'process' ? { s3_server_rss_mb: round(rss.s3) } : {}),
       ...machineFields(u),
       waited_for_quiet_s: waited,
     });
-    return u;
+    return { usage: u, rss };
   };
 
   // 2. The usual recipe: a PlainTransport per track and one `ffmpeg -c copy` per camera.
-  const ffmpegPhase = async (n: number, base: Usage): Promise<number> => {
+  const ffmpegPhase = async (n: number, base: Usage): Promise<{ cpuPerCamera: number; rssMbPerProcess: number; rssAnonMbPerProcess: number }> => {
     const subset = cams.slice(0, Math.min(n, FFMPEG_CAMERAS));
     const runs: FfmpegCamera[] = [];
     try {
@@ -651,7 +755,17 @@ try {
       const ffmpegPids = runs.map((r) => r.process.pid!);
       const bytes0 = await Promise.all(runs.map((r) => dirBytes(r.dir)));
       const a = await probe(ffmpegPids);
-      await sleep(MEASURE_S * 1000);
+      // Each ffmpeg process's resident memory, sampled every second: the mean over the processes
+      // alive at each sample, then the median over the samples.
+      const rssSamples: { rss: number; anon: number }[] = [];
+      const end = performance.now() + MEASURE_S * 1000;
+      while (performance.now() < end) {
+        await sleep(Math.min(1000, end - performance.now()));
+        const all = (await Promise.all(ffmpegPids.map(procRss))).filter((r) => Number.isFinite(r.rss));
+        if (all.length > 0) rssSamples.push({ rss: all.reduce((x, r) => x + r.rss, 0) / all.length, anon: all.reduce((x, r) => x + r.anon, 0) / all.length });
+      }
+      const rssMbPerProcess = median(rssSamples.map((r) => r.rss));
+      const rssAnonMbPerProcess = median(rssSamples.map((r) => r.anon));
       const b = await probe(ffmpegPids);
       const bytes1 = await Promise.all(runs.map((r) => dirBytes(r.dir)));
       const u = usage(a.cpu, b.cpu);
@@ -673,6 +787,8 @@ try {
         worker_cpu_pct_baseline: round(base.workers),
         node_cpu_pct: round(u.self),
         node_cpu_pct_baseline: round(base.self),
+        ffmpeg_rss_mb_per_process: round(rssMbPerProcess),
+        ffmpeg_rss_anon_mb_per_process: round(rssAnonMbPerProcess),
         written_kbps_per_camera_min: round(Math.min(...writtenKbps)),
         written_kbps_per_camera_max: round(Math.max(...writtenKbps)),
         sent_kbps_per_camera: ready.kbps,
@@ -681,7 +797,7 @@ try {
         waited_for_quiet_s: waited,
         ...(alive < k ? { ffmpeg_stderr: runs.find((r) => r.stderr)?.stderr.slice(0, 500) } : {}),
       });
-      return perCamera;
+      return { cpuPerCamera: perCamera, rssMbPerProcess, rssAnonMbPerProcess };
     } finally {
       for (const r of runs) {
         r.process.kill('SIGTERM');
@@ -726,7 +842,7 @@ try {
 
   // 3. The recorder.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  const recorderPhase = async (n: number, base: Usage, ffmpegPerCamera: number, attempt: number) => {
+  const recorderPhase = async (n: number, base: Usage, baseRss: Rss, ffmpegPerCamera: number, attempt: number) => {
     const waited = await waitForQuiet();
     recording = true;
     const started = performance.now();
@@ -752,14 +868,18 @@ try {
     m.resetDurable();
     let maxQueued = 0;
     let maxWaitingMs = 0;
+    const rssSamples: Rss[] = [];
     const end = performance.now() + MEASURE_S * 1000;
     while (performance.now() < end) {
       await sleep(Math.min(500, end - performance.now()));
       maxQueued = Math.max(maxQueued, recorder.uploader.queued);
       maxWaitingMs = Math.max(maxWaitingMs, recorder.uploader.stats.oldestWaitingMs ?? 0);
+      rssSamples.push(await serviceRss(pids()));
     }
     const to = Date.now();
     loopDelay.disable();
+    const rss = medianRss(rssSamples);
+    const rssMax = Math.max(...rssSamples.map((r) => r.node + r.workers));
     const p50 = m.durablePercentile(50) ?? NaN;
     const p99 = m.durablePercentile(99) ?? NaN;
     const durableMax = m.durablePercentile(100) ?? NaN;
@@ -790,6 +910,14 @@ try {
     const workerDelta = u.workers - base.workers;
     const selfDelta = u.self - base.self;
     const cpuPerCamera = (workerDelta + selfDelta) / n;
+    // Memory per recorded camera: this process (recorder, embedded S3, SFU control plane) plus the
+    // mediasoup workers (each recorded track is a DirectTransport consumer there, with its own
+    // buffers), median over the window minus median over the producers-only phase. RSS includes
+    // garbage not yet collected, as the service's does; memory an earlier step left behind and the
+    // recorder reuses makes it a little kind.
+    const nodeRssPerCamera = (rss.node - baseRss.node) / n;
+    const workerRssPerCamera = (rss.workers - baseRss.workers) / n;
+    const rssPerCamera = nodeRssPerCamera + workerRssPerCamera;
     // Keeping up with real time: when recording stopped, every camera's recording reached to within
     // DURABLE_LIMIT_MS of that moment, and the fragments made durable in the window are about the
     // cameras' seconds in it (± one per camera for the window's edges). A recorder that falls
@@ -813,10 +941,20 @@ try {
       node_cpu_pct_baseline: round(base.self),
       node_threads_cpu_pct: u.threads,
       embedded_s3: S3_MODE,
+      ingest: INGEST,
       ...(S3_MODE === 'process' ? { s3_server_cpu_pct_per_camera: round((u.s3 - base.s3) / n, 3) } : {}),
       worker_cpu_pct: round(u.workers),
       worker_cpu_pct_baseline: round(base.workers),
       sender_cpu_pct: round(u.sender),
+      rss_mb_per_camera: round(rssPerCamera, 2),
+      node_rss_mb_per_camera: round(nodeRssPerCamera, 2),
+      worker_rss_mb_per_camera: round(workerRssPerCamera, 2),
+      node_rss_mb: round(rss.node),
+      node_rss_mb_baseline: round(baseRss.node),
+      worker_rss_mb: round(rss.workers),
+      worker_rss_mb_baseline: round(baseRss.workers),
+      node_plus_worker_rss_mb_max: round(rssMax),
+      ...(S3_MODE === 'process' ? { s3_server_rss_mb_per_camera: round((rss.s3 - baseRss.s3) / n, 2) } : {}),
       fragment_durable_ms_p50: round(p50),
       fragment_durable_ms_p99: round(p99),
       fragment_durable_ms_max: round(durableMax),
@@ -854,11 +992,13 @@ try {
       waited_for_quiet_s: waited,
       ...(logCounts.size > 0 ? { log: Object.fromEntries(logCounts) } : {}),
     });
-    return { cameras: n, ok, cpuPerCamera, p99, lost: holes.lost, disturbed: u.other >= QUIET_OTHER_PCT };
+    return { cameras: n, ok, cpuPerCamera, p99, lost: holes.lost, disturbed: u.other >= QUIET_OTHER_PCT, rss, rssPerCamera, nodeRssPerCamera, workerRssPerCamera };
   };
 
   const results: Awaited<ReturnType<typeof recorderPhase>>[] = [];
   let ffmpegPerCamera = NaN;
+  let ffmpegRssPerProcess = NaN;
+  let ffmpegRssAnonPerProcess = NaN;
   for (const n of STEPS) {
     const added: SenderCamera[] = [];
     while (cams.length < n) {
@@ -868,16 +1008,16 @@ try {
     }
     if (added.length > 0) await sender.request({ type: 'add', cameras: added });
     await sleep(3000);
-    const base = await producersPhase(n);
+    const { usage: base, rss: baseRss } = await producersPhase(n);
     if (Number.isNaN(ffmpegPerCamera) && FFMPEG_CAMERAS > 0) {
-      ffmpegPerCamera = await ffmpegPhase(n, base);
+      ({ cpuPerCamera: ffmpegPerCamera, rssMbPerProcess: ffmpegRssPerProcess, rssAnonMbPerProcess: ffmpegRssAnonPerProcess } = await ffmpegPhase(n, base));
       await sleep(1000);
     }
-    let result = await recorderPhase(n, base, ffmpegPerCamera, 1);
+    let result = await recorderPhase(n, base, baseRss, ffmpegPerCamera, 1);
     // A failure while other work shared the machine is tried again (once the machine is quiet).
     for (let attempt = 2; !result.ok && result.disturbed && attempt <= 1 + RETRIES; attempt++) {
       await sleep(1000);
-      result = await recorderPhase(n, base, ffmpegPerCamera, attempt);
+      result = await recorderPhase(n, base, baseRss, ffmpegPerCamera, attempt);
     }
     results.push(result);
     if (!result.ok) break;
@@ -886,13 +1026,46 @@ try {
 
   const passed = results.filter((r) => r.ok);
   const best = passed.at(-1) ?? results[0];
+  const camerasMax = passed.at(-1)?.cameras ?? 0;
+  const cpuVsFfmpeg = (best?.cpuPerCamera ?? NaN) / ffmpegPerCamera;
+  const rssPerCamera = best?.rssPerCamera ?? NaN;
+  const p99 = best?.p99 ?? NaN;
+  const lost = best?.lost ?? NaN;
+  // Memory growth per camera between the two largest passing steps, both while recording: no
+  // baseline in it, a cross-check of rss_mb_per_camera.
+  const [lower, upper] = passed.slice(-2);
+  const rssPerAddedCamera = lower && upper ? (upper.rss.node + upper.rss.workers - lower.rss.node - lower.rss.workers) / (upper.cameras - lower.cameras) : NaN;
   emit({
     bench: 'ingest',
-    cameras_max: passed.at(-1)?.cameras ?? 0,
+    // The figures are of the largest passing step (of the first step if none passed); each goal is printed beside its figure.
+    cameras_max: camerasMax,
+    cameras_max_goal: GOALS.camerasMax,
     cpu_pct_per_camera: round(best?.cpuPerCamera ?? NaN, 3),
     ffmpeg_cpu_pct_per_camera: round(ffmpegPerCamera, 3),
-    fragment_durable_ms_p99: round(best?.p99 ?? NaN),
-    fragments_lost: best?.lost ?? NaN,
+    cpu_vs_ffmpeg: round(cpuVsFfmpeg, 2),
+    cpu_vs_ffmpeg_goal: GOALS.cpuVsFfmpeg,
+    // This process (recorder, embedded S3, SFU control plane) + the mediasoup workers, split below.
+    rss_mb_per_camera: round(rssPerCamera, 2),
+    rss_mb_per_camera_goal: GOALS.rssMbPerCamera,
+    node_rss_mb_per_camera: round(best?.nodeRssPerCamera ?? NaN, 2),
+    worker_rss_mb_per_camera: round(best?.workerRssPerCamera ?? NaN, 2),
+    node_plus_worker_rss_mb_per_added_camera: round(rssPerAddedCamera, 2),
+    // VmRSS counts the shared libraries (libav*) in every process; RssAnon is its private memory.
+    ffmpeg_rss_mb_per_process: round(ffmpegRssPerProcess, 1),
+    ffmpeg_rss_anon_mb_per_process: round(ffmpegRssAnonPerProcess, 1),
+    fragment_durable_ms_p99: round(p99),
+    fragment_durable_ms_p99_goal: GOALS.durableMsP99,
+    fragments_lost: lost,
+    fragments_lost_goal: GOALS.fragmentsLost,
+    segmenter_us_per_frame: segmenter.segmenter_us_per_frame,
+    segmenter_mp4_us_per_frame: segmenter.segmenter_mp4_us_per_frame,
+    goals_met: {
+      cameras_max: camerasMax >= GOALS.camerasMax,
+      cpu_vs_ffmpeg: cpuVsFfmpeg <= GOALS.cpuVsFfmpeg,
+      rss_mb_per_camera: rssPerCamera <= GOALS.rssMbPerCamera,
+      fragment_durable_ms_p99: p99 <= GOALS.durableMsP99,
+      fragments_lost: lost === GOALS.fragmentsLost,
+    },
   });
 } finally {
   for (const c of cleanups) {
