@@ -87,7 +87,6 @@ const env = z.object({
   MIMAMORI_DRAIN_LB_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(7000),
   MIMAMORI_DRAIN_CAMERA_WAIT_MS: z.coerce.number().int().min(500).max(60_000).default(8000),
   MIMAMORI_FRAGMENT_MS: z.coerce.number().int().min(200).max(10_000).default(1000),
-  MIMAMORI_RECORDER_INGEST: z.enum(['plain', 'direct']).default('plain'),
   /** Local spool cap; beyond it the oldest not-yet-uploaded segments are dropped (with an alert). */
   MIMAMORI_SPOOL_QUOTA_MB: z.coerce.number().min(1).default(4096),
   /** Default retention for cameras without their own. */
@@ -154,7 +153,7 @@ export interface Config {
   s3?: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
   /** Set when no S3 endpoint is configured. */
   embeddedS3: { port: number; bucket: string };
-  recording: { segmentSeconds: number; fragmentMs: number; spoolQuotaBytes: number; retentionDays: number; ingest: 'plain' | 'direct' };
+  recording: { segmentSeconds: number; fragmentMs: number; spoolQuotaBytes: number; retentionDays: number };
   backup: { intervalMs: number; startDelayMs: number; retention: { daily: number; monthly: number } };
   monitoring: { metricsToken?: string; minFreeDiskBytes: number };
   audit: { retentionDays: number };
@@ -242,7 +241,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       fragmentMs: e.MIMAMORI_FRAGMENT_MS,
       spoolQuotaBytes: Math.round(e.MIMAMORI_SPOOL_QUOTA_MB * 1024 * 1024),
       retentionDays: e.MIMAMORI_RETENTION_DAYS,
-      ingest: e.MIMAMORI_RECORDER_INGEST,
     },
     backup: {
       intervalMs: Math.round(e.MIMAMORI_BACKUP_INTERVAL_HOURS * 3_600_000),

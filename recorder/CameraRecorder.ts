@@ -184,7 +184,6 @@ export class CameraRecorder {
       segmentSeconds: this.#ctx.settings.segmentSeconds,
       firstGapReason: this.#nextGapReason,
       pending: this.#ctx.pending,
-      ...(this.#ctx.inlet ? { inlet: this.#ctx.inlet } : {}),
       ...(holder ? { holder } : {}),
       // After a stop (not a handover), a server clock stepped back must not place it before what is recorded.
       ...(!this.#session?.recording && this.#lastEndMs !== undefined ? { notBeforeMs: this.#lastEndMs } : {}),

@@ -16,7 +16,6 @@ import type { PendingSegments } from './PendingSegments.ts';
 import { SegmentWriter, type FinishedSegment } from './SegmentWriter.ts';
 import { Segmenter, type FragmentPlan, type SegmentPlan, type TimedFrame } from './Segmenter.ts';
 import { TrackIngest, type TrackCodec } from './TrackIngest.ts';
-import type { RtpInlet } from './RtpInlet.ts';
 
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
 
@@ -36,8 +35,6 @@ export interface RecordingSessionOptions {
   holder?: Holder;
   /** Where the camera's recording last ended, unless a predecessor still records (see Segmenter). */
   notBeforeMs?: number;
-  /** The recorder's UDP socket: consume through a PlainTransport into it (else a DirectTransport). */
-  inlet?: RtpInlet;
 }
 
 export interface RecordingSessionEvents {
@@ -60,8 +57,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
   readonly id: string;
   readonly cameraId: string;
   readonly #o: RecordingSessionOptions;
-  /** A PlainTransport sending to the recorder's RtpInlet, or a DirectTransport (no inlet). */
-  readonly #transport: types.PlainTransport | types.DirectTransport;
+  readonly #transport: types.DirectTransport;
   readonly #video: { ingest: TrackIngest; consumer: types.Consumer } | undefined;
   readonly #audio: { ingest: TrackIngest; consumer: types.Consumer } | undefined;
   readonly #segmenter: Segmenter;
@@ -82,15 +78,12 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
   #ticks = 0;
 
   static async create(o: RecordingSessionOptions): Promise<RecordingSession> {
-    const transport = o.inlet
-      ? await o.router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia: false })
-      : await o.router.createDirectTransport({ maxMessageSize: 262_144 });
+    const transport = await o.router.createDirectTransport({ maxMessageSize: 262_144 });
     try {
-      if (o.inlet) await transport.connect({ ip: '127.0.0.1', port: o.inlet.port });
       const consumed: { ingest: TrackIngest; consumer: types.Consumer }[] = [];
       for (const producer of o.producers) {
         if (producer.closed) continue;
-        // Paused until its packets have somewhere to go (the inlet routes by the consumer's SSRC).
+        // Paused until its 'rtp' listener is in place.
         const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: o.router.rtpCapabilities, paused: true });
         const codec = consumer.rtpParameters.codecs[0];
         const ssrc = consumer.rtpParameters.encodings?.[0]?.ssrc;
@@ -113,7 +106,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
 
   private constructor(
     o: RecordingSessionOptions,
-    transport: types.PlainTransport | types.DirectTransport,
+    transport: types.DirectTransport,
     video: { ingest: TrackIngest; consumer: types.Consumer } | undefined,
     audio: { ingest: TrackIngest; consumer: types.Consumer } | undefined,
   ) {
@@ -136,9 +129,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     );
     for (const track of [video, audio]) {
       if (!track) continue;
-      const onRtp = (bytes: Buffer) => this.#onRtp(track.ingest, bytes);
-      if (o.inlet && transport.type === 'plain') this.#detach.push(o.inlet.route((transport as types.PlainTransport).tuple.localPort, track.ingest.ssrc, onRtp));
-      else track.consumer.on('rtp', onRtp);
+      track.consumer.on('rtp', (bytes) => this.#onRtp(track.ingest, bytes));
       track.consumer.on('producerresume', () => this.#requestKeyframe(true));
     }
     // The camera's sender reports (seen on the producer) line audio up with video. A simple

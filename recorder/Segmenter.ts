@@ -6,6 +6,7 @@
 // its own, no I/O: time is always passed in, results go to a sink. RecordingSession wires it to
 // consumers and the spool; the tests drive it with recorded frame sequences.
 
+import { SessionTimeline } from './clock.ts';
 import type { Sample, Track, TrackRun } from './mp4/index.ts';
 import type { GapReason } from './RecordingIndex.ts';
 import type { SegmentEndReason } from './records.ts';
@@ -131,8 +132,8 @@ export class Segmenter {
   #segment: OpenSegment | undefined;
   #fragment: OpenFragment | undefined;
   #seq = 0;
-  /** Wall-clock ms at media time 0, and each track's extended RTP time at media time 0. */
-  #wall0: number | undefined;
+  /** Where media time 0 sits on the wall clock; each track's extended RTP time at media time 0. */
+  readonly #timeline: SessionTimeline;
   #video0 = 0;
   #audio0: number | undefined;
   #pendingVideo: Pending | undefined;
@@ -154,6 +155,7 @@ export class Segmenter {
     this.#o = { driftBoundMs: DRIFT_BOUND_MS, ...options };
     this.#sink = sink;
     this.#lastFrameAtMs = options.nowMs;
+    this.#timeline = new SessionTimeline(options.hasVideo ? VIDEO_TIMESCALE : AUDIO_TIMESCALE);
     this.#nextGapReason = options.firstGapReason;
   }
 
@@ -165,7 +167,7 @@ export class Segmenter {
   }
   /** Media time 0 of each track, once a segment began (for the audio readings). */
   get origin(): { video0: number; audio0: number } | undefined {
-    return this.#audio0 === undefined || this.#wall0 === undefined ? undefined : { video0: this.#video0, audio0: this.#audio0 };
+    return this.#audio0 === undefined || !this.#timeline.started ? undefined : { video0: this.#video0, audio0: this.#audio0 };
   }
 
   /** Frames placed from `wallMs` on are not recorded here: a successor records them (handover). */
@@ -216,7 +218,7 @@ export class Segmenter {
    * viewer could notice. Each correction is a small jump in the audio track.
    */
   alignAudio(readings: AudioOffsetReadings): void {
-    if (this.#audio0 === undefined || this.#wall0 === undefined) return;
+    if (this.#audio0 === undefined || !this.#timeline.started) return;
     const push = (list: number[], value: number) => {
       list.push(value);
       if (list.length > 5) list.shift();
@@ -269,7 +271,7 @@ export class Segmenter {
         this.#sink.keyframeWanted(false);
         return;
       }
-      if (this.#wall0 === undefined) {
+      if (!this.#timeline.started) {
         this.#placeOrigin(timed.wallMs);
         this.#video0 = timed.ticks;
       }
@@ -280,7 +282,7 @@ export class Segmenter {
     }
     const previous = this.#pendingVideo!;
     const dts = timed.ticks - this.#video0;
-    if (this.#endAtMs !== undefined && this.#wallOfDts(dts) >= this.#endAtMs) return;
+    if (this.#endAtMs !== undefined && this.#timeline.wallOf(dts) >= this.#endAtMs) return;
     const duration = dts - previous.dts;
     if (duration <= 0) {
       this.#stats.skippedFrames += 1; // not monotonic: a camera bug; never write time going backwards
@@ -310,7 +312,7 @@ export class Segmenter {
 
   /** `minDts`: audio ticks before which frames belong to no segment (replayed early audio). */
   #onAudio(timed: TimedFrame, minDts = 0): void {
-    if (!this.#segment || this.#wall0 === undefined) {
+    if (!this.#segment || !this.#timeline.started) {
       // Video may still be held for reordering while its keyframe's audio arrives: keep the
       // last two seconds, replayed when the segment starts.
       if (this.#endAtMs === undefined) {
@@ -320,13 +322,13 @@ export class Segmenter {
       return;
     }
     if (this.#audio0 === undefined) {
-      const offset = Math.round((timed.wallMs - this.#wall0) * (AUDIO_TIMESCALE / 1000));
+      const offset = this.#timeline.ticksAt(timed.wallMs, AUDIO_TIMESCALE);
       if (offset < 0) return;
       this.#audio0 = timed.ticks - offset;
     }
     const dts = timed.ticks - this.#audio0;
     if (dts < minDts) return;
-    if (this.#endAtMs !== undefined && this.#wallOfDts((dts * VIDEO_TIMESCALE) / AUDIO_TIMESCALE) >= this.#endAtMs) return;
+    if (this.#endAtMs !== undefined && this.#timeline.wallOf(dts, AUDIO_TIMESCALE) >= this.#endAtMs) return;
     const previous = this.#pendingAudio;
     if (previous) {
       const duration = dts - previous.dts;
@@ -339,7 +341,7 @@ export class Segmenter {
   /** A camera without video: audio leads, and any frame may start a segment. */
   #onAudioOnly(timed: TimedFrame): void {
     if (this.#endAtMs !== undefined && !this.#segment) return;
-    if (this.#wall0 === undefined) {
+    if (!this.#timeline.started) {
       this.#placeOrigin(timed.wallMs);
       this.#audio0 = timed.ticks;
     }
@@ -370,7 +372,7 @@ export class Segmenter {
   }
 
   /**
-   * The drift guard: the session's timeline puts this frame at `wall0 + dts`; the track's clock
+   * The drift guard: the session's timeline puts this frame at `dts` (its origin plus media time); the track's clock
    * mapping puts it at `wallMs`. A camera whose clock runs fast or slow (a bad crystal, a paused
    * browser tab), or a server clock stepped by NTP, moves them apart. Past the bound the timeline
    * restarts at a keyframe instead of placing video ever further from when it was filmed: the
@@ -380,14 +382,14 @@ export class Segmenter {
    */
   #drift(timed: TimedFrame, dts: number, keyframe: boolean): 'ok' | 'hold' | 'restart' {
     if (this.#endAtMs !== undefined) return 'ok';
-    const drift = this.#wallOfDts(dts) - timed.wallMs;
+    const drift = this.#timeline.wallOf(dts) - timed.wallMs;
     if (drift < this.#aheadAccepted) this.#aheadAccepted = Math.max(0, drift); // the clock caught up
     const excess = drift > 0 ? drift - this.#aheadAccepted : -drift;
     if (excess <= this.#o.driftBoundMs) {
       this.#drifted = false;
       return 'ok';
     }
-    const openMs = this.#wallOfDts(dts) - this.#wallOfDts(this.#fragment!.startDts);
+    const openMs = this.#timeline.wallOf(dts) - this.#timeline.wallOf(this.#fragment!.startDts);
     // Compressed to half its length a fragment absorbs half of it; stretched to double, all of it.
     const absorbs = drift > 0 ? openMs * (1 - 1 / RETIME_MAX) : openMs * (RETIME_MAX - 1);
     if (absorbs < Math.abs(drift) && openMs < DRIFT_OPEN_MAX_MS) return 'hold';
@@ -407,12 +409,12 @@ export class Segmenter {
   #restartTimeline(timed: TimedFrame, config: VideoConfig | undefined): void {
     const segment = this.#segment!;
     const fragment = this.#fragment!;
-    const lead = this.#o.hasVideo ? VIDEO_TIMESCALE : AUDIO_TIMESCALE;
+    const lead = this.#timeline.timescale;
     const keyDts = this.#o.hasVideo ? this.#pendingVideo!.dts : this.#pendingAudio!.dts;
     if (this.#o.hasVideo && this.#pendingAudio) this.#addSample('audio', this.#pendingAudio, OPUS_FRAME_TICKS);
     this.#pendingAudio = undefined;
-    const fragmentStartMs = this.#wallOfDts(fragment.startDts);
-    const openMs = this.#wallOfDts(keyDts) - fragmentStartMs;
+    const fragmentStartMs = this.#timeline.wallOf(fragment.startDts);
+    const openMs = this.#timeline.wallOf(keyDts) - fragmentStartMs;
     const wantedMs = timed.wallMs - fragmentStartMs;
     const retimedMs = openMs <= 0 ? 0 : Math.min(openMs * RETIME_MAX, Math.max(openMs / RETIME_MAX, wantedMs));
     const endDts = fragment.startDts + Math.round((retimedMs * lead) / 1000);
@@ -424,7 +426,7 @@ export class Segmenter {
       } else retime(fragment.audio, fragment.startDts, keyDts, endDts);
     }
     this.#closeFragment(endDts);
-    const endMs = this.#wallOfDts(endDts);
+    const endMs = this.#timeline.wallOf(endDts);
     this.#sink.segmentEnded(segment.plan, segment.fragments > 0 ? endMs : undefined, 'clock');
     this.#segment = undefined;
     this.#fragment = undefined;
@@ -433,7 +435,7 @@ export class Segmenter {
     // A new timeline from this keyframe; audio finds its place on it again by arrival.
     const startMs = Math.max(timed.wallMs, endMs);
     this.#aheadAccepted = startMs - timed.wallMs;
-    this.#wall0 = startMs;
+    this.#timeline.start(startMs);
     if (this.#o.hasVideo) this.#video0 = timed.ticks;
     else this.#audio0 = timed.ticks;
     if (this.#o.hasVideo) this.#audio0 = undefined;
@@ -448,12 +450,8 @@ export class Segmenter {
   /** The timeline's start: where the clock puts the first frame, never before the last recording's end. */
   #placeOrigin(wallMs: number): void {
     const floor = this.#o.notBeforeMs ?? -Infinity;
-    this.#wall0 = Math.max(wallMs, floor);
-    this.#aheadAccepted = this.#wall0 - wallMs;
-  }
-
-  #wallOfDts(dts: number): number {
-    return Math.round(this.#wall0! + (dts * 1000) / (this.#o.hasVideo ? VIDEO_TIMESCALE : AUDIO_TIMESCALE));
+    this.#timeline.start(Math.max(wallMs, floor));
+    this.#aheadAccepted = this.#timeline.originMs - wallMs;
   }
 
   #addSample(kind: 'video' | 'audio', p: Pending, duration: number): void {
@@ -466,7 +464,7 @@ export class Segmenter {
   }
 
   #startSegment(dts: number, config: VideoConfig | undefined): void {
-    const plan: SegmentPlan = { seq: this.#seq++, startMs: this.#wallOfDts(dts), gapReason: this.#nextGapReason, tracks: this.#tracks(config) };
+    const plan: SegmentPlan = { seq: this.#seq++, startMs: this.#timeline.wallOf(dts), gapReason: this.#nextGapReason, tracks: this.#tracks(config) };
     this.#segment = { plan, startDts: dts, fragments: 0, config };
     this.#fragment = { video: emptyRun(), audio: emptyRun(), startDts: dts };
     this.#stats.segments += 1;
@@ -502,11 +500,11 @@ export class Segmenter {
     if (fragment.audio.samples.length > 0) runs.push({ trackId: AUDIO_TRACK_ID, baseDecodeTime: fragment.audio.base, samples: fragment.audio.samples, data: fragment.audio.data });
     const leadSamples = this.#o.hasVideo ? fragment.video.samples : fragment.audio.samples;
     if (leadSamples.length === 0) return;
-    const startMs = this.#wallOfDts(fragment.startDts);
+    const startMs = this.#timeline.wallOf(fragment.startDts);
     this.#sink.fragment(segment.plan, {
       index: segment.fragments++,
       startMs,
-      durationMs: this.#wallOfDts(endDts) - startMs,
+      durationMs: this.#timeline.wallOf(endDts) - startMs,
       keyframe: this.#o.hasVideo ? fragment.video.samples[0]!.keyframe : true,
       baseDecodeTimes: Object.fromEntries(runs.map((r) => [r.trackId, r.baseDecodeTime])),
       runs,
@@ -540,8 +538,8 @@ export class Segmenter {
       if (this.#endAtMs !== undefined && this.#fragment) {
         // Handed over: what the successor records (it may have started a little in the past,
         // its first packets held for reordering) is cut from the frames not yet written.
-        const lead = this.#o.hasVideo ? VIDEO_TIMESCALE : AUDIO_TIMESCALE;
-        const cut = Math.round(((this.#endAtMs - this.#wall0!) * lead) / 1000);
+        const lead = this.#timeline.timescale;
+        const cut = this.#timeline.ticksAt(this.#endAtMs);
         if (this.#o.hasVideo) leadEnd = Math.min(leadEnd, trimRun(this.#fragment.video, cut));
         trimRun(this.#fragment.audio, Math.round((cut * AUDIO_TIMESCALE) / lead));
         if (!this.#o.hasVideo) leadEnd = Math.min(leadEnd, cut);
@@ -552,7 +550,7 @@ export class Segmenter {
       endDts = this.#pendingVideo?.dts ?? this.#pendingAudio?.dts ?? segment.startDts;
     }
     this.#closeFragment(endDts);
-    this.#sink.segmentEnded(segment.plan, segment.fragments > 0 ? this.#wallOfDts(endDts) : undefined, reason);
+    this.#sink.segmentEnded(segment.plan, segment.fragments > 0 ? this.#timeline.wallOf(endDts) : undefined, reason);
     this.#segment = undefined;
     this.#fragment = undefined;
   }

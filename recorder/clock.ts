@@ -28,17 +28,20 @@ export class TimestampUnwrapper {
   }
 }
 
-/** How long the least-delayed packet is looked for before a mapping that runs early is moved. */
-const LATE_WINDOW_MS = 3000;
-/** A window whose least-delayed packet came this much later than the mapping said moves it. */
-const LATE_MS = 20;
+/** The least-delayed packet is looked for in windows this long… */
+const LATE_WINDOW_MS = 4000;
+/** …and the mapping moves later only when that many windows in a row each came later than the last. */
+const LATE_WINDOWS = 3;
+/** By at least this much each (a queue that builds up and drains again is no clock running slow). */
+const LATE_STEP_MS = 5;
 
 /**
  * Maps a track's extended RTP time to the server's wall clock (NTP-synced): the arrival time of
  * the least-delayed packet (a packet is never early, only late). This places the recording on
  * the real timeline; the camera's own clock is only trusted for lip sync (below). A camera clock
- * running slow makes every packet look later than the last; so does a server clock stepped
- * forward: when even the least-delayed packet of a 3 s window came late, the mapping moves to it.
+ * running slow makes every packet look later than the last, steadily: when the least-delayed
+ * packet of three 4 s windows in a row came later each time, the mapping moves to the latest. A
+ * recorder that falls behind for a while (its packets arrive late, then catch up) does not move it.
  */
 export class WallClockMapping {
   readonly clockRate: number;
@@ -46,6 +49,8 @@ export class WallClockMapping {
   #anchorMs = 0;
   #windowStartMs = 0;
   #windowBest: { ticks: number; arrivalMs: number; lateMs: number } | undefined;
+  /** The least-delayed packets of the last windows, oldest first. */
+  readonly #late: { ticks: number; arrivalMs: number; lateMs: number }[] = [];
 
   constructor(clockRate: number) {
     this.clockRate = clockRate;
@@ -61,17 +66,22 @@ export class WallClockMapping {
       this.#anchorMs = arrivalMs;
       this.#windowStartMs = arrivalMs;
       this.#windowBest = undefined;
+      this.#late.length = 0;
       return;
     }
     const lateMs = arrivalMs - this.wallOf(ticks);
     if (!this.#windowBest || lateMs < this.#windowBest.lateMs) this.#windowBest = { ticks, arrivalMs, lateMs };
     if (arrivalMs - this.#windowStartMs < LATE_WINDOW_MS) return;
-    if (this.#windowBest.lateMs > LATE_MS) {
-      this.#anchorTicks = this.#windowBest.ticks;
-      this.#anchorMs = this.#windowBest.arrivalMs;
-    }
+    const best = this.#windowBest;
     this.#windowStartMs = arrivalMs;
     this.#windowBest = undefined;
+    const last = this.#late.at(-1);
+    if (last && best.lateMs < last.lateMs + LATE_STEP_MS) this.#late.length = 0;
+    this.#late.push(best);
+    if (this.#late.length < LATE_WINDOWS) return;
+    this.#anchorTicks = best.ticks;
+    this.#anchorMs = best.arrivalMs;
+    this.#late.length = 0;
   }
 
   wallOf(ticks: number): number {
@@ -117,6 +127,44 @@ export class CaptureClock {
   ticksAt(captureMs: number): number {
     if (this.#ticks === undefined) throw new TypeError('capture clock used before a sender report');
     return this.#ticks + Math.round(((captureMs - this.#ntpMs) * this.clockRate) / 1000);
+  }
+}
+
+/**
+ * A recording session's timeline: decode time 0 of its lead track sits at `originMs` on the wall
+ * clock. Segments and fragments are placed by it; it is set when the first keyframe is recorded
+ * and moved only when the session restarts it (the drift guard, a clock stepped back).
+ */
+export class SessionTimeline {
+  /** The lead track's timescale (90 kHz video, or 48 kHz audio for a camera without video). */
+  readonly timescale: number;
+  #originMs: number | undefined;
+
+  constructor(timescale: number) {
+    this.timescale = timescale;
+  }
+
+  get started(): boolean {
+    return this.#originMs !== undefined;
+  }
+
+  get originMs(): number {
+    if (this.#originMs === undefined) throw new TypeError('session timeline used before its first frame');
+    return this.#originMs;
+  }
+
+  start(originMs: number): void {
+    this.#originMs = originMs;
+  }
+
+  /** Wall-clock ms (rounded) of a decode time in ticks of `rate` (the lead track's by default). */
+  wallOf(ticks: number, rate = this.timescale): number {
+    return Math.round(this.originMs + (ticks * 1000) / rate);
+  }
+
+  /** Decode time in ticks of `rate` (the lead track's by default) at a wall-clock ms, rounded. */
+  ticksAt(wallMs: number, rate = this.timescale): number {
+    return Math.round(((wallMs - this.originMs) * rate) / 1000);
   }
 }
 

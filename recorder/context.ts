@@ -7,15 +7,12 @@ import type { GapReason, RecordingIndex } from './RecordingIndex.ts';
 import type { Spool } from './Spool.ts';
 import type { Uploader } from './Uploader.ts';
 import type { Holder } from './records.ts';
-import type { RtpInlet } from './RtpInlet.ts';
 
 export interface RecorderSettings {
   segmentSeconds: number;
   fragmentMs: number;
   spoolQuotaBytes: number;
   retentionDays: number;
-  /** How RTP reaches the recorder: 'plain' (PlainTransport → one UDP socket, the default) or 'direct' (DirectTransport). */
-  ingest?: 'plain' | 'direct';
 }
 
 export interface RecorderContext {
@@ -25,8 +22,6 @@ export interface RecorderContext {
   index: RecordingIndex;
   uploader: Uploader;
   metrics: RecorderMetrics;
-  /** The UDP socket recorded RTP arrives on (ingest 'plain'). */
-  inlet?: RtpInlet;
   /** Spool segments not in the index yet (live edge of playback). */
   pending: PendingSegments;
   log: Logger;

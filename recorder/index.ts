@@ -20,7 +20,6 @@ import { PendingSegments } from './PendingSegments.ts';
 import type { Holder } from './records.ts';
 import { Spool } from './Spool.ts';
 import type { ObjectStore } from './store/index.ts';
-import { RtpInlet } from './RtpInlet.ts';
 import { Uploader } from './Uploader.ts';
 import { keyOfSpoolFile } from './SegmentWriter.ts';
 import fs from 'node:fs/promises';
@@ -97,8 +96,7 @@ export class Recorder {
     const pending = new PendingSegments();
     uploader.on('uploaded', (job) => pending.removed(job.key));
     uploader.on('dropped', (job) => pending.removed(job.key));
-    const inlet = o.settings.ingest === 'direct' ? undefined : await RtpInlet.open();
-    const ctx: RecorderContext = { settings: o.settings, keys: o.keys, spool, index, uploader, metrics, pending, log: o.log, ...(inlet ? { inlet } : {}), ...(o.cluster ? { cluster: o.cluster } : {}) };
+    const ctx: RecorderContext = { settings: o.settings, keys: o.keys, spool, index, uploader, metrics, pending, log: o.log, ...(o.cluster ? { cluster: o.cluster } : {}) };
     const recorder = new Recorder(o, ctx, cameras);
     await recorder.#recover();
     o.sfu.on('roomOpened', (room) => recorder.#attach(room));
@@ -258,7 +256,6 @@ export class Recorder {
     for (const t of this.#timers) clearInterval(t);
     await Promise.allSettled([...this.#cameras.values()].map((c) => c.close()));
     this.#cameras.clear();
-    this.#ctx.inlet?.close();
     await this.#ctx.uploader.close();
     await this.#flushIndex();
   }

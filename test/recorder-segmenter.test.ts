@@ -253,11 +253,11 @@ test('drift guard: a camera clock 1 % fast or slow restarts the timeline at a ke
       index += videoRun(f)!.samples.length;
     }
     console.log(`  ${label} 1 %: ${segmenter.stats.driftRestarts} restarts in 300 s; a fragment at most ${worst.toFixed(0)} ms from when it was filmed`);
-    assert.ok(worst <= 600, `${label}: a fragment placed ${worst.toFixed(0)} ms from when it was filmed`);
+    assert.ok(worst <= 700, `${label}: a fragment placed ${worst.toFixed(0)} ms from when it was filmed`);
     const frames = segments.flatMap((s) => s.fragments.flatMap((f) => videoRun(f)!.samples));
     assert.is(frames.length, 300 * 30, `${label}: every frame kept`);
     const recordedEnd = segments.at(-1)!.endMs!;
-    assert.ok(Math.abs(recordedEnd - (T0 + 300_000 + 40)) <= 600, `${label}: the recording ends when the camera stopped (${recordedEnd - T0 - 300_040} ms off)`);
+    assert.ok(Math.abs(recordedEnd - (T0 + 300_000 + 40)) <= 700, `${label}: the recording ends when the camera stopped (${recordedEnd - T0 - 300_040} ms off)`);
   }
   // Without the guard's restarts the same fast camera would end 3 s in the future.
   const unguarded = record(camera({ seconds: 300, clockError: 0.01 }), { driftBoundMs: Infinity });

@@ -28,8 +28,7 @@
 //      processes, median over the window's 1 s samples; RssAnon, its private part, beside it);
 //   3. recorder: recording enabled for all N cameras; once all record, a warm-up, then a window of
 //      MIMAMORI_BENCH_SECONDS (default 20): this process's CPU (recorder + embedded S3 + the SFU's
-//      control plane; MIMAMORI_BENCH_S3=process runs the S3 server apart; MIMAMORI_RECORDER_INGEST
-//      =direct consumes through DirectTransports instead of the default PlainTransport) and the workers' CPU,
+//      control plane; MIMAMORI_BENCH_S3=process runs the S3 server apart) and the workers' CPU,
 //      each minus phase 1, per camera; rss_mb_per_camera, the RSS growth per recorded camera of this
 //      process plus the mediasoup workers (recording adds a DirectTransport consumer per track
 //      there), median of 500 ms samples in the window minus phase 1's, ÷ N, printed split as
@@ -91,8 +90,6 @@ const WORKERS = Number(process.env.MIMAMORI_BENCH_WORKERS ?? os.availableParalle
  * than the service's, which shares one event loop).
  */
 const S3_MODE = process.env.MIMAMORI_BENCH_S3 === 'process' ? 'process' : 'in-process';
-/** How RTP reaches the recorder (MIMAMORI_RECORDER_INGEST): 'plain' (the service's default) or 'direct'. */
-const INGEST = process.env.MIMAMORI_RECORDER_INGEST === 'direct' ? 'direct' : 'plain';
 const FRAGMENT_MS = 1000;
 const DURABLE_LIMIT_MS = 1000;
 /** After every camera records: time for the first upload burst to pass before measuring. */
@@ -631,7 +628,7 @@ try {
     keys,
     catalog,
     dataDir,
-    settings: { segmentSeconds: SEGMENT_S, fragmentMs: FRAGMENT_MS, spoolQuotaBytes: 4096 * 1024 * 1024, retentionDays: 30, ingest: INGEST },
+    settings: { segmentSeconds: SEGMENT_S, fragmentMs: FRAGMENT_MS, spoolQuotaBytes: 4096 * 1024 * 1024, retentionDays: 30 },
     log,
   });
   cleanups.unshift(() => recorder.close());
@@ -655,7 +652,6 @@ try {
     steps: STEPS,
     ffmpeg_cameras: FFMPEG_CAMERAS,
     embedded_s3: S3_MODE,
-    ingest: INGEST,
     spool: spoolDir,
   });
 
@@ -941,8 +937,7 @@ try {
       node_cpu_pct_baseline: round(base.self),
       node_threads_cpu_pct: u.threads,
       embedded_s3: S3_MODE,
-      ingest: INGEST,
-      ...(S3_MODE === 'process' ? { s3_server_cpu_pct_per_camera: round((u.s3 - base.s3) / n, 3) } : {}),
+        ...(S3_MODE === 'process' ? { s3_server_cpu_pct_per_camera: round((u.s3 - base.s3) / n, 3) } : {}),
       worker_cpu_pct: round(u.workers),
       worker_cpu_pct_baseline: round(base.workers),
       sender_cpu_pct: round(u.sender),
