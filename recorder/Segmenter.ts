@@ -29,7 +29,7 @@ export const DRIFT_BOUND_MS = 500;
 /** A fragment closed at a drift restart is sped up or slowed down at most this much (1.5×: motion still reads as motion) to meet the new timeline. */
 const RETIME_MAX = 1.5;
 /** While a drift restart waits for enough of a fragment to absorb it, a fragment stays open up to this long. */
-const DRIFT_OPEN_MAX_MS = 3000;
+const DRIFT_OPEN_MAX_MS = 2000;
 
 export interface TimedFrame {
   frame: Frame;
@@ -376,7 +376,7 @@ export class Segmenter {
    * mapping puts it at `wallMs`. A camera whose clock runs fast or slow (a bad crystal, a paused
    * browser tab), or a server clock stepped by NTP, moves them apart. Past the bound the timeline
    * restarts at a keyframe instead of placing video ever further from when it was filmed: the
-   * fragment is held open (up to 3 s) until it is long enough to absorb the drift when retimed,
+   * fragment is held open (up to 2 s) until it is long enough to absorb the drift when retimed,
    * then a keyframe is asked for ('hold' until it comes, then 'restart'). Nothing restarts during
    * a handover: the successor's cut is on this timeline.
    */
@@ -392,11 +392,13 @@ export class Segmenter {
     const openMs = this.#timeline.wallOf(dts) - this.#timeline.wallOf(this.#fragment!.startDts);
     // Compressed to half its length a fragment absorbs half of it; stretched to double, all of it.
     const absorbs = drift > 0 ? openMs * (1 - 1 / RETIME_MAX) : openMs * (RETIME_MAX - 1);
-    if (absorbs < Math.abs(drift) && openMs < DRIFT_OPEN_MAX_MS) return 'hold';
+    const ready = absorbs >= Math.abs(drift) || openMs >= DRIFT_OPEN_MAX_MS;
+    if (!ready) return 'hold';
     if (keyframe) return 'restart';
     this.#sink.keyframeWanted(!this.#drifted);
     this.#drifted = true;
-    return 'hold';
+    // A camera slow to send its keyframe: fragments are cut again meanwhile (at most 2 s each).
+    return openMs >= DRIFT_OPEN_MAX_MS ? 'ok' : 'hold';
   }
 
   /**

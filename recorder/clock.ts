@@ -29,9 +29,9 @@ export class TimestampUnwrapper {
 }
 
 /** The least-delayed packet is looked for in windows this long… */
-const LATE_WINDOW_MS = 4000;
+const LATE_WINDOW_MS = 10_000;
 /** …and the mapping moves later only when that many windows in a row each came later than the last. */
-const LATE_WINDOWS = 3;
+const LATE_WINDOWS = 6;
 /** By at least this much each (a queue that builds up and drains again is no clock running slow). */
 const LATE_STEP_MS = 5;
 
@@ -40,8 +40,9 @@ const LATE_STEP_MS = 5;
  * the least-delayed packet (a packet is never early, only late). This places the recording on
  * the real timeline; the camera's own clock is only trusted for lip sync (below). A camera clock
  * running slow makes every packet look later than the last, steadily: when the least-delayed
- * packet of three 4 s windows in a row came later each time, the mapping moves to the latest. A
- * recorder that falls behind for a while (its packets arrive late, then catch up) does not move it.
+ * packet of six 10 s windows in a row came later each time, the mapping moves to the latest. Only
+ * that long a trend is believed: a recorder that falls behind (arrival is when Node handles a
+ * packet) makes packets look later too, and a drift restart on top of that would only add load.
  */
 export class WallClockMapping {
   readonly clockRate: number;

@@ -259,6 +259,13 @@ test('drift guard: a camera clock 1 % fast or slow restarts the timeline at a ke
     const recordedEnd = segments.at(-1)!.endMs!;
     assert.ok(Math.abs(recordedEnd - (T0 + 300_000 + 40)) <= 700, `${label}: the recording ends when the camera stopped (${recordedEnd - T0 - 300_040} ms off)`);
   }
+  // A camera that sends a keyframe only every 10 s (it ignores requests): fragments stay at most 2 s
+  // while the restart waits for one, and it restarts all the same.
+  const slowKeys = record(camera({ seconds: 300, clockError: 0.01, gop: 10 }));
+  const longest = Math.max(...slowKeys.segments.flatMap((s) => s.fragments.map((f) => f.durationMs)));
+  assert.ok(longest <= 2100, `a fragment of ${longest} ms while waiting for a keyframe`);
+  assert.ok(slowKeys.segmenter.stats.driftRestarts >= 3, `${slowKeys.segmenter.stats.driftRestarts} restarts with a keyframe every 10 s`);
+  assert.is(slowKeys.segments.flatMap((s) => s.fragments.flatMap((f) => videoRun(f)!.samples)).length, 300 * 30);
   // Without the guard's restarts the same fast camera would end 3 s in the future.
   const unguarded = record(camera({ seconds: 300, clockError: 0.01 }), { driftBoundMs: Infinity });
   assert.ok(unguarded.segments.at(-1)!.endMs! - (T0 + 300_040) >= 2900);
