@@ -8,7 +8,6 @@ import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { ntpToMs } from './clock.ts';
-import { mediaFragment } from './mp4/index.ts';
 import type { SegmentName } from './objects.ts';
 import type { GapReason } from './RecordingIndex.ts';
 import type { Holder, SegmentEndReason } from './records.ts';
@@ -263,15 +262,15 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
   }
 
   #onFragment(segment: SegmentPlan, fragment: FragmentPlan): void {
-    const bytes = mediaFragment(fragment.index + 1, fragment.runs);
     const header = { startMs: fragment.startMs, durationMs: fragment.durationMs, keyframe: fragment.keyframe, baseDecodeTimes: fragment.baseDecodeTimes };
     this.#enqueue(segment, async () => {
-      await this.#writer!.appendFragment(header, bytes);
+      // Written and sealed in the writer, from the frames themselves (no copy waits in the queue).
+      const bytes = await this.#writer!.appendFragment(header, fragment.runs);
       this.#durableEndMs = header.startMs + header.durationMs;
       this.#diskFull = false;
       // From the fragment's real end (its last frame's time on the wall clock) to fsync, so a
       // recorder falling behind shows here too, not only slow disks.
-      this.emit('fragmentDurable', Date.now() - (header.startMs + header.durationMs), bytes.length);
+      this.emit('fragmentDurable', Date.now() - (header.startMs + header.durationMs), bytes);
       for (const writer of this.#unsalvaged.splice(0)) await this.#salvage(writer);
     });
   }

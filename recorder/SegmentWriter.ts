@@ -5,12 +5,12 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Track } from './mp4/index.ts';
-import { initSegment } from './mp4/index.ts';
+import type { Track, TrackRun } from './mp4/index.ts';
+import { initSegment, mediaFragment } from './mp4/index.ts';
 import { segmentKey, type SegmentName } from './objects.ts';
 import { encodeTrailer, encodeWithHeader, type FragmentHeader, type Holder, type SegmentEndReason, type SegmentHeader } from './records.ts';
 import type { FragmentTuple, SegmentEntry } from './RecordingIndex.ts';
-import { seal } from './seal/index.ts';
+import { seal, sealParts } from './seal/index.ts';
 
 /** File name on the spool for an object key (keys have slashes; the spool is flat per camera). */
 export function spoolFileName(key: string): string {
@@ -101,20 +101,26 @@ export class SegmentWriter {
     return segmentEntry(this.key, this.#header, this.#endMs, this.#bytes, this.#init, this.#fragments.slice(), 'stopped');
   }
 
-  /** Seals the fragment, appends it and makes it durable (fsync) before resolving. */
-  async appendFragment(header: Omit<FragmentHeader, 'i'>, moofMdat: Uint8Array): Promise<void> {
+  /**
+   * Seals the fragment (a moof + mdat, or the track runs to write one from), appends it and makes
+   * it durable (fsync) before resolving with the record's size.
+   */
+  async appendFragment(header: Omit<FragmentHeader, 'i'>, fragment: Uint8Array | readonly TrackRun[]): Promise<number> {
     if (this.#finished) throw new TypeError('segment already finished');
     const i = this.#fragments.length;
-    const record = seal(
+    const fields = { ...header, i } satisfies FragmentHeader;
+    const record = sealParts(
       this.#dataKey,
       { cameraId: this.name.cameraId, object: this.key, index: i + 1, kind: 'fragment' },
-      encodeWithHeader({ ...header, i } satisfies FragmentHeader, moofMdat),
+      fragment instanceof Uint8Array ? encodeWithHeader(fields, fragment) : fragmentPlaintext(fields, i + 1, fragment),
     );
-    await writeAll(this.#handle, record, this.#bytes);
+    const length = record.reduce((n, part) => n + part.length, 0);
+    await writeAllParts(this.#handle, record, this.#bytes);
     await this.#handle.datasync();
-    this.#fragments.push([header.startMs - this.name.startMs, header.durationMs, header.keyframe ? 1 : 0, this.#bytes, record.length]);
-    this.#bytes += record.length;
+    this.#fragments.push([header.startMs - this.name.startMs, header.durationMs, header.keyframe ? 1 : 0, this.#bytes, length]);
+    this.#bytes += length;
     this.#endMs = header.startMs + header.durationMs;
+    return length;
   }
 
   /** Appends the trailer, fsyncs, closes and renames the file to `.seg`. */
@@ -189,6 +195,30 @@ export function segmentEntry(
 }
 
 /**
+ * One buffer for every fragment's plaintext (header + moof + mdat), reused: it is sealed the moment
+ * it is written, before anything else runs. A fresh ~130 KB array per camera and second was most
+ * of what made V8 collect its whole heap several times a second at 150 cameras ("external memory
+ * pressure").
+ */
+let scratch = new Uint8Array(512 * 1024);
+const encoder = new TextEncoder();
+
+/** The record plaintext of a fragment (what `encodeWithHeader` makes), written into `scratch`. */
+function fragmentPlaintext(fields: FragmentHeader, sequenceNumber: number, runs: readonly TrackRun[]): Uint8Array {
+  const json = encoder.encode(JSON.stringify(fields));
+  const prefix = 4 + json.length;
+  let plaintext: Uint8Array | undefined;
+  mediaFragment(sequenceNumber, runs, (size) => {
+    if (scratch.length < prefix + size) scratch = new Uint8Array(Math.max(prefix + size, scratch.length * 2));
+    plaintext = scratch.subarray(0, prefix + size);
+    return scratch.subarray(prefix, prefix + size);
+  });
+  new DataView(scratch.buffer).setUint32(0, json.length);
+  scratch.set(json, 4);
+  return plaintext!;
+}
+
+/**
  * Writes all of `bytes` at `position`. A file system filling up accepts part of a write without an
  * error; the rest is written again, so that the error comes and no torn record passes for whole.
  */
@@ -199,6 +229,15 @@ async function writeAll(handle: fs.FileHandle, bytes: Uint8Array, position: numb
     if (bytesWritten === 0) throw Object.assign(new Error('the spool accepted no bytes (disk full?)'), { code: 'ENOSPC' });
     done += bytesWritten;
   }
+}
+
+/** Writes the parts one after another at `position` (one writev); a short write goes on as writeAll. */
+async function writeAllParts(handle: fs.FileHandle, parts: Uint8Array[], position: number): Promise<void> {
+  const total = parts.reduce((n, part) => n + part.length, 0);
+  const { bytesWritten } = await handle.writev(parts, position);
+  if (bytesWritten === total) return;
+  const whole = Buffer.concat(parts);
+  await writeAll(handle, whole.subarray(bytesWritten), position + bytesWritten);
 }
 
 export async function syncDirectory(dir: string): Promise<void> {

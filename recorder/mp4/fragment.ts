@@ -32,7 +32,12 @@ interface RunPlan {
   cto: 0 | 1 | 2;
 }
 
-export function mediaFragment(sequenceNumber: number, runs: readonly TrackRun[]): Uint8Array {
+/**
+ * Writes one fragment. `buffer(size)` gives the memory to write into (default: a new array); the
+ * recorder passes a view of one scratch buffer it reuses, so a camera's second of video is not
+ * one more large allocation for the garbage collector (it seals the fragment at once).
+ */
+export function mediaFragment(sequenceNumber: number, runs: readonly TrackRun[], buffer?: (size: number) => Uint8Array): Uint8Array {
   if (!isU32(sequenceNumber)) throw new TypeError(`sequenceNumber ${sequenceNumber} is not a 32-bit unsigned integer`);
   const plans: RunPlan[] = [];
   let moofSize = 8 + MFHD;
@@ -47,7 +52,7 @@ export function mediaFragment(sequenceNumber: number, runs: readonly TrackRun[])
   const total = moofSize + 8 + dataSize;
   if (total > MAX_FRAGMENT) throw new TypeError(`fragment of ${total} bytes exceeds the 2 GiB a trun data offset can address`);
 
-  const w = new ByteWriter(total);
+  const w = new ByteWriter(buffer ? buffer(total) : total);
   const moof = w.box('moof');
   const mfhd = w.fullBox('mfhd', 0, 0);
   w.u32(sequenceNumber);

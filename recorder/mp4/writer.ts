@@ -10,9 +10,11 @@ export class ByteWriter {
   #at = 0;
   #open = 0;
 
-  constructor(size: number) {
-    this.#out = new Uint8Array(size);
-    this.#view = new DataView(this.#out.buffer);
+  /** A size makes a fresh buffer; a given buffer (exactly as long as what is written) is zeroed first. */
+  constructor(sizeOrBuffer: number | Uint8Array) {
+    if (typeof sizeOrBuffer === 'number') this.#out = new Uint8Array(sizeOrBuffer);
+    else this.#out = sizeOrBuffer.fill(0);
+    this.#view = new DataView(this.#out.buffer, this.#out.byteOffset, this.#out.byteLength);
   }
 
   u8(v: number): void {

@@ -7,6 +7,7 @@ export {
   RECORD_OVERHEAD,
   scanRecords,
   seal,
+  sealParts,
   type RecordHeader,
   type RecordKind,
   type ScannedRecord,

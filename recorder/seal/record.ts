@@ -92,29 +92,41 @@ const where = (ctx: SealContext) => `${ctx.kind} #${ctx.index} of "${ctx.object}
 
 /** Encrypts one record. A fresh random nonce per call; the result is header, ciphertext and tag. */
 export function seal(dataKey: Uint8Array, ctx: SealContext, plaintext: Uint8Array): Uint8Array {
+  const parts = sealParts(dataKey, ctx, plaintext);
+  const record = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    record.set(part, at);
+    at += part.length;
+  }
+  return record;
+}
+
+/**
+ * The same record as `seal`, as the pieces the cipher made (header and nonce, ciphertext, tag), to
+ * be written one after another (writev): the large ciphertext is not copied once more.
+ */
+export function sealParts(dataKey: Uint8Array, ctx: SealContext, plaintext: Uint8Array): Uint8Array[] {
   checkKey(dataKey);
   checkContext(ctx);
   if (!(plaintext instanceof Uint8Array)) throw new TypeError('plaintext must be a Uint8Array');
   const cipherLength = plaintext.length + TAG_BYTES;
   if (cipherLength > MAX_U32) throw new TypeError(`plaintext of ${plaintext.length} bytes is too large for one record`);
 
-  const record = new Uint8Array(RECORD_HEADER_BYTES + cipherLength);
-  const view = new DataView(record.buffer);
-  record.set(MAGIC, 0);
+  const head = new Uint8Array(RECORD_HEADER_BYTES);
+  const view = new DataView(head.buffer);
+  head.set(MAGIC, 0);
   view.setUint8(4, KIND_CODES[ctx.kind]);
   view.setUint32(5, ctx.index);
   view.setUint32(9, cipherLength);
-  const nonce = record.subarray(FIXED_HEADER_BYTES, RECORD_HEADER_BYTES);
+  const nonce = head.subarray(FIXED_HEADER_BYTES, RECORD_HEADER_BYTES);
   crypto.randomFillSync(nonce);
 
   const cipher = crypto.createCipheriv('aes-256-gcm', dataKey, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(additionalData(record.subarray(0, FIXED_HEADER_BYTES), ctx));
+  cipher.setAAD(additionalData(head.subarray(0, FIXED_HEADER_BYTES), ctx));
   const body = cipher.update(plaintext);
   const rest = cipher.final();
-  record.set(body, RECORD_HEADER_BYTES);
-  record.set(rest, RECORD_HEADER_BYTES + body.length);
-  record.set(cipher.getAuthTag(), RECORD_HEADER_BYTES + plaintext.length);
-  return record;
+  return rest.length > 0 ? [head, body, rest, cipher.getAuthTag()] : [head, body, cipher.getAuthTag()];
 }
 
 /**
