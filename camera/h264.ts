@@ -2,19 +2,10 @@
 // The canonical access-unit hash lives here too, so the camera and the viewer cannot disagree on it.
 import { createHash } from 'node:crypto';
 import { FormatError } from './errors.ts';
+import { NalType, nalType, isVcl } from '../recorder/rtp/index.ts';
 
-/** NAL unit types this module cares about (ITU-T H.264 table 7-1). */
-export const NalType = {
-  slice: 1,
-  sliceIdr: 5,
-  sei: 6,
-  sps: 7,
-  pps: 8,
-  aud: 9,
-  endOfSequence: 10,
-  endOfStream: 11,
-  filler: 12,
-} as const;
+export { NalType, nalType, isVcl, addEmulationPrevention, removeEmulationPrevention } from '../recorder/rtp/index.ts';
+
 
 /** One coded picture with the parameter sets and SEI that precede it; NAL units without start codes. */
 export interface AccessUnit {
@@ -23,14 +14,7 @@ export interface AccessUnit {
   keyframe: boolean;
 }
 
-export function nalType(nal: Uint8Array): number {
-  return nal[0]! & 0x1f;
-}
 
-/** Types 1–5 carry slice data (VCL NAL units). */
-export function isVcl(type: number): boolean {
-  return type >= 1 && type <= 5;
-}
 
 /**
  * Whether a slice NAL unit starts a picture: first_mb_in_slice is ue(v) right after the 1-byte NAL
@@ -151,32 +135,4 @@ export function toAnnexB(nalus: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** RBSP → NAL payload: inserts emulation_prevention_three_byte after two zeros before a byte ≤ 3 (7.4.1). */
-export function addEmulationPrevention(rbsp: Uint8Array): Uint8Array {
-  const out: number[] = [];
-  let zeros = 0;
-  for (const b of rbsp) {
-    if (zeros >= 2 && b <= 3) {
-      out.push(3);
-      zeros = 0;
-    }
-    out.push(b);
-    zeros = b === 0 ? zeros + 1 : 0;
-  }
-  return Uint8Array.from(out);
-}
 
-/** NAL payload → RBSP: drops each 0x03 that follows two zeros. */
-export function removeEmulationPrevention(data: Uint8Array): Uint8Array {
-  const out: number[] = [];
-  let zeros = 0;
-  for (const b of data) {
-    if (zeros >= 2 && b === 3) {
-      zeros = 0;
-      continue;
-    }
-    out.push(b);
-    zeros = b === 0 ? zeros + 1 : 0;
-  }
-  return Uint8Array.from(out);
-}

@@ -3,17 +3,12 @@
 // time in clock-rate ticks counted from 0; each packetizer adds its own random-looking base, given
 // by the caller so tests are deterministic.
 import { FormatError } from './errors.ts';
-import { NalType, nalType } from './h264.ts';
+import { NalType, nalType, opensAccessUnit, seqAdd, seqDiff, type RtpPacket } from '../recorder/rtp/index.ts';
 
-/** The fields of an RTP packet this module reads and writes (werift's RtpPacket is converted at the edge). */
-export interface RtpPacketData {
-  payloadType: number;
-  sequenceNumber: number;
-  timestamp: number;
-  ssrc: number;
-  marker: boolean;
-  payload: Uint8Array;
-}
+export { seqAdd, seqDiff, opensAccessUnit } from '../recorder/rtp/index.ts';
+/** The fields of an RTP packet the packetizers write (werift's RtpPacket is converted at the edge). */
+export type RtpPacketData = RtpPacket;
+
 
 export const H264_CLOCK_RATE = 90_000;
 export const OPUS_CLOCK_RATE = 48_000;
@@ -23,16 +18,7 @@ export const DEFAULT_MAX_PAYLOAD = 1200;
 const STAP_A = 24;
 const FU_A = 28;
 
-/** a + b modulo 2^16 (sequence numbers). */
-export function seqAdd(a: number, b: number): number {
-  return (a + b) & 0xffff;
-}
 
-/** Signed distance from `a` to `b` on the 16-bit sequence circle, in [-32768, 32767]. */
-export function seqDiff(a: number, b: number): number {
-  const d = (b - a) & 0xffff;
-  return d >= 0x8000 ? d - 0x10000 : d;
-}
 
 /** base + ticks modulo 2^32 (RTP timestamps). Exact for ticks below 2^53. */
 export function rtpTimestamp(base: number, ticks: number): number {
@@ -326,19 +312,6 @@ function splitStapA(payload: Uint8Array): Uint8Array[] {
   return nalus;
 }
 
-/** Whether an RTP payload's first NAL unit can only be the first of an access unit (AUD or SPS). */
-export function opensAccessUnit(payload: Uint8Array): boolean {
-  if (payload.length === 0) return false;
-  let type = payload[0]! & 0x1f;
-  if (type === STAP_A) {
-    if (payload.length < 4) return false;
-    type = payload[3]! & 0x1f;
-  } else if (type === FU_A) {
-    if (payload.length < 2 || (payload[1]! & 0x80) === 0) return false;
-    type = payload[1]! & 0x1f;
-  }
-  return type === NalType.aud || type === NalType.sps;
-}
 
 /** The parts, copied into one new array. */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {

@@ -105,6 +105,9 @@ const env = z.object({
   MIMAMORI_READY_MIN_FREE_MB: z.coerce.number().min(0).default(1024),
   /** Days the audit log keeps its day files (its own retention, apart from recordings'). */
   MIMAMORI_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(400),
+  /** Calls per second each API key may make on average, and how many at once (token bucket, per node). */
+  MIMAMORI_API_KEY_RATE: wholeNumber(1, 100_000, 20, 'calls per second per API key'),
+  MIMAMORI_API_KEY_BURST: wholeNumber(1, 100_000, 40, 'calls an API key may make at once'),
   /** TURN relay: 'embedded' (we run Debian's coturn), 'external' (an operator's coturn) or 'off'. Unset: see turnMode(). */
   MIMAMORI_TURN: z.enum(['embedded', 'external', 'off']).optional(),
   /** External TURN: URLs handed to clients as given (turn:host:3478?transport=udp, …), and its static-auth-secret. */
@@ -157,6 +160,8 @@ export interface Config {
   backup: { intervalMs: number; startDelayMs: number; retention: { daily: number; monthly: number } };
   monitoring: { metricsToken?: string; minFreeDiskBytes: number };
   audit: { retentionDays: number };
+  /** The per-key rate limit (each node counts its own calls). */
+  apiKeys: { ratePerSecond: number; burst: number };
   turn: TurnConfig;
 }
 
@@ -250,6 +255,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     turn: turnConfig(e, announcedAddress, listenIp),
     monitoring: { metricsToken: e.MIMAMORI_METRICS_TOKEN, minFreeDiskBytes: Math.round(e.MIMAMORI_READY_MIN_FREE_MB * 1024 * 1024) },
     audit: { retentionDays: e.MIMAMORI_AUDIT_RETENTION_DAYS },
+    apiKeys: { ratePerSecond: e.MIMAMORI_API_KEY_RATE, burst: e.MIMAMORI_API_KEY_BURST },
     dataDir: path.resolve(e.MIMAMORI_DATA_DIR),
     host: e.MIMAMORI_HOST,
     port: e.MIMAMORI_PORT,

@@ -3,6 +3,7 @@
 // recordings, so retention never removes it; only its deletion (or the camera's) does.
 // Neither the export nor its download holds the clip in memory: one part at a time.
 
+import { CodedError } from '../errors/index.ts';
 import type { Logger } from 'pino';
 import { exportKey, exportPrefix, type DataKeys, type ObjectStore } from '../recorder/index.ts';
 import { open, seal } from '../recorder/seal/index.ts';
@@ -35,13 +36,19 @@ export interface ExportStore {
   updateExport(id: string, patch: Partial<ExportRecord>, options?: { persist?: boolean }): Promise<unknown>;
 }
 
-export class ExportError extends Error {
+export class ExportError extends CodedError {
   override name = 'ExportError';
+  readonly status: number;
   constructor(
-    readonly code: string,
+    readonly code: 'export_not_ready' | 'interrupted',
     message: string,
   ) {
     super(message);
+    this.status = code === 'export_not_ready' ? 409 : 503;
+  }
+
+  override answer() {
+    return { code: this.code, message: this.message };
   }
 }
 

@@ -8,6 +8,7 @@
 //   playback.playlist(w)                             // its m3u8 (URLs relative to the token's base)
 //   await playback.media(cameraId, name, 3, 4)       // fragments 3..4 of a segment, moof+mdat
 
+import { CodedError } from '../errors/index.ts';
 import type { GapEntry, ObjectStore, PendingSegments, RecordingIndex, SegmentEntry } from '../recorder/index.ts';
 import { hourStart, hoursBetween, parseSegmentKey, SPAN_JOIN_MS } from '../recorder/index.ts';
 import { keyframeMp4, planClip, type Clip } from './clip/index.ts';
@@ -35,13 +36,15 @@ export interface Timeline {
 }
 
 /** A segment name in a URL that is not one, or names a segment the camera does not have. */
-export class PlaybackError extends Error {
+export class PlaybackError extends CodedError {
   override name = 'PlaybackError';
+  readonly status: 403 | 404;
   constructor(
     readonly code: 'segment_not_found' | 'fragment_not_found' | 'out_of_window',
     message: string,
   ) {
     super(message);
+    this.status = code === 'out_of_window' ? 403 : 404;
   }
 }
 

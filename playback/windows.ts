@@ -5,6 +5,7 @@
 // An entry is a run of fragments of one segment that starts at a keyframe fragment and takes the
 // non-keyframe fragments after it, so every entry can be decoded on its own (seeks, 16×).
 
+import { CodedError } from '../errors/index.ts';
 import { SPAN_JOIN_MS, type GapEntry, type SegmentEntry } from '../recorder/index.ts';
 
 /** Holes shorter than this between fragments are frame-duration rounding, not gaps (as on the timeline). */
@@ -50,9 +51,10 @@ export interface PlaybackWindow {
   mediaS: number[];
 }
 
-export class NoRecordingError extends Error {
+export class NoRecordingError extends CodedError {
   override name = 'NoRecordingError';
   readonly code = 'no_recording';
+  readonly status = 404;
 }
 
 /** Splits segments (oldest first, deduplicated) into keyframe-led entries, skipping overlaps. */

@@ -9,37 +9,11 @@ import path from 'node:path';
 import { hourStart, hoursBetween, indexKey, indexPrefix, parseIndexKey, parseSegmentKey, segmentPrefix } from './objects.ts';
 import { mergeHours } from './indexMerge.ts';
 import { readSegment } from './reader.ts';
-import type { Holder, SegmentEndReason } from './records.ts';
 import { open, seal } from './seal/index.ts';
 import { StoreError, type ObjectStore } from './store/index.ts';
 
-/** [start offset from the segment's start in ms, duration ms, keyframe 0|1, byte offset, byte length] */
-export type FragmentTuple = [number, number, 0 | 1, number, number];
-
-export interface SegmentEntry {
-  key: string;
-  session: string;
-  seq: number;
-  startMs: number;
-  endMs: number;
-  bytes: number;
-  /** Byte range of the init record. */
-  init: [number, number];
-  fragments: FragmentTuple[];
-  end: SegmentEndReason;
-  /** The node that recorded it and its epoch (several nodes). */
-  holder?: Holder;
-  video?: { codec: string; width: number; height: number };
-  audio?: { codec: string };
-}
-
-export type GapReason = 'camera-offline' | 'frames-lost' | 'recorder-down' | 'spool-overflow' | 'disk-full' | 'clock-drift' | 'producer-changed' | 'node-failed';
-
-export interface GapEntry {
-  fromMs: number;
-  toMs: number;
-  reason: GapReason;
-}
+export type { FragmentTuple, SegmentEntry, GapReason, GapEntry } from './entries.ts';
+import type { FragmentTuple, SegmentEntry, GapEntry } from './entries.ts';
 
 export interface HourIndex {
   v: 1;

@@ -4,6 +4,7 @@
 // Segmenter's results against the spool one after another: a SegmentWriter per segment, each
 // fragment sealed and made durable as it closes.
 
+import { SafeEmitter } from '../errors/index.ts';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
@@ -52,7 +53,7 @@ export interface RecordingSessionEvents {
   writeError: [error: Error, durableEndMs: number | undefined];
 }
 
-export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
+export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
   readonly id: string;
   readonly cameraId: string;
   readonly #o: RecordingSessionOptions;
@@ -253,7 +254,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
     // The recorder has accounted for the hole before the session's first segment.
     this.#durableEndMs ??= segment.startMs;
     // The Segmenter calls a restart after an abandoned segment frames-lost; the spool knows better.
-    this.emit('segmentStarted', segment.startMs, this.#diskFull && segment.gapReason === 'frames-lost' ? 'disk-full' : segment.gapReason);
+    this.safeEmit('segmentStarted', segment.startMs, this.#diskFull && segment.gapReason === 'frames-lost' ? 'disk-full' : segment.gapReason);
     this.#enqueue(segment, async () => {
       const writer = await SegmentWriter.create({ spoolDir: this.#o.spoolDir, dataKey: this.#o.dataKey, name, tracks: segment.tracks, ...(this.#o.holder ? { holder: this.#o.holder } : {}) });
       this.#writer = writer;
@@ -270,13 +271,13 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
       this.#diskFull = false;
       // From the fragment's real end (its last frame's time on the wall clock) to fsync, so a
       // recorder falling behind shows here too, not only slow disks.
-      this.emit('fragmentDurable', Date.now() - (header.startMs + header.durationMs), bytes);
+      this.safeEmit('fragmentDurable', Date.now() - (header.startMs + header.durationMs), bytes);
       for (const writer of this.#unsalvaged.splice(0)) await this.#salvage(writer);
     });
   }
 
   #onSegmentEnded(segment: SegmentPlan, endMs: number | undefined, reason: SegmentEndReason): void {
-    if (endMs !== undefined) this.emit('segmentEnded', endMs);
+    if (endMs !== undefined) this.safeEmit('segmentEnded', endMs);
     this.#enqueue(
       segment,
       async () => {
@@ -291,7 +292,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
         const finished = await writer.finish(reason);
         this.#writer = undefined; // kept until here: a failed finish is salvaged
         this.#o.pending?.finished(this.cameraId, finished.file, finished.entry);
-        this.emit('segmentFinished', finished);
+        this.safeEmit('segmentFinished', finished);
       },
       true,
     );
@@ -320,7 +321,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
       const finished = await writer.salvage();
       if (!finished) return void this.#o.pending?.removed(writer.key);
       this.#o.pending?.finished(this.cameraId, finished.file, finished.entry);
-      this.emit('segmentFinished', finished);
+      this.safeEmit('segmentFinished', finished);
     } catch (error) {
       if (isDiskFull(error)) this.#unsalvaged.push(writer);
     }
@@ -337,7 +338,7 @@ export class RecordingSession extends EventEmitter<RecordingSessionEvents> {
         if (isDiskFull(error)) this.#diskFull = true;
         const writer = this.#writer;
         this.#writer = undefined;
-        this.emit('writeError', error as Error, this.#durableEndMs);
+        this.safeEmit('writeError', error as Error, this.#durableEndMs);
         if (!finishing) this.#segmenter.abandon(segment);
         if (writer) await this.#salvage(writer);
       }

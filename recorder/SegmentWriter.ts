@@ -9,7 +9,7 @@ import type { Track, TrackRun } from './mp4/index.ts';
 import { initSegment, mediaFragment } from './mp4/index.ts';
 import { segmentKey, type SegmentName } from './objects.ts';
 import { encodeTrailer, encodeWithHeader, type FragmentHeader, type Holder, type SegmentEndReason, type SegmentHeader } from './records.ts';
-import type { FragmentTuple, SegmentEntry } from './RecordingIndex.ts';
+import { segmentEntry, type FragmentTuple, type SegmentEntry } from './entries.ts';
 import { seal, sealParts } from './seal/index.ts';
 
 /** File name on the spool for an object key (keys have slashes; the spool is flat per camera). */
@@ -167,32 +167,6 @@ export class SegmentWriter {
   }
 }
 
-export function segmentEntry(
-  key: string,
-  header: SegmentHeader,
-  endMs: number,
-  bytes: number,
-  init: [number, number],
-  fragments: FragmentTuple[],
-  reason: SegmentEndReason,
-): SegmentEntry {
-  const video = header.tracks.find((t) => t.kind === 'video');
-  const audio = header.tracks.find((t) => t.kind === 'audio');
-  return {
-    key,
-    session: header.session,
-    seq: header.seq,
-    startMs: header.startMs,
-    endMs,
-    bytes,
-    init,
-    fragments,
-    end: reason,
-    ...(header.holder ? { holder: header.holder } : {}),
-    ...(video ? { video: { codec: video.codec, width: video.width ?? 0, height: video.height ?? 0 } } : {}),
-    ...(audio ? { audio: { codec: audio.codec } } : {}),
-  };
-}
 
 /**
  * One buffer for every fragment's plaintext (header + moof + mdat), reused: it is sealed the moment

@@ -9,7 +9,8 @@ import { parseSegmentKey } from './objects.ts';
 import { decodeWithHeader, encodeTrailer, type FragmentHeader, type SegmentHeader } from './records.ts';
 import type { FragmentTuple } from './RecordingIndex.ts';
 import { open, scanRecords, seal } from './seal/index.ts';
-import { keyOfSpoolFile, segmentEntry, syncDirectory, type FinishedSegment } from './SegmentWriter.ts';
+import { keyOfSpoolFile, syncDirectory, type FinishedSegment } from './SegmentWriter.ts';
+import { segmentEntry } from './entries.ts';
 
 export interface RecoveryReport {
   /** `.part` files finished with a trailer. */

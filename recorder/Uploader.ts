@@ -7,6 +7,7 @@
 // While S3 is away the spool grows; past the quota the oldest waiting segments are dropped, each
 // recorded as a 'spool-overflow' gap and reported as an alert.
 
+import { SafeEmitter } from '../errors/index.ts';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import type { GapEntry, RecordingIndex, SegmentEntry } from './RecordingIndex.ts';
@@ -45,7 +46,7 @@ export interface UploaderOptions {
   backoff?: { firstMs: number; maxMs: number };
 }
 
-export class Uploader extends EventEmitter<UploaderEvents> {
+export class Uploader extends SafeEmitter<UploaderEvents> {
   readonly #o: UploaderOptions;
   readonly #queue: UploadJob[] = [];
   readonly #busyCameras = new Set<string>();
@@ -129,7 +130,7 @@ export class Uploader extends EventEmitter<UploaderEvents> {
       const gap: GapEntry | undefined = job.entry ? { fromMs: job.entry.startMs, toMs: job.entry.endMs, reason: 'spool-overflow' } : undefined;
       void fs.rm(job.file, { force: true });
       if (gap) void this.#o.index.addGap(job.cameraId, gap).catch(() => undefined);
-      this.emit('dropped', job, gap);
+      this.safeEmit('dropped', job, gap);
     }
   }
 
@@ -160,20 +161,20 @@ export class Uploader extends EventEmitter<UploaderEvents> {
         const bytes = new Uint8Array(await fs.readFile(job.file));
         const entry = job.entry ?? (await this.#o.describe(job, bytes));
         const existing = job.leftover ? await this.#o.store.head(job.key) : null;
-        if (existing && existing.size === bytes.length) this.emit('skipped', job);
+        if (existing && existing.size === bytes.length) this.safeEmit('skipped', job);
         else await this.#o.store.put(job.key, bytes);
         await this.#o.index.addSegment(job.cameraId, entry);
         await fs.rm(job.file, { force: true });
         this.#uploaded += 1;
         this.#lastLagMs = Date.now() - entry.endMs;
-        this.emit('uploaded', job, entry, this.#lastLagMs);
+        this.safeEmit('uploaded', job, entry, this.#lastLagMs);
         return;
       } catch (error) {
         if (isMissingFile(error)) return; // dropped by the quota meanwhile
         this.#errors += 1;
         const delay = Math.min(backoff.maxMs, backoff.firstMs * 2 ** Math.min(attempt - 1, 10));
         const jittered = Math.round(delay / 2 + Math.random() * (delay / 2));
-        this.emit('retry', job, error as Error, attempt, jittered);
+        this.safeEmit('retry', job, error as Error, attempt, jittered);
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => {
             this.#waits.delete(t);

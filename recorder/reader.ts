@@ -2,18 +2,24 @@
 // opens (authenticates) a record before using a single byte of it, so a tampered, swapped or
 // truncated object fails instead of being played.
 
+import { CodedError, damagedRecording } from '../errors/index.ts';
 import { parseSegmentKey } from './objects.ts';
 import { decodeTrailer, decodeWithHeader, type FragmentHeader, type SegmentHeader } from './records.ts';
 import type { FragmentTuple, SegmentEntry } from './RecordingIndex.ts';
 import { open, scanRecords, SealError } from './seal/index.ts';
-import { segmentEntry } from './SegmentWriter.ts';
+import { segmentEntry } from './entries.ts';
 
-export class SegmentError extends Error {
+export class SegmentError extends CodedError {
   override name = 'SegmentError';
   readonly code: string;
+  readonly status = 500;
   constructor(code: string, message: string) {
     super(message);
     this.code = code;
+  }
+
+  override answer() {
+    return damagedRecording(this.code);
   }
 }
 

@@ -7,6 +7,7 @@
 //
 //   plaintext = u32 BE header length | header JSON (utf-8) | MP4 bytes (init segment or moof+mdat)
 
+import { CodedError, damagedRecording } from '../errors/index.ts';
 import type { Track } from './mp4/index.ts';
 
 export interface SegmentHeader {
@@ -59,8 +60,14 @@ export interface TrailerBody {
 
 export type SegmentEndReason = 'duration' | 'config' | 'interrupted' | 'stopped' | 'recovered' | 'clock';
 
-export class RecordFormatError extends Error {
+export class RecordFormatError extends CodedError {
   override name = 'RecordFormatError';
+  readonly code = 'record_malformed';
+  readonly status = 500;
+
+  override answer() {
+    return damagedRecording(this.code);
+  }
 }
 
 const encoder = new TextEncoder();

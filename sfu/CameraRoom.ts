@@ -1,6 +1,7 @@
 // One camera's media: the origin router the camera publishes into, and the routers its viewers
 // consume from. Viewers beyond `viewersPerRouter` on one router go to a router on another worker,
 // fed through a PipeTransport pair, so one popular camera can use every core.
+import { SafeEmitter } from '../errors/index.ts';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { mediaCodecs } from './codecs.ts';
@@ -97,7 +98,7 @@ export interface CameraRoomOptions {
   pickWorker: (exclude: ReadonlySet<WorkerSlot>) => WorkerSlot;
 }
 
-export class CameraRoom extends EventEmitter<CameraRoomEvents> {
+export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
   readonly cameraId: string;
   readonly #rtc: RtcSettings;
   readonly #viewersPerRouter: number;
@@ -204,7 +205,7 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
       this.#publisher = owner;
       if (previous !== undefined) {
         this.closeOwner(previous);
-        this.emit('publisherReplaced', previous);
+        this.safeEmit('publisherReplaced', previous);
       }
     }
     const slot = direction === 'send' ? this.#origin : await this.#slotForViewer(payloadTypes);
@@ -256,7 +257,7 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
       this.#publisher = owner;
       if (previous !== undefined) {
         this.closeOwner(previous);
-        this.emit('publisherReplaced', previous);
+        this.safeEmit('publisherReplaced', previous);
       }
     }
     const transport = await this.#origin.router.createPlainTransport({
@@ -313,15 +314,15 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
     producer.observer.once('close', () => {
       this.#producers.delete(producer.id);
       this.#origin.producerIds.delete(producer.id);
-      if (!this.live && !this.#closed) this.emit('offline');
+      if (!this.live && !this.#closed) this.safeEmit('offline');
     });
     // Viewers on other workers get the new producer piped before they are told about it.
     this.#origin.producerIds.set(producer.id, producer.id);
     for (const slot of [...this.#slots]) {
       if (slot !== this.#origin && !slot.router.closed) await this.#pipe(producer, slot);
     }
-    if (!wasLive) this.emit('live');
-    this.emit('newProducers');
+    if (!wasLive) this.safeEmit('live');
+    this.safeEmit('newProducers');
   }
 
   // --- Relays: the camera's media between nodes --------------------------------------------
@@ -433,7 +434,7 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
       });
       consumer.on('producerclose', () => {
         consumer.close();
-        this.emit('consumerClosed', owner, consumer.id);
+        this.safeEmit('consumerClosed', owner, consumer.id);
       });
       result.push({
         id: consumer.id,
@@ -474,7 +475,7 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
     const previous = this.#publisher;
     if (previous === undefined) return false;
     this.closeOwner(previous);
-    this.emit('publisherReplaced', previous);
+    this.safeEmit('publisherReplaced', previous);
     return true;
   }
 
@@ -494,7 +495,7 @@ export class CameraRoom extends EventEmitter<CameraRoomEvents> {
     this.#transports.clear();
     this.#producers.clear();
     this.#consumers.clear();
-    this.emit('closed', reason);
+    this.safeEmit('closed', reason);
   }
 
   /**

@@ -1,5 +1,7 @@
+import { CodedError } from '../errors/index.ts';
+
 /** Errors of the media layer. `code` is stable and reaches clients; `status` is the HTTP mapping. */
-export class SfuError extends Error {
+export class SfuError extends CodedError {
   override name = 'SfuError';
   constructor(
     readonly code: string,

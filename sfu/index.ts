@@ -1,5 +1,6 @@
 // The SFU: a mediasoup worker per core, one CameraRoom per camera. Knows nothing of users;
 // signaling/ decides who may call what.
+import { SafeEmitter } from '../errors/index.ts';
 import './worker-bin.ts';
 import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
@@ -28,7 +29,7 @@ export interface SfuEvents {
   roomOpened: [room: CameraRoom];
 }
 
-export class Sfu extends EventEmitter<SfuEvents> {
+export class Sfu extends SafeEmitter<SfuEvents> {
   readonly #options: SfuOptions;
   readonly #slots: WorkerSlot[] = [];
   readonly #rooms = new Map<string, CameraRoom>();
@@ -72,7 +73,7 @@ export class Sfu extends EventEmitter<SfuEvents> {
       room.once('closed', () => {
         if (this.#rooms.get(cameraId) === room) this.#rooms.delete(cameraId);
       });
-      this.emit('roomOpened', room);
+      this.safeEmit('roomOpened', room);
       return room;
     });
     this.#creating.set(cameraId, creating);
@@ -123,21 +124,21 @@ export class Sfu extends EventEmitter<SfuEvents> {
     if (this.#closed) return;
     const slot = this.#slots[index];
     if (!slot) return;
-    this.emit('workerDied', index, error);
+    this.safeEmit('workerDied', index, error);
     // Rooms with a router on the dead worker lost media state that cannot be rebuilt
     // server-side (the transports' ICE/DTLS sessions were in that process): close them and
     // tell their clients to join again.
     for (const room of [...this.#rooms.values()]) {
       if (room.usesWorker(slot)) {
         room.close('worker_died');
-        this.emit('cameraReset', room.cameraId, 'media worker restarted');
+        this.safeEmit('cameraReset', room.cameraId, 'media worker restarted');
       }
     }
     slot.routers = 0;
     for (let attempt = 0; !this.#closed; attempt++) {
       try {
         slot.worker = await this.#spawn(index);
-        this.emit('workerRestarted', index, slot.worker.pid);
+        this.safeEmit('workerRestarted', index, slot.worker.pid);
         return;
       } catch (spawnError) {
         await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));

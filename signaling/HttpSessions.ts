@@ -8,10 +8,10 @@ import { z } from 'zod';
 import type { CameraRoom } from '../sfu/index.ts';
 import { notFound } from './errors.ts';
 import type { Connection } from './Hub.ts';
-import { validate } from './validate.ts';
+import { validate } from './wire/index.ts';
 
 /** Who is behind a WHIP/WHEP request (checked by the node the request reached). */
-export type Caller = { kind: 'camera'; cameraId: string } | { kind: 'user'; userId: string };
+export type Caller = { kind: 'camera'; cameraId: string } | { kind: 'user'; userId: string } | { kind: 'apikey'; keyId: string };
 export type SessionKind = 'whip' | 'whep';
 
 /** `<random>.<node id>`: unguessable, and any node knows where the session lives. */
@@ -32,6 +32,14 @@ export class HttpMediaSession implements Connection {
   ) {}
   get userId(): string | undefined {
     return this.caller.kind === 'user' ? this.caller.userId : undefined;
+  }
+  /** An API key's player stops when the key is revoked (Hub.principalRevoked). */
+  get principal(): string | undefined {
+    return this.caller.kind === 'apikey' ? `a:${this.caller.keyId}` : undefined;
+  }
+  /** The API key behind it was revoked or expired: the session ends (a WHEP player sees its connection close). */
+  revoke(): void {
+    this.close();
   }
   joinedCameras(): Iterable<string> {
     return [this.room.cameraId];
@@ -66,7 +74,11 @@ const callBody = z
     kind: z.enum(['whip', 'whep']),
     cameraId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
     sessionId: z.string().regex(SESSION_ID),
-    caller: z.union([z.object({ kind: z.literal('camera'), cameraId: z.string().max(64) }).strict(), z.object({ kind: z.literal('user'), userId: z.string().max(128) }).strict()]),
+    caller: z.union([
+      z.object({ kind: z.literal('camera'), cameraId: z.string().max(64) }).strict(),
+      z.object({ kind: z.literal('user'), userId: z.string().max(128) }).strict(),
+      z.object({ kind: z.literal('apikey'), keyId: z.string().max(128) }).strict(),
+    ]),
   })
   .strict();
 export const sessionCallReply = z.object({ epoch: z.number().int().min(0) });
@@ -125,7 +137,7 @@ export class HttpSessions {
       session &&
       session.direction === call.kind &&
       session.room.cameraId === call.cameraId &&
-      (call.caller.kind === 'camera' ? session.caller.kind === 'camera' : session.caller.kind === 'user' && session.caller.userId === call.caller.userId);
+      sameCaller(call.caller, session.caller);
     if (!session || !same) throw notFound('session', call.sessionId);
     if (call.op === 'delete') session.close();
     else session.followed = true;
@@ -135,5 +147,17 @@ export class HttpSessions {
   /** The internal API: another node passes on a call about a session here (its caller already checked). */
   routes(): Hono {
     return new Hono().post('/internal/http-sessions', validate('json', callBody), (c) => c.json(this.#here(c.req.valid('json'))));
+  }
+}
+
+/** Whether a request's caller may act on a session: the camera itself, the same user, the same API key. */
+function sameCaller(asking: Caller, owner: Caller): boolean {
+  switch (asking.kind) {
+    case 'camera':
+      return owner.kind === 'camera';
+    case 'user':
+      return owner.kind === 'user' && owner.userId === asking.userId;
+    case 'apikey':
+      return owner.kind === 'apikey' && owner.keyId === asking.keyId;
   }
 }

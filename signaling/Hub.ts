@@ -6,7 +6,7 @@ import type { DeniedCode } from './protocol.ts';
 /** What the hub needs of a connection (socket.io peer or WHIP/WHEP session). */
 export interface Connection {
   readonly userId: string | undefined;
-  /** `s:<shareId>` or `k:<kioskId>` for share and kiosk viewers. */
+  /** `s:<shareId>`, `k:<kioskId>` or `a:<apiKeyId>` for share, kiosk and API-key viewers. */
   readonly principal?: string;
   /** A signed-in user's session family (the access token's sid), for "sign out" of one session. */
   readonly sessionId?: string;
@@ -86,7 +86,15 @@ export class Hub {
     }
   }
 
-  /** A share link revoked or a kiosk revoked/rotated: its viewers stop at once. */
+  /** What an API key may watch changed (its group, its administrator's rights): it loses at once every camera it may no longer watch. */
+  principalRightsChanged(principal: string, mayWatch: (cameraId: string) => boolean): void {
+    for (const c of [...this.#connections]) {
+      if (c.principal !== principal) continue;
+      for (const cameraId of [...c.joinedCameras()]) if (!mayWatch(cameraId)) c.dropCamera(cameraId, 'grant_revoked', 'the API key may no longer watch this camera');
+    }
+  }
+
+  /** A share link revoked, a kiosk revoked/rotated or an API key revoked: its viewers stop at once. */
   principalRevoked(principal: string, code: DeniedCode, reason: string): void {
     for (const c of [...this.#connections]) if (c.principal === principal) c.revoke?.(code, reason);
   }

@@ -11,7 +11,7 @@ import { ApiError, forbidden, notFound, toErrorBody, tokenExpired } from './erro
 import type { Connection } from './Hub.ts';
 import type { Change } from './store/index.ts';
 import { MAX_MESSAGE_BYTES, requestSchema, type Denied, type DeniedCode, type IceServer, type JoinReply, type Leaving, type Notification, type Reply, type Request } from './protocol.ts';
-import { describeIssues } from './validate.ts';
+import { describeIssues } from './wire/index.ts';
 import { clientAddress, trustedProxies } from './clientAddress.ts';
 
 interface Joined {
@@ -52,7 +52,8 @@ export class Peer implements Connection {
     return this.#claims.typ === 'user' ? this.#claims.sid : undefined;
   }
   get principal(): string | undefined {
-    return this.#claims.typ === 'share' ? `s:${this.#claims.sub}` : this.#claims.typ === 'kiosk' ? `k:${this.#claims.sub}` : undefined;
+    const c = this.#claims;
+    return c.typ === 'share' ? `s:${c.sub}` : c.typ === 'kiosk' ? `k:${c.sub}` : c.typ === 'apikey' ? `a:${c.sub}` : undefined;
   }
 
   revoke(code: DeniedCode, reason: string): void {

@@ -2,22 +2,44 @@
 // learnt from another one sharing its database — that takes something away stops the live
 // connections that relied on it, in the step the change reaches memory. Routes therefore change
 // the store and nothing else; this is the one place that turns lost rights into stopped video.
+import { apiKeyRightsOf, apiKeyState } from './apiKeys.ts';
 import type { Hub } from './Hub.ts';
-import type { Change, Store, User } from './store/index.ts';
+import type { ApiKey, Change, Store, User } from './store/index.ts';
+
+const EXPIRY_CHECK_MS = 5000;
 
 export class Revocations {
   readonly #store: Store;
   readonly #hub: Hub;
   readonly #listener = (change: Change) => this.#changed(change);
+  /** API keys expire without a change of the store: looked at every EXPIRY_CHECK_MS. */
+  readonly #expiryTimer: NodeJS.Timeout;
+  /** Keys whose expiry was already turned into stopped connections. */
+  readonly #expired = new Set<string>();
 
   constructor(store: Store, hub: Hub) {
     this.#store = store;
     this.#hub = hub;
     store.on('change', this.#listener);
+    this.#expiryTimer = setInterval(() => this.#expireKeys(), EXPIRY_CHECK_MS);
+    this.#expiryTimer.unref();
   }
 
   close(): void {
     this.#store.off('change', this.#listener);
+    clearInterval(this.#expiryTimer);
+  }
+
+  /** Live views of keys that expired since the last look stop (within EXPIRY_CHECK_MS of the expiry). */
+  #expireKeys(): void {
+    const now = Date.now();
+    for (const org of this.#store.orgs) {
+      for (const key of this.#store.apiKeysOf(org.id)) {
+        if (!key.expiresAt || Date.parse(key.expiresAt) > now || this.#expired.has(key.id)) continue;
+        this.#expired.add(key.id);
+        this.#hub.principalRevoked(`a:${key.id}`, 'grant_revoked', 'the API key expired');
+      }
+    }
   }
 
   #changed(change: Change): void {
@@ -26,6 +48,8 @@ export class Revocations {
         const { before, after } = change;
         if (!after) this.#hub.userSessionsRevoked(change.key);
         else if (before && before.role !== after.role) this.#liveRightsChanged(after);
+        // The keys this administrator created stop when they are demoted or deleted.
+        if (!after || (before && before.role !== after.role)) for (const key of this.#store.apiKeysOf((after ?? before)!.orgId)) if (key.createdBy === change.key) this.#keyChanged(key);
         break;
       }
       case 'grants': {
@@ -39,6 +63,13 @@ export class Revocations {
         const { before, after } = change;
         if (after && before && sameMembers(before.cameraIds, after.cameraIds)) break;
         for (const user of this.#store.usersOf((after ?? before)!.orgId)) this.#liveRightsChanged(user);
+        for (const key of this.#store.apiKeysOf((after ?? before)!.orgId)) if (key.cameraGroupId === change.key) this.#keyChanged(key);
+        break;
+      }
+      case 'apiKeys': {
+        const { after } = change;
+        if (!after) this.#hub.principalRevoked(`a:${change.key}`, 'grant_revoked', 'the API key was removed');
+        else this.#keyChanged(after);
         break;
       }
       case 'cameras':
@@ -69,6 +100,18 @@ export class Revocations {
       default:
         break;
     }
+  }
+
+  /** A key that no longer works ends its live views; one that still works keeps those it may still watch. */
+  #keyChanged(key: ApiKey): void {
+    const principal = `a:${key.id}`;
+    const state = apiKeyState(this.#store, key);
+    if (state !== 'active') {
+      this.#hub.principalRevoked(principal, 'grant_revoked', state === 'revoked' ? 'the API key was revoked' : `the API key no longer works (${state})`);
+      return;
+    }
+    const rightsOn = apiKeyRightsOf(this.#store, key);
+    this.#hub.principalRightsChanged(principal, (cameraId) => rightsOn(cameraId).has('live'));
   }
 
   /** The user's live views of cameras they may no longer watch stop at once. */

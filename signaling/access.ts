@@ -1,13 +1,14 @@
-// Who may do what with a camera, whoever is asking: a signed-in user, an opened share link or a
-// kiosk display. Every request re-checks it (a revoked grant, share or kiosk stops at once).
+// Who may do what with a camera, whoever is asking: a signed-in user, an opened share link, a
+// kiosk display or an API key. Every request re-checks it (a revoked grant, share or kiosk stops at once).
 //
 //   const access = accessOf(deps, principal);    // throws if the principal is gone or revoked
 //   access.require(cameraId, 'playback', { fromMs, toMs });
 
+import { apiKeyRightsOf, assertStanding, invalidApiKey } from './apiKeys.ts';
 import { cameraSecretMatches, type Claims, type Principal } from './auth.ts';
 import type { Deps } from './context.ts';
 import { ApiError, notFound, unauthorized } from './errors.ts';
-import type { Camera, Kiosk, Right, Share, User } from './store/index.ts';
+import type { ApiKey, Camera, Kiosk, Right, Share, User } from './store/index.ts';
 
 export type { Right };
 
@@ -16,6 +17,11 @@ export interface Access {
   user?: User;
   share?: Share;
   kiosk?: Kiosk;
+  apiKey?: ApiKey;
+  /** The organisation a user or API key acts in (share links and kiosks: none). */
+  orgId?: string;
+  /** Every right on the camera (none: the caller may not see it). */
+  rightsOn(cameraId: string): ReadonlySet<Right>;
   /**
    * Throws unless the right is allowed: 404 when the caller may not see the camera at all (its
    * existence is not revealed), 403 `right_missing` when they see it but lack this right.
@@ -54,6 +60,8 @@ export function accessOf(deps: Deps, principal: Principal, generation?: number):
       return {
         principal,
         user,
+        orgId: user.orgId,
+        rightsOn: lazyRights(() => deps.store.rightsOf(user)),
         may,
         require(cameraId, right) {
           const rights = deps.store.rightsOn(user, cameraId);
@@ -71,12 +79,32 @@ export function accessOf(deps: Deps, principal: Principal, generation?: number):
       return {
         principal,
         share,
+        rightsOn: (cameraId) => new Set((['live', 'playback', 'export'] as const).filter((r) => may(cameraId, r))),
         may,
         require(cameraId, right, range) {
           if (!may(cameraId, right)) throw notFound('camera', cameraId);
           if (range && share.kind === 'clip' && (range.fromMs < share.fromMs! - 1000 || range.toMs > share.toMs! + 1000)) {
             throw new ApiError(403, 'outside_share', 'this share link covers only its own clip; stay inside its time range');
           }
+        },
+      };
+    }
+    case 'a': {
+      // Re-checked on every use (a playback token or live connection of a key that was revoked since stops).
+      const key = deps.store.apiKey(id);
+      if (!key) throw invalidApiKey();
+      assertStanding(deps.store, key);
+      const rightsOn = lazyRights(() => apiKeyRightsOf(deps.store, key));
+      return {
+        principal,
+        apiKey: key,
+        orgId: key.orgId,
+        rightsOn,
+        may: (cameraId, right) => rightsOn(cameraId).has(right),
+        require(cameraId, right) {
+          const rights = rightsOn(cameraId);
+          if (rights.size === 0) throw notFound('camera', cameraId);
+          if (!rights.has(right)) throw apiKeyRightMissing(key.scope, right);
         },
       };
     }
@@ -87,6 +115,7 @@ export function accessOf(deps: Deps, principal: Principal, generation?: number):
       return {
         principal,
         kiosk,
+        rightsOn: (cameraId) => new Set(may(cameraId, 'live') ? (['live'] as const) : []),
         may,
         require(cameraId, right) {
           if (!may(cameraId, right)) throw notFound('camera', cameraId);
@@ -110,10 +139,21 @@ export function accessOfClaims(deps: Deps, claims: Claims): Access | undefined {
       return accessOf(deps, `k:${claims.sub}`, claims.gen);
     case 'playback':
       return accessOf(deps, claims.by);
+    case 'apikey':
+      return accessOf(deps, `a:${claims.sub}`);
     case 'camera':
       return undefined;
   }
 }
+
+/** A rights function built on first use (most requests ask about one camera, or none). */
+function lazyRights(build: () => (cameraId: string) => ReadonlySet<Right>): (cameraId: string) => ReadonlySet<Right> {
+  let rights: ((cameraId: string) => ReadonlySet<Right>) | undefined;
+  return (cameraId) => (rights ??= build())(cameraId);
+}
+
+export const apiKeyRightMissing = (scope: string, right: Right) =>
+  new ApiError(403, 'right_missing', `this API key (scope "${scope}") may not ${RIGHT_NAMES[right]}; ask an administrator for a key whose scope allows "${right}"`);
 
 /** The camera's secret, or the one it replaced while that one's grace period lasts (rotation without downtime). */
 export function cameraSecretAccepted(cam: Camera, secret: string): boolean {

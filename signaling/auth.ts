@@ -46,8 +46,8 @@ export function cameraSecretMatches(secret: string, storedHash: string): boolean
   return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
-/** Who stands behind a derived token: `u:<userId>`, `s:<shareId>` or `k:<kioskId>`; re-checked on every use. */
-export type Principal = `u:${string}` | `s:${string}` | `k:${string}`;
+/** Who stands behind a derived token: `u:<userId>`, `s:<shareId>`, `k:<kioskId>` or `a:<apiKeyId>`; re-checked on every use. */
+export type Principal = `u:${string}` | `s:${string}` | `k:${string}` | `a:${string}`;
 
 export type Claims =
   /** A user's access token: `sid` is its session family (signaling/accounts); the role is always read from the store. */
@@ -59,7 +59,12 @@ export type Claims =
   /** A kiosk display's access token; `gen` is the device token generation (a rotation ends older ones). */
   | { typ: 'kiosk'; sub: string; gen: number }
   /** One playback window of one camera (it rides in URLs, so it is short-lived and narrow). */
-  | { typ: 'playback'; sub: string; by: Principal; from: number; to?: number };
+  | { typ: 'playback'; sub: string; by: Principal; from: number; to?: number }
+  /**
+   * An API key (`mk_…`, signaling/apiKeys.ts), already checked against the store. Never a JWT:
+   * Tokens.verify never answers it, only verifiedToken() for a key.
+   */
+  | { typ: 'apikey'; sub: string };
 
 export type VerifyResult = { ok: true; claims: Claims; exp: number } | { ok: false; code: 'token_expired' | 'unauthorized'; message: string };
 
@@ -90,7 +95,7 @@ export class Tokens {
       if (typ === 'user' && typeof sid === 'string') return { ok: true, claims: { typ, sub, sid }, exp };
       if (typ === 'camera' || typ === 'share') return { ok: true, claims: { typ, sub }, exp };
       if (typ === 'kiosk' && typeof gen === 'number') return { ok: true, claims: { typ, sub, gen }, exp };
-      if (typ === 'playback' && typeof by === 'string' && /^[usk]:[A-Za-z0-9_-]{1,64}$/.test(by) && typeof from === 'number' && (to === undefined || typeof to === 'number')) {
+      if (typ === 'playback' && typeof by === 'string' && /^[uska]:[A-Za-z0-9_-]{1,64}$/.test(by) && typeof from === 'number' && (to === undefined || typeof to === 'number')) {
         return { ok: true, claims: { typ, sub, by: by as Principal, from, ...(to !== undefined ? { to } : {}) }, exp };
       }
       throw new Error('typ');

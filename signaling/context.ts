@@ -43,8 +43,12 @@ export interface Deps {
 export interface AppEnv {
   Variables: {
     user: User;
-    /** Set by requireAccess: a user, an opened share link or a kiosk. */
+    /** Set by requireAccess (a user, an opened share link, a kiosk or an API key) and requireUserOrKey. */
     access: Access;
+    /** The API key a request was made with (set by createApp once the key checked out). */
+    apiKeyId: string | undefined;
+    /** A row naming the API key was written for this request (else createApp writes `api_key.call`). */
+    audited: boolean | undefined;
     requestId: string;
     /** The client's address (what a trusted load balancer forwarded, else the socket's peer). */
     clientIp: string | undefined;

@@ -1,7 +1,8 @@
 import { HTTPException } from 'hono/http-exception';
+import { CodedError } from '../errors/index.ts';
 
 /** Errors that reach callers as `{ error: { code, message } }` with `status`. */
-export class ApiError extends Error {
+export class ApiError extends CodedError {
   override name = 'ApiError';
   constructor(
     readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 416 | 422 | 426 | 429 | 500 | 503,
@@ -9,6 +10,11 @@ export class ApiError extends Error {
     message: string,
   ) {
     super(message);
+  }
+
+  /** Written for the caller, 5xx included (storage_unavailable, node_unreachable…). */
+  override answer() {
+    return { code: this.code, message: this.message };
   }
 }
 
@@ -26,11 +32,8 @@ export interface ErrorBody {
 
 /** Maps any thrown value to a status and a body that never leaks internals. */
 export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
-  if (err instanceof ApiError) return { status: err.status, body: { error: { code: err.code, message: err.message } } };
-  // Media-layer errors carry their own code and status (sfu/errors.ts).
-  if (err instanceof Error && 'code' in err && 'status' in err && typeof err.code === 'string' && typeof err.status === 'number') {
-    return { status: err.status, body: { error: { code: err.code, message: err.message } } };
-  }
+  // Every layer's typed errors (API, media, recorder, store, playback) carry their status and code.
+  if (err instanceof CodedError) return { status: err.status, body: { error: err.answer() } };
   // Hono's own refusals (malformed JSON body, …) are client errors, not server failures.
   if (err instanceof HTTPException && err.status < 500) {
     return { status: err.status, body: { error: { code: 'bad_request', message: `${err.message}; send a valid JSON body` } } };

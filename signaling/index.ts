@@ -10,15 +10,19 @@ import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { Server as SocketServer } from 'socket.io';
 import { RELEASE, type Config } from '../config/index.ts';
+import { onListenerFailure } from '../errors/index.ts';
 import { askHandover, callNode, Cluster, Drain, InternalCallError, Relays, startInternalServer } from './cluster/index.ts';
 import { Sfu } from '../sfu/index.ts';
 import { DataKeys, indexWriter, MasterKeys, openStorage, Recorder, type RecorderCatalog, type Storage } from '../recorder/index.ts';
 import { hashPassword, Tokens } from './auth.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { ApiError, toErrorBody, unauthorized } from './errors.ts';
-import { auditEvent, fresh, peerAddress, verifiedToken } from './middleware.ts';
+import { audit, auditEvent, bearerToken, fresh, peerAddress, verifiedToken } from './middleware.ts';
+import { ApiKeyRateLimiter, authenticateApiKey, isApiKeyToken, rateLimited } from './apiKeys.ts';
+import { apiKeyRoutes } from './routes/apiKeys.ts';
 import { clientAddress, trustedProxies } from './clientAddress.ts';
 import { accessOfClaims } from './access.ts';
 import { Hub } from './Hub.ts';
@@ -44,6 +48,7 @@ import { shareRoutes } from './routes/shares.ts';
 import { kioskAdminRoutes, kioskSessionRoutes } from './routes/kiosks.ts';
 import { meRoutes } from './routes/me.ts';
 import { healthRoutes } from './routes/health.ts';
+import { apiDocument, docsRoutes } from './routes/docs.ts';
 import { Monitoring } from './monitoring.ts';
 import { ExportJobs, Playback } from '../playback/index.ts';
 import { backupFilesOf, FileStore, openStore, SCHEMA_VERSION, type Store, type User } from './store/index.ts';
@@ -81,6 +86,8 @@ export class Service {
   #closed = false;
 
   static async create(config: Config, log: Logger = createLogger(config.logLevel)): Promise<{ service: Service; info: StartInfo }> {
+    // A listener that throws no longer breaks the emitter's cascade (errors/emitter.ts): it is logged here.
+    onListenerFailure((err, emitter, event) => log.error({ event: 'listener_failed', emitter, on: event, err }, `a listener of ${emitter} '${event}' failed; the others ran`));
     const store = await openStore(config, log);
     const audit = store.audit;
     if (store instanceof FileStore) await importLegacyAudit(store.audit, config.dataDir, log);
@@ -341,6 +348,7 @@ export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create
     await next();
     accessLog(deps.log, c, started);
   });
+  app.use(apiKeyCalls(deps));
   app.route('/', healthRoutes(deps, monitoring));
   app.route('/api/auth', authRoutes(deps));
   // Before the camera routes: timeline and playback also take share and kiosk tokens.
@@ -361,13 +369,18 @@ export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create
   app.route('/api/nodes', nodeRoutes(deps));
   app.route('/api/recorder', recorderRoutes(deps, monitoring));
   app.route('/api/audit', auditRoutes(deps));
+  app.route('/api/api-keys', apiKeyRoutes(deps));
   app.route('/', whipRoutes(deps));
+  const document = apiDocument(() => app.routes);
+  app.route('/api', docsRoutes(document));
   app.all('/api/*', (c) => c.json({ error: { code: 'not_found', message: `no API route ${c.req.method} ${c.req.path}` } }, 404));
   app.use('/*', serveStatic({ root: path.relative(process.cwd(), CLIENT_DIR) || '.' }));
   app.get('/', (c) =>
     c.text('The browser client is not built. Run "bash setup/setup.sh" (it builds client/ into dist/client).', 503),
   );
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `nothing at ${c.req.path}` } }, 404));
+  // Every route is in: build the document now, so an undocumented route stops the start (and every test).
+  document();
   app.onError((err, c) => {
     const { status, body } = toErrorBody(err);
     if (status >= 500) deps.log.error({ err, requestId: c.get('requestId'), path: c.req.path }, 'request failed');
@@ -376,20 +389,66 @@ export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create
   return app;
 }
 
+/** lastUsedAt of a key is written at most this often (by any node: the store compares with the stored time). */
+const API_KEY_USED_EVERY_MS = 60_000;
+
+/**
+ * Calls made with an API key (`Authorization: Bearer mk_…`, on /api and WHEP): the key is checked
+ * (401 when it does not work), its rate limit taken (429 with Retry-After), its last use noted
+ * (coalesced), and the call audited under the key's name unless the route wrote its own row for it
+ * (a playback, an export, a change). What the key may do is decided by the routes, as for users.
+ */
+function apiKeyCalls(deps: Deps) {
+  const limiter = new ApiKeyRateLimiter(deps.config.apiKeys);
+  /** When this node last asked the store to note each key's use. */
+  const noted = new Map<string, number>();
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const token = bearerToken(c.req.header('authorization'));
+    // Not WHIP: an encoder's bearer there may be a camera secret, whatever its first letters.
+    if (!token || !isApiKeyToken(token) || !(c.req.path.startsWith('/api/') || c.req.path.startsWith('/whep/'))) return next();
+    const key = await fresh(deps, () => authenticateApiKey(deps.store, token));
+    c.set('apiKeyId', key.id);
+    const wait = limiter.take(key.id);
+    if (wait !== undefined) {
+      c.header('Retry-After', String(wait));
+      return c.json(toErrorBody(rateLimited(wait)).body, 429);
+    }
+    const now = Date.now();
+    if ((noted.get(key.id) ?? 0) <= now - API_KEY_USED_EVERY_MS) {
+      noted.set(key.id, now);
+      deps.store.apiKeyUsed(key.id, new Date(now), API_KEY_USED_EVERY_MS).catch((err: unknown) => deps.log.warn({ event: 'api_key_used_failed', keyId: key.id, err }, 'could not note the last use of an API key'));
+    }
+    await next();
+    if (c.get('audited')) return;
+    const status = c.res.status;
+    audit(deps, c, {
+      actor: `a:${key.id}`,
+      action: 'api_key.call',
+      outcome: status < 400 ? 'ok' : status < 500 ? 'refused' : 'error',
+      detail: { method: c.req.method, path: loggedPath(c.req.path), status },
+    });
+  });
+}
+
+/** The path as logs show it: playback tokens and share ids cut out. */
+function loggedPath(path: string): string {
+  return path.replace(/^\/api\/play\/[^/]+/, '/api/play/[token]').replace(/^\/api\/shares\/[^/]+/, '/api/shares/[id]');
+}
+
 /**
  * One line per request. Paths that carry secrets are cut: playback tokens ride in /api/play/<token>/
  * and a share link's id is the link itself; query strings (download tokens) are never logged.
  * Media fragments and probes go to debug, or a player would write a line per second.
  */
 function accessLog(log: Logger, c: Context<AppEnv>, started: number): void {
-  const path = c.req.path.replace(/^\/api\/play\/[^/]+/, '/api/play/[token]').replace(/^\/api\/shares\/[^/]+/, '/api/shares/[id]');
+  const path = loggedPath(c.req.path);
   const quiet = path.startsWith('/api/play/') || path === '/healthz' || path === '/readyz' || path === '/metrics' || !path.startsWith('/api/') && !path.startsWith('/whip') && !path.startsWith('/whep');
   const level = quiet ? 'debug' : 'info';
   // At the default level most of these lines are dropped: do not build them.
   if (!log.isLevelEnabled(level)) return;
   const user = c.get('user') as User | undefined;
   log[level](
-    { event: 'request', requestId: c.get('requestId'), method: c.req.method, path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10, ...(user ? { userId: user.id, orgId: user.orgId } : {}) },
+    { event: 'request', requestId: c.get('requestId'), method: c.req.method, path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10, ...(user ? { userId: user.id, orgId: user.orgId } : {}), ...(c.get('apiKeyId') ? { apiKeyId: c.get('apiKeyId') } : {}) },
     'request',
   );
 }

@@ -2,11 +2,12 @@ import { createMiddleware } from 'hono/factory';
 import type { Claims } from './auth.ts';
 import { ApiError, forbidden, tokenExpired, unauthorized } from './errors.ts';
 import type { AppEnv, Deps } from './context.ts';
-import { accessOfClaims } from './access.ts';
+import { accessOf, accessOfClaims } from './access.ts';
+import { apiKeyNotAllowed, authenticateApiKey, isApiKeyToken } from './apiKeys.ts';
 import { sessionRevoked } from './accounts/index.ts';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
-import type { User } from './store/index.ts';
+import type { ApiKeyScope, User } from './store/index.ts';
 import { USER_AGENT_CHARS, type AuditAction, type AuditEvent } from './audit/index.ts';
 
 export function bearerToken(header: string | undefined): string | undefined {
@@ -20,6 +21,12 @@ export function bearerToken(header: string | undefined): string | undefined {
  * socket.io, WHIP/WHEP, download links) checks tokens here.
  */
 export function verifiedToken(deps: Pick<Deps, 'tokens' | 'store' | 'accounts'>, token: string): { claims: Claims; exp: number } {
+  if (isApiKeyToken(token)) {
+    // An API key (signaling/apiKeys.ts): checked against its stored hash, revocation and expiry.
+    const key = authenticateApiKey(deps.store, token);
+    const exp = key.expiresAt ? Math.floor(Date.parse(key.expiresAt) / 1000) : Math.floor(Date.now() / 1000) + 100 * 365 * 86_400;
+    return { claims: { typ: 'apikey', sub: key.id }, exp };
+  }
   const result = deps.tokens.verify(token);
   if (!result.ok) throw result.code === 'token_expired' ? tokenExpired() : unauthorized(result.message);
   const { claims } = result;
@@ -31,7 +38,7 @@ export function verifiedToken(deps: Pick<Deps, 'tokens' | 'store' | 'accounts'>,
 }
 
 /** Refusals that a node behind on changes made elsewhere could give wrongly (the row is there, just not here yet). */
-const MAYBE_STALE = new Set(['session_revoked', 'kiosk_revoked', 'share_not_found', 'camera_not_found']);
+const MAYBE_STALE = new Set(['session_revoked', 'kiosk_revoked', 'share_not_found', 'camera_not_found', 'invalid_api_key']);
 
 /**
  * Runs a check that reads the store; if it refuses for want of a row another node may have just
@@ -71,29 +78,70 @@ export function assertSessionActive(deps: Pick<Deps, 'accounts'>, claims: Claims
   if (claims.typ === 'user' && !deps.accounts.sessionActive(claims.sid, claims.sub)) throw sessionRevoked();
 }
 
-/** A signed-in user (not a camera token); 401 otherwise. */
+/** A signed-in user (not a camera token, not an API key: 403 `api_key_not_allowed`); 401 otherwise. */
 export const requireUser = (deps: Deps) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw unauthorized();
     const { claims } = await fresh(deps, () => verifiedToken(deps, token));
+    if (claims.typ === 'apikey') throw apiKeyNotAllowed(`${c.req.method} ${c.req.path}`);
     if (claims.typ !== 'user') throw forbidden('a camera token cannot call this; sign in as a user');
     c.set('user', deps.store.userById(claims.sub)!);
     await next();
   });
 
+/**
+ * A signed-in user or an API key (the camera routes): `access` says what either may do; `user`
+ * is set only for a user. Routes behind it that are for people only add requireAdmin or check
+ * `access.user`.
+ */
+export const requireUserOrKey = (deps: Deps) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const token = bearerToken(c.req.header('authorization'));
+    if (!token) throw unauthorized();
+    const access = await fresh(deps, () => {
+      const { claims } = verifiedToken(deps, token);
+      if (claims.typ === 'user') return accessOf(deps, `u:${claims.sub}`);
+      if (claims.typ === 'apikey') return accessOf(deps, `a:${claims.sub}`);
+      throw forbidden('this token cannot call this; sign in as a user or use an API key');
+    });
+    c.set('access', access);
+    if (access.user) c.set('user', access.user);
+    await next();
+  });
+
+/** An administrator of their organisation (an API key never is: 403 `api_key_not_allowed`). */
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.get('user').role !== 'admin') throw forbidden('only an administrator may do this');
+  const user = c.get('user') as User | undefined;
+  if (!user) throw apiKeyNotAllowed(`${c.req.method} ${c.req.path}`);
+  if (user.role !== 'admin') throw forbidden('only an administrator may do this');
   await next();
 });
+
+/**
+ * After requireUserOrKey: an administrator of their organisation, or an API key of `scope` (what
+ * that key may then do is still limited to its group and its administrator's rights).
+ */
+export const requireAdminOrKey = (scope: ApiKeyScope) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const key = c.get('access').apiKey;
+    if (key) {
+      if (key.scope !== scope) throw new ApiError(403, 'right_missing', `this API key (scope "${key.scope}") may not do this; ask an administrator for a key of scope "${scope}"`);
+    } else if ((c.get('user') as User | undefined)?.role !== 'admin') {
+      throw forbidden('only an administrator may do this');
+    }
+    await next();
+  });
 
 /** Only the service's own operators (platform admins): organisations and contract ends. */
 export const requirePlatform = createMiddleware<AppEnv>(async (c, next) => {
-  if (!c.get('user').platform) throw forbidden('only the operator of this service may do this');
+  const user = c.get('user') as User | undefined;
+  if (!user) throw apiKeyNotAllowed(`${c.req.method} ${c.req.path}`);
+  if (!user.platform) throw forbidden('only the operator of this service may do this');
   await next();
 });
 
-/** A user, an opened share link or a kiosk (Bearer); what each may do is asked per camera. */
+/** A user, an opened share link, a kiosk or an API key (Bearer); what each may do is asked per camera. */
 export const requireAccess = (deps: Deps) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
@@ -143,13 +191,18 @@ export interface AuditOrigin {
  */
 export function audit(deps: Deps, c: Context<AppEnv>, entry: AuditInput): Promise<void> {
   const user = c.get('user') as User | undefined;
+  // A call made with an API key leaves this row instead of the generic `api_key.call` (see createApp).
+  if (entry.actor.startsWith('a:')) c.set('audited', true);
   return auditEvent(deps, { ip: clientIp(c), requestId: c.get('requestId'), userAgent: c.req.header('user-agent'), user }, entry);
 }
 
 /** audit() for socket.io events and other code without a Context. */
 export function auditEvent(deps: Deps, origin: AuditOrigin, entry: AuditInput): Promise<void> {
-  // The acting user's organisation, else the camera's (share links, kiosks, anonymous callers).
-  const orgId = entry.orgId ?? origin.user?.orgId ?? (entry.cameraId ? deps.store.camera(entry.cameraId)?.orgId : undefined);
+  // An API key acts under its name: the row says which key (`a:<id>`) and what it is called.
+  const key = entry.actor.startsWith('a:') ? deps.store.apiKey(entry.actor.slice(2)) : undefined;
+  if (key) entry = { ...entry, detail: { ...entry.detail, apiKey: key.name } };
+  // The acting user's organisation, else the key's, else the camera's (share links, kiosks, anonymous callers).
+  const orgId = entry.orgId ?? origin.user?.orgId ?? key?.orgId ?? (entry.cameraId ? deps.store.camera(entry.cameraId)?.orgId : undefined);
   const row: AuditEvent = {
     ...entry,
     ...(orgId ? { orgId } : {}),

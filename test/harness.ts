@@ -136,6 +136,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         MIMAMORI_RTC_LISTEN_IP: host,
         MIMAMORI_WORKERS: String(options.workers ?? 1),
         MIMAMORI_LOG_LEVEL: process.env.MIMAMORI_LOG_LEVEL ?? 'warn',
+        // Every answer is parsed with its documented schema: a route whose answer drifts from the
+        // OpenAPI document fails the test that called it (500, logged as a contract violation).
+        MIMAMORI_CHECK_ANSWERS: '1',
         // Access tokens live 10 minutes in service; the harness's admin token must outlast a long test.
         MIMAMORI_ACCESS_TOKEN_TTL_S: '3600',
         ...(databaseUrl ? { MIMAMORI_DATABASE_URL: databaseUrl } : {}),

@@ -1,6 +1,7 @@
 // The role/grant matrix: every route and socket event, called by each role of the camera's own
 // organisation and of another one, by a camera, with no token, an expired token and a forged one —
-// each allowed or refused exactly as designed. Allowed means "not refused for who you are" (a
+// each allowed or refused exactly as designed. API keys of organisation A are callers too: one per
+// scope, one limited to a camera group without camera A, a revoked one and an expired one. Allowed means "not refused for who you are" (a
 // 404 no_recording or a 400 about the body still shows the caller got through); refused means
 // 401, 403 or a *_not_found that hides the resource.
 import { readFile } from 'node:fs/promises';
@@ -10,8 +11,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startService, type Service } from './harness.ts';
 
-type Who = 'none' | 'expired' | 'forged' | 'camera' | 'kioskA' | 'shareA' | 'platform' | 'adminA' | 'operatorA' | 'viewerA' | 'strangerA' | 'adminB' | 'viewerB';
-const EVERYONE: Who[] = ['none', 'expired', 'forged', 'camera', 'kioskA', 'shareA', 'platform', 'adminA', 'operatorA', 'viewerA', 'strangerA', 'adminB', 'viewerB'];
+type Key = 'keyReadA' | 'keyLiveA' | 'keyExportA' | 'keyManageA' | 'keyGroupA';
+type Who = 'none' | 'expired' | 'forged' | 'camera' | 'kioskA' | 'shareA' | 'platform' | 'adminA' | 'operatorA' | 'viewerA' | 'strangerA' | 'adminB' | 'viewerB' | Key | 'keyRevokedA' | 'keyExpiredA';
+/** Working API keys of organisation A (made by adminA): one per scope, and an export key limited to a group without camera A. */
+const KEYS: Key[] = ['keyReadA', 'keyLiveA', 'keyExportA', 'keyManageA', 'keyGroupA'];
+const EVERYONE: Who[] = ['none', 'expired', 'forged', 'camera', 'kioskA', 'shareA', 'platform', 'adminA', 'operatorA', 'viewerA', 'strangerA', 'adminB', 'viewerB', ...KEYS, 'keyRevokedA', 'keyExpiredA'];
 const USERS: Who[] = ['platform', 'adminA', 'operatorA', 'viewerA', 'strangerA', 'adminB', 'viewerB'];
 
 let svc: Service;
@@ -75,6 +79,28 @@ async function setUp() {
   const opened = await fetch(`${svc.url}/api/shares/${share.share.id}/open`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   if (!opened.ok) throw new Error(`share open: ${opened.status} ${await opened.text()}`);
   tokens.set('shareA', ((await opened.json()) as { token: string }).token);
+
+  // API keys of organisation A, made by its admin. The group key sees only a camera of its own group.
+  const asAdminA = (p: string, init: RequestInit = {}) => svc.api(p, { ...init, headers: { authorization: `Bearer ${tokens.get('adminA')}`, 'content-type': 'application/json' } });
+  const camG = await svc.createCamera('camera G');
+  const groupG = ((await (await asAdminA('/api/groups', { method: 'POST', body: JSON.stringify({ name: 'site G', cameraIds: [camG.id] }) })).json()) as { group: { id: string } }).group.id;
+  const makeKey = async (name: string, scope: string, extra: Record<string, unknown> = {}) => {
+    const res = await asAdminA('/api/api-keys', { method: 'POST', body: JSON.stringify({ name, scope, ...extra }) });
+    if (res.status !== 201) throw new Error(`API key ${name}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { apiKey: { id: string }; key: string };
+  };
+  tokens.set('keyReadA', (await makeKey('read', 'read')).key);
+  tokens.set('keyLiveA', (await makeKey('live', 'live')).key);
+  tokens.set('keyExportA', (await makeKey('export', 'export')).key);
+  tokens.set('keyManageA', (await makeKey('manage', 'manage_cameras')).key);
+  tokens.set('keyGroupA', (await makeKey('group', 'export', { groupId: groupG })).key);
+  const revoked = await makeKey('revoked', 'export');
+  const revoke = await asAdminA(`/api/api-keys/${revoked.apiKey.id}`, { method: 'DELETE' });
+  if (revoke.status !== 204) throw new Error(`revoke: ${revoke.status} ${await revoke.text()}`);
+  tokens.set('keyRevokedA', revoked.key);
+  const expiresAt = Date.now() + 1500;
+  tokens.set('keyExpiredA', (await makeKey('expired', 'export', { expiresAt })).key);
+  await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now() + 100)));
 }
 
 test.after(async () => {
@@ -137,24 +163,24 @@ const freshOrg = () => madeInA<{ org: { id: string } }>('/api/orgs', { name: uni
 
 /** Route → who gets through. Everyone else must be refused. */
 const ROUTES: { name: string; call: Call; allowed: Who[] }[] = [
-  { name: 'list cameras', call: { method: 'GET', path: '/api/cameras' }, allowed: USERS },
-  { name: 'read camera', call: { method: 'GET', path: () => Promise.resolve(`/api/cameras/${ids.camA}`) }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA'] },
-  { name: 'rename camera', call: { method: 'PATCH', path: () => Promise.resolve(`/api/cameras/${ids.camA}`), body: { name: 'camera A' } }, allowed: ['platform', 'adminA', 'operatorA'] },
-  { name: 'rotate secret', call: { method: 'POST', path: () => Promise.resolve(`/api/cameras/${ids.camA}/secret`), body: { graceHours: 1 } }, allowed: ['platform', 'adminA', 'operatorA'] },
+  { name: 'list cameras', call: { method: 'GET', path: '/api/cameras' }, allowed: [...USERS, ...KEYS] },
+  { name: 'read camera', call: { method: 'GET', path: () => Promise.resolve(`/api/cameras/${ids.camA}`) }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA', 'keyReadA', 'keyLiveA', 'keyExportA', 'keyManageA'] },
+  { name: 'rename camera', call: { method: 'PATCH', path: () => Promise.resolve(`/api/cameras/${ids.camA}`), body: { name: 'camera A' } }, allowed: ['platform', 'adminA', 'operatorA', 'keyManageA'] },
+  { name: 'rotate secret', call: { method: 'POST', path: () => Promise.resolve(`/api/cameras/${ids.camA}/secret`), body: { graceHours: 1 } }, allowed: ['platform', 'adminA', 'operatorA', 'keyManageA'] },
   { name: 'publish token without secret', call: { method: 'POST', path: () => Promise.resolve(`/api/cameras/${ids.camA}/publish-token`), body: {} }, allowed: ['platform', 'adminA', 'operatorA'] },
-  { name: 'create camera', call: { method: 'POST', path: '/api/cameras', body: () => ({ name: unique('new-') }) }, allowed: ['platform', 'adminA', 'adminB'] },
+  { name: 'create camera', call: { method: 'POST', path: '/api/cameras', body: () => ({ name: unique('new-') }) }, allowed: ['platform', 'adminA', 'adminB', 'keyManageA'] },
   { name: 'delete camera', call: { method: 'DELETE', path: () => freshCameraA().then((id) => `/api/cameras/${id}`) }, allowed: ['platform', 'adminA'] },
-  { name: 'list recordings', call: { method: 'GET', path: () => Promise.resolve(`/api/cameras/${ids.camA}/recordings?${range()}`) }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA'] },
+  { name: 'list recordings', call: { method: 'GET', path: () => Promise.resolve(`/api/cameras/${ids.camA}/recordings?${range()}`) }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA', 'keyReadA', 'keyExportA'] },
   { name: 'delete recordings', call: { method: 'DELETE', path: () => freshCameraA().then((id) => `/api/cameras/${id}/recordings`) }, allowed: ['platform', 'adminA'] },
   { name: 'list holds', call: { method: 'GET', path: () => Promise.resolve(`/api/cameras/${ids.camA}/holds`) }, allowed: ['platform', 'adminA'] },
   { name: 'add hold', call: { method: 'POST', path: () => Promise.resolve(`/api/cameras/${ids.camA}/holds`), body: () => ({ from: Date.now() - hour, to: Date.now(), reason: 'matrix' }) }, allowed: ['platform', 'adminA'] },
   { name: 'grant on camera', call: { method: 'PUT', path: () => Promise.resolve(`/api/cameras/${ids.camA}/grants/${ids.grantee}`) }, allowed: ['platform', 'adminA'] },
   { name: 'revoke on camera', call: { method: 'DELETE', path: () => Promise.resolve(`/api/cameras/${ids.camA}/grants/${ids.grantee}`) }, allowed: ['platform', 'adminA'] },
-  { name: 'timeline', call: { method: 'GET', path: () => Promise.resolve(`/api/cameras/${ids.camA}/timeline?${range()}`) }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA'] },
-  { name: 'start playback', call: { method: 'POST', path: () => Promise.resolve(`/api/cameras/${ids.camA}/playback`), body: () => ({ at: Date.now() - 60_000 }) }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA'] },
-  { name: 'export', call: { method: 'POST', path: () => Promise.resolve(`/api/cameras/${ids.camA}/exports`), body: () => ({ from: Date.now() - 120_000, to: Date.now() - 60_000 }) }, allowed: ['platform', 'adminA', 'operatorA'] },
-  // Share links and kiosks may list exports (their own: none) and read notices.
-  { name: 'list exports', call: { method: 'GET', path: '/api/exports' }, allowed: [...USERS, 'kioskA', 'shareA'] },
+  { name: 'timeline', call: { method: 'GET', path: () => Promise.resolve(`/api/cameras/${ids.camA}/timeline?${range()}`) }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA', 'keyReadA', 'keyExportA'] },
+  { name: 'start playback', call: { method: 'POST', path: () => Promise.resolve(`/api/cameras/${ids.camA}/playback`), body: () => ({ at: Date.now() - 60_000 }) }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA', 'keyReadA', 'keyExportA'] },
+  { name: 'export', call: { method: 'POST', path: () => Promise.resolve(`/api/cameras/${ids.camA}/exports`), body: () => ({ from: Date.now() - 120_000, to: Date.now() - 60_000 }) }, allowed: ['platform', 'adminA', 'operatorA', 'keyExportA'] },
+  // Share links, kiosks and API keys may list exports (their own) and read notices.
+  { name: 'list exports', call: { method: 'GET', path: '/api/exports' }, allowed: [...USERS, 'kioskA', 'shareA', ...KEYS] },
   { name: 'share', call: { method: 'POST', path: '/api/shares', body: () => ({ cameraId: ids.camA, kind: 'live', expiresInHours: 1 }) }, allowed: ['platform', 'adminA', 'operatorA'] },
   { name: 'list shares', call: { method: 'GET', path: '/api/shares' }, allowed: USERS },
   { name: 'list kiosks', call: { method: 'GET', path: '/api/kiosks' }, allowed: ['platform', 'adminA', 'adminB'] },
@@ -169,7 +195,7 @@ const ROUTES: { name: string; call: Call; allowed: Who[] }[] = [
   { name: 'own organisation', call: { method: 'GET', path: '/api/orgs/current' }, allowed: USERS },
   { name: 'list organisations', call: { method: 'GET', path: '/api/orgs' }, allowed: ['platform'] },
   { name: 'create organisation', call: { method: 'POST', path: '/api/orgs', body: () => ({ name: unique('org'), admin: { username: unique('oa'), password: PASSWORD } }) }, allowed: ['platform'] },
-  { name: 'announcements', call: { method: 'GET', path: '/api/announcements' }, allowed: [...USERS, 'kioskA', 'shareA'] },
+  { name: 'announcements', call: { method: 'GET', path: '/api/announcements' }, allowed: [...USERS, 'kioskA', 'shareA', ...KEYS] },
   { name: 'post announcement', call: { method: 'POST', path: '/api/announcements', body: () => ({ kind: 'maintenance', message: 'matrix', endsAt: Date.now() + hour }) }, allowed: ['platform', 'adminA', 'adminB'] },
   { name: 'recorder status', call: { method: 'GET', path: '/api/recorder' }, allowed: ['platform'] },
   { name: 'recorder alerts', call: { method: 'GET', path: '/api/recorder/alerts' }, allowed: ['platform', 'adminA', 'adminB'] },
@@ -198,7 +224,10 @@ const ROUTES: { name: string; call: Call; allowed: Who[] }[] = [
   { name: 'my sessions', call: { method: 'GET', path: '/api/auth/account' }, allowed: USERS },
   { name: 'set up TOTP', call: { method: 'POST', path: '/api/auth/totp/setup' }, allowed: USERS },
   // WHEP with a garbage offer: those allowed get a 400 about the SDP, the rest are refused first.
-  { name: 'WHEP view', call: { method: 'POST', path: () => Promise.resolve(`/whep/${ids.camA}`), body: 'not sdp', contentType: 'application/sdp' }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA'] },
+  { name: 'WHEP view', call: { method: 'POST', path: () => Promise.resolve(`/whep/${ids.camA}`), body: 'not sdp', contentType: 'application/sdp' }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA', 'keyLiveA'] },
+  // API keys are for integrations: only administrators make and revoke them, never with a key.
+  { name: 'list API keys', call: { method: 'GET', path: '/api/api-keys' }, allowed: ['platform', 'adminA', 'adminB'] },
+  { name: 'create API key', call: { method: 'POST', path: '/api/api-keys', body: () => ({ name: unique('k'), scope: 'read' }) }, allowed: ['platform', 'adminA', 'adminB'] },
 ];
 
 test('REST: every route refuses or allows each caller exactly as designed', async () => {
@@ -213,6 +242,10 @@ test('REST: every route refuses or allows each caller exactly as designed', asyn
       if (who === 'none' && r.status !== 401) wrong.push(`${route.name} without a token: 401 expected, got ${r.status}`);
       if (who === 'expired' && r.code !== 'token_expired') wrong.push(`${route.name} with an expired token: token_expired expected, got ${r.status} ${r.code}`);
       if (who === 'forged' && r.code !== 'unauthorized') wrong.push(`${route.name} with a forged token: unauthorized expected, got ${r.status} ${r.code}`);
+      if (who === 'keyRevokedA' && r.code !== 'api_key_revoked') wrong.push(`${route.name} with a revoked API key: api_key_revoked expected, got ${r.status} ${r.code}`);
+      if (who === 'keyExpiredA' && r.code !== 'api_key_expired') wrong.push(`${route.name} with an expired API key: api_key_expired expected, got ${r.status} ${r.code}`);
+      // Routes for people say so to a working key (rather than "not found" or a bare 403).
+      if ((KEYS as Who[]).includes(who) && r.status === 403 && r.code !== 'api_key_not_allowed' && r.code !== 'right_missing') wrong.push(`${route.name} as ${who}: api_key_not_allowed or right_missing expected, got ${r.code}`);
     }
   }
   assert.equal(wrong, [], `${wrong.length} wrong answers:\n${wrong.join('\n')}`);
@@ -268,8 +301,13 @@ test('socket.io: connecting and every event, for each caller', async () => {
     const want = who === 'expired' ? 'token_expired' : 'unauthorized';
     if (error?.code !== want) wrong.push(`connect as ${who}: ${want} expected, got ${JSON.stringify(error ?? 'connected')}`);
   }
-  const viewers: Who[] = ['platform', 'adminA', 'operatorA', 'viewerA', 'kioskA', 'shareA'];
-  for (const who of ['camera', 'kioskA', 'shareA', ...USERS] as Who[]) {
+  for (const [who, want] of [['keyRevokedA', 'api_key_revoked'], ['keyExpiredA', 'api_key_expired']] as const) {
+    const { socket, error } = await connect(tokens.get(who));
+    socket?.close();
+    if (error?.code !== want) wrong.push(`connect as ${who}: ${want} expected, got ${JSON.stringify(error ?? 'connected')}`);
+  }
+  const viewers: Who[] = ['platform', 'adminA', 'operatorA', 'viewerA', 'kioskA', 'shareA', 'keyLiveA'];
+  for (const who of ['camera', 'kioskA', 'shareA', ...USERS, ...KEYS] as Who[]) {
     const { socket, error } = await connect(tokens.get(who));
     if (!socket) {
       wrong.push(`connect as ${who}: ${JSON.stringify(error)}`);
@@ -353,7 +391,8 @@ test('logs: one JSON line per request with its request id, and no password or to
   assert.is(line.status, 200);
   const all = svc.output();
   assert.not.ok(all.includes(PASSWORD), 'no password in the logs');
-  for (const [who, token] of tokens) assert.not.ok(all.includes(token.split('.')[2]!), `no ${who} token in the logs`);
+  // A JWT's signature, or an API key's secret part.
+  for (const [who, token] of tokens) assert.not.ok(all.includes(token.startsWith('mk_') ? token.slice(20) : token.split('.')[2]!), `no ${who} token in the logs`);
 });
 
 test.run();

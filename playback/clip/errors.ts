@@ -1,6 +1,8 @@
 // Errors of clip planning and streaming. `code` is stable (the HTTP layer and export jobs report
 // it); `status` is the HTTP status it maps to.
 
+import { CodedError } from '../../errors/index.ts';
+
 export type ClipErrorCode =
   /** Nothing recorded inside the range (404). */
   | 'no_recording'
@@ -13,7 +15,7 @@ export type ClipErrorCode =
 
 const STATUS: Record<ClipErrorCode, number> = { no_recording: 404, codec_changed: 409, range_invalid: 400, source_failed: 502 };
 
-export class ClipError extends Error {
+export class ClipError extends CodedError {
   override name = 'ClipError';
   readonly status: number;
   constructor(
@@ -23,5 +25,10 @@ export class ClipError extends Error {
   ) {
     super(message, options);
     this.status = STATUS[code];
+  }
+
+  /** `source_failed` (502) says so: the caller can try again. */
+  override answer() {
+    return { code: this.code, message: this.message };
   }
 }

@@ -1,5 +1,7 @@
 // Errors of the MP4 writer and parser. `code` is stable (callers and tests match on it).
 
+import { CodedError, damagedRecording } from '../../errors/index.ts';
+
 export type Mp4ErrorCode =
   /** The input ends inside a box or inside the data a box points at. */
   | 'truncated'
@@ -11,12 +13,18 @@ export type Mp4ErrorCode =
   | 'unsupported';
 
 /** Corrupt or unsupported MP4 input, and SPS bytes the avcC cannot be built from. */
-export class Mp4FormatError extends Error {
+export class Mp4FormatError extends CodedError {
   override name = 'Mp4FormatError';
+  /** Only stored recordings are parsed: one that does not parse is damaged. */
+  readonly status = 500;
   constructor(
     readonly code: Mp4ErrorCode,
     message: string,
   ) {
     super(message);
+  }
+
+  override answer() {
+    return damagedRecording(this.code);
   }
 }

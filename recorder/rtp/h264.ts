@@ -1,7 +1,6 @@
 // RTP → H.264 frames (RFC 6184 packetization-mode 1: single NAL unit, STAP-A, FU-A), as AVCC
 // samples ready for MP4. Pure and synchronous.
-import { NalType } from '../../camera/h264.ts';
-import { opensAccessUnit } from '../../camera/rtp.ts';
+import { NalType, opensAccessUnit } from './nal.ts';
 import type { DepacketizerStats, Depacketizer, H264Config, VideoFrame } from './frame.ts';
 import type { OrderedPacket } from './reorder.ts';
 import { parseSps, type SpsInfo } from './sps.ts';

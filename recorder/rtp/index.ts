@@ -10,7 +10,9 @@
 //   if (depacketizer.needsKeyframe) requestKeyframe(); // PLI, rate-limited by the caller
 
 export { RtpFormatError, type RtpFormatErrorCode } from './errors.ts';
-export { parseRtp, type RtpPacket } from './packet.ts';
+export { parseRtp } from './packet.ts';
+export { seqAdd, seqDiff, type RtpPacket } from './sequence.ts';
+export { NalType, nalType, isVcl, addEmulationPrevention, removeEmulationPrevention, opensAccessUnit } from './nal.ts';
 export { ReorderBuffer, type OrderedPacket, type ReorderBufferOptions, type ReorderStats } from './reorder.ts';
 export { parseSps, type SpsInfo } from './sps.ts';
 export type {

@@ -1,9 +1,6 @@
 // RTP fixed header parsing (RFC 3550 section 5.1). Pure: bytes in, fields out.
-import type { RtpPacketData } from '../../camera/rtp.ts';
+import type { RtpPacket } from './sequence.ts';
 import { RtpFormatError } from './errors.ts';
-
-/** The same fields the camera's packetizers read and write. */
-export type RtpPacket = RtpPacketData;
 
 const HEADER_LEN = 12;
 

@@ -1,7 +1,7 @@
 // Jitter/reorder buffer for one SSRC. Pure: the caller passes the time in, and calls poll() from
 // its own timer.
-import { seqAdd, seqDiff } from '../../camera/rtp.ts';
-import type { RtpPacket } from './packet.ts';
+import { seqAdd, seqDiff } from './sequence.ts';
+import type { RtpPacket } from './sequence.ts';
 
 /** Packet released in sequence order; `lost` = how many sequence numbers were skipped right before it (0 normally). */
 export interface OrderedPacket {

@@ -1,5 +1,5 @@
 // H.264 sequence parameter set → picture size and profile (ITU-T H.264 section 7.3.2.1.1). Pure.
-import { removeEmulationPrevention } from '../../camera/h264.ts';
+import { removeEmulationPrevention } from './nal.ts';
 import { RtpFormatError } from './errors.ts';
 
 export interface SpsInfo {

@@ -1,3 +1,5 @@
+import { CodedError, damagedRecording } from '../../errors/index.ts';
+
 /**
  * Errors of sealing and key handling. `code` is stable; the message says what was wrong and what
  * to do, and never contains key bytes.
@@ -22,13 +24,22 @@ export type SealErrorCode =
   /** the master-keys file could not be read or written */
   | 'master_keys_io';
 
-export class SealError extends Error {
+export class SealError extends CodedError {
   override name = 'SealError';
+  /** Only a refused rotation is the caller's to fix; the rest are damaged records or the operator's keys. */
+  readonly status: 409 | 500;
   constructor(
     readonly code: SealErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    this.status = code === 'master_keys_readonly' ? 409 : 500;
+  }
+
+  override answer() {
+    if (this.code === 'master_keys_readonly') return { code: this.code, message: this.message };
+    // A missing or wrong master key is the operator's (logged); the caller learns nothing of keys.
+    return this.code.startsWith('record_') ? damagedRecording(this.code) : super.answer();
   }
 }

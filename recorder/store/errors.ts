@@ -1,12 +1,16 @@
+import { CodedError } from '../../errors/index.ts';
+
 /**
  * Errors of the object store. `unavailable` is retryable (network down, timeouts, 5xx, throttling);
  * `denied` means credentials or permissions; `not_found` a missing key; `failed` anything else.
  */
 export type StoreErrorCode = 'unavailable' | 'not_found' | 'denied' | 'failed';
 
-export class StoreError extends Error {
+export class StoreError extends CodedError {
   override name = 'StoreError';
   readonly retryable: boolean;
+  /** Whatever the cause, a caller can only wait for the storage to come back. */
+  readonly status = 503;
   constructor(
     readonly code: StoreErrorCode,
     message: string,
@@ -14,6 +18,10 @@ export class StoreError extends Error {
   ) {
     super(message, { cause: options?.cause });
     this.retryable = options?.retryable ?? code === 'unavailable';
+  }
+
+  override answer() {
+    return { code: 'storage_unavailable', message: 'the recording storage cannot be reached right now; try again in a moment' };
   }
 }
 

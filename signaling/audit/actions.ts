@@ -50,6 +50,10 @@ export const AUDIT_ACTIONS = [
   'kiosk.rotate',
   'kiosk.revoke',
   'kiosk.session',
+  // API keys: made and revoked by administrators; a call made with one that wrote no row of its own.
+  'api_key.create',
+  'api_key.revoke',
+  'api_key.call',
   'announcement.create',
   'announcement.delete',
   // Organisations (platform operators)
@@ -78,7 +82,7 @@ export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 /** What a caller reports; the log adds the time, sequence number and hash chain. */
 export interface AuditEvent {
-  /** `u:<userId>`, `s:<shareId>`, `k:<kioskId>`, `c:<cameraId>`, `system` or `anonymous`. */
+  /** `u:<userId>`, `s:<shareId>`, `k:<kioskId>`, `a:<apiKeyId>` (detail.apiKey: its name), `c:<cameraId>`, `system` or `anonymous`. */
   actor: string;
   /** One of AUDIT_ACTIONS; a plain string is accepted so rows written by older versions still read. */
   action: AuditAction | (string & {});

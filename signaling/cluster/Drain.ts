@@ -6,13 +6,14 @@
 // cannot be told (an OBS-like WHIP encoder) has its session ended after a while, so it reconnects
 // through the load balancer. Viewers left here are sent elsewhere; the spool goes up; then the
 // node reports what it could not move and is done.
+import { CodedError, SafeEmitter } from '../../errors/index.ts';
 import { EventEmitter } from 'node:events';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Sfu } from '../../sfu/index.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
-import { validate } from '../validate.ts';
+import { validate } from '../wire/index.ts';
 import type { Cluster } from './Cluster.ts';
 import { callNode } from './internal.ts';
 
@@ -68,13 +69,15 @@ const handoverBody = z.object({ cameraId: z.string().regex(/^[A-Za-z0-9_-]{1,64}
 const handoverReply = z.object({ handedOver: z.boolean() });
 const drainBody = z.object({ reason: z.string().max(200).default('requested') }).strict();
 
-export class DrainError extends Error {
+export class DrainError extends CodedError {
   override name = 'DrainError';
+  readonly code = 'node_not_found';
+  readonly status = 404;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)).unref());
 
-export class Drain extends EventEmitter<{ done: [report: DrainReport] }> {
+export class Drain extends SafeEmitter<{ done: [report: DrainReport] }> {
   readonly #o: DrainOptions;
   #running: Promise<DrainReport> | undefined;
   #status: DrainStatus = { draining: false, cameras: 0, moved: 0, ended: 0 };
@@ -91,7 +94,7 @@ export class Drain extends EventEmitter<{ done: [report: DrainReport] }> {
   /** Starts draining (once; later calls get the same drain). Resolves with what was moved and what not. */
   start(reason: string): Promise<DrainReport> {
     this.#running ??= this.#run(reason).then((report) => {
-      this.emit('done', report);
+      this.safeEmit('done', report);
       return report;
     });
     return this.#running;

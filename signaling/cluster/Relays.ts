@@ -11,7 +11,7 @@ import type { CameraRoom, RelayedProducer, Sfu } from '../../sfu/index.ts';
 import { ApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Change, Store } from '../store/index.ts';
-import { validate } from '../validate.ts';
+import { validate } from '../wire/index.ts';
 import type { Cluster } from './Cluster.ts';
 import { callNode, cameraQuery, InternalCallError, openRelayBody, openRelayReply, producerParam, producersBody, relayParam, type OpenRelayBody, type RelayedProducerWire } from './internal.ts';
 

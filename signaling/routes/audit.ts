@@ -3,12 +3,12 @@
 // and exporting are audited too (`audit.export`).
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { AUDIT_OUTCOMES, CSV_BOM, csvHeader, csvRow, isAuditCursor, type AuditQuery, type AuditRow } from '../audit/index.ts';
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES, CSV_BOM, csvHeader, csvRow, isAuditCursor, type AuditQuery, type AuditRow } from '../audit/index.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { audit, auditEvent, bearerToken, clientIp, requireAdmin, requireUser } from '../middleware.ts';
 import type { User } from '../store/index.ts';
-import { validate } from '../validate.ts';
+import { describe, ErrorBody, reply, validate } from '../wire/index.ts';
 import { ID, instant } from './params.ts';
 
 const validZone = (tz: string) => {
@@ -50,6 +50,56 @@ const exportQuery = z
   })
   .strict()
   .refine(ordered, ORDER_MESSAGE);
+
+const tag = 'Audit';
+const AuditRowSchema = z.object({
+  seq: z.number().int().describe('The row\'s place in the chain: one more than the row before it'),
+  at: z.iso.datetime().describe('When it happened (UTC)'),
+  actor: z.string().describe('u:<userId>, s:<shareId>, k:<kioskId>, a:<apiKeyId> (detail.apiKey: its name), c:<cameraId>, system or anonymous'),
+  action: z.string().describe('What happened: one of the actions listed at the top (rows written by older versions may carry others)'),
+  outcome: z.enum(AUDIT_OUTCOMES).describe('ok: done; refused: the caller was not allowed or got something wrong; error: the service failed'),
+  cameraId: z.string().optional(),
+  orgId: z.string().optional(),
+  ip: z.string().optional().describe('The caller\'s address'),
+  requestId: z.string().optional().describe('The request\'s X-Request-Id (as in the service\'s log)'),
+  userAgent: z.string().optional().describe('At most 200 characters'),
+  detail: z.record(z.string(), z.unknown()).optional().describe('Small facts about the event; values of keys that look like secrets read "[redacted]"'),
+  prev: z.string().describe('The hash of the row before it (64 hex digits)'),
+  hash: z.string().describe('SHA-256 of the row\'s JSON without hash (64 hex digits)'),
+});
+const AuditPageSchema = z.object({
+  rows: z.array(AuditRowSchema).describe('Newest first'),
+  nextCursor: z.string().optional().describe('Pass as `cursor` for the next (older) page; absent on the last page'),
+});
+const Verification = z.union([
+  z.object({ ok: z.literal(true), files: z.number().int().describe('Day files read (1 with PostgreSQL)'), rows: z.number().int(), firstSeq: z.number().int().optional(), lastSeq: z.number().int().optional() }),
+  z.object({
+    ok: z.literal(false),
+    files: z.number().int(),
+    rows: z.number().int().describe('Rows that fitted before the first that did not'),
+    file: z.string().describe('Where the first row that does not fit is: a day file (2026-12-05.jsonl), or audit_rows with PostgreSQL'),
+    line: z.number().int().describe('Its line in the file (with PostgreSQL: its seq)'),
+    seq: z.number().int().optional(),
+    reason: z.string().describe('What is wrong with it'),
+  }),
+]);
+const ROW_EXAMPLE = {
+  seq: 18422,
+  at: '2026-12-05T07:20:01.512Z',
+  actor: 'u:u_2KdP9sLxQ7vB',
+  action: 'playback.start',
+  outcome: 'ok',
+  cameraId: 'cam_7QxV2mR9kLp4',
+  orgId: 'org_9HgT3kWq1sXe',
+  ip: '203.0.113.24',
+  requestId: '5b0e4c7a-2f7d-4a51-9d0e-3c1f6a2b8e90',
+  userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)',
+  detail: { atMs: 1796455201000, startMs: 1796455200000 },
+  prev: '9f2c1e0b7d4a3f6e8c5b2a1d0e9f8c7b6a5d4e3f2c1b0a9e8d7c6b5a4f3e2d1c',
+  hash: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809',
+} as const;
+const READERS = 'an organisation administrator (their own organisation\'s rows), or an operator of the service (every organisation\'s, and the rows of none)';
+const USER_ERRORS = ['session_revoked', 'api_key_not_allowed', 'forbidden'] as const;
 
 const IMMUTABLE = 'the audit log cannot be changed: it is append-only and kept for its retention period. Read it with GET /api/audit or download it with GET /api/audit/export';
 
@@ -93,16 +143,52 @@ export function auditRoutes(deps: Deps) {
   };
 
   return new Hono<AppEnv>()
-    .on(['POST', 'PUT', 'PATCH', 'DELETE'], ['/', '/*'], refuseChange)
-    .get('/', user, requireAdmin, validate('query', searchQuery), async (c) => {
+    .on(['POST', 'PUT', 'PATCH', 'DELETE'], ['/', '/*'], describe({
+      summary: 'Change the audit log (always refused)',
+      description: 'The audit log is append-only: POST, PUT, PATCH and DELETE on /api/audit and every path under it answer 405 with `Allow: GET`, whoever calls. An attempt made with a valid token is itself recorded, as `audit.change_refused`.',
+      tag, auth: ['none'],
+      access: 'nobody',
+      answer: { status: 405, description: 'Refused: the log cannot be changed', schema: ErrorBody, headers: { Allow: 'GET' }, example: { error: { code: 'audit_immutable', message: IMMUTABLE } } },
+      errors: ['audit_immutable'],
+    }), refuseChange)
+    .get('/', describe({
+      summary: 'Search the audit log',
+      description: [
+        'Rows matching every filter given, newest first, `limit` (default 100, at most 1000) at a time: pass `nextCursor` back as `cursor` for the next, older page. `action` matches a prefix (`auth.` finds every sign-in event); `text` matches anywhere in a row, ignoring case; `from` is inclusive, `to` exclusive.',
+        'An organisation administrator reads their own organisation\'s rows only (`orgId`, if given, must be theirs). Reading is itself audited (`audit.export`, format json), before the rows are sent.',
+        `Actions: ${AUDIT_ACTIONS.map((a) => `\`${a}\``).join(', ')}.`,
+      ].join('\n\n'),
+      tag, auth: ['user'], access: READERS,
+      answer: { description: 'A page of rows', schema: AuditPageSchema, example: { rows: [ROW_EXAMPLE], nextCursor: '2026-12-05.18422' } },
+      errors: USER_ERRORS,
+    }), user, requireAdmin, validate('query', searchQuery), async (c) => {
       const { limit, cursor, ...rest } = c.req.valid('query');
       const q = scoped(c.get('user'), rest);
       const page = await deps.audit.search({ ...q, limit, ...(cursor !== undefined ? { cursor } : {}) });
       // On disk before the rows go out: who read the audit log is itself on record.
       await audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'audit.export', outcome: 'ok', detail: { format: 'json', filters: filtersOf(q), rows: page.rows.length } });
-      return c.json(page);
+      return reply(c, AuditPageSchema, page);
     })
-    .get('/export', user, requireAdmin, validate('query', exportQuery), async (c) => {
+    .get('/export', describe({
+      summary: 'Download the audit log',
+      description: 'Every row matching the filters (as for GET /api/audit), oldest first, streamed as a file: CSV (UTF-8 with a byte-order mark, for spreadsheets; the first column in the time zone `tz`, default Asia/Tokyo, the second in UTC) or JSON Lines (one row per line, exactly as stored, so the hash chain can be checked). Audited as `audit.export` before the download starts.',
+      tag, auth: ['user'], access: READERS,
+      answer: [
+        {
+          description: 'format=csv (the default)',
+          mediaType: 'text/csv',
+          headers: { 'Content-Disposition': 'attachment; filename="mimamori-audit-<YYYYMMDD-HHMM>.csv"', 'Cache-Control': 'no-store' },
+          example: csvHeader('Asia/Tokyo') + csvRow(ROW_EXAMPLE, 'Asia/Tokyo'),
+        },
+        {
+          description: 'format=jsonl: one row (as GET /api/audit answers them) per line',
+          mediaType: 'application/x-ndjson',
+          headers: { 'Content-Disposition': 'attachment; filename="mimamori-audit-<YYYYMMDD-HHMM>.jsonl"', 'Cache-Control': 'no-store' },
+          example: `${JSON.stringify(ROW_EXAMPLE)}\n`,
+        },
+      ],
+      errors: USER_ERRORS,
+    }), user, requireAdmin, validate('query', exportQuery), async (c) => {
       const { format, tz, ...rest } = c.req.valid('query');
       const q = scoped(c.get('user'), rest);
       await audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'audit.export', outcome: 'ok', detail: { format, filters: filtersOf(q) } });
@@ -118,11 +204,22 @@ export function auditRoutes(deps: Deps) {
         },
       });
     })
-    .get('/verify', user, requireAdmin, async (c) => {
+    .get('/verify', describe({
+      summary: 'Verify the audit log\'s hash chain',
+      description: 'Walks every row of every organisation and checks each one\'s hash and its link to the row before; also that the oldest rows were removed only by retention. Takes a while on a large log. `ok: false` names the first row that does not fit.',
+      tag, auth: ['user'],
+      access: 'an operator of the service (platform administrator)',
+      answer: {
+        description: 'Whether the chain is whole (a broken chain is still a 200: see ok)',
+        schema: Verification,
+        example: { ok: true, files: 412, rows: 1873310, firstSeq: 1, lastSeq: 1873310 },
+      },
+      errors: USER_ERRORS,
+    }), user, requireAdmin, async (c) => {
       // The chain spans every organisation's rows: only the service's operators check it.
       const u = c.get('user');
       if (!u.platform) throw forbidden('only the operator of this service may verify the whole audit log');
-      return c.json(await deps.audit.verify());
+      return reply(c, Verification, await deps.audit.verify());
     });
 }
 

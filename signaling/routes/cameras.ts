@@ -2,14 +2,17 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Context } from 'hono';
 import { accessOf, cameraSecretAccepted } from '../access.ts';
+import { apiKeyNotAllowed } from '../apiKeys.ts';
 import { CAMERA_TOKEN_TTL_S, hashCameraSecret, newCameraSecret } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../errors.ts';
-import { audit, bearerToken, fresh, freshLookup, requireAdmin, requireUser, verifiedToken } from '../middleware.ts';
+import { audit, bearerToken, fresh, freshLookup, requireAdmin, requireAdminOrKey, requireUserOrKey, verifiedToken } from '../middleware.ts';
 import { removeCamera } from '../ContractEnd.ts';
 import { grantableRights } from './grants.ts';
-import { describeIssues, validate } from '../validate.ts';
+import { describe, describeIssues, reply, validate, type ErrorCode } from '../wire/index.ts';
 import { RIGHTS, type Camera, type Right } from '../store/index.ts';
+import type { GapReason } from '../../recorder/index.ts';
+import type { SegmentEndReason } from '../../recorder/records.ts';
 import { idParam, instant, rangeQuery } from './params.ts';
 
 const grantParam = idParam.extend({ userId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a user id') });
@@ -36,6 +39,129 @@ const holdParam = idParam.extend({ holdId: z.string().regex(/^[A-Za-z0-9_-]{1,64
 const rotateBody = z.object({ graceHours: z.number().min(0).max(168).default(24) }).strict();
 const grantBody = z.object({ rights: z.array(z.enum(RIGHTS as [Right, ...Right[]])).max(RIGHTS.length).optional() }).strict();
 
+// --- Documentation: answer schemas and examples ---------------------------------------------------
+
+const tag = 'Cameras';
+/** An ISO 8601 time in UTC, as toISOString() writes it (checked; zod's long regex is kept out of the document). */
+const isoTime = z.iso.datetime().meta({ pattern: undefined });
+const ms = z.number().int().describe('ms since the epoch');
+const right = z.enum(RIGHTS as [Right, ...Right[]]);
+/** What requireUserOrKey refuses beyond a missing or expired token (an API key's failures and rate limit included). */
+const CALLER_ERRORS = ['session_revoked', 'forbidden', 'invalid_api_key', 'api_key_revoked', 'api_key_expired', 'rate_limited'] as const satisfies readonly ErrorCode[];
+/** …and requireAdmin: an API key is refused. */
+const ADMIN_ERRORS = [...CALLER_ERRORS, 'api_key_not_allowed'] as const satisfies readonly ErrorCode[];
+/** What Access.require answers for a camera the caller may not see, or a right they lack. */
+const CAMERA_ERRORS = ['camera_not_found', 'right_missing'] as const satisfies readonly ErrorCode[];
+const MANAGER = 'a user with the "manage" right on the camera, or an API key of scope manage_cameras that sees it';
+const ADMIN_MANAGER = 'an organisation administrator (API keys are refused)';
+
+const CameraView = z.object({
+  id: z.string(),
+  name: z.string(),
+  live: z.boolean().describe('The camera is publishing now'),
+  recording: z.object({
+    enabled: z.boolean().describe('Continuous recording is on (the default)'),
+    retentionDays: z.number().int().describe('Days recordings are kept (the service default unless set for the camera)'),
+  }),
+  rights: z.array(right).describe('What the caller may do with this camera'),
+  groupIds: z.array(z.string()).describe('The camera groups it belongs to'),
+});
+const CameraAnswer = z.object({ camera: CameraView });
+const CameraList = z.object({ cameras: z.array(CameraView) });
+const cameraSecret = z.string().describe('The camera secret (256 random bits, base64url): shown only now, kept hashed. The camera trades it for publish tokens; anyone holding it can publish as the camera');
+const CreatedCamera = z.object({ camera: CameraView, secret: cameraSecret });
+const PublishToken = z.object({
+  token: z.string().describe('A publish token for this camera (Authorization: Bearer on WHIP or the signaling socket), valid 24 hours'),
+  expiresAt: isoTime,
+});
+const DeletionReport = z.object({
+  cameraId: z.string(),
+  objects: z.number().int().describe('Objects deleted from the recording storage (segments, indexes, exports)'),
+  bytes: z.number().int().describe('Bytes deleted from the recording storage'),
+  spoolFiles: z.number().int().describe('Segments still on this node\'s local spool that never reached the storage, deleted too'),
+  firstMs: ms.optional().describe('Start of the oldest deleted segment, ms since the epoch (absent when there were none)'),
+  lastMs: ms.optional().describe('Start of the newest deleted segment, ms since the epoch (absent when there were none)'),
+});
+const Deleted = z.object({ deleted: DeletionReport });
+const SEGMENT_ENDS: Record<SegmentEndReason, string> = {
+  duration: 'it reached its length',
+  config: 'the resolution or codec changed',
+  interrupted: 'frames were lost, or the camera went silent',
+  stopped: 'the recording session ended (the camera left, recording was turned off, the node stopped), or the segment is still being written',
+  recovered: 'it was finished after a crash',
+  clock: 'the camera\'s clock drifted: a new timeline starts',
+};
+const GAP_REASONS: Record<GapReason, string> = {
+  'camera-offline': 'the camera was not publishing',
+  'frames-lost': 'frames were lost on the way',
+  'recorder-down': 'the recorder was not running',
+  'spool-overflow': 'the local spool was full before the storage took the segments',
+  'disk-full': 'the spool disk was full',
+  'clock-drift': 'the camera\'s clock drifted and the timeline restarted',
+  'producer-changed': 'the camera reconnected (a new stream)',
+  'node-failed': 'the node recording it failed',
+};
+/** An enum whose description lists what each value means. */
+const enumOf = <K extends string>(lead: string, meanings: Record<K, string>) =>
+  z.enum(Object.keys(meanings) as [K, ...K[]]).describe(`${lead}: ${Object.entries(meanings).map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}`);
+const Recordings = z.object({
+  cameraId: z.string(),
+  from: ms.describe('The range asked for, ms since the epoch'),
+  to: ms.describe('End of the range asked for, ms since the epoch'),
+  segments: z.array(
+    z.object({
+      startMs: ms,
+      endMs: ms,
+      fragments: z.number().int().describe('How many fragments (seek points) it holds'),
+      video: z.object({ codec: z.string().describe('h264 or vp8'), width: z.number().int(), height: z.number().int() }).optional().describe('Absent for a segment without video'),
+      audio: z.object({ codec: z.string().describe('opus') }).optional().describe('Absent for a segment without audio'),
+      end: enumOf('Why the segment ended', SEGMENT_ENDS),
+    }),
+  ).describe('Recorded segments overlapping the range'),
+  gaps: z.array(z.object({ fromMs: ms, toMs: ms, reason: enumOf('Why nothing was recorded', GAP_REASONS) })).describe('Holes in the recording overlapping the range'),
+});
+const HoldView = z.object({
+  id: z.string(),
+  cameraId: z.string(),
+  fromMs: ms.describe('Start of the held range, ms since the epoch'),
+  toMs: ms.describe('End of the held range (exclusive), ms since the epoch'),
+  reason: z.string(),
+  createdAt: isoTime,
+  createdBy: z.string().describe('The id of the administrator who placed it'),
+});
+const HoldList = z.object({ holds: z.array(HoldView) });
+const HoldAnswer = z.object({ hold: HoldView });
+const RotatedSecret = z.object({
+  secret: cameraSecret,
+  previousSecretValidUntil: isoTime.nullable().describe('Until when the old secret still works (null: it stopped at once)'),
+});
+const GrantView = z.object({
+  id: z.string(),
+  orgId: z.string(),
+  userId: z.string(),
+  cameraId: z.string().optional(),
+  groupId: z.string().optional(),
+  rights: z.array(right),
+  createdAt: isoTime,
+  createdBy: z.string(),
+});
+const GrantSet = z.object({
+  ok: z.literal(true),
+  grant: GrantView.optional().describe('The grant as stored; absent when `rights` was empty (the grant was removed)'),
+});
+
+const exampleCamera = {
+  id: 'cam_7QxV2mR9aB3k',
+  name: 'Entrance',
+  live: true,
+  recording: { enabled: true, retentionDays: 30 },
+  rights: ['live', 'playback', 'export', 'share', 'manage'],
+  groupIds: ['grp_Lq2Wc8vN5xRt'],
+} as const;
+const exampleSecret = 'Xw8Qn2Lr5Tb0pZk7Yv3Mc9Hs1Jd6Gf4Ea2Ru8Io5Pl0';
+const exampleReport = { cameraId: exampleCamera.id, objects: 8640, bytes: 151234560000, spoolFiles: 1, firstMs: 1762470000000, lastMs: 1765051200000 };
+const exampleHold = { id: 'hold_Rz4Kp9Wm2sXc', cameraId: exampleCamera.id, fromMs: 1764997200000, toMs: 1765004400000, reason: 'Police request 2026-4471 (break-in, 6 Dec)', createdAt: '2026-12-06T20:30:00.000Z', createdBy: 'u_pX8nW2qLr5Tb' };
+
 export function cameraRoutes(deps: Deps) {
   const view = (cam: Camera, rights: ReadonlySet<Right>, groups = deps.store.groupsOf(cam.orgId)) => ({
     id: cam.id,
@@ -45,18 +171,30 @@ export function cameraRoutes(deps: Deps) {
     rights: RIGHTS.filter((r) => rights.has(r)),
     groupIds: groups.filter((g) => g.cameraIds.includes(cam.id)).map((g) => g.id),
   });
-  const user = requireUser(deps);
+  // A user or an API key (its scope and group decide, as grants do for users); routes for people only add requireAdmin.
+  const caller = requireUserOrKey(deps);
   /** The camera, if the caller holds `right` on it (404/403 otherwise, see Access.require). */
   const cameraFor = (c: Context<AppEnv>, id: string, right: Right): Camera => {
-    accessOf(deps, `u:${c.get('user').id}`).require(id, right);
+    c.get('access').require(id, right);
     return deps.store.camera(id)!;
   };
-  const actor = (c: Context<AppEnv>) => `u:${c.get('user').id}`;
+  const actor = (c: Context<AppEnv>) => c.get('access').principal;
 
   return (
     new Hono<AppEnv>()
       // A camera exchanges its secret for a publish token; an admin (or a user who manages it) may get one directly.
-      .post('/:id/publish-token', validate('param', idParam), validate('json', publishTokenBody), async (c) => {
+      .post('/:id/publish-token', describe({
+        summary: 'Get a camera\'s publish token',
+        description:
+          'A camera (or its encoder) sends its secret in the body and needs no other credentials; a wrong id or secret answers 401 `invalid_camera_secret` (audited as `camera.secret_rejected`). ' +
+          'After a rotation the previous secret works until its grace period ends. Without `secret`, a signed-in user who manages the camera gets one with their access token (an API key cannot: it sends the secret). ' +
+          'The token is valid 24 hours; a publishing camera is not cut off when it expires.',
+        tag, auth: ['none', 'user'],
+        access: 'the camera, with its secret; or a user with the "manage" right on the camera',
+        answer: { description: 'A publish token', schema: PublishToken, example: { token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0eXAiOiJjYW1lcmEiLCJzdWIiOiJjYW1fN1F4VjJtUjlhQjNrIn0.Hq2Xv9Lw0cN4rT7yB1mK5sP8dF3gJ6aZ0eUiOoRl2Wc', expiresAt: '2026-12-07T20:15:00.000Z' } },
+        errors: ['invalid_camera_secret', 'session_revoked', 'forbidden', 'api_key_not_allowed', 'invalid_api_key', 'api_key_revoked', 'api_key_expired', 'rate_limited', ...CAMERA_ERRORS, 'bad_request'],
+        example: { secret: exampleSecret },
+      }), validate('param', idParam), validate('json', publishTokenBody), async (c) => {
         const { id } = c.req.valid('param');
         const { secret } = c.req.valid('json');
         const cam = await freshLookup(deps, () => deps.store.camera(id));
@@ -71,59 +209,121 @@ export function cameraRoutes(deps: Deps) {
           if (!token) throw unauthorized('send the camera secret, or sign in as an administrator');
           await fresh(deps, () => {
             const { claims } = verifiedToken(deps, token);
+            if (claims.typ === 'apikey') throw apiKeyNotAllowed(`POST ${c.req.path} without the camera secret`, 'send the camera secret (a manage_cameras key got it when it created the camera, or rotates it) in the body');
             if (claims.typ !== 'user') throw forbidden('only a signed-in user who manages this camera may get a publish token without the camera secret');
             accessOf(deps, `u:${claims.sub}`).require(id, 'manage');
           });
         }
-        return c.json(deps.tokens.sign({ typ: 'camera', sub: id }, CAMERA_TOKEN_TTL_S));
+        return reply(c, PublishToken, deps.tokens.sign({ typ: 'camera', sub: id }, CAMERA_TOKEN_TTL_S));
       })
-      .use(user)
-      .get('/', (c) => {
-        const u = c.get('user');
-        const rightsOn = deps.store.rightsOf(u);
-        const groups = deps.store.groupsOf(u.orgId);
-        const cameras = deps.store.camerasOf(u.orgId).flatMap((cam) => {
+      .use(caller)
+      .get('/', describe({
+        summary: 'List cameras',
+        description: 'The organisation\'s cameras the caller holds any right on (an administrator: all of them; an API key: those of its group, if it has one), with the caller\'s rights on each.',
+        tag, auth: ['user', 'apiKey'], access: 'any signed-in user, or an API key',
+        answer: { description: 'The cameras', schema: CameraList, example: { cameras: [exampleCamera, { ...exampleCamera, id: 'cam_K2pLw8sZq0Tn', name: 'Loading dock', live: false, rights: ['live', 'playback'], groupIds: [] }] } },
+        errors: CALLER_ERRORS,
+      }), (c) => {
+        const a = c.get('access');
+        const rightsOn = a.rightsOn;
+        const groups = deps.store.groupsOf(a.orgId!);
+        const cameras = deps.store.camerasOf(a.orgId!).flatMap((cam) => {
           const rights = rightsOn(cam.id);
           return rights.size > 0 ? [view(cam, rights, groups)] : [];
         });
-        return c.json({ cameras });
+        return reply(c, CameraList, { cameras });
       })
-      .get('/:id', validate('param', idParam), (c) => {
+      .get('/:id', describe({
+        summary: 'Get a camera',
+        tag, auth: ['user', 'apiKey'], access: 'a user or API key holding any right on the camera',
+        answer: { description: 'The camera, with the caller\'s rights on it', schema: CameraAnswer, example: { camera: exampleCamera } },
+        errors: [...CALLER_ERRORS, 'camera_not_found'],
+      }), validate('param', idParam), (c) => {
         const { id } = c.req.valid('param');
-        const rights = deps.store.rightsOn(c.get('user'), id);
+        const rights = c.get('access').rightsOn(id);
         if (rights.size === 0) throw notFound('camera', id);
-        return c.json({ camera: view(deps.store.camera(id)!, rights) });
+        return reply(c, CameraAnswer, { camera: view(deps.store.camera(id)!, rights) });
       })
-      .post('/', requireAdmin, validate('json', createBody), async (c) => {
+      .post('/', describe({
+        summary: 'Add a camera',
+        description:
+          'The answer carries the camera\'s secret, shown only this once: configure the camera with its id and secret. ' +
+          'A camera added with an API key limited to a camera group is put in that group. Audited as `camera.create`.',
+        tag, auth: ['user', 'apiKey'], access: 'an organisation administrator, or an API key of scope manage_cameras',
+        answer: { status: 201, description: 'The camera and its secret', schema: CreatedCamera, example: { camera: { ...exampleCamera, live: false, groupIds: [] }, secret: exampleSecret } },
+        errors: [...CALLER_ERRORS, 'right_missing', 'bad_request', 'database_unavailable'],
+        example: { name: 'Entrance' },
+      }), requireAdminOrKey('manage_cameras'), validate('json', createBody), async (c) => {
         const { name } = c.req.valid('json');
         const secret = newCameraSecret();
-        const cam = await deps.store.addCamera(c.get('user').orgId, name, hashCameraSecret(secret));
+        const a = c.get('access');
+        const cam = await deps.store.addCamera(a.orgId!, name, hashCameraSecret(secret));
+        // A key limited to a group puts its cameras in that group (it would not see them otherwise).
+        const group = a.apiKey?.cameraGroupId !== undefined ? deps.store.group(a.apiKey.cameraGroupId) : undefined;
+        if (group) await deps.store.updateGroup(group.id, { cameraIds: [...group.cameraIds, cam.id] });
         audit(deps, c, { actor: actor(c), action: 'camera.create', cameraId: cam.id, outcome: 'ok', detail: { name } });
-        return c.json({ camera: view(cam, deps.store.rightsOn(c.get('user'), cam.id)), secret }, 201);
+        return reply(c, CreatedCamera, { camera: view(cam, a.rightsOn(cam.id)), secret }, 201);
       })
-      .patch('/:id', validate('param', idParam), validate('json', updateBody), async (c) => {
+      .patch('/:id', describe({
+        summary: 'Change a camera',
+        description:
+          'Its name, whether it records continuously, and how many days its recordings are kept (1–3650; plans are 7, 30 or 90). Only the fields sent change; recording starts or stops at once. Audited as `camera.update`.',
+        tag, auth: ['user', 'apiKey'], access: MANAGER,
+        answer: { description: 'The changed camera', schema: CameraAnswer, example: { camera: { ...exampleCamera, name: 'Entrance (north)', recording: { enabled: true, retentionDays: 90 } } } },
+        errors: [...CALLER_ERRORS, ...CAMERA_ERRORS, 'bad_request', 'database_unavailable'],
+        example: { name: 'Entrance (north)', recording: { retentionDays: 90 } },
+      }), validate('param', idParam), validate('json', updateBody), async (c) => {
         const { id } = c.req.valid('param');
         cameraFor(c, id, 'manage');
         const change = c.req.valid('json');
         const cam = (await deps.store.updateCamera(id, change))!;
         deps.recorder.refresh(id);
         audit(deps, c, { actor: actor(c), action: 'camera.update', cameraId: id, outcome: 'ok', detail: change });
-        return c.json({ camera: view(cam, deps.store.rightsOn(c.get('user'), id)) });
+        return reply(c, CameraAnswer, { camera: view(cam, c.get('access').rightsOn(id)) });
       })
       // Removal: the camera, and every recording and export of it, with a deletion report.
-      .delete('/:id', requireAdmin, validate('param', idParam), async (c) => {
+      .delete('/:id', describe({
+        summary: 'Remove a camera and all its recordings',
+        description:
+          'Its viewers are disconnected; every recording, index and export of it is deleted from the storage (legal holds do not stop this), then the camera with its grants, holds, share links and data key. Cannot be undone. ' +
+          'Audited as `camera.delete` with the report.',
+        tag, auth: ['user'], access: ADMIN_MANAGER,
+        answer: { description: 'What was deleted', schema: Deleted, example: { deleted: exampleReport } },
+        errors: [...ADMIN_ERRORS, ...CAMERA_ERRORS, 'storage_unavailable', 'database_unavailable'],
+      }), requireAdmin, validate('param', idParam), async (c) => {
         const { id } = c.req.valid('param');
         cameraFor(c, id, 'manage');
         const report = await removeCamera(deps, id);
         audit(deps, c, { actor: actor(c), action: 'camera.delete', cameraId: id, outcome: 'ok', detail: { ...report } });
-        return c.json({ deleted: report });
+        return reply(c, Deleted, { deleted: report });
       })
-      .get('/:id/recordings', validate('param', idParam), validate('query', rangeQuery), async (c) => {
+      .get('/:id/recordings', describe({
+        summary: 'List a camera\'s recorded segments and gaps',
+        description:
+          'The segments and gaps overlapping [from, to) (ms since the epoch or ISO 8601 with a zone; at most 31 days), from the recording index. For a timeline, GET /api/cameras/{id}/timeline is lighter.',
+        tag: 'Recordings and playback', auth: ['user', 'apiKey'], access: 'a user with the "playback" right on the camera, or an API key of scope read or export that sees it',
+        answer: {
+          description: 'Segments and gaps in the range',
+          schema: Recordings,
+          example: {
+            cameraId: exampleCamera.id,
+            from: 1765000800000,
+            to: 1765004400000,
+            segments: [
+              { startMs: 1765000500000, endMs: 1765001100000, fragments: 300, video: { codec: 'h264', width: 1920, height: 1080 }, audio: { codec: 'opus' }, end: 'duration' },
+              { startMs: 1765001100000, endMs: 1765001460000, fragments: 180, video: { codec: 'h264', width: 1920, height: 1080 }, audio: { codec: 'opus' }, end: 'interrupted' },
+              { startMs: 1765001520000, endMs: 1765002120000, fragments: 300, video: { codec: 'h264', width: 1920, height: 1080 }, audio: { codec: 'opus' }, end: 'duration' },
+            ],
+            gaps: [{ fromMs: 1765001460000, toMs: 1765001520000, reason: 'camera-offline' }],
+          },
+        },
+        errors: [...CALLER_ERRORS, ...CAMERA_ERRORS, 'storage_unavailable'],
+      }), validate('param', idParam), validate('query', rangeQuery), async (c) => {
         const { id } = c.req.valid('param');
         cameraFor(c, id, 'playback');
         const { from, to } = c.req.valid('query');
         const { segments, gaps } = await deps.recorder.index.query(id, from, to);
-        return c.json({
+        return reply(c, Recordings, {
           cameraId: id,
           from,
           to,
@@ -131,28 +331,56 @@ export function cameraRoutes(deps: Deps) {
           gaps,
         });
       })
-      .delete('/:id/recordings', requireAdmin, validate('param', idParam), async (c) => {
+      .delete('/:id/recordings', describe({
+        summary: 'Delete all of a camera\'s recordings',
+        description:
+          'Every segment, index and export of the camera is deleted from the storage, and its spool on this node, whatever their age or legal holds; the camera stays and, if recording is on, records again from now. Cannot be undone. ' +
+          'Audited as `recordings.delete` with the report.',
+        tag: 'Recordings and playback', auth: ['user'], access: ADMIN_MANAGER,
+        answer: { description: 'What was deleted', schema: Deleted, example: { deleted: exampleReport } },
+        errors: [...ADMIN_ERRORS, ...CAMERA_ERRORS, 'storage_unavailable'],
+      }), requireAdmin, validate('param', idParam), async (c) => {
         const { id } = c.req.valid('param');
         cameraFor(c, id, 'manage');
         const report = await deps.recorder.deleteRecordings(id);
         audit(deps, c, { actor: actor(c), action: 'recordings.delete', cameraId: id, outcome: 'ok', detail: { ...report } });
-        return c.json({ deleted: report });
+        return reply(c, Deleted, { deleted: report });
       })
       // Legal holds bind the organisation: administrators only.
-      .get('/:id/holds', requireAdmin, validate('param', idParam), (c) => {
+      .get('/:id/holds', describe({
+        summary: 'List a camera\'s legal holds',
+        description: 'Recordings in a held range are kept past their retention until the hold is removed.',
+        tag, auth: ['user'], access: ADMIN_MANAGER,
+        answer: { description: 'The camera\'s holds', schema: HoldList, example: { holds: [exampleHold] } },
+        errors: [...ADMIN_ERRORS, ...CAMERA_ERRORS],
+      }), requireAdmin, validate('param', idParam), (c) => {
         const { id } = c.req.valid('param');
         cameraFor(c, id, 'manage');
-        return c.json({ holds: deps.store.holdsOf(id) });
+        return reply(c, HoldList, { holds: [...deps.store.holdsOf(id)] });
       })
-      .post('/:id/holds', requireAdmin, validate('param', idParam), validate('json', holdBody), async (c) => {
+      .post('/:id/holds', describe({
+        summary: 'Place a legal hold',
+        description:
+          'Recordings of the camera in [from, to) (ms since the epoch or ISO 8601 with a zone) are kept past their retention until the hold is removed. Holds do not stop the removal of the camera or of all its recordings. Audited as `hold.create`.',
+        tag, auth: ['user'], access: ADMIN_MANAGER,
+        answer: { status: 201, description: 'The hold', schema: HoldAnswer, example: { hold: exampleHold } },
+        errors: [...ADMIN_ERRORS, ...CAMERA_ERRORS, 'bad_request', 'database_unavailable'],
+        example: { from: '2026-12-06T05:00:00Z', to: '2026-12-06T07:00:00Z', reason: 'Police request 2026-4471 (break-in, 6 Dec)' },
+      }), requireAdmin, validate('param', idParam), validate('json', holdBody), async (c) => {
         const { id } = c.req.valid('param');
         cameraFor(c, id, 'manage');
         const { from, to, reason } = c.req.valid('json');
         const hold = await deps.store.addHold({ cameraId: id, fromMs: from, toMs: to, reason, createdBy: c.get('user').id });
         audit(deps, c, { actor: actor(c), action: 'hold.create', cameraId: id, outcome: 'ok', detail: { holdId: hold.id, fromMs: from, toMs: to, reason } });
-        return c.json({ hold }, 201);
+        return reply(c, HoldAnswer, { hold }, 201);
       })
-      .delete('/:id/holds/:holdId', requireAdmin, validate('param', holdParam), async (c) => {
+      .delete('/:id/holds/:holdId', describe({
+        summary: 'Remove a legal hold',
+        description: 'The held recordings fall back to the camera\'s retention (and are deleted by the next sweep if older). Audited as `hold.delete`.',
+        tag, auth: ['user'], access: ADMIN_MANAGER,
+        answer: { status: 204, description: 'Removed' },
+        errors: [...ADMIN_ERRORS, ...CAMERA_ERRORS, 'hold_not_found', 'database_unavailable'],
+      }), requireAdmin, validate('param', holdParam), async (c) => {
         const { id, holdId } = c.req.valid('param');
         cameraFor(c, id, 'manage');
         if (!(await deps.store.removeHold(id, holdId))) throw notFound('hold', holdId);
@@ -161,7 +389,15 @@ export function cameraRoutes(deps: Deps) {
       })
       // A new secret; the old one keeps working for `graceHours` so the camera can be reconfigured
       // without going dark, and a publishing camera is never cut off (its publish token stays valid).
-      .post('/:id/secret', validate('param', idParam), validate('json', rotateBody), async (c) => {
+      .post('/:id/secret', describe({
+        summary: 'Rotate a camera\'s secret',
+        description:
+          'A new secret, shown only this once. The old one keeps working for `graceHours` (default 24, at most 168; 0 stops it at once, e.g. when it leaked) so the camera can be reconfigured without going dark; a publishing camera is not cut off. Audited as `camera.secret_rotate`.',
+        tag, auth: ['user', 'apiKey'], access: MANAGER,
+        answer: { description: 'The new secret', schema: RotatedSecret, example: { secret: exampleSecret, previousSecretValidUntil: '2026-12-07T20:30:00.000Z' } },
+        errors: [...CALLER_ERRORS, ...CAMERA_ERRORS, 'bad_request', 'database_unavailable'],
+        example: { graceHours: 24 },
+      }), validate('param', idParam), validate('json', rotateBody), async (c) => {
         const { id } = c.req.valid('param');
         cameraFor(c, id, 'manage');
         const { graceHours } = c.req.valid('json');
@@ -169,10 +405,22 @@ export function cameraRoutes(deps: Deps) {
         const graceUntil = graceHours > 0 ? new Date(Date.now() + graceHours * 3_600_000) : undefined;
         await deps.store.setCameraSecret(id, hashCameraSecret(secret), graceUntil);
         audit(deps, c, { actor: actor(c), action: 'camera.secret_rotate', cameraId: id, outcome: 'ok', detail: { graceHours } });
-        return c.json({ secret, previousSecretValidUntil: graceUntil?.toISOString() ?? null });
+        return reply(c, RotatedSecret, { secret, previousSecretValidUntil: graceUntil?.toISOString() ?? null });
       })
       // Shorthand for a grant on one camera (the full API is /api/grants); without rights, all the user's role allows.
-      .put('/:id/grants/:userId', requireAdmin, validate('param', grantParam), async (c) => {
+      .put('/:id/grants/:userId', describe({
+        summary: 'Grant a user rights on a camera',
+        description:
+          'Shorthand for a grant on one camera (the full API is /api/grants). The body is optional: empty, or JSON `{ "rights": [...] }` (live, playback, export, share, manage); without `rights` the user gets all their role allows (a viewer: live and playback). ' +
+          'The rights replace those of the user\'s existing grant on this camera; `"rights": []` removes it. A body that is not JSON answers 400 `invalid_request`. Audited as `grant.set`.',
+        tag: 'Users and permissions', auth: ['user'], access: ADMIN_MANAGER,
+        answer: {
+          description: 'The grant as stored',
+          schema: GrantSet,
+          example: { ok: true, grant: { id: 'grant_Ns5Vq1Ze8kWp', orgId: 'org_Hk3vQ9xPz2Lm', userId: 'u_Qm4sZt8vK1Xe', cameraId: exampleCamera.id, rights: ['live', 'playback'], createdAt: '2026-12-06T20:30:00.000Z', createdBy: 'u_pX8nW2qLr5Tb' } },
+        },
+        errors: [...ADMIN_ERRORS, ...CAMERA_ERRORS, 'user_not_found', 'right_not_allowed_for_role', 'database_unavailable'],
+      }), requireAdmin, validate('param', grantParam), async (c) => {
         const { id, userId } = c.req.valid('param');
         cameraFor(c, id, 'manage');
         const grantee = deps.store.userById(userId);
@@ -190,9 +438,15 @@ export function cameraRoutes(deps: Deps) {
         const rights = grantableRights(grantee, body.data.rights);
         const grant = await deps.store.setGrant({ orgId: grantee.orgId, userId, cameraId: id, rights, createdBy: c.get('user').id });
         audit(deps, c, { actor: actor(c), action: 'grant.set', cameraId: id, outcome: 'ok', detail: { userId, rights } });
-        return c.json({ ok: true, grant });
+        return reply(c, GrantSet, { ok: true, grant });
       })
-      .delete('/:id/grants/:userId', requireAdmin, validate('param', grantParam), async (c) => {
+      .delete('/:id/grants/:userId', describe({
+        summary: 'Remove a user\'s grant on a camera',
+        description: 'Removes the grant on this camera only (rights through a camera group stay). Removing a grant that does not exist changes nothing. Audited as `grant.revoke`.',
+        tag: 'Users and permissions', auth: ['user'], access: ADMIN_MANAGER,
+        answer: { status: 204, description: 'Removed' },
+        errors: [...ADMIN_ERRORS, ...CAMERA_ERRORS, 'user_not_found', 'database_unavailable'],
+      }), requireAdmin, validate('param', grantParam), async (c) => {
         const { id, userId } = c.req.valid('param');
         cameraFor(c, id, 'manage');
         const grantee = deps.store.userById(userId);

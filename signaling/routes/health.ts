@@ -3,7 +3,9 @@ import { Hono, type Context } from 'hono';
 import type { AppEnv, Deps } from '../context.ts';
 import { forbidden, unauthorized } from '../errors.ts';
 import { bearerToken, clientIp } from '../middleware.ts';
-import type { Monitoring } from '../monitoring.ts';
+import { describe, reply } from '../wire/index.ts';
+import { z } from 'zod';
+import type { CheckName, Monitoring } from '../monitoring.ts';
 
 /** Headers a reverse proxy adds: such a request is not from this machine even if it arrives on loopback. */
 const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'] as const;
@@ -12,19 +14,44 @@ const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'] as const;
  * For load balancers and Prometheus: /healthz (the process answers), /readyz (it can do its job)
  * without auth and without internal detail; /metrics with a bearer token or from loopback only.
  */
+const tag = 'Health';
+const Alive = z.object({ ok: z.literal(true) });
+const CHECKS = ['workers', 's3', 'disk', 'spool', 'clock', 'turn', 'database', 'drain'] as const satisfies readonly CheckName[];
+const Check = z.object({ ok: z.boolean(), message: z.string().optional().describe('What is wrong and what to do (on failure only)') });
+const Readiness = z.object({
+  ready: z.boolean(),
+  checks: z.object(Object.fromEntries(CHECKS.map((name) => [name, Check])) as Record<(typeof CHECKS)[number], typeof Check>),
+  degraded: z.array(z.enum(CHECKS)).optional().describe('Checks that fail but leave the node ready'),
+  failed: z.array(z.enum(CHECKS)).optional().describe('Checks that made the node not ready'),
+});
+
 export function healthRoutes(deps: Pick<Deps, 'config'>, monitoring: Monitoring) {
   return new Hono<AppEnv>()
-    .get('/healthz', (c) => c.json({ ok: true }))
-    .get('/readyz', async (c) => {
+    .get('/healthz', describe({ summary: 'Is the process alive', tag, auth: ['none'], access: 'anyone (load balancers)', answer: { description: 'The process answers', schema: Alive, example: { ok: true } } }), (c) => reply(c, Alive, { ok: true }))
+    .get('/readyz', describe({
+      summary: 'Can this node do its job',
+      description: 'Ready when the metadata store, the object storage, the mediasoup workers and the spool disk all work. A load balancer sends cameras and viewers only to ready nodes.',
+      tag, auth: ['none'], access: 'anyone (load balancers)',
+      answer: [
+        { description: 'Ready: every check passed (or only degraded ones failed)', schema: Readiness },
+        { status: 503, description: 'Not ready: `failed` names the checks that failed, each check says why', schema: Readiness },
+      ],
+    }), async (c) => {
       const readiness = await monitoring.readiness();
       c.header('Cache-Control', 'no-store');
-      if (readiness.ready) return c.json(readiness, 200);
+      if (readiness.ready) return reply(c, Readiness, readiness);
       const failed = Object.entries(readiness.checks)
         .filter(([name, check]) => !check.ok && !readiness.degraded?.includes(name as never))
-        .map(([name]) => name);
-      return c.json({ ...readiness, failed }, 503);
+        .map(([name]) => name as CheckName);
+      return reply(c, Readiness, { ...readiness, failed }, 503);
     })
-    .get('/metrics', async (c) => {
+    .get('/metrics', describe({
+      summary: 'Prometheus metrics',
+      tag, auth: ['none'],
+      access: 'with MIMAMORI_METRICS_TOKEN set, callers sending it as a bearer token; otherwise callers on this machine only',
+      answer: { description: 'Metrics in the Prometheus text format', mediaType: 'text/plain' },
+      errors: ['unauthorized', 'forbidden'],
+    }), async (c) => {
       allowMetrics(c, deps.config.monitoring.metricsToken, deps.config.internalUrl !== undefined);
       c.header('Cache-Control', 'no-store');
       return c.body(await monitoring.metrics(), 200, { 'Content-Type': monitoring.contentType });

@@ -3,14 +3,14 @@
 // camera and one window, and the grant, share or kiosk behind it is checked on every request.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { keyOfName, NoRecordingError, playlist, type Playback, type PlaybackWindow } from '../../playback/index.ts';
-import { parseSegmentKey } from '../../recorder/index.ts';
+import { keyOfName, playlist, type Playback, type PlaybackWindow } from '../../playback/index.ts';
+import { parseSegmentKey, type GapReason } from '../../recorder/index.ts';
 import { accessOfClaims, type Access } from '../access.ts';
 import type { Claims } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest } from '../errors.ts';
 import { audit, fresh, requireAccess, verifiedToken } from '../middleware.ts';
-import { validate } from '../validate.ts';
+import { describe, reply, validate, type ErrorCode } from '../wire/index.ts';
 import { idParam, instant, rangeQuery } from './params.ts';
 
 const PLAYBACK_TOKEN_TTL_S = 3600;
@@ -28,6 +28,54 @@ const clipQuery = z
 
 type PlayClaims = Extract<Claims, { typ: 'playback' }>;
 
+const tag = 'Recordings and playback';
+const ms = z.number().int().describe('ms since the epoch (UTC)');
+const GAP_REASONS = ['camera-offline', 'frames-lost', 'recorder-down', 'spool-overflow', 'disk-full', 'clock-drift', 'producer-changed', 'node-failed'] as const satisfies readonly GapReason[];
+const Span = z.object({ fromMs: ms, toMs: ms }).describe('Recorded without a break (segments closer than 250 ms are one span)');
+const Gap = z.object({ fromMs: ms, toMs: ms, reason: z.enum(GAP_REASONS).describe('Why nothing was recorded') });
+const Timeline = z.object({
+  cameraId: z.string(),
+  from: ms.describe('The range asked for, as ms since the epoch'),
+  to: ms,
+  spans: z.array(Span).describe('Recorded spans inside the range, oldest first, clipped to it'),
+  gaps: z.array(Gap).describe('Gaps overlapping the range, with their reasons (not clipped)'),
+  events: z
+    .array(z.object({ atMs: ms, kind: z.enum(['camera-online', 'camera-offline', 'resolution-change', 'hold']), detail: z.string().optional().describe('resolution-change: the new size (1920x1080); hold: the hold\'s reason') }))
+    .describe('Oldest first. `hold` (a legal hold overlapping the range) is shown to organisation administrators only'),
+  liveEdgeMs: ms.optional().describe('The newest recorded instant, ms since the epoch (uploaded or still on the spool); absent when nothing is recorded near the range'),
+});
+const WindowGap = z.object({ fromMs: ms, toMs: ms, reason: z.string().describe(`One of ${GAP_REASONS.map((r) => `"${r}"`).join(', ')}, or "unrecorded" (no reason is known)`) });
+const WindowView = z.object({
+  requestedMs: ms.describe('The time asked for (ms since the epoch)'),
+  startMs: ms.describe('Where playback really starts (ms since the epoch): the keyframe at or before the time asked for, or the next recording after a gap'),
+  endMs: ms.describe('The end of this window (ms since the epoch): at most an hour of recording after startMs, or `to`'),
+  gap: WindowGap.optional().describe('The time asked for fell in a gap: playback starts at the next recording, after it'),
+  live: z.boolean().describe('The window reaches the live edge: its playlist keeps growing (no #EXT-X-ENDLIST)'),
+  gaps: z.array(WindowGap).describe('Holes between the entries inside the window (the player jumps over them)'),
+  entries: z
+    .array(z.object({ wallMs: ms.describe('When the entry was recorded (ms since the epoch)'), mediaS: z.number().describe('Where the entry starts on the playlist\'s media timeline, in seconds'), durS: z.number().describe('Its duration in seconds') }))
+    .describe('The playlist\'s entries in order: map a player\'s media time to the wall clock with them'),
+});
+const PlaybackStarted = WindowView.extend({
+  url: z.string().describe('The HLS playlist (fMP4) of the window: hand it to the player as it is'),
+  token: z.string().describe('The playback token inside url; it opens this window of this camera only'),
+  expiresAt: z.iso.datetime().describe('When the token expires (an hour at most; sooner when a share link it came from expires sooner)'),
+});
+
+const ENTRIES_EXAMPLE = [
+  { wallMs: 1796455200000, mediaS: 0, durS: 2 },
+  { wallMs: 1796455202000, mediaS: 2, durS: 2 },
+];
+const WINDOW_EXAMPLE = { requestedMs: 1796455201000, startMs: 1796455200000, endMs: 1796458800000, live: false, gaps: [{ fromMs: 1796456000000, toMs: 1796456012000, reason: 'camera-offline' }], entries: ENTRIES_EXAMPLE };
+const PLAY_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJwbGF5YmFjayJ9.c2lnbmF0dXJl';
+
+/** What any playback-token route may refuse: the token, and the grant, share link or API key it was issued for. */
+const TOKEN_ERRORS = ['unauthorized', 'token_expired', 'share_not_found', 'share_revoked', 'share_expired', 'invalid_api_key', 'api_key_revoked', 'api_key_expired', 'camera_not_found', 'right_missing'] as const satisfies readonly ErrorCode[];
+/** Reading recordings: errors/ gives every such failure its status and answer. */
+const READ_ERRORS = ['recording_damaged', 'storage_unavailable'] as const satisfies readonly ErrorCode[];
+/** requireAccess (a user's token, an API key, an opened share link or a kiosk's token), then the right on the camera. */
+export const ACCESS_ERRORS = ['session_revoked', 'forbidden', 'share_not_found', 'share_revoked', 'share_expired', 'kiosk_revoked', 'invalid_api_key', 'api_key_revoked', 'api_key_expired', 'rate_limited', 'camera_not_found', 'right_missing'] as const satisfies readonly ErrorCode[];
+
 export function playbackRoutes(deps: Deps) {
   const { playback } = deps;
   const access = requireAccess(deps);
@@ -44,16 +92,43 @@ export function playbackRoutes(deps: Deps) {
 
   return (
     new Hono<AppEnv>()
-      .get('/cameras/:id/timeline', access, validate('param', idParam), validate('query', rangeQuery), async (c) => {
+      .get('/cameras/:id/timeline', describe({
+        summary: 'Get a camera\'s timeline',
+        description: 'What is recorded in a range of at most 31 days: spans, gaps with their reasons, and events (camera on- and offline, resolution changes, and for organisation administrators legal holds). Recordings still on the node\'s spool are included. A share link may read the timeline of its camera.',
+        tag, auth: ['user', 'apiKey', 'share', 'kiosk'],
+        access: 'a user or API key with the "playback" right on the camera, or a share link of a recorded clip of it (a kiosk\'s token is accepted but has no playback right: 404)',
+        answer: {
+          description: 'The timeline of the range',
+          schema: Timeline,
+          example: { cameraId: 'cam_7QxV2mR9kLp4', from: 1796428800000, to: 1796515200000, spans: [{ fromMs: 1796428800000, toMs: 1796456000000 }, { fromMs: 1796456012000, toMs: 1796470000000 }], gaps: [{ fromMs: 1796456000000, toMs: 1796456012000, reason: 'camera-offline' }], events: [{ atMs: 1796456000000, kind: 'camera-offline' }, { atMs: 1796456012000, kind: 'camera-online' }], liveEdgeMs: 1796470000000 },
+        },
+        errors: ACCESS_ERRORS,
+      }), access, validate('param', idParam), validate('query', rangeQuery), async (c) => {
         const { id } = c.req.valid('param');
         const { from, to } = c.req.valid('query');
         c.get('access').require(id, 'playback');
         const timeline = await playback.timeline(id, from, to);
         const holds = c.get('access').user?.role === 'admin' ? deps.store.holdsOf(id).filter((h) => h.toMs > from && h.fromMs < to) : [];
         const events = [...timeline.events, ...holds.map((h) => ({ atMs: Math.max(h.fromMs, from), kind: 'hold' as const, detail: h.reason }))].sort((a, b) => a.atMs - b.atMs);
-        return c.json({ ...timeline, events });
+        return reply(c, Timeline, { ...timeline, events });
       })
-      .post('/cameras/:id/playback', access, validate('param', idParam), validate('json', playbackBody), async (c) => {
+      .post('/cameras/:id/playback', describe({
+        summary: 'Start playback at a time',
+        description: [
+          'Plans a playback window from `at` (to `to`, or at most an hour of recording) and answers its HLS playlist URL, which carries a playback token: a player fetches the playlist, segments and fragments with it and needs no other credentials.',
+          'Playback starts at the keyframe at or before `at`; when `at` falls in a gap, at the next recording (`gap` says so). A window that reaches the live edge is `live`: its playlist grows. Near the end of a window, ask again from its `endMs`.',
+          'A share link of a clip plays inside its clip only: `at` and `to` are moved into it. The token lasts an hour (less when the share link expires sooner, but at least a minute). Audited as `playback.start`.',
+        ].join('\n\n'),
+        tag, auth: ['user', 'apiKey', 'share', 'kiosk'],
+        access: 'a user or API key with the "playback" right on the camera, or a share link of a recorded clip of it (a kiosk\'s token is accepted but has no playback right: 404)',
+        answer: {
+          description: 'The window, its playlist URL and the token in it',
+          schema: PlaybackStarted,
+          example: { url: `/api/play/${PLAY_TOKEN}/index.m3u8`, token: PLAY_TOKEN, expiresAt: '2026-12-05T08:20:00.000Z', ...WINDOW_EXAMPLE },
+        },
+        errors: [...ACCESS_ERRORS, 'bad_request', 'no_recording', ...READ_ERRORS],
+        example: { at: '2026-12-05T16:20:01+09:00' },
+      }), access, validate('param', idParam), validate('json', playbackBody), async (c) => {
         const { id } = c.req.valid('param');
         const body = c.req.valid('json');
         const a = c.get('access');
@@ -70,53 +145,104 @@ export function playbackRoutes(deps: Deps) {
         const ttl = Math.max(60, Math.min(PLAYBACK_TOKEN_TTL_S, share ? Math.floor((Date.parse(share.expiresAt) - Date.now()) / 1000) : PLAYBACK_TOKEN_TTL_S));
         const { token, expiresAt } = deps.tokens.sign({ typ: 'playback', sub: id, by: a.principal, from: w.startMs, ...(w.live ? {} : { to: w.endMs }) }, ttl);
         audit(deps, c, { actor: a.principal, action: 'playback.start', cameraId: id, outcome: 'ok', detail: { atMs: at, startMs: w.startMs } });
-        return c.json({ url: `/api/play/${token}/index.m3u8`, token, expiresAt, ...describeWindow(w) });
+        return reply(c, PlaybackStarted, { url: `/api/play/${token}/index.m3u8`, token, expiresAt, ...describeWindow(w) });
       })
-      .get('/play/:token/index.m3u8', validate('param', tokenParam), async (c) => {
+      .get('/play/:token/index.m3u8', describe({
+        summary: 'Get a playback window\'s HLS playlist',
+        description: 'The fMP4 HLS playlist of the token\'s window. Segment URLs are relative to it. A live window has no #EXT-X-ENDLIST: the player reloads it. Every request re-checks the grant, share link or API key the token was issued for.',
+        tag, auth: ['playback'],
+        access: 'the holder of a playback token from POST /api/cameras/{id}/playback, while whoever it was issued to keeps the "playback" right',
+        answer: {
+          description: 'The playlist (not cached: Cache-Control no-store)',
+          mediaType: 'application/vnd.apple.mpegurl',
+          headers: { 'Cache-Control': 'no-store' },
+          example: ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-INDEPENDENT-SEGMENTS', '#EXT-X-MAP:URI="s/20261205T072000000Z_9c41d07e2b_12/init.mp4"', '#EXT-X-PROGRAM-DATE-TIME:2026-12-05T07:20:00.000Z', '#EXTINF:2.000,', 's/20261205T072000000Z_9c41d07e2b_12/0-1.m4s', '#EXT-X-PROGRAM-DATE-TIME:2026-12-05T07:20:02.000Z', '#EXTINF:2.000,', 's/20261205T072000000Z_9c41d07e2b_12/2-3.m4s', '#EXT-X-ENDLIST', ''].join('\n'),
+        },
+        errors: [...TOKEN_ERRORS, 'no_recording', ...READ_ERRORS],
+      }), validate('param', tokenParam), async (c) => {
         const { claims } = await play(c, c.req.valid('param').token);
         const w = await windowOrError(playback, claims.sub, claims.from, claims.to);
         c.header('Cache-Control', 'no-store');
         c.header('Content-Type', 'application/vnd.apple.mpegurl');
         return c.body(playlist(w));
       })
-      .get('/play/:token/entries.json', validate('param', tokenParam), async (c) => {
+      .get('/play/:token/entries.json', describe({
+        summary: 'Get a playback window\'s entries',
+        description: 'The token\'s window as JSON (what POST /api/cameras/{id}/playback answered, planned again): a live window\'s entries grow. Players map media time to the wall clock with it.',
+        tag, auth: ['playback'],
+        access: 'the holder of a playback token, while whoever it was issued to keeps the "playback" right',
+        answer: { description: 'The window (not cached)', schema: WindowView, headers: { 'Cache-Control': 'no-store' }, example: WINDOW_EXAMPLE },
+        errors: [...TOKEN_ERRORS, 'no_recording', ...READ_ERRORS],
+      }), validate('param', tokenParam), async (c) => {
         const { claims } = await play(c, c.req.valid('param').token);
         const w = await windowOrError(playback, claims.sub, claims.from, claims.to);
         c.header('Cache-Control', 'no-store');
-        return c.json(describeWindow(w));
+        return reply(c, WindowView, describeWindow(w));
       })
-      .get('/play/:token/s/:name/init.mp4', validate('param', segmentParam), async (c) => {
+      .get('/play/:token/s/:name/init.mp4', describe({
+        summary: 'Get a segment\'s init segment',
+        description: 'The decrypted MP4 initialisation segment (ftyp+moov) of a segment the playlist names.',
+        tag, auth: ['playback'],
+        access: 'the holder of a playback token whose window the segment belongs to, while whoever it was issued to keeps the "playback" right',
+        answer: { description: 'The init segment', mediaType: 'video/mp4', headers: { 'Cache-Control': 'private, max-age=3600' } },
+        errors: [...TOKEN_ERRORS, 'segment_not_found', 'out_of_window', ...READ_ERRORS],
+      }), validate('param', segmentParam), async (c) => {
         const { token, name } = c.req.valid('param');
         const { claims } = await play(c, token);
         inWindow(claims, name);
-        return mp4(c, await playback.init(claims.sub, name).catch(mapError), 'private, max-age=3600');
+        return mp4(c, await playback.init(claims.sub, name), 'private, max-age=3600');
       })
-      .get('/play/:token/s/:name/:range', validate('param', mediaParam), async (c) => {
+      .get('/play/:token/s/:name/:range', describe({
+        summary: 'Get fragments of a segment',
+        description: 'Fragments `first`..`last` (the path\'s `{first}-{last}.m4s`, at most 601) of a segment the playlist names, decrypted, as one moof+mdat run.',
+        tag, auth: ['playback'],
+        access: 'the holder of a playback token whose window the segment belongs to, while whoever it was issued to keeps the "playback" right',
+        answer: { description: 'The fragments', mediaType: 'video/iso.segment', headers: { 'Cache-Control': 'private, max-age=3600' } },
+        errors: [...TOKEN_ERRORS, 'segment_not_found', 'out_of_window', 'fragment_not_found', ...READ_ERRORS],
+      }), validate('param', mediaParam), async (c) => {
         const { token, name, range } = c.req.valid('param');
         const { claims } = await play(c, token);
         inWindow(claims, name);
         const [first, last] = range.replace('.m4s', '').split('-').map(Number) as [number, number];
-        const bytes = await playback.media(claims.sub, name, first, last).catch(mapError);
+        const bytes = await playback.media(claims.sub, name, first, last);
         c.header('Content-Type', 'video/iso.segment');
         c.header('Cache-Control', 'private, max-age=3600');
         return c.body(bytes as Uint8Array<ArrayBuffer>);
       })
-      .get('/play/:token/preview.mp4', validate('param', tokenParam), validate('query', previewQuery), async (c) => {
+      .get('/play/:token/preview.mp4', describe({
+        summary: 'Get a one-frame preview',
+        description: 'A one-frame MP4 of the video keyframe at or before `at` (within two minutes), for scrubbing thumbnails: the browser decodes it. `at` may be anywhere on the camera\'s recordings, not only in the token\'s window; a share link\'s token stays inside its clip.',
+        tag, auth: ['playback'],
+        access: 'the holder of a playback token, while whoever it was issued to keeps the "playback" right (a share link\'s token: inside its clip)',
+        answer: { description: 'The keyframe as an MP4', mediaType: 'video/mp4', headers: { 'X-Preview-At': 'When the frame shown was recorded, ms since the epoch', 'Cache-Control': 'private, max-age=86400' } },
+        errors: [...TOKEN_ERRORS, 'outside_share', 'no_recording', ...READ_ERRORS],
+      }), validate('param', tokenParam), validate('query', previewQuery), async (c) => {
         const { claims, access: a } = await play(c, c.req.valid('param').token);
         const { at } = c.req.valid('query');
         a.require(claims.sub, 'playback', { fromMs: at, toMs: at });
-        const preview = await playback.preview(claims.sub, at).catch(mapError);
+        const preview = await playback.preview(claims.sub, at);
         c.header('X-Preview-At', String(preview.atMs));
         return mp4(c, preview.mp4, 'private, max-age=86400');
       })
-      .get('/play/:token/clip.mp4', validate('param', tokenParam), validate('query', clipQuery), async (c) => {
+      .get('/play/:token/clip.mp4', describe({
+        summary: 'Download a clip as MP4',
+        description: 'An MP4 of exactly `from`..`to` (at most 6 hours; longer ranges go through POST /api/cameras/{id}/exports), streamed as it is made, as an attachment named `name` (or the camera and start time). The range may be anywhere on the camera\'s recordings; a share link\'s token stays inside its clip. If reading a recording fails once the stream has begun, the download is cut off. Audited as `export.download`.',
+        tag, auth: ['playback'],
+        access: 'the holder of a playback token, while whoever it was issued to has the "export" right on the camera (a share link\'s token: inside its clip)',
+        answer: {
+          description: 'The clip',
+          mediaType: 'video/mp4',
+          headers: { 'Content-Length': 'The size of the whole MP4, in bytes', 'Content-Disposition': 'attachment; filename="…mp4"', 'Cache-Control': 'private, no-store' },
+        },
+        errors: [...TOKEN_ERRORS, 'outside_share', 'range_too_long', 'range_invalid', 'no_recording', 'codec_changed', 'source_failed', ...READ_ERRORS],
+      }), validate('param', tokenParam), validate('query', clipQuery), async (c) => {
         const { claims, access: a } = await play(c, c.req.valid('param').token);
         const { from, to, name } = c.req.valid('query');
         a.require(claims.sub, 'export', { fromMs: from, toMs: to });
         if (to - from > DIRECT_CLIP_MAX_MS) {
           throw new ApiError(422, 'range_too_long', 'download at most 6 hours at once; start an export for longer ranges (it runs in the background with progress)');
         }
-        const clip = await playback.clip(claims.sub, from, to).catch(mapError);
+        const clip = await playback.clip(claims.sub, from, to);
         audit(deps, c, { actor: a.principal, action: 'export.download', cameraId: claims.sub, outcome: 'ok', detail: { fromMs: from, toMs: to, bytes: clip.bytes } });
         return streamMp4(c, clip.stream(), clip.bytes, fileName(name, deps.store.camera(claims.sub)?.name ?? claims.sub, clip.startMs));
       })
@@ -124,7 +250,7 @@ export function playbackRoutes(deps: Deps) {
 }
 
 async function windowOrError(playback: Playback, cameraId: string, at: number, to?: number): Promise<PlaybackWindow> {
-  return playback.window(cameraId, at, to).catch(mapError);
+  return playback.window(cameraId, at, to);
 }
 
 export function describeWindow(w: PlaybackWindow) {
@@ -149,21 +275,6 @@ function inWindow(claims: PlayClaims, name: string): void {
   if (startMs < claims.from - 3_600_000 || (claims.to !== undefined && startMs > claims.to)) {
     throw new ApiError(403, 'out_of_window', 'this segment is outside the playback window of the token; start playback at that time');
   }
-}
-
-/** Maps playback and clip failures to API errors that say what to do. */
-export function mapError(error: unknown): never {
-  if (error instanceof NoRecordingError) throw new ApiError(404, 'no_recording', error.message);
-  const code = (error as { code?: unknown }).code;
-  const message = (error as Error).message;
-  if (code === 'segment_not_found' || code === 'fragment_not_found' || code === 'no_recording') throw new ApiError(404, code, message);
-  if (code === 'codec_changed') throw new ApiError(409, code, message);
-  if (code === 'range_invalid') throw new ApiError(400, code, message);
-  if (typeof code === 'string' && /^record_|^(truncated|misplaced|bad_key)$/.test(code)) {
-    throw new ApiError(500, 'recording_damaged', `a stored recording failed its integrity check (${code}); run "mimamori verify" for this camera and time`);
-  }
-  if ((error as { name?: string }).name === 'StoreError') throw new ApiError(503, 'storage_unavailable', 'the recording storage cannot be reached right now; try again in a moment');
-  throw error;
 }
 
 function mp4(c: Context, bytes: Uint8Array, cache: string): Response {

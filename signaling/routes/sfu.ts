@@ -1,16 +1,77 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv, Deps } from '../context.ts';
 import { requirePlatform, requireUser } from '../middleware.ts';
+import { describe, reply } from '../wire/index.ts';
+
+const count = z.number().int().min(0);
+const SfuState = z.object({
+  node: z.string().describe('The id of the node that answered'),
+  nodes: z
+    .array(
+      z.object({
+        id: z.string(),
+        self: z.boolean().describe('This is the node that answered'),
+        state: z.enum(['up', 'draining', 'stopped', 'dead']).describe('stopped: drained and left; dead: silent for 3 s or more without having drained'),
+        silentMs: z.number().describe('ms since its last heartbeat (by the database\'s clock)'),
+        release: z.string().describe('The release it runs'),
+        schemaVersion: z.number().int().optional().describe('The database schema it knows (absent from older releases)'),
+        protocol: z.number().int().optional().describe('The internal protocol version it speaks (absent from older releases)'),
+        startedAt: z.iso.datetime(),
+        cameras: count.describe('Cameras publishing to it'),
+        viewers: count.describe('Viewers watching through it'),
+        recording: count.describe('Cameras it records'),
+        owns: count.describe('Cameras it holds (their latest session is on it)'),
+      }),
+    )
+    .describe('Every node of the cluster heard of, this one included (a single node lists only itself)'),
+  workers: z.array(z.object({ index: count, pid: z.number().int(), routers: count.describe('mediasoup routers on it') })).describe('This node\'s mediasoup workers'),
+  cameras: z
+    .array(
+      z.object({
+        id: z.string(),
+        live: z.boolean().describe('Media arrives (from the camera, or relayed)'),
+        relayed: z.boolean().describe('Its media comes from the node that holds it, relayed here for viewers on this node'),
+        producers: count,
+        routers: count,
+        workers: count.describe('Distinct workers its routers are spread over'),
+        viewers: count,
+      }),
+    )
+    .describe('The cameras with a room on this node'),
+  connections: count.describe('Socket.IO connections (cameras and viewers) to this node'),
+});
+type SfuNode = z.input<typeof SfuState>['nodes'][number];
 
 /**
  * Media-server state for the service's operators (it spans every organisation): the nodes of the
  * cluster (state, load, silence), and this node's workers, and per camera its routers and viewers.
  */
 export function sfuRoutes(deps: Deps) {
-  return new Hono<AppEnv>().use(requireUser(deps), requirePlatform).get('/', (c) =>
-    c.json({
+  return new Hono<AppEnv>().use(requireUser(deps), requirePlatform).get('/', describe({
+    summary: 'Get the media servers\' state',
+    description: 'The nodes of the cluster (state, load, silence), and of the node that answers: its mediasoup workers and, per camera with a room here, its routers and viewers. Spans every organisation.',
+    tag: 'Service and cluster', auth: ['user'],
+    access: 'an operator of the service (platform administrator)',
+    answer: {
+      description: 'The state',
+      schema: SfuState,
+      example: {
+        node: 'node-a',
+        nodes: [
+          { id: 'node-a', self: true, state: 'up', silentMs: 0, release: '1.14.0', schemaVersion: 12, protocol: 3, startedAt: '2026-12-05T00:12:40.118Z', cameras: 42, viewers: 17, recording: 40, owns: 42 },
+          { id: 'node-b', self: false, state: 'draining', silentMs: 640, release: '1.14.0', schemaVersion: 12, protocol: 3, startedAt: '2026-12-04T22:03:05.771Z', cameras: 3, viewers: 1, recording: 3, owns: 3 },
+        ],
+        workers: [{ index: 0, pid: 48211, routers: 23 }, { index: 1, pid: 48212, routers: 22 }],
+        cameras: [{ id: 'cam_7QxV2mR9kLp4', live: true, relayed: false, producers: 2, routers: 1, workers: 1, viewers: 3 }],
+        connections: 61,
+      },
+    },
+    errors: ['session_revoked', 'api_key_not_allowed', 'forbidden'],
+  }), (c) =>
+    reply(c, SfuState, {
       node: deps.cluster.nodeId,
-      nodes: deps.cluster.nodes().map((n) => ({
+      nodes: deps.cluster.nodes().map((n): SfuNode => ({
         id: n.id,
         self: n.self,
         state: n.alive ? n.state : n.state === 'stopped' ? 'stopped' : 'dead',

@@ -8,7 +8,7 @@ import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { audit, freshLookup, requireAccess, requireUser } from '../middleware.ts';
 import type { Share } from '../store/index.ts';
-import { validate } from '../validate.ts';
+import { describe, reply, validate, type ErrorCode } from '../wire/index.ts';
 import { ID, instant } from './params.ts';
 
 const SHARE_TOKEN_MAX_S = 3600;
@@ -32,6 +32,58 @@ const createBody = z
 const shareParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a share link id') });
 const openBody = z.object({ password: z.string().max(200).optional() }).strict();
 
+const tag = 'Share links';
+/** An ISO 8601 time in UTC, as toISOString() writes it (checked; zod's long regex is kept out of the document). */
+const isoTime = z.iso.datetime().meta({ pattern: undefined });
+const kind = z.enum(['clip', 'live']).describe('`clip`: a time range of recordings; `live`: the camera live');
+/** What requireUser refuses beyond a missing or expired token. */
+const USER_ERRORS = ['session_revoked', 'forbidden', 'api_key_not_allowed'] as const satisfies readonly ErrorCode[];
+const GONE = ['share_not_found', 'share_revoked', 'share_expired'] as const satisfies readonly ErrorCode[];
+const ShareView = z.object({
+  id: z.string().describe('The link\'s id: whoever holds it can open the link'),
+  cameraId: z.string(),
+  kind,
+  fromMs: z.number().int().optional().describe('Start of the clip, ms since the epoch (clips only)'),
+  toMs: z.number().int().optional().describe('End of the clip, ms since the epoch (clips only)'),
+  expiresAt: isoTime.describe('When the link stops working'),
+  hasPassword: z.boolean(),
+  createdBy: z.string().describe('The id of the user who shared it'),
+  createdAt: isoTime,
+  revokedAt: isoTime.optional().describe('When it was revoked (revoked links only)'),
+  uses: z.number().int().describe('How many times it was opened'),
+  url: z.string().describe('The link to give out (path of the web app, the id in its fragment)'),
+});
+const ShareAnswer = z.object({ share: ShareView });
+const ShareList = z.object({ shares: z.array(ShareView) });
+const ShareInfo = z.object({
+  needsPassword: z.boolean().describe('Send the password to POST /api/shares/{id}/open'),
+  kind,
+  expiresAt: isoTime.describe('When the link stops working'),
+});
+const OpenedShare = z.object({
+  token: z.string().describe('A share token (Authorization: Bearer) for this link\'s camera: live view, or playback and download inside the clip'),
+  expiresAt: isoTime.describe('When the token expires: at most 1 hour, never after the link; open the link again for a new one'),
+  kind,
+  camera: z.object({ id: z.string(), name: z.string() }),
+  fromMs: z.number().int().optional().describe('Start of the clip, ms since the epoch (clips only)'),
+  toMs: z.number().int().optional().describe('End of the clip, ms since the epoch (clips only)'),
+  linkExpiresAt: isoTime.describe('When the link itself stops working'),
+});
+const exampleShareId = 'q3Jx9VbN0tLmR8cY2wKe5A';
+const exampleShare = {
+  id: exampleShareId,
+  cameraId: 'cam_7QxV2mR9aB3k',
+  kind: 'clip',
+  fromMs: 1765000800000,
+  toMs: 1765001400000,
+  expiresAt: '2026-12-13T20:15:00.000Z',
+  hasPassword: true,
+  createdBy: 'u_pX8nW2qLr5Tb',
+  createdAt: '2026-12-06T20:15:00.000Z',
+  uses: 2,
+  url: `/share.html#${exampleShareId}`,
+} as const;
+
 export function shareRoutes(deps: Deps) {
   const view = (s: Share) => ({
     id: s.id,
@@ -50,14 +102,33 @@ export function shareRoutes(deps: Deps) {
   return (
     new Hono<AppEnv>()
       // Public: what the link is, before any password.
-      .get('/:id', validate('param', shareParam), async (c) => {
+      .get('/:id', describe({
+        summary: 'Look at a share link',
+        description: 'What the link is and whether it needs a password, before opening it. Not audited, and does not count as a use.',
+        tag, auth: ['none'], access: 'anyone holding the link',
+        answer: { description: 'The link', schema: ShareInfo, example: { needsPassword: true, kind: 'clip', expiresAt: '2026-12-13T20:15:00.000Z' } },
+        errors: GONE,
+      }), validate('param', shareParam), async (c) => {
         const { id } = c.req.valid('param');
         const share = await freshLookup(deps, () => deps.store.share(id));
         const gone = shareGone(share, id);
         if (gone || !share) throw gone;
-        return c.json({ needsPassword: share.passwordHash !== undefined, kind: share.kind, expiresAt: share.expiresAt });
+        return reply(c, ShareInfo, { needsPassword: share.passwordHash !== undefined, kind: share.kind, expiresAt: share.expiresAt });
       })
-      .post('/:id/open', validate('param', shareParam), validate('json', openBody), async (c) => {
+      .post('/:id/open', describe({
+        summary: 'Open a share link',
+        description:
+          'Trades the link (and its password, if it has one) for a share token of at most 1 hour. A missing or wrong password answers **401** `wrong_password`; after 5 wrong passwords within 15 minutes the link answers 429 `too_many_attempts` (counted across all nodes) until they age out. ' +
+          'Every attempt is audited as `share.open` (refusals too); an opening counts as a use.',
+        tag, auth: ['none'], access: 'anyone holding the link (and its password, if it has one)',
+        answer: {
+          description: 'A share token and what it opens',
+          schema: OpenedShare,
+          example: { token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0eXAiOiJzaGFyZSIsInN1YiI6InEzSng5VmJOMHRMbVI4Y1kyd0tlNUEifQ.4kT0bQ9mZr2Yw8xL1sN5vC7pA3dE6fH0gJiKuMoPqRs', expiresAt: '2026-12-06T21:15:00.000Z', kind: 'clip', camera: { id: 'cam_7QxV2mR9aB3k', name: 'Entrance' }, fromMs: 1765000800000, toMs: 1765001400000, linkExpiresAt: '2026-12-13T20:15:00.000Z' },
+        },
+        errors: [...GONE, { code: 'wrong_password', status: 401 }, 'too_many_attempts', 'bad_request', 'database_unavailable'],
+        example: { password: 'tulip-harbour-42' },
+      }), validate('param', shareParam), validate('json', openBody), async (c) => {
         const { id } = c.req.valid('param');
         const { password } = c.req.valid('json');
         const share = await freshLookup(deps, () => deps.store.share(id));
@@ -88,10 +159,20 @@ export function shareRoutes(deps: Deps) {
         const { token, expiresAt } = deps.tokens.sign({ typ: 'share', sub: id }, ttl);
         audit(deps, c, { actor: `s:${id}`, action: 'share.open', cameraId: share.cameraId, outcome: 'ok', detail: { kind: share.kind } });
         const cam = deps.store.camera(share.cameraId)!;
-        return c.json({ token, expiresAt, kind: share.kind, camera: { id: cam.id, name: cam.name }, ...(share.fromMs !== undefined ? { fromMs: share.fromMs, toMs: share.toMs } : {}), linkExpiresAt: share.expiresAt });
+        return reply(c, OpenedShare, { token, expiresAt, kind: share.kind, camera: { id: cam.id, name: cam.name }, ...(share.fromMs !== undefined ? { fromMs: share.fromMs, toMs: share.toMs } : {}), linkExpiresAt: share.expiresAt });
       })
       .use(requireUser(deps))
-      .post('/', requireAccess(deps), validate('json', createBody), async (c) => {
+      .post('/', describe({
+        summary: 'Share a clip or a camera live',
+        description:
+          'Creates a link anyone holding it can open until it expires (say when: `expiresInHours`, 1–720, or `expiresInSeconds`, exactly one of them) or is revoked. ' +
+          'A `clip` needs `from` and `to` (ms since the epoch or ISO 8601 with a zone; at most 24 hours); a `live` link has neither. ' +
+          'With `password` (at least 6 characters) the link asks for it. Audited as `share.create`.',
+        tag, auth: ['user'], access: 'a user with the "share" right on the camera',
+        answer: { status: 201, description: 'The new link', schema: ShareAnswer, example: { share: { ...exampleShare, uses: 0 } } },
+        errors: [...USER_ERRORS, 'camera_not_found', 'right_missing', 'bad_request', 'database_unavailable'],
+        example: { cameraId: 'cam_7QxV2mR9aB3k', kind: 'clip', from: '2026-12-06T06:00:00Z', to: '2026-12-06T06:10:00Z', expiresInHours: 168, password: 'tulip-harbour-42' },
+      }), requireAccess(deps), validate('json', createBody), async (c) => {
         const body = c.req.valid('json');
         const a = c.get('access');
         a.require(body.cameraId, 'share');
@@ -111,15 +192,27 @@ export function shareRoutes(deps: Deps) {
           createdBy: c.get('user').id,
         });
         audit(deps, c, { actor: a.principal, action: 'share.create', cameraId: body.cameraId, outcome: 'ok', detail: { shareId: share.id, kind: share.kind, expiresAt: share.expiresAt, password: share.passwordHash !== undefined } });
-        return c.json({ share: view(share) }, 201);
+        return reply(c, ShareAnswer, { share: view(share) }, 201);
       })
-      .get('/', (c) => {
+      .get('/', describe({
+        summary: 'List share links',
+        description: 'An administrator gets every link to the organisation\'s cameras, anyone else the links they created. Expired and revoked links are listed too.',
+        tag, auth: ['user'], access: 'any signed-in user',
+        answer: { description: 'The links', schema: ShareList, example: { shares: [exampleShare, { ...exampleShare, id: 'Zp0cW7nX4kQ1sB9yL3vM8g', kind: 'live', fromMs: undefined, toMs: undefined, hasPassword: false, revokedAt: '2026-12-06T12:00:00.000Z', uses: 5, url: '/share.html#Zp0cW7nX4kQ1sB9yL3vM8g' }] } },
+        errors: USER_ERRORS,
+      }), (c) => {
         const user = c.get('user');
         // Admins see every link to their organisation's cameras; others their own.
         const shares = user.role === 'admin' ? deps.store.sharesBy(undefined).filter((s) => deps.store.camera(s.cameraId)?.orgId === user.orgId) : deps.store.sharesBy(user.id);
-        return c.json({ shares: shares.map(view) });
+        return reply(c, ShareList, { shares: shares.map(view) });
       })
-      .delete('/:id', validate('param', shareParam), async (c) => {
+      .delete('/:id', describe({
+        summary: 'Revoke a share link',
+        description: 'The link stops at once (410 `share_revoked` from then on); it stays listed. Revoking a revoked link changes nothing. Audited as `share.revoke`.',
+        tag, auth: ['user'], access: 'the user who created it, or an administrator of the camera\'s organisation',
+        answer: { status: 204, description: 'Revoked' },
+        errors: [...USER_ERRORS, 'share_not_found', 'database_unavailable'],
+      }), validate('param', shareParam), async (c) => {
         const { id } = c.req.valid('param');
         const user = c.get('user');
         const share = deps.store.share(id);

@@ -10,6 +10,7 @@ import {
   ROW_KEY,
   TABLES,
   type Announcement,
+  type ApiKey,
   type Camera,
   type CameraGroup,
   type Change,
@@ -255,6 +256,13 @@ export class Catalog {
   }
   kioskByTokenHash(tokenHash: string): Kiosk | undefined {
     return this.#kioskByToken.get(tokenHash);
+  }
+  apiKey(id: string): ApiKey | undefined {
+    return this.row('apiKeys', id);
+  }
+  /** Every key of the organisation, revoked ones included. */
+  apiKeysOf(orgId: string): readonly ApiKey[] {
+    return this.rows('apiKeys').filter((k) => k.orgId === orgId);
   }
   exportJob(id: string): ExportJob | undefined {
     return this.row('exports', id);

@@ -11,7 +11,7 @@ import { FileAuditLog } from '../audit/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { StoreError } from './errors.ts';
 import { FIRST_ORG_NAME, newId } from './ids.ts';
-import type { Announcement, Camera, CameraGroup, Change, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
+import type { Announcement, ApiKey, Camera, CameraGroup, Change, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
 import { Operations, type ScalarField, type Tx } from './Operations.ts';
 import type { SharedSecretName, Store, StoreHealth } from './Store.ts';
 import type { MetadataExport, NodeInfo } from './model.ts';
@@ -30,6 +30,8 @@ interface DbJson {
   holds: Hold[];
   shares: Share[];
   kiosks: Kiosk[];
+  /** Since API keys (absent from files written before). */
+  apiKeys: ApiKey[];
   exports: ExportJob[];
   preferences: { userId: string; preferences: Preferences }[];
 }
@@ -55,6 +57,7 @@ const FILE_OF: Record<Table, 'db' | 'accounts' | undefined> = {
   holds: 'db',
   shares: 'db',
   kiosks: 'db',
+  apiKeys: 'db',
   exports: 'db',
   preferences: 'db',
   sessions: 'accounts',
@@ -238,6 +241,7 @@ export class FileStore extends Operations implements Store {
     for (const h of d.holds) this.put('holds', h);
     for (const s of d.shares) this.put('shares', s);
     for (const k of d.kiosks) this.put('kiosks', k);
+    for (const k of d.apiKeys) this.put('apiKeys', k);
     for (const e of d.exports) this.put('exports', e);
     for (const p of d.preferences) this.put('preferences', p);
   }
@@ -256,6 +260,7 @@ export class FileStore extends Operations implements Store {
       holds: [...this.rows('holds')],
       shares: [...this.rows('shares')],
       kiosks: [...this.rows('kiosks')],
+      apiKeys: [...this.rows('apiKeys')],
       exports: [...this.rows('exports')],
       preferences: [...this.rows('preferences')],
     };
@@ -333,6 +338,7 @@ const emptyDb = (): DbJson => ({
   holds: [],
   shares: [],
   kiosks: [],
+  apiKeys: [],
   exports: [],
   preferences: [],
 });
@@ -347,6 +353,7 @@ function migrateDb(d: DbJson): boolean {
   d.holds ??= [];
   d.shares ??= [];
   d.kiosks ??= [];
+  d.apiKeys ??= [];
   d.exports ??= [];
   d.preferences ??= [];
   d.orgs ??= [];

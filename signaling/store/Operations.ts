@@ -10,6 +10,7 @@ import { FIRST_ORG_NAME, newId, newShareId } from './ids.ts';
 import {
   TABLES,
   type Announcement,
+  type ApiKey,
   type Camera,
   type CameraChange,
   type CameraOwner,
@@ -87,6 +88,7 @@ export abstract class Operations extends Catalog {
       for (const g of await tx.where('groups', 'orgId', id)) await tx.drop('groups', g.id);
       for (const a of await tx.where('announcements', 'orgId', id)) await tx.drop('announcements', a.id);
       for (const k of await tx.where('kiosks', 'orgId', id)) await tx.drop('kiosks', k.id);
+      for (const k of await tx.where('apiKeys', 'orgId', id)) await tx.drop('apiKeys', k.id);
       await tx.drop('orgs', id);
       await tx.put('deletionReports', report);
     });
@@ -257,6 +259,25 @@ export abstract class Operations extends Catalog {
   }
   deleteKiosk(id: string): Promise<boolean> {
     return this.#remove('kiosks', id);
+  }
+
+  // --- API keys ------------------------------------------------------------------------------
+
+  addApiKey(key: Omit<ApiKey, 'createdAt' | 'lastUsedAt' | 'revokedAt' | 'revokedBy'>): Promise<ApiKey> {
+    return this.#add('apiKeys', { ...withoutUndefined(key), createdAt: now() });
+  }
+  revokeApiKey(id: string, by: string): Promise<ApiKey | undefined> {
+    return this.#change('apiKeys', id, (k) => (k.revokedAt ? k : { ...k, revokedAt: now(), revokedBy: by }));
+  }
+  async apiKeyUsed(id: string, at: Date, minIntervalMs: number): Promise<void> {
+    const recent = (k: ApiKey | undefined) => !k || (k.lastUsedAt !== undefined && Date.parse(k.lastUsedAt) > at.getTime() - minIntervalMs);
+    // Memory first (it follows every node's writes): most calls stop here without a transaction.
+    if (recent(this.apiKey(id))) return;
+    await this.transact(async (tx) => {
+      const key = await tx.get('apiKeys', id);
+      if (!key || recent(key)) return;
+      await tx.put('apiKeys', { ...key, lastUsedAt: at.toISOString() });
+    });
   }
 
   // --- Exports -------------------------------------------------------------------------------
@@ -446,7 +467,8 @@ export abstract class Operations extends Catalog {
       for (const table of TABLES) {
         if (!(await tx.isEmpty(table))) throw new StoreError('store_not_empty', `the store already holds ${table}; restore or migrate into an empty one`);
       }
-      for (const table of TABLES) for (const row of snapshot[table] as Rows[typeof table][]) await tx.put(table, row);
+      // Snapshots of older releases lack the tables added since.
+      for (const table of TABLES) for (const row of (snapshot[table] ?? []) as Rows[typeof table][]) await tx.put(table, row);
     });
   }
 

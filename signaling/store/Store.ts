@@ -5,6 +5,7 @@ import type { Catalog } from './Catalog.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type {
   Announcement,
+  ApiKey,
   Camera,
   CameraChange,
   CameraGroup,
@@ -126,6 +127,16 @@ export interface Store extends Pick<Catalog, PublicReads> {
   /** A new device token; the generation goes up so access tokens of the old one stop. */
   rotateKioskToken(id: string, tokenHash: string): Promise<Kiosk | undefined>;
   deleteKiosk(id: string): Promise<boolean>;
+
+  // --- API keys ------------------------------------------------------------------------------
+  addApiKey(key: Omit<ApiKey, 'createdAt' | 'lastUsedAt' | 'revokedAt' | 'revokedBy'>): Promise<ApiKey>;
+  /** Marks it revoked (kept, listed as revoked); undefined when there is no such key. Revoking twice keeps the first time. */
+  revokeApiKey(id: string, by: string): Promise<ApiKey | undefined>;
+  /**
+   * Notes that the key was used at `at`, unless its stored last use is less than `minIntervalMs`
+   * older (any node's): a busy key costs one write a minute, not one per call.
+   */
+  apiKeyUsed(id: string, at: Date, minIntervalMs: number): Promise<void>;
 
   // --- Exports -------------------------------------------------------------------------------
   addExport(job: Omit<ExportJob, 'id' | 'createdAt' | 'status' | 'progress' | 'owner'>): Promise<ExportJob>;

@@ -1,5 +1,6 @@
 // Errors of the metadata store. `code` is stable (the HTTP layer answers with it); `status` is the
 // HTTP status it maps to.
+import { CodedError } from '../../errors/index.ts';
 
 export type StoreErrorCode =
   /** Another account already has this username (409). */
@@ -21,7 +22,7 @@ const STATUS: Record<StoreErrorCode, 409 | 500 | 503> = {
   schema_mismatch: 500,
 };
 
-export class StoreError extends Error {
+export class StoreError extends CodedError {
   override name = 'StoreError';
   readonly status: 409 | 500 | 503;
   constructor(
@@ -31,6 +32,11 @@ export class StoreError extends Error {
   ) {
     super(message, options);
     this.status = STATUS[code];
+  }
+
+  /** The database being away is the caller's to know (try again); a schema mismatch is the operator's. */
+  override answer() {
+    return this.code === 'schema_mismatch' ? super.answer() : { code: this.code, message: this.message };
   }
 }
 

@@ -180,6 +180,38 @@ export interface KioskChange {
   rotateSeconds?: number;
 }
 
+/**
+ * What an API key may do, like a role: `read` plays recordings (timeline, playback, previews),
+ * `live` watches live, `export` plays and exports, `manage_cameras` creates and changes cameras.
+ * Never more than the organisation administrator who holds it could (see signaling/apiKeys.ts).
+ */
+export type ApiKeyScope = 'read' | 'live' | 'export' | 'manage_cameras';
+export const API_KEY_SCOPES: readonly ApiKeyScope[] = ['read', 'live', 'export', 'manage_cameras'];
+
+/**
+ * A key an integration calls the API with (`Authorization: Bearer mk_<id>_<secret>`). Only the
+ * SHA-256 of its secret is kept (256 random bits, so a fast hash suffices); revoked keys stay
+ * listed, with when they were revoked.
+ */
+export interface ApiKey {
+  /** `key_<16 hex>`; the token carries the hex part, so a lookup is by id. */
+  id: string;
+  orgId: string;
+  name: string;
+  scope: ApiKeyScope;
+  /** Only the cameras of this group (and none once the group is gone). */
+  cameraGroupId?: string;
+  expiresAt?: string;
+  secretHash: string;
+  /** The administrator who created (and holds) it: the key never does more than they could. */
+  createdBy: string;
+  createdAt: string;
+  /** Written at most once a minute per key (see Store.apiKeyUsed). */
+  lastUsedAt?: string;
+  revokedAt?: string;
+  revokedBy?: string;
+}
+
 /** An export job: what ExportJobs runs and updates, plus who asked for it and its file name. */
 export interface ExportJob extends ExportRecord {
   name: string;
@@ -295,6 +327,7 @@ export interface Rows {
   holds: Hold;
   shares: Share;
   kiosks: Kiosk;
+  apiKeys: ApiKey;
   exports: ExportJob;
   preferences: PreferencesRow;
   sessions: SessionFamily;
@@ -319,6 +352,7 @@ export const ROW_KEY: { readonly [T in Table]: (row: Rows[T]) => string } = {
   holds: (r) => r.id,
   shares: (r) => r.id,
   kiosks: (r) => r.id,
+  apiKeys: (r) => r.id,
   exports: (r) => r.id,
   preferences: (r) => r.userId,
   sessions: (r) => r.id,
@@ -341,6 +375,7 @@ export const TABLES: readonly Table[] = [
   'holds',
   'shares',
   'kiosks',
+  'apiKeys',
   'exports',
   'preferences',
   'sessions',
@@ -396,6 +431,7 @@ export function withoutDangling(rows: Snapshot): { rows: Snapshot; dropped: stri
   out.holds = keep('holds', rows.holds, (h) => has('cameras', h.cameraId), (h) => h.id);
   out.shares = keep('shares', rows.shares, (s) => has('cameras', s.cameraId), (s) => s.id);
   out.kiosks = keep('kiosks', rows.kiosks, (k) => has('orgs', k.orgId), (k) => k.id);
+  out.apiKeys = keep('apiKeys', rows.apiKeys ?? [], (k) => has('orgs', k.orgId), (k) => k.id);
   out.exports = keep('exports', rows.exports, (e) => has('cameras', e.cameraId), (e) => e.id);
   out.preferences = keep('preferences', rows.preferences, (p) => has('users', p.userId), (p) => p.userId);
   return { rows: out, dropped };

@@ -371,6 +371,33 @@ ALTER TABLE nodes DROP CONSTRAINT nodes_state_check;
 ALTER TABLE nodes ADD CONSTRAINT nodes_state_check CHECK (state IN ('up', 'draining', 'stopped'));
 `,
   },
+  {
+    version: 5,
+    name: 'API keys for integrations',
+    // A new table: nodes of the release before neither read it nor follow its changes (the change
+    // feed skips tables a node does not know), so they keep working beside it.
+    oldestCompatible: 4,
+    sql: `
+-- Only the SHA-256 of a key's secret; revoked keys stay (listed as revoked). No foreign key on
+-- created_by or camera_group_id: a key whose administrator or group is gone is refused, not removed.
+CREATE TABLE api_keys (
+  id text PRIMARY KEY,
+  org_id text NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  scope text NOT NULL CHECK (scope IN ('read', 'live', 'export', 'manage_cameras')),
+  camera_group_id text,
+  expires_at timestamptz,
+  secret_hash text NOT NULL,
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL,
+  last_used_at timestamptz,
+  revoked_at timestamptz,
+  revoked_by text
+);
+CREATE INDEX api_keys_org ON api_keys (org_id);
+CREATE TRIGGER api_keys_changes AFTER INSERT OR UPDATE OR DELETE ON api_keys FOR EACH ROW EXECUTE FUNCTION mimamori_record_change('id');
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,51 @@
+// Answers typed by their documented schema. The compiler holds every handler to its schema; with
+// MIMAMORI_CHECK_ANSWERS=1 (the tests set it) each answer is also parsed at run time, so a schema
+// that drifts from what the code sends fails the test that called the route.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+import { describeIssues } from './issues.ts';
+
+const CHECK = process.env.MIMAMORI_CHECK_ANSWERS === '1';
+
+/** An answer that does not match its own documented schema (a server bug: 500, logged). */
+export class AnswerContractError extends Error {
+  override name = 'AnswerContractError';
+}
+
+export function checkAnswer<S extends z.ZodType>(schema: S, body: z.input<S>, where: string): void {
+  if (!CHECK) return;
+  // What goes on the wire: JSON (Dates become strings, undefined fields vanish).
+  const wire: unknown = JSON.parse(JSON.stringify(body));
+  const result = schema.safeParse(wire);
+  if (!result.success) throw new AnswerContractError(`the answer of ${where} does not match its documented schema: ${describeIssues(result.error)}`);
+  // Objects strip unknown fields when parsed; the document forbids them (additionalProperties: false).
+  const extra = extraField(wire, JSON.parse(JSON.stringify(result.data)), '');
+  if (extra !== undefined) throw new AnswerContractError(`the answer of ${where} does not match its documented schema: ${extra || '(root)'} is not in the schema`);
+}
+
+/** The path of the first field `sent` has and `parsed` lacks. */
+function extraField(sent: unknown, parsed: unknown, at: string): string | undefined {
+  if (Array.isArray(sent) && Array.isArray(parsed)) {
+    for (let i = 0; i < sent.length; i++) {
+      const found = extraField(sent[i], parsed[i], `${at}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (sent && parsed && typeof sent === 'object' && typeof parsed === 'object') {
+    for (const [key, value] of Object.entries(sent)) {
+      const path = at ? `${at}.${key}` : key;
+      if (!(key in parsed)) return path;
+      const found = extraField(value, (parsed as Record<string, unknown>)[key], path);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** `c.json(body, status)`, with `body` typed (and, in tests, checked) by the route's answer schema. */
+export function reply<S extends z.ZodType>(c: Context, schema: S, body: z.input<S>, status: ContentfulStatusCode = 200): Response {
+  checkAnswer(schema, body, `${c.req.method} ${c.req.routePath}`);
+  return c.json(body as object, status);
+}
