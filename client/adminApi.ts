@@ -3,12 +3,11 @@
 // recorder alerts, over api.ts's request and wire checks.
 import { arr, ms, num, obj, request, ShapeError, str, type Credential } from './api.ts';
 
-export type Role = 'admin' | 'operator' | 'viewer';
-export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
-export type Right = 'live' | 'playback' | 'export' | 'share' | 'manage';
-export const RIGHTS: readonly Right[] = ['live', 'playback', 'export', 'share', 'manage'];
-/** What each role may hold at most (signaling/store.ts ROLE_RIGHTS); admins hold all on every camera. */
-export const ROLE_CEILING: Record<Role, readonly Right[]> = { admin: RIGHTS, operator: RIGHTS, viewer: ['live', 'playback'] };
+import { RIGHTS, ROLES, ROLE_RIGHTS, type Right, type Role } from '../signaling/wire/domain.ts';
+
+export { RIGHTS, ROLES, type Right, type Role };
+/** What each role may hold at most; admins hold all on every camera. */
+export const ROLE_CEILING = ROLE_RIGHTS;
 
 export interface OrgUser {
   id: string;
@@ -88,8 +87,8 @@ export interface RecorderAlert {
 const time = ms;
 const optStr = (v: unknown, what: string): string | undefined => (v === undefined || v === null ? undefined : str(v, what));
 const role = (v: unknown): Role => {
-  if (v !== 'admin' && v !== 'operator' && v !== 'viewer') throw new ShapeError('role');
-  return v;
+  if (!ROLES.includes(v as Role)) throw new ShapeError('role');
+  return v as Role;
 };
 /** Unknown rights from a newer server are dropped, not fatal. */
 const rights = (v: unknown): Right[] => arr(v ?? [], 'rights').filter((r): r is Right => RIGHTS.includes(r as Right));

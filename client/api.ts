@@ -3,7 +3,9 @@
 // `{ error: { code, message } }` (status 0 for network failures and time-outs).
 import { session } from './storage.ts';
 
-export type Role = 'admin' | 'operator' | 'viewer';
+import { ROLES, type Role } from '../signaling/wire/domain.ts';
+
+export type { Role };
 export interface User {
   id: string;
   username: string;
@@ -79,8 +81,8 @@ export function arr(v: unknown, what: string): unknown[] {
   return v;
 }
 function parseRole(v: unknown): Role {
-  if (v !== 'admin' && v !== 'operator' && v !== 'viewer') throw new ShapeError('role');
-  return v;
+  if (!ROLES.includes(v as Role)) throw new ShapeError('role');
+  return v as Role;
 }
 function parseUser(v: unknown): User {
   const o = obj(v, 'user');

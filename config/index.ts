@@ -108,6 +108,15 @@ const env = z.object({
   /** Calls per second each API key may make on average, and how many at once (token bucket, per node). */
   MIMAMORI_API_KEY_RATE: wholeNumber(1, 100_000, 20, 'calls per second per API key'),
   MIMAMORI_API_KEY_BURST: wholeNumber(1, 100_000, 40, 'calls an API key may make at once'),
+  /** 1: webhooks may go to loopback, private, link-local and metadata addresses, and over plain http (tests, closed networks). */
+  MIMAMORI_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
+  /** Waits before each retry of a webhook delivery, ms, comma-separated (attempts = waits + 1). */
+  MIMAMORI_WEBHOOK_RETRY_MS: z
+    .string()
+    .regex(/^\s*\d+(\s*,\s*\d+){0,9}\s*$/, 'must be 1 to 10 whole numbers of ms, comma-separated, like 1000,4000,16000,64000,300000')
+    .default('1000,4000,16000,64000,300000'),
+  /** One delivery attempt gives up after this long. */
+  MIMAMORI_WEBHOOK_TIMEOUT_MS: wholeNumber(100, 60_000, 10_000, 'ms one webhook delivery attempt may take'),
   /** TURN relay: 'embedded' (we run Debian's coturn), 'external' (an operator's coturn) or 'off'. Unset: see turnMode(). */
   MIMAMORI_TURN: z.enum(['embedded', 'external', 'off']).optional(),
   /** External TURN: URLs handed to clients as given (turn:host:3478?transport=udp, …), and its static-auth-secret. */
@@ -162,6 +171,8 @@ export interface Config {
   audit: { retentionDays: number };
   /** The per-key rate limit (each node counts its own calls). */
   apiKeys: { ratePerSecond: number; burst: number };
+  /** Webhook deliveries (signaling/webhooks/): private addresses allowed, retry waits, one attempt's timeout. */
+  webhooks: { allowPrivate: boolean; retryDelaysMs: number[]; timeoutMs: number };
   turn: TurnConfig;
 }
 
@@ -256,6 +267,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     monitoring: { metricsToken: e.MIMAMORI_METRICS_TOKEN, minFreeDiskBytes: Math.round(e.MIMAMORI_READY_MIN_FREE_MB * 1024 * 1024) },
     audit: { retentionDays: e.MIMAMORI_AUDIT_RETENTION_DAYS },
     apiKeys: { ratePerSecond: e.MIMAMORI_API_KEY_RATE, burst: e.MIMAMORI_API_KEY_BURST },
+    webhooks: {
+      allowPrivate: e.MIMAMORI_WEBHOOK_ALLOW_PRIVATE === '1',
+      retryDelaysMs: e.MIMAMORI_WEBHOOK_RETRY_MS.split(',').map((x) => Number(x.trim())),
+      timeoutMs: e.MIMAMORI_WEBHOOK_TIMEOUT_MS,
+    },
     dataDir: path.resolve(e.MIMAMORI_DATA_DIR),
     host: e.MIMAMORI_HOST,
     port: e.MIMAMORI_PORT,

@@ -10,13 +10,13 @@
 
 import { CodedError } from '../errors/index.ts';
 import type { GapEntry, ObjectStore, PendingSegments, RecordingIndex, SegmentEntry } from '../recorder/index.ts';
-import { hourStart, hoursBetween, parseSegmentKey, SPAN_JOIN_MS } from '../recorder/index.ts';
+import { hourStart, hoursBetween, SPAN_JOIN_MS } from '../recorder/index.ts';
 import { keyframeMp4, planClip, type Clip } from './clip/index.ts';
 import { ByteLru, FragmentReader } from './FragmentReader.ts';
-import { entriesOf, keyOfName, mergeSegments, NoRecordingError, planWindow, type PlaybackWindow, type Segment } from './windows.ts';
+import { entriesOf, mergeSegments, NoRecordingError, planWindow, type PlaybackWindow, type Segment, type SegmentRef } from './windows.ts';
 
 export { ClipError, type Clip } from './clip/index.ts';
-export { keyOfName, NoRecordingError, playlist, segmentName, WINDOW_MS, type PlaybackWindow } from './windows.ts';
+export { keyOfName, NoRecordingError, playlist, segmentName, segmentRef, WINDOW_MS, type PlaybackWindow, type SegmentRef } from './windows.ts';
 export { ExportJobs, ExportError, type ExportRecord, type ExportStore } from './ExportJobs.ts';
 
 export interface TimelineEvent {
@@ -166,15 +166,16 @@ export class Playback {
   }
 
   /** The decrypted init segment of a segment named in a playlist. */
-  async init(cameraId: string, name: string): Promise<Uint8Array> {
-    return this.#reader.init(cameraId, await this.#segment(cameraId, name));
+  /** `ref`: segmentRef() of the URL's name, parsed once by the caller. */
+  async init(cameraId: string, ref: SegmentRef): Promise<Uint8Array> {
+    return this.#reader.init(cameraId, await this.#segment(cameraId, ref));
   }
 
   /** Fragments first..last of a segment named in a playlist, as one moof+mdat run. */
-  async media(cameraId: string, name: string, first: number, last: number): Promise<Uint8Array> {
-    const segment = await this.#segment(cameraId, name);
+  async media(cameraId: string, ref: SegmentRef, first: number, last: number): Promise<Uint8Array> {
+    const segment = await this.#segment(cameraId, ref);
     if (first < 0 || last < first || last >= segment.fragments.length || last - first > 600) {
-      throw new PlaybackError('fragment_not_found', `segment ${name} has fragments 0-${segment.fragments.length - 1}; ${first}-${last} is not a range of them`);
+      throw new PlaybackError('fragment_not_found', `segment ${ref.name} has fragments 0-${segment.fragments.length - 1}; ${first}-${last} is not a range of them`);
     }
     const parts = await Promise.all(Array.from({ length: last - first + 1 }, (_, k) => this.#reader.fragment(cameraId, segment, first + k)));
     if (parts.length === 1) return parts[0]!;
@@ -228,15 +229,12 @@ export class Playback {
     return this.#recorder.isRecording?.(cameraId) ?? this.#recorder.pending.list(cameraId).some((p) => p.open);
   }
 
-  async #segment(cameraId: string, name: string): Promise<SegmentEntry> {
-    const key = keyOfName(cameraId, name);
-    const parsed = key ? parseSegmentKey(key) : null;
-    if (!key || !parsed) throw new PlaybackError('segment_not_found', `"${name}" is not a segment name`);
-    const pending = this.#recorder.pending.get(key);
+  async #segment(cameraId: string, ref: SegmentRef): Promise<SegmentEntry> {
+    const pending = this.#recorder.pending.get(ref.key);
     if (pending) return pending.entry;
-    const hour = await this.#recorder.index.merged(cameraId, hourStart(parsed.startMs));
-    const segment = hour.segments.find((s) => s.key === key);
-    if (!segment) throw new PlaybackError('segment_not_found', `camera ${cameraId} has no recorded segment ${name} (deleted by retention, or never recorded)`);
+    const hour = await this.#recorder.index.merged(cameraId, hourStart(ref.startMs));
+    const segment = hour.segments.find((s) => s.key === ref.key);
+    if (!segment) throw new PlaybackError('segment_not_found', `camera ${cameraId} has no recorded segment ${ref.name} (deleted by retention, or never recorded)`);
     return segment;
   }
 }

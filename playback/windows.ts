@@ -6,7 +6,7 @@
 // non-keyframe fragments after it, so every entry can be decoded on its own (seeks, 16×).
 
 import { CodedError } from '../errors/index.ts';
-import { SPAN_JOIN_MS, type GapEntry, type SegmentEntry } from '../recorder/index.ts';
+import { parseSegmentKey, SPAN_JOIN_MS, type GapEntry, type SegmentEntry } from '../recorder/index.ts';
 
 /** Holes shorter than this between fragments are frame-duration rounding, not gaps (as on the timeline). */
 const JOIN_MS = SPAN_JOIN_MS;
@@ -180,6 +180,20 @@ export function keyOfName(cameraId: string, name: string): string | undefined {
   const m = NAME.exec(name);
   if (!m) return undefined;
   return `recordings/${cameraId}/${m[1]}/${m[2]}/${m[3]}/${m[4]}/${name}.mmr`;
+}
+
+/** A segment named in a playback URL, parsed once: its object key and when it starts. */
+export interface SegmentRef {
+  name: string;
+  key: string;
+  startMs: number;
+}
+
+/** The segment a playback URL names, or undefined for anything that is not exactly a segment name of this camera. */
+export function segmentRef(cameraId: string, name: string): SegmentRef | undefined {
+  const key = keyOfName(cameraId, name);
+  const parsed = key ? parseSegmentKey(key) : null;
+  return key && parsed ? { name, key, startMs: parsed.startMs } : undefined;
 }
 
 /** The HLS playlist of a window: fMP4, one EXT-X-MAP per segment, wall clock on every entry. */

@@ -205,7 +205,10 @@ export class CameraRecorder {
           m.gaps += 1;
           m.gapSeconds.set(why, (m.gapSeconds.get(why) ?? 0) + (startMs - fromMs) / 1000);
           m.gapCount.set(why, (m.gapCount.get(why) ?? 0) + 1);
-          void this.#ctx.index.addGap(this.cameraId, { fromMs, toMs: startMs, reason: why }).catch((err: unknown) => this.#ctx.log.error({ event: 'index_write_failed', cameraId: this.cameraId, err }, 'could not record a gap in the index'));
+          void this.#ctx.index
+            .addGap(this.cameraId, { fromMs, toMs: startMs, reason: why })
+            .then(() => this.#ctx.gapRecorded?.(this.cameraId, { fromMs, toMs: startMs, reason: why }))
+            .catch((err: unknown) => this.#ctx.log.error({ event: 'index_write_failed', cameraId: this.cameraId, err }, 'could not record a gap in the index'));
         };
         // Segments started while the disk stays full fail too: only the one that gets written ends the hole.
         if (reason === 'disk-full') resumeGap = () => write(reason);

@@ -25,6 +25,8 @@ export interface RecorderContext {
   /** Spool segments not in the index yet (live edge of playback). */
   pending: PendingSegments;
   log: Logger;
+  /** A gap was written to the index (the recorder's 'gap' event). */
+  gapRecorded?: (cameraId: string, gap: { fromMs: number; toMs: number; reason: GapReason }) => void;
   /** A node of a cluster (RecorderOptions.cluster). */
   cluster?: { holder: (cameraId: string) => Holder | undefined; arrival: (cameraId: string) => { fromNode: string } | undefined; wasDeadSince: (nodeId: string, sinceMs: number) => boolean; handover: (fromNode: string, cameraId: string, epoch: number, startMs: number) => Promise<boolean> };
 }

@@ -10,6 +10,8 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { CameraRoom, Sfu } from '../sfu/index.ts';
+import { SafeEmitter } from '../errors/index.ts';
+import type { GapEntry } from './entries.ts';
 import { CameraRecorder } from './CameraRecorder.ts';
 import { RecorderMetrics, type RecorderContext, type RecorderSettings } from './context.ts';
 import type { DataKeys } from './DataKeys.ts';
@@ -72,7 +74,12 @@ export interface RecorderStatus {
   store: string;
 }
 
-export class Recorder {
+export interface RecorderEvents {
+  /** A hole between a camera's segments was written to its index (what the timeline shows as a gap). */
+  gap: [cameraId: string, gap: GapEntry];
+}
+
+export class Recorder extends SafeEmitter<RecorderEvents> {
   readonly #o: RecorderOptions;
   readonly #ctx: RecorderContext;
   readonly #cameras = new Map<string, CameraRecorder>();
@@ -96,8 +103,10 @@ export class Recorder {
     const pending = new PendingSegments();
     uploader.on('uploaded', (job) => pending.removed(job.key));
     uploader.on('dropped', (job) => pending.removed(job.key));
-    const ctx: RecorderContext = { settings: o.settings, keys: o.keys, spool, index, uploader, metrics, pending, log: o.log, ...(o.cluster ? { cluster: o.cluster } : {}) };
-    const recorder = new Recorder(o, ctx, cameras);
+    let recorder: Recorder | undefined = undefined;
+    const gapRecorded = (cameraId: string, gap: GapEntry) => recorder?.safeEmit('gap', cameraId, gap);
+    const ctx: RecorderContext = { settings: o.settings, keys: o.keys, spool, index, uploader, metrics, pending, log: o.log, gapRecorded, ...(o.cluster ? { cluster: o.cluster } : {}) };
+    recorder = new Recorder(o, ctx, cameras);
     await recorder.#recover();
     o.sfu.on('roomOpened', (room) => recorder.#attach(room));
     for (const room of o.sfu.rooms.values()) recorder.#attach(room);
@@ -107,6 +116,7 @@ export class Recorder {
   }
 
   private constructor(o: RecorderOptions, ctx: RecorderContext, cameras: Map<string, CameraRecorder>) {
+    super();
     this.#o = o;
     this.#ctx = ctx;
     this.#cameras = cameras;

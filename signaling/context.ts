@@ -13,6 +13,7 @@ import type { TurnRelay } from '../turn-config/index.ts';
 import type { Accounts } from './accounts/index.ts';
 import type { Cluster, Drain, Relays } from './cluster/index.ts';
 import type { HttpSessions } from './HttpSessions.ts';
+import type { Webhooks } from './webhooks/index.ts';
 
 export interface Deps {
   config: Config;
@@ -38,6 +39,8 @@ export interface Deps {
   relays?: Relays;
   /** Leaving the cluster on purpose: cameras moved, viewers sent elsewhere (a cluster only). */
   drain?: Drain;
+  /** Signed callbacks to the organisations' webhooks, delivered in the background by this node. */
+  webhooks: Webhooks;
 }
 
 export interface AppEnv {

@@ -23,6 +23,8 @@ import { ApiError, toErrorBody, unauthorized } from './errors.ts';
 import { audit, auditEvent, bearerToken, fresh, peerAddress, verifiedToken } from './middleware.ts';
 import { ApiKeyRateLimiter, authenticateApiKey, isApiKeyToken, rateLimited } from './apiKeys.ts';
 import { apiKeyRoutes } from './routes/apiKeys.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { Webhooks } from './webhooks/index.ts';
 import { clientAddress, trustedProxies } from './clientAddress.ts';
 import { accessOfClaims } from './access.ts';
 import { Hub } from './Hub.ts';
@@ -201,9 +203,12 @@ export class Service {
       const app = new Hono().route('/', relays.routes()).route('/', drain.routes()).route('/', httpSessions.routes());
       internal = await startInternalServer({ url: config.internalUrl, secret, app, log });
     }
-    const deps: Deps = { config, store, tokens, accounts, sfu, log, hub, httpSessions, recorder, playback, exports, audit, turn, cluster, ...(relays ? { relays } : {}), ...(drain ? { drain } : {}) };
+    // Webhooks hear of cameras, gaps and exports from here on; this node delivers what happens on it.
+    const webhooks = Webhooks.create({ store, sfu, recorder, log, nodeId: config.nodeId, settings: config.webhooks });
+    const deps: Deps = { config, store, tokens, accounts, sfu, log, hub, httpSessions, recorder, playback, exports, audit, turn, cluster, webhooks, ...(relays ? { relays } : {}), ...(drain ? { drain } : {}) };
     const tls = await loadTls(config);
     const monitoring = Monitoring.create(deps);
+    webhooks.watchMonitoring(monitoring);
     const app = createApp(deps, monitoring);
     const listener = getRequestListener(app.fetch);
     const server = tls
@@ -299,6 +304,8 @@ export class Service {
     if (this.#closed) return;
     this.#closed = true;
     this.#deps.hub.stop();
+    // First: rooms closing below must not queue offline events, and attempts under way are cut short.
+    await this.#deps.webhooks.close();
     await this.#backups?.close();
     this.#monitoring.close();
     await this.#contractEnd.close();
@@ -370,6 +377,7 @@ export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create
   app.route('/api/recorder', recorderRoutes(deps, monitoring));
   app.route('/api/audit', auditRoutes(deps));
   app.route('/api/api-keys', apiKeyRoutes(deps));
+  app.route('/api/webhooks', webhookRoutes(deps));
   app.route('/', whipRoutes(deps));
   const document = apiDocument(() => app.routes);
   app.route('/api', docsRoutes(document));

@@ -16,6 +16,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RecorderStatus } from '../recorder/index.ts';
 import type { UploadJob } from '../recorder/Uploader.ts';
 import type { Deps } from './context.ts';
+import { SafeEmitter } from '../errors/index.ts';
 
 export type CheckName = 'workers' | 's3' | 'disk' | 'spool' | 'clock' | 'turn' | 'database' | 'drain';
 /**
@@ -115,7 +116,12 @@ export class NotRecordingTracker {
   }
 }
 
-export class Monitoring {
+export interface MonitoringEvents {
+  /** An alert was raised (once per episode): what the log line `alert_not_recording` says (webhooks listen). */
+  alert: [alert: RecorderAlert];
+}
+
+export class Monitoring extends SafeEmitter<MonitoringEvents> {
   readonly registry = new Registry();
   readonly #deps: MonitoringDeps;
   readonly #o: Required<MonitoringOptions>;
@@ -151,6 +157,7 @@ export class Monitoring {
   }
 
   private constructor(deps: MonitoringDeps, o: Required<MonitoringOptions>) {
+    super();
     this.#deps = deps;
     this.#o = o;
     this.#tracker = new NotRecordingTracker(o.notRecordingAfterMs);
@@ -248,6 +255,7 @@ export class Monitoring {
     const { raised, cleared } = this.#tracker.update(Date.now(), this.#notRecording());
     for (const alert of raised) {
       this.#deps.log.error({ event: 'alert_not_recording', cameraId: alert.cameraId, sinceMs: alert.sinceMs }, 'camera is online but nothing is recording it');
+      this.safeEmit('alert', alert);
     }
     for (const cameraId of cleared) this.#deps.log.info({ event: 'alert_not_recording_cleared', cameraId }, 'camera is recording again (or went offline)');
     const full = new Map(this.#deps.recorder.diskFull.map((d) => [d.cameraId, d.sinceMs]));

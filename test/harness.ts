@@ -138,7 +138,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         MIMAMORI_LOG_LEVEL: process.env.MIMAMORI_LOG_LEVEL ?? 'warn',
         // Every answer is parsed with its documented schema: a route whose answer drifts from the
         // OpenAPI document fails the test that called it (500, logged as a contract violation).
-        MIMAMORI_CHECK_ANSWERS: '1',
+        MIMAMORI_CHECK_ANSWERS: process.env.MIMAMORI_CHECK_ANSWERS ?? '1',
         // Access tokens live 10 minutes in service; the harness's admin token must outlast a long test.
         MIMAMORI_ACCESS_TOKEN_TTL_S: '3600',
         ...(databaseUrl ? { MIMAMORI_DATABASE_URL: databaseUrl } : {}),

@@ -71,8 +71,13 @@ test('the document is OpenAPI 3.1, and every operation has a summary, its access
   assert.ok(ops.length >= 90, `${ops.length} operations documented`);
   for (const name of ['user', 'refreshCookie', 'camera', 'kiosk', 'share', 'playback']) assert.ok(doc.components.securitySchemes[name], `security scheme ${name}`);
   const complaints: string[] = [];
+  const ids = new Map<string, string>();
   for (const { path, method, op } of ops) {
     const where = `${method.toUpperCase()} ${path}`;
+    const id = (op as { operationId?: string }).operationId;
+    if (!id) complaints.push(`${where}: no operationId`);
+    else if (ids.has(id)) complaints.push(`${where}: operationId ${id} is ${ids.get(id)}'s too`);
+    else ids.set(id, where);
     if (!op.summary) complaints.push(`${where}: no summary`);
     if (!op.tags?.length) complaints.push(`${where}: no tag`);
     if (!op['x-access']) complaints.push(`${where}: who may call it is not said`);

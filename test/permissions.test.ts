@@ -228,6 +228,10 @@ const ROUTES: { name: string; call: Call; allowed: Who[] }[] = [
   // API keys are for integrations: only administrators make and revoke them, never with a key.
   { name: 'list API keys', call: { method: 'GET', path: '/api/api-keys' }, allowed: ['platform', 'adminA', 'adminB'] },
   { name: 'create API key', call: { method: 'POST', path: '/api/api-keys', body: () => ({ name: unique('k'), scope: 'read' }) }, allowed: ['platform', 'adminA', 'adminB'] },
+  // Webhooks: administrators only, never with a key. This service refuses loopback URLs (400
+  // webhook_url_refused, past the permission check): the matrix checks who gets that far.
+  { name: 'list webhooks', call: { method: 'GET', path: '/api/webhooks' }, allowed: ['platform', 'adminA', 'adminB'] },
+  { name: 'create webhook', call: { method: 'POST', path: '/api/webhooks', body: () => ({ name: unique('w'), url: 'https://127.0.0.1/hook', events: ['camera.offline'] }) }, allowed: ['platform', 'adminA', 'adminB'] },
 ];
 
 test('REST: every route refuses or allows each caller exactly as designed', async () => {

@@ -280,6 +280,13 @@ test('share links: password, wrong password audited, range enforced, revocation 
   const w = await startPlayback(cam.id, a0 - 60_000, ok.token);
   assert.ok(w.startMs >= from - 2500 && w.endMs <= to + 1500, `window ${w.startMs - a0}..${w.endMs - a0} inside the share ${from - a0}..${to - a0}`);
   assert.is((await errorOf(await svc.api(`/api/cameras/${other.id}/timeline?from=${a0}&to=${Date.now()}`, { headers: { authorization: `Bearer ${ok.token}` } }))).status, 404);
+  // Its timeline is the clip's, whatever range is asked for: nothing recorded around it shows.
+  const around = await json<{ from: number; to: number; spans: { fromMs: number; toMs: number }[]; events: { atMs: number }[] }>(
+    await svc.api(`/api/cameras/${cam.id}/timeline?from=${a0 - 3_600_000}&to=${Date.now()}`, { headers: { authorization: `Bearer ${ok.token}` } }),
+  );
+  assert.equal([around.from, around.to], [from, to]);
+  assert.ok(around.spans.length > 0 && around.spans.every((sp) => sp.fromMs >= from && sp.toMs <= to), JSON.stringify(around.spans));
+  assert.ok(around.events.every((e) => e.atMs >= from && e.atMs <= to), JSON.stringify(around.events));
   assert.is((await errorOf(await svc.api('/api/cameras', { headers: { authorization: `Bearer ${ok.token}` } }))).status, 403);
   const nopass = await fetch(`${svc.url}/api/shares/${id}/open`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   assert.is((await errorOf(nopass)).code, 'wrong_password', 'no password given');

@@ -54,6 +54,11 @@ export const AUDIT_ACTIONS = [
   'api_key.create',
   'api_key.revoke',
   'api_key.call',
+  // Webhooks: made, changed, deleted and their secret rotated by administrators (deliveries are not audited: see their log).
+  'webhook.create',
+  'webhook.update',
+  'webhook.delete',
+  'webhook.secret_rotate',
   'announcement.create',
   'announcement.delete',
   // Organisations (platform operators)

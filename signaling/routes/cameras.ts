@@ -67,7 +67,7 @@ const CameraView = z.object({
   groupIds: z.array(z.string()).describe('The camera groups it belongs to'),
 });
 const CameraAnswer = z.object({ camera: CameraView });
-const CameraList = z.object({ cameras: z.array(CameraView) });
+export const CameraList = z.object({ cameras: z.array(CameraView) });
 const cameraSecret = z.string().describe('The camera secret (256 random bits, base64url): shown only now, kept hashed. The camera trades it for publish tokens; anyone holding it can publish as the camera');
 const CreatedCamera = z.object({ camera: CameraView, secret: cameraSecret });
 const PublishToken = z.object({

@@ -176,6 +176,7 @@ export function orgRoutes(deps: Deps) {
         const org = (await deps.store.setOrgDeletion(id, deletion))!;
         audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.deletion_scheduled', orgId: id, outcome: 'ok', detail: { orgId: id, at: deletion.at } });
         deps.log.warn({ event: 'org_deletion_scheduled', orgId: id, at: deletion.at }, 'contract end scheduled');
+        deps.webhooks.contractEndScheduled(org);
         return reply(c, OrgAnswer, { org: view(org) });
       })
       .delete('/:id/deletion', describe({

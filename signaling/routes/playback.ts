@@ -3,8 +3,8 @@
 // camera and one window, and the grant, share or kiosk behind it is checked on every request.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { keyOfName, playlist, type Playback, type PlaybackWindow } from '../../playback/index.ts';
-import { parseSegmentKey, type GapReason } from '../../recorder/index.ts';
+import { playlist, segmentRef, type Playback, type PlaybackWindow, type SegmentRef } from '../../playback/index.ts';
+import type { GapReason } from '../../recorder/index.ts';
 import { accessOfClaims, type Access } from '../access.ts';
 import type { Claims } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
@@ -94,7 +94,7 @@ export function playbackRoutes(deps: Deps) {
     new Hono<AppEnv>()
       .get('/cameras/:id/timeline', describe({
         summary: 'Get a camera\'s timeline',
-        description: 'What is recorded in a range of at most 31 days: spans, gaps with their reasons, and events (camera on- and offline, resolution changes, and for organisation administrators legal holds). Recordings still on the node\'s spool are included. A share link may read the timeline of its camera.',
+        description: 'What is recorded in a range of at most 31 days: spans, gaps with their reasons, and events (camera on- and offline, resolution changes, and for organisation administrators legal holds). Recordings still on the node\'s spool are included. A clip\'s share link reads the timeline of its clip only: the range is cut to the clip (`from`/`to` in the answer say what was read).',
         tag, auth: ['user', 'apiKey', 'share', 'kiosk'],
         access: 'a user or API key with the "playback" right on the camera, or a share link of a recorded clip of it (a kiosk\'s token is accepted but has no playback right: 404)',
         answer: {
@@ -105,9 +105,19 @@ export function playbackRoutes(deps: Deps) {
         errors: ACCESS_ERRORS,
       }), access, validate('param', idParam), validate('query', rangeQuery), async (c) => {
         const { id } = c.req.valid('param');
-        const { from, to } = c.req.valid('query');
+        const asked = c.req.valid('query');
         c.get('access').require(id, 'playback');
-        const timeline = await playback.timeline(id, from, to);
+        // A clip's share link sees its clip and nothing around it: the range is cut to the clip.
+        const share = c.get('access').share;
+        const clip = share?.kind === 'clip' ? { fromMs: share.fromMs!, toMs: share.toMs! } : undefined;
+        const from = clip ? Math.min(Math.max(asked.from, clip.fromMs), clip.toMs) : asked.from;
+        const to = clip ? Math.max(Math.min(asked.to, clip.toMs), from) : asked.to;
+        const read = await playback.timeline(id, from, to);
+        // Nor how long a hole around it lasted, or whether the camera records now.
+        const { liveEdgeMs, ...rest } = read;
+        const timeline = clip
+          ? { ...rest, gaps: read.gaps.map((g) => ({ ...g, fromMs: Math.max(g.fromMs, from), toMs: Math.min(g.toMs, to) })), ...(liveEdgeMs !== undefined && liveEdgeMs <= to ? { liveEdgeMs } : {}) }
+          : read;
         const holds = c.get('access').user?.role === 'admin' ? deps.store.holdsOf(id).filter((h) => h.toMs > from && h.fromMs < to) : [];
         const events = [...timeline.events, ...holds.map((h) => ({ atMs: Math.max(h.fromMs, from), kind: 'hold' as const, detail: h.reason }))].sort((a, b) => a.atMs - b.atMs);
         return reply(c, Timeline, { ...timeline, events });
@@ -189,8 +199,7 @@ export function playbackRoutes(deps: Deps) {
       }), validate('param', segmentParam), async (c) => {
         const { token, name } = c.req.valid('param');
         const { claims } = await play(c, token);
-        inWindow(claims, name);
-        return mp4(c, await playback.init(claims.sub, name), 'private, max-age=3600');
+        return mp4(c, await playback.init(claims.sub, inWindow(claims, name)), 'private, max-age=3600');
       })
       .get('/play/:token/s/:name/:range', describe({
         summary: 'Get fragments of a segment',
@@ -202,9 +211,9 @@ export function playbackRoutes(deps: Deps) {
       }), validate('param', mediaParam), async (c) => {
         const { token, name, range } = c.req.valid('param');
         const { claims } = await play(c, token);
-        inWindow(claims, name);
+        const segment = inWindow(claims, name);
         const [first, last] = range.replace('.m4s', '').split('-').map(Number) as [number, number];
-        const bytes = await playback.media(claims.sub, name, first, last);
+        const bytes = await playback.media(claims.sub, segment, first, last);
         c.header('Content-Type', 'video/iso.segment');
         c.header('Cache-Control', 'private, max-age=3600');
         return c.body(bytes as Uint8Array<ArrayBuffer>);
@@ -266,15 +275,15 @@ export function describeWindow(w: PlaybackWindow) {
 }
 
 /** A segment outside the token's window is refused: the token is for one window only. */
-function inWindow(claims: PlayClaims, name: string): void {
-  const key = keyOfName(claims.sub, name);
-  const parsed = key ? parseSegmentKey(key) : null;
-  if (!parsed) throw new ApiError(404, 'segment_not_found', `"${name}" is not a segment name`);
-  const { startMs } = parsed;
+function inWindow(claims: PlayClaims, name: string): SegmentRef {
+  const segment = segmentRef(claims.sub, name);
+  if (!segment) throw new ApiError(404, 'segment_not_found', `"${name}" is not a segment name`);
+  const { startMs } = segment;
   // A segment may start before the window (its later keyframe starts it); segments are at most minutes long.
   if (startMs < claims.from - 3_600_000 || (claims.to !== undefined && startMs > claims.to)) {
     throw new ApiError(403, 'out_of_window', 'this segment is outside the playback window of the token; start playback at that time');
   }
+  return segment;
 }
 
 function mp4(c: Context, bytes: Uint8Array, cache: string): Response {

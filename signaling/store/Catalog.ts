@@ -28,6 +28,7 @@ import {
   type Snapshot,
   type Table,
   type User,
+  type Webhook,
 } from './model.ts';
 import type { WrappedKey } from '../../recorder/seal/index.ts';
 
@@ -263,6 +264,13 @@ export class Catalog {
   /** Every key of the organisation, revoked ones included. */
   apiKeysOf(orgId: string): readonly ApiKey[] {
     return this.rows('apiKeys').filter((k) => k.orgId === orgId);
+  }
+  webhook(id: string): Webhook | undefined {
+    return this.row('webhooks', id);
+  }
+  /** Every webhook of the organisation, disabled ones included. */
+  webhooksOf(orgId: string): readonly Webhook[] {
+    return this.rows('webhooks').filter((w) => w.orgId === orgId);
   }
   exportJob(id: string): ExportJob | undefined {
     return this.row('exports', id);

@@ -11,7 +11,7 @@ import { FileAuditLog } from '../audit/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { StoreError } from './errors.ts';
 import { FIRST_ORG_NAME, newId } from './ids.ts';
-import type { Announcement, ApiKey, Camera, CameraGroup, Change, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
+import type { Announcement, ApiKey, Webhook, Camera, CameraGroup, Change, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
 import { Operations, type ScalarField, type Tx } from './Operations.ts';
 import type { SharedSecretName, Store, StoreHealth } from './Store.ts';
 import type { MetadataExport, NodeInfo } from './model.ts';
@@ -32,6 +32,8 @@ interface DbJson {
   kiosks: Kiosk[];
   /** Since API keys (absent from files written before). */
   apiKeys: ApiKey[];
+  /** Since webhooks (absent from files written before). */
+  webhooks: Webhook[];
   exports: ExportJob[];
   preferences: { userId: string; preferences: Preferences }[];
 }
@@ -58,6 +60,7 @@ const FILE_OF: Record<Table, 'db' | 'accounts' | undefined> = {
   shares: 'db',
   kiosks: 'db',
   apiKeys: 'db',
+  webhooks: 'db',
   exports: 'db',
   preferences: 'db',
   sessions: 'accounts',
@@ -242,6 +245,7 @@ export class FileStore extends Operations implements Store {
     for (const s of d.shares) this.put('shares', s);
     for (const k of d.kiosks) this.put('kiosks', k);
     for (const k of d.apiKeys) this.put('apiKeys', k);
+    for (const w of d.webhooks) this.put('webhooks', w);
     for (const e of d.exports) this.put('exports', e);
     for (const p of d.preferences) this.put('preferences', p);
   }
@@ -261,6 +265,7 @@ export class FileStore extends Operations implements Store {
       shares: [...this.rows('shares')],
       kiosks: [...this.rows('kiosks')],
       apiKeys: [...this.rows('apiKeys')],
+      webhooks: [...this.rows('webhooks')],
       exports: [...this.rows('exports')],
       preferences: [...this.rows('preferences')],
     };
@@ -339,6 +344,7 @@ const emptyDb = (): DbJson => ({
   shares: [],
   kiosks: [],
   apiKeys: [],
+  webhooks: [],
   exports: [],
   preferences: [],
 });
@@ -354,6 +360,7 @@ function migrateDb(d: DbJson): boolean {
   d.shares ??= [];
   d.kiosks ??= [];
   d.apiKeys ??= [];
+  d.webhooks ??= [];
   d.exports ??= [];
   d.preferences ??= [];
   d.orgs ??= [];

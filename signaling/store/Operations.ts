@@ -35,6 +35,8 @@ import {
   type Snapshot,
   type Table,
   type User,
+  type Webhook,
+  type WebhookChange,
 } from './model.ts';
 import type { ExportPatch } from './Store.ts';
 
@@ -89,6 +91,7 @@ export abstract class Operations extends Catalog {
       for (const a of await tx.where('announcements', 'orgId', id)) await tx.drop('announcements', a.id);
       for (const k of await tx.where('kiosks', 'orgId', id)) await tx.drop('kiosks', k.id);
       for (const k of await tx.where('apiKeys', 'orgId', id)) await tx.drop('apiKeys', k.id);
+      for (const w of await tx.where('webhooks', 'orgId', id)) await tx.drop('webhooks', w.id);
       await tx.drop('orgs', id);
       await tx.put('deletionReports', report);
     });
@@ -278,6 +281,30 @@ export abstract class Operations extends Catalog {
       if (!key || recent(key)) return;
       await tx.put('apiKeys', { ...key, lastUsedAt: at.toISOString() });
     });
+  }
+
+  // --- Webhooks ------------------------------------------------------------------------------
+
+  addWebhook(webhook: Omit<Webhook, 'createdAt' | 'disabledAt'>): Promise<Webhook> {
+    return this.#add('webhooks', { ...withoutUndefined(webhook), events: [...webhook.events], createdAt: now() });
+  }
+  updateWebhook(id: string, change: WebhookChange): Promise<Webhook | undefined> {
+    return this.#change('webhooks', id, ({ disabledAt, ...w }) => {
+      const off = change.enabled === undefined ? disabledAt : change.enabled ? undefined : (disabledAt ?? now());
+      return {
+        ...w,
+        ...(change.name !== undefined ? { name: change.name } : {}),
+        ...(change.url !== undefined ? { url: change.url } : {}),
+        ...(change.events !== undefined ? { events: [...change.events] } : {}),
+        ...(off !== undefined ? { disabledAt: off } : {}),
+      };
+    });
+  }
+  rotateWebhookSecret(id: string, secret: string): Promise<Webhook | undefined> {
+    return this.#change('webhooks', id, (w) => ({ ...w, secret }));
+  }
+  deleteWebhook(id: string): Promise<boolean> {
+    return this.#remove('webhooks', id);
   }
 
   // --- Exports -------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ import type {
   Share,
   Snapshot,
   User,
+  Webhook,
+  WebhookChange,
 } from './model.ts';
 import type { WrappedKey } from '../../recorder/seal/index.ts';
 
@@ -137,6 +139,13 @@ export interface Store extends Pick<Catalog, PublicReads> {
    * older (any node's): a busy key costs one write a minute, not one per call.
    */
   apiKeyUsed(id: string, at: Date, minIntervalMs: number): Promise<void>;
+
+  // --- Webhooks ------------------------------------------------------------------------------
+  addWebhook(webhook: Omit<Webhook, 'createdAt' | 'disabledAt'>): Promise<Webhook>;
+  /** `enabled: false` sets disabledAt (kept when already disabled), `true` clears it; undefined when there is no such webhook. */
+  updateWebhook(id: string, change: WebhookChange): Promise<Webhook | undefined>;
+  rotateWebhookSecret(id: string, secret: string): Promise<Webhook | undefined>;
+  deleteWebhook(id: string): Promise<boolean>;
 
   // --- Exports -------------------------------------------------------------------------------
   addExport(job: Omit<ExportJob, 'id' | 'createdAt' | 'status' | 'progress' | 'owner'>): Promise<ExportJob>;

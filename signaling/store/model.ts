@@ -4,23 +4,8 @@
 import type { WrappedKey } from '../../recorder/seal/index.ts';
 import type { ExportRecord } from '../../playback/index.ts';
 
-/**
- * A user's role in their organisation. Admins may do everything in it; operators and viewers act
- * on the cameras granted to them, with at most the rights of their role (ROLE_RIGHTS).
- */
-export type Role = 'admin' | 'operator' | 'viewer';
-export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
-
-/** What a grant can allow on a camera. `manage`: change its settings and rotate its secret. */
-export type Right = 'live' | 'playback' | 'export' | 'share' | 'manage';
-export const RIGHTS: readonly Right[] = ['live', 'playback', 'export', 'share', 'manage'];
-
-/** The most a grant can give each role: a viewer watches, an operator also exports, shares and manages. */
-export const ROLE_RIGHTS: Record<Role, readonly Right[]> = {
-  admin: RIGHTS,
-  operator: RIGHTS,
-  viewer: ['live', 'playback'],
-};
+export { ROLES, RIGHTS, ROLE_RIGHTS, API_KEY_SCOPES, type Role, type Right, type ApiKeyScope } from '../wire/domain.ts';
+import type { ApiKeyScope, Right, Role } from '../wire/domain.ts';
 
 /** A customer (tenant). Nobody sees another organisation's users, cameras, recordings or logs. */
 export interface Org {
@@ -185,8 +170,6 @@ export interface KioskChange {
  * `live` watches live, `export` plays and exports, `manage_cameras` creates and changes cameras.
  * Never more than the organisation administrator who holds it could (see signaling/apiKeys.ts).
  */
-export type ApiKeyScope = 'read' | 'live' | 'export' | 'manage_cameras';
-export const API_KEY_SCOPES: readonly ApiKeyScope[] = ['read', 'live', 'export', 'manage_cameras'];
 
 /**
  * A key an integration calls the API with (`Authorization: Bearer mk_<id>_<secret>`). Only the
@@ -210,6 +193,41 @@ export interface ApiKey {
   lastUsedAt?: string;
   revokedAt?: string;
   revokedBy?: string;
+}
+
+/**
+ * What a webhook may be told of (names are stable: integrators branch on them). `webhook.test` is
+ * sent by the test button only and cannot be subscribed to. See signaling/webhooks/.
+ */
+export type WebhookEventType = 'camera.online' | 'camera.offline' | 'camera.not_recording' | 'recording.gap' | 'export.ready' | 'export.failed' | 'contract.end_scheduled';
+export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = ['camera.online', 'camera.offline', 'camera.not_recording', 'recording.gap', 'export.ready', 'export.failed', 'contract.end_scheduled'];
+
+/**
+ * An organisation's webhook: events POSTed to `url`, signed with `secret` (HMAC-SHA256). The
+ * secret is needed to sign, so it is stored as it is (like the data it protects, in the metadata
+ * store); it is shown at creation and rotation only, never listed or logged. Its delivery log is
+ * kept in memory by the node that delivers (signaling/webhooks/DeliveryLog.ts), not here.
+ */
+export interface Webhook {
+  /** `wh_<12 base64url>`. */
+  id: string;
+  orgId: string;
+  name: string;
+  url: string;
+  events: WebhookEventType[];
+  /** `whsec_<43 base64url>`: the HMAC key is this whole string (UTF-8). */
+  secret: string;
+  createdBy: string;
+  createdAt: string;
+  /** Set while it is switched off: nothing is sent to it. */
+  disabledAt?: string;
+}
+
+export interface WebhookChange {
+  name?: string;
+  url?: string;
+  events?: WebhookEventType[];
+  enabled?: boolean;
 }
 
 /** An export job: what ExportJobs runs and updates, plus who asked for it and its file name. */
@@ -328,6 +346,7 @@ export interface Rows {
   shares: Share;
   kiosks: Kiosk;
   apiKeys: ApiKey;
+  webhooks: Webhook;
   exports: ExportJob;
   preferences: PreferencesRow;
   sessions: SessionFamily;
@@ -353,6 +372,7 @@ export const ROW_KEY: { readonly [T in Table]: (row: Rows[T]) => string } = {
   shares: (r) => r.id,
   kiosks: (r) => r.id,
   apiKeys: (r) => r.id,
+  webhooks: (r) => r.id,
   exports: (r) => r.id,
   preferences: (r) => r.userId,
   sessions: (r) => r.id,
@@ -376,6 +396,7 @@ export const TABLES: readonly Table[] = [
   'shares',
   'kiosks',
   'apiKeys',
+  'webhooks',
   'exports',
   'preferences',
   'sessions',
@@ -432,6 +453,7 @@ export function withoutDangling(rows: Snapshot): { rows: Snapshot; dropped: stri
   out.shares = keep('shares', rows.shares, (s) => has('cameras', s.cameraId), (s) => s.id);
   out.kiosks = keep('kiosks', rows.kiosks, (k) => has('orgs', k.orgId), (k) => k.id);
   out.apiKeys = keep('apiKeys', rows.apiKeys ?? [], (k) => has('orgs', k.orgId), (k) => k.id);
+  out.webhooks = keep('webhooks', rows.webhooks ?? [], (w) => has('orgs', w.orgId), (w) => w.id);
   out.exports = keep('exports', rows.exports, (e) => has('cameras', e.cameraId), (e) => e.id);
   out.preferences = keep('preferences', rows.preferences, (p) => has('users', p.userId), (p) => p.userId);
   return { rows: out, dropped };

@@ -15,13 +15,19 @@ export class AnswerContractError extends Error {
 
 export function checkAnswer<S extends z.ZodType>(schema: S, body: z.input<S>, where: string): void {
   if (!CHECK) return;
+  const problem = answerProblem(schema, body);
+  if (problem) throw new AnswerContractError(`the answer of ${where} does not match its documented schema: ${problem}`);
+}
+
+/** What is wrong with `body` as an answer documented by `schema`, or undefined: exactly its schema. */
+export function answerProblem(schema: z.ZodType, body: unknown): string | undefined {
   // What goes on the wire: JSON (Dates become strings, undefined fields vanish).
   const wire: unknown = JSON.parse(JSON.stringify(body));
   const result = schema.safeParse(wire);
-  if (!result.success) throw new AnswerContractError(`the answer of ${where} does not match its documented schema: ${describeIssues(result.error)}`);
+  if (!result.success) return describeIssues(result.error);
   // Objects strip unknown fields when parsed; the document forbids them (additionalProperties: false).
   const extra = extraField(wire, JSON.parse(JSON.stringify(result.data)), '');
-  if (extra !== undefined) throw new AnswerContractError(`the answer of ${where} does not match its documented schema: ${extra || '(root)'} is not in the schema`);
+  return extra === undefined ? undefined : `${extra || '(root)'} is not in the schema`;
 }
 
 /** The path of the first field `sent` has and `parsed` lacks. */

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   right_not_allowed_for_role: [400, 'The user\'s role cannot hold one of the rights asked for: grant fewer rights, or change their role first.'],
   bad_sdp: [400, 'The body is not a usable WebRTC SDP offer (empty, not SDP, no ICE credentials or DTLS fingerprint, no codec to publish, or media parameters refused); the message says which.'],
   cannot_consume: [400, 'The player cannot decode the camera\'s codec: offer the camera\'s codec (H.264 packetization-mode=1, VP8 or Opus).'],
+  webhook_url_refused: [400, 'The webhook URL cannot be used: not https, carries credentials, does not resolve, or resolves to a loopback, private, link-local or reserved address (allowed only with MIMAMORI_WEBHOOK_ALLOW_PRIVATE=1).'],
   // 401
   unauthorized: [401, 'No credentials, or they are not valid: sign in (or send the key, token or secret this route takes).'],
   token_expired: [401, 'The access token expired: refresh it (POST /api/auth/refresh) or sign in again.'],
@@ -51,6 +52,7 @@ export const ERROR_CODES = {
   hold_not_found: [404, 'No such legal hold on this camera.'],
   kiosk_not_found: [404, 'No such kiosk display.'],
   api_key_not_found: [404, 'No such API key in the caller\'s organisation.'],
+  webhook_not_found: [404, 'No such webhook in the caller\'s organisation.'],
   share_not_found: [404, 'No such share link: check that the whole link was copied.'],
   export_not_found: [404, 'No such export, or it belongs to someone else.'],
   organisation_not_found: [404, 'No such organisation.'],
@@ -75,6 +77,7 @@ export const ERROR_CODES = {
   not_joined: [409, 'Join the camera first.'],
   closed: [409, 'The connection is closing: reconnect.'],
   api_key_name_taken: [409, 'A working API key of the organisation has this name: choose another, or revoke that key first.'],
+  webhook_limit: [409, 'The organisation has as many webhooks as it may (20): delete one first.'],
   master_keys_readonly: [409, 'The master keys come from MIMAMORI_MASTER_KEYS: rotate them there (add a key, restart), not through the API.'],
   username_taken: [409, 'The username is taken.'],
   self_delete: [409, 'An administrator cannot delete their own account.'],

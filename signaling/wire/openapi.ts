@@ -49,7 +49,16 @@ const SECURITY: Record<Exclude<Auth, 'none'>, object> = {
 };
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
-  const out = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const out = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+    // z.int() says "a safe integer" with bounds no reader needs.
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+      if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+    },
+  }) as Record<string, unknown>;
   delete out.$schema;
   return out;
 };
@@ -161,7 +170,7 @@ export function openApiDocument(served: readonly ServedRoute[], info: OpenApiInf
     (paths[openApiPath(entry.path)] ??= {})[entry.method.toLowerCase()] = {
       summary: doc.summary,
       description: [doc.description, `**Who may call it:** ${doc.access}`].filter(Boolean).join('\n\n'),
-      operationId: operationId(entry.method, entry.path),
+      operationId: operationId(entry.method, openApiPath(entry.path)),
       tags: [doc.tag],
       ...(parameterList.length ? { parameters: parameterList } : {}),
       ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(body.schema, 'input'), ...(doc.example !== undefined ? { example: doc.example } : {}) } } } } : doc.requestBody ? { requestBody: unvalidatedBody(doc.requestBody) } : {}),
@@ -183,7 +192,7 @@ export function openApiDocument(served: readonly ServedRoute[], info: OpenApiInf
   };
 }
 
-/** 'GET /api/cameras/:id/timeline' → 'getCamerasIdTimeline': stable, unique per route. */
+/** 'GET /api/cameras/{id}/timeline' → 'getCamerasIdTimeline'; '/api/audit/{path}' → '…AuditPath': stable, unique per route. */
 function operationId(method: string, path: string): string {
   const words = path
     .replace(/^\/api\//, '/')

@@ -1,5 +1,6 @@
 // `npm run bench -- api`: the REST API under concurrent load (login, token refresh, camera list,
-// timeline) beside a bare Hono hello-world measured in the same run, then N idle authenticated
+// timeline; the camera list also with an API key, and the µs of checking its answer against its
+// documented schema) beside a bare Hono hello-world measured in the same run, then N idle authenticated
 // socket.io connections: the service's memory per connection and whether requests still answer.
 //
 // Three kinds of process, so the load generator never shares an event loop with a server: the
@@ -21,6 +22,9 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { io, type Socket } from 'socket.io-client';
 import { hashPassword } from '../../signaling/auth.ts';
+import { CameraList } from '../../signaling/routes/cameras.ts';
+import { answerProblem, describe, reply } from '../../signaling/wire/index.ts';
+import { Hono, type Context } from 'hono';
 import { startService, testDatabase, type Service } from '../harness.ts';
 import { emit, percentile, round, sleep } from './figures.ts';
 
@@ -204,6 +208,51 @@ async function seed(svc: Service) {
 }
 
 let scryptMs: number | null = null;
+let validateUs: number | null = null;
+let contract = null as { bareUs: number; describedUs: number } | null;
+
+/**
+ * µs to check one camera-list answer (50 cameras) against its documented schema, as the service
+ * does with MIMAMORI_CHECK_ANSWERS=1 (tests): JSON round trip, parse, no field beyond the schema.
+ * Production does not validate answers at run time; this is what it would cost per request.
+ */
+/**
+ * µs the contract adds to one request in production (MIMAMORI_CHECK_ANSWERS off): the describe()
+ * middleware and reply() around the same camera-list body, against a bare route answering c.json,
+ * in this process through Hono's app.request (no sockets), alternating so drift hits both alike.
+ */
+async function contractOverhead(listBody: object): Promise<{ bareUs: number; describedUs: number }> {
+  const handler = (c: Context) => c.json(listBody);
+  const bare = new Hono().get('/api/cameras', handler);
+  const doc = { summary: 'List cameras', tag: 'Cameras', auth: ['user'] as const, access: 'anyone', answer: { description: 'The cameras', schema: CameraList } };
+  const described = new Hono().get('/api/cameras', describe(doc), (c) => reply(c, CameraList, listBody as never));
+  const time = async (app: Hono, n: number) => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await (await app.request('/api/cameras')).arrayBuffer();
+    return ((performance.now() - t) * 1000) / n;
+  };
+  await time(bare, 2000);
+  await time(described, 2000);
+  const bareRuns: number[] = [];
+  const describedRuns: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    bareRuns.push(await time(bare, 4000));
+    describedRuns.push(await time(described, 4000));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { bareUs: median(bareRuns), describedUs: median(describedRuns) };
+}
+
+function validationCost(listBody: unknown): number {
+  for (let i = 0; i < 200; i++) answerProblem(CameraList, listBody);
+  const n = 2000;
+  const t = performance.now();
+  for (let i = 0; i < n; i++) {
+    const problem = answerProblem(CameraList, listBody);
+    if (problem) throw new Error(`the camera list does not match its schema: ${problem}`);
+  }
+  return ((performance.now() - t) * 1000) / n;
+}
 
 async function httpPhase(svc: Service, admin: Session, viewer: Session, cameras: string[], loginUsers: string[]) {
   const hello = forkChild('hello.ts');
@@ -242,6 +291,14 @@ async function httpPhase(svc: Service, admin: Session, viewer: Session, cameras:
       url: `${svc.url}/api/cameras`,
       headers: await bearer(viewer),
     });
+    // The same list for an integration's API key (read scope; the per-key rate limit is lifted
+    // for the bench, see the service's env), beside the admin's token above.
+    const created = await svc.api('/api/api-keys', { method: 'POST', headers: { ...(await bearer(admin)), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench integration', scope: 'read' }) });
+    if (created.status !== 201) throw new Error(`creating the bench's API key: ${created.status} ${await created.text()}`);
+    const apiKey = ((await created.json()) as { key: string }).key;
+    rows.cameras_api_key = await load('GET /api/cameras (API key, read scope, 50 cameras)', { ...base, url: `${svc.url}/api/cameras`, headers: { authorization: `Bearer ${apiKey}` } });
+    validateUs = validationCost(listBody);
+    contract = await contractOverhead(listBody as object);
     const to = Date.now();
     rows.timeline = await load('GET /api/cameras/:id/timeline (24 h, no recordings)', {
       ...base,
@@ -553,6 +610,9 @@ const svc = await startService({
   env: {
     NODE_OPTIONS: `--import tsx --import ${path.join(here, 'api', 'probe.ts')}`,
     MIMAMORI_BENCH_PROBE_DIR: probeDir,
+    // One API key is loaded as hard as a user's token: its per-key limit would measure 429s.
+    MIMAMORI_API_KEY_RATE: '100000',
+    MIMAMORI_API_KEY_BURST: '100000',
     ...(cpuProf ? { MIMAMORI_BENCH_CPU_PROF_DIR: path.resolve(cpuProf) } : {}),
   },
 }).catch(async (error: unknown) => {
@@ -585,6 +645,17 @@ try {
     kb_per_socket: sock?.kb_per_socket ?? null,
     refresh_rps: r.refresh?.rps ?? null,
     camera_list_viewer_rps: r.cameras_viewer?.rps ?? null,
+    api_key_rps: r.cameras_api_key?.rps ?? null,
+    api_key_p99_ms: r.cameras_api_key?.p99_ms ?? null,
+    api_key_over_token: r.cameras_api_key && r.cameras_admin ? round(r.cameras_api_key.rps / r.cameras_admin.rps, 2) : null,
+    openapi_validate_us: validateUs === null ? null : round(validateUs, 1),
+    // What validating every answer would cost the camera list at its measured rate (one core: µs per second used).
+    openapi_validate_cost_pct: validateUs !== null && r.cameras_admin ? round((validateUs * r.cameras_admin.rps) / 10_000, 1) : null,
+    // The contract as it runs in production (answers typed, not parsed): describe() + reply() per request.
+    contract_route_us: contract ? round(contract.describedUs, 2) : null,
+    bare_route_us: contract ? round(contract.bareUs, 2) : null,
+    contract_cost_pct: contract && r.cameras_admin ? round(((contract.describedUs - contract.bareUs) * r.cameras_admin.rps) / 10_000, 2) : null,
+    contract_cost_goal_pct: 5,
     timeline_rps: r.timeline?.rps ?? null,
     timeline_p99_ms: r.timeline?.p99_ms ?? null,
     hello_json_rps: r.hello_json?.rps ?? null,

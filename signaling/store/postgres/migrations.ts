@@ -374,9 +374,10 @@ ALTER TABLE nodes ADD CONSTRAINT nodes_state_check CHECK (state IN ('up', 'drain
   {
     version: 5,
     name: 'API keys for integrations',
-    // A new table: nodes of the release before neither read it nor follow its changes (the change
-    // feed skips tables a node does not know), so they keep working beside it.
-    oldestCompatible: 4,
+    // A new table: nodes of earlier releases (0.1.0's schema 3 on) neither read it nor follow its
+    // changes (their change feed skips tables they do not know), so they keep working beside it; an
+    // organisation's deletion by one of them takes its keys along (ON DELETE CASCADE).
+    oldestCompatible: 3,
     sql: `
 -- Only the SHA-256 of a key's secret; revoked keys stay (listed as revoked). No foreign key on
 -- created_by or camera_group_id: a key whose administrator or group is gone is refused, not removed.
@@ -396,6 +397,29 @@ CREATE TABLE api_keys (
 );
 CREATE INDEX api_keys_org ON api_keys (org_id);
 CREATE TRIGGER api_keys_changes AFTER INSERT OR UPDATE OR DELETE ON api_keys FOR EACH ROW EXECUTE FUNCTION mimamori_record_change('id');
+`,
+  },
+  {
+    version: 6,
+    name: 'webhooks',
+    // A new table, like api_keys: nodes of earlier releases neither read it nor follow it.
+    oldestCompatible: 3,
+    sql: `
+-- The secret signs deliveries, so it is kept as it is (never listed by the API). Delivery logs are
+-- kept in memory by the node that delivers, not here.
+CREATE TABLE webhooks (
+  id text PRIMARY KEY,
+  org_id text NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  url text NOT NULL,
+  events text[] NOT NULL,
+  secret text NOT NULL,
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL,
+  disabled_at timestamptz
+);
+CREATE INDEX webhooks_org ON webhooks (org_id);
+CREATE TRIGGER webhooks_changes AFTER INSERT OR UPDATE OR DELETE ON webhooks FOR EACH ROW EXECUTE FUNCTION mimamori_record_change('id');
 `,
   },
 ];

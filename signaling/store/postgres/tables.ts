@@ -214,6 +214,23 @@ export const TABLE_SPECS: { readonly [T in Table]: TableSpec<T> } = {
       ...opt('revokedBy', j.revoked_by, str),
     }),
   },
+  webhooks: {
+    sql: 'webhooks',
+    key: 'id',
+    columns: ['id', 'org_id', 'name', 'url', 'events', 'secret', 'created_by', 'created_at', 'disabled_at'],
+    values: (w) => [w.id, w.orgId, w.name, w.url, w.events, w.secret, w.createdBy, w.createdAt, orNull(w.disabledAt)],
+    read: (j) => ({
+      id: str(j.id),
+      orgId: str(j.org_id),
+      name: str(j.name),
+      url: str(j.url),
+      events: ((j.events as string[] | null) ?? []) as Rows['webhooks']['events'],
+      secret: str(j.secret),
+      createdBy: str(j.created_by),
+      createdAt: iso(j.created_at),
+      ...opt('disabledAt', j.disabled_at, iso),
+    }),
+  },
   exports: {
     sql: 'exports',
     key: 'id',
