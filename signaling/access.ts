@@ -8,6 +8,7 @@ import { apiKeyRightsOf, assertStanding, invalidApiKey } from './apiKeys.ts';
 import { cameraSecretMatches, type Claims, type Principal } from './auth.ts';
 import type { Deps } from './context.ts';
 import { ApiError, notFound, unauthorized } from './errors.ts';
+import { sessionRevoked } from './accounts/index.ts';
 import type { ApiKey, Camera, Kiosk, Right, Share, User } from './store/index.ts';
 
 export type { Right };
@@ -20,6 +21,8 @@ export interface Access {
   apiKey?: ApiKey;
   /** The organisation a user or API key acts in (share links and kiosks: none). */
   orgId?: string;
+  /** The signed-in session a user's token belongs to: tokens issued from it (playback, downloads) end with it. */
+  sessionId?: string;
   /** Every right on the camera (none: the caller may not see it). */
   rightsOn(cameraId: string): ReadonlySet<Right>;
   /**
@@ -132,12 +135,14 @@ export function accessOf(deps: Deps, principal: Principal, generation?: number):
 export function accessOfClaims(deps: Deps, claims: Claims): Access | undefined {
   switch (claims.typ) {
     case 'user':
-      return accessOf(deps, `u:${claims.sub}`);
+      return { ...accessOf(deps, `u:${claims.sub}`), sessionId: claims.sid };
     case 'share':
       return accessOf(deps, `s:${claims.sub}`);
     case 'kiosk':
       return accessOf(deps, `k:${claims.sub}`, claims.gen);
     case 'playback':
+      // Issued from a user's session: it ends when that session is signed out or revoked.
+      if (claims.sid !== undefined && !deps.accounts.sessionActive(claims.sid, claims.by.slice(2))) throw sessionRevoked();
       return accessOf(deps, claims.by);
     case 'apikey':
       return accessOf(deps, `a:${claims.sub}`);

@@ -59,7 +59,7 @@ export type Claims =
   /** A kiosk display's access token; `gen` is the device token generation (a rotation ends older ones). */
   | { typ: 'kiosk'; sub: string; gen: number }
   /** One playback window of one camera (it rides in URLs, so it is short-lived and narrow). */
-  | { typ: 'playback'; sub: string; by: Principal; from: number; to?: number }
+  | { typ: 'playback'; sub: string; by: Principal; from: number; to?: number; /** The user session it was issued from. */ sid?: string }
   /**
    * An API key (`mk_…`, signaling/apiKeys.ts), already checked against the store. Never a JWT:
    * Tokens.verify never answers it, only verifiedToken() for a key.
@@ -95,8 +95,8 @@ export class Tokens {
       if (typ === 'user' && typeof sid === 'string') return { ok: true, claims: { typ, sub, sid }, exp };
       if (typ === 'camera' || typ === 'share') return { ok: true, claims: { typ, sub }, exp };
       if (typ === 'kiosk' && typeof gen === 'number') return { ok: true, claims: { typ, sub, gen }, exp };
-      if (typ === 'playback' && typeof by === 'string' && /^[uska]:[A-Za-z0-9_-]{1,64}$/.test(by) && typeof from === 'number' && (to === undefined || typeof to === 'number')) {
-        return { ok: true, claims: { typ, sub, by: by as Principal, from, ...(to !== undefined ? { to } : {}) }, exp };
+      if (typ === 'playback' && typeof by === 'string' && /^[uska]:[A-Za-z0-9_-]{1,64}$/.test(by) && typeof from === 'number' && (to === undefined || typeof to === 'number') && (sid === undefined || typeof sid === 'string')) {
+        return { ok: true, claims: { typ, sub, by: by as Principal, from, ...(to !== undefined ? { to } : {}), ...(sid !== undefined ? { sid } : {}) }, exp };
       }
       throw new Error('typ');
     } catch (err) {

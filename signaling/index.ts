@@ -171,11 +171,11 @@ export class Service {
             forward: async (nodeId: string, call: SessionCall) => {
               const node = cluster.nodes().find((n) => n.id === nodeId && n.alive);
               // Its node is gone, and the session with it.
-              if (!node) throw new ApiError(404, 'not_found', `session ${call.sessionId} not found (its node ${nodeId} is not running)`);
+              if (!node) throw new ApiError(404, 'session_not_found', `session ${call.sessionId} not found (its node ${nodeId} is not running)`);
               try {
                 return await callNode({ url: node.internalUrl, secret: internalSecret, method: 'POST', path: '/internal/http-sessions', body: call, reply: sessionCallReply, timeoutMs: 3000 });
               } catch (err) {
-                if (err instanceof InternalCallError && err.status === 404) throw new ApiError(404, 'not_found', `session ${call.sessionId} not found`);
+                if (err instanceof InternalCallError && err.status === 404) throw new ApiError(404, 'session_not_found', `session ${call.sessionId} not found (it ended)`);
                 if (err instanceof InternalCallError) throw new ApiError(503, 'node_unreachable', `the node of session ${call.sessionId} did not answer; try again`);
                 throw err;
               }

@@ -391,6 +391,15 @@ test('unauthorised and malformed playback, export and share requests get clear e
   assert.is((await errorOf(await fetch(`${svc.url}/api/kiosk/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 'x'.repeat(43) }) }))).code, 'kiosk_revoked');
 });
 
+test('a playback URL and a download link end with the session they were made in (sign-out)', async () => {
+  const token = await svc.login(svc.adminUsername, svc.adminPassword);
+  const w = await startPlayback(cam.id, a0 + 500, token);
+  assert.is((await fetch(new URL(w.url, svc.url))).status, 200, 'the playlist plays while the session lasts');
+  assert.is((await svc.api('/api/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' })).status, 204);
+  const after = await errorOf(await fetch(new URL(w.url, svc.url)));
+  assert.equal([after.status, after.code], [401, 'session_revoked'], 'signed out: its playback URL stops too');
+});
+
 test('the live edge: while a camera records, playback at "now" reads the spool and the playlist keeps growing', async () => {
   const camera = await Camera.create({ whipUrl: `${svc.url}/whip/${other.id}`, token: await svc.publishToken(other.id, other.secret), width: 320, height: 180, kbps: 300, fps: 30 });
   try {

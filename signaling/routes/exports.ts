@@ -71,7 +71,7 @@ export function exportRoutes(deps: Deps) {
     };
     if (job.status !== 'done') return base;
     // A short-lived link the browser can follow without headers.
-    const { token } = deps.tokens.sign({ typ: 'playback', sub: job.cameraId, by: viewer.principal, from: job.fromMs, to: job.toMs }, DOWNLOAD_TOKEN_TTL_S);
+    const { token } = deps.tokens.sign({ typ: 'playback', sub: job.cameraId, by: viewer.principal, from: job.fromMs, to: job.toMs, ...(viewer.sessionId ? { sid: viewer.sessionId } : {}) }, DOWNLOAD_TOKEN_TTL_S);
     return { ...base, downloadUrl: `/api/exports/${job.id}/file?t=${token}` };
   };
 

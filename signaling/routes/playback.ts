@@ -153,7 +153,7 @@ export function playbackRoutes(deps: Deps) {
         if (to !== undefined && to <= at) throw badRequest('to must be after at', 'invalid_request');
         const w = await windowOrError(playback, id, at, to);
         const ttl = Math.max(60, Math.min(PLAYBACK_TOKEN_TTL_S, share ? Math.floor((Date.parse(share.expiresAt) - Date.now()) / 1000) : PLAYBACK_TOKEN_TTL_S));
-        const { token, expiresAt } = deps.tokens.sign({ typ: 'playback', sub: id, by: a.principal, from: w.startMs, ...(w.live ? {} : { to: w.endMs }) }, ttl);
+        const { token, expiresAt } = deps.tokens.sign({ typ: 'playback', sub: id, by: a.principal, from: w.startMs, ...(w.live ? {} : { to: w.endMs }), ...(a.sessionId ? { sid: a.sessionId } : {}) }, ttl);
         audit(deps, c, { actor: a.principal, action: 'playback.start', cameraId: id, outcome: 'ok', detail: { atMs: at, startMs: w.startMs } });
         return reply(c, PlaybackStarted, { url: `/api/play/${token}/index.m3u8`, token, expiresAt, ...describeWindow(w) });
       })

@@ -97,7 +97,7 @@ const WHIP_AUTH_ERRORS = ['camera_not_found', 'forbidden', 'session_revoked', 'i
 /** What WHEP's authentication can refuse, beyond `unauthorized`/`token_expired` (API keys: also the rate limit). */
 const WHEP_AUTH_ERRORS = ['camera_not_found', 'right_missing', 'forbidden', 'session_revoked', 'invalid_api_key', 'api_key_revoked', 'api_key_expired', 'rate_limited'] as const satisfies readonly ErrorCode[];
 /** A request about a session of this or another node of the cluster. */
-const SESSION_ERRORS = ['session_not_found', 'not_found', 'node_unreachable'] as const satisfies readonly ErrorCode[];
+const SESSION_ERRORS = ['session_not_found', 'node_unreachable'] as const satisfies readonly ErrorCode[];
 const WHIP_AUTH = 'A camera: `Authorization: Bearer` its publish token (POST /api/cameras/{id}/publish-token) or its secret itself (encoders such as OBS and ffmpeg keep one static bearer; during a secret rotation\'s grace period the previous secret works too). User tokens and API keys are refused (403 `forbidden`).';
 const WHEP_AUTH = 'A user with the "live" right on the camera, or an API key whose scope ("live") and camera group allow live view of it (`Authorization: Bearer`). Camera, share-link and kiosk tokens are refused (403 `forbidden`). API keys are rate-limited per key (429 `rate_limited` with Retry-After).';
 
@@ -385,6 +385,8 @@ export function whipRoutes(deps: Deps) {
       return created(c, 'whep', cameraId, session, buildAnswer(offer, transport, sections));
     } catch (err) {
       session.close();
+      // mediasoup refuses parameters it cannot take (DTLS fingerprints, codecs) with a TypeError: the offer's fault.
+      if (err instanceof Error && err.name === 'TypeError') throw new SdpError(`the offer's media parameters were refused: ${err.message}`);
       throw err;
     }
   });
