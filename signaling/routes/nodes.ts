@@ -30,7 +30,8 @@ export function nodeRoutes(deps: Deps) {
     try {
       await deps.drain.ask(id, reason);
     } catch (error) {
-      if (error instanceof DrainError) throw new ApiError(404, 'node_not_found', error.message);
+      // An unknown node: DrainError answers 404 node_not_found itself (errors/CodedError).
+      if (error instanceof DrainError) throw error;
       throw new ApiError(503, 'node_unreachable', `node ${id} did not take the request (${(error as Error).message}); see GET /api/sfu`);
     }
     await audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'node.drain', outcome: 'ok', detail: { node: id, reason } });

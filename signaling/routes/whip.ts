@@ -101,6 +101,11 @@ const SESSION_ERRORS = ['session_not_found', 'node_unreachable'] as const satisf
 const WHIP_AUTH = 'A camera: `Authorization: Bearer` its publish token (POST /api/cameras/{id}/publish-token) or its secret itself (encoders such as OBS and ffmpeg keep one static bearer; during a secret rotation\'s grace period the previous secret works too). User tokens and API keys are refused (403 `forbidden`).';
 const WHEP_AUTH = 'A user with the "live" right on the camera, or an API key whose scope ("live") and camera group allow live view of it (`Authorization: Bearer`). Camera, share-link and kiosk tokens are refused (403 `forbidden`). API keys are rate-limited per key (429 `rate_limited` with Retry-After).';
 
+/** mediasoup refuses parameters it cannot take (DTLS fingerprints, codecs) with a TypeError: the offer's fault (400). */
+function refusedOffer(err: unknown): void {
+  if (err instanceof Error && err.name === 'TypeError') throw new SdpError(`the offer's media parameters were refused: ${err.message}`);
+}
+
 export function whipRoutes(deps: Deps) {
   const sessions = deps.httpSessions;
 
@@ -268,7 +273,7 @@ export function whipRoutes(deps: Deps) {
       return created(c, 'whip', cameraId, session, buildAnswer(offer, transport, sections));
     } catch (err) {
       session.close();
-      if (err instanceof Error && err.name === 'TypeError') throw new SdpError(`the offer's media parameters were refused: ${err.message}`);
+      refusedOffer(err);
       const now = deps.store.owner(cameraId);
       if (now && now.epoch > claim.epoch) {
         throw new ApiError(409, 'publish_superseded', `another session of this camera started at the same moment${now.nodeId !== claim.nodeId ? ' on another node' : ''} and took over; this one was closed (a camera with one encoder can retry)`);
@@ -385,8 +390,7 @@ export function whipRoutes(deps: Deps) {
       return created(c, 'whep', cameraId, session, buildAnswer(offer, transport, sections));
     } catch (err) {
       session.close();
-      // mediasoup refuses parameters it cannot take (DTLS fingerprints, codecs) with a TypeError: the offer's fault.
-      if (err instanceof Error && err.name === 'TypeError') throw new SdpError(`the offer's media parameters were refused: ${err.message}`);
+      refusedOffer(err);
       throw err;
     }
   });
