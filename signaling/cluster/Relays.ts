@@ -23,6 +23,13 @@ const OLD_RELAY_MS = 8000;
 const FOLLOW_WAIT_MS = 2000;
 /** Then, for their first frame through it. */
 const FIRST_FRAME_GRACE_MS = 300;
+/**
+ * A node asked for a relay of a camera it saw move here before this node's catalog did (each
+ * node hears of a change through the database's notifications, at its own pace): how long this
+ * node waits to hear it too before it refuses. Refusing at once cost a viewer a retry a second
+ * later, a frozen tile in the meantime.
+ */
+const CATCH_UP_MS = 1500;
 
 export interface RelaysOptions {
   cluster: Cluster;
@@ -221,7 +228,7 @@ export class Relays {
   // --- Out: a camera held here ----------------------------------------------------------------
 
   async #openOut(body: OpenRelayBody) {
-    const owner = this.#o.store.owner(body.cameraId);
+    const owner = await this.#heldHere(body.cameraId);
     if (owner?.nodeId !== this.#o.cluster.nodeId) {
       throw new ApiError(409, 'not_holder', `camera ${body.cameraId} is not held by this node${owner ? ` (node ${owner.nodeId} holds it)` : ''}`);
     }
@@ -238,6 +245,26 @@ export class Relays {
     relay.detach = () => room.off('newProducers', onNew);
     this.#o.log.info({ event: 'relay_out_opened', cameraId: body.cameraId, node: body.node, producers: producers.length }, 'relaying a camera out to another node');
     return { relayId: end.id, end: { ip: end.ip, port: end.port, srtpParameters: end.srtpParameters }, producers };
+  }
+
+  /** The camera's holder, once this node holds it or CATCH_UP_MS passed (see there). */
+  async #heldHere(cameraId: string) {
+    const here = () => this.#o.store.owner(cameraId)?.nodeId === this.#o.cluster.nodeId;
+    if (!here() && !this.#closed) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.#o.store.off('change', onChange);
+          resolve();
+        };
+        const onChange = (change: Change) => {
+          if (change.table === 'owners' && change.key === cameraId && here()) done();
+        };
+        const timer = setTimeout(done, CATCH_UP_MS);
+        this.#o.store.on('change', onChange);
+      });
+    }
+    return this.#o.store.owner(cameraId);
   }
 
   /** The camera's own producers (never ones relayed in) not yet sent over this relay. */
