@@ -3,10 +3,10 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { MediaStreamTrack, type PeerConfig, type RTCPeerConnection, type RTCRtpReceiver, type RtpPacket } from 'werift';
-import { CameraError, FormatError, type WhipError } from './errors.ts';
-import { hashAccessUnit } from './h264.ts';
+import { CameraError, type WhipError } from './errors.ts';
+import { hashSample, sampleNalus } from './h264.ts';
 import { connected, createPeer, fromWerift, gatheringComplete, nextSessionState, type IceServer, type SessionState } from './peer.ts';
-import { H264Depacketizer } from './rtp.ts';
+import { H264FrameDepacketizer, seqAdd, seqDiff } from '../recorder/rtp/index.ts';
 import { findStamp, type FrameStamp } from './stamp.ts';
 import { endSession, postOffer, type WhipSession } from './whip.ts';
 
@@ -35,10 +35,13 @@ export interface ViewerStats {
   videoBytesReceived: number;
   /** Sequence numbers skipped in the video stream. */
   videoPacketsLost: number;
-  /** Access units dropped as incomplete (loss, missing marker, inconsistent fragments). */
+  /**
+   * Access units dropped since the first whole one (before it the viewer joined mid-stream and
+   * waits for a keyframe), exactly as the recorder would drop them: incomplete (a loss, a missing
+   * marker), inconsistent or malformed (not RFC 6184 mode 1), or a P-frame after a loss before the
+   * next keyframe.
+   */
   framesDropped: number;
-  /** Video packets that were not valid H.264 RTP (RFC 6184 mode 1). */
-  malformedPackets: number;
   audioPacketsReceived: number;
   audioBytesReceived: number;
   /** Picture loss indications sent to ask for a keyframe. */
@@ -51,7 +54,7 @@ export interface ReceivedFrame {
   keyframe: boolean;
   /** RTP timestamp (90 kHz, the SFU's). */
   timestamp: number;
-  /** NAL units without start codes (views into the received packets). */
+  /** The picture's NAL units without start codes, parameter sets, AUD and filler: what a recording's sample holds. */
   nalus: Uint8Array[];
   /** Arrival, ms since the epoch with sub-ms precision (same clock as `stamp.sentAt`). */
   receivedAt: number;
@@ -88,11 +91,15 @@ export class Viewer extends EventEmitter<ViewerEvents> {
   #location: string | undefined; // set once the POST answered
   #events: WhipSession['events'];
   readonly #maxFrames: number;
-  readonly #depacketizer = new H264Depacketizer();
+  // The recorder's: a frame a test sees here is a sample as a recording would hold it.
+  readonly #depacketizer = new H264FrameDepacketizer();
+  #expectedSeq: number | undefined;
+  /** The depacketizer's drops before the first frame (joining mid-stream), not counted as drops. */
+  #droppedJoining = 0;
   readonly #frames: string[] = [];
   readonly #stats: ViewerStats = {
     framesReceived: 0, keyframesReceived: 0, videoPacketsReceived: 0, videoBytesReceived: 0, videoPacketsLost: 0,
-    framesDropped: 0, malformedPackets: 0, audioPacketsReceived: 0, audioBytesReceived: 0, pliSent: 0,
+    framesDropped: 0, audioPacketsReceived: 0, audioBytesReceived: 0, pliSent: 0,
   };
   readonly #createdAt: number;
   #firstFrameAt: number | undefined;
@@ -284,27 +291,31 @@ export class Viewer extends EventEmitter<ViewerEvents> {
         else clearInterval(this.#pliTimer);
       }, PLI_RETRY_MS);
     }
-    const before = this.#depacketizer.counters.droppedFrames;
-    let frame;
-    try {
-      frame = this.#depacketizer.push(fromWerift(rtp));
-    } catch (err) {
-      if (!(err instanceof FormatError)) throw err;
-      this.#stats.malformedPackets += 1;
-      this.#depacketizer.reset();
-      frame = null;
+    // No reordering (loopback, behind an SFU): a packet behind the expected one is late, ignored.
+    const packet = fromWerift(rtp);
+    let lost = 0;
+    if (this.#expectedSeq !== undefined) {
+      lost = seqDiff(this.#expectedSeq, packet.sequenceNumber);
+      if (lost < 0) return;
     }
-    const counters = this.#depacketizer.counters;
-    this.#stats.videoPacketsLost = counters.lostPackets;
-    this.#stats.framesDropped = counters.droppedFrames;
-    if (counters.droppedFrames > before) this.requestKeyframe();
-    if (!frame) return;
+    this.#expectedSeq = seqAdd(packet.sequenceNumber, 1);
+    this.#stats.videoPacketsLost += lost;
+    const before = this.#depacketizer.stats.droppedFrames;
+    const frames = this.#depacketizer.push({ packet, lost });
+    const dropped = this.#depacketizer.stats.droppedFrames;
+    if (this.#firstFrameAt === undefined && frames.length === 0) this.#droppedJoining = dropped;
+    this.#stats.framesDropped = dropped - this.#droppedJoining;
+    if (dropped > before) this.requestKeyframe();
+    for (const frame of frames) if (frame.kind === 'video') this.#onFrame(frame.data, frame.keyframe, frame.timestamp);
+  }
 
+  #onFrame(sample: Uint8Array, keyframe: boolean, timestamp: number): void {
+    const nalus = sampleNalus(sample);
     const receivedAt = nowMs();
-    const hash = hashAccessUnit(frame.nalus);
+    const hash = hashSample(sample);
     this.#stats.framesReceived += 1;
     this.#firstFrameAt ??= receivedAt;
-    if (frame.keyframe) {
+    if (keyframe) {
       this.#stats.keyframesReceived += 1;
       this.#firstKeyframeAt ??= receivedAt;
     }
@@ -312,7 +323,7 @@ export class Viewer extends EventEmitter<ViewerEvents> {
       if (this.#frames.length >= this.#maxFrames) this.#frames.shift();
       this.#frames.push(hash);
     }
-    this.emit('frame', { hash, keyframe: frame.keyframe, timestamp: frame.timestamp, nalus: frame.nalus, receivedAt, stamp: findStamp(frame.nalus) });
+    this.emit('frame', { hash, keyframe, timestamp, nalus, receivedAt, stamp: findStamp(nalus) });
     for (const w of this.#waiters) {
       if (this.#stats.framesReceived >= w.n) {
         clearTimeout(w.timer);

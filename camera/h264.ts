@@ -2,7 +2,7 @@
 // The canonical access-unit hash lives here too, so the camera and the viewer cannot disagree on it.
 import { createHash } from 'node:crypto';
 import { FormatError } from './errors.ts';
-import { NalType, nalType, isVcl } from '../recorder/rtp/index.ts';
+import { NalType, nalType, isVcl, keptInSample } from '../recorder/rtp/index.ts';
 
 export { NalType, nalType, isVcl, addEmulationPrevention, removeEmulationPrevention } from '../recorder/rtp/index.ts';
 
@@ -104,22 +104,43 @@ export function parseAnnexB(bytes: Uint8Array): AccessUnit[] {
 }
 
 /**
- * The canonical hash of an access unit, used to prove that what a viewer decodes is bit-for-bit
- * what the camera sent: lowercase hex SHA-256 over, for each NAL unit in order, its length as a
- * 4-byte big-endian integer followed by its bytes (the AVCC layout with 4-byte lengths; no start
- * codes, no emulation-prevention changes). Lengths make the form unambiguous, so [ab][c] and
- * [a][bc] hash differently.
+ * The canonical hash of an access unit, used to prove that what a viewer receives (or the recorder
+ * stores) is bit-for-bit the picture the camera sent: lowercase hex SHA-256 of the access unit as
+ * the recorder's depacketizer makes it into a sample, i.e. for each NAL unit in order but the
+ * parameter sets, AUD and filler (which are not part of a sample), its length as a 4-byte
+ * big-endian integer followed by its bytes (AVCC with 4-byte lengths; no start codes, no
+ * emulation-prevention changes). Lengths make the form unambiguous, so [ab][c] and [a][bc] hash
+ * differently. The same as `hashSample` of that sample.
  */
 export function hashAccessUnit(nalus: readonly Uint8Array[]): string {
   const hash = createHash('sha256');
   const len = new Uint8Array(4);
   const view = new DataView(len.buffer);
   for (const nal of nalus) {
+    if (!keptInSample(nalType(nal))) continue;
     view.setUint32(0, nal.length);
     hash.update(len);
     hash.update(nal);
   }
   return hash.digest('hex');
+}
+
+/** `hashAccessUnit` of the access unit a recorded (AVCC, 4-byte lengths) sample holds. */
+export function hashSample(sample: Uint8Array): string {
+  return createHash('sha256').update(sample).digest('hex');
+}
+
+/** An AVCC sample with 4-byte lengths → its NAL units (views into it). */
+export function sampleNalus(sample: Uint8Array): Uint8Array[] {
+  const nalus: Uint8Array[] = [];
+  const view = new DataView(sample.buffer, sample.byteOffset, sample.byteLength);
+  for (let at = 0; at + 4 <= sample.length; ) {
+    const size = view.getUint32(at);
+    if (at + 4 + size > sample.length) throw new FormatError(`an AVCC sample's NAL unit of ${size} bytes runs past its end`);
+    nalus.push(sample.subarray(at + 4, at + 4 + size));
+    at += 4 + size;
+  }
+  return nalus;
 }
 
 /** Access unit → Annex-B bytes with 4-byte start codes (for writing a received stream to a file). */

@@ -18,7 +18,8 @@
 // undoing what they started. close() is idempotent, DELETEs the session and never throws.
 //
 // Frame identity: `frames` on both sides lists hashAccessUnit() of each access unit: SHA-256 over
-// (4-byte big-endian length ‖ NAL bytes) for each NAL unit of the access unit, without start codes.
+// (4-byte big-endian length ‖ NAL bytes) for each NAL unit of the access unit but the parameter
+// sets, AUD and filler, without start codes: the sample a recording holds (hashSample of it).
 // By default the camera inserts a FrameStamp SEI (its stampId, frame number, send time) before each
 // picture, so hashes are unique across fixture loops and cameras, and a viewer's 'frame' event
 // carries `stamp` for latency (receivedAt - stamp.sentAt).
@@ -81,6 +82,8 @@ export {
 export {
   groupAccessUnits,
   hashAccessUnit,
+  hashSample,
+  sampleNalus,
   isFirstSliceOfPicture,
   addEmulationPrevention,
   NalType,
@@ -95,15 +98,12 @@ export { oggCrc, opusPacketSamples, parseOggOpus, parseOggPackets, type OggOpus 
 export {
   DEFAULT_MAX_PAYLOAD,
   H264_CLOCK_RATE,
-  H264Depacketizer,
   H264Packetizer,
   OPUS_CLOCK_RATE,
   OpusPacketizer,
   rtpTimestamp,
   seqAdd,
   seqDiff,
-  type DepacketizerCounters,
-  type H264Frame,
   type H264PacketizerOptions,
   type PacketizerOptions,
   type RtpPacketData,

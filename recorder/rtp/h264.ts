@@ -235,11 +235,11 @@ export class H264FrameDepacketizer implements Depacketizer {
   #avcc(): Uint8Array {
     const count = this.#nalType.length;
     let total = 0;
-    for (let i = 0; i < count; i++) if (keepInSample(this.#nalType[i]!)) total += 4 + this.#nalSize[i]!;
+    for (let i = 0; i < count; i++) if (keptInSample(this.#nalType[i]!)) total += 4 + this.#nalSize[i]!;
     const data = new Uint8Array(total);
     let at = 0;
     for (let i = 0; i < count; i++) {
-      if (!keepInSample(this.#nalType[i]!)) continue;
+      if (!keptInSample(this.#nalType[i]!)) continue;
       const size = this.#nalSize[i]!;
       data[at] = size >>> 24;
       data[at + 1] = (size >>> 16) & 0xff;
@@ -266,7 +266,8 @@ function h264Config(sps: Uint8Array, pps: Uint8Array): H264Config | undefined {
   return { codec: 'h264', sps, pps, ...info, codecString };
 }
 
-function keepInSample(type: number): boolean {
+/** Whether a NAL unit of this type is part of the recorded sample (parameter sets go to the config; AUD and filler carry no picture). */
+export function keptInSample(type: number): boolean {
   return type !== NalType.sps && type !== NalType.pps && type !== NalType.aud && type !== NalType.filler;
 }
 

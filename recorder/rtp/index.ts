@@ -26,6 +26,6 @@ export type {
   Vp8Config,
 } from './frame.ts';
 export { createDepacketizer, type DepacketizerCodec } from './depacketizer.ts';
-export { H264FrameDepacketizer } from './h264.ts';
+export { H264FrameDepacketizer, keptInSample } from './h264.ts';
 export { Vp8Depacketizer } from './vp8.ts';
 export { OpusDepacketizer } from './opus.ts';
