@@ -559,3 +559,32 @@ only('backup slots: of two nodes asking for the same scheduled backup, one makes
 });
 
 only.run();
+
+const filesOnly = suite('store (files only)');
+
+filesOnly('db.json and accounts.json are private (0600) from their first write, and files of older releases become so when opened', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-store-mode-'));
+  const mode = async (name: string) => (await fs.stat(path.join(dir, name))).mode & 0o777;
+  try {
+    const store = await FileStore.open(dir);
+    const { org } = await store.addOrg('Mode test');
+    // A webhook's signing secret is kept as it is (it signs): the file must not be readable by others.
+    await store.addWebhook({ id: 'wh_modeTest0001', orgId: org.id, name: 'hook', url: 'https://example.invalid/hook', events: ['camera.online'], secret: 'whsec_secret', createdBy: 'u:test' });
+    await store.recordLoginFailure('nobody', Date.now(), LOCKOUT);
+    await store.close();
+    assert.is(await mode('db.json'), 0o600);
+    assert.is(await mode('accounts.json'), 0o600);
+    assert.ok((await fs.readFile(path.join(dir, 'db.json'), 'utf8')).includes('whsec_secret'), 'the webhook was saved');
+    assert.equal((await fs.readdir(dir)).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
+
+    await fs.chmod(path.join(dir, 'db.json'), 0o644); // as lowdb wrote it before
+    const again = await FileStore.open(dir);
+    assert.is(await mode('db.json'), 0o600);
+    assert.is(again.webhook('wh_modeTest0001')?.secret, 'whsec_secret');
+    await again.close();
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+filesOnly.run();

@@ -4,12 +4,12 @@
 // by running to completion in memory before the file is written.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { JSONFilePreset } from 'lowdb/node';
-import type { Low } from 'lowdb';
+import { Low } from 'lowdb';
 import { persistentSecret } from '../../config/index.ts';
 import { FileAuditLog } from '../audit/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { StoreError } from './errors.ts';
+import { PrivateJsonFile } from './PrivateJsonFile.ts';
 import { FIRST_ORG_NAME, newId } from './ids.ts';
 import type { Announcement, ApiKey, Webhook, Camera, CameraGroup, Change, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
 import { Operations, type ScalarField, type Tx } from './Operations.ts';
@@ -81,20 +81,20 @@ export class FileStore extends Operations implements Store {
   readonly kind = 'files';
   readonly #dataDir: string;
   readonly #db: Low<DbJson>;
-  readonly #accountsFile: string;
+  readonly #dbFile: PrivateJsonFile<DbJson>;
+  readonly #accounts: PrivateJsonFile<AccountsJson>;
   #audit: FileAuditLog | undefined;
   #log: Logger | undefined;
   /** The operation before the next one (see transact). */
   #exclusive: Promise<void> = Promise.resolve();
-  #accountsWriting: Promise<void> = Promise.resolve();
-  /** The accounts write that will take the next state, while it has not started (see #saveAccounts). */
-  #accountsQueued: Promise<void> | undefined;
 
   /** The metadata files only (no audit log): tools that read the catalog, tests. */
   static async open(dataDir: string): Promise<FileStore> {
     await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
-    const db = await JSONFilePreset<DbJson>(path.join(dataDir, 'db.json'), emptyDb());
-    const store = new FileStore(dataDir, db);
+    const dbFile = new PrivateJsonFile<DbJson>(path.join(dataDir, 'db.json'));
+    const db = new Low<DbJson>(dbFile, emptyDb());
+    await db.read();
+    const store = new FileStore(dataDir, dbFile, db);
     const migrated = migrateDb(db.data);
     store.#loadDb(db.data);
     await store.#loadAccounts();
@@ -110,11 +110,12 @@ export class FileStore extends Operations implements Store {
     return store;
   }
 
-  private constructor(dataDir: string, db: Low<DbJson>) {
+  private constructor(dataDir: string, dbFile: PrivateJsonFile<DbJson>, db: Low<DbJson>) {
     super();
     this.#dataDir = dataDir;
+    this.#dbFile = dbFile;
     this.#db = db;
-    this.#accountsFile = path.join(dataDir, 'accounts.json');
+    this.#accounts = new PrivateJsonFile(path.join(dataDir, 'accounts.json'));
   }
 
   get description(): string {
@@ -135,7 +136,7 @@ export class FileStore extends Operations implements Store {
     // One process owns the folder: memory is always current.
   }
   async close(): Promise<void> {
-    await this.#accountsWriting.catch(() => undefined);
+    await Promise.all([this.#accounts.settled(), this.#dbFile.settled()]);
     await this.#audit?.close();
   }
 
@@ -275,44 +276,23 @@ export class FileStore extends Operations implements Store {
   async #loadAccounts(): Promise<void> {
     let parsed: Partial<AccountsJson> = {};
     try {
-      parsed = JSON.parse(await fs.readFile(this.#accountsFile, 'utf8')) as Partial<AccountsJson>;
+      parsed = (await this.#accounts.read()) ?? {};
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ${this.#accountsFile}: ${(err as Error).message}; fix or remove the file (removing it signs everyone out and turns TOTP off)`);
+      throw new Error(`cannot read ${this.#accounts.file}: ${(err as Error).message}; fix or remove the file (removing it signs everyone out and turns TOTP off)`);
     }
     for (const f of Object.values(parsed.families ?? {})) this.put('sessions', f);
     for (const [name, e] of Object.entries(parsed.failures ?? {})) this.put('loginFailures', { name, ...e });
     for (const [userId, t] of Object.entries(parsed.totp ?? {})) this.put('totp', { userId, ...t });
   }
 
-  /**
-   * Writes are serialized and atomic (temp file + rename), 0600: the file holds secrets. Saves that
-   * arrive while a write runs share the next write, which takes the state as it is when it starts:
-   * under many refreshes at once, one write per turn instead of one per refresh.
-   */
+  /** Under many refreshes at once, one write per turn (see PrivateJsonFile.save). */
   #saveAccounts(): Promise<void> {
-    if (!this.#accountsQueued) {
-      this.#accountsQueued = this.#accountsWriting
-        .catch(() => undefined)
-        .then(async () => {
-          this.#accountsQueued = undefined;
-          const state: AccountsJson = {
-            version: 1,
-            families: Object.fromEntries(this.rows('sessions').map((f) => [f.id, f])),
-            failures: Object.fromEntries(this.rows('loginFailures').map(({ name, ...e }) => [name, e])),
-            totp: Object.fromEntries(this.rows('totp').map(({ userId, ...t }) => [userId, t])),
-          };
-          const tmp = `${this.#accountsFile}.${process.pid}.tmp`;
-          try {
-            await fs.writeFile(tmp, JSON.stringify(state), { mode: 0o600 });
-            await fs.rename(tmp, this.#accountsFile);
-          } catch (error) {
-            await fs.rm(tmp, { force: true }); // a half-written copy only takes space
-            throw error;
-          }
-        });
-      this.#accountsWriting = this.#accountsQueued;
-    }
-    return this.#accountsQueued;
+    return this.#accounts.save(() => ({
+      version: 1,
+      families: Object.fromEntries(this.rows('sessions').map((f) => [f.id, f])),
+      failures: Object.fromEntries(this.rows('loginFailures').map(({ name, ...e }) => [name, e])),
+      totp: Object.fromEntries(this.rows('totp').map(({ userId, ...t }) => [userId, t])),
+    }));
   }
 }
 
