@@ -33,7 +33,8 @@ export interface ExportStore {
   exportsBy(userId: undefined): readonly (ExportRecord & { owner?: string })[];
   /** Takes a queued (or own, interrupted) job; false when another node has it or it is finished. */
   claimExport(id: string, owner: string): Promise<boolean>;
-  updateExport(id: string, patch: Partial<ExportRecord>, options?: { persist?: boolean }): Promise<unknown>;
+  /** The job as changed; undefined when there is no such job (it was deleted). */
+  updateExport(id: string, patch: Partial<ExportRecord>, options?: { persist?: boolean }): Promise<ExportRecord | undefined>;
 }
 
 export class ExportError extends CodedError {
@@ -111,6 +112,12 @@ export class ExportJobs {
     return keys.length > 0 ? this.#o.store.delete(keys) : 0;
   }
 
+  /** The parts of an export deleted while it ran (the delete removed those it saw). */
+  async #discard(job: ExportRecord): Promise<void> {
+    const objects = await this.deleteFile(job);
+    this.#o.log.info({ event: 'export_discarded', exportId: job.id, cameraId: job.cameraId, objects }, 'the export was deleted while it ran: the parts it had written were removed');
+  }
+
   #pump(): void {
     if (this.#running || this.#closed) return;
     const id = this.#queue.shift();
@@ -160,6 +167,9 @@ export class ExportJobs {
         buffered = [];
         bufferedBytes = 0;
       };
+      // Deleted while it runs (on any node): its job row is gone, and the parts written so far
+      // would stay in the bucket with nothing pointing at them. Checked after every part.
+      const deleted = () => jobs.exportJob(id) === undefined;
       for await (const chunk of clip.stream((f) => progress(0.4 + f * 0.6))) {
         let rest = chunk;
         while (rest.length > 0) {
@@ -169,10 +179,12 @@ export class ExportJobs {
           rest = rest.subarray(take);
           if (bufferedBytes === EXPORT_PART_BYTES) await flush();
         }
+        if (deleted()) return await this.#discard(job);
         if (this.#closed) throw new ExportError('interrupted', 'the service stopped during the export; it runs again at the next start');
       }
       if (bufferedBytes > 0 || part === 0) await flush();
-      await jobs.updateExport(id, { status: 'done', progress: 1, bytes: clip.bytes, startMs: clip.startMs, durationMs: clip.durationMs, gaps: clip.gaps, finishedAt: new Date().toISOString() });
+      const done = await jobs.updateExport(id, { status: 'done', progress: 1, bytes: clip.bytes, startMs: clip.startMs, durationMs: clip.durationMs, gaps: clip.gaps, finishedAt: new Date().toISOString() });
+      if (done === undefined) return await this.#discard(job);
       log.info({ event: 'export_done', exportId: id, cameraId: job.cameraId, bytes: clip.bytes, ms: Date.now() - started }, 'clip export finished');
     } catch (error) {
       if (error instanceof ExportError && error.code === 'interrupted') return; // left 'running': redone at the next start
