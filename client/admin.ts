@@ -104,7 +104,7 @@ export class AdminPanel {
     try {
       const me = await adminApi.me();
       this.#people.setSelf(me.id);
-      this.#announcements.setPlatform(me.platform);
+      this.#announcements.setPlatform(me.platform === true);
       if (!me.platform || this.#closed) return;
       const orgs = new OrgsPanel(me.orgId);
       this.#nodes = new NodesPanel();

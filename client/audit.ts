@@ -2,20 +2,13 @@
 // action, camera and result; a table newest first with "show older" paging; and a CSV download
 // whose first column is in the viewer's zone. Rows are only read here: the server keeps the log
 // append-only (GET /api/audit, GET /api/audit/export).
-import { ApiError, auth, type Camera } from './api.ts';
+import type { z } from 'zod';
+import { ApiError, auth, parseAnswer, type Camera } from './api.ts';
 import { bindAttr, formatDateTime, hasMessage, onLocaleChange, parseDateInput, t, timeZone, zonedParts, zonedToMs, type MessageKey } from './i18n.ts';
 import { errorMessage, h, Notice, tx } from './ui.ts';
+import { AuditPage, auditOutcome, type AuditRowView } from '../signaling/wire/answers/audit.ts';
 
-interface AuditRow {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  outcome: string;
-  cameraId?: string;
-  ip?: string;
-  detail?: Record<string, unknown>;
-}
+type AuditRow = z.infer<typeof AuditRowView>;
 
 /** Action groups offered in the filter: the prefix searched and its label. */
 const ACTION_GROUPS: { prefix: string; key: MessageKey }[] = [
@@ -30,7 +23,7 @@ const ACTION_GROUPS: { prefix: string; key: MessageKey }[] = [
   { prefix: 'kiosk.', key: 'audit.actions.kiosk' },
   { prefix: 'audit.', key: 'audit.actions.audit' },
 ];
-const OUTCOMES = ['ok', 'refused', 'error'] as const;
+const OUTCOMES = auditOutcome.options;
 const PAGE = 100;
 
 export class AuditPanel {
@@ -149,7 +142,7 @@ export class AuditPanel {
     q.set('limit', String(PAGE));
     if (!fresh && this.#cursor) q.set('cursor', this.#cursor);
     try {
-      const page = (await authorized(`/api/audit?${q}`).then((r) => r.json())) as { rows: AuditRow[]; nextCursor?: string };
+      const page = parseAnswer(AuditPage, await authorized(`/api/audit?${q}`).then((r) => r.json()), 'audit');
       this.#shown = fresh ? page.rows : [...this.#shown, ...page.rows];
       this.#cursor = page.nextCursor;
       this.#render();

@@ -18,11 +18,12 @@ FORCE=0
 [[ -d client ]] || die "client/ is missing in $ROOT"
 [[ -x node_modules/.bin/vite ]] || die "vite is not installed; run 'npm ci' (setup/setup.sh does it) and try again"
 
-# Everything that can change the bundle: our sources, the shared protocol types, the locked deps.
+# Everything that can change the bundle: our sources, the shared protocol types and answer schemas,
+# the locked deps.
 hash="$(
   {
-    find client -type f ! -path 'client/node_modules/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-    sha256sum signaling/protocol.ts package-lock.json
+    find client signaling/wire/answers -type f ! -path 'client/node_modules/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+    sha256sum signaling/protocol.ts signaling/wire/domain.ts package-lock.json
   } | sha256sum | cut -d' ' -f1
 )"
 

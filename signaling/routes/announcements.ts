@@ -8,7 +8,8 @@ import type { AppEnv, Deps } from '../context.ts';
 import { badRequest, forbidden, notFound } from '../errors.ts';
 import { audit, requireAccess, requireAdmin, requireUser } from '../middleware.ts';
 import type { Announcement } from '../store/index.ts';
-import { describe, reply, validate, type ErrorCode } from '../wire/index.ts';
+import { NoticeAnswer, NoticeList, type NoticeView } from '../wire/answers/index.ts';
+import { describe, reply, validate, type ErrorCode, type Same } from '../wire/index.ts';
 import { ID, instant } from './params.ts';
 
 const createBody = z
@@ -25,28 +26,11 @@ const listQuery = z.object({ all: z.enum(['0', '1']).default('0').describe('1: a
 const annParam = z.object({ id: z.string().regex(ID, 'not an announcement id') });
 
 /** A notice as the banner shows it; `contract_end` is generated from the organisation's deletion date. */
-export interface Notice {
-  id: string;
-  kind: Announcement['kind'] | 'contract_end';
-  message: string;
-  startsAt: string;
-  endsAt: string;
-  everyone: boolean;
-}
+export type Notice = z.input<typeof NoticeView>;
+// The answers module cannot import the store: its documented kinds must be the store's, and contract_end.
+true satisfies Same<Notice['kind'], Announcement['kind'] | 'contract_end'>;
 
 const tag = 'Notices';
-/** An ISO 8601 time in UTC, as toISOString() writes it (checked; zod's long regex is kept out of the document). */
-const isoTime = z.iso.datetime().meta({ pattern: undefined });
-const NoticeView = z.object({
-  id: z.string().describe('The notice\'s id; "contract-end" for the generated contract-end notice'),
-  kind: z.enum(['maintenance', 'incident', 'info', 'contract_end']).describe('`contract_end` is not posted by anyone: it is shown while the organisation\'s contract end is scheduled'),
-  message: z.string().describe('The text to show (empty for `contract_end`: the client words it, with `endsAt` as the deletion date)'),
-  startsAt: isoTime.describe('Shown from this time'),
-  endsAt: isoTime.describe('Shown until this time (for `contract_end`: when the organisation is deleted)'),
-  everyone: z.boolean().describe('Posted by the service\'s operators to every organisation'),
-}) satisfies z.ZodType<Notice>;
-const NoticeList = z.object({ announcements: z.array(NoticeView) });
-const NoticeAnswer = z.object({ announcement: NoticeView });
 const exampleNotice = { id: 'ann_3fTq9LxW0bZc', kind: 'maintenance', message: 'Recording storage maintenance on Sunday 02:00–03:00 JST: playback may be slow.', startsAt: '2026-12-12T17:00:00.000Z', endsAt: '2026-12-12T18:00:00.000Z', everyone: true } as const;
 /** What requireUser and requireAdmin refuse beyond a missing or expired token. */
 const ADMIN_ERRORS = ['session_revoked', 'forbidden', 'api_key_not_allowed'] as const satisfies readonly ErrorCode[];

@@ -8,8 +8,8 @@ import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { audit, requireAdmin, requireUser } from '../middleware.ts';
 import { API_KEY_SCOPES, type ApiKey, type ApiKeyScope } from '../store/index.ts';
+import { ApiKeyList, CreatedApiKey } from '../wire/answers/index.ts';
 import { describe, reply, validate } from '../wire/index.ts';
-import { RIGHTS, type Right } from '../store/index.ts';
 import { ID, instant } from './params.ts';
 
 /** At most this far ahead: a key meant to outlive that should be rotated anyway. */
@@ -26,22 +26,6 @@ const createBody = z
   .strict();
 const keyParam = z.object({ id: z.string().regex(/^key_[0-9a-f]{16}$/, 'not an API key id (key_ and 16 hex digits)') });
 
-const ApiKeyView = z.object({
-  id: z.string().describe('The key\'s id (key_ and 16 hex digits); the key itself is mk_<hex>_<secret>'),
-  prefix: z.string().describe('The start of the key itself (mk_<hex>_), to tell which key an integration holds'),
-  name: z.string(),
-  scope: z.enum(API_KEY_SCOPES as [ApiKeyScope, ...ApiKeyScope[]]),
-  rights: z.array(z.enum(RIGHTS as [Right, ...Right[]])).describe('The camera rights the scope gives (never more than its creator has)'),
-  groupId: z.string().nullable().describe('The camera group it is limited to; null: every camera its creator may see'),
-  expiresAt: z.string().nullable().describe('ISO 8601; null: works until revoked'),
-  createdAt: z.string(),
-  createdBy: z.string().describe('The administrator who created it (user id); the key stops working if they are no longer one'),
-  lastUsedAt: z.string().nullable().describe('ISO 8601, noted at most once a minute'),
-  revokedAt: z.string().nullable(),
-  state: z.enum(['active', 'expired', 'revoked', 'holder_gone']).describe('holder_gone: its creator is no longer an administrator of the organisation (it works again if they are made one again)'),
-});
-const ApiKeyList = z.object({ apiKeys: z.array(ApiKeyView) });
-const CreatedApiKey = z.object({ apiKey: ApiKeyView, key: z.string().describe('The key: shown in this answer only, never again') });
 const tag = 'API keys';
 const auth = ['user'] as const;
 const access = 'an organisation administrator (API keys cannot manage keys)';

@@ -3,12 +3,13 @@
 // and exporting are audited too (`audit.export`).
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { AUDIT_ACTIONS, AUDIT_OUTCOMES, CSV_BOM, csvHeader, csvRow, isAuditCursor, type AuditQuery, type AuditRow } from '../audit/index.ts';
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES, CSV_BOM, csvHeader, csvRow, isAuditCursor, type AuditOutcome, type AuditQuery, type AuditRow } from '../audit/index.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { audit, auditEvent, bearerToken, clientIp, requireAdmin, requireUser } from '../middleware.ts';
 import type { User } from '../store/index.ts';
-import { describe, ErrorBody, reply, validate } from '../wire/index.ts';
+import { AuditPage, AuditVerification, auditOutcome } from '../wire/answers/index.ts';
+import { describe, ErrorBody, reply, validate, type Same } from '../wire/index.ts';
 import { ID, instant } from './params.ts';
 
 const validZone = (tz: string) => {
@@ -52,37 +53,8 @@ const exportQuery = z
   .refine(ordered, ORDER_MESSAGE);
 
 const tag = 'Audit';
-const AuditRowSchema = z.object({
-  seq: z.number().int().describe('The row\'s place in the chain: one more than the row before it'),
-  at: z.iso.datetime().describe('When it happened (UTC)'),
-  actor: z.string().describe('u:<userId>, s:<shareId>, k:<kioskId>, a:<apiKeyId> (detail.apiKey: its name), c:<cameraId>, system or anonymous'),
-  action: z.string().describe('What happened: one of the actions listed at the top (rows written by older versions may carry others)'),
-  outcome: z.enum(AUDIT_OUTCOMES).describe('ok: done; refused: the caller was not allowed or got something wrong; error: the service failed'),
-  cameraId: z.string().optional(),
-  orgId: z.string().optional(),
-  ip: z.string().optional().describe('The caller\'s address'),
-  requestId: z.string().optional().describe('The request\'s X-Request-Id (as in the service\'s log)'),
-  userAgent: z.string().optional().describe('At most 200 characters'),
-  detail: z.record(z.string(), z.unknown()).optional().describe('Small facts about the event; values of keys that look like secrets read "[redacted]"'),
-  prev: z.string().describe('The hash of the row before it (64 hex digits)'),
-  hash: z.string().describe('SHA-256 of the row\'s JSON without hash (64 hex digits)'),
-});
-const AuditPageSchema = z.object({
-  rows: z.array(AuditRowSchema).describe('Newest first'),
-  nextCursor: z.string().optional().describe('Pass as `cursor` for the next (older) page; absent on the last page'),
-});
-const Verification = z.union([
-  z.object({ ok: z.literal(true), files: z.number().int().describe('Day files read (1 with PostgreSQL)'), rows: z.number().int(), firstSeq: z.number().int().optional(), lastSeq: z.number().int().optional() }),
-  z.object({
-    ok: z.literal(false),
-    files: z.number().int(),
-    rows: z.number().int().describe('Rows that fitted before the first that did not'),
-    file: z.string().describe('Where the first row that does not fit is: a day file (2026-12-05.jsonl), or audit_rows with PostgreSQL'),
-    line: z.number().int().describe('Its line in the file (with PostgreSQL: its seq)'),
-    seq: z.number().int().optional(),
-    reason: z.string().describe('What is wrong with it'),
-  }),
-]);
+// The answers module cannot import the audit log: its documented outcomes must be the log's.
+true satisfies Same<z.infer<typeof auditOutcome>, AuditOutcome>;
 const ROW_EXAMPLE = {
   seq: 18422,
   at: '2026-12-05T07:20:01.512Z',
@@ -159,7 +131,7 @@ export function auditRoutes(deps: Deps) {
         `Actions: ${AUDIT_ACTIONS.map((a) => `\`${a}\``).join(', ')}.`,
       ].join('\n\n'),
       tag, auth: ['user'], access: READERS,
-      answer: { description: 'A page of rows', schema: AuditPageSchema, example: { rows: [ROW_EXAMPLE], nextCursor: '2026-12-05.18422' } },
+      answer: { description: 'A page of rows', schema: AuditPage, example: { rows: [ROW_EXAMPLE], nextCursor: '2026-12-05.18422' } },
       errors: USER_ERRORS,
     }), user, requireAdmin, validate('query', searchQuery), async (c) => {
       const { limit, cursor, ...rest } = c.req.valid('query');
@@ -167,7 +139,7 @@ export function auditRoutes(deps: Deps) {
       const page = await deps.audit.search({ ...q, limit, ...(cursor !== undefined ? { cursor } : {}) });
       // On disk before the rows go out: who read the audit log is itself on record.
       await audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'audit.export', outcome: 'ok', detail: { format: 'json', filters: filtersOf(q), rows: page.rows.length } });
-      return reply(c, AuditPageSchema, page);
+      return reply(c, AuditPage, page);
     })
     .get('/export', describe({
       summary: 'Download the audit log',
@@ -211,7 +183,7 @@ export function auditRoutes(deps: Deps) {
       access: 'an operator of the service (platform administrator)',
       answer: {
         description: 'Whether the chain is whole (a broken chain is still a 200: see ok)',
-        schema: Verification,
+        schema: AuditVerification,
         example: { ok: true, files: 412, rows: 1873310, firstSeq: 1, lastSeq: 1873310 },
       },
       errors: USER_ERRORS,
@@ -219,7 +191,7 @@ export function auditRoutes(deps: Deps) {
       // The chain spans every organisation's rows: only the service's operators check it.
       const u = c.get('user');
       if (!u.platform) throw forbidden('only the operator of this service may verify the whole audit log');
-      return reply(c, Verification, await deps.audit.verify());
+      return reply(c, AuditVerification, await deps.audit.verify());
     });
 }
 

@@ -15,7 +15,8 @@ import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, notFound, unauthorized } from '../errors.ts';
 import { audit, bearerToken, clientIp, freshLookup, requireAdmin, requireUser } from '../middleware.ts';
 import { describe, reply, validate, type ErrorCode } from '../wire/index.ts';
-import { ROLES, type Role, type User } from '../store/index.ts';
+import type { User } from '../store/index.ts';
+import { Account, AccountUnlocked, PasswordChanged, PublicUser, SessionsRevoked, SignedIn, SignedInUser, TotpSetup, TotpState } from '../wire/answers/index.ts';
 
 export const publicUser = (u: User): z.input<typeof PublicUser> => ({ id: u.id, username: u.username, role: u.role, orgId: u.orgId, ...(u.platform ? { platform: true as const } : {}) });
 
@@ -33,49 +34,9 @@ const disableTotpBody = z.object({ password: z.string().min(1).max(200), code: z
 
 const tag = 'Sign-in and sessions';
 
-export const PublicUser = z
-  .object({
-    id: z.string(),
-    username: z.string(),
-    role: z.enum(ROLES as [Role, ...Role[]]).describe('admin: everything in the organisation; operator and viewer: the rights granted to them on cameras'),
-    orgId: z.string().describe('The organisation the user belongs to'),
-    platform: z.literal(true).optional().describe('Present (true) only for an operator of the service itself, who creates organisations'),
-  })
-  .describe('A user account as the API shows it (never its password or second factor)');
 const exampleUser = { id: 'u_7QxV2mR9kLp4', username: 'akiko', role: 'admin', orgId: 'org_Hq3nT8vW1cYe' } as const;
-
-const UserAnswer = z.object({ user: PublicUser });
-const SignedIn = z.object({
-  token: z.string().describe('The access token (a JWT): send it as "Authorization: Bearer <token>". It lasts 10 minutes unless the service sets MIMAMORI_ACCESS_TOKEN_TTL_S'),
-  expiresAt: z.string().describe('When the access token expires (ISO 8601, UTC)'),
-  refreshToken: z
-    .string()
-    .optional()
-    .describe('Single use: trade it at POST /api/auth/refresh for the next access token and the next refresh token. Sent to API clients only; a browser (X-Mimamori-Client: 1) gets it in the HttpOnly cookie alone'),
-  user: PublicUser,
-});
 const signedInExample = { token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0eXAiOiJ1c2VyIiwic3ViIjoidV83UXhWMm1SOWtMcDQifQ.c2lnbmF0dXJl', expiresAt: '2026-12-06T09:40:00.000Z', refreshToken: 'mrt_Zk4pQ9sVb2LxT7mE.3fH8kQ2vN9xR4tY7wB1cD6gJ0mP5sU8zA3eI6oL9qW2', user: exampleUser };
 const setCookieHeader = 'mimamori_refresh: the refresh token in an HttpOnly, SameSite=Strict cookie for path /api/auth, lasting until the session ends (set for every client)';
-const SessionInfo = z.object({
-  id: z.string().describe('The session (sign-in) id: the `sid` of its access tokens'),
-  createdAtMs: z.number().int().describe('Signed in at (ms since the epoch)'),
-  lastUsedAtMs: z.number().int().describe('Last refreshed at (ms since the epoch)'),
-  userAgent: z.string().optional().describe('The browser or client that signed in (first 200 characters), when it said'),
-});
-const Account = z.object({
-  user: PublicUser,
-  totpEnabled: z.boolean().describe('Whether two-step sign-in (an authenticator app) is on'),
-  sessions: z.array(SessionInfo).describe('The account\'s active sessions (signed in and not ended), this one included'),
-});
-const Revoked = z.object({ revoked: z.number().int().min(0).describe('How many sessions were ended') });
-const PasswordChanged = z.object({ ok: z.literal(true), otherSessionsRevoked: z.number().int().min(0).describe('How many other sessions were signed out (this one stays signed in)') });
-const TotpSetup = z.object({
-  secret: z.string().describe('The new authenticator secret, base32 (for typing into an authenticator app)'),
-  uri: z.string().describe('The otpauth://totp/ URI of the secret (SHA1, 6 digits, 30 s), for a QR code'),
-});
-const TotpState = z.object({ totpEnabled: z.boolean().describe('Whether two-step sign-in is on now') });
-const Unlocked = z.object({ unlocked: z.literal(true), wasLocked: z.boolean().describe('Whether the account was locked (false: nothing to lift, its failure count was reset)') });
-
 /** What requireUser can refuse beyond the implied 401s: a revoked session, a token that is not a user's (a camera's, a kiosk's, an API key). */
 const USER_ERRORS = ['session_revoked', 'forbidden', 'api_key_not_allowed'] as const satisfies readonly ErrorCode[];
 
@@ -284,10 +245,10 @@ export function authRoutes(deps: Deps) {
         tag,
         auth: ['user'],
         access: 'any signed-in user',
-        answer: { description: 'The signed-in user', schema: UserAnswer, example: { user: exampleUser } },
+        answer: { description: 'The signed-in user', schema: SignedInUser, example: { user: exampleUser } },
         errors: USER_ERRORS,
       }),
-      (c) => reply(c, UserAnswer, { user: publicUser(c.get('user')) }),
+      (c) => reply(c, SignedInUser, { user: publicUser(c.get('user')) }),
     )
     .get(
       '/account',
@@ -323,7 +284,7 @@ export function authRoutes(deps: Deps) {
         tag,
         auth: ['user'],
         access: 'any signed-in user (their own sessions)',
-        answer: { description: 'Every session ended', schema: Revoked, headers: { 'Set-Cookie': 'mimamori_refresh: cleared' }, example: { revoked: 3 } },
+        answer: { description: 'Every session ended', schema: SessionsRevoked, headers: { 'Set-Cookie': 'mimamori_refresh: cleared' }, example: { revoked: 3 } },
         errors: [...USER_ERRORS, 'database_unavailable'],
       }),
       async (c) => {
@@ -331,7 +292,7 @@ export function authRoutes(deps: Deps) {
         const revoked = await accounts.revokeUserSessions(user.id, 'logout_all');
         clearCookie(c);
         audit(deps, c, { actor: `u:${user.id}`, action: 'auth.logout_all', outcome: 'ok', detail: { sessions: revoked.length } });
-        return reply(c, Revoked, { revoked: revoked.length });
+        return reply(c, SessionsRevoked, { revoked: revoked.length });
       },
     )
     .post(
@@ -475,14 +436,14 @@ export function accountAdminRoutes(deps: Deps) {
         tag: 'Users and permissions',
         auth: ['user'],
         access: 'an organisation administrator, for users of their organisation (an operator of the service: any user)',
-        answer: { description: 'Unlocked', schema: Unlocked, example: { unlocked: true, wasLocked: true } },
+        answer: { description: 'Unlocked', schema: AccountUnlocked, example: { unlocked: true, wasLocked: true } },
         errors: [...USER_ERRORS, 'user_not_found', 'database_unavailable'],
       }),
       async (c) => {
         const user = target(c, c.req.param('id'));
         const wasLocked = await deps.accounts.unlock(user.username);
         audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'auth.unlock', outcome: 'ok', detail: { userId: user.id, wasLocked } });
-        return reply(c, Unlocked, { unlocked: true, wasLocked });
+        return reply(c, AccountUnlocked, { unlocked: true, wasLocked });
       },
     )
     .post(
@@ -493,14 +454,14 @@ export function accountAdminRoutes(deps: Deps) {
         tag: 'Users and permissions',
         auth: ['user'],
         access: 'an organisation administrator, for users of their organisation (an operator of the service: any user)',
-        answer: { description: 'The user\'s sessions ended', schema: Revoked, example: { revoked: 2 } },
+        answer: { description: 'The user\'s sessions ended', schema: SessionsRevoked, example: { revoked: 2 } },
         errors: [...USER_ERRORS, 'user_not_found', 'database_unavailable'],
       }),
       async (c) => {
         const user = target(c, c.req.param('id'));
         const revoked = await deps.accounts.revokeUserSessions(user.id, 'admin_revoked');
         audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'auth.logout_all', outcome: 'ok', detail: { userId: user.id, sessions: revoked.length, byAdmin: true } });
-        return reply(c, Revoked, { revoked: revoked.length });
+        return reply(c, SessionsRevoked, { revoked: revoked.length });
       },
     );
 }

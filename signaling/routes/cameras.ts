@@ -9,11 +9,11 @@ import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../erro
 import { audit, bearerToken, fresh, freshLookup, requireAdmin, requireAdminOrKey, requireUserOrKey, verifiedToken } from '../middleware.ts';
 import { removeCamera } from '../ContractEnd.ts';
 import { grantableRights } from './grants.ts';
-import { describe, describeIssues, reply, validate, type ErrorCode } from '../wire/index.ts';
+import { describe, describeIssues, reply, validate, type ErrorCode, type Same } from '../wire/index.ts';
 import { RIGHTS, type Camera, type Right } from '../store/index.ts';
-import type { GapReason } from '../../recorder/index.ts';
 import type { SegmentEndReason } from '../../recorder/records.ts';
 import { idParam, instant, rangeQuery } from './params.ts';
+import { CameraAnswer, CameraList, CreatedCamera, Deleted, GrantSet, HoldAnswer, HoldList, PublishToken, Recordings, RotatedSecret, SEGMENT_ENDS } from '../wire/answers/index.ts';
 
 const grantParam = idParam.extend({ userId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a user id') });
 const createBody = z.object({ name: z.string().trim().min(1).max(100) });
@@ -39,13 +39,9 @@ const holdParam = idParam.extend({ holdId: z.string().regex(/^[A-Za-z0-9_-]{1,64
 const rotateBody = z.object({ graceHours: z.number().min(0).max(168).default(24) }).strict();
 const grantBody = z.object({ rights: z.array(z.enum(RIGHTS as [Right, ...Right[]])).max(RIGHTS.length).optional() }).strict();
 
-// --- Documentation: answer schemas and examples ---------------------------------------------------
+// --- Documentation: errors and examples (the answers: wire/answers/cameras.ts) ----------------------
 
 const tag = 'Cameras';
-/** An ISO 8601 time in UTC, as toISOString() writes it (checked; zod's long regex is kept out of the document). */
-const isoTime = z.iso.datetime().meta({ pattern: undefined });
-const ms = z.number().int().describe('ms since the epoch');
-const right = z.enum(RIGHTS as [Right, ...Right[]]);
 /** What requireUserOrKey refuses beyond a missing or expired token (an API key's failures and rate limit included). */
 const CALLER_ERRORS = ['session_revoked', 'forbidden', 'invalid_api_key', 'api_key_revoked', 'api_key_expired', 'rate_limited'] as const satisfies readonly ErrorCode[];
 /** …and requireAdmin: an API key is refused. */
@@ -55,100 +51,8 @@ const CAMERA_ERRORS = ['camera_not_found', 'right_missing'] as const satisfies r
 const MANAGER = 'a user with the "manage" right on the camera, or an API key of scope manage_cameras that sees it';
 const ADMIN_MANAGER = 'an organisation administrator (API keys are refused)';
 
-const CameraView = z.object({
-  id: z.string(),
-  name: z.string(),
-  live: z.boolean().describe('The camera is publishing now'),
-  recording: z.object({
-    enabled: z.boolean().describe('Continuous recording is on (the default)'),
-    retentionDays: z.number().int().describe('Days recordings are kept (the service default unless set for the camera)'),
-  }),
-  rights: z.array(right).describe('What the caller may do with this camera'),
-  groupIds: z.array(z.string()).describe('The camera groups it belongs to'),
-});
-const CameraAnswer = z.object({ camera: CameraView });
-export const CameraList = z.object({ cameras: z.array(CameraView) });
-const cameraSecret = z.string().describe('The camera secret (256 random bits, base64url): shown only now, kept hashed. The camera trades it for publish tokens; anyone holding it can publish as the camera');
-const CreatedCamera = z.object({ camera: CameraView, secret: cameraSecret });
-const PublishToken = z.object({
-  token: z.string().describe('A publish token for this camera (Authorization: Bearer on WHIP or the signaling socket), valid 24 hours'),
-  expiresAt: isoTime,
-});
-const DeletionReport = z.object({
-  cameraId: z.string(),
-  objects: z.number().int().describe('Objects deleted from the recording storage (segments, indexes, exports)'),
-  bytes: z.number().int().describe('Bytes deleted from the recording storage'),
-  spoolFiles: z.number().int().describe('Segments still on this node\'s local spool that never reached the storage, deleted too'),
-  firstMs: ms.optional().describe('Start of the oldest deleted segment, ms since the epoch (absent when there were none)'),
-  lastMs: ms.optional().describe('Start of the newest deleted segment, ms since the epoch (absent when there were none)'),
-});
-const Deleted = z.object({ deleted: DeletionReport });
-const SEGMENT_ENDS: Record<SegmentEndReason, string> = {
-  duration: 'it reached its length',
-  config: 'the resolution or codec changed',
-  interrupted: 'frames were lost, or the camera went silent',
-  stopped: 'the recording session ended (the camera left, recording was turned off, the node stopped), or the segment is still being written',
-  recovered: 'it was finished after a crash',
-  clock: 'the camera\'s clock drifted: a new timeline starts',
-};
-const GAP_REASONS: Record<GapReason, string> = {
-  'camera-offline': 'the camera was not publishing',
-  'frames-lost': 'frames were lost on the way',
-  'recorder-down': 'the recorder was not running',
-  'spool-overflow': 'the local spool was full before the storage took the segments',
-  'disk-full': 'the spool disk was full',
-  'clock-drift': 'the camera\'s clock drifted and the timeline restarted',
-  'producer-changed': 'the camera reconnected (a new stream)',
-  'node-failed': 'the node recording it failed',
-};
-/** An enum whose description lists what each value means. */
-const enumOf = <K extends string>(lead: string, meanings: Record<K, string>) =>
-  z.enum(Object.keys(meanings) as [K, ...K[]]).describe(`${lead}: ${Object.entries(meanings).map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}`);
-const Recordings = z.object({
-  cameraId: z.string(),
-  from: ms.describe('The range asked for, ms since the epoch'),
-  to: ms.describe('End of the range asked for, ms since the epoch'),
-  segments: z.array(
-    z.object({
-      startMs: ms,
-      endMs: ms,
-      fragments: z.number().int().describe('How many fragments (seek points) it holds'),
-      video: z.object({ codec: z.string().describe('h264 or vp8'), width: z.number().int(), height: z.number().int() }).optional().describe('Absent for a segment without video'),
-      audio: z.object({ codec: z.string().describe('opus') }).optional().describe('Absent for a segment without audio'),
-      end: enumOf('Why the segment ended', SEGMENT_ENDS),
-    }),
-  ).describe('Recorded segments overlapping the range'),
-  gaps: z.array(z.object({ fromMs: ms, toMs: ms, reason: enumOf('Why nothing was recorded', GAP_REASONS) })).describe('Holes in the recording overlapping the range'),
-});
-const HoldView = z.object({
-  id: z.string(),
-  cameraId: z.string(),
-  fromMs: ms.describe('Start of the held range, ms since the epoch'),
-  toMs: ms.describe('End of the held range (exclusive), ms since the epoch'),
-  reason: z.string(),
-  createdAt: isoTime,
-  createdBy: z.string().describe('The id of the administrator who placed it'),
-});
-const HoldList = z.object({ holds: z.array(HoldView) });
-const HoldAnswer = z.object({ hold: HoldView });
-const RotatedSecret = z.object({
-  secret: cameraSecret,
-  previousSecretValidUntil: isoTime.nullable().describe('Until when the old secret still works (null: it stopped at once)'),
-});
-const GrantView = z.object({
-  id: z.string(),
-  orgId: z.string(),
-  userId: z.string(),
-  cameraId: z.string().optional(),
-  groupId: z.string().optional(),
-  rights: z.array(right),
-  createdAt: isoTime,
-  createdBy: z.string(),
-});
-const GrantSet = z.object({
-  ok: z.literal(true),
-  grant: GrantView.optional().describe('The grant as stored; absent when `rights` was empty (the grant was removed)'),
-});
+// The answers module cannot import the recorder: its documented segment ends must be the recorder's.
+true satisfies Same<keyof typeof SEGMENT_ENDS, SegmentEndReason>;
 
 const exampleCamera = {
   id: 'cam_7QxV2mR9aB3k',

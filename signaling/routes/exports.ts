@@ -9,6 +9,7 @@ import type { ExportJob } from '../store/index.ts';
 import { describe, reply, validate } from '../wire/index.ts';
 import { ID, idParam, instant } from './params.ts';
 import { ACCESS_ERRORS, fileName, streamMp4 } from './playback.ts';
+import { ExportList, OneExport } from '../wire/answers/index.ts';
 
 const EXPORT_MAX_MS = 7 * 86_400_000;
 const DOWNLOAD_TOKEN_TTL_S = 3600;
@@ -22,26 +23,6 @@ const exportParam = z.object({ id: z.string().regex(ID, 'not an export id') });
 const fileQuery = z.object({ t: z.string().regex(/^[A-Za-z0-9_.-]{20,2000}$/).optional().describe('The download token of downloadUrl; without it, send Authorization: Bearer') });
 
 const tag = 'Exports';
-const ms = z.number().int().describe('ms since the epoch (UTC)');
-const ExportView = z.object({
-  id: z.string(),
-  cameraId: z.string(),
-  fromMs: ms.describe('The range asked for: from (ms since the epoch)'),
-  toMs: ms.describe('The range asked for: to (ms since the epoch)'),
-  name: z.string().describe('The MP4\'s file name'),
-  status: z.enum(['queued', 'running', 'done', 'failed']),
-  progress: z.number().min(0).max(1).describe('0 to 1'),
-  createdAt: z.iso.datetime(),
-  createdBy: z.string().describe('Who asked for it: u:<userId>, s:<shareId> or a:<apiKeyId>'),
-  bytes: z.number().int().optional().describe('The MP4\'s size in bytes (when done)'),
-  error: z.object({ code: z.string(), message: z.string() }).optional().describe('Why it failed (status failed)'),
-  startMs: ms.optional().describe('The wall-clock time of the MP4\'s first instant (when done)'),
-  durationMs: z.number().int().optional().describe('How long the MP4 plays, in ms (when done)'),
-  gaps: z.array(z.object({ fromMs: ms, toMs: ms, reason: z.string() })).optional().describe('Holes in the recording inside the range: the MP4 holds the last frame across them'),
-  downloadUrl: z.string().optional().describe('When done: a link that downloads the MP4 without headers, valid for an hour (ask again for a fresh one)'),
-});
-const OneExport = z.object({ export: ExportView });
-const ExportList = z.object({ exports: z.array(ExportView) });
 const QUEUED = { id: 'exp_4MvQ8nT2aZ0c', cameraId: 'cam_7QxV2mR9kLp4', fromMs: 1796455200000, toMs: 1796458800000, name: 'Entrance.mp4', status: 'queued', progress: 0, createdAt: '2026-12-05T09:02:11.408Z', createdBy: 'u:u_2KdP9sLxQ7vB' } as const;
 const DONE = { ...QUEUED, status: 'done', progress: 1, bytes: 734003200, startMs: 1796455198000, durationMs: 3602000, gaps: [], downloadUrl: '/api/exports/exp_4MvQ8nT2aZ0c/file?t=eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJwbGF5YmFjayJ9.c2lnbmF0dXJl' } as const;
 const ACCESS = 'a user or API key with the "export" right on the camera, or a share link of a recorded clip of it (inside its clip)';

@@ -6,6 +6,7 @@ import type { AppEnv, Deps } from '../context.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { audit, requireAdmin, requireUser } from '../middleware.ts';
 import { RIGHTS, ROLE_RIGHTS, type Right, type User } from '../store/index.ts';
+import { GrantAnswer, GrantList } from '../wire/answers/index.ts';
 import { describe, reply, validate } from '../wire/index.ts';
 import { ID } from './params.ts';
 
@@ -23,20 +24,6 @@ const listQuery = z.object({ userId: z.string().regex(ID, 'not a user id').optio
 const grantParam = z.object({ id: z.string().regex(ID, 'not a grant id') });
 
 const tag = 'Users and permissions';
-const Grant = z
-  .object({
-    id: z.string(),
-    orgId: z.string(),
-    userId: z.string().describe('The user who holds the rights'),
-    cameraId: z.string().optional().describe('The camera the rights are on (a grant names a camera or a group)'),
-    groupId: z.string().optional().describe('The camera group the rights are on: every camera in it, now and later'),
-    rights: z.array(right).describe('What the user may do there; a right beyond the user\'s role is not honoured'),
-    createdAt: z.string().describe('When the grant was first made (ISO 8601, UTC)'),
-    createdBy: z.string().describe('The id of the administrator who first made it'),
-  })
-  .describe('Rights of one user on one camera, or on every camera of a group');
-const GrantList = z.object({ grants: z.array(Grant) });
-const GrantAnswer = z.object({ grant: Grant.nullable().describe('The grant now in force; null when `rights` was empty and the grant was removed (or there was none)') });
 const exampleGrant = { id: 'grant_Tq8mV3xN5rYb', orgId: 'org_Hq3nT8vW1cYe', userId: 'u_Bn5tK8wQ3sXe', cameraId: 'cam_c7QxV2mR9aLs', rights: ['live', 'playback'], createdAt: '2026-11-02T08:15:00.000Z', createdBy: 'u_7QxV2mR9kLp4' } as const;
 /** requireUser and requireAdmin refuse with these beyond the implied 401s. */
 const ADMIN_ERRORS = ['session_revoked', 'forbidden', 'api_key_not_allowed'] as const;

@@ -6,6 +6,7 @@ import type { AppEnv, Deps } from '../context.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { audit, requireAdmin, requireUser } from '../middleware.ts';
 import type { CameraGroup } from '../store/index.ts';
+import { GroupAnswer, GroupList } from '../wire/answers/index.ts';
 import { describe, reply, validate } from '../wire/index.ts';
 import { ID } from './params.ts';
 
@@ -18,17 +19,6 @@ const updateBody = z.object(fields).partial().strict();
 const groupParam = z.object({ id: z.string().regex(ID, 'not a group id') });
 
 const tag = 'Cameras';
-const Group = z
-  .object({
-    id: z.string(),
-    orgId: z.string(),
-    name: z.string(),
-    cameraIds: z.array(z.string()).describe('The cameras in the group'),
-    createdAt: z.string().describe('ISO 8601, UTC'),
-  })
-  .describe('Cameras named together (a site, a floor): a grant on the group covers them all');
-const GroupList = z.object({ groups: z.array(Group) });
-const GroupAnswer = z.object({ group: Group });
 const exampleGroup = { id: 'grp_N4vB8kQ2xT6m', orgId: 'org_Hq3nT8vW1cYe', name: 'Warehouse, ground floor', cameraIds: ['cam_c7QxV2mR9aLs', 'cam_P2dF6hJ9kW4z'], createdAt: '2026-10-14T07:30:00.000Z' };
 /** requireUser refuses with these beyond the implied 401s; requireAdmin with forbidden too. */
 const USER_ERRORS = ['session_revoked', 'forbidden', 'api_key_not_allowed'] as const;

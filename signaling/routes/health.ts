@@ -3,8 +3,8 @@ import { Hono, type Context } from 'hono';
 import type { AppEnv, Deps } from '../context.ts';
 import { forbidden, unauthorized } from '../errors.ts';
 import { bearerToken, clientIp } from '../middleware.ts';
-import { describe, reply } from '../wire/index.ts';
-import { z } from 'zod';
+import { Alive, READINESS_CHECKS, Readiness } from '../wire/answers/index.ts';
+import { describe, reply, type Same } from '../wire/index.ts';
 import type { CheckName, Monitoring } from '../monitoring.ts';
 
 /** Headers a reverse proxy adds: such a request is not from this machine even if it arrives on loopback. */
@@ -15,15 +15,8 @@ const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'] as const;
  * without auth and without internal detail; /metrics with a bearer token or from loopback only.
  */
 const tag = 'Health';
-const Alive = z.object({ ok: z.literal(true) });
-const CHECKS = ['workers', 's3', 'disk', 'spool', 'clock', 'turn', 'database', 'drain'] as const satisfies readonly CheckName[];
-const Check = z.object({ ok: z.boolean(), message: z.string().optional().describe('What is wrong and what to do (on failure only)') });
-const Readiness = z.object({
-  ready: z.boolean(),
-  checks: z.object(Object.fromEntries(CHECKS.map((name) => [name, Check])) as Record<(typeof CHECKS)[number], typeof Check>),
-  degraded: z.array(z.enum(CHECKS)).optional().describe('Checks that fail but leave the node ready'),
-  failed: z.array(z.enum(CHECKS)).optional().describe('Checks that made the node not ready'),
-});
+// The answers module cannot import the monitoring: its documented checks must be the monitoring's.
+true satisfies Same<(typeof READINESS_CHECKS)[number], CheckName>;
 
 export function healthRoutes(deps: Pick<Deps, 'config'>, monitoring: Monitoring) {
   return new Hono<AppEnv>()

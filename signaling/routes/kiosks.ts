@@ -11,6 +11,7 @@ import { audit, freshLookup, requireAdmin, requireUser } from '../middleware.ts'
 import type { Kiosk } from '../store/index.ts';
 import { describe, reply, validate, type ErrorCode } from '../wire/index.ts';
 import { ID } from './params.ts';
+import { CreatedKiosk, KioskAnswer, KioskList, KioskSession, NewKioskToken } from '../wire/answers/index.ts';
 
 const KIOSK_TOKEN_TTL_S = 3600;
 
@@ -27,37 +28,9 @@ const kioskParam = z.object({ id: z.string().regex(ID, 'not a kiosk id') });
 const sessionBody = z.object({ token: z.string().min(20).max(200) }).strict();
 
 const tag = 'Displays (kiosks)';
-/** An ISO 8601 time in UTC, as toISOString() writes it (checked; zod's long regex is kept out of the document). */
-const isoTime = z.iso.datetime().meta({ pattern: undefined });
 const ADMIN = 'an organisation administrator';
 /** What requireUser and requireAdmin refuse beyond a missing or expired token. */
 const ADMIN_ERRORS = ['session_revoked', 'forbidden', 'api_key_not_allowed'] as const satisfies readonly ErrorCode[];
-const layoutView = z.union([z.literal(1), z.literal(4), z.literal(9), z.literal(16)]).describe('Cameras shown at once: 1, 4 (2×2), 9 (3×3) or 16 (4×4)');
-const KioskView = z.object({
-  id: z.string(),
-  name: z.string(),
-  cameraIds: z.array(z.string()).describe('The cameras it shows, in order'),
-  layout: layoutView,
-  rotateSeconds: z.number().int().describe('Seconds each page of cameras is shown when there are more cameras than the layout holds'),
-  createdAt: isoTime,
-});
-const KioskList = z.object({ kiosks: z.array(KioskView) });
-const KioskAnswer = z.object({ kiosk: KioskView });
-const deviceToken = z.string().describe('The display\'s device token: shown only now, kept hashed. Anyone holding it can watch the kiosk\'s cameras');
-const kioskLink = z.string().describe('The link to open on the display (path of the web app, the token in its fragment)');
-const CreatedKiosk = z.object({ kiosk: KioskView, token: deviceToken, url: kioskLink });
-const NewToken = z.object({ token: deviceToken, url: kioskLink });
-const KioskSession = z.object({
-  accessToken: z.string().describe('A kiosk access token (Authorization: Bearer) for live view of its cameras, valid 1 hour: trade the device token again before then'),
-  expiresAt: isoTime.describe('When the access token expires'),
-  kiosk: z.object({
-    id: z.string(),
-    name: z.string(),
-    layout: layoutView,
-    rotateSeconds: z.number().int().describe('Seconds each page of cameras is shown'),
-    cameras: z.array(z.object({ id: z.string(), name: z.string() })).describe('Its cameras that still exist, in order'),
-  }),
-});
 const exampleKiosk = { id: 'kiosk_Vb6yN2cQ8rJd', name: 'Lobby wall', cameraIds: ['cam_7QxV2mR9aB3k', 'cam_K2pLw8sZq0Tn', 'cam_e5HdR1uYx9Mf'], layout: 4, rotateSeconds: 20, createdAt: '2026-11-20T01:30:00.000Z' } as const;
 const exampleToken = 'zH3bq0m9Xk2LwVtR8cY1pN5sQe7Jf4uAgD6oiBTlhrE';
 
@@ -119,7 +92,7 @@ export function kioskAdminRoutes(deps: Deps) {
       summary: 'Replace a kiosk\'s device token',
       description: 'Displays holding the old token (and its access tokens) stop at once; open the new link on the display. The new token is shown only this once. Audited as `kiosk.rotate`.',
       tag, auth: ['user'], access: ADMIN,
-      answer: { description: 'The new device token and link', schema: NewToken, example: { token: exampleToken, url: `/kiosk.html#token=${exampleToken}` } },
+      answer: { description: 'The new device token and link', schema: NewKioskToken, example: { token: exampleToken, url: `/kiosk.html#token=${exampleToken}` } },
       errors: [...ADMIN_ERRORS, 'kiosk_not_found', 'database_unavailable'],
     }), validate('param', kioskParam), async (c) => {
       const { id } = c.req.valid('param');
@@ -129,7 +102,7 @@ export function kioskAdminRoutes(deps: Deps) {
       const kiosk = await deps.store.rotateKioskToken(id, hashCameraSecret(token));
       if (!kiosk) throw notFound('kiosk', id);
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'kiosk.rotate', outcome: 'ok', detail: { kioskId: id } });
-      return reply(c, NewToken, { token, url: link(token) });
+      return reply(c, NewKioskToken, { token, url: link(token) });
     })
     .delete('/:id', describe({
       summary: 'Delete a kiosk display',

@@ -7,7 +7,8 @@ import { hashPassword } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { audit, requirePlatform, requireUser } from '../middleware.ts';
-import { ROLES, type Org } from '../store/index.ts';
+import type { Org } from '../store/index.ts';
+import { CreatedOrg, CurrentOrg, DeletionReports, OrgAnswer, OrgList } from '../wire/answers/index.ts';
 import { describe, reply, validate, type ErrorCode } from '../wire/index.ts';
 import { ID, instant } from './params.ts';
 import { publicUser } from './auth.ts';
@@ -24,50 +25,10 @@ const deletionBody = z.object({ at: instant }).strict();
 const orgParam = z.object({ id: z.string().regex(ID, 'not an organisation id') });
 
 const tag = 'Organisations';
-/** An ISO 8601 time in UTC, as toISOString() writes it (checked; zod's long regex is kept out of the document). */
-const isoTime = z.iso.datetime().meta({ pattern: undefined });
 /** What requireUser refuses beyond a missing or expired token; requirePlatform adds nothing new. */
 const USER_ERRORS = ['session_revoked', 'forbidden', 'api_key_not_allowed'] as const satisfies readonly ErrorCode[];
 const PLATFORM = 'an operator of this service (a platform administrator)';
 
-const Deletion = z
-  .object({
-    at: isoTime.describe('When everything of the organisation is deleted'),
-    requestedAt: isoTime,
-    requestedBy: z.string().describe('The id of the operator who scheduled it'),
-  })
-  .describe('A scheduled contract end');
-const OrgView = z.object({
-  id: z.string(),
-  name: z.string(),
-  createdAt: isoTime,
-  deletion: Deletion.nullable().describe('The scheduled contract end, or null'),
-  users: z.number().int().describe('How many user accounts it has'),
-  cameras: z.number().int().describe('How many cameras it has'),
-});
-const OrgAnswer = z.object({ org: OrgView });
-const OrgList = z.object({ orgs: z.array(OrgView) });
-const CurrentOrg = z.object({ org: z.object({ id: z.string(), name: z.string(), deletion: Deletion.nullable().describe('The scheduled contract end, or null: its users see a warning until then') }) });
-const DeletionReportView = z.object({
-  orgId: z.string(),
-  orgName: z.string(),
-  scheduledFor: isoTime.describe('The contract end it was scheduled for'),
-  completedAt: isoTime,
-  users: z.number().int().describe('User accounts deleted'),
-  cameras: z.number().int().describe('Cameras deleted'),
-  objects: z.number().int().describe('Objects removed from the recording storage (segments, indexes, exports)'),
-  bytes: z.number().int().describe('Bytes removed from the recording storage'),
-  errors: z.array(z.string()).describe('What could not be deleted (empty when the deletion completed)'),
-});
-const DeletionReports = z.object({ reports: z.array(DeletionReportView) });
-const PublicUser = z.object({
-  id: z.string(),
-  username: z.string(),
-  role: z.enum(ROLES as [(typeof ROLES)[number], ...(typeof ROLES)[number][]]),
-  orgId: z.string(),
-  platform: z.boolean().optional().describe('true for an operator of this service; absent for everyone else'),
-});
-const CreatedOrg = z.object({ org: OrgView, admin: PublicUser.describe('The organisation\'s first administrator') });
 
 const exampleOrg = { id: 'org_Hk3vQ9xPz2Lm', name: 'Sakura Logistics', createdAt: '2026-03-02T09:14:05.120Z', deletion: null, users: 12, cameras: 40 };
 const exampleDeletion = { at: '2027-01-31T00:00:00.000Z', requestedAt: '2026-12-01T10:02:44.551Z', requestedBy: 'u_pX8nW2qLr5Tb' };

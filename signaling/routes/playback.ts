@@ -10,8 +10,9 @@ import type { Claims } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, badRequest } from '../errors.ts';
 import { audit, fresh, requireAccess, verifiedToken } from '../middleware.ts';
-import { describe, reply, validate, type ErrorCode } from '../wire/index.ts';
+import { describe, reply, validate, type ErrorCode, type Same } from '../wire/index.ts';
 import { idParam, instant, rangeQuery } from './params.ts';
+import { PlaybackStarted, Timeline, WindowView, type GapReason as AnsweredGapReason } from '../wire/answers/index.ts';
 
 const PLAYBACK_TOKEN_TTL_S = 3600;
 /** Longer clips go through an export job (progress, resumable download). */
@@ -29,38 +30,8 @@ const clipQuery = z
 type PlayClaims = Extract<Claims, { typ: 'playback' }>;
 
 const tag = 'Recordings and playback';
-const ms = z.number().int().describe('ms since the epoch (UTC)');
-const GAP_REASONS = ['camera-offline', 'frames-lost', 'recorder-down', 'spool-overflow', 'disk-full', 'clock-drift', 'producer-changed', 'node-failed'] as const satisfies readonly GapReason[];
-const Span = z.object({ fromMs: ms, toMs: ms }).describe('Recorded without a break (segments closer than 250 ms are one span)');
-const Gap = z.object({ fromMs: ms, toMs: ms, reason: z.enum(GAP_REASONS).describe('Why nothing was recorded') });
-const Timeline = z.object({
-  cameraId: z.string(),
-  from: ms.describe('The range asked for, as ms since the epoch'),
-  to: ms,
-  spans: z.array(Span).describe('Recorded spans inside the range, oldest first, clipped to it'),
-  gaps: z.array(Gap).describe('Gaps overlapping the range, with their reasons (not clipped)'),
-  events: z
-    .array(z.object({ atMs: ms, kind: z.enum(['camera-online', 'camera-offline', 'resolution-change', 'hold']), detail: z.string().optional().describe('resolution-change: the new size (1920x1080); hold: the hold\'s reason') }))
-    .describe('Oldest first. `hold` (a legal hold overlapping the range) is shown to organisation administrators only'),
-  liveEdgeMs: ms.optional().describe('The newest recorded instant, ms since the epoch (uploaded or still on the spool); absent when nothing is recorded near the range'),
-});
-const WindowGap = z.object({ fromMs: ms, toMs: ms, reason: z.string().describe(`One of ${GAP_REASONS.map((r) => `"${r}"`).join(', ')}, or "unrecorded" (no reason is known)`) });
-const WindowView = z.object({
-  requestedMs: ms.describe('The time asked for (ms since the epoch)'),
-  startMs: ms.describe('Where playback really starts (ms since the epoch): the keyframe at or before the time asked for, or the next recording after a gap'),
-  endMs: ms.describe('The end of this window (ms since the epoch): at most an hour of recording after startMs, or `to`'),
-  gap: WindowGap.optional().describe('The time asked for fell in a gap: playback starts at the next recording, after it'),
-  live: z.boolean().describe('The window reaches the live edge: its playlist keeps growing (no #EXT-X-ENDLIST)'),
-  gaps: z.array(WindowGap).describe('Holes between the entries inside the window (the player jumps over them)'),
-  entries: z
-    .array(z.object({ wallMs: ms.describe('When the entry was recorded (ms since the epoch)'), mediaS: z.number().describe('Where the entry starts on the playlist\'s media timeline, in seconds'), durS: z.number().describe('Its duration in seconds') }))
-    .describe('The playlist\'s entries in order: map a player\'s media time to the wall clock with them'),
-});
-const PlaybackStarted = WindowView.extend({
-  url: z.string().describe('The HLS playlist (fMP4) of the window: hand it to the player as it is'),
-  token: z.string().describe('The playback token inside url; it opens this window of this camera only'),
-  expiresAt: z.iso.datetime().describe('When the token expires (an hour at most; sooner when a share link it came from expires sooner)'),
-});
+// The answers module cannot import the recorder: its documented gap reasons must be the recorder's.
+true satisfies Same<AnsweredGapReason, GapReason>;
 
 const ENTRIES_EXAMPLE = [
   { wallMs: 1796455200000, mediaS: 0, durS: 2 },

@@ -1,43 +1,11 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { AppEnv, Deps } from '../context.ts';
 import { audit, requireAdmin, requirePlatform, requireUser } from '../middleware.ts';
 import type { Monitoring } from '../monitoring.ts';
+import { MasterKeyRotated, RecorderAlerts, RecorderState } from '../wire/answers/index.ts';
 import { describe, reply } from '../wire/index.ts';
 
 const tag = 'Service and cluster';
-const count = z.number().int().min(0);
-const Alert = z.object({
-  cameraId: z.string(),
-  kind: z.enum(['not_recording', 'disk_full']).describe('not_recording: the camera is live and set to record, but nothing has recorded it for a while; disk_full: its spool writes fail for lack of space (cleared by the next write that succeeds)'),
-  sinceMs: z.number().int().describe('Since when, ms since the epoch'),
-});
-const Alerts = z.object({ alerts: z.array(Alert) });
-const RecorderState = z.object({
-  cameras: z.array(z.object({ cameraId: z.string(), recording: z.boolean().describe('A session is writing a segment now'), session: z.string().optional().describe('The current recording session\'s stream id') })).describe('Cameras this node records (or tries to)'),
-  spoolBytes: count.describe('Bytes on the spool disk (recorded, not yet uploaded, or being written)'),
-  upload: z.object({
-    queued: count.describe('Segments waiting for upload'),
-    queuedBytes: count,
-    uploaded: count.describe('Segments uploaded since the start'),
-    errors: count.describe('Failed upload attempts since the start (each is retried)'),
-    droppedSegments: count.describe('Segments dropped because the spool exceeded its quota (each leaves a spool-overflow gap)'),
-    lastLagMs: z.number().describe('How long the last uploaded segment waited after it was finished, in ms'),
-    oldestWaitingMs: z.number().optional().describe('How long the oldest waiting segment has waited, in ms (when any waits)'),
-  }),
-  fragments: count.describe('Fragments written since the start'),
-  fragmentDurableMsP50: z.number().optional().describe('Median time from a fragment\'s capture to its being safe on disk, in ms (absent before the first)'),
-  fragmentDurableMsP99: z.number().optional().describe('99th percentile of the same, in ms'),
-  gaps: count.describe('Gaps recorded since the start'),
-  writeErrors: count.describe('Spool write failures since the start'),
-  store: z.string().describe('The object storage, described (endpoint and bucket; no credentials)'),
-  alerts: z.array(Alert).describe('Every organisation\'s alerts'),
-});
-const Rotated = z.object({
-  masterKeyId: z.string().describe('The new master key\'s id'),
-  rewrapped: count.describe('Data keys re-wrapped with it (one per camera)'),
-  retired: z.array(z.string()).describe('Ids of master keys no longer used, removed from the key file'),
-});
 const PLATFORM = 'an operator of the service (platform administrator)';
 const USER_ERRORS = ['session_revoked', 'api_key_not_allowed', 'forbidden'] as const;
 
@@ -54,11 +22,11 @@ export function recorderRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'
       description: 'Cameras of the caller\'s organisation that should be recording and are not: live and set to record but not recorded for a while, or whose spool disk is full. As seen by the node that answers.',
       tag, auth: ['user'],
       access: 'an organisation administrator',
-      answer: { description: 'The alerts', schema: Alerts, example: { alerts: [{ cameraId: 'cam_7QxV2mR9kLp4', kind: 'not_recording', sinceMs: 1796455200000 }] } },
+      answer: { description: 'The alerts', schema: RecorderAlerts, example: { alerts: [{ cameraId: 'cam_7QxV2mR9kLp4', kind: 'not_recording', sinceMs: 1796455200000 }] } },
       errors: USER_ERRORS,
     }), (c) => {
       const orgId = c.get('user').orgId;
-      return reply(c, Alerts, { alerts: monitoring.alerts().filter((a) => deps.store.camera(a.cameraId)?.orgId === orgId) });
+      return reply(c, RecorderAlerts, { alerts: monitoring.alerts().filter((a) => deps.store.camera(a.cameraId)?.orgId === orgId) });
     })
     .use(requirePlatform)
     .get('/', describe({
@@ -87,12 +55,12 @@ export function recorderRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'
       summary: 'Rotate the master key',
       description: 'Makes a new master key, re-wraps every camera\'s data key with it and retires master keys no longer used. Recordings are not re-encrypted. Only with master keys kept in the key file: keys given in MIMAMORI_MASTER_KEYS are changed there (this route then fails). Audited as `master_key.rotate`.',
       tag, auth: ['user'], access: PLATFORM,
-      answer: { description: 'Rotated', schema: Rotated, example: { masterKeyId: 'mk-20261205-7f3a09c2', rewrapped: 128, retired: ['mk-20260601-1c9e44d0'] } },
+      answer: { description: 'Rotated', schema: MasterKeyRotated, example: { masterKeyId: 'mk-20261205-7f3a09c2', rewrapped: 128, retired: ['mk-20260601-1c9e44d0'] } },
       errors: [...USER_ERRORS, 'master_keys_readonly', 'database_unavailable'],
     }), async (c) => {
       const result = await deps.recorder.keys.rotateMaster();
       deps.log.warn({ event: 'master_key_rotated', masterKeyId: result.masterKeyId, rewrapped: result.rewrapped, by: c.get('user').id }, 'master key rotated');
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'master_key.rotate', outcome: 'ok', detail: { masterKeyId: result.masterKeyId, rewrapped: result.rewrapped } });
-      return reply(c, Rotated, result);
+      return reply(c, MasterKeyRotated, result);
     });
 }

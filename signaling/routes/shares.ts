@@ -10,6 +10,7 @@ import { audit, freshLookup, requireAccess, requireUser } from '../middleware.ts
 import type { Share } from '../store/index.ts';
 import { describe, reply, validate, type ErrorCode } from '../wire/index.ts';
 import { ID, instant } from './params.ts';
+import { OpenedShare, SHARE_KINDS, ShareAnswer, ShareInfo, ShareList } from '../wire/answers/index.ts';
 
 const SHARE_TOKEN_MAX_S = 3600;
 const CLIP_MAX_MS = 24 * 3_600_000;
@@ -20,7 +21,7 @@ const THROTTLE_WINDOW_MS = 15 * 60_000;
 const createBody = z
   .object({
     cameraId: z.string().regex(ID, 'not a camera id'),
-    kind: z.enum(['clip', 'live']),
+    kind: z.enum(SHARE_KINDS),
     from: instant.optional(),
     to: instant.optional(),
     expiresInHours: z.number().int().min(1).max(720).optional(),
@@ -33,42 +34,9 @@ const shareParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'no
 const openBody = z.object({ password: z.string().max(200).optional() }).strict();
 
 const tag = 'Share links';
-/** An ISO 8601 time in UTC, as toISOString() writes it (checked; zod's long regex is kept out of the document). */
-const isoTime = z.iso.datetime().meta({ pattern: undefined });
-const kind = z.enum(['clip', 'live']).describe('`clip`: a time range of recordings; `live`: the camera live');
 /** What requireUser refuses beyond a missing or expired token. */
 const USER_ERRORS = ['session_revoked', 'forbidden', 'api_key_not_allowed'] as const satisfies readonly ErrorCode[];
 const GONE = ['share_not_found', 'share_revoked', 'share_expired'] as const satisfies readonly ErrorCode[];
-const ShareView = z.object({
-  id: z.string().describe('The link\'s id: whoever holds it can open the link'),
-  cameraId: z.string(),
-  kind,
-  fromMs: z.number().int().optional().describe('Start of the clip, ms since the epoch (clips only)'),
-  toMs: z.number().int().optional().describe('End of the clip, ms since the epoch (clips only)'),
-  expiresAt: isoTime.describe('When the link stops working'),
-  hasPassword: z.boolean(),
-  createdBy: z.string().describe('The id of the user who shared it'),
-  createdAt: isoTime,
-  revokedAt: isoTime.optional().describe('When it was revoked (revoked links only)'),
-  uses: z.number().int().describe('How many times it was opened'),
-  url: z.string().describe('The link to give out (path of the web app, the id in its fragment)'),
-});
-const ShareAnswer = z.object({ share: ShareView });
-const ShareList = z.object({ shares: z.array(ShareView) });
-const ShareInfo = z.object({
-  needsPassword: z.boolean().describe('Send the password to POST /api/shares/{id}/open'),
-  kind,
-  expiresAt: isoTime.describe('When the link stops working'),
-});
-const OpenedShare = z.object({
-  token: z.string().describe('A share token (Authorization: Bearer) for this link\'s camera: live view, or playback and download inside the clip'),
-  expiresAt: isoTime.describe('When the token expires: at most 1 hour, never after the link; open the link again for a new one'),
-  kind,
-  camera: z.object({ id: z.string(), name: z.string() }),
-  fromMs: z.number().int().optional().describe('Start of the clip, ms since the epoch (clips only)'),
-  toMs: z.number().int().optional().describe('End of the clip, ms since the epoch (clips only)'),
-  linkExpiresAt: isoTime.describe('When the link itself stops working'),
-});
 const exampleShareId = 'q3Jx9VbN0tLmR8cY2wKe5A';
 const exampleShare = {
   id: exampleShareId,

@@ -6,9 +6,10 @@ import type { AppEnv, Deps } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { audit, requireAdmin, requireUser } from '../middleware.ts';
 import { ROLES, type Role, type User } from '../store/index.ts';
+import { UserAnswer, UserList } from '../wire/answers/index.ts';
 import { describe, reply, validate } from '../wire/index.ts';
 import { checkPasswordPolicy } from '../accounts/index.ts';
-import { PublicUser, publicUser } from './auth.ts';
+import { publicUser } from './auth.ts';
 import { ID } from './params.ts';
 
 export const newUserBody = z.object({
@@ -24,11 +25,6 @@ const updateBody = z.object({ role: z.enum(ROLES as [Role, ...Role[]]) }).strict
 const userParam = z.object({ id: z.string().regex(ID, 'not a user id') });
 
 const tag = 'Users and permissions';
-const ListedUser = PublicUser.extend({
-  cameraIds: z.array(z.string()).describe('Cameras the user holds a grant on directly (grants on camera groups are not listed here: see GET /api/grants)'),
-});
-const UserList = z.object({ users: z.array(ListedUser) });
-const UserAnswer = z.object({ user: PublicUser });
 /** requireUser and requireAdmin refuse with these beyond the implied 401s. */
 const ADMIN_ERRORS = ['session_revoked', 'forbidden', 'api_key_not_allowed'] as const;
 const ACCESS = 'an organisation administrator (users of their own organisation only)';

@@ -9,7 +9,11 @@ import { audit, requireAdmin, requireUser } from '../middleware.ts';
 import { WEBHOOK_EVENT_TYPES, type Webhook, type WebhookEventType } from '../store/index.ts';
 import { newId } from '../store/ids.ts';
 import { assertReachable, newWebhookSecret, parseWebhookUrl, type DeliveryEntry } from '../webhooks/index.ts';
-import { describe, reply, validate, type ErrorCode } from '../wire/index.ts';
+import { WEBHOOK_EVENTS, WebhookAnswer, WebhookDetail, WebhookList, WebhookTestAnswer, WebhookWithSecret } from '../wire/answers/index.ts';
+import { describe, reply, validate, type ErrorCode, type Same } from '../wire/index.ts';
+
+// The answers module cannot import the store: its documented event types must be the store's.
+true satisfies Same<(typeof WEBHOOK_EVENTS)[number], WebhookEventType>;
 
 /** Webhooks an organisation may have. */
 const MAX_WEBHOOKS = 20;
@@ -33,33 +37,6 @@ const updateBody = z
   .refine((b) => Object.keys(b).length > 0, 'change at least one of name, url, events, enabled');
 const webhookParam = z.object({ id: z.string().regex(/^wh_[A-Za-z0-9_-]{12}$/, 'not a webhook id (wh_ and 12 characters)') });
 
-const WebhookView = z.object({
-  id: z.string(),
-  name: z.string(),
-  url: z.string(),
-  events: z.array(eventType),
-  enabled: z.boolean(),
-  disabledAt: z.string().nullable().describe('ISO 8601, when it was switched off; null while enabled'),
-  createdAt: z.string(),
-  createdBy: z.string().describe('The administrator who created it (user id)'),
-});
-const Delivery = z.object({
-  eventId: z.string().describe('The Mimamori-Event-Id header: the same on every attempt of one event'),
-  type: z.string(),
-  attempt: z.number().int().describe('1 for the first try; 0 for an event dropped because the queue was full'),
-  at: z.string().describe('ISO 8601 (UTC), when the attempt started'),
-  durationMs: z.number().int(),
-  delivered: z.boolean().describe('The receiver answered 2xx'),
-  status: z.number().int().optional().describe('The receiver\'s HTTP status, when it answered'),
-  error: z.string().optional().describe('Why it was not delivered (a timeout, a refused connection, a status, a private address)'),
-  nextAttemptAt: z.string().optional().describe('When it is tried again, if it will be'),
-  node: z.string().describe('The node that made the attempt (each node keeps the log of its own attempts, in memory)'),
-});
-const WebhookList = z.object({ webhooks: z.array(WebhookView) });
-const WebhookDetail = z.object({ webhook: WebhookView, deliveries: z.array(Delivery).describe('This node\'s last 50 attempts, newest first') });
-const WebhookAnswer = z.object({ webhook: WebhookView });
-const WithSecret = z.object({ webhook: WebhookView, secret: z.string().describe('The signing secret (whsec_…): shown in this answer only; the HMAC key is this whole string') });
-const TestAnswer = z.object({ delivery: Delivery });
 
 const tag = 'Webhooks';
 const auth = ['user'] as const;
@@ -117,7 +94,7 @@ export function webhookRoutes(deps: Deps) {
         `Events: ${WEBHOOK_EVENT_TYPES.map((t) => `\`${t}\``).join(', ')} (README "Webhooks" has their payloads). Each delivery is a POST of \`{ id, type, occurredAt, orgId, data }\` signed in \`Mimamori-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">\`, retried with backoff until a 2xx. ` +
         'The URL must be https and resolve to public addresses (unless the operator allows private ones). The secret is in this answer only: store it now. At most 20 per organisation. Audited.',
       tag, auth, access,
-      answer: { status: 201, description: 'The webhook and its secret, shown this once', schema: WithSecret, example: { webhook: exampleWebhook, secret: exampleSecret } },
+      answer: { status: 201, description: 'The webhook and its secret, shown this once', schema: WebhookWithSecret, example: { webhook: exampleWebhook, secret: exampleSecret } },
       errors: [...USER_ERRORS, 'webhook_url_refused', 'webhook_limit', 'database_unavailable', 'bad_request'],
       example: { name: 'Facility alerts', url: 'https://hooks.example.com/mimamori', events: ['camera.offline', 'camera.not_recording', 'recording.gap'] },
     }), validate('json', createBody), async (c) => {
@@ -128,7 +105,7 @@ export function webhookRoutes(deps: Deps) {
       const secret = newWebhookSecret();
       const webhook = await deps.store.addWebhook({ id: newId('wh'), orgId: user.orgId, name, url: href, events: types, secret, createdBy: user.id });
       audit(deps, c, { actor: `u:${user.id}`, action: 'webhook.create', outcome: 'ok', detail: { webhookId: webhook.id, name, host: hostOf(href), events: types } });
-      return reply(c, WithSecret, { webhook: view(webhook), secret }, 201);
+      return reply(c, WebhookWithSecret, { webhook: view(webhook), secret }, 201);
     })
     .get('/:id', describe({
       summary: 'Get a webhook and its delivery log',
@@ -168,17 +145,17 @@ export function webhookRoutes(deps: Deps) {
       summary: 'Send a test event',
       description: 'Sends a `webhook.test` event to the webhook now (signed like every delivery; one attempt, no retry, at most the delivery timeout) and answers how it went. Sent even when the webhook is disabled. The attempt is in its delivery log.',
       tag, auth, access,
-      answer: { description: 'The attempt: delivered (2xx) or why not', schema: TestAnswer, example: { delivery: { ...exampleDelivery, type: 'webhook.test' } } },
+      answer: { description: 'The attempt: delivered (2xx) or why not', schema: WebhookTestAnswer, example: { delivery: { ...exampleDelivery, type: 'webhook.test' } } },
       errors: [...USER_ERRORS, 'webhook_not_found'],
     }), validate('param', webhookParam), async (c) => {
       const w = own(c, c.req.valid('param').id);
-      return reply(c, TestAnswer, { delivery: delivery(await deps.webhooks.test(w)) });
+      return reply(c, WebhookTestAnswer, { delivery: delivery(await deps.webhooks.test(w)) });
     })
     .post('/:id/secret', describe({
       summary: 'Rotate a webhook\'s secret',
       description: 'A new signing secret, in this answer only; deliveries from now on (retries included) are signed with it and the old one stops at once. Audited.',
       tag, auth, access,
-      answer: { description: 'The webhook and its new secret, shown this once', schema: WithSecret, example: { webhook: exampleWebhook, secret: exampleSecret } },
+      answer: { description: 'The webhook and its new secret, shown this once', schema: WebhookWithSecret, example: { webhook: exampleWebhook, secret: exampleSecret } },
       errors: [...USER_ERRORS, 'webhook_not_found', 'database_unavailable'],
     }), validate('param', webhookParam), async (c) => {
       const { id } = c.req.valid('param');
@@ -187,6 +164,6 @@ export function webhookRoutes(deps: Deps) {
       const webhook = await deps.store.rotateWebhookSecret(id, secret);
       if (!webhook) throw notFound('webhook', id);
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'webhook.secret_rotate', outcome: 'ok', detail: { webhookId: id, name: webhook.name } });
-      return reply(c, WithSecret, { webhook: view(webhook), secret });
+      return reply(c, WebhookWithSecret, { webhook: view(webhook), secret });
     });
 }

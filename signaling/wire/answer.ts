@@ -8,6 +8,13 @@ import { describeIssues } from './issues.ts';
 
 const CHECK = process.env.MIMAMORI_CHECK_ANSWERS === '1';
 
+/**
+ * For an answer's enumeration copied from server code the browser bundle cannot import (recorder
+ * reasons, audit outcomes, webhook events...): `true satisfies Same<Documented, Server>` stops the
+ * build when the two drift apart.
+ */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
 /** An answer that does not match its own documented schema (a server bug: 500, logged). */
 export class AnswerContractError extends Error {
   override name = 'AnswerContractError';

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { io, type Socket } from 'socket.io-client';
 import { hashPassword } from '../../signaling/auth.ts';
-import { CameraList } from '../../signaling/routes/cameras.ts';
+import { CameraList } from '../../signaling/wire/answers/index.ts';
 import { answerProblem, describe, reply } from '../../signaling/wire/index.ts';
 import { Hono, type Context } from 'hono';
 import { startService, testDatabase, type Service } from '../harness.ts';

@@ -1,0 +1,14 @@
+// Answers of /api/groups: camera groups (a site, a floor) a grant can cover at once.
+import { z } from 'zod';
+
+export const GroupView = z
+  .object({
+    id: z.string(),
+    orgId: z.string(),
+    name: z.string(),
+    cameraIds: z.array(z.string()).describe('The cameras in the group'),
+    createdAt: z.string().describe('ISO 8601, UTC'),
+  })
+  .describe('Cameras named together (a site, a floor): a grant on the group covers them all');
+export const GroupList = z.object({ groups: z.array(GroupView) });
+export const GroupAnswer = z.object({ group: GroupView });
