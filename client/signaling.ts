@@ -7,26 +7,25 @@
 // a new peer on the server, so each 'connected' event means "join your cameras again"; requests
 // never wait in a buffer for a future connection.
 import { io, type Socket } from 'socket.io-client';
-import type { ConsumerInfo, Denied, DeniedCode, ErrorBody, JoinReply, Method, Notification, Reply, Request, TransportReply } from '../signaling/protocol.ts';
+import { z } from 'zod';
+import {
+  deniedSchema,
+  leavingSchema,
+  notificationSchema,
+  replyEnvelopeOf,
+  replySchemas,
+  type Denied,
+  type DeniedCode,
+  type ErrorBody,
+  type Method,
+  type Notification,
+  type ReplyData,
+  type Request,
+} from '../signaling/protocol.ts';
 import { isAuthFailure } from './api.ts';
 import { Backoff, RECONNECT_BACKOFF, Timer } from './backoff.ts';
 import { Emitter } from './emitter.ts';
 
-/** What each request answers (`data` of an ok Reply). */
-export interface Replies {
-  join: JoinReply;
-  leave: Record<string, never>;
-  createTransport: TransportReply;
-  connectTransport: Record<string, never>;
-  restartIce: { iceParameters: unknown };
-  produce: { id: string };
-  closeProducer: Record<string, never>;
-  consume: { consumers: ConsumerInfo[] };
-  resumeConsumer: Record<string, never>;
-  setPreferredLayers: Record<string, never>;
-}
-/** Fails to compile when a request method has no entry in Replies. */
-export type RepliesAreComplete = { [M in Method]: Replies[M] };
 export type RequestData<M extends Method> = Extract<Request, { method: M }>['data'];
 
 export class SignalingError extends Error {
@@ -64,7 +63,6 @@ export interface SignalingEvents {
 
 /** Codes that end a whole kiosk or share connection rather than one camera. */
 export type AccessEndedCode = 'kiosk_revoked' | 'share_revoked' | 'share_expired';
-const ACCESS_ENDED = new Set<string>(['kiosk_revoked', 'share_revoked', 'share_expired']);
 export type ClientDenied = Omit<Denied, 'code'> & { code: DeniedCode | AccessEndedCode };
 
 export interface SignalingOptions {
@@ -83,16 +81,18 @@ const STABLE_MS = 10_000;
 /** After a switch, the old connection (and what still plays on it) ends this much later. */
 const RETIRE_MS = 6_000;
 
-const NOTIFICATION_METHODS = new Set<string>(['cameraLive', 'cameraOffline', 'newProducers', 'consumerClosed', 'rejoin', 'move']);
-
-function parseNotification(raw: unknown): Notification | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const { method, data } = raw as { method?: unknown; data?: unknown };
-  if (typeof method !== 'string' || !NOTIFICATION_METHODS.has(method)) return undefined;
-  if (typeof data !== 'object' || data === null || typeof (data as { cameraId?: unknown }).cameraId !== 'string') return undefined;
-  if (method === 'consumerClosed' && typeof (data as { consumerId?: unknown }).consumerId !== 'string') return undefined;
-  return raw as Notification;
+/** The first field of a server message that breaks its schema, as the REST client words it. */
+function unexpected(error: z.ZodError, what: string): string {
+  const issue = error.issues[0];
+  const field = issue?.path.length ? `${what}.${issue.path.map(String).join('.')}` : what;
+  return `unexpected answer from the server (${field}: ${issue?.message ?? 'invalid'})`;
 }
+
+/**
+ * A 'denied' this client cannot read (a newer server's code): the server took the camera away all
+ * the same, so it counts as a revoked grant.
+ */
+const someDenied = z.object({ cameraId: z.string() });
 
 /** connect_error messages from the server's auth middleware are JSON `{code, message}`. */
 function parseConnectError(err: Error): ErrorBody | undefined {
@@ -180,23 +180,27 @@ export class Signaling extends Emitter<SignalingEvents> {
     });
     s.on('notification', (raw: unknown) => {
       if (s !== this.#socket) return; // the old node's news: what plays there is about to end
-      const n = parseNotification(raw);
-      if (n) this.emit('notification', n);
-      else console.warn('ignored a malformed notification', raw);
+      const n = notificationSchema.safeParse(raw);
+      if (n.success) this.emit('notification', n.data);
+      else console.warn(`ignored a notification: ${unexpected(n.error, 'notification')}`, raw);
     });
     s.on('denied', (raw: unknown) => {
       if (s !== this.#socket) return;
-      const d = raw as { cameraId?: unknown; code?: unknown; reason?: unknown } | null;
-      if (d && typeof d.code === 'string' && ACCESS_ENDED.has(d.code)) {
-        const cameraId = typeof d.cameraId === 'string' ? d.cameraId : '';
-        this.emit('denied', { cameraId, code: d.code as AccessEndedCode, reason: String(d.reason ?? '') });
-      } else if (d && typeof d.cameraId === 'string') {
-        const code: DeniedCode = d.code === 'camera_deleted' || d.code === 'replaced' ? d.code : 'grant_revoked';
-        this.emit('denied', { cameraId: d.cameraId, code, reason: String(d.reason ?? '') });
+      const d = deniedSchema.safeParse(raw);
+      if (d.success) {
+        this.emit('denied', d.data);
+        return;
       }
+      console.warn(`denied: ${unexpected(d.error, 'denied')}`, raw);
+      const some = someDenied.safeParse(raw);
+      if (some.success) this.emit('denied', { cameraId: some.data.cameraId, code: 'grant_revoked', reason: '' });
     });
-    s.on('leaving', () => {
-      if (s === this.#socket) void this.#switch();
+    s.on('leaving', (raw: unknown) => {
+      if (s !== this.#socket) return;
+      // Only the event counts (its reason is for logs): moving to a node that stays is always right.
+      const leaving = leavingSchema.safeParse(raw);
+      if (!leaving.success) console.warn(`leaving: ${unexpected(leaving.error, 'leaving')}`, raw);
+      void this.#switch();
     });
     return s;
   }
@@ -269,11 +273,12 @@ export class Signaling extends Emitter<SignalingEvents> {
     this.removeAllListeners();
   }
 
-  request<M extends Method>(method: M, data: RequestData<M>, timeoutMs = this.#options.requestTimeoutMs ?? 10_000): Promise<Replies[M]> {
+  /** Sends a request; resolves with its reply parsed with the method's schema (extra fields dropped). */
+  request<M extends Method>(method: M, data: RequestData<M>, timeoutMs = this.#options.requestTimeoutMs ?? 10_000): Promise<ReplyData<M>> {
     const s = this.#socket;
     if (!s.connected) return Promise.reject(new SignalingError('disconnected', `${method}: not connected to the server`));
     return new Promise((resolve, reject) => {
-      s.timeout(timeoutMs).emit('request', { method, data }, (err: Error | null, reply: Reply<Replies[M]> | undefined) => {
+      s.timeout(timeoutMs).emit('request', { method, data }, (err: Error | null, raw: unknown) => {
         if (err) {
           const alive = s.connected;
           reject(new SignalingError(alive ? 'timeout' : 'disconnected', `${method}: ${err.message}`));
@@ -284,14 +289,18 @@ export class Signaling extends Emitter<SignalingEvents> {
             console.warn(`${method} got no answer in ${timeoutMs} ms; connecting again`);
             this.reconnectNow();
           }
-        } else if (typeof reply !== 'object' || reply === null || typeof reply.ok !== 'boolean') {
-          reject(new SignalingError('bad_reply', `${method}: malformed reply`));
-        } else if (reply.ok) {
-          // Transport and RTP parameters are validated by mediasoup-client when used.
-          resolve(reply.data);
+          return;
+        }
+        // Transport and RTP parameters stay opaque here: mediasoup-client validates them when used.
+        const reply = replyEnvelopeOf(replySchemas[method]).safeParse(raw);
+        if (!reply.success) {
+          reject(new SignalingError('bad_reply', `${method}: ${unexpected(reply.error, 'reply')}`));
+        } else if (reply.data.ok) {
+          // Parsed with `method`'s own schema; TypeScript cannot follow a generic key into the map.
+          resolve(reply.data.data as ReplyData<M>);
         } else {
-          const e = new SignalingError(String(reply.error?.code ?? 'error'), String(reply.error?.message ?? ''));
-          if (isAuthFailure(e.code)) void this.#onAuthFailure({ code: e.code, message: e.message });
+          const e = new SignalingError(reply.data.error.code, reply.data.error.message);
+          if (isAuthFailure(e.code)) void this.#onAuthFailure(reply.data.error);
           reject(e);
         }
       });

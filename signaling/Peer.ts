@@ -2,6 +2,7 @@
 // Every request is parsed, then checked against the caller's grant, before it reaches the SFU.
 import type { types } from 'mediasoup';
 import type { Socket } from 'socket.io';
+import type { z } from 'zod';
 import type { CameraRoom } from '../sfu/index.ts';
 import type { Claims } from './auth.ts';
 import { accessOfClaims } from './access.ts';
@@ -10,8 +11,22 @@ import type { Deps } from './context.ts';
 import { ApiError, forbidden, notFound, toErrorBody, tokenExpired } from './errors.ts';
 import type { Connection } from './Hub.ts';
 import type { Change } from './store/index.ts';
-import { MAX_MESSAGE_BYTES, requestSchema, type Denied, type DeniedCode, type IceServer, type JoinReply, type Leaving, type Notification, type Reply, type Request } from './protocol.ts';
-import { describeIssues } from './wire/index.ts';
+import {
+  MAX_MESSAGE_BYTES,
+  eventSchemas,
+  replyEnvelopeOf,
+  replySchemas,
+  requestSchema,
+  type DeniedCode,
+  type EventName,
+  type IceServer,
+  type Method,
+  type Notification,
+  type Reply,
+  type ReplyData,
+  type Request,
+} from './protocol.ts';
+import { checkAnswer, describeIssues } from './wire/index.ts';
 import { clientAddress, trustedProxies } from './clientAddress.ts';
 
 interface Joined {
@@ -25,6 +40,13 @@ interface Joined {
 
 /** Token bucket: a misbehaving client cannot flood the SFU with requests. */
 const RATE = { perSecond: 50, burst: 200 };
+
+type RequestData<M extends Method> = Extract<Request, { method: M }>['data'];
+/** One handler per request method, each held by the compiler to its method's documented reply. */
+type RequestHandlers = { [M in Method]: (data: RequestData<M>) => Promise<ReplyData<M>> };
+
+/** What an ack of each method may carry, built once: with MIMAMORI_CHECK_ANSWERS=1 every ok reply is checked against it. */
+const REPLY_ENVELOPES = new Map<string, z.ZodType>(Object.entries(replySchemas).map(([method, data]) => [method, replyEnvelopeOf(data)]));
 
 export class Peer implements Connection {
   readonly id: string;
@@ -59,10 +81,9 @@ export class Peer implements Connection {
   revoke(code: DeniedCode, reason: string): void {
     for (const cameraId of [...this.#joined.keys()]) {
       this.#leave(cameraId);
-      const denied: Denied = { cameraId, code, reason };
-      this.#socket.emit('denied', denied);
+      this.#emit('denied', { cameraId, code, reason });
     }
-    this.#socket.emit('denied', { cameraId: '', code, reason } satisfies Denied);
+    this.#emit('denied', { cameraId: '', code, reason });
     this.close();
     this.#socket.disconnect(true);
   }
@@ -73,18 +94,23 @@ export class Peer implements Connection {
   /** Only a viewer's connection: a camera page's is told to move, camera by camera. */
   leaving(reason: string): boolean {
     if (this.#closed || [...this.#joined.values()].some((j) => j.role === 'camera')) return false;
-    this.#socket.emit('leaving', { reason } satisfies Leaving);
+    this.#emit('leaving', { reason });
     return true;
   }
 
   async handle(raw: unknown, ack: unknown): Promise<void> {
-    const reply = typeof ack === 'function' ? (ack as (r: Reply) => void) : () => undefined;
+    const answer = typeof ack === 'function' ? (ack as (r: Reply) => void) : () => undefined;
+    let method: Method | undefined;
     try {
-      reply({ ok: true, data: await this.#dispatch(raw) });
+      const request = this.#parse(raw);
+      method = request.method;
+      answer(await this.#run(request.method, request.data));
     } catch (err) {
+      // A reply that breaks its documented schema (AnswerContractError, in tests) lands here too:
+      // `internal`, logged, as a REST route answers 500.
       const { status, body } = toErrorBody(err);
-      if (status >= 500) this.#deps.log.error({ err, peer: this.id }, 'signaling request failed');
-      reply({ ok: false, error: body.error });
+      if (status >= 500) this.#deps.log.error({ err, peer: this.id, method }, 'signaling request failed');
+      answer({ ok: false, error: body.error });
     }
   }
 
@@ -95,8 +121,7 @@ export class Peer implements Connection {
       return;
     }
     this.#notify({ method: 'cameraOffline', data: { cameraId } });
-    const denied: Denied = { cameraId, code, reason };
-    this.#socket.emit('denied', denied);
+    this.#emit('denied', { cameraId, code, reason });
   }
 
   /** The socket disconnected: release everything. Idempotent. */
@@ -106,7 +131,7 @@ export class Peer implements Connection {
     for (const cameraId of [...this.#joined.keys()]) this.#leave(cameraId);
   }
 
-  async #dispatch(raw: unknown): Promise<unknown> {
+  #parse(raw: unknown): Request {
     if (this.#closed) throw new ApiError(409, 'closed', 'this connection is closing; reconnect');
     this.#takeToken();
     if (JSON.stringify(raw ?? null).length > MAX_MESSAGE_BYTES) {
@@ -119,80 +144,84 @@ export class Peer implements Connection {
     // which this check (and Hub.userSessionsRevoked, at once) turns into the end of the connection.
     if (this.#claims.typ === 'user') assertSessionActive(this.#deps, this.#claims);
     else if (Date.now() >= this.#expiresAtMs) throw tokenExpired();
-    const request: Request = parsed.data;
-    switch (request.method) {
-      case 'join': {
-        const { cameraId, role } = request.data;
-        try {
-          this.#authorize(cameraId, role);
-        } catch (err) {
-          if (role === 'viewer') this.#auditView(cameraId, 'refused', { code: toErrorBody(err).body.error.code });
-          throw err;
-        }
-        this.#leave(cameraId);
-        // The camera's new session: this node takes it (another node that held it lets go); a
-        // viewer's node relays the camera in when another node holds it.
-        if (role === 'camera') this.#deps.cluster.assertTakingCameras();
-        const epoch = role === 'camera' ? (await this.#deps.cluster.claim(cameraId)).epoch : undefined;
-        if (role === 'viewer') await this.#deps.relays?.ensure(cameraId);
-        const room = await this.#deps.sfu.room(cameraId);
-        this.#attach(cameraId, room, role, epoch);
-        if (role === 'viewer') this.#auditView(cameraId, 'ok', { via: 'socket', live: room.live });
-        const reply: JoinReply = { routerRtpCapabilities: room.rtpCapabilities, iceServers: this.#iceServers(), live: room.live };
-        return reply;
-      }
-      case 'leave': {
-        this.#leave(request.data.cameraId);
-        return {};
-      }
-      case 'createTransport': {
-        const { room, role } = this.#assertJoined(request.data.cameraId);
-        if (request.data.direction === 'send' && role !== 'camera') throw forbidden('only the camera itself may publish');
-        return room.createTransport(this.id, request.data.direction);
-      }
-      case 'connectTransport': {
-        const { room } = this.#assertJoined(request.data.cameraId);
-        await room.connectTransport(this.id, request.data.transportId, request.data.dtlsParameters as unknown as types.DtlsParameters);
-        return {};
-      }
-      case 'restartIce': {
-        const { room } = this.#assertJoined(request.data.cameraId);
-        return { iceParameters: await room.restartIce(this.id, request.data.transportId) };
-      }
-      case 'produce': {
-        const { room, role } = this.#assertJoined(request.data.cameraId);
-        if (role !== 'camera') throw forbidden('only the camera itself may publish');
-        const { transportId, kind, rtpParameters } = request.data;
-        // Another connection of this camera (maybe on another node) took it since this one joined.
-        const joinedEpoch = this.#joined.get(request.data.cameraId)?.epoch ?? 0;
-        if ((this.#deps.store.owner(request.data.cameraId)?.epoch ?? joinedEpoch) > joinedEpoch) {
-          throw new ApiError(409, 'publish_superseded', 'another connection of this camera took over since this one joined; join again if this camera is the only one');
-        }
-        return { id: await room.produce(this.id, transportId, kind, rtpParameters as unknown as types.RtpParameters) };
-      }
-      case 'closeProducer': {
-        const { room } = this.#assertJoined(request.data.cameraId);
-        room.closeProducer(this.id, request.data.producerId);
-        return {};
-      }
-      case 'consume': {
-        const { room } = this.#assertJoined(request.data.cameraId);
-        const { transportId, rtpCapabilities } = request.data;
-        return { consumers: await room.consume(this.id, transportId, rtpCapabilities as unknown as types.RtpCapabilities) };
-      }
-      case 'resumeConsumer': {
-        const { room } = this.#assertJoined(request.data.cameraId);
-        await room.resumeConsumer(this.id, request.data.consumerId);
-        return {};
-      }
-      case 'setPreferredLayers': {
-        const { room } = this.#assertJoined(request.data.cameraId);
-        const { consumerId, spatialLayer, temporalLayer } = request.data;
-        await room.setPreferredLayers(this.id, consumerId, spatialLayer, temporalLayer);
-        return {};
-      }
-    }
+    return parsed.data;
   }
+
+  /** Runs one request: its ok reply, checked against the method's schema when MIMAMORI_CHECK_ANSWERS=1. */
+  async #run<M extends Method>(method: M, data: RequestData<M>): Promise<Reply<ReplyData<M>>> {
+    const handler: RequestHandlers[M] = this.#handlers[method];
+    const reply = { ok: true as const, data: await handler(data) };
+    checkAnswer(REPLY_ENVELOPES.get(method)!, reply, `the socket.io request ${method}`);
+    return reply;
+  }
+
+  readonly #handlers: RequestHandlers = {
+    join: async ({ cameraId, role }) => {
+      try {
+        this.#authorize(cameraId, role);
+      } catch (err) {
+        if (role === 'viewer') this.#auditView(cameraId, 'refused', { code: toErrorBody(err).body.error.code });
+        throw err;
+      }
+      this.#leave(cameraId);
+      // The camera's new session: this node takes it (another node that held it lets go); a
+      // viewer's node relays the camera in when another node holds it.
+      if (role === 'camera') this.#deps.cluster.assertTakingCameras();
+      const epoch = role === 'camera' ? (await this.#deps.cluster.claim(cameraId)).epoch : undefined;
+      if (role === 'viewer') await this.#deps.relays?.ensure(cameraId);
+      const room = await this.#deps.sfu.room(cameraId);
+      this.#attach(cameraId, room, role, epoch);
+      if (role === 'viewer') this.#auditView(cameraId, 'ok', { via: 'socket', live: room.live });
+      return { routerRtpCapabilities: room.rtpCapabilities, iceServers: this.#iceServers(), live: room.live };
+    },
+    leave: async ({ cameraId }) => {
+      this.#leave(cameraId);
+      return {};
+    },
+    createTransport: async ({ cameraId, direction }) => {
+      const { room, role } = this.#assertJoined(cameraId);
+      if (direction === 'send' && role !== 'camera') throw forbidden('only the camera itself may publish');
+      return room.createTransport(this.id, direction);
+    },
+    connectTransport: async ({ cameraId, transportId, dtlsParameters }) => {
+      const { room } = this.#assertJoined(cameraId);
+      await room.connectTransport(this.id, transportId, dtlsParameters as unknown as types.DtlsParameters);
+      return {};
+    },
+    restartIce: async ({ cameraId, transportId }) => {
+      const { room } = this.#assertJoined(cameraId);
+      return { iceParameters: await room.restartIce(this.id, transportId) };
+    },
+    produce: async ({ cameraId, transportId, kind, rtpParameters }) => {
+      const { room, role } = this.#assertJoined(cameraId);
+      if (role !== 'camera') throw forbidden('only the camera itself may publish');
+      // Another connection of this camera (maybe on another node) took it since this one joined.
+      const joinedEpoch = this.#joined.get(cameraId)?.epoch ?? 0;
+      if ((this.#deps.store.owner(cameraId)?.epoch ?? joinedEpoch) > joinedEpoch) {
+        throw new ApiError(409, 'publish_superseded', 'another connection of this camera took over since this one joined; join again if this camera is the only one');
+      }
+      return { id: await room.produce(this.id, transportId, kind, rtpParameters as unknown as types.RtpParameters) };
+    },
+    closeProducer: async ({ cameraId, producerId }) => {
+      const { room } = this.#assertJoined(cameraId);
+      room.closeProducer(this.id, producerId);
+      return {};
+    },
+    consume: async ({ cameraId, transportId, rtpCapabilities }) => {
+      const { room } = this.#assertJoined(cameraId);
+      return { consumers: await room.consume(this.id, transportId, rtpCapabilities as unknown as types.RtpCapabilities) };
+    },
+    resumeConsumer: async ({ cameraId, consumerId }) => {
+      const { room } = this.#assertJoined(cameraId);
+      await room.resumeConsumer(this.id, consumerId);
+      return {};
+    },
+    setPreferredLayers: async ({ cameraId, consumerId, spatialLayer, temporalLayer }) => {
+      const { room } = this.#assertJoined(cameraId);
+      await room.setPreferredLayers(this.id, consumerId, spatialLayer, temporalLayer);
+      return {};
+    },
+  };
 
   #authorize(cameraId: string, role: 'camera' | 'viewer'): void {
     const { store } = this.#deps;
@@ -290,7 +319,22 @@ export class Peer implements Connection {
   }
 
   #notify(notification: Notification): void {
-    this.#socket.emit('notification', notification);
+    this.#emit('notification', notification);
+  }
+
+  /**
+   * Every event this connection sends goes through here, typed by its documented schema. With
+   * MIMAMORI_CHECK_ANSWERS=1 it is checked too: one that breaks its schema is a contract violation,
+   * logged and not sent (the client would refuse it), so the test waiting for it fails.
+   */
+  #emit<E extends EventName>(event: E, payload: z.input<(typeof eventSchemas)[E]>): void {
+    try {
+      checkAnswer(eventSchemas[event], payload, `the socket.io event ${event}`);
+    } catch (err) {
+      this.#deps.log.error({ err, peer: this.id, event }, 'signaling event breaks its documented schema (contract violation); not sent');
+      return;
+    }
+    this.#socket.emit(event, payload);
   }
 
   #takeToken(): void {

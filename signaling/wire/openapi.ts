@@ -1,8 +1,11 @@
 // The OpenAPI 3.1 document, built from the routes the app serves: each route's `describe()` doc,
-// the schemas its `validate()` middlewares check, and the error table. Nothing is written twice.
-import { z } from 'zod';
+// the schemas its `validate()` middlewares check, and the error table; and the socket.io messages
+// of signaling/protocol.ts (wire/socket.ts). Nothing is written twice.
+import type { z } from 'zod';
 import { ERROR_CODES, ErrorBody, statusOf, type ErrorCode } from './errors.ts';
 import { requestSchemaOf, routeDocOf, type Answer, type Auth, type RequestTarget, type RouteDoc } from './describe.ts';
+import { jsonSchema } from './jsonSchema.ts';
+import { SOCKET_IO_DESCRIPTION, socketIoContract } from './socket.ts';
 
 /** What Hono's `app.routes` lists: one row per handler (middlewares included). */
 export interface ServedRoute {
@@ -46,21 +49,6 @@ const SECURITY: Record<Exclude<Auth, 'none'>, object> = {
   share: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An opened share link\'s token, from POST /api/shares/{id}/open.' },
   playback: { type: 'apiKey', in: 'query', name: 'token', description: 'A playback token, carried in the path (/api/play/{token}/…) as players cannot send headers; from POST /api/cameras/{id}/playback.' },
   cluster: { type: 'http', scheme: 'bearer', description: 'The cluster\'s shared secret: node to node only.' },
-};
-
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
-  const out = z.toJSONSchema(schema, {
-    io,
-    unrepresentable: 'any',
-    target: 'draft-2020-12',
-    // z.int() says "a safe integer" with bounds no reader needs.
-    override: ({ jsonSchema }) => {
-      if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
-      if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
-    },
-  }) as Record<string, unknown>;
-  delete out.$schema;
-  return out;
 };
 
 /** An object schema's properties as OpenAPI parameters (path, query, header, cookie). */
@@ -179,16 +167,19 @@ export function openApiDocument(served: readonly ServedRoute[], info: OpenApiInf
       'x-access': doc.access,
     };
   }
+  // The live signaling is no HTTP route: its messages are components, indexed by `x-socket-io`.
+  const socketIo = socketIoContract();
   return {
     openapi: '3.1.0',
-    info,
+    info: { ...info, description: [info.description, SOCKET_IO_DESCRIPTION].join('\n\n') },
     servers: [{ url: '/', description: 'this service' }],
     tags: [...tags].sort().map((name) => ({ name })),
     paths,
     components: {
-      schemas: { Error: jsonSchema(ErrorBody, 'output') },
+      schemas: { Error: jsonSchema(ErrorBody, 'output'), ...socketIo.schemas },
       securitySchemes: SECURITY,
     },
+    'x-socket-io': socketIo.extension,
   };
 }
 
