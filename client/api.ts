@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { session } from './storage.ts';
 import type { Role } from '../signaling/wire/domain.ts';
+import type { ErrorCode } from '../signaling/wire/errors.ts';
 import * as authAnswers from '../signaling/wire/answers/auth.ts';
 import * as cameraAnswers from '../signaling/wire/answers/cameras.ts';
 import * as exportAnswers from '../signaling/wire/answers/exports.ts';
@@ -35,8 +36,8 @@ export class ApiError extends Error {
  * Codes that mean "this token is gone": sign in again (user session), or stop (a revoked kiosk
  * display, an expired or revoked share link). Each page decides in its onAuthFailure.
  */
-const AUTH_FAILURES = new Set(['unauthorized', 'token_expired', 'session_revoked', 'session_expired', 'refresh_reused', 'kiosk_revoked', 'share_expired', 'share_revoked']);
-export const isAuthFailure = (code: string): boolean => AUTH_FAILURES.has(code);
+const AUTH_FAILURES = new Set<ErrorCode>(['unauthorized', 'token_expired', 'session_revoked', 'session_expired', 'refresh_reused', 'kiosk_revoked', 'share_expired', 'share_revoked']);
+export const isAuthFailure = (code: string): boolean => AUTH_FAILURES.has(code as ErrorCode);
 
 // --- Wire checks ---------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 import { ApiError, type User } from './api.ts';
 import { bindAttr, bindText, formatDateTime, localeControls, onLocaleChange, t, type MessageKey } from './i18n.ts';
 import { SignalingError } from './signaling.ts';
+import type { ErrorCode } from '../signaling/wire/errors.ts';
 
 type Child = Node | string | null | undefined | false;
 
@@ -30,7 +31,9 @@ export function tx<K extends keyof HTMLElementTagNameMap>(
   return bindText(h(tag, attrs), key);
 }
 
-const KNOWN_ERRORS = new Set<string>([
+// Codes of the server's error table (a typo does not compile), and the client's own for a request
+// that got no answer.
+const KNOWN_ERRORS = new Set<ErrorCode | 'network' | 'timeout'>([
   'invalid_credentials',
   'unauthorized',
   'token_expired',
@@ -50,7 +53,7 @@ const KNOWN_ERRORS = new Set<string>([
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiError || err instanceof SignalingError) {
     const code = err.code === 'disconnected' ? 'network' : err.code;
-    if (KNOWN_ERRORS.has(code)) return t(`error.${code}` as MessageKey, { detail: err.message });
+    if (KNOWN_ERRORS.has(code as ErrorCode)) return t(`error.${code}` as MessageKey, { detail: err.message });
     if (err instanceof ApiError && err.status >= 500) return t('error.internal');
     return t('error.generic', { message: err.message });
   }

@@ -167,6 +167,11 @@ test('rotating pages for a while leaves no video element or peer connection behi
 test('a revoked kiosk stops with a clear message on the screen', async () => {
   const list = (await (await svc.api('/api/kiosks')).json()) as { kiosks: { id: string; name: string }[] };
   const control = list.kiosks.find((k) => k.name === 'Control room')!;
+  // A change of its cameras drops duplicate ids, as its creation does (the same list here).
+  const ids = cameras.map((c) => c.id);
+  const changed = await svc.api(`/api/kiosks/${control.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cameraIds: [...ids, ids[0]] }) });
+  assert.is(changed.status, 200, await changed.clone().text());
+  assert.equal(((await changed.json()) as { kiosk: { cameraIds: string[] } }).kiosk.cameraIds, ids);
   assert.is((await svc.api(`/api/kiosks/${control.id}`, { method: 'DELETE' })).status, 204);
   await kiosk.waitForFunction(() => (globalThis as unknown as K).__mimamori.kiosk.state === 'revoked', undefined, { timeout: 20_000 });
   const text = await kiosk.locator('body').innerText();

@@ -104,7 +104,8 @@ export function apiKeyRoutes(deps: Deps) {
       const existing = deps.store.apiKey(id);
       if (!existing || existing.orgId !== user.orgId) throw notFound('api_key', id);
       // Every node stops accepting it as the change reaches it; its live views stop (Revocations).
-      const key = (await deps.store.revokeApiKey(id, user.id))!;
+      const key = await deps.store.revokeApiKey(id, user.id);
+      if (!key) throw notFound('api_key', id); // deleted meanwhile
       audit(deps, c, { actor: `u:${user.id}`, action: 'api_key.revoke', outcome: 'ok', detail: { keyId: id, name: key.name, alreadyRevoked: existing.revokedAt !== undefined } });
       return c.body(null, 204);
     });

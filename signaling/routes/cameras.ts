@@ -180,7 +180,8 @@ export function cameraRoutes(deps: Deps) {
         const { id } = c.req.valid('param');
         cameraFor(c, id, 'manage');
         const change = c.req.valid('json');
-        const cam = (await deps.store.updateCamera(id, change))!;
+        const cam = await deps.store.updateCamera(id, change);
+        if (!cam) throw notFound('camera', id); // deleted meanwhile
         deps.recorder.refresh(id);
         audit(deps, c, { actor: actor(c), action: 'camera.update', cameraId: id, outcome: 'ok', detail: change });
         return reply(c, CameraAnswer, { camera: view(cam, c.get('access').rightsOn(id)) });

@@ -102,7 +102,8 @@ export function groupRoutes(deps: Deps) {
         ownGroup(orgId, id);
         const body = c.req.valid('json');
         const cameraIds = body.cameraIds && checkCameras(orgId, body.cameraIds);
-        const group = (await deps.store.updateGroup(id, { ...(body.name !== undefined ? { name: body.name } : {}), ...(cameraIds ? { cameraIds } : {}) }))!;
+        const group = await deps.store.updateGroup(id, { ...(body.name !== undefined ? { name: body.name } : {}), ...(cameraIds ? { cameraIds } : {}) });
+        if (!group) throw notFound('group', id); // deleted meanwhile (by another request, on any node)
         audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'group.update', outcome: 'ok', detail: { groupId: id, ...body } });
         return reply(c, GroupAnswer, { group });
       },

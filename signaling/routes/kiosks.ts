@@ -74,7 +74,7 @@ export function kioskAdminRoutes(deps: Deps) {
     .patch('/:id', describe({
       summary: 'Change a kiosk display',
       description:
-        'Only the fields sent change; its token stays valid. A camera id that is not one of the organisation\'s answers **400** `camera_not_found`. Audited as `kiosk.update`.',
+        'Only the fields sent change; its token stays valid. Duplicate camera ids are dropped. A camera id that is not one of the organisation\'s answers **400** `camera_not_found`. Audited as `kiosk.update`.',
       tag, auth: ['user'], access: ADMIN,
       answer: { description: 'The changed kiosk', schema: KioskAnswer, example: { kiosk: { ...exampleKiosk, layout: 9, rotateSeconds: 30 } } },
       errors: [...ADMIN_ERRORS, 'kiosk_not_found', { code: 'camera_not_found', status: 400 }, 'bad_request', 'database_unavailable'],
@@ -84,7 +84,8 @@ export function kioskAdminRoutes(deps: Deps) {
       const body = c.req.valid('json');
       ownKiosk(c.get('user').orgId, id);
       if (body.cameraIds) checkCameras(c.get('user').orgId, body.cameraIds);
-      const kiosk = (await deps.store.updateKiosk(id, body))!;
+      const kiosk = await deps.store.updateKiosk(id, body.cameraIds ? { ...body, cameraIds: [...new Set(body.cameraIds)] } : body);
+      if (!kiosk) throw notFound('kiosk', id); // deleted meanwhile
       audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'kiosk.update', outcome: 'ok', detail: { kioskId: id } });
       return reply(c, KioskAnswer, { kiosk: view(kiosk) });
     })

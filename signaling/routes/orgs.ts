@@ -113,7 +113,8 @@ export function orgRoutes(deps: Deps) {
       }), validate('param', orgParam), validate('json', updateBody), async (c) => {
         const { id } = c.req.valid('param');
         own(id);
-        const org = (await deps.store.renameOrg(id, c.req.valid('json').name))!;
+        const org = await deps.store.renameOrg(id, c.req.valid('json').name);
+        if (!org) throw notFound('organisation', id); // deleted meanwhile
         audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.update', outcome: 'ok', detail: { orgId: id, name: org.name } });
         return reply(c, OrgAnswer, { org: view(org) });
       })
@@ -134,7 +135,8 @@ export function orgRoutes(deps: Deps) {
         const { at } = c.req.valid('json');
         if (at <= Date.now()) throw badRequest('the deletion date must be in the future (give the customer time to export what they keep)', 'deletion_in_past');
         const deletion = { at: new Date(at).toISOString(), requestedAt: new Date().toISOString(), requestedBy: c.get('user').id };
-        const org = (await deps.store.setOrgDeletion(id, deletion))!;
+        const org = await deps.store.setOrgDeletion(id, deletion);
+        if (!org) throw notFound('organisation', id); // deleted meanwhile
         audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.deletion_scheduled', orgId: id, outcome: 'ok', detail: { orgId: id, at: deletion.at } });
         deps.log.warn({ event: 'org_deletion_scheduled', orgId: id, at: deletion.at }, 'contract end scheduled');
         deps.webhooks.contractEndScheduled(org);
@@ -149,7 +151,8 @@ export function orgRoutes(deps: Deps) {
       }), validate('param', orgParam), async (c) => {
         const { id } = c.req.valid('param');
         own(id);
-        const org = (await deps.store.setOrgDeletion(id, undefined))!;
+        const org = await deps.store.setOrgDeletion(id, undefined);
+        if (!org) throw notFound('organisation', id); // deleted meanwhile
         audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'org.deletion_cancelled', orgId: id, outcome: 'ok', detail: { orgId: id } });
         return reply(c, OrgAnswer, { org: view(org) });
       })

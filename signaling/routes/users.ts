@@ -105,7 +105,8 @@ export function userRoutes(deps: Deps) {
         const { role } = c.req.valid('json');
         const from = inOrg(c.get('user').orgId, id).role;
         // The store refuses to demote the last administrator (atomically, whichever node asks).
-        const user = (await deps.store.setUserRole(id, role))!;
+        const user = await deps.store.setUserRole(id, role);
+        if (!user) throw notFound('user', id); // deleted meanwhile (by another request, on any node)
         audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'user.role', outcome: 'ok', detail: { userId: id, from, to: role } });
         return reply(c, UserAnswer, { user: publicUser(user) });
       },
