@@ -233,14 +233,21 @@ async function contractOverhead(listBody: object): Promise<{ bareUs: number; des
   };
   await time(bare, 2000);
   await time(described, 2000);
+  // Pairs of short runs, the order flipped each time; the median of the pairs' differences (two
+  // medians taken apart let a garbage collection in one side's runs swing the figure by ±8 %).
   const bareRuns: number[] = [];
-  const describedRuns: number[] = [];
-  for (let round = 0; round < 5; round++) {
-    bareRuns.push(await time(bare, 4000));
-    describedRuns.push(await time(described, 4000));
+  const differences: number[] = [];
+  for (let round = 0; round < 15; round++) {
+    const first = round % 2 === 0 ? bare : described;
+    const a = await time(first, 1500);
+    const b = await time(first === bare ? described : bare, 1500);
+    const [bareUs, describedUs] = first === bare ? [a, b] : [b, a];
+    bareRuns.push(bareUs);
+    differences.push(describedUs - bareUs);
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { bareUs: median(bareRuns), describedUs: median(describedRuns) };
+  const bareUs = median(bareRuns);
+  return { bareUs, describedUs: bareUs + median(differences) };
 }
 
 function validationCost(listBody: unknown): number {
