@@ -259,6 +259,41 @@ test('queue: one hanging webhook holds one slot, the others are sent; past its b
   assert.ok(entries.filter(([id]) => id.startsWith('fast')).every(([, e]) => e.delivered && e.status === 204 && e.node === 'n1'));
 });
 
+test('queue: webhooks whose last attempt failed share half the slots, so four hanging receivers retrying do not hold a webhook that answers', async () => {
+  const webhook = (id: string): Webhook => ({ id, orgId: 'org_x', name: id, url: `https://${id}.example/`, events: ['camera.online'], secret: 'whsec_x', createdBy: 'u_x', createdAt: new Date().toISOString() });
+  const sent: string[] = [];
+  const queue = new DeliveryQueue({
+    nodeId: 'n1',
+    retryDelaysMs: [0, 0, 0, 0, 0, 0, 0, 0],
+    timeoutMs: 30,
+    allowPrivate: false,
+    webhook,
+    attempted: () => undefined,
+    dropped: () => undefined,
+    // 'hung*' never answer: each attempt ends at its timeout, as post() does; 'fast' answers at once.
+    post: (url, _body, _headers, o) => {
+      sent.push(url.hostname.split('.')[0]!);
+      if (url.hostname.startsWith('hung')) return new Promise((r) => setTimeout(() => r({ ok: false, error: 'timed out', durationMs: o.timeoutMs }), o.timeoutMs));
+      return Promise.resolve({ ok: true, status: 204, durationMs: 1 });
+    },
+    log: { warn: () => undefined, error: () => undefined } as unknown as Logger,
+    concurrency: 4,
+    perWebhook: 1,
+    maxQueued: 100,
+  });
+  const event = (n: number) => ({ id: `evt_${n}`, type: 'camera.online', occurredAt: new Date().toISOString(), orgId: 'org_x', data: {} });
+  try {
+    for (let n = 1; n <= 4; n++) queue.enqueue(`hung${n}`, event(n));
+    assert.is(queue.inFlight, 4, 'unknown receivers first get every slot');
+    await sleep(150); // each has failed at least once and retries at once
+    assert.ok(queue.inFlight <= 2, `failing receivers hold at most half the slots (${queue.inFlight} in flight)`);
+    queue.enqueue('fast', event(10));
+    assert.is(sent.at(-1), 'fast', 'the answering webhook is sent at once, beside the retries');
+  } finally {
+    await queue.close();
+  }
+});
+
 test('sources: the not_recording alert and a recorder gap become camera.not_recording and recording.gap for the camera\'s organisation', async () => {
   const hook: Webhook = { id: 'wh_fakefakefake', orgId: 'org_f', name: 'f', url: `${receiverUrl}/fake`, events: ['camera.not_recording', 'recording.gap'], secret: 'whsec_fake', createdBy: 'u_f', createdAt: new Date().toISOString() };
   const emitter = () => new EventEmitter();

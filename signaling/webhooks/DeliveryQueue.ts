@@ -1,6 +1,8 @@
 // This node's webhook deliveries: nobody waits for them. Events are queued and sent in the
 // background, at most `concurrency` at once and at most `perWebhook` to one webhook, so a slow or
-// hanging receiver holds one slot (for one timeout at a time) and never the others'. A failed
+// hanging receiver holds one slot (for one timeout at a time) and never the others'. Webhooks whose
+// last attempt failed share at most half the slots, so a few receivers that hang keep retrying
+// without holding every slot and webhooks that answer are sent meanwhile. A failed
 // attempt (no 2xx, a timeout, no connection) is tried again after the next wait of
 // `retryDelaysMs`, give or take a quarter (jitter, so receivers coming back are not hit all at
 // once); after the last, the event is given up. The queue is bounded: past `maxQueued` events
@@ -58,6 +60,10 @@ export class DeliveryQueue {
   /** Waiting for their next attempt. */
   readonly #waiting = new Map<Job, NodeJS.Timeout>();
   readonly #inFlight = new Map<string, number>();
+  /** Webhooks whose last attempt failed, and how many of their attempts are under way. */
+  readonly #failing = new Set<string>();
+  #failingRunning = 0;
+  readonly #failingSlots: number;
   readonly #aborts = new Set<AbortController>();
   readonly #running = new Set<Promise<void>>();
   #seq = 0;
@@ -67,6 +73,7 @@ export class DeliveryQueue {
     this.#concurrency = o.concurrency ?? 4;
     this.#perWebhook = o.perWebhook ?? 1;
     this.#maxQueued = o.maxQueued ?? 1000;
+    this.#failingSlots = Math.max(1, Math.floor(this.#concurrency / 2));
     if (!(this.#concurrency >= 1 && this.#perWebhook >= 1 && this.#maxQueued >= 1)) throw new TypeError('DeliveryQueue: concurrency, perWebhook and maxQueued >= 1');
     if (o.retryDelaysMs.some((d) => !(d >= 0))) throw new TypeError('DeliveryQueue: retryDelaysMs must be non-negative');
     this.#o = o;
@@ -123,16 +130,19 @@ export class DeliveryQueue {
     if (this.#closed) return;
     for (let i = 0; i < this.#ready.length && this.#running.size < this.#concurrency; ) {
       const job = this.#ready[i]!;
-      if ((this.#inFlight.get(job.webhookId) ?? 0) >= this.#perWebhook) {
+      const failing = this.#failing.has(job.webhookId);
+      if ((this.#inFlight.get(job.webhookId) ?? 0) >= this.#perWebhook || (failing && this.#failingRunning >= this.#failingSlots)) {
         i += 1;
         continue;
       }
       this.#ready.splice(i, 1);
       this.#inFlight.set(job.webhookId, (this.#inFlight.get(job.webhookId) ?? 0) + 1);
+      if (failing) this.#failingRunning += 1;
       const run: Promise<void> = this.#attempt(job)
         .catch((err: unknown) => this.#o.log.error({ event: 'webhook_attempt_failed', webhookId: job.webhookId, err }, 'a webhook delivery attempt failed unexpectedly'))
         .finally(() => {
           this.#running.delete(run);
+          if (failing) this.#failingRunning -= 1;
           const left = (this.#inFlight.get(job.webhookId) ?? 1) - 1;
           if (left > 0) this.#inFlight.set(job.webhookId, left);
           else this.#inFlight.delete(job.webhookId);
@@ -145,8 +155,13 @@ export class DeliveryQueue {
   async #attempt(job: Job): Promise<void> {
     const webhook = this.#o.webhook(job.webhookId);
     // Deleted or switched off since: the event is not sent.
-    if (!webhook || webhook.disabledAt) return;
+    if (!webhook || webhook.disabledAt) {
+      this.#failing.delete(job.webhookId);
+      return;
+    }
     const entry = await this.#send(webhook, job.body, job.event, job.attempt);
+    if (entry.delivered) this.#failing.delete(webhook.id);
+    else this.#failing.add(webhook.id);
     if (!entry.delivered && !this.#closed && job.attempt <= this.#o.retryDelaysMs.length) {
       const base = this.#o.retryDelaysMs[job.attempt - 1]!;
       const delay = Math.round(base * (0.75 + Math.random() * 0.5));
