@@ -200,6 +200,11 @@ test('scopes: each key does what its scope allows and routes for people refuse k
   await expect(manage, `/api/cameras/${made.camera.id}`, { method: 'PATCH', body: JSON.stringify({ name: 'renamed by key' }) }, 200);
   await expect(manage, `/api/cameras/${made.camera.id}`, { method: 'DELETE' }, 403, 'api_key_not_allowed');
   await expect(read, '/api/cameras', { method: 'POST', body: JSON.stringify({ name: 'nope' }) }, 403, 'right_missing');
+  // Any key reads its organisation's notices (maintenance, a scheduled contract end).
+  const posted = await asAdmin('/api/announcements', { method: 'POST', body: JSON.stringify({ kind: 'maintenance', message: 'メンテナンス 02:00–03:00', endsAt: new Date(Date.now() + 3_600_000).toISOString() }) });
+  assert.is(posted.status, 201, await posted.clone().text());
+  const notices = JSON.parse(await expect(live, '/api/announcements', {}, 200)) as { announcements: { message: string }[] };
+  assert.ok(notices.announcements.some((n) => n.message === 'メンテナンス 02:00–03:00'), JSON.stringify(notices));
   for (const [method, p] of [
     ['GET', '/api/auth/me'],
     ['GET', '/api/auth/account'],

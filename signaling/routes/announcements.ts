@@ -38,7 +38,7 @@ const ADMIN_ERRORS = ['session_revoked', 'forbidden', 'api_key_not_allowed'] as 
 export function announcementRoutes(deps: Deps) {
   /** The organisation of whoever asks: a user's, a kiosk's, or the shared camera's. */
   const orgOf = (a: Access): string | undefined =>
-    a.orgId ?? a.kiosk?.orgId ?? (a.share ? deps.store.camera(a.share.cameraId)?.orgId : undefined);
+    a.orgId ?? a.kiosk?.orgId ?? a.apiKey?.orgId ?? (a.share ? deps.store.camera(a.share.cameraId)?.orgId : undefined);
   const notice = (a: Announcement): Notice => ({ id: a.id, kind: a.kind, message: a.message, startsAt: a.startsAt, endsAt: a.endsAt, everyone: a.orgId === null });
 
   return new Hono<AppEnv>()
@@ -46,7 +46,7 @@ export function announcementRoutes(deps: Deps) {
       summary: 'List the notices to show',
       description:
         'The notices shown now to the caller\'s organisation and to every organisation; while the organisation\'s contract end is scheduled, a `contract_end` notice comes first (never to share links: they are seen by outsiders). ' +
-        'A share link sees its camera\'s organisation\'s notices, a kiosk its own organisation\'s; an API key sees only the notices to every organisation. With `all=1` an administrator also gets notices that have not started or have ended (to manage them); `all` is ignored for everyone else.',
+        'A share link sees its camera\'s organisation\'s notices, a kiosk and an API key their own organisation\'s (an integration learns of maintenance and of a scheduled contract end too). With `all=1` an administrator also gets notices that have not started or have ended (to manage them); `all` is ignored for everyone else.',
       tag, auth: ['user', 'apiKey', 'share', 'kiosk'],
       access: 'any signed-in user, API key, opened share link or kiosk display',
       answer: { description: 'The notices', schema: NoticeList, example: { announcements: [{ id: 'contract-end', kind: 'contract_end', message: '', startsAt: '2026-12-01T10:02:44.551Z', endsAt: '2027-01-31T00:00:00.000Z', everyone: false }, exampleNotice] } },
