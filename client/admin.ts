@@ -1,12 +1,14 @@
 // The administrators' panel under the live view: add, renew and delete cameras (a new secret is
 // shown once, with the link to open on the camera device; a renewal keeps the old secret working
 // for a chosen grace period), users with roles and grants (people.ts), camera groups (groups.ts),
-// announcements (announcements.ts), kiosk displays (kiosks.ts), and for the service's operators
-// the organisations (orgs.ts) and the service's nodes with their drains (nodes.ts). The
+// announcements (announcements.ts), kiosk displays (kiosks.ts), integrations: API keys
+// (apiKeys.ts) and webhooks (webhooks.ts), the audit log (audit.ts), and for the service's
+// operators the organisations (orgs.ts) and the service's nodes with their drains (nodes.ts). The
 // cameras-not-recording alerts (alerts.ts) are built here and shown by the page above the live view.
 import { adminApi } from './adminApi.ts';
 import { RecorderAlerts } from './alerts.ts';
 import { AnnouncementsPanel } from './announcements.ts';
+import { ApiKeysPanel } from './apiKeys.ts';
 import { api, cameraPageLink, type Camera } from './api.ts';
 import { GroupsPanel } from './groups.ts';
 import { bindAttr, bindText, formatDateTime, t } from './i18n.ts';
@@ -15,6 +17,7 @@ import { OrgsPanel } from './orgs.ts';
 import { PeoplePanel } from './people.ts';
 import { KioskAdmin } from './kiosks.ts';
 import { AuditPanel } from './audit.ts';
+import { WebhooksPanel } from './webhooks.ts';
 import { busy, copyButton, errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
 
 export interface AdminPanelOptions {
@@ -33,6 +36,8 @@ export class AdminPanel {
   readonly #groups: GroupsPanel;
   readonly #announcements = new AnnouncementsPanel();
   readonly #kiosks = new KioskAdmin();
+  readonly #apiKeys = new ApiKeysPanel();
+  readonly #webhooks = new WebhooksPanel();
   readonly #audit = new AuditPanel();
   /** Platform operators only, added once who is signed in is known. */
   #nodes: NodesPanel | undefined;
@@ -43,7 +48,10 @@ export class AdminPanel {
     this.#options = options;
     this.#secretBox = h('div', { class: 'secret-box', hidden: true, role: 'status' });
     this.#cameraRows = h('tbody');
-    this.#groups = new GroupsPanel((groups) => this.#people.setTargets(this.#cameras, groups));
+    this.#groups = new GroupsPanel((groups) => {
+      this.#people.setTargets(this.#cameras, groups);
+      this.#apiKeys.setGroups(groups);
+    });
 
     const cameraTable = h(
       'table',
@@ -65,9 +73,20 @@ export class AdminPanel {
       this.#groups.el,
       this.#announcements.el,
       this.#kiosks.el,
+      // Other systems' access: API keys to call the service, webhooks it calls.
+      h(
+        'section',
+        { class: 'integrations', id: 'integrations', 'aria-labelledby': 'integrations-title' },
+        tx('h3', 'integrations.title', { id: 'integrations-title' }),
+        tx('p', 'integrations.help', { class: 'muted small-text' }),
+        this.#apiKeys.el,
+        this.#webhooks.el,
+      ),
       this.#audit.el,
     );
     void this.#kiosks.refresh();
+    void this.#apiKeys.refresh();
+    void this.#webhooks.refresh();
     void this.#groups.refresh();
     void this.#announcements.refresh();
     void this.#addOperatorParts();
@@ -97,6 +116,8 @@ export class AdminPanel {
     this.#closed = true;
     this.#alerts.close();
     this.#nodes?.close();
+    this.#apiKeys.close();
+    this.#webhooks.close();
   }
 
   /** Who is signed in decides the rest: their own row cannot be deleted; platform operators get organisations and nodes. */

@@ -1,11 +1,13 @@
 // The organisation API the admin panel, the banner and the rights checks use: roles, per-right
-// grants, camera groups, secret rotation with a grace period, announcements, organisations and
-// recorder alerts, over api.ts's request. Answers are parsed with the schemas the server documents
-// them with (signaling/wire/answers); times the pages compute with become ms after parsing.
+// grants, camera groups, secret rotation with a grace period, announcements, organisations,
+// recorder alerts, API keys and webhooks, over api.ts's request. Answers are parsed with the
+// schemas the server documents them with (signaling/wire/answers); times the pages compute with
+// become ms after parsing.
 import type { z } from 'zod';
 import { parseAnswer, request, type Credential } from './api.ts';
 import { RIGHTS, ROLES, ROLE_RIGHTS, type Right, type Role } from '../signaling/wire/domain.ts';
 import * as announcementAnswers from '../signaling/wire/answers/announcements.ts';
+import * as apiKeyAnswers from '../signaling/wire/answers/apiKeys.ts';
 import * as authAnswers from '../signaling/wire/answers/auth.ts';
 import * as cameraAnswers from '../signaling/wire/answers/cameras.ts';
 import * as grantAnswers from '../signaling/wire/answers/grants.ts';
@@ -15,6 +17,7 @@ import * as orgAnswers from '../signaling/wire/answers/orgs.ts';
 import * as recorderAnswers from '../signaling/wire/answers/recorder.ts';
 import * as sfuAnswers from '../signaling/wire/answers/sfu.ts';
 import * as userAnswers from '../signaling/wire/answers/users.ts';
+import * as webhookAnswers from '../signaling/wire/answers/webhooks.ts';
 
 export { RIGHTS, ROLES, type Right, type Role };
 /** What each role may hold at most; admins hold all on every camera. */
@@ -37,6 +40,12 @@ export type DeletionReport = Omit<DeletionReportView, 'scheduledFor' | 'complete
 /** One node of the service as GET /api/sfu lists it (a single-node service lists only itself). */
 export type ClusterNode = Omit<z.infer<typeof sfuAnswers.ClusterNodeView>, 'startedAt'> & { startedAtMs: number };
 export type RecorderAlert = z.infer<typeof recorderAnswers.RecorderAlert>;
+/** An API key as listed (never its secret); its times stay ISO 8601: the page only shows them. */
+export type ApiKey = z.infer<typeof apiKeyAnswers.ApiKeyView>;
+export type ApiKeyScope = ApiKey['scope'];
+export type Webhook = z.infer<typeof webhookAnswers.WebhookView>;
+export type WebhookEvent = Webhook['events'][number];
+export type WebhookDelivery = z.infer<typeof webhookAnswers.WebhookDelivery>;
 
 /** ms since the epoch of a time its schema has checked as ISO 8601: the pages compute with numbers. */
 const msOf = (iso: string): number => Date.parse(iso);
@@ -127,6 +136,52 @@ export const adminApi = {
   },
   async deleteAnnouncement(id: string): Promise<void> {
     await call('DELETE', `/api/announcements/${enc(id)}`);
+  },
+
+  // --- API keys ---------------------------------------------------------------------------------
+  /** Newest first, revoked ones included. */
+  async apiKeys(): Promise<ApiKey[]> {
+    return parseAnswer(apiKeyAnswers.ApiKeyList, await call('GET', '/api/api-keys'), 'api keys').apiKeys;
+  },
+  /** `key` is in this answer only: the server keeps a hash of it. */
+  async createApiKey(input: { name: string; scope: ApiKeyScope; expiresAtMs?: number; groupId?: string }): Promise<{ apiKey: ApiKey; key: string }> {
+    const body = {
+      name: input.name,
+      scope: input.scope,
+      ...(input.expiresAtMs === undefined ? {} : { expiresAt: new Date(input.expiresAtMs).toISOString() }),
+      ...(input.groupId === undefined ? {} : { groupId: input.groupId }),
+    };
+    return parseAnswer(apiKeyAnswers.CreatedApiKey, await call('POST', '/api/api-keys', body), 'api key');
+  },
+  async revokeApiKey(id: string): Promise<void> {
+    await call('DELETE', `/api/api-keys/${enc(id)}`);
+  },
+
+  // --- Webhooks ---------------------------------------------------------------------------------
+  async webhooks(): Promise<Webhook[]> {
+    return parseAnswer(webhookAnswers.WebhookList, await call('GET', '/api/webhooks'), 'webhooks').webhooks;
+  },
+  /** `secret` (the signing key) is in this answer only. */
+  async createWebhook(input: { name: string; url: string; events: WebhookEvent[] }): Promise<{ webhook: Webhook; secret: string }> {
+    return parseAnswer(webhookAnswers.WebhookWithSecret, await call('POST', '/api/webhooks', input), 'webhook');
+  },
+  /** The webhook and the attempts this node made (newest first). */
+  async webhookDeliveries(id: string): Promise<{ webhook: Webhook; deliveries: WebhookDelivery[] }> {
+    return parseAnswer(webhookAnswers.WebhookDetail, await call('GET', `/api/webhooks/${enc(id)}`), 'webhook');
+  },
+  async setWebhookEnabled(id: string, enabled: boolean): Promise<Webhook> {
+    return parseAnswer(webhookAnswers.WebhookAnswer, await call('PATCH', `/api/webhooks/${enc(id)}`, { enabled }), 'webhook').webhook;
+  },
+  async deleteWebhook(id: string): Promise<void> {
+    await call('DELETE', `/api/webhooks/${enc(id)}`);
+  },
+  /** Sends a webhook.test event now (one attempt) and answers how it went. */
+  async testWebhook(id: string): Promise<WebhookDelivery> {
+    return parseAnswer(webhookAnswers.WebhookTestAnswer, await call('POST', `/api/webhooks/${enc(id)}/test`), 'webhook test').delivery;
+  },
+  /** A new signing secret (in this answer only); the old one stops at once. */
+  async rotateWebhookSecret(id: string): Promise<{ webhook: Webhook; secret: string }> {
+    return parseAnswer(webhookAnswers.WebhookWithSecret, await call('POST', `/api/webhooks/${enc(id)}/secret`), 'webhook secret');
   },
 
   // --- Organisations (platform operators) -------------------------------------------------------
