@@ -2,6 +2,7 @@
 // admin page shows (`camera.html#id=<id>&secret=<secret>`), or a signed-in administrator picks a
 // camera. Shows the preview, the state and the bitrate, and keeps publishing through network loss,
 // server restarts and media failures without reloading.
+import './noEval.ts';
 import './style.css';
 import { api, ApiError, auth, onUnauthorized, type PublishToken, type User } from './api.ts';
 import { exposeHook } from './hook.ts';

@@ -10,6 +10,7 @@
 //   collections are the tiles on screen;
 // - revoking the kiosk (401 kiosk_revoked from the session endpoint, or a socket `denied` with
 //   that code) tears everything down and says so on the whole screen.
+import './noEval.ts';
 import './style.css';
 import { api, ApiError, type KioskSession, type Layout } from './api.ts';
 import { Backoff, Timer } from './backoff.ts';

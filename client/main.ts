@@ -1,6 +1,7 @@
 // index.html: sign in, then the live grid of the cameras this user may view; administrators also
 // get the administration panel. A 401 from any request, or a refused socket token, returns to the
 // sign-in form without reloading the page.
+import './noEval.ts';
 import './style.css';
 import { AdminPanel } from './admin.ts';
 import { api, ApiError, auth, type User } from './api.ts';

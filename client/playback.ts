@@ -1,6 +1,7 @@
 // playback.html: a camera's recordings (player, timeline, in/out marks, export, share) and its live
 // view, for a signed-in user. Deep link: `playback.html#camera=<id>&t=<ISO time or ms>`; the hash
 // follows the camera and the playhead so a reload (or a copied address) comes back to the same place.
+import './noEval.ts';
 import './style.css';
 import { api, ApiError, auth, type Camera } from './api.ts';
 import type { MessageKey } from './i18n.ts';

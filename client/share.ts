@@ -2,6 +2,7 @@
 // password when the link has one, then shows a clip (the player restricted to the shared range,
 // with a download button) or the camera's live view (the share token is the socket's token).
 // Expired, revoked, wrong-password and too-many-attempts answers each get a clear message.
+import './noEval.ts';
 import './style.css';
 import { api, ApiError, type OpenedShare, type ShareKind } from './api.ts';
 import { Timer } from './backoff.ts';

@@ -14,6 +14,7 @@ import { createMiddleware } from 'hono/factory';
 import { Server as SocketServer } from 'socket.io';
 import { RELEASE, type Config } from '../config/index.ts';
 import { onListenerFailure } from '../errors/index.ts';
+import { pagePolicy, secureRequest, STRICT_TRANSPORT_SECURITY } from './browserPolicy.ts';
 import { askHandover, callNode, Cluster, Drain, InternalCallError, Relays, startInternalServer } from './cluster/index.ts';
 import { Sfu } from '../sfu/index.ts';
 import { DataKeys, indexWriter, MasterKeys, openStorage, Recorder, type RecorderCatalog, type Storage } from '../recorder/index.ts';
@@ -351,6 +352,8 @@ export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('X-Frame-Options', 'DENY');
     c.header('Referrer-Policy', 'no-referrer');
+    c.header('Content-Security-Policy', pagePolicy(c.req.header('host')));
+    if (secureRequest(c)) c.header('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
     const started = performance.now();
     await next();
     accessLog(deps.log, c, started);

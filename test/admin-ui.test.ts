@@ -10,7 +10,7 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, signedIn, textMatches } from './chromium.ts';
 import { startService, type Service } from './harness.ts';
 
 let svc: Service;
@@ -40,7 +40,7 @@ async function signIn(page: Page, path: string, username: string, password: stri
   await page.fill('#username', username);
   await page.fill('#password', password);
   await page.click('#login-form button[type=submit]');
-  await page.waitForFunction('sessionStorage.getItem("mimamori.token") !== null', undefined, { timeout: 10_000 });
+  await signedIn(page);
 }
 
 /** Fails with the pages' console: a timeout alone says little. */
@@ -201,7 +201,7 @@ test('the admin sees cameras online but not recording above the live view', asyn
     const item = `#recorder-alerts li[data-camera-id="${camera.id}"]`;
     await step('alert listed', () => page.waitForSelector(item, { timeout: 10_000 }));
     // The alert may be drawn before the camera list arrives (with the camera's id), then named.
-    await page.waitForFunction(`/Gate: online but not recording since/.test(document.querySelector(${JSON.stringify(item)})?.textContent ?? '')`, undefined, { timeout: 10_000 }).catch(() => undefined);
+    await textMatches(page, item, /Gate: online but not recording since/).catch(() => undefined);
     assert.match((await page.textContent(item)) ?? '', /Gate: online but not recording since/);
     const above = await page.evaluate(`document.querySelector('#recorder-alerts').compareDocumentPosition(document.querySelector('#admin')) & Node.DOCUMENT_POSITION_FOLLOWING`);
     assert.ok(above, 'the alerts come before the admin panel');
@@ -256,14 +256,14 @@ test('the platform administrator sees this node up, and a drain on a single-node
 
     await step('in Japanese', async () => {
       await page.selectOption('#lang-select', 'ja');
-      await page.waitForFunction(`document.querySelector(${JSON.stringify(`${row} .node-state .badge`)})?.textContent === '稼働中'`, undefined, { timeout: 5_000 });
+      await textMatches(page, `${row} .node-state .badge`, /^稼働中$/, 5_000);
       assert.is((await page.textContent('#nodes h3'))?.trim(), 'ノード（サーバー）');
       assert.is((await page.textContent(`${row} .node-self`))?.trim(), 'このノード');
       assert.is((await page.textContent(`${row} button.node-drain`))?.trim(), '停止準備（ドレイン）');
       const jaStarted = new Intl.DateTimeFormat('ja-JP', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'Asia/Tokyo' }).format(Date.parse(self.startedAt));
       assert.is((await page.textContent(`${row} time`))?.trim(), jaStarted, 'the Japanese date format');
       await page.click(`${row} button.node-drain`);
-      await page.waitForFunction(`/1台のノードだけで動いている/.test(document.querySelector(${JSON.stringify(error)})?.textContent ?? '')`, undefined, { timeout: 10_000 });
+      await textMatches(page, error, /1台のノードだけで動いている/);
       assert.match((await page.textContent(error)) ?? '', /サーバーからの説明: .*no MIMAMORI_INTERNAL_URL/);
     });
   } finally {

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.MIMAMORI_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -43,4 +43,26 @@ export async function launchChromium(): Promise<Browser> {
       await fs.rm(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+// Wait with function predicates, never strings: the pages forbid eval (Content-Security-Policy),
+// and Playwright evaluates a string predicate with the page's own eval.
+type InPage = { sessionStorage: { getItem(key: string): string | null }; document: { querySelector(s: string): { textContent: string | null } | null; body: { innerText: string } } };
+
+/** Until the page holds a signed-in session. */
+export async function signedIn(page: Page, timeout = 10_000): Promise<void> {
+  await page.waitForFunction(() => (globalThis as unknown as InPage).sessionStorage.getItem('mimamori.token') !== null, undefined, { timeout });
+}
+
+/** Until the text of `selector` (of the whole page when null) matches `pattern`. */
+export async function textMatches(page: Page, selector: string | null, pattern: RegExp, timeout = 10_000): Promise<void> {
+  await page.waitForFunction(
+    ({ selector, source, flags }) => {
+      const d = (globalThis as unknown as InPage).document;
+      const text = selector === null ? d.body.innerText : (d.querySelector(selector)?.textContent ?? '');
+      return new RegExp(source, flags).test(text);
+    },
+    { selector, source: pattern.source, flags: pattern.flags },
+    { timeout },
+  );
 }

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, signedIn } from './chromium.ts';
 import { startService, type Service } from './harness.ts';
 
 let svc: Service;
@@ -79,7 +79,7 @@ async function signIn(page: Page): Promise<void> {
   await page.fill('#username', svc.adminUsername);
   await page.fill('#password', svc.adminPassword);
   await page.click('#login-form button[type=submit]');
-  await page.waitForFunction('sessionStorage.getItem("mimamori.token") !== null', undefined, { timeout: 10_000 });
+  await signedIn(page);
 }
 
 /** Fails with the pages' console and the service's output: a timeout alone says little. */
@@ -246,7 +246,14 @@ test('a webhook created in the panel gets a signed test event, and the page show
 
   const rotated = await step('rotate the secret', async () => {
     await page.click(`${row} .webhook-rotate`);
-    await page.waitForFunction(`(document.querySelector('#webhook-secret-once code.webhook-secret')?.textContent ?? ${JSON.stringify(secret)}) !== ${JSON.stringify(secret)}`, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      (old) => {
+        const shown = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#webhook-secret-once code.webhook-secret')?.textContent;
+        return (shown ?? old) !== old;
+      },
+      secret,
+      { timeout: 10_000 },
+    );
     return text(page, '#webhook-secret-once code.webhook-secret');
   });
   assert.match(dialogs.at(-1) ?? '', /^Give “Facility alerts” a new signing secret\?/);

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
 import { Camera } from '../camera/index.ts';
-import { launchChromium, type Browser } from './chromium.ts';
+import { launchChromium, signedIn, textMatches, type Browser } from './chromium.ts';
 import { startService, type Service } from './harness.ts';
 import { decodeErrors, ffprobe } from './recordings.ts';
 import fs from 'node:fs/promises';
@@ -75,7 +75,7 @@ test.before(async () => {
   await page.fill('#username', svc.adminUsername);
   await page.fill('#password', svc.adminPassword);
   await page.click('#login-form button[type=submit]');
-  await page.waitForFunction('sessionStorage.getItem("mimamori.token") !== null', undefined, { timeout: 10_000 });
+  await signedIn(page);
 });
 test.after(async () => {
   await browser?.close();
@@ -300,7 +300,7 @@ test('a shared clip: the page asks for the password, refuses a wrong one, plays 
     await guest.waitForFunction(() => (globalThis as unknown as S).__mimamori?.share?.state === 'password', undefined, { timeout: 10_000 });
     await guest.fill('#share-open-password', 'not-it');
     await guest.click('#share-password-form button[type=submit]');
-    await guest.waitForFunction('/wrong|違い|正しく/i.test(document.body.innerText)', undefined, { timeout: 10_000 });
+    await textMatches(guest, null, /wrong|違い|正しく/i);
     assert.is(await state(), 'password', 'still asking after a wrong password');
     await guest.fill('#share-open-password', 'site-manager');
     await guest.click('#share-password-form button[type=submit]');

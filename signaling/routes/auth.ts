@@ -9,6 +9,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
+import { secureRequest } from '../browserPolicy.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../auth.ts';
 import { ACCESS_TOKEN_TTL_S, checkPasswordPolicy, sessionRevoked } from '../accounts/index.ts';
 import type { AppEnv, Deps } from '../context.ts';
@@ -40,7 +41,6 @@ const setCookieHeader = 'mimamori_refresh: the refresh token in an HttpOnly, Sam
 /** What requireUser can refuse beyond the implied 401s: a revoked session, a token that is not a user's (a camera's, a kiosk's, an API key). */
 const USER_ERRORS = ['session_revoked', 'forbidden', 'api_key_not_allowed'] as const satisfies readonly ErrorCode[];
 
-const secureRequest = (c: Context) => new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
 
 /** Cookie-carried credentials need the client header and, when the browser says it, our own origin. */
 function assertSameSiteClient(c: Context): void {

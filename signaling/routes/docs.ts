@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Hono, type Context } from 'hono';
 import { RELEASE } from '../../config/index.ts';
+import { docsPolicy } from '../browserPolicy.ts';
 import type { AppEnv } from '../context.ts';
 import { describe, openApiDocument, type ServedRoute } from '../wire/index.ts';
 
@@ -52,13 +53,14 @@ export function docsRoutes(document: () => string) {
       c.header('Cache-Control', 'no-cache');
       return c.body(document(), 200, { 'Content-Type': 'application/json; charset=utf-8' });
     })
-    .get('/docs', describe({ summary: 'The API documentation page', tag, auth: ['none'], access: 'anyone', answer: { description: 'An HTML page (Swagger UI) reading /api/openapi.json', mediaType: 'text/html' } }), (c) =>
-      c.html(
+    .get('/docs', describe({ summary: 'The API documentation page', tag, auth: ['none'], access: 'anyone', answer: { description: 'An HTML page (Swagger UI) reading /api/openapi.json', mediaType: 'text/html' } }), (c) => {
+      c.header('Content-Security-Policy', docsPolicy());
+      return c.html(
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">' +
           '<title>Mimamori API</title><link rel="stylesheet" href="/api/docs/swagger-ui.css"></head>' +
           '<body><div id="api"></div><script src="/api/docs/swagger-ui-bundle.js"></script><script src="/api/docs/docs.js"></script></body></html>',
-      ),
-    )
+      );
+    })
     .get('/docs/docs.js', describe({ summary: 'The documentation page\'s script', tag, auth: ['none'], access: 'anyone', answer: { description: 'JavaScript', mediaType: 'text/javascript' } }), (c) =>
       c.body("window.ui = SwaggerUIBundle({ url: '/api/openapi.json', dom_id: '#api', deepLinking: true, docExpansion: 'list', tryItOutEnabled: false });\n", 200, {
         'Content-Type': 'text/javascript; charset=utf-8',
