@@ -7,10 +7,10 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { FileAuditLog as AuditLog, importLegacyAudit, type AuditRow } from '../signaling/audit/index.ts';
 import { createLogger } from '../signaling/log.ts';
-import { startService, type Service } from './harness.ts';
+import { startService, type Service, connectSocket } from './harness.ts';
 
 const DAY = 86_400_000;
 const log = createLogger('silent');
@@ -151,16 +151,7 @@ async function search(query: string, token?: string): Promise<Page> {
   assert.is(res.status, 200, text);
   return JSON.parse(text) as Page;
 }
-function connect(token: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(svc.url, { auth: { token }, transports: ['websocket'], reconnection: false });
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err) => {
-      socket.close();
-      reject(err);
-    });
-  });
-}
+const connect = (token: string | undefined) => connectSocket(svc.url, token);
 
 /** Minimal CSV reader: quoted cells, doubled quotes, CRLF rows. */
 function parseCsv(text: string): string[][] {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { matchFrames, Viewer, type Camera, type ViewerStats } from '../camera/index.ts';
 import pg from 'pg';
+import { io, type Socket } from 'socket.io-client';
 import { TestPostgres } from './postgres.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -370,4 +371,16 @@ export async function assertWatchable(svc: Service, cameraId: string, camera: Ca
   } finally {
     await viewer.close();
   }
+}
+
+/** A socket.io connection to the service over WebSocket, without reconnection: rejects with the server's refusal. */
+export function connectSocket(url: string, token: string | undefined): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = io(url, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false });
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
 }

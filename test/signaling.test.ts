@@ -1,11 +1,11 @@
 // Auth and bad input against the real service: every refusal is a clear { error: { code, message } }
 // and the service keeps serving others afterwards.
 import jwt from 'jsonwebtoken';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import http from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startService, type Service } from './harness.ts';
+import { startService, type Service, connectSocket } from './harness.ts';
 
 let svc: Service;
 let cam: { id: string; secret: string };
@@ -130,16 +130,7 @@ test('WHIP: no token, wrong token, wrong content type, bad SDP, oversized body',
   assert.is(whep.status, 403, 'a camera token cannot watch');
 });
 
-function connect(token: string | undefined): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(svc.url, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false });
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err) => {
-      socket.close();
-      reject(err);
-    });
-  });
-}
+const connect = (token: string | undefined) => connectSocket(svc.url, token);
 const request = (socket: Socket, payload: unknown) =>
   socket.timeout(5000).emitWithAck('request', payload) as Promise<{ ok: boolean; data?: unknown; error?: { code: string; message: string } }>;
 

@@ -6,10 +6,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { Camera } from '../camera/index.ts';
 import { eventSchemas, notificationSchema, requestSchema } from '../signaling/protocol.ts';
-import { startService, type Service } from './harness.ts';
+import { startService, type Service, connectSocket } from './harness.ts';
 
 type Json = Record<string, unknown>;
 interface SocketIoIndex {
@@ -90,16 +90,7 @@ test('the documented schemas refuse what the protocol does not send', () => {
   assert.not.ok(validatorOf('SocketEvent.denied')({ cameraId: 'cam1', code: 'because', reason: '' }));
 });
 
-function connect(token: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(svc.url, { auth: { token }, transports: ['websocket'], reconnection: false });
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err) => {
-      socket.close();
-      reject(err);
-    });
-  });
-}
+const connect = (token: string | undefined) => connectSocket(svc.url, token);
 
 /** Sends a request; its reply must validate against the method's documented reply and be ok. */
 async function request(socket: Socket, method: string, data: Json): Promise<Json> {

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Hono, type Context } from 'hono';
 import { RELEASE } from '../../config/index.ts';
-import { docsPolicy } from '../browserPolicy.ts';
+import { DOCS_POLICY } from '../browserPolicy.ts';
 import type { AppEnv } from '../context.ts';
 import { describe, openApiDocument, type ServedRoute } from '../wire/index.ts';
 
@@ -54,7 +54,7 @@ export function docsRoutes(document: () => string) {
       return c.body(document(), 200, { 'Content-Type': 'application/json; charset=utf-8' });
     })
     .get('/docs', describe({ summary: 'The API documentation page', tag, auth: ['none'], access: 'anyone', answer: { description: 'An HTML page (Swagger UI) reading /api/openapi.json', mediaType: 'text/html' } }), (c) => {
-      c.header('Content-Security-Policy', docsPolicy());
+      c.header('Content-Security-Policy', DOCS_POLICY);
       return c.html(
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">' +
           '<title>Mimamori API</title><link rel="stylesheet" href="/api/docs/swagger-ui.css"></head>' +
