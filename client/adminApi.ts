@@ -99,10 +99,12 @@ export const adminApi = {
   async groups(): Promise<Group[]> {
     return parseAnswer(groupAnswers.GroupList, await call('GET', '/api/groups'), 'groups').groups;
   },
-  async createGroup(name: string, cameraIds: string[]): Promise<Group> {
-    return parseAnswer(groupAnswers.GroupAnswer, await call('POST', '/api/groups', { name, cameraIds }), 'group').group;
+  /** `parentId`: the group it goes under (a floor under its site); null or absent: at the top. */
+  async createGroup(name: string, cameraIds: string[], parentId: string | null = null): Promise<Group> {
+    return parseAnswer(groupAnswers.GroupAnswer, await call('POST', '/api/groups', { name, cameraIds, ...(parentId ? { parentId } : {}) }), 'group').group;
   },
-  async updateGroup(id: string, change: { name?: string; cameraIds?: string[] }): Promise<Group> {
+  /** `parentId: null` moves the group to the top; absent, it stays where it is. */
+  async updateGroup(id: string, change: { name?: string; cameraIds?: string[]; parentId?: string | null }): Promise<Group> {
     return parseAnswer(groupAnswers.GroupAnswer, await call('PATCH', `/api/groups/${enc(id)}`, change), 'group').group;
   },
   async deleteGroup(id: string): Promise<void> {

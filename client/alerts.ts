@@ -10,6 +10,7 @@ export class RecorderAlerts {
   readonly el: HTMLElement;
   readonly #list: HTMLElement;
   readonly #poll: ReturnType<typeof setInterval>;
+  readonly #offLocale: () => void;
   #alerts: RecorderAlert[] = [];
   #names = new Map<string, string>();
 
@@ -17,7 +18,7 @@ export class RecorderAlerts {
     this.#list = h('ul');
     this.el = h('section', { class: 'recorder-alerts', id: 'recorder-alerts', role: 'alert', hidden: true }, tx('h3', 'alerts.title'), this.#list);
     this.#poll = setInterval(() => void this.refresh(), POLL_MS);
-    onLocaleChange(() => this.#render());
+    this.#offLocale = onLocaleChange(() => this.#render());
     void this.refresh();
   }
 
@@ -38,6 +39,7 @@ export class RecorderAlerts {
 
   close(): void {
     clearInterval(this.#poll);
+    this.#offLocale();
   }
 
   #render(): void {

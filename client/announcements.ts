@@ -14,6 +14,7 @@ export function parseLocalDateTime(value: string): number | undefined {
 }
 
 export class AnnouncementsPanel {
+  readonly #offLocale: () => void;
   readonly el: HTMLElement;
   readonly #rows: HTMLElement;
   readonly #notice = new Notice('alert');
@@ -67,7 +68,12 @@ export class AnnouncementsPanel {
     });
     this.#rows = h('ul', { class: 'job-list', id: 'announcement-list' });
     this.el = h('section', { class: 'announcements', id: 'announcements' }, tx('h3', 'announce.title'), form, this.#notice.el, this.#rows);
-    onLocaleChange(() => this.#render());
+    this.#offLocale = onLocaleChange(() => this.#render());
+  }
+
+  /** The view is left: stop following the language. */
+  close(): void {
+    this.#offLocale();
   }
 
   /** Platform operators may post to every organisation. */

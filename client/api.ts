@@ -9,16 +9,36 @@ import type { Role } from '../signaling/wire/domain.ts';
 import type { ErrorCode } from '../signaling/wire/errors.ts';
 import * as authAnswers from '../signaling/wire/answers/auth.ts';
 import * as cameraAnswers from '../signaling/wire/answers/cameras.ts';
+import * as siteAnswers from '../signaling/wire/answers/sites.ts';
 import * as exportAnswers from '../signaling/wire/answers/exports.ts';
 import * as kioskAnswers from '../signaling/wire/answers/kiosks.ts';
 import * as meAnswers from '../signaling/wire/answers/me.ts';
 import * as playbackAnswers from '../signaling/wire/answers/playback.ts';
 import * as shareAnswers from '../signaling/wire/answers/shares.ts';
+import * as healthAnswers from '../signaling/wire/answers/cameraHealth.ts';
+import * as layoutAnswers from '../signaling/wire/answers/layouts.ts';
 
 export type { Role };
 export type User = z.infer<typeof authAnswers.PublicUser>;
 export type AccountInfo = z.infer<typeof authAnswers.Account>;
 export type Camera = z.infer<typeof cameraAnswers.CameraView>;
+// The camera list and the sites tree (GET /api/cameras pages, GET /api/sites).
+export type CameraState = Camera['state'];
+export type CameraPage = z.infer<typeof cameraAnswers.CameraList>;
+export interface CameraPageParams {
+  /** 1–1000 cameras per page. */
+  limit?: number;
+  cursor?: string;
+  /** Part of a name as typed, or a camera id. */
+  q?: string;
+  /** A camera group: its cameras and those of the groups below it. */
+  group?: string;
+  state?: CameraState | 'attention';
+  sort?: 'name' | 'attention';
+}
+export type SiteTree = z.infer<typeof siteAnswers.SiteTree>;
+export type Site = SiteTree['sites'][number];
+export type SiteCounts = SiteTree['all'];
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -258,6 +278,17 @@ export const isLayout = (v: unknown): v is Layout => v === 1 || v === 4 || v ===
 export type Kiosk = z.infer<typeof kioskAnswers.KioskView>;
 export type KioskSession = Omit<z.infer<typeof kioskAnswers.KioskSession>, 'expiresAt'> & { expiresAt: number };
 
+export type CameraHealthList = z.infer<typeof healthAnswers.CameraHealthList>;
+export type CameraHealth = CameraHealthList['cameras'][number];
+export type HealthFilter = (typeof healthAnswers.HEALTH_FILTERS)[number];
+export interface CameraHealthParams {
+  group?: string;
+  state?: HealthFilter;
+  limit?: number;
+  cursor?: string;
+  dayStartMs?: number;
+}
+
 const enc = encodeURIComponent;
 
 export const api = {
@@ -297,8 +328,27 @@ export const api = {
   async me(): Promise<User> {
     return parseAnswer(authAnswers.SignedInUser, await request('GET', '/api/auth/me'), 'me').user;
   },
+  /** Every camera the caller may see, in name order (fetched a page of 1,000 at a time). */
   async cameras(): Promise<Camera[]> {
-    return parseAnswer(cameraAnswers.CameraList, await request('GET', '/api/cameras'), 'cameras').cameras;
+    const all: Camera[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.cameraPage({ limit: 1000, ...(cursor ? { cursor } : {}) });
+      all.push(...page.cameras);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return all;
+  },
+  /** One page of the camera list, filtered and sorted by the server; pass `nextCursor` back as `cursor` for the next. */
+  async cameraPage(params: CameraPageParams = {}): Promise<CameraPage> {
+    const q = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') q.set(key, String(value));
+    const query = q.toString();
+    return parseAnswer(cameraAnswers.CameraList, await request('GET', `/api/cameras${query ? `?${query}` : ''}`), 'cameras');
+  },
+  /** The camera groups as the sites tree, with counts of the caller's cameras in each. */
+  async sites(): Promise<SiteTree> {
+    return parseAnswer(siteAnswers.SiteTree, await request('GET', '/api/sites'), 'sites');
   },
   async createCamera(name: string): Promise<{ camera: Camera; secret: string }> {
     return parseAnswer(cameraAnswers.CreatedCamera, await request('POST', '/api/cameras', { body: { name } }), 'camera');
@@ -392,6 +442,19 @@ export const api = {
     return { ...started, expiresAt: msOf(started.expiresAt) };
   },
 
+  // --- Camera health (health.ts) ----------------------------------------------------------------
+  /** Each camera's state and recording, needs-attention first, with counts per site; `dayStartMs`: the viewer's midnight. */
+  async cameraHealth(params: CameraHealthParams = {}): Promise<CameraHealthList> {
+    const q = new URLSearchParams();
+    if (params.group) q.set('group', params.group);
+    if (params.state) q.set('state', params.state);
+    if (params.limit !== undefined) q.set('limit', String(params.limit));
+    if (params.cursor) q.set('cursor', params.cursor);
+    if (params.dayStartMs !== undefined) q.set('dayStart', String(Math.floor(params.dayStartMs)));
+    const qs = q.toString();
+    return parseAnswer(healthAnswers.CameraHealthList, await request('GET', `/api/camera-health${qs ? `?${qs}` : ''}`), 'camera health');
+  },
+
   // --- Preferences ------------------------------------------------------------------------------
   async preferences(): Promise<{ layout?: Layout }> {
     return parseAnswer(meAnswers.Preferences, await request('GET', '/api/me/preferences'), 'preferences').preferences;
@@ -399,7 +462,34 @@ export const api = {
   async savePreferences(preferences: { layout: Layout }): Promise<void> {
     await request('PUT', '/api/me/preferences', { body: preferences });
   },
+
+  // --- Saved layouts (grids people keep) ----------------------------------------------------------
+  /** The organisation's layouts, then the caller's own; tiles of cameras the caller may not see are null. */
+  async layouts(): Promise<SavedLayout[]> {
+    return parseAnswer(layoutAnswers.LayoutList, await request('GET', '/api/layouts'), 'layouts').layouts;
+  },
+  /** `scope: 'organisation'` needs an administrator (403 otherwise). */
+  async createLayout(layout: NewSavedLayout): Promise<SavedLayout> {
+    return parseAnswer(layoutAnswers.LayoutAnswer, await request('POST', '/api/layouts', { body: layout }), 'layout').layout;
+  },
+  async updateLayout(id: string, change: SavedLayoutChange): Promise<SavedLayout> {
+    return parseAnswer(layoutAnswers.LayoutAnswer, await request('PATCH', `/api/layouts/${enc(id)}`, { body: change }), 'layout').layout;
+  },
+  async deleteLayout(id: string): Promise<void> {
+    await request('DELETE', `/api/layouts/${enc(id)}`);
+  },
 };
+
+/** A saved grid: size × size tiles, each a camera id or null (empty, or a camera the caller may not see). */
+export type SavedLayout = z.infer<typeof layoutAnswers.LayoutView>;
+export type LayoutScope = SavedLayout['scope'];
+export interface NewSavedLayout {
+  scope?: LayoutScope;
+  name: string;
+  size: SavedLayout['size'];
+  cameraIds?: (string | null)[];
+}
+export type SavedLayoutChange = Partial<Pick<SavedLayout, 'name' | 'size' | 'cameraIds'>>;
 
 /** An absolute link for a path the server gave (share and kiosk URLs are relative). */
 export function absoluteUrl(path: string): string {

@@ -55,7 +55,7 @@ export class ApiKeysPanel {
       this.#form(),
       this.#notice.el,
       this.#keyBox,
-      h('div', { class: 'table-scroll' }, table),
+      h('div', { class: 'table-scroll', tabindex: 0 }, table),
     );
     this.#fillGroups();
     this.#render();

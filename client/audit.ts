@@ -1,61 +1,57 @@
-// The administration panel's audit log: filter by date range (in the viewer's time zone), who,
-// action, camera and result; a table newest first with "show older" paging; and a CSV download
-// whose first column is in the viewer's zone. Rows are only read here: the server keeps the log
-// append-only (GET /api/audit, GET /api/audit/export).
+// The administration panel's audit log, for people who read it rather than parse it: each row a
+// sentence with names ("佐藤さんが「正門」の録画（10:02–10:05）を書き出しました", built by
+// auditSentences.ts from the names the server resolved for the page), filters by date range (in
+// the viewer's zone), person, camera, site, kind of action and result, all applied by the server
+// (GET /api/audit), so paging ("show older") and the CSV download (GET /api/audit/export) see the
+// same rows. The raw row (ids, address, JSON details) is one click away in each row's <details>.
+// Rows are only read here: the server keeps the log append-only.
 import type { z } from 'zod';
 import { ApiError, auth, parseAnswer, type Camera } from './api.ts';
-import { bindAttr, formatDateTime, hasMessage, onLocaleChange, parseDateInput, t, timeZone, zonedParts, zonedToMs, type MessageKey } from './i18n.ts';
+import { actionLabel, auditSentence, type AuditNames } from './auditSentences.ts';
+import { formatDateTime, hasMessage, onLocaleChange, parseDateInput, t, timeZone, zonedParts, zonedToMs, type MessageKey } from './i18n.ts';
 import { errorMessage, h, Notice, tx } from './ui.ts';
-import { AuditPage, auditOutcome, type AuditRowView } from '../signaling/wire/answers/audit.ts';
+import { AuditChoices, AuditPage, auditOutcome, type AuditRowView } from '../signaling/wire/answers/audit.ts';
 
 type AuditRow = z.infer<typeof AuditRowView>;
+type Choices = z.infer<typeof AuditChoices>;
 
-/** Action groups offered in the filter: the prefix searched and its label. */
-const ACTION_GROUPS: { prefix: string; key: MessageKey }[] = [
-  { prefix: 'auth.', key: 'audit.actions.auth' },
-  { prefix: 'live.', key: 'audit.actions.live' },
-  { prefix: 'playback.', key: 'audit.actions.playback' },
-  { prefix: 'export.', key: 'audit.actions.export' },
-  { prefix: 'share.', key: 'audit.actions.share' },
-  { prefix: 'grant.', key: 'audit.actions.grant' },
-  { prefix: 'camera.', key: 'audit.actions.camera' },
-  { prefix: 'user.', key: 'audit.actions.user' },
-  { prefix: 'kiosk.', key: 'audit.actions.kiosk' },
-  { prefix: 'audit.', key: 'audit.actions.audit' },
-];
+/** The server's action categories (signaling/audit/actions.ts AUDIT_CATEGORIES), in the order offered. */
+const CATEGORIES = ['signin', 'live', 'recordings', 'permissions', 'settings', 'integrations', 'service', 'audit'] as const;
 const OUTCOMES = auditOutcome.options;
 const PAGE = 100;
+const PERSON_KINDS = ['user', 'apiKey', 'kiosk'] as const;
 
 export class AuditPanel {
   readonly el: HTMLElement;
   readonly #form: HTMLFormElement;
   readonly #from: HTMLInputElement;
   readonly #to: HTMLInputElement;
-  readonly #actor: HTMLInputElement;
-  readonly #action: HTMLSelectElement;
+  readonly #person: HTMLSelectElement;
+  readonly #category: HTMLSelectElement;
   readonly #camera: HTMLSelectElement;
+  readonly #site: HTMLSelectElement;
   readonly #outcome: HTMLSelectElement;
   readonly #rows: HTMLTableSectionElement;
   readonly #more: HTMLButtonElement;
   readonly #notice = new Notice('alert');
+  /** Cameras handed in by the page (setCameras), used until the server's choices arrive. */
   #cameras: Camera[] = [];
+  #choices: Choices | undefined;
   #shown: AuditRow[] = [];
+  #names: AuditNames = {};
   #cursor: string | undefined;
 
   constructor() {
     this.#from = h('input', { type: 'date', id: 'audit-from' });
     this.#to = h('input', { type: 'date', id: 'audit-to' });
-    this.#actor = h('input', { id: 'audit-actor', maxlength: 256, autocomplete: 'off' });
-    bindAttr(this.#actor, 'placeholder', 'audit.actorHint');
-    this.#action = h('select', { id: 'audit-action' });
+    this.#person = h('select', { id: 'audit-person' });
+    this.#category = h('select', { id: 'audit-category' });
     this.#camera = h('select', { id: 'audit-camera' });
+    this.#site = h('select', { id: 'audit-site' });
     this.#outcome = h('select', { id: 'audit-outcome' });
-    for (const [el, key] of [[this.#from, 'audit.from'], [this.#to, 'audit.to'], [this.#actor, 'audit.actor'], [this.#action, 'audit.action'], [this.#camera, 'audit.camera'], [this.#outcome, 'audit.outcome']] as const) {
-      bindAttr(el, 'aria-label', key);
-    }
     this.#fillSelects();
     this.#rows = h('tbody');
-    this.#more = tx('button', 'audit.more', { type: 'button', hidden: true });
+    this.#more = tx('button', 'audit.more', { type: 'button', hidden: true, id: 'audit-more' });
     this.#more.addEventListener('click', () => void this.#load(false));
     const exportButton = tx('button', 'audit.exportCsv', { type: 'button', id: 'audit-export' });
     exportButton.addEventListener('click', () => void this.#exportCsv(exportButton));
@@ -63,8 +59,8 @@ export class AuditPanel {
     this.#form = h(
       'form',
       { class: 'audit-form', id: 'audit-filters' },
-      h('div', { class: 'row' }, label('audit.from', this.#from), label('audit.to', this.#to), label('audit.actor', this.#actor)),
-      h('div', { class: 'row' }, label('audit.action', this.#action), label('audit.camera', this.#camera), label('audit.outcome', this.#outcome)),
+      h('div', { class: 'row' }, label('audit.from', this.#from), label('audit.to', this.#to), label('auditLog.person', this.#person), label('auditLog.category', this.#category)),
+      h('div', { class: 'row' }, label('auditLog.site', this.#site), label('audit.camera', this.#camera), label('audit.outcome', this.#outcome)),
       h('div', { class: 'row' }, tx('button', 'audit.search', { type: 'submit', class: 'primary' }), exportButton),
     );
     this.#form.addEventListener('submit', (ev) => {
@@ -74,20 +70,19 @@ export class AuditPanel {
     const table = h(
       'table',
       { class: 'admin-table', id: 'audit-table' },
-      h('thead', {}, h('tr', {}, tx('th', 'audit.time'), tx('th', 'audit.actor'), tx('th', 'audit.action'), tx('th', 'audit.camera'), tx('th', 'audit.outcome'), tx('th', 'audit.ip'), tx('th', 'audit.detail'))),
+      h('thead', {}, h('tr', {}, tx('th', 'audit.time', { scope: 'col' }), tx('th', 'auditLog.what', { scope: 'col' }), tx('th', 'audit.outcome', { scope: 'col' }), tx('th', 'auditLog.showDetails', { scope: 'col' }))),
       this.#rows,
     );
     this.el = h(
       'div',
-      { class: 'audit-admin', id: 'admin-audit-section' },
-      tx('h3', 'audit.title'),
+      { class: 'audit-admin', id: 'audit' },
       tx('p', 'audit.help', { class: 'muted small-text' }),
       this.#form,
       this.#notice.el,
-      h('div', { class: 'table-scroll' }, table),
+      h('div', { class: 'table-scroll', tabindex: 0 }, table),
       this.#more,
     );
-    // Times follow the chosen zone and language; select labels are rebuilt with the language.
+    // Sentences, times and the choices' labels follow the chosen language and zone.
     onLocaleChange(() => {
       this.#fillSelects();
       this.#render();
@@ -100,18 +95,41 @@ export class AuditPanel {
     this.#render();
   }
 
-  refresh(): Promise<void> {
-    return this.#load(true);
+  async refresh(): Promise<void> {
+    await Promise.all([this.#loadChoices(), this.#load(true)]);
+  }
+
+  /** People, cameras and sites by name, from the server (the page may not hold every list). */
+  async #loadChoices(): Promise<void> {
+    try {
+      this.#choices = parseAnswer(AuditChoices, await authorized('/api/audit/choices').then((r) => r.json()), 'audit choices');
+      this.#fillSelects();
+    } catch (err) {
+      this.#notice.show(t('auditLog.choicesFailed', { error: errorMessage(err) }), 'error');
+    }
   }
 
   #fillSelects(): void {
-    const keep = (sel: HTMLSelectElement, options: [string, string][]) => {
+    const option = (value: string, text: string, selected: string) => h('option', { value, selected: value === selected }, text);
+    const fill = (sel: HTMLSelectElement, options: HTMLElement[]) => {
       const value = sel.value;
-      sel.replaceChildren(...[['', t('audit.any')] as [string, string], ...options].map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
+      sel.replaceChildren(option('', t('audit.any'), value), ...options);
+      // A choice that vanished (a person deleted since) falls back to "all" rather than nothing.
+      if (sel.value !== value) sel.value = '';
     };
-    keep(this.#action, ACTION_GROUPS.map((g) => [g.prefix, t(g.key)]));
-    keep(this.#camera, this.#cameras.map((c) => [c.id, c.name]));
-    keep(this.#outcome, OUTCOMES.map((o) => [o, t(`audit.outcome.${o}`)]));
+    const people = this.#choices?.people ?? [];
+    const personValue = this.#person.value;
+    fill(
+      this.#person,
+      PERSON_KINDS.filter((k) => people.some((p) => p.kind === k)).map((k) =>
+        h('optgroup', { label: t(`auditLog.kind.${k}`) }, ...people.filter((p) => p.kind === k).map((p) => option(p.actor, p.name, personValue))),
+      ),
+    );
+    fill(this.#category, CATEGORIES.map((c) => option(c, t(`auditLog.category.${c}`), this.#category.value)));
+    const cameras = this.#choices?.cameras ?? this.#cameras.map((c) => ({ id: c.id, name: c.name }));
+    fill(this.#camera, cameras.map((c) => option(c.id, c.name, this.#camera.value)));
+    fill(this.#site, siteOptions(this.#choices?.sites ?? []).map(({ site, depth }) => option(site.id, `${'　'.repeat(depth)}${t('auditLog.siteCameras', { name: site.name, n: site.cameras })}`, this.#site.value)));
+    fill(this.#outcome, OUTCOMES.map((o) => option(o, t(`audit.outcome.${o}`), this.#outcome.value)));
   }
 
   /** The filters as query parameters; the date inputs are days in the viewer's zone. */
@@ -127,10 +145,10 @@ export class AuditPanel {
     }
     if (from !== undefined) q.set('from', String(from));
     if (to !== undefined) q.set('to', String(to));
-    const actor = this.#actor.value.trim();
-    if (actor) q.set('actor', actor);
-    if (this.#action.value) q.set('action', this.#action.value);
+    if (this.#person.value) q.set('actor', this.#person.value);
+    if (this.#category.value) q.set('category', this.#category.value);
     if (this.#camera.value) q.set('cameraId', this.#camera.value);
+    if (this.#site.value) q.set('site', this.#site.value);
     if (this.#outcome.value) q.set('outcome', this.#outcome.value);
     return q;
   }
@@ -144,6 +162,7 @@ export class AuditPanel {
     try {
       const page = parseAnswer(AuditPage, await authorized(`/api/audit?${q}`).then((r) => r.json()), 'audit');
       this.#shown = fresh ? page.rows : [...this.#shown, ...page.rows];
+      this.#names = fresh ? page.names : { ...this.#names, ...page.names };
       this.#cursor = page.nextCursor;
       this.#render();
     } catch (err) {
@@ -154,24 +173,43 @@ export class AuditPanel {
   #render(): void {
     this.#more.hidden = this.#cursor === undefined;
     if (this.#shown.length === 0) {
-      this.#rows.replaceChildren(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, t('audit.none'))));
+      this.#rows.replaceChildren(h('tr', {}, h('td', { colspan: 4, class: 'muted' }, t('audit.none'))));
       return;
     }
-    const cameraName = (id: string | undefined) => (id ? (this.#cameras.find((c) => c.id === id)?.name ?? id) : '');
     this.#rows.replaceChildren(
       ...this.#shown.map((r) =>
         h(
           'tr',
-          { 'data-seq': r.seq },
+          { 'data-seq': r.seq, 'data-action': r.action },
           h('td', {}, h('time', { datetime: r.at }, formatDateTime(r.at, 'datetime'))),
-          h('td', {}, r.actor),
-          h('td', {}, actionLabel(r.action)),
-          h('td', {}, cameraName(r.cameraId)),
+          h('td', { class: 'audit-sentence' }, auditSentence(r, this.#names)),
           h('td', { 'data-outcome': r.outcome }, hasMessage(`audit.outcome.${r.outcome}`) ? t(`audit.outcome.${r.outcome}` as MessageKey) : r.outcome),
-          h('td', {}, r.ip ?? ''),
-          h('td', { class: 'small-text' }, r.detail ? JSON.stringify(r.detail) : ''),
+          h('td', {}, this.#details(r)),
         ),
       ),
+    );
+  }
+
+  /** The raw row, folded: what the sentence was made from, for whoever has to dig deeper. */
+  #details(r: AuditRow): HTMLElement {
+    const field = (key: MessageKey, value: string | number | undefined) =>
+      value === undefined || value === '' ? [] : [h('dt', {}, t(key)), h('dd', {}, String(value))];
+    return h(
+      'details',
+      { class: 'audit-details' },
+      h('summary', {}, t('auditLog.showDetails')),
+      h(
+        'dl',
+        {},
+        ...field('auditLog.field.action', `${actionLabel(r.action)} (${r.action})`),
+        ...field('auditLog.field.actor', r.actor),
+        ...field('auditLog.field.camera', r.cameraId),
+        ...field('auditLog.field.address', r.ip),
+        ...field('auditLog.field.agent', r.userAgent),
+        ...field('auditLog.field.request', r.requestId),
+        ...field('auditLog.field.seq', r.seq),
+      ),
+      ...(r.detail ? [h('div', {}, t('auditLog.field.detail')), h('pre', { class: 'audit-json small-text' }, JSON.stringify(r.detail, null, 2))] : []),
     );
   }
 
@@ -199,9 +237,23 @@ export class AuditPanel {
   }
 }
 
-function actionLabel(action: string): string {
-  const key = `audit.action.${action}`;
-  return hasMessage(key) ? `${t(key)} (${action})` : action;
+/** Sites as a tree, depth-first: a floor right under its site. */
+function siteOptions<S extends { id: string; parentId?: string }>(sites: S[]): { site: S; depth: number }[] {
+  const ids = new Set(sites.map((s) => s.id));
+  const out: { site: S; depth: number }[] = [];
+  const seen = new Set<string>();
+  const walk = (parent: string | undefined, depth: number) => {
+    for (const s of sites) {
+      const top = s.parentId === undefined || !ids.has(s.parentId);
+      if ((parent === undefined ? top : s.parentId === parent) && !seen.has(s.id)) {
+        seen.add(s.id);
+        out.push({ site: s, depth });
+        walk(s.id, depth + 1);
+      }
+    }
+  };
+  walk(undefined, 0);
+  return out;
 }
 
 function nextDay(startMs: number): number {

@@ -34,7 +34,7 @@ export class KioskAdmin {
       this.#form(),
       this.#notice.el,
       this.#linkBox,
-      h('div', { class: 'table-scroll' }, table),
+      h('div', { class: 'table-scroll', tabindex: 0 }, table),
     );
   }
 

@@ -1,31 +1,35 @@
-// index.html: sign in, then the live grid of the cameras this user may view; administrators also
-// get the administration panel. A 401 from any request, or a refused socket token, returns to the
-// sign-in form without reloading the page.
+// index.html, the signed-in app: sign in, then one view at a time — live, camera status, and for
+// administrators cameras, people, displays, notices, audit, organisation (and the service for its
+// operators) — chosen by the route in the URL hash (routes.ts), so a link to a view survives a
+// reload and the browser's back and forward move between views. A 401 from any request, or a
+// refused socket token, returns to the sign-in form without reloading the page.
 import './noEval.ts';
 import './style.css';
-import { AdminPanel } from './admin.ts';
-import { api, ApiError, auth, type User } from './api.ts';
-import { gridSizeOf, layoutOf, LiveView, type GridSize, type TileInfo } from './grid.ts';
+import { ApiError, auth, type User } from './api.ts';
+import type { GridSize, TileInfo } from './grid.ts';
 import { exposeHook } from './hook.ts';
+import { t, type MessageKey } from './i18n.ts';
+import { parseRoute, routeHref, viewEntry, type Route, type ViewId } from './routes.ts';
 import { Signaling } from './signaling.ts';
-import { h, Notice } from './ui.ts';
 import { signedInPage } from './signedIn.ts';
+import { h, type Header } from './ui.ts';
+import { LiveScreen, openView, type View } from './views/index.ts';
 
-const CAMERA_LIST_REFRESH_MS = 20_000;
-
-/** Everything that exists while a user is signed in; closed as a whole on sign-out. */
-class LiveSession {
+/** Everything that exists while a user is signed in, closed as a whole on sign-out: the signaling connection and the open view. */
+class AppSession {
   readonly el: HTMLElement;
+  readonly #user: User;
+  readonly #header: Header;
   readonly #signaling: Signaling;
-  readonly #live: LiveView;
-  readonly #admin: AdminPanel | undefined;
-  readonly #notice = new Notice('alert');
-  readonly #poll: ReturnType<typeof setInterval>;
+  #route: Route;
+  #view: View;
   #closed = false;
-  /** The user picked a layout before the saved one arrived: theirs stays. */
-  #layoutChosen = false;
+  readonly #onHashChange = () => this.#show(true);
 
-  constructor(user: User, onAuthFailure: () => void) {
+  constructor(user: User, onAuthFailure: () => void, header: Header) {
+    this.#user = user;
+    this.#header = header;
+    // One connection for the session: views come and go, and only the Live view's tiles use it.
     this.#signaling = new Signaling({
       getToken: async () => {
         const token = auth.token();
@@ -37,91 +41,81 @@ class LiveSession {
         return false;
       },
     });
-    const isAdmin = user.role === 'admin';
-    this.#live = new LiveView({ signaling: this.#signaling, isAdmin, onLayoutChange: (size) => void this.#saveLayout(size) });
-    void this.#loadLayout();
-    this.#admin = isAdmin ? new AdminPanel({ onCamerasChanged: () => this.refresh() }) : undefined;
-    if (typeof RTCPeerConnection === 'undefined') this.#notice.show({ key: 'grid.unsupported' }, 'error');
-    // A camera that is online but not recorded is news for an admin: above the live view, not in the panel.
-    this.el = h('div', { class: 'session' }, this.#notice.el, this.#admin?.alerts, this.#live.el, this.#admin?.el);
-    // A camera that was deleted or whose grant was revoked leaves the list at the next refresh.
-    this.#signaling.on('denied', () => void this.refresh());
     this.#signaling.start();
-    this.#poll = setInterval(() => void this.refresh(), CAMERA_LIST_REFRESH_MS);
-    void this.refresh();
-    void this.#admin?.refreshUsers();
+    this.el = h('div', { class: 'app-view' });
+    this.#route = currentRoute();
+    this.#view = this.#open(this.#route);
+    window.addEventListener('hashchange', this.#onHashChange);
   }
 
-  async refresh(): Promise<void> {
-    try {
-      const cameras = await api.cameras();
-      if (this.#closed) return;
-      this.#live.setCameras(cameras);
-      this.#admin?.setCameras(cameras);
-    } catch (err) {
-      // Kept as it was; the next refresh tries again (a 401 signs out through onUnauthorized).
-      console.warn('could not refresh the camera list', err);
-    }
+  get view(): ViewId {
+    return this.#route.view;
   }
 
-  get layout(): GridSize {
-    return this.#live.size;
-  }
-  setLayout(size: GridSize): void {
-    this.#live.setLayout(size);
-    void this.#saveLayout(size);
-  }
-
-  /** The layout saved for this user on the server wins over this browser's (kept when the request fails). */
-  async #loadLayout(): Promise<void> {
-    try {
-      const { layout } = await api.preferences();
-      if (this.#closed || this.#layoutChosen || !layout) return;
-      this.#live.setLayout(gridSizeOf(layout));
-    } catch (err) {
-      console.warn('could not load the saved layout; using this browser’s', err);
-    }
-  }
-
-  async #saveLayout(size: GridSize): Promise<void> {
-    this.#layoutChosen = true;
-    try {
-      await api.savePreferences({ layout: layoutOf(size) });
-    } catch (err) {
-      // LiveView remembered it in localStorage already.
-      console.warn('could not save the layout on the server', err);
-    }
-  }
-
-  tiles(): TileInfo[] {
-    return this.#live.tiles();
-  }
-
-  async stats() {
-    return Promise.all(
-      this.#live.tiles().map(async ({ cameraId }) => ({ cameraId, ...(await this.#live.tile(cameraId)?.room.stats()) })),
-    );
+  /** The Live view's screen while it is shown. */
+  get live(): LiveScreen | null {
+    return this.#view instanceof LiveScreen ? this.#view : null;
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#poll);
-    this.#admin?.close();
-    this.#live.close();
+    window.removeEventListener('hashchange', this.#onHashChange);
+    this.#view.close();
     this.#signaling.stop();
     this.el.remove();
+    setTitle(PAGE_TITLE);
+  }
+
+  /** The route changed (a link, back or forward, a typed URL): the old view closes, the new one opens and takes the focus. */
+  #show(focus: boolean): void {
+    const route = currentRoute();
+    // The same view with the same state (e.g. an unknown route while Live is shown): nothing to do.
+    if (route.view === this.#route.view && route.query.toString() === this.#route.query.toString()) return;
+    this.#view.close();
+    this.#route = route;
+    this.#view = this.#open(route);
+    if (focus) this.#view.el.querySelector<HTMLElement>('h1, h2')?.focus();
+  }
+
+  #open(route: Route): View {
+    const view = openView(route, { user: this.#user, signaling: this.#signaling, query: route.query });
+    const heading = view.el.querySelector<HTMLElement>('h1, h2');
+    if (heading && !heading.hasAttribute('tabindex')) heading.tabIndex = -1;
+    this.el.replaceChildren(view.el);
+    this.#header.setView(route.view);
+    setTitle(viewEntry(route.view).title);
+    return view;
   }
 }
 
-const page = signedInPage({ title: 'nav.live', page: 'live', open: (user, onAuthFailure) => new LiveSession(user, onAuthFailure) });
-const current = () => page.session();
+const PAGE_TITLE: MessageKey = 'nav.live';
 
+/** The address's route; an unknown one shows the live view, and the address says so (replaced, not a new history entry). */
+function currentRoute(): Route {
+  const route = parseRoute(location.hash);
+  if (route.fallback) history.replaceState(history.state, '', routeHref(route.view, route.query));
+  return route;
+}
+
+/** The document's title names the view (and follows the language: i18n.ts reads the key back). */
+function setTitle(key: MessageKey): void {
+  document.body.dataset.titleKey = key;
+  document.title = `${t('app.name')} — ${t(key)}`;
+}
+
+const page = signedInPage({ title: PAGE_TITLE, page: 'app', open: (user, onAuthFailure, header) => new AppSession(user, onAuthFailure, header) });
+const live = () => page.session()?.live ?? null;
+
+// See hook.ts; `view` is the route's view on screen (null while signed out).
 exposeHook({
-  tiles: (): TileInfo[] => current()?.tiles() ?? [],
+  tiles: (): TileInfo[] => live()?.tiles() ?? [],
   get layout(): GridSize | undefined {
-    return current()?.layout;
+    return live()?.layout;
   },
-  setLayout: (size: GridSize) => current()?.setLayout(size),
-  stats: () => current()?.stats() ?? Promise.resolve([]),
+  setLayout: (size: GridSize) => live()?.setLayout(size),
+  stats: () => live()?.stats() ?? Promise.resolve([]),
+  get view(): ViewId | null {
+    return page.session()?.view ?? null;
+  },
 });

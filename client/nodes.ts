@@ -41,7 +41,7 @@ export class NodesPanel {
       this.#status,
       h(
         'div',
-        { class: 'table-scroll' },
+        { class: 'table-scroll', tabindex: 0 },
         h(
           'table',
           { class: 'admin-table node-table', id: 'node-table' },

@@ -7,6 +7,7 @@ import { bindAttr, formatDateTime, onLocaleChange, t } from './i18n.ts';
 import { errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
 
 export class OrgsPanel {
+  readonly #offLocale: () => void;
   readonly el: HTMLElement;
   readonly #rows: HTMLTableSectionElement;
   readonly #reports: HTMLElement;
@@ -27,7 +28,7 @@ export class OrgsPanel {
       this.#notice.el,
       h(
         'div',
-        { class: 'table-scroll' },
+        { class: 'table-scroll', tabindex: 0 },
         h(
           'table',
           { class: 'admin-table', id: 'org-table' },
@@ -38,7 +39,12 @@ export class OrgsPanel {
       tx('h3', 'orgs.reports'),
       this.#reports,
     );
-    onLocaleChange(() => this.#render());
+    this.#offLocale = onLocaleChange(() => this.#render());
+  }
+
+  /** The view is left: stop following the language. */
+  close(): void {
+    this.#offLocale();
   }
 
   async refresh(): Promise<void> {

@@ -39,7 +39,7 @@ export class PeoplePanel {
       this.#notice.el,
       h(
         'div',
-        { class: 'table-scroll' },
+        { class: 'table-scroll', tabindex: 0 },
         h('table', { class: 'admin-table', id: 'admin-users' }, h('thead', {}, h('tr', {}, tx('th', 'admin.username'), tx('th', 'admin.role'), h('th'))), this.#rows),
       ),
     );

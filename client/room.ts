@@ -201,6 +201,12 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
     try {
       this.#joinStartedAt = performance.now();
       const opened = await openTransport(sig, cameraId, 'viewer', a, (state) => this.#onTransportState(a, state));
+      if (this.#closed) {
+        // Closed while joining (a tile scrolled away at once): close()'s leave may have reached
+        // the server before the join had finished there, which would keep this viewer joined.
+        if (sig.connected) sig.request('leave', { cameraId }).catch((err: unknown) => console.debug('leave failed (ignored: the server cleans up on disconnect)', err));
+        return;
+      }
       if (!opened) return;
       const { join } = opened;
       a.device = opened.device;

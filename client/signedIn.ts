@@ -20,8 +20,8 @@ export interface SignedInPage<S extends PageSession> {
 export function signedInPage<S extends PageSession>(o: {
   title: MessageKey;
   page: HeaderOptions['page'];
-  /** `onAuthFailure`: the session ended (expired or revoked token); back to the sign-in form. */
-  open(user: User, onAuthFailure: () => void): S;
+  /** `onAuthFailure`: the session ended (expired or revoked token); back to the sign-in form. `header`: the app marks its current view there. */
+  open(user: User, onAuthFailure: () => void, header: Header): S;
 }): SignedInPage<S> {
   initI18n(o.title);
   const app = document.getElementById('app') ?? document.body;
@@ -36,13 +36,14 @@ export function signedInPage<S extends PageSession>(o: {
     session = null;
     auth.clear();
     header.setUser(null);
+    header.setView(null);
     main.replaceChildren(signInForm(showApp, notice));
   }
 
   function showApp(user: User): void {
     session?.close();
     header.setUser(user);
-    session = o.open(user, () => showLogin('login.sessionEnded'));
+    session = o.open(user, () => showLogin('login.sessionEnded'), header);
     main.replaceChildren(session.el, new AccountPanel(() => showLogin()).el);
   }
 

@@ -152,6 +152,8 @@ export class Timeline {
       else if (ev.key === 'ArrowRight') this.#panBy(this.#span / 10);
       else if (ev.key === '+' || ev.key === '=') this.#zoomAround(this.#viewFrom + this.#span / 2, 0.5);
       else if (ev.key === '-') this.#zoomAround(this.#viewFrom + this.#span / 2, 2);
+      // A keyboard's click: play from the middle of the view (where the arrows moved it).
+      else if (ev.key === 'Enter' || ev.key === ' ') this.#options.onSeek(this.#clampSeek(this.#viewFrom + this.#span / 2));
       else return;
       ev.preventDefault();
     });
@@ -306,6 +308,10 @@ export class Timeline {
     }
     const level = this.view().level;
     for (const [l, button] of this.#zoomButtons) button.setAttribute('aria-pressed', String(l === level));
+    // A slider's value is the instant it stands for: the playhead, or the view's middle.
+    this.#canvas.setAttribute('aria-valuenow', String(Math.round(this.#playhead ?? center)));
+    this.#canvas.setAttribute('aria-valuemin', String(Math.round(this.#viewFrom)));
+    this.#canvas.setAttribute('aria-valuemax', String(Math.round(this.#viewFrom + this.#span)));
     this.#canvas.setAttribute('aria-valuetext', this.#playhead !== undefined ? formatDateTime(this.#playhead) : formatDateTime(center));
     if (fetch) this.#fetch.set(FETCH_DEBOUNCE_MS, () => this.#load());
     this.#schedule();

@@ -2,6 +2,7 @@
 // error messages in the chosen language, and a copy-to-clipboard button.
 import { ApiError, type User } from './api.ts';
 import { bindAttr, bindText, formatDateTime, localeControls, onLocaleChange, t, type MessageKey } from './i18n.ts';
+import { DEFAULT_VIEW, routeHref, VIEWS, type ViewEntry, type ViewId } from './routes.ts';
 import { SignalingError } from './signaling.ts';
 import type { ErrorCode } from '../signaling/wire/errors.ts';
 
@@ -83,31 +84,51 @@ export class Notice {
 }
 
 export interface HeaderOptions {
-  page: 'live' | 'camera' | 'playback';
+  /** `app`: index.html with its views (routes.ts); the other pages link back into it. */
+  page: 'app' | 'camera' | 'playback';
   onLogout: () => void;
 }
 
-/** The page header: name, navigation, clock, signed-in user, language and time zone. */
+/**
+ * The page header: name, navigation, clock, signed-in user, language and time zone. The navigation
+ * lists the app's views this user may use, the recordings and the camera page; on a narrow screen
+ * the same list folds behind a menu button (CSS decides when; nothing is built twice).
+ */
 export class Header {
   readonly el: HTMLElement;
+  readonly #page: HeaderOptions['page'];
+  readonly #nav: HTMLElement;
+  readonly #links: HTMLUListElement;
+  readonly #menu: HTMLButtonElement;
   readonly #user: HTMLElement;
   readonly #clock: HTMLTimeElement;
   #current: User | null = null;
+  #view: ViewId | null = null;
 
   constructor({ page, onLogout }: HeaderOptions) {
+    this.#page = page;
     this.#clock = h('time', { class: 'clock' });
     this.#user = h('div', { class: 'user', hidden: true });
-    const nav = h(
-      'nav',
-      { class: 'nav' },
-      tx('a', 'nav.live', { href: './', 'aria-current': page === 'live' ? 'page' : undefined }),
-      tx('a', 'nav.playback', { href: 'playback.html', 'aria-current': page === 'playback' ? 'page' : undefined, id: 'nav-playback' }),
-      tx('a', 'nav.camera', { href: 'camera.html', 'aria-current': page === 'camera' ? 'page' : undefined }),
-    );
+    this.#links = h('ul', { class: 'nav-links', id: 'nav-links' });
+    this.#menu = tx('button', 'nav.menu', { type: 'button', class: 'small nav-toggle', 'aria-expanded': 'false', 'aria-controls': 'nav-links' });
+    this.#menu.addEventListener('click', () => this.#setOpen(this.#nav.dataset.open !== 'true'));
+    this.#nav = h('nav', { class: 'nav', id: 'nav' }, this.#menu, this.#links);
+    bindAttr(this.#nav, 'aria-label', 'nav.main');
+    this.#nav.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Escape' || this.#nav.dataset.open !== 'true') return;
+      this.#setOpen(false);
+      this.#menu.focus();
+    });
+    // Following a link closes the menu (a view change does too, through setView).
+    this.#links.addEventListener('click', (ev) => {
+      if ((ev.target as Element).closest('a')) this.#setOpen(false);
+    });
     const logout = tx('button', 'login.logout', { type: 'button', class: 'link', id: 'logout' });
     logout.addEventListener('click', onLogout);
     this.#user.append(h('span', { class: 'user-name' }), logout);
-    this.el = h('header', { class: 'top' }, h('a', { class: 'brand', href: './' }, tx('span', 'app.name')), nav, this.#clock, this.#user, localeControls());
+    const home = routeHref(DEFAULT_VIEW, undefined, page !== 'app');
+    this.el = h('header', { class: 'top' }, h('a', { class: 'brand', href: home }, tx('span', 'app.name')), this.#nav, this.#clock, this.#user, localeControls());
+    this.#renderNav();
     const tick = () => {
       const now = new Date();
       this.#clock.dateTime = now.toISOString();
@@ -126,6 +147,42 @@ export class Header {
     this.#user.hidden = !user;
     const name = this.#user.querySelector('.user-name');
     if (name) name.textContent = user ? t('login.signedInAs', { name: user.username, role: t(`role.${user.role}`) }) : '';
+    this.#renderNav();
+  }
+
+  /** The app's view on screen (marked as the current page); null: none (the sign-in form). */
+  setView(view: ViewId | null): void {
+    this.#view = view;
+    this.#setOpen(false);
+    for (const a of this.#links.querySelectorAll<HTMLAnchorElement>('a[data-view]')) {
+      if (a.dataset.view === view) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+  }
+
+  /** Signed out: the live view, recordings and the camera page (each asks to sign in); signed in: every view and page this user may use. */
+  #renderNav(): void {
+    const user = this.#current;
+    const other = this.#page !== 'app';
+    const view = (entry: ViewEntry) =>
+      h('li', {}, tx('a', entry.title, { href: routeHref(entry.id, undefined, other), 'data-view': entry.id, 'aria-current': !other && entry.id === this.#view ? 'page' : undefined }));
+    const page = (key: MessageKey, href: string, id: string, current: boolean) => h('li', {}, tx('a', key, { href, id, 'aria-current': current ? 'page' : undefined }));
+    const views = VIEWS.filter((v) => (user ? v.mayUse(user) : v.id === DEFAULT_VIEW));
+    // Watching first (live, status, recordings), then administration, then publishing from this device.
+    const watching = views.filter((v) => v.id === 'live' || v.id === 'health');
+    const administration = views.filter((v) => !watching.includes(v));
+    this.#links.replaceChildren(
+      ...watching.map(view),
+      page('nav.playback', 'playback.html', 'nav-playback', this.#page === 'playback'),
+      ...administration.map(view),
+      // The camera page publishes with a camera's link, or for an administrator any camera.
+      ...(!user || user.role === 'admin' ? [page('nav.camera', 'camera.html', 'nav-camera', this.#page === 'camera')] : []),
+    );
+  }
+
+  #setOpen(open: boolean): void {
+    this.#nav.dataset.open = String(open);
+    this.#menu.setAttribute('aria-expanded', String(open));
   }
 }
 

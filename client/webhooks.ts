@@ -56,7 +56,7 @@ export class WebhooksPanel {
       this.#form(),
       this.#notice.el,
       this.#secretBox,
-      h('div', { class: 'table-scroll' }, table),
+      h('div', { class: 'table-scroll', tabindex: 0 }, table),
       this.#log,
     );
     this.#render();
@@ -238,7 +238,7 @@ export class WebhooksPanel {
       { class: 'webhook-log', id: 'webhook-log', hidden: true, 'aria-labelledby': 'webhook-log-title', role: 'region' },
       h('div', { class: 'webhook-log-head' }, this.#logTitle, reload, close),
       tx('p', 'webhooks.log.help', { class: 'muted small-text' }),
-      h('div', { class: 'table-scroll' }, table),
+      h('div', { class: 'table-scroll', tabindex: 0 }, table),
     );
   }
 

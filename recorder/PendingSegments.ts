@@ -47,6 +47,23 @@ export class PendingSegments {
     return out.sort((a, b) => a.entry.startMs - b.entry.startMs);
   }
 
+  /**
+   * Every camera's pending segments in one pass (the health page reads all cameras at once;
+   * `list` per camera would walk every camera's segments each time), oldest first.
+   */
+  byCamera(): Map<string, PendingSegment[]> {
+    const out = new Map<string, PendingSegment[]>();
+    for (const s of this.#byKey.values()) {
+      const entry = s.snapshot();
+      if (entry.fragments.length === 0) continue;
+      let list = out.get(s.cameraId);
+      if (!list) out.set(s.cameraId, (list = []));
+      list.push({ cameraId: s.cameraId, file: s.file, entry, open: s.open });
+    }
+    for (const list of out.values()) list.sort((a, b) => a.entry.startMs - b.entry.startMs);
+    return out;
+  }
+
   get(key: string): PendingSegment | undefined {
     const s = this.#byKey.get(key);
     return s ? { cameraId: s.cameraId, file: s.file, entry: s.snapshot(), open: s.open } : undefined;

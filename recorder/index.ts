@@ -167,6 +167,11 @@ export class Recorder extends SafeEmitter<RecorderEvents> {
     return new Set(recording.map((c) => c.cameraId));
   }
 
+  /** Wall time a fragment of the camera last reached the spool on this node (health page; no I/O). */
+  lastDurableMs(cameraId: string): number | undefined {
+    return this.#cameras.get(cameraId)?.lastDurableMs;
+  }
+
   /** Cameras whose spool writes fail for lack of space, and since when (readiness, alerts). */
   get diskFull(): { cameraId: string; sinceMs: number }[] {
     return [...this.#cameras.values()].flatMap((c) => (c.diskFullSinceMs === undefined ? [] : [{ cameraId: c.cameraId, sinceMs: c.diskFullSinceMs }]));

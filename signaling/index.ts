@@ -35,15 +35,18 @@ import { Peer } from './Peer.ts';
 import { accountAdminRoutes, authRoutes } from './routes/auth.ts';
 import { Accounts } from './accounts/index.ts';
 import { cameraRoutes } from './routes/cameras.ts';
+import { siteRoutes } from './routes/sites.ts';
 import { userRoutes } from './routes/users.ts';
 import { grantRoutes } from './routes/grants.ts';
 import { groupRoutes } from './routes/groups.ts';
+import { layoutRoutes } from './routes/layouts.ts';
 import { orgRoutes } from './routes/orgs.ts';
 import { announcementRoutes } from './routes/announcements.ts';
 import { ContractEnd } from './ContractEnd.ts';
 import { sfuRoutes } from './routes/sfu.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { recorderRoutes } from './routes/recorder.ts';
+import { cameraHealthRoutes } from './routes/cameraHealth.ts';
 import { whipRoutes } from './routes/whip.ts';
 import { playbackRoutes } from './routes/playback.ts';
 import { exportRoutes } from './routes/exports.ts';
@@ -364,7 +367,8 @@ export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create
   // Before the camera routes: timeline and playback also take share and kiosk tokens.
   app.route('/api', playbackRoutes(deps));
   app.route('/api', exportRoutes(deps));
-  app.route('/api/cameras', cameraRoutes(deps));
+  app.route('/api/cameras', cameraRoutes(deps, monitoring));
+  app.route('/api/sites', siteRoutes(deps, monitoring));
   app.route('/api/shares', shareRoutes(deps));
   app.route('/api/kiosks', kioskAdminRoutes(deps));
   app.route('/api/kiosk', kioskSessionRoutes(deps));
@@ -373,11 +377,13 @@ export function createApp(deps: Deps, monitoring: Monitoring = Monitoring.create
   app.route('/api/users', userRoutes(deps));
   app.route('/api/grants', grantRoutes(deps));
   app.route('/api/groups', groupRoutes(deps));
+  app.route('/api/layouts', layoutRoutes(deps));
   app.route('/api/orgs', orgRoutes(deps));
   app.route('/api/announcements', announcementRoutes(deps));
   app.route('/api/sfu', sfuRoutes(deps));
   app.route('/api/nodes', nodeRoutes(deps));
   app.route('/api/recorder', recorderRoutes(deps, monitoring));
+  app.route('/api/camera-health', cameraHealthRoutes(deps, monitoring));
   app.route('/api/audit', auditRoutes(deps));
   app.route('/api/api-keys', apiKeyRoutes(deps));
   app.route('/api/webhooks', webhookRoutes(deps));
@@ -452,6 +458,8 @@ function loggedPath(path: string): string {
  * Media fragments and probes go to debug, or a player would write a line per second.
  */
 function accessLog(log: Logger, c: Context<AppEnv>, started: number): void {
+  // Requests are logged at info or debug: above info (warn, error) nothing is looked at.
+  if (!log.isLevelEnabled('info')) return;
   const path = loggedPath(c.req.path);
   const quiet = path.startsWith('/api/play/') || path === '/healthz' || path === '/readyz' || path === '/metrics' || !path.startsWith('/api/') && !path.startsWith('/whip') && !path.startsWith('/whep');
   const level = quiet ? 'debug' : 'info';

@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import type { Claims } from './auth.ts';
+import type { Claims, Tokens, VerifyResult } from './auth.ts';
 import { ApiError, forbidden, tokenExpired, unauthorized } from './errors.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { accessOf, accessOfClaims } from './access.ts';
@@ -27,7 +27,7 @@ export function verifiedToken(deps: Pick<Deps, 'tokens' | 'store' | 'accounts'>,
     const exp = key.expiresAt ? Math.floor(Date.parse(key.expiresAt) / 1000) : Math.floor(Date.now() / 1000) + 100 * 365 * 86_400;
     return { claims: { typ: 'apikey', sub: key.id }, exp };
   }
-  const result = deps.tokens.verify(token);
+  const result = VerifiedTokens.of(deps.tokens).verify(token);
   if (!result.ok) throw result.code === 'token_expired' ? tokenExpired() : unauthorized(result.message);
   const { claims } = result;
   if (claims.typ === 'user') {
@@ -35,6 +35,51 @@ export function verifiedToken(deps: Pick<Deps, 'tokens' | 'store' | 'accounts'>,
     assertSessionActive(deps, claims);
   }
   return result;
+}
+
+/** Signature checks remembered per Tokens (one per service). */
+const verifiedTokens = new WeakMap<Tokens, VerifiedTokens>();
+/** Tokens remembered at most (a bound on memory; past it the oldest go). */
+const VERIFIED_TOKENS_MAX = 10_000;
+/** A remembered signature check is redone after this long, whatever the token's expiry. */
+const VERIFIED_TOKEN_KEEP_MS = 60_000;
+
+/**
+ * JWTs whose signature checked out, remembered briefly: a browser or an integration sends the
+ * same access token with every request, and checking its HMAC and parsing it again was a tenth of
+ * a camera page's time. Only that check is saved: the expiry is compared on every use (with the
+ * same rule as jsonwebtoken: expired from `exp` on), and verifiedToken still looks up the account
+ * and its session on every request, so a revoked session or deleted account stops at once. Only
+ * tokens that verified are kept, keyed by the whole token, so nobody fills it without valid tokens.
+ */
+class VerifiedTokens {
+  static of(tokens: Tokens): VerifiedTokens {
+    let cache = verifiedTokens.get(tokens);
+    if (!cache) verifiedTokens.set(tokens, (cache = new VerifiedTokens(tokens)));
+    return cache;
+  }
+
+  readonly #tokens: Tokens;
+  readonly #checked = new Map<string, { result: VerifyResult & { ok: true }; untilMs: number }>();
+
+  private constructor(tokens: Tokens) {
+    this.#tokens = tokens;
+  }
+
+  verify(token: string): VerifyResult {
+    const now = Date.now();
+    const kept = this.#checked.get(token);
+    if (kept && now < kept.untilMs) return kept.result;
+    if (kept) this.#checked.delete(token);
+    // Expired, never seen or seen too long ago: jsonwebtoken decides (and says why it refuses).
+    const result = this.#tokens.verify(token);
+    if (result.ok) {
+      Object.freeze(result.claims); // handed to every later request with this token
+      if (this.#checked.size >= VERIFIED_TOKENS_MAX) this.#checked.delete(this.#checked.keys().next().value!);
+      this.#checked.set(token, { result, untilMs: Math.min(result.exp * 1000, now + VERIFIED_TOKEN_KEEP_MS) });
+    }
+    return result;
+  }
 }
 
 /** Refusals that a node behind on changes made elsewhere could give wrongly (the row is there, just not here yet). */

@@ -1,12 +1,12 @@
-// The admin panel and the notice banner in Chromium, against the real service: an administrator
-// adds an operator and grants them a right, renews a camera secret with a grace period (the old
+// The administration views and the notice banner in Chromium, against the real service: an
+// administrator adds an operator and grants them a right (People), renews a camera secret (Cameras) with a grace period (the old
 // secret still gets a publish token, a wrong one does not); an announcement shows in the banner
 // of the live page and of a kiosk display (information can be dismissed for the session,
 // maintenance not); a scheduled contract end shows in Japanese with the date in Asia/Tokyo; a
 // viewer without the export right gets no export button; recorder alerts are listed up top; the
 // platform administrator sees the service's nodes (this one up, in English and Japanese) and a
 // drain refused on a single-node service with the server's explanation, while an organisation's
-// administrator gets no nodes panel.
+// administrator gets no Service view (the link to it says it is not available to them).
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -71,7 +71,7 @@ test.after(async () => {
 
 test('an admin adds an operator, grants a right, and renews a camera secret with a grace period', async () => {
   const page = (adminPage = await newPage('admin'));
-  await signIn(page, '/', svc.adminUsername, svc.adminPassword);
+  await signIn(page, '/#/people', svc.adminUsername, svc.adminPassword);
 
   await step('add an operator', async () => {
     await page.fill('#new-user-name', 'op1');
@@ -97,6 +97,7 @@ test('an admin adds an operator, grants a right, and renews a camera secret with
   assert.equal(grants.grants.map((g) => [g.cameraId, g.rights]), [[camera.id, ['export']]]);
 
   const secret = await step('renew the secret (old one valid 24 h)', async () => {
+    await page.click('#nav a[data-view="cameras"]');
     const row = `#admin-cameras tr[data-camera-id="${camera.id}"]`;
     await page.waitForSelector(`${row} .rotate-secret`, { timeout: 10_000 });
     assert.is(await page.inputValue(`${row} .rotate-grace`), '24', 'a day of grace by default');
@@ -117,6 +118,7 @@ test('an admin adds an operator, grants a right, and renews a camera secret with
   // The operator signs in elsewhere; the admin signs them out everywhere from the user list.
   const opToken = await svc.login('op1', PASSWORD);
   await step('sign the operator out everywhere', async () => {
+    await page.goBack();
     await page.click(`#admin-users tr[data-user-id="${op.id}"] .user-sign-out`);
     await page.waitForSelector('#people >> text=/op1 was signed out of 1 session/', { timeout: 10_000 });
   });
@@ -197,14 +199,14 @@ test('the admin sees cameras online but not recording above the live view', asyn
   const sinceMs = Date.now() - 5 * 60_000;
   await page.route('**/api/recorder/alerts', (route) => route.fulfill({ json: { alerts: [{ cameraId: camera.id, kind: 'not_recording', sinceMs }] } }));
   try {
-    await page.goto(`${svc.url}/`);
+    await page.goto(`${svc.url}/#/live`);
     const item = `#recorder-alerts li[data-camera-id="${camera.id}"]`;
     await step('alert listed', () => page.waitForSelector(item, { timeout: 10_000 }));
     // The alert may be drawn before the camera list arrives (with the camera's id), then named.
     await textMatches(page, item, /Gate: online but not recording since/).catch(() => undefined);
     assert.match((await page.textContent(item)) ?? '', /Gate: online but not recording since/);
-    const above = await page.evaluate(`document.querySelector('#recorder-alerts').compareDocumentPosition(document.querySelector('#admin')) & Node.DOCUMENT_POSITION_FOLLOWING`);
-    assert.ok(above, 'the alerts come before the admin panel');
+    const above = await page.evaluate(`document.querySelector('#view-live > #recorder-alerts').compareDocumentPosition(document.querySelector('#view-live > :last-child')) & Node.DOCUMENT_POSITION_FOLLOWING`);
+    assert.ok(above, 'the alerts come first in the Live view, before the grid');
   } finally {
     await page.unroute('**/api/recorder/alerts');
   }
@@ -221,7 +223,7 @@ test('the platform administrator sees this node up, and a drain on a single-node
   const countReads = (r: { url(): string }) => new URL(r.url()).pathname === '/api/sfu' && sfuReads.push(Date.now());
   page.on('request', countReads);
   try {
-    await page.goto(`${svc.url}/`);
+    await page.goto(`${svc.url}/#/service`);
     const row = `#nodes #node-table tr[data-node-id="${self.id}"]`;
     await step('the nodes panel lists this node', () => page.waitForSelector(row, { timeout: 10_000 }));
     assert.is(await page.getAttribute(row, 'data-state'), 'up');
@@ -276,14 +278,12 @@ test('the platform administrator sees this node up, and a drain on a single-node
   const other = await newPage('c-admin');
   const theirReads: string[] = [];
   other.on('request', (r) => new URL(r.url()).pathname === '/api/sfu' && theirReads.push(r.url()));
-  const me = other.waitForResponse((r) => new URL(r.url()).pathname === '/api/auth/me' && r.ok(), { timeout: 15_000 });
-  await signIn(other, '/', 'c-admin', PASSWORD);
-  await step('their admin panel loads', async () => {
-    await (await me).finished();
-    await other.waitForSelector('#admin', { timeout: 10_000 });
-  });
+  await signIn(other, '/#/service', 'c-admin', PASSWORD);
+  await step('the Service view is not theirs', () => other.waitForSelector('#view-unavailable[data-view="service"]', { timeout: 10_000 }));
   await other.waitForTimeout(500);
   assert.is(await other.locator('#nodes').count(), 0, 'no nodes panel');
+  assert.is(await other.locator('#nav a[data-view="service"]').count(), 0, 'no Service in their navigation');
+  assert.is(await other.locator('#nav a[data-view="people"]').count(), 1, 'but the organisation\'s administration');
   assert.equal(theirReads, [], 'the node list is not asked for');
 });
 

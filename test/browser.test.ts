@@ -240,9 +240,10 @@ test('a phone-style camera page publishes and the admin grid plays it (H.264 sim
     }
     assert.is(segments.at(-1)!.video?.width, full, 'the recording goes on with the full layer');
 
-    // The admin panel switches recording off for this camera.
+    // The Cameras view switches recording off for this camera.
+    await viewer.click('#nav a[data-view="cameras"]');
     await viewer.uncheck(`#admin-cameras tr[data-camera-id="${cam.id}"] .recording-enabled`);
-    await viewer.waitForSelector('#admin .notice[data-tone="ok"]', { timeout: 10_000 });
+    await viewer.waitForSelector('#view-cameras .notice[data-tone="ok"]', { timeout: 10_000 });
     const after = (await (await service.api(`/api/cameras/${cam.id}`)).json()) as { camera: { recording: { enabled: boolean } } };
     assert.is(after.camera.recording.enabled, false);
   });

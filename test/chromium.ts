@@ -66,3 +66,31 @@ export async function textMatches(page: Page, selector: string | null, pattern: 
     { timeout },
   );
 }
+
+/** One accessibility rule broken on a page, as axe-core reports it. */
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+let axeSource: Promise<string> | undefined;
+
+/**
+ * axe-core's serious and critical violations on the page as it is now. The script goes in through
+ * the DevTools protocol (page.evaluate of a string), which the pages' policy does not govern: a
+ * <script> tag would be refused.
+ */
+export async function axeViolations(page: Page, impacts: readonly string[] = ['serious', 'critical']): Promise<AxeViolation[]> {
+  axeSource ??= fs.readFile(new URL('../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+  const loaded = await page.evaluate(() => 'axe' in globalThis);
+  if (!loaded) await page.evaluate(await axeSource);
+  const found = await page.evaluate(async () => {
+    type Result = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
+    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: Result[] }> } }).axe;
+    const { violations } = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
+    return violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.map(String).join(' ')) }));
+  });
+  return found.filter((v) => v.impact !== null && impacts.includes(v.impact));
+}

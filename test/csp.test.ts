@@ -1,5 +1,5 @@
 // Every page works under the strict Content-Security-Policy, and Chromium reports no violation:
-// a camera publishing from the camera page (fake device), the live grid with the admin panel,
+// a camera publishing from the camera page (fake device), the live grid and every administration view,
 // playback of what it recorded (hls.js, its blob: worker, Media Source), a live share link, a
 // kiosk display and the API documentation. Violations are collected in every page of the browser
 // (the securitypolicyviolation event, and Chromium's console report, which also covers workers);
@@ -34,6 +34,9 @@ type InPage = {
   };
   document: { querySelector(s: string): unknown; querySelectorAll(s: string): { length: number } };
 };
+
+/** The view whose heading has the focus (navigation moves it there). */
+type FocusedIn = { document: { querySelector(s: string): { closest(s: string): { getAttribute(name: string): string | null } | null } | null } };
 
 test.before(async () => {
   svc = await startService({ env: { MIMAMORI_SEGMENT_SECONDS: '4' } });
@@ -127,13 +130,21 @@ test('every page works under it with no violation: camera, live grid and admin, 
   await until(camera, 'the camera page publishes', () => (globalThis as unknown as InPage).__mimamori?.state === 'live');
   const startedMs = Date.now();
 
-  // The live grid, signed in as an administrator (the admin panel is on this page too).
+  // The live grid, signed in as an administrator (then each administration view, from the navigation).
   const live = await open('/');
   await live.fill('#username', svc.adminUsername);
   await live.fill('#password', svc.adminPassword);
   await live.click('#login-form button[type=submit]');
   await until(live, 'the grid shows the camera live', () => ((globalThis as unknown as InPage).__mimamori?.tiles?.() ?? []).some((t) => t.state === 'live' && (t.framesDecoded ?? 0) > 10));
-  await until(live, 'the admin panel is drawn', () => !!(globalThis as unknown as InPage).document.querySelector('#admin'), 10_000);
+  // Every administration view, opened from the navigation as a person would.
+  for (const view of ['cameras', 'people', 'displays', 'notices', 'audit', 'organisation', 'service']) {
+    await live.click(`#nav a[data-view="${view}"]`);
+    await live
+      .waitForFunction((id) => (globalThis as unknown as FocusedIn).document.querySelector('h1:focus')?.closest('.view')?.getAttribute('data-view') === id, view, { timeout: 10_000 })
+      .catch((err: Error) => {
+        throw new Error(`the ${view} view is drawn: ${err.message}\nviolations: ${violations.join('\n')}\n${log.slice(-20).join('\n')}`);
+      });
+  }
 
   // Playback of what it recorded so far (from the spool or S3: hls.js either way).
   await sleep(Math.max(0, startedMs + 9000 - Date.now()));

@@ -74,8 +74,9 @@ async function newPage(name: string, locale: string): Promise<Page> {
   return page;
 }
 
+/** Signs in on the Organisation view (integrations), by its deep link. */
 async function signIn(page: Page): Promise<void> {
-  await page.goto(`${svc.url}/`);
+  await page.goto(`${svc.url}/#/organisation`);
   await page.fill('#username', svc.adminUsername);
   await page.fill('#password', svc.adminPassword);
   await page.click('#login-form button[type=submit]');

@@ -102,6 +102,26 @@ test('the document is OpenAPI 3.1, and every operation has a summary, its access
   assert.equal(complaints, []);
 });
 
+/**
+ * fetch, sent again once when the pooled connection it went out on was closed under it (the
+ * service's keep-alive timeout ending just as the request left, seen under load): the walk's calls
+ * change nothing (ids that do not exist, empty bodies), so a second try is harmless. A service that
+ * really stopped answering fails the second try too, with the cause named.
+ */
+async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const code = ((err as { cause?: { code?: string } }).cause?.code) ?? '';
+    if (!/^(ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED)$/.test(code)) throw err;
+    try {
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+    } catch (again) {
+      throw new Error(`${init.method} ${url}: ${(again as Error).message} (${String((again as { cause?: unknown }).cause)}), after ${code} on the first try`);
+    }
+  }
+}
+
 /** Calls every documented route once: as `token` (or nobody), with ids that do not exist and an empty body. */
 async function walk(token: string | undefined, skip: ReadonlySet<string> = new Set()): Promise<{ complaints: string[]; statuses: Map<string, number> }> {
   const complaints: string[] = [];
@@ -111,7 +131,7 @@ async function walk(token: string | undefined, skip: ReadonlySet<string> = new S
     if (skip.has(where)) continue;
     const hasBody = method !== 'get' && method !== 'delete';
     const sdp = op.requestBody && !op.requestBody.content['application/json'];
-    const res = await fetch(svc.url + fill(path), {
+    const res = await fetchOnce(svc.url + fill(path), {
       method: method.toUpperCase(),
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),

@@ -164,6 +164,12 @@ const freshOrg = () => madeInA<{ org: { id: string } }>('/api/orgs', { name: uni
 /** Route → who gets through. Everyone else must be refused. */
 const ROUTES: { name: string; call: Call; allowed: Who[] }[] = [
   { name: 'list cameras', call: { method: 'GET', path: '/api/cameras' }, allowed: [...USERS, ...KEYS] },
+  { name: 'list a page of cameras', call: { method: 'GET', path: '/api/cameras?limit=2&sort=attention' }, allowed: [...USERS, ...KEYS] },
+  { name: 'list sites with counts', call: { method: 'GET', path: '/api/sites' }, allowed: [...USERS, ...KEYS] },
+  { name: 'camera health', call: { method: 'GET', path: '/api/camera-health' }, allowed: [...USERS, ...KEYS] },
+  { name: 'list saved layouts', call: { method: 'GET', path: '/api/layouts' }, allowed: USERS },
+  { name: 'save a layout of one\'s own', call: { method: 'POST', path: '/api/layouts', body: () => ({ name: unique('l'), scope: 'user', size: 2, cameraIds: [] }) }, allowed: USERS },
+  { name: 'save an organisation layout', call: { method: 'POST', path: '/api/layouts', body: () => ({ name: unique('l'), scope: 'organisation', size: 2, cameraIds: [] }) }, allowed: ['platform', 'adminA', 'adminB'] },
   { name: 'read camera', call: { method: 'GET', path: () => Promise.resolve(`/api/cameras/${ids.camA}`) }, allowed: ['platform', 'adminA', 'operatorA', 'viewerA', 'keyReadA', 'keyLiveA', 'keyExportA', 'keyManageA'] },
   { name: 'rename camera', call: { method: 'PATCH', path: () => Promise.resolve(`/api/cameras/${ids.camA}`), body: { name: 'camera A' } }, allowed: ['platform', 'adminA', 'operatorA', 'keyManageA'] },
   { name: 'rotate secret', call: { method: 'POST', path: () => Promise.resolve(`/api/cameras/${ids.camA}/secret`), body: { graceHours: 1 } }, allowed: ['platform', 'adminA', 'operatorA', 'keyManageA'] },
@@ -201,6 +207,7 @@ const ROUTES: { name: string; call: Call; allowed: Who[] }[] = [
   { name: 'recorder alerts', call: { method: 'GET', path: '/api/recorder/alerts' }, allowed: ['platform', 'adminA', 'adminB'] },
   { name: 'media server status', call: { method: 'GET', path: '/api/sfu' }, allowed: ['platform'] },
   { name: 'audit log', call: { method: 'GET', path: '/api/audit' }, allowed: ['platform', 'adminA', 'adminB'] },
+  { name: 'audit log filter choices (names of people, cameras, sites)', call: { method: 'GET', path: '/api/audit/choices' }, allowed: ['platform', 'adminA', 'adminB'] },
   { name: 'preferences', call: { method: 'GET', path: '/api/me/preferences' }, allowed: USERS },
   { name: 'who am I', call: { method: 'GET', path: '/api/auth/me' }, allowed: USERS },
   { name: 'delete user', call: { method: 'DELETE', path: () => freshUserA().then((id) => `/api/users/${id}`) }, allowed: ['platform', 'adminA'] },

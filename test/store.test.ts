@@ -12,7 +12,7 @@ import pg from 'pg';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createLogger } from '../signaling/log.ts';
-import { FileStore, MIGRATIONS, PostgresStore, StoreError, migrate, ROW_KEY, TABLES, type Change, type Snapshot, type Store } from '../signaling/store/index.ts';
+import { FileStore, MIGRATIONS, PostgresStore, StoreError, emptySnapshot, migrate, ROW_KEY, TABLES, withoutDangling, type Change, type Snapshot, type Store } from '../signaling/store/index.ts';
 import type { WrappedKey } from '../recorder/seal/index.ts';
 import { TestPostgres } from './postgres.ts';
 
@@ -84,7 +84,7 @@ function comparable(s: Snapshot): Snapshot {
   return sorted;
 }
 
-type Ids = Record<'orgId' | 'adminId' | 'opId' | 'camId' | 'cam2Id' | 'groupId' | 'shareId' | 'kioskId' | 'jobId', string>;
+type Ids = Record<'orgId' | 'adminId' | 'opId' | 'camId' | 'cam2Id' | 'groupId' | 'floorId' | 'shareId' | 'kioskId' | 'jobId' | 'layoutId' | 'orgLayoutId', string>;
 
 async function populate(s: Store): Promise<Ids> {
   const { org, admin } = await s.addOrg('Konoike Construction', { username: 'konoike-admin', passwordHash: 'scrypt$x' });
@@ -94,6 +94,7 @@ async function populate(s: Store): Promise<Ids> {
   await s.updateCamera(cam.id, { recording: { enabled: false, retentionDays: 90 } });
   await s.setCameraSecret(cam2.id, 'hash2b', new Date('2030-01-01T00:00:00.000Z'));
   const group = await s.addGroup({ orgId: org.id, name: 'Site A', cameraIds: [cam.id, cam2.id] });
+  const floor = await s.addGroup({ orgId: org.id, name: 'Site A 2F', cameraIds: [cam2.id], parentId: group.id });
   await s.setGrant({ orgId: org.id, userId: op.id, cameraId: cam.id, rights: ['live', 'playback'], createdBy: admin!.id });
   await s.setGrant({ orgId: org.id, userId: op.id, groupId: group.id, rights: ['export'], createdBy: admin!.id });
   await s.addAnnouncement({ orgId: null, kind: 'maintenance', message: 'メンテナンス', startsAt: '2030-01-01T00:00:00.000Z', endsAt: '2030-01-01T01:00:00.000Z', createdBy: admin!.id });
@@ -106,11 +107,13 @@ async function populate(s: Store): Promise<Ids> {
   const job = await s.addExport({ cameraId: cam.id, fromMs: 1, toMs: 2, name: 'clip.mp4', createdBy: `u:${op.id}` });
   await s.updateExport(job.id, { status: 'done', progress: 1, bytes: 1234, gaps: [{ fromMs: 1, toMs: 2, reason: 'camera-offline' }], finishedAt: new Date().toISOString() });
   await s.setPreferences(op.id, { layout: 9 });
+  const layout = await s.addLayout({ orgId: org.id, userId: op.id, name: '正門まわり', size: 3, cameraIds: [cam.id, null, cam2.id], createdBy: op.id });
+  const orgLayout = await s.addLayout({ orgId: org.id, name: 'Whole site', size: 2, cameraIds: [cam2.id, cam.id], createdBy: admin!.id });
   await s.addSession({ id: 'sid_aaaaaaaaaaaaaaaa', userId: op.id, createdAtMs: Date.now() - 1000, lastUsedAtMs: Date.now(), currentHash: 'h0', usedHashes: [], userAgent: 'test' });
   await s.recordLoginFailure('op1', Date.now(), LOCKOUT);
   await s.beginTotp(op.id, 'sealed-secret');
   await s.setOrgDeletion(org.id, { at: '2031-01-01T00:00:00.000Z', requestedAt: new Date().toISOString(), requestedBy: admin!.id });
-  return { orgId: org.id, adminId: admin!.id, opId: op.id, camId: cam.id, cam2Id: cam2.id, groupId: group.id, shareId: share.id, kioskId: kiosk.id, jobId: job.id };
+  return { orgId: org.id, adminId: admin!.id, opId: op.id, camId: cam.id, cam2Id: cam2.id, groupId: group.id, floorId: floor.id, shareId: share.id, kioskId: kiosk.id, jobId: job.id, layoutId: layout.id, orgLayoutId: orgLayout.id };
 }
 
 for (const kind of kinds) {
@@ -134,6 +137,12 @@ for (const kind of kinds) {
       assert.is(a.share(ids.shareId)?.passwordFailures?.length, 1);
       assert.is(a.userByName('op1')?.id, ids.opId);
       assert.equal(a.preferences(ids.opId), { layout: 9 });
+      assert.is(a.group(ids.floorId)?.parentId, ids.groupId);
+      assert.is(a.group(ids.groupId)?.parentId, undefined, 'a top group has no parentId (absent, not undefined)');
+      assert.not.ok('parentId' in a.group(ids.groupId)!);
+      assert.equal(a.layout(ids.layoutId)?.cameraIds, [ids.camId, null, ids.cam2Id], 'empty slots are kept as null');
+      assert.is(a.layout(ids.layoutId)?.userId, ids.opId);
+      assert.not.ok('userId' in a.layout(ids.orgLayoutId)!, "an organisation's layout has no userId");
       await b.sync();
       assert.equal(comparable(b.snapshot()), comparable(a.snapshot()), 'the other node holds the same rows');
       const again = await reopen();
@@ -152,6 +161,8 @@ for (const kind of kinds) {
       for (const s of [a, b]) {
         assert.equal(s.group(ids.groupId)?.cameraIds, [ids.cam2Id]);
         assert.equal(s.kiosk(ids.kioskId)?.cameraIds, [ids.cam2Id]);
+        assert.equal(s.layout(ids.layoutId)?.cameraIds, [null, null, ids.cam2Id], "the camera's slot is left empty, the others stay in place");
+        assert.equal(s.layout(ids.orgLayoutId)?.cameraIds, [ids.cam2Id, null]);
         assert.is(s.grantsOf(ids.opId).filter((g) => g.cameraId === ids.camId).length, 0);
         assert.is(s.holdsOf(ids.camId).length, 0);
         assert.is(s.share(ids.shareId), undefined);
@@ -164,6 +175,7 @@ for (const kind of kinds) {
         assert.is(s.org(ids.orgId), undefined);
         assert.is(s.usersOf(ids.orgId).length + s.camerasOf(ids.orgId).length + s.groupsOf(ids.orgId).length + s.grantsIn(ids.orgId).length, 0);
         assert.is(s.kiosk(ids.kioskId), undefined);
+        assert.is(s.layoutsOf(ids.orgId).length, 0, 'layouts go with the organisation');
         assert.is(s.deletionReports.length, 1);
         assert.is(s.preferences(ids.opId).layout, undefined);
       }
@@ -240,6 +252,115 @@ for (const kind of kinds) {
       const firsts = await Promise.all([a.ensurePlatformAdmin('root', 'x'), b.ensurePlatformAdmin('root', 'x')]);
       assert.is(firsts.filter((r) => r.created).length, 1);
       assert.is(firsts[0].user.id, firsts[1].user.id);
+    } finally {
+      await close();
+    }
+  });
+
+  t('groups nest: moves are checked (organisation, cycles, depth) atomically; a deleted group\'s children move up', async () => {
+    const { a, b, close } = await kind.open();
+    try {
+      const ids = await populate(a);
+      const other = (await a.addOrg('Other Co')).org;
+      const foreign = await a.addGroup({ orgId: other.id, name: 'Foreign', cameraIds: [] });
+      const refused = async (run: () => Promise<unknown>, code: string, what: string) => {
+        await run().then(
+          () => assert.unreachable(`${what}: accepted`),
+          (e: unknown) => assert.ok(e instanceof StoreError && e.code === code, `${what}: ${String(e)}`),
+        );
+      };
+      await refused(() => a.addGroup({ orgId: ids.orgId, name: 'x', cameraIds: [], parentId: foreign.id }), 'group_not_found', 'a parent of another organisation');
+      await refused(() => a.addGroup({ orgId: ids.orgId, name: 'x', cameraIds: [], parentId: 'grp_nothing' }), 'group_not_found', 'a parent that does not exist');
+      await refused(() => a.updateGroup(ids.groupId, { parentId: ids.groupId }), 'group_cycle', 'a group under itself');
+      await refused(() => b.sync().then(() => b.updateGroup(ids.groupId, { parentId: ids.floorId })), 'group_cycle', 'a group under its own child');
+
+      // A chain of 8 levels is the most: Site A (1) → 2F (2) → … → level 8.
+      let parent = ids.floorId;
+      const chain: string[] = [];
+      for (let level = 3; level <= 8; level++) chain.push((parent = (await a.addGroup({ orgId: ids.orgId, name: `level ${level}`, cameraIds: [], parentId: parent })).id));
+      await refused(() => a.addGroup({ orgId: ids.orgId, name: 'level 9', cameraIds: [], parentId: parent }), 'group_too_deep', 'a ninth level');
+      // A group with a subtree of its own counts with it: a two-level branch under level 7 makes 9.
+      const branch = await a.addGroup({ orgId: ids.orgId, name: 'branch', cameraIds: [] });
+      await a.addGroup({ orgId: ids.orgId, name: 'leaf', cameraIds: [], parentId: branch.id });
+      await refused(() => a.updateGroup(branch.id, { parentId: chain[4]! }), 'group_too_deep', 'a subtree moved too deep');
+      assert.is((await a.updateGroup(branch.id, { parentId: chain[3]! }))?.parentId, chain[3], 'the same branch fits one level higher');
+      assert.is((await a.updateGroup(branch.id, { parentId: null }))?.parentId, undefined, 'null moves it to the top');
+      assert.not.ok('parentId' in a.group(branch.id)!);
+      assert.is((await a.updateGroup(branch.id, { name: 'renamed' }))?.name, 'renamed');
+
+      // Two moves at once that would together make a loop (A under B, B under A): one is refused.
+      const x = await a.addGroup({ orgId: ids.orgId, name: 'X', cameraIds: [] });
+      const y = await a.addGroup({ orgId: ids.orgId, name: 'Y', cameraIds: [] });
+      await b.sync();
+      const moves = await Promise.allSettled([a.updateGroup(x.id, { parentId: y.id }), b.updateGroup(y.id, { parentId: x.id })]);
+      assert.is(moves.filter((m) => m.status === 'fulfilled').length, 1, 'one of two crossing moves succeeds');
+      assert.ok(moves.some((m) => m.status === 'rejected' && m.reason instanceof StoreError && m.reason.code === 'group_cycle'), 'the other is refused as a cycle');
+
+      // Deleting 2F: its child (level 3) moves up under Site A; deleting Site A: 3 goes to the top.
+      const grant = await a.setGrant({ orgId: ids.orgId, userId: ids.opId, groupId: ids.floorId, rights: ['live'], createdBy: ids.adminId });
+      assert.ok(await a.deleteGroup(ids.floorId));
+      await b.sync();
+      for (const s of [a, b]) {
+        assert.is(s.group(chain[0]!)?.parentId, ids.groupId, 'the child of a deleted group moves to its parent');
+        assert.is(s.grant(grant!.id), undefined, 'grants on the deleted group go');
+        assert.is(s.groupsOf(ids.orgId).filter((g) => g.parentId === ids.floorId).length, 0, 'nothing points at the deleted group');
+      }
+      assert.ok(await b.deleteGroup(ids.groupId));
+      await a.sync();
+      for (const s of [a, b]) {
+        assert.is(s.group(chain[0]!)?.parentId, undefined, 'the child of a deleted top group moves to the top');
+        assert.is(s.group(chain[1]!)?.parentId, chain[0], 'grandchildren stay under their parent');
+      }
+    } finally {
+      await close();
+    }
+  });
+
+  t('saved layouts: changes, limits per user and per organisation (atomic), removal with their user', async () => {
+    const { a, b, close } = await kind.open();
+    try {
+      const ids = await populate(a);
+      await b.sync();
+      assert.equal(b.layout(ids.layoutId)?.name, '正門まわり', 'the other node sees it');
+      const before = a.layout(ids.layoutId)!;
+      await sleep(5);
+      const changed = await b.updateLayout(ids.layoutId, { name: 'Gate', cameraIds: [null, ids.camId, null, ids.cam2Id] });
+      assert.equal(changed?.cameraIds, [null, ids.camId, null, ids.cam2Id]);
+      assert.ok(changed!.updatedAt > before.updatedAt, 'updatedAt moves');
+      assert.is(changed!.createdAt, before.createdAt);
+      await a.sync();
+      assert.equal(a.layout(ids.layoutId), changed, 'the change reaches the other node whole');
+      assert.equal((await a.updateLayout(ids.layoutId, { size: 1 }))?.cameraIds, [null], 'a smaller grid keeps its first slots');
+      assert.is(await a.updateLayout('lay_nothing', { name: 'x' }), undefined);
+
+      // 50 of a user's own: the 51st is refused, even when both nodes add at once.
+      const own = a.layoutsOf(ids.orgId).filter((l) => l.userId === ids.opId).length;
+      const adds = await Promise.allSettled(
+        Array.from({ length: 50 - own + 4 }, (_, i) => (i % 2 ? a : b).addLayout({ orgId: ids.orgId, userId: ids.opId, name: `mine ${i}`, size: 2, cameraIds: [], createdBy: ids.opId })),
+      );
+      assert.is(adds.filter((r) => r.status === 'fulfilled').length, 50 - own, 'exactly up to 50 of their own');
+      assert.ok(adds.every((r) => r.status === 'fulfilled' || (r.reason instanceof StoreError && r.reason.code === 'layout_limit' && r.reason.status === 409)), 'the rest: layout_limit (409)');
+      await Promise.all([a.sync(), b.sync()]);
+      assert.is(b.layoutsOf(ids.orgId).filter((l) => l.userId === ids.opId).length, 50);
+      // The organisation's shared layouts are counted apart, up to 200.
+      const shared = a.layoutsOf(ids.orgId).filter((l) => l.userId === undefined).length;
+      for (let i = shared; i < 200; i++) await a.addLayout({ orgId: ids.orgId, name: `shared ${i}`, size: 1, cameraIds: [], createdBy: ids.adminId });
+      await a.addLayout({ orgId: ids.orgId, name: 'one too many', size: 1, cameraIds: [], createdBy: ids.adminId }).then(
+        () => assert.unreachable('a 201st shared layout was accepted'),
+        (e: unknown) => assert.ok(e instanceof StoreError && e.code === 'layout_limit', String(e)),
+      );
+
+      assert.ok(await b.deleteLayout(ids.orgLayoutId));
+      assert.not.ok(await b.deleteLayout(ids.orgLayoutId), 'deleted once');
+      await a.sync();
+      assert.is(a.layout(ids.orgLayoutId), undefined);
+      // A user's own layouts go with them; the organisation's stay.
+      assert.ok(await a.deleteUser(ids.opId));
+      await b.sync();
+      for (const s of [a, b]) {
+        assert.is(s.layoutsOf(ids.orgId).filter((l) => l.userId === ids.opId).length, 0);
+        assert.is(s.layoutsOf(ids.orgId).length, 199);
+      }
     } finally {
       await close();
     }
@@ -476,6 +597,10 @@ only('export and import across kinds: files → PostgreSQL → files keeps every
   const returned = await FileStore.openWithAudit({ dataDir: back, log, auditRetentionDays: 36_500 });
   try {
     const ids = await populate(files);
+    // A group moved under one made after it: rows go in in creation order, so the database checks parents at commit.
+    const older = await files.addGroup({ orgId: ids.orgId, name: 'older floor', cameraIds: [] });
+    const newer = await files.addGroup({ orgId: ids.orgId, name: 'newer site', cameraIds: [] });
+    await files.updateGroup(older.id, { parentId: newer.id });
     // A grant left naming a camera that is gone (old files had no foreign keys): PostgreSQL cannot hold it.
     await fs.writeFile(path.join(first, 'secrets.json'), JSON.stringify({ jwtSecret: 'j'.repeat(64) }));
     for (let i = 0; i < 30; i++) await files.audit.append({ actor: 'u:x', action: 'live.view', outcome: 'ok', at: new Date(Date.now() - (30 - i) * 86_400_000).toISOString(), detail: { i } });
@@ -486,6 +611,7 @@ only('export and import across kinds: files → PostgreSQL → files keeps every
 
     const { dropped } = await database.importAll(exported);
     assert.equal(dropped, ['grants grant_dangling'], 'the dangling grant is named and left out');
+    assert.is(database.group(older.id)?.parentId, newer.id, 'a child older than its parent arrives under it');
     exported.rows.grants.pop();
     assert.equal(comparable(database.snapshot()), comparable(exported.rows));
     assert.ok((await database.audit.verify()).ok, 'the chain verifies in PostgreSQL');
@@ -509,6 +635,28 @@ only('export and import across kinds: files → PostgreSQL → files keeps every
     await returned.close();
     await fs.rm(first, { recursive: true, force: true });
     await fs.rm(back, { recursive: true, force: true });
+  }
+});
+
+only('rows naming what is gone: a group whose parent is gone goes to the top, a layout tile of a deleted camera is empty, a layout of a deleted user is left out', async () => {
+  const rows = emptySnapshot();
+  const at = new Date().toISOString();
+  rows.orgs.push({ id: 'org_1', name: 'Org', createdAt: at });
+  rows.users.push({ id: 'u_1', orgId: 'org_1', username: 'u1', passwordHash: 'x', role: 'admin', createdAt: at });
+  rows.cameras.push({ id: 'cam_1', orgId: 'org_1', name: 'Gate', secretHash: 'h', createdAt: at });
+  rows.groups.push({ id: 'grp_child', orgId: 'org_1', name: 'Floor', cameraIds: [], createdAt: at, parentId: 'grp_gone' });
+  rows.layouts.push({ id: 'lay_1', orgId: 'org_1', userId: 'u_1', name: 'mine', size: 2, cameraIds: ['cam_gone', 'cam_1', null], createdAt: at, updatedAt: at, createdBy: 'u_1' });
+  rows.layouts.push({ id: 'lay_2', orgId: 'org_1', userId: 'u_gone', name: 'theirs', size: 1, cameraIds: [], createdAt: at, updatedAt: at, createdBy: 'u_gone' });
+  const { rows: kept, dropped } = withoutDangling(rows);
+  assert.equal(dropped, ['layouts lay_2']);
+  assert.not.ok('parentId' in kept.groups[0]!, 'the orphan is at the top');
+  assert.equal(kept.layouts.map((l) => l.cameraIds), [[null, 'cam_1', null]]);
+  const database = await PostgresStore.open({ url: await pgServer.createDatabase('dangling'), log, nodeId: 'd', auditRetentionDays: 400 });
+  try {
+    assert.equal((await database.importAll({ rows, audit: [], secrets: {} })).dropped, ['layouts lay_2'], 'PostgreSQL takes the rest');
+    assert.equal(database.layout('lay_1')?.cameraIds, [null, 'cam_1', null]);
+  } finally {
+    await database.close();
   }
 });
 

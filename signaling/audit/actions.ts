@@ -61,6 +61,10 @@ export const AUDIT_ACTIONS = [
   'webhook.secret_rotate',
   'announcement.create',
   'announcement.delete',
+  // Saved grid layouts (signaling/routes/layouts.ts): a user's own or the organisation's.
+  'layout.create',
+  'layout.update',
+  'layout.delete',
   // Organisations (platform operators)
   'org.create',
   'org.update',
@@ -80,6 +84,24 @@ export const AUDIT_ACTIONS = [
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/**
+ * The categories the audit page filters by (`category=` on GET /api/audit): each action sits in
+ * exactly one, so a category narrows by exact names (test/audit-sentences.test.ts checks that
+ * every action has its category). Rows of actions no longer listed match no category.
+ */
+export const AUDIT_CATEGORIES = {
+  signin: ['auth.login', 'auth.login_failed', 'auth.lockout', 'auth.unlock', 'auth.logout', 'auth.logout_all', 'auth.refresh_reused', 'auth.password_change', 'auth.totp_enabled', 'auth.totp_disabled', 'camera.secret_rejected'],
+  live: ['live.view', 'kiosk.session'],
+  recordings: ['playback.start', 'export.create', 'export.download', 'export.delete', 'share.create', 'share.open', 'share.revoke', 'hold.create', 'hold.delete', 'recordings.delete'],
+  permissions: ['grant.set', 'grant.revoke', 'group.create', 'group.update', 'group.delete', 'user.create', 'user.role', 'user.delete'],
+  settings: ['camera.create', 'camera.update', 'camera.delete', 'camera.secret_rotate', 'camera.moved', 'kiosk.create', 'kiosk.update', 'kiosk.rotate', 'kiosk.revoke', 'announcement.create', 'announcement.delete', 'layout.create', 'layout.update', 'layout.delete'],
+  integrations: ['api_key.create', 'api_key.revoke', 'api_key.call', 'webhook.create', 'webhook.update', 'webhook.delete', 'webhook.secret_rotate'],
+  service: ['org.create', 'org.update', 'org.deletion_scheduled', 'org.deletion_cancelled', 'org.deleted', 'master_key.rotate', 'node.drain'],
+  audit: ['audit.export', 'audit.change_refused', 'audit.retention', 'audit.migrate', 'audit.recovered'],
+} as const satisfies Record<string, readonly AuditAction[]>;
+export type AuditCategory = keyof typeof AUDIT_CATEGORIES;
+export const AUDIT_CATEGORY_NAMES = Object.keys(AUDIT_CATEGORIES) as AuditCategory[];
 
 /** `ok`: done; `refused`: the caller was not allowed or got something wrong; `error`: we failed. */
 export const AUDIT_OUTCOMES = ['ok', 'refused', 'error'] as const;

@@ -20,6 +20,10 @@ export interface AuditQuery {
   /** A prefix: `auth.` finds every sign-in event. */
   action?: string;
   cameraId?: string;
+  /** Any of these actions exactly (a category of the audit page); none matches an empty list. */
+  actions?: readonly string[];
+  /** Any of these cameras (a site's); none matches an empty list. */
+  cameraIds?: readonly string[];
   outcome?: AuditOutcome;
   orgId?: string;
   /** Case-insensitive, anywhere in the row (actor, action, camera, address, agent, detail). */
@@ -75,6 +79,14 @@ export function chainedRow(event: AuditEvent, seq: number, prev: string, nowMs: 
   return { ...normal, hash: rowHash(normal) };
 }
 
+/** A query's lists as sets, once per query (a site can hold hundreds of cameras; a scan reads every row). */
+const listSets = new WeakMap<readonly string[], Set<string>>();
+function setOf(list: readonly string[]): Set<string> {
+  let set = listSets.get(list);
+  if (!set) listSets.set(list, (set = new Set(list)));
+  return set;
+}
+
 /** `text` lower-cased. */
 export function matches(row: AuditRow, q: AuditQuery, text: string | undefined): boolean {
   const at = Date.parse(row.at);
@@ -83,6 +95,8 @@ export function matches(row: AuditRow, q: AuditQuery, text: string | undefined):
   if (q.actor !== undefined && row.actor !== q.actor) return false;
   if (q.action !== undefined && !row.action.startsWith(q.action)) return false;
   if (q.cameraId !== undefined && row.cameraId !== q.cameraId) return false;
+  if (q.actions !== undefined && !setOf(q.actions).has(row.action)) return false;
+  if (q.cameraIds !== undefined && (row.cameraId === undefined || !setOf(q.cameraIds).has(row.cameraId))) return false;
   if (q.outcome !== undefined && row.outcome !== q.outcome) return false;
   if (q.orgId !== undefined && row.orgId !== q.orgId) return false;
   if (text !== undefined) {

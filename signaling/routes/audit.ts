@@ -3,12 +3,13 @@
 // and exporting are audited too (`audit.export`).
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { AUDIT_ACTIONS, AUDIT_OUTCOMES, CSV_BOM, csvHeader, csvRow, isAuditCursor, type AuditOutcome, type AuditQuery, type AuditRow } from '../audit/index.ts';
+import { AUDIT_ACTIONS, AUDIT_CATEGORIES, AUDIT_CATEGORY_NAMES, AUDIT_OUTCOMES, CSV_BOM, csvHeader, csvRow, isAuditCursor, type AuditCategory, type AuditOutcome, type AuditQuery, type AuditRow } from '../audit/index.ts';
 import type { AppEnv, Deps } from '../context.ts';
-import { forbidden } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
 import { audit, auditEvent, bearerToken, clientIp, requireAdmin, requireUser } from '../middleware.ts';
 import type { User } from '../store/index.ts';
-import { AuditPage, AuditVerification, auditOutcome } from '../wire/answers/index.ts';
+import { AuditChoices, AuditPage, AuditVerification, auditOutcome } from '../wire/answers/index.ts';
+import { auditNames, siteCameraIds, Sites } from './auditNames.ts';
 import { describe, ErrorBody, reply, validate, type Same } from '../wire/index.ts';
 import { ID, instant } from './params.ts';
 
@@ -27,6 +28,9 @@ const filterFields = {
   actor: z.string().min(1).max(256).optional(),
   action: z.string().regex(/^[a-z_.]{1,64}$/, 'an action or its prefix, like "auth." or "share.open"').optional(),
   cameraId: z.string().regex(ID, 'not a camera id').optional(),
+  /** A camera group: rows about any camera in it or in the groups under it. */
+  site: z.string().regex(ID, 'not a camera group id (see GET /api/audit/choices, sites)').optional(),
+  category: z.enum(AUDIT_CATEGORY_NAMES as [AuditCategory, ...AuditCategory[]], { message: `one of ${AUDIT_CATEGORY_NAMES.join(', ')}` }).optional(),
   outcome: z.enum(AUDIT_OUTCOMES).optional(),
   orgId: z.string().regex(ID, 'not an organisation id').optional(),
   text: z.string().min(1).max(200).optional(),
@@ -87,7 +91,22 @@ export function auditRoutes(deps: Deps) {
     if (q.orgId !== undefined && q.orgId !== u.orgId) throw forbidden('you may read only your own organisation\'s audit log; leave orgId out');
     return { ...q, orgId: u.orgId };
   };
-  const filtersOf = (q: AuditQuery): AuditQuery => ({
+  /** `site` and `category` as the logs filter: the site's cameras, the category's actions. */
+  const expanded = (u: User, { site, category, ...q }: AuditQuery & { site?: string; category?: AuditCategory }): AuditQuery => {
+    const out: AuditQuery = { ...q };
+    if (category !== undefined) out.actions = AUDIT_CATEGORIES[category];
+    if (site !== undefined) {
+      const group = deps.store.group(site);
+      const orgId = u.platform ? group?.orgId : u.orgId;
+      const cameras = orgId === undefined ? undefined : siteCameraIds(deps.store, orgId, site);
+      if (!cameras) throw notFound('group', site);
+      out.cameraIds = cameras;
+    }
+    return out;
+  };
+  /** The filters as the reading's own audit row records them (a site by its id, not its cameras). */
+  const recordedFilters = (q: AuditQuery, site: string | undefined, category: string | undefined) => ({ ...filtersOf(q), site, category });
+  const filtersOf = (q: AuditQuery): Omit<AuditQuery, 'actions' | 'cameraIds'> => ({
     from: q.from,
     to: q.to,
     actor: q.actor,
@@ -126,20 +145,21 @@ export function auditRoutes(deps: Deps) {
     .get('/', describe({
       summary: 'Search the audit log',
       description: [
-        'Rows matching every filter given, newest first, `limit` (default 100, at most 1000) at a time: pass `nextCursor` back as `cursor` for the next, older page. `action` matches a prefix (`auth.` finds every sign-in event); `text` matches anywhere in a row, ignoring case; `from` is inclusive, `to` exclusive.',
+        'Rows matching every filter given, newest first, `limit` (default 100, at most 1000) at a time: pass `nextCursor` back as `cursor` for the next, older page. `action` matches a prefix (`auth.` finds every sign-in event); `category` takes a whole category of actions (see GET /api/audit/choices), `site` a camera group (rows about any camera in it or in the groups under it); `text` matches anywhere in a row, ignoring case; `from` is inclusive, `to` exclusive. `names` names every user, key, kiosk, share link, camera, group, webhook and organisation the page\'s rows mention.',
         'An organisation administrator reads their own organisation\'s rows only (`orgId`, if given, must be theirs). Reading is itself audited (`audit.export`, format json), before the rows are sent.',
         `Actions: ${AUDIT_ACTIONS.map((a) => `\`${a}\``).join(', ')}.`,
       ].join('\n\n'),
       tag, auth: ['user'], access: READERS,
-      answer: { description: 'A page of rows', schema: AuditPage, example: { rows: [ROW_EXAMPLE], nextCursor: '2026-12-05.18422' } },
+      answer: { description: 'A page of rows', schema: AuditPage, example: { rows: [ROW_EXAMPLE], nextCursor: '2026-12-05.18422', names: { 'u:u_2KdP9sLxQ7vB': { name: 'sato' }, 'c:cam_7QxV2mR9kLp4': { name: '正門' } } } },
       errors: USER_ERRORS,
     }), user, requireAdmin, validate('query', searchQuery), async (c) => {
       const { limit, cursor, ...rest } = c.req.valid('query');
-      const q = scoped(c.get('user'), rest);
-      const page = await deps.audit.search({ ...q, limit, ...(cursor !== undefined ? { cursor } : {}) });
+      const u = c.get('user');
+      const q = scoped(u, rest);
+      const page = await deps.audit.search({ ...expanded(u, { ...q, site: rest.site, category: rest.category }), limit, ...(cursor !== undefined ? { cursor } : {}) });
       // On disk before the rows go out: who read the audit log is itself on record.
-      await audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'audit.export', outcome: 'ok', detail: { format: 'json', filters: filtersOf(q), rows: page.rows.length } });
-      return reply(c, AuditPage, page);
+      await audit(deps, c, { actor: `u:${u.id}`, action: 'audit.export', outcome: 'ok', detail: { format: 'json', filters: recordedFilters(q, rest.site, rest.category), rows: page.rows.length } });
+      return reply(c, AuditPage, { ...page, names: auditNames(deps.store, page.rows, u.platform ? undefined : u.orgId) });
     })
     .get('/export', describe({
       summary: 'Download the audit log',
@@ -162,18 +182,48 @@ export function auditRoutes(deps: Deps) {
       errors: USER_ERRORS,
     }), user, requireAdmin, validate('query', exportQuery), async (c) => {
       const { format, tz, ...rest } = c.req.valid('query');
-      const q = scoped(c.get('user'), rest);
-      await audit(deps, c, { actor: `u:${c.get('user').id}`, action: 'audit.export', outcome: 'ok', detail: { format, filters: filtersOf(q) } });
+      const u = c.get('user');
+      const q = scoped(u, rest);
+      const filters = expanded(u, { ...q, site: rest.site, category: rest.category });
+      await audit(deps, c, { actor: `u:${u.id}`, action: 'audit.export', outcome: 'ok', detail: { format, filters: recordedFilters(q, rest.site, rest.category) } });
       const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
       const name = `mimamori-audit-${stamp}.${format}`;
       const render = format === 'csv' ? (r: AuditRow) => csvRow(r, tz) : (r: AuditRow) => `${JSON.stringify(r)}\n`;
       const first = format === 'csv' ? CSV_BOM + csvHeader(tz) : '';
-      return new Response(textStream(first, deps.audit.rows(q), render), {
+      return new Response(textStream(first, deps.audit.rows(filters), render), {
         headers: {
           'Content-Type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
           'Content-Disposition': `attachment; filename="${name}"`,
           'Cache-Control': 'no-store',
         },
+      });
+    })
+    .get('/choices', describe({
+      summary: 'What the audit log can be filtered by',
+      description: 'The people (users, API keys, kiosks), cameras and sites (camera groups) of the organisation by name, for the filters of GET /api/audit (`actor`, `cameraId`, `site`), and the action categories `category` takes. An operator of the service may name another organisation with `orgId`.',
+      tag, auth: ['user'], access: READERS,
+      answer: {
+        description: 'The choices, each list sorted by name',
+        schema: AuditChoices,
+        example: { people: [{ actor: 'u:u_2KdP9sLxQ7vB', kind: 'user', name: 'sato' }], cameras: [{ id: 'cam_7QxV2mR9kLp4', name: '正門' }], sites: [{ id: 'grp_4fT8wQ2nLx', name: '本社', cameras: 12 }], categories: { live: ['live.view', 'kiosk.session'] } },
+      },
+      errors: USER_ERRORS,
+    }), user, requireAdmin, validate('query', z.object({ orgId: filterFields.orgId }).strict()), (c) => {
+      const u = c.get('user');
+      const { orgId } = scoped(u, c.req.valid('query'));
+      const org = orgId ?? u.orgId;
+      const byName = <T extends { name: string }>(list: T[]) => list.sort((a, b) => a.name.localeCompare(b.name, 'ja'));
+      const store = deps.store;
+      const sites = new Sites(store.groupsOf(org));
+      return reply(c, AuditChoices, {
+        people: byName([
+          ...store.usersOf(org).map((x) => ({ actor: `u:${x.id}`, kind: 'user' as const, name: x.username })),
+          ...store.apiKeysOf(org).map((x) => ({ actor: `a:${x.id}`, kind: 'apiKey' as const, name: x.name })),
+          ...store.kiosks.filter((x) => x.orgId === org).map((x) => ({ actor: `k:${x.id}`, kind: 'kiosk' as const, name: x.name })),
+        ]),
+        cameras: byName(store.camerasOf(org).map((x) => ({ id: x.id, name: x.name }))),
+        sites: byName(store.groupsOf(org).map((g) => ({ id: g.id, name: g.name, ...(g.parentId ? { parentId: g.parentId } : {}), cameras: sites.cameraIds(g.id)?.length ?? 0 }))),
+        categories: Object.fromEntries(Object.entries(AUDIT_CATEGORIES).map(([k, actions]) => [k, [...actions]])),
       });
     })
     .get('/verify', describe({

@@ -2,6 +2,9 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Context } from 'hono';
 import { accessOf, cameraSecretAccepted } from '../access.ts';
+import { CameraDirectory, foldForSearch, indexAfter, type CameraEntry, type VisibleCameras } from '../cameraDirectory.ts';
+import { CAMERA_STATES, CameraStateReader, type CameraState } from '../cameraState.ts';
+import type { Monitoring } from '../monitoring.ts';
 import { apiKeyNotAllowed } from '../apiKeys.ts';
 import { CAMERA_TOKEN_TTL_S, hashCameraSecret, newCameraSecret } from '../auth.ts';
 import type { AppEnv, Deps } from '../context.ts';
@@ -9,11 +12,12 @@ import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../erro
 import { audit, bearerToken, fresh, freshLookup, requireAdmin, requireAdminOrKey, requireUserOrKey, verifiedToken } from '../middleware.ts';
 import { removeCamera } from '../ContractEnd.ts';
 import { grantableRights } from './grants.ts';
-import { describe, describeIssues, reply, validate, type ErrorCode, type Same } from '../wire/index.ts';
+import { checkAnswer, describe, describeIssues, reply, validate, type ErrorCode, type Same } from '../wire/index.ts';
+import { REQUEST_SCHEMA } from '../wire/describe.ts';
 import { RIGHTS, type Camera, type Right } from '../store/index.ts';
 import type { SegmentEndReason } from '../../recorder/records.ts';
-import { idParam, instant, rangeQuery } from './params.ts';
-import { CameraAnswer, CameraList, CreatedCamera, Deleted, GrantSet, HoldAnswer, HoldList, PublishToken, Recordings, RotatedSecret, SEGMENT_ENDS } from '../wire/answers/index.ts';
+import { ID, idParam, instant, rangeQuery } from './params.ts';
+import { CAMERA_STATE_MEANINGS, CameraAnswer, CameraList, CreatedCamera, Deleted, GrantSet, HoldAnswer, HoldList, PublishToken, Recordings, RotatedSecret, SEGMENT_ENDS } from '../wire/answers/index.ts';
 
 const grantParam = idParam.extend({ userId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a user id') });
 const createBody = z.object({ name: z.string().trim().min(1).max(100) });
@@ -39,6 +43,74 @@ const holdParam = idParam.extend({ holdId: z.string().regex(/^[A-Za-z0-9_-]{1,64
 const rotateBody = z.object({ graceHours: z.number().min(0).max(168).default(24) }).strict();
 const grantBody = z.object({ rights: z.array(z.enum(RIGHTS as [Right, ...Right[]])).max(RIGHTS.length).optional() }).strict();
 
+// --- The camera list: filters, order and pages ------------------------------------------------------
+
+/** A page holds at most this many cameras (GET /api/cameras?limit=). */
+const MAX_PAGE = 1000;
+const SORTS = { name: 'by name (Japanese collation, numbers as numbers: "カメラ2" before "カメラ10")', attention: 'needs attention first: not recording, then offline, then live; each by name' } as const;
+type Sort = keyof typeof SORTS;
+const STATE_FILTERS = { ...CAMERA_STATE_MEANINGS, attention: 'offline or not_recording' } as const;
+type StateFilter = keyof typeof STATE_FILTERS;
+const listQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int('limit must be a whole number')
+    .min(1, `limit must be 1–${MAX_PAGE}`)
+    .max(MAX_PAGE, `limit must be 1–${MAX_PAGE}; page with cursor for more`)
+    .optional()
+    .describe(`Cameras per page, 1–${MAX_PAGE}. Without limit and cursor the answer holds every matching camera (fine for a few hundred; larger organisations should page)`),
+  cursor: z.string().max(1000, 'cursor is too long: pass nextCursor exactly as given').optional().describe('nextCursor of the previous page (opaque); keep the same sort'),
+  q: z.string().max(200, 'q is at most 200 characters').optional().describe('Search: part of the name as typed (Japanese or English; half-width, full-width, katakana and hiragana match each other, case is ignored), or a camera id'),
+  group: z.string().regex(ID, 'group is not a group id').optional().describe('A camera group id: its cameras and those of every group below it'),
+  state: z.enum(Object.keys(STATE_FILTERS) as [StateFilter, ...StateFilter[]]).optional().describe(`Only cameras in this state: ${Object.entries(STATE_FILTERS).map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}`),
+  sort: z.enum(Object.keys(SORTS) as [Sort, ...Sort[]]).default('name').describe(`The order: ${Object.entries(SORTS).map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}`),
+});
+type ListQuery = z.infer<typeof listQuery>;
+/** A page of the list as sent: its cameras, the state each was in, the answer's JSON. */
+interface KeptPage {
+  entries: readonly CameraEntry[];
+  states: readonly CameraState[];
+  body: string;
+}
+/** Pages kept per caller (and version of the catalog): a few screens' worth. */
+const PAGES_KEPT = 32;
+const JSON_TYPE = { 'content-type': 'application/json' } as const;
+/** The query string as written (the key of a kept page). */
+const rawQuery = (url: string) => {
+  const at = url.indexOf('?');
+  return at < 0 ? '' : url.slice(at + 1);
+};
+/**
+ * The list's query, checked with zod's synchronous parse in the handler: validate()'s
+ * asynchronous one (zValidator, another middleware and promise) was a large share of a page's
+ * time in the profile. The same 400 `invalid_request` naming the field.
+ */
+function listQueryOf(c: Context<AppEnv>): ListQuery {
+  const result = listQuery.safeParse(c.req.query());
+  if (!result.success) throw badRequest(`invalid query: ${describeIssues(result.error)}`, 'invalid_request');
+  return result.data;
+}
+/** A handler that checks its own query (listQueryOf): documented as validate('query', schema) documents one. */
+const documentedQuery = <H extends object>(schema: z.ZodType, handler: H): H => Object.assign(handler, { [REQUEST_SCHEMA]: { target: 'query' as const, schema } });
+/** Where a page ended: the last camera's sort key and id (so the next page starts right after it, whatever was added or removed meanwhile). */
+const cursorShape = z.object({ s: z.enum(Object.keys(SORTS) as [Sort, ...Sort[]]), n: z.string().max(400), i: z.string().regex(ID), r: z.number().int().min(0).max(CAMERA_STATES.length - 1).optional() }).strict();
+type Cursor = z.infer<typeof cursorShape>;
+const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+function decodeCursor(text: string, sort: Sort): Cursor {
+  let cursor: Cursor;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(text)) throw new Error('not base64url');
+    cursor = cursorShape.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+  } catch {
+    throw badRequest('cursor is not one this list gave: pass nextCursor of the previous page exactly, or start again without cursor', 'invalid_request');
+  }
+  if (cursor.s !== sort) throw badRequest(`cursor belongs to sort=${cursor.s}, not sort=${sort}: keep the sort while paging, or start again without cursor`, 'invalid_request');
+  if (sort === 'attention' && cursor.r === undefined) throw badRequest('cursor is not one this list gave: start again without cursor', 'invalid_request');
+  return cursor;
+}
+/** The rank of a state in sort=attention (CAMERA_STATES is in that order). */
+const ATTENTION_RANK: Record<CameraState, number> = Object.fromEntries(CAMERA_STATES.map((s, i) => [s, i])) as Record<CameraState, number>;
+
 // --- Documentation: errors and examples (the answers: wire/answers/cameras.ts) ----------------------
 
 const tag = 'Cameras';
@@ -53,11 +125,14 @@ const ADMIN_MANAGER = 'an organisation administrator (API keys are refused)';
 
 // The answers module cannot import the recorder: its documented segment ends must be the recorder's.
 true satisfies Same<keyof typeof SEGMENT_ENDS, SegmentEndReason>;
+// …nor signaling/cameraState.ts: the documented states must be the ones computed.
+true satisfies Same<keyof typeof CAMERA_STATE_MEANINGS, CameraState>;
 
 const exampleCamera = {
   id: 'cam_7QxV2mR9aB3k',
   name: 'Entrance',
   live: true,
+  state: 'live',
   recording: { enabled: true, retentionDays: 30 },
   rights: ['live', 'playback', 'export', 'share', 'manage'],
   groupIds: ['grp_Lq2Wc8vN5xRt'],
@@ -66,15 +141,29 @@ const exampleSecret = 'Xw8Qn2Lr5Tb0pZk7Yv3Mc9Hs1Jd6Gf4Ea2Ru8Io5Pl0';
 const exampleReport = { cameraId: exampleCamera.id, objects: 8640, bytes: 151234560000, spoolFiles: 1, firstMs: 1762470000000, lastMs: 1765051200000 };
 const exampleHold = { id: 'hold_Rz4Kp9Wm2sXc', cameraId: exampleCamera.id, fromMs: 1764997200000, toMs: 1765004400000, reason: 'Police request 2026-4471 (break-in, 6 Dec)', createdAt: '2026-12-06T20:30:00.000Z', createdBy: 'u_pX8nW2qLr5Tb' };
 
-export function cameraRoutes(deps: Deps) {
-  const view = (cam: Camera, rights: ReadonlySet<Right>, groups = deps.store.groupsOf(cam.orgId)) => ({
+/** `monitoring`: the recorder's alerts, which decide whether a live camera is `not_recording`. */
+export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>) {
+  const directory = CameraDirectory.of(deps.store);
+  const states = new CameraStateReader(deps, monitoring);
+  const stateOf = (cam: Camera) => states.of(cam);
+  const viewOf = (cam: Camera, rights: readonly Right[], groupIds: readonly string[], state: CameraState) => ({
     id: cam.id,
     name: cam.name,
-    live: deps.sfu.existingRoom(cam.id)?.live ?? false,
+    live: state !== 'offline',
+    state,
     recording: { enabled: cam.recording?.enabled ?? true, retentionDays: cam.recording?.retentionDays ?? deps.config.recording.retentionDays },
-    rights: RIGHTS.filter((r) => rights.has(r)),
-    groupIds: groups.filter((g) => g.cameraIds.includes(cam.id)).map((g) => g.id),
+    // Shared with the directory's caches: answers are only serialised, never changed.
+    rights: rights as Right[],
+    groupIds: groupIds as string[],
   });
+  /** One camera (not the list): its groups looked up directly, so a change does not rebuild the directory for it. */
+  const view = (cam: Camera, rights: ReadonlySet<Right>) =>
+    viewOf(
+      cam,
+      RIGHTS.filter((r) => rights.has(r)),
+      deps.store.groupsOf(cam.orgId).filter((g) => g.cameraIds.includes(cam.id)).map((g) => g.id),
+      states.of(cam),
+    );
   // A user or an API key (its scope and group decide, as grants do for users); routes for people only add requireAdmin.
   const caller = requireUserOrKey(deps);
   /** The camera, if the caller holds `right` on it (404/403 otherwise, see Access.require). */
@@ -83,6 +172,20 @@ export function cameraRoutes(deps: Deps) {
     return deps.store.camera(id)!;
   };
   const actor = (c: Context<AppEnv>) => c.get('access').principal;
+  /**
+   * Pages of the list as sent, by the caller's visible cameras (one version of the catalog and of
+   * the caller's rights: a change replaces that object, and the pages with it) and the query as
+   * written. A page is sent again only while each of its cameras is in the state it was sent
+   * with; everything else in it follows from those two keys. A guard's screen and an
+   * integration ask for the same page over and over: this spares building and serialising it.
+   */
+  const pages = new WeakMap<VisibleCameras, Map<string, KeptPage>>();
+  const keepPage = (visible: VisibleCameras, asked: string, page: KeptPage) => {
+    let kept = pages.get(visible);
+    if (!kept) pages.set(visible, (kept = new Map()));
+    if (kept.size >= PAGES_KEPT) kept.clear();
+    kept.set(asked, page);
+  };
 
   return (
     new Hono<AppEnv>()
@@ -123,20 +226,75 @@ export function cameraRoutes(deps: Deps) {
       .use(caller)
       .get('/', describe({
         summary: 'List cameras',
-        description: 'The organisation\'s cameras the caller holds any right on (an administrator: all of them; an API key: those of its group, if it has one), with the caller\'s rights on each.',
+        description:
+          'The organisation\'s cameras the caller holds any right on (an administrator: all of them; an API key: those of its group, if it has one), with the caller\'s rights on each; ' +
+          '`total` counts those matching the filters. Filters combine: `q` (name as typed, or an id), `group` (with the groups below it), `state`. ' +
+          `Pages: ask with \`limit\` (1–${MAX_PAGE}) and pass each answer's \`nextCursor\` as \`cursor\` until it is null. Paging is stable while cameras are added and removed: every camera present throughout is listed exactly once (a camera renamed, or with sort=attention one changing state, may move across pages). ` +
+          'Without `limit` and `cursor` the answer holds every matching camera: organisations with more than a few hundred cameras should page.',
         tag, auth: ['user', 'apiKey'], access: 'any signed-in user, or an API key',
-        answer: { description: 'The cameras', schema: CameraList, example: { cameras: [exampleCamera, { ...exampleCamera, id: 'cam_K2pLw8sZq0Tn', name: 'Loading dock', live: false, rights: ['live', 'playback'], groupIds: [] }] } },
-        errors: CALLER_ERRORS,
-      }), (c) => {
+        answer: {
+          description: 'A page of cameras',
+          schema: CameraList,
+          example: { cameras: [exampleCamera, { ...exampleCamera, id: 'cam_K2pLw8sZq0Tn', name: 'Loading dock', live: false, state: 'offline', rights: ['live', 'playback'], groupIds: [] }], nextCursor: 'eyJzIjoibmFtZSIsIm4iOiJMb2FkaW5nIGRvY2siLCJpIjoiY2FtX0sycEx3OHNacTBUbiJ9', total: 312 },
+        },
+        errors: [...CALLER_ERRORS, 'group_not_found'],
+      }), documentedQuery(listQuery, (c) => {
         const a = c.get('access');
-        const rightsOn = a.rightsOn;
-        const groups = deps.store.groupsOf(a.orgId!);
-        const cameras = deps.store.camerasOf(a.orgId!).flatMap((cam) => {
-          const rights = rightsOn(cam.id);
-          return rights.size > 0 ? [view(cam, rights, groups)] : [];
-        });
-        return reply(c, CameraList, { cameras });
-      })
+        const visible = directory.visibleTo(a);
+        const asked = rawQuery(c.req.url);
+        const kept = pages.get(visible)?.get(asked);
+        if (kept && kept.entries.every((e, i) => stateOf(e.camera) === kept.states[i])) return c.body(kept.body, 200, JSON_TYPE);
+        const { limit = Infinity, cursor: cursorText, q, group, state, sort } = listQueryOf(c);
+        const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText, sort);
+        const below = group === undefined ? undefined : visible.org.below(group);
+        if (group !== undefined && !visible.org.group(group)) throw notFound('group', group);
+        const query = q?.trim() ? q.trim() : undefined;
+        const folded = query === undefined ? undefined : foldForSearch(query);
+        const inState = (s: CameraState) => state === undefined || (state === 'attention' ? s !== 'live' : s === state);
+        const matches = (e: CameraEntry) =>
+          (below === undefined || below.has(e.camera.id)) && (folded === undefined || e.folded.includes(folded) || e.camera.id === query);
+
+        // The matching cameras in the order asked for, each with its state.
+        let ordered: { entry: CameraEntry; state: CameraState }[] | undefined;
+        let orderedEntries: readonly CameraEntry[];
+        let start: number;
+        if (sort === 'name') {
+          // Without filters the caller's visible cameras are the list as they are (no pass over them).
+          orderedEntries = below === undefined && folded === undefined && state === undefined ? visible.entries : visible.entries.filter((e) => matches(e) && (state === undefined || inState(stateOf(e.camera))));
+          start = cursor ? indexAfter(orderedEntries, cursor.n, cursor.i) : 0;
+        } else {
+          const buckets: { entry: CameraEntry; state: CameraState }[][] = CAMERA_STATES.map(() => []);
+          for (const entry of visible.entries) {
+            if (!matches(entry)) continue;
+            const s = stateOf(entry.camera);
+            if (inState(s)) buckets[ATTENTION_RANK[s]]!.push({ entry, state: s });
+          }
+          // Within a state, in name order: the cursor's place is found in its state's bucket.
+          start = 0;
+          if (cursor) {
+            for (let r = 0; r < cursor.r!; r++) start += buckets[r]!.length;
+            start += indexAfter(buckets[cursor.r!]!.map((x) => x.entry), cursor.n, cursor.i);
+          }
+          ordered = buckets.flat();
+          orderedEntries = ordered.map((x) => x.entry);
+        }
+        const end = Math.min(orderedEntries.length, start + limit);
+        const cameras = [];
+        for (let i = start; i < end; i++) {
+          const entry = orderedEntries[i]!;
+          cameras.push(viewOf(entry.camera, visible.rights.get(entry.camera.id)!, entry.groupIds, ordered?.[i]!.state ?? stateOf(entry.camera)));
+        }
+        const last = cameras.length > 0 && end < orderedEntries.length ? orderedEntries[end - 1]! : undefined;
+        const nextCursor = last ? encodeCursor({ s: sort, n: last.camera.name, i: last.camera.id, ...(ordered ? { r: ATTENTION_RANK[ordered[end - 1]!.state] } : {}) }) : null;
+        const answer = { cameras, nextCursor, total: orderedEntries.length };
+        // Which cameras match, and their order, depend on the page's cameras' states only when
+        // neither a state filter nor sort=attention is asked: only such pages are kept.
+        if (state !== undefined || sort !== 'name') return reply(c, CameraList, answer);
+        checkAnswer(CameraList, answer, `${c.req.method} ${c.req.routePath}`);
+        const body = JSON.stringify(answer);
+        keepPage(visible, asked, { entries: orderedEntries.slice(start, end), states: cameras.map((v) => v.state), body });
+        return c.body(body, 200, JSON_TYPE);
+      }))
       .get('/:id', describe({
         summary: 'Get a camera',
         tag, auth: ['user', 'apiKey'], access: 'a user or API key holding any right on the camera',
@@ -154,7 +312,7 @@ export function cameraRoutes(deps: Deps) {
           'The answer carries the camera\'s secret, shown only this once: configure the camera with its id and secret. ' +
           'A camera added with an API key limited to a camera group is put in that group. Audited as `camera.create`.',
         tag, auth: ['user', 'apiKey'], access: 'an organisation administrator, or an API key of scope manage_cameras',
-        answer: { status: 201, description: 'The camera and its secret', schema: CreatedCamera, example: { camera: { ...exampleCamera, live: false, groupIds: [] }, secret: exampleSecret } },
+        answer: { status: 201, description: 'The camera and its secret', schema: CreatedCamera, example: { camera: { ...exampleCamera, live: false, state: 'offline', groupIds: [] }, secret: exampleSecret } },
         errors: [...CALLER_ERRORS, 'right_missing', 'bad_request', 'database_unavailable'],
         example: { name: 'Entrance' },
       }), requireAdminOrKey('manage_cameras'), validate('json', createBody), async (c) => {

@@ -24,6 +24,7 @@ import {
   type Preferences,
   type Right,
   type Rows,
+  type SavedLayout,
   type Share,
   type Snapshot,
   type Table,
@@ -280,6 +281,13 @@ export class Catalog {
   }
   preferences(userId: string): Preferences {
     return this.row('preferences', userId)?.preferences ?? {};
+  }
+  /** Every saved layout of the organisation: its shared ones and each of its users' own. */
+  layoutsOf(orgId: string): readonly SavedLayout[] {
+    return this.rows('layouts').filter((l) => l.orgId === orgId);
+  }
+  layout(id: string): SavedLayout | undefined {
+    return this.row('layouts', id);
   }
 
   /** Cameras whose media the node holds (their last publishing session went to it). */

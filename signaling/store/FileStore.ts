@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { StoreError } from './errors.ts';
 import { PrivateJsonFile } from './PrivateJsonFile.ts';
 import { FIRST_ORG_NAME, newId } from './ids.ts';
-import type { Announcement, ApiKey, Webhook, Camera, CameraGroup, Change, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
+import type { Announcement, ApiKey, Webhook, Camera, CameraGroup, Change, DataKeyRow, DeletionReport, ExportJob, Grant, Hold, Kiosk, Org, Preferences, Rows, SavedLayout, SessionFamily, Share, Table, TotpKey, User } from './model.ts';
 import { Operations, type ScalarField, type Tx } from './Operations.ts';
 import type { SharedSecretName, Store, StoreHealth } from './Store.ts';
 import type { MetadataExport, NodeInfo } from './model.ts';
@@ -36,6 +36,8 @@ interface DbJson {
   webhooks: Webhook[];
   exports: ExportJob[];
   preferences: { userId: string; preferences: Preferences }[];
+  /** Since saved layouts (absent from files written before). */
+  layouts: SavedLayout[];
 }
 
 /** accounts.json: rows keyed by id, name or user id. */
@@ -63,6 +65,7 @@ const FILE_OF: Record<Table, 'db' | 'accounts' | undefined> = {
   webhooks: 'db',
   exports: 'db',
   preferences: 'db',
+  layouts: 'db',
   sessions: 'accounts',
   loginFailures: 'accounts',
   addressFailures: undefined,
@@ -249,6 +252,7 @@ export class FileStore extends Operations implements Store {
     for (const w of d.webhooks) this.put('webhooks', w);
     for (const e of d.exports) this.put('exports', e);
     for (const p of d.preferences) this.put('preferences', p);
+    for (const l of d.layouts) this.put('layouts', l);
   }
 
   #saveDb(): Promise<void> {
@@ -269,6 +273,7 @@ export class FileStore extends Operations implements Store {
       webhooks: [...this.rows('webhooks')],
       exports: [...this.rows('exports')],
       preferences: [...this.rows('preferences')],
+      layouts: [...this.rows('layouts')],
     };
     return this.#db.write();
   }
@@ -327,6 +332,7 @@ const emptyDb = (): DbJson => ({
   webhooks: [],
   exports: [],
   preferences: [],
+  layouts: [],
 });
 
 /**
@@ -343,6 +349,7 @@ function migrateDb(d: DbJson): boolean {
   d.webhooks ??= [];
   d.exports ??= [];
   d.preferences ??= [];
+  d.layouts ??= [];
   d.orgs ??= [];
   d.deletionReports ??= [];
   d.groups ??= [];

@@ -8,6 +8,9 @@ import { Catalog } from './Catalog.ts';
 import { lastAdmin, StoreError, usernameTaken } from './errors.ts';
 import { FIRST_ORG_NAME, newId, newShareId } from './ids.ts';
 import {
+  MAX_GROUP_DEPTH,
+  MAX_LAYOUTS_PER_ORG,
+  MAX_LAYOUTS_PER_USER,
   TABLES,
   type Announcement,
   type ApiKey,
@@ -15,6 +18,7 @@ import {
   type CameraChange,
   type CameraOwner,
   type CameraGroup,
+  type CameraGroupChange,
   type DataKeyRow,
   type DeletionReport,
   type ExportJob,
@@ -23,6 +27,7 @@ import {
   type Hold,
   type Kiosk,
   type KioskChange,
+  type LayoutChange,
   type LockoutPolicy,
   type NewUser,
   type Org,
@@ -30,6 +35,7 @@ import {
   type Preferences,
   type Role,
   type Rows,
+  type SavedLayout,
   type SessionFamily,
   type Share,
   type Snapshot,
@@ -47,8 +53,8 @@ export type ScalarField<T extends Table> = { [K in keyof Rows[T]]-?: Rows[T][K] 
 export interface Tx {
   get<T extends Table>(table: T, key: string): Promise<Rows[T] | undefined>;
   where<T extends Table>(table: T, field: ScalarField<T>, value: string | boolean): Promise<Rows[T][]>;
-  /** Groups or kiosks whose camera list holds the camera. */
-  holding<T extends 'groups' | 'kiosks'>(table: T, cameraId: string): Promise<Rows[T][]>;
+  /** Groups, kiosks or saved layouts whose camera list holds the camera. */
+  holding<T extends 'groups' | 'kiosks' | 'layouts'>(table: T, cameraId: string): Promise<Rows[T][]>;
   /** The oldest organisation (the first one, made at first start). */
   firstOrg(): Promise<Org | undefined>;
   isEmpty(table: Table): Promise<boolean>;
@@ -88,6 +94,7 @@ export abstract class Operations extends Catalog {
       for (const user of await tx.where('users', 'orgId', id)) await dropUser(tx, user.id);
       for (const g of await tx.where('grants', 'orgId', id)) await tx.drop('grants', g.id);
       for (const g of await tx.where('groups', 'orgId', id)) await tx.drop('groups', g.id);
+      for (const l of await tx.where('layouts', 'orgId', id)) await tx.drop('layouts', l.id);
       for (const a of await tx.where('announcements', 'orgId', id)) await tx.drop('announcements', a.id);
       for (const k of await tx.where('kiosks', 'orgId', id)) await tx.drop('kiosks', k.id);
       for (const k of await tx.where('apiKeys', 'orgId', id)) await tx.drop('apiKeys', k.id);
@@ -168,15 +175,41 @@ export abstract class Operations extends Catalog {
   // --- Groups and grants ---------------------------------------------------------------------
 
   addGroup(group: Omit<CameraGroup, 'id' | 'createdAt'>): Promise<CameraGroup> {
-    return this.#add('groups', { ...group, id: newId('grp'), createdAt: now() });
+    return this.transact(async (tx) => {
+      const row: CameraGroup = { ...withoutUndefined(group), id: newId('grp'), createdAt: now() };
+      if (row.parentId !== undefined) await checkPlace(tx, row, row.parentId);
+      await tx.put('groups', row);
+      return row;
+    });
   }
-  updateGroup(id: string, change: { name?: string; cameraIds?: string[] }): Promise<CameraGroup | undefined> {
-    return this.#change('groups', id, (g) => ({ ...g, ...(change.name !== undefined ? { name: change.name } : {}), ...(change.cameraIds ? { cameraIds: change.cameraIds } : {}) }));
+  updateGroup(id: string, change: CameraGroupChange): Promise<CameraGroup | undefined> {
+    // In one transaction with the checks: two moves at once (on two nodes) cannot close a cycle.
+    return this.transact(async (tx) => {
+      const group = await tx.get('groups', id);
+      if (!group) return undefined;
+      const { parentId: _old, ...rest } = group;
+      const parentId = change.parentId === undefined ? group.parentId : (change.parentId ?? undefined);
+      const row: CameraGroup = {
+        ...rest,
+        ...(change.name !== undefined ? { name: change.name } : {}),
+        ...(change.cameraIds ? { cameraIds: change.cameraIds } : {}),
+        ...(parentId !== undefined ? { parentId } : {}),
+      };
+      if (parentId !== undefined && parentId !== group.parentId) await checkPlace(tx, row, parentId);
+      await tx.put('groups', row);
+      return row;
+    });
   }
   deleteGroup(id: string): Promise<boolean> {
     return this.transact(async (tx) => {
-      if (!(await tx.get('groups', id))) return false;
+      const group = await tx.get('groups', id);
+      if (!group) return false;
       for (const g of await tx.where('grants', 'groupId', id)) await tx.drop('grants', g.id);
+      // Its children take its place under its parent (or at the top): nothing is left hanging.
+      for (const child of await tx.where('groups', 'parentId', id)) {
+        const { parentId: _gone, ...rest } = child;
+        await tx.put('groups', group.parentId !== undefined ? { ...rest, parentId: group.parentId } : rest);
+      }
       await tx.drop('groups', id);
       return true;
     });
@@ -342,6 +375,33 @@ export abstract class Operations extends Catalog {
       await tx.put('preferences', { userId, preferences: merged });
       return merged;
     });
+  }
+
+  addLayout(layout: Omit<SavedLayout, 'id' | 'createdAt' | 'updatedAt'>): Promise<SavedLayout> {
+    return this.transact(async (tx) => {
+      // Counted inside the transaction: two saves at once (two tabs, two nodes) cannot pass the limit.
+      const existing = await tx.where('layouts', 'orgId', layout.orgId);
+      if (layout.userId !== undefined) {
+        if (existing.filter((l) => l.userId === layout.userId).length >= MAX_LAYOUTS_PER_USER) {
+          throw new StoreError('layout_limit', `you keep ${MAX_LAYOUTS_PER_USER} layouts of your own, as many as you may; delete one first`);
+        }
+      } else if (existing.filter((l) => l.userId === undefined).length >= MAX_LAYOUTS_PER_ORG) {
+        throw new StoreError('layout_limit', `the organisation keeps ${MAX_LAYOUTS_PER_ORG} shared layouts, as many as it may; delete one first`);
+      }
+      const at = now();
+      const row: SavedLayout = { ...withoutUndefined(layout), cameraIds: fitSlots(layout.cameraIds, layout.size), id: newId('lay'), createdAt: at, updatedAt: at };
+      await tx.put('layouts', row);
+      return row;
+    });
+  }
+  updateLayout(id: string, change: LayoutChange): Promise<SavedLayout | undefined> {
+    return this.#change('layouts', id, (l) => {
+      const size = change.size ?? l.size;
+      return { ...l, ...(change.name !== undefined ? { name: change.name } : {}), size, cameraIds: fitSlots(change.cameraIds ?? l.cameraIds, size), updatedAt: now() };
+    });
+  }
+  deleteLayout(id: string): Promise<boolean> {
+    return this.#remove('layouts', id);
   }
 
   // --- Account security state ----------------------------------------------------------------
@@ -531,11 +591,12 @@ async function isLastAdmin(tx: Tx, user: User): Promise<boolean> {
 
 async function dropUser(tx: Tx, id: string): Promise<void> {
   for (const g of await tx.where('grants', 'userId', id)) await tx.drop('grants', g.id);
+  for (const l of await tx.where('layouts', 'userId', id)) await tx.drop('layouts', l.id);
   await tx.drop('preferences', id);
   await tx.drop('users', id);
 }
 
-/** The camera and everything that names it: grants, holds, shares, exports, its data key, its places in groups and kiosks. */
+/** The camera and everything that names it: grants, holds, shares, exports, its data key, its places in groups, kiosks and saved layouts. */
 async function dropCamera(tx: Tx, id: string): Promise<void> {
   for (const g of await tx.where('grants', 'cameraId', id)) await tx.drop('grants', g.id);
   for (const h of await tx.where('holds', 'cameraId', id)) await tx.drop('holds', h.id);
@@ -544,7 +605,44 @@ async function dropCamera(tx: Tx, id: string): Promise<void> {
   await tx.drop('dataKeys', id);
   for (const k of await tx.holding('kiosks', id)) await tx.put('kiosks', { ...k, cameraIds: k.cameraIds.filter((c) => c !== id) });
   for (const g of await tx.holding('groups', id)) await tx.put('groups', { ...g, cameraIds: g.cameraIds.filter((c) => c !== id) });
+  // A layout keeps its shape: the camera's slot becomes empty, the others stay where they were.
+  for (const l of await tx.holding('layouts', id)) await tx.put('layouts', { ...l, cameraIds: l.cameraIds.map((c) => (c === id ? null : c)) });
   await tx.drop('cameras', id);
+}
+
+/**
+ * Whether `group` may sit under `parentId`: a group of its organisation, not itself nor one of its
+ * descendants, and the tree no deeper than MAX_GROUP_DEPTH (the group's own subtree included).
+ */
+async function checkPlace(tx: Tx, group: CameraGroup, parentId: string): Promise<void> {
+  const parent = await tx.get('groups', parentId);
+  if (!parent || parent.orgId !== group.orgId) throw new StoreError('group_not_found', `group "${parentId}" does not exist or you may not see it; choose a group of your organisation as the parent`);
+  // Up from the parent: meeting the group itself means the move would close a loop.
+  let depth = 1;
+  const seen = new Set<string>();
+  for (let at: CameraGroup | undefined = parent; at; at = at.parentId === undefined ? undefined : await tx.get('groups', at.parentId)) {
+    if (at.id === group.id) throw new StoreError('group_cycle', `"${group.name}" cannot go under "${parent.name}": that is the group itself or one of its own subgroups; choose a group outside it`);
+    if (seen.has(at.id)) break; // a loop left by an older release: stop climbing
+    seen.add(at.id);
+    depth += 1;
+  }
+  const total = depth + (await subtreeHeight(tx, group.id, 0)) - 1;
+  if (total > MAX_GROUP_DEPTH) {
+    throw new StoreError('group_too_deep', `"${group.name}" under "${parent.name}" would make the tree of groups ${total} levels deep; at most ${MAX_GROUP_DEPTH} are allowed, so choose a parent nearer the top`);
+  }
+}
+
+/** Levels of the subtree under a group, the group included (1: no children). */
+async function subtreeHeight(tx: Tx, id: string, below: number): Promise<number> {
+  if (below > MAX_GROUP_DEPTH) return below; // already too deep to matter (and safe against a stored loop)
+  let height = 1;
+  for (const child of await tx.where('groups', 'parentId', id)) height = Math.max(height, 1 + (await subtreeHeight(tx, child.id, below + 1)));
+  return height;
+}
+
+/** At most size² slots: a grid made smaller keeps its first ones. */
+function fitSlots(cameraIds: readonly (string | null)[], size: number): (string | null)[] {
+  return cameraIds.slice(0, size * size);
 }
 
 const now = () => new Date().toISOString();

@@ -9,6 +9,7 @@ import type {
   Camera,
   CameraChange,
   CameraGroup,
+  CameraGroupChange,
   DataKeyRow,
   DeletionReport,
   ExportJob,
@@ -18,6 +19,7 @@ import type {
   Kiosk,
   CameraOwner,
   KioskChange,
+  LayoutChange,
   LockoutPolicy,
   MetadataExport,
   NodeInfo,
@@ -26,6 +28,7 @@ import type {
   OrgDeletion,
   Preferences,
   Role,
+  SavedLayout,
   SessionFamily,
   Share,
   Snapshot,
@@ -98,8 +101,14 @@ export interface Store extends Pick<Catalog, PublicReads> {
   deleteCamera(id: string): Promise<boolean>;
 
   // --- Groups and grants ---------------------------------------------------------------------
+  /**
+   * Under `parentId` when given: throws StoreError group_not_found when that is not a group of the
+   * same organisation, group_too_deep past MAX_GROUP_DEPTH.
+   */
   addGroup(group: Omit<CameraGroup, 'id' | 'createdAt'>): Promise<CameraGroup>;
-  updateGroup(id: string, change: { name?: string; cameraIds?: string[] }): Promise<CameraGroup | undefined>;
+  /** A move (`parentId`) is checked as in addGroup, and throws StoreError group_cycle when it would put the group under itself. */
+  updateGroup(id: string, change: CameraGroupChange): Promise<CameraGroup | undefined>;
+  /** Removes the group and its grants; its children move up to its parent (nothing is orphaned). */
   deleteGroup(id: string): Promise<boolean>;
   /** Sets the rights of a user on a camera or group (one grant per pair; empty rights remove it). */
   setGrant(request: GrantRequest): Promise<Grant | undefined>;
@@ -155,8 +164,13 @@ export interface Store extends Pick<Catalog, PublicReads> {
   updateExport(id: string, patch: ExportPatch, options?: { persist?: boolean }): Promise<ExportJob | undefined>;
   deleteExport(id: string): Promise<void>;
 
-  // --- Preferences ---------------------------------------------------------------------------
+  // --- Preferences and saved layouts ---------------------------------------------------------
   setPreferences(userId: string, preferences: Preferences): Promise<Preferences>;
+  /** Throws StoreError layout_limit past MAX_LAYOUTS_PER_USER (own) or MAX_LAYOUTS_PER_ORG (shared), counted atomically. */
+  addLayout(layout: Omit<SavedLayout, 'id' | 'createdAt' | 'updatedAt'>): Promise<SavedLayout>;
+  /** A smaller size without new cameraIds drops the slots past size². */
+  updateLayout(id: string, change: LayoutChange): Promise<SavedLayout | undefined>;
+  deleteLayout(id: string): Promise<boolean>;
 
   // --- Account security state (signaling/accounts holds the rules) ---------------------------
   addSession(family: SessionFamily): Promise<void>;

@@ -12,9 +12,22 @@ export type StoreErrorCode =
   /** The store holds data already where an empty one is needed (restore, migrate-store) (409). */
   | 'store_not_empty'
   /** The database schema is newer than this program knows, or a migration failed (500). */
-  | 'schema_mismatch';
+  | 'schema_mismatch'
+  /** A group's parent is not a group of its organisation (404). */
+  | 'group_not_found'
+  /** The move would put a group under itself or one of its own descendants (400). */
+  | 'group_cycle'
+  /** The tree of groups would be deeper than MAX_GROUP_DEPTH (400). */
+  | 'group_too_deep'
+  /** The user (own layouts) or organisation (shared layouts) keeps as many saved layouts as it may (409). */
+  | 'layout_limit';
 
-const STATUS: Record<StoreErrorCode, 409 | 500 | 503> = {
+type Status = 400 | 404 | 409 | 500 | 503;
+const STATUS: Record<StoreErrorCode, Status> = {
+  group_not_found: 404,
+  group_cycle: 400,
+  group_too_deep: 400,
+  layout_limit: 409,
   username_taken: 409,
   last_admin: 409,
   database_unavailable: 503,
@@ -24,7 +37,7 @@ const STATUS: Record<StoreErrorCode, 409 | 500 | 503> = {
 
 export class StoreError extends CodedError {
   override name = 'StoreError';
-  readonly status: 409 | 500 | 503;
+  readonly status: Status;
   constructor(
     readonly code: StoreErrorCode,
     message: string,

@@ -5,7 +5,7 @@ import type { WrappedKey } from '../../recorder/seal/index.ts';
 import type { ExportRecord } from '../../playback/index.ts';
 
 export { ROLES, RIGHTS, ROLE_RIGHTS, API_KEY_SCOPES, type Role, type Right, type ApiKeyScope } from '../wire/domain.ts';
-import type { ApiKeyScope, Right, Role } from '../wire/domain.ts';
+import type { ApiKeyScope, GridLayout, Right, Role } from '../wire/domain.ts';
 
 /** A customer (tenant). Nobody sees another organisation's users, cameras, recordings or logs. */
 export interface Org {
@@ -86,6 +86,18 @@ export interface CameraGroup {
   name: string;
   cameraIds: string[];
   createdAt: string;
+  /** The group this one sits under (a site's floor under its site); absent at the top. */
+  parentId?: string;
+}
+
+/** How deep the tree of groups goes: a group at the top is at depth 1 (organisation → site → building → floor … fits). */
+export const MAX_GROUP_DEPTH = 8;
+
+export interface CameraGroupChange {
+  name?: string;
+  cameraIds?: string[];
+  /** `null`: to the top; absent: stays where it is. */
+  parentId?: string | null;
 }
 
 /** Rights of one user on one camera or on every camera of a group. Admins need none. */
@@ -240,7 +252,38 @@ export interface ExportJob extends ExportRecord {
 }
 
 export interface Preferences {
-  layout?: KioskLayout;
+  layout?: GridLayout;
+}
+
+/** A saved grid: n×n slots, each a camera or empty. */
+export type LayoutSize = 1 | 2 | 3 | 4 | 5;
+export const LAYOUT_SIZES: readonly LayoutSize[] = [1, 2, 3, 4, 5];
+/** A user keeps at most this many layouts of their own; an organisation this many shared ones. */
+export const MAX_LAYOUTS_PER_USER = 50;
+export const MAX_LAYOUTS_PER_ORG = 200;
+
+/**
+ * A grid someone keeps: a user's own (`userId`), or the organisation's, shared with everyone in
+ * it (no `userId`). Slots keep the cameras put there even when a reader may not see one of them
+ * (the API shows that reader an empty slot); a deleted camera leaves an empty slot.
+ */
+export interface SavedLayout {
+  id: string;
+  orgId: string;
+  userId?: string;
+  name: string;
+  size: LayoutSize;
+  /** One per slot, row by row; at most size² (missing trailing slots are empty); null: an empty slot. */
+  cameraIds: (string | null)[];
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+}
+
+export interface LayoutChange {
+  name?: string;
+  size?: LayoutSize;
+  cameraIds?: (string | null)[];
 }
 
 /** A camera's data key, wrapped by a master key (never stored unwrapped). */
@@ -349,6 +392,7 @@ export interface Rows {
   webhooks: Webhook;
   exports: ExportJob;
   preferences: PreferencesRow;
+  layouts: SavedLayout;
   sessions: SessionFamily;
   loginFailures: LoginFailures;
   addressFailures: AddressFailures;
@@ -375,6 +419,7 @@ export const ROW_KEY: { readonly [T in Table]: (row: Rows[T]) => string } = {
   webhooks: (r) => r.id,
   exports: (r) => r.id,
   preferences: (r) => r.userId,
+  layouts: (r) => r.id,
   sessions: (r) => r.id,
   loginFailures: (r) => r.name,
   addressFailures: (r) => r.address,
@@ -399,6 +444,7 @@ export const TABLES: readonly Table[] = [
   'webhooks',
   'exports',
   'preferences',
+  'layouts',
   'sessions',
   'loginFailures',
   'addressFailures',
@@ -447,6 +493,8 @@ export function withoutDangling(rows: Snapshot): { rows: Snapshot; dropped: stri
   for (const c of out.cameras) keys.cameras.add(c.id);
   out.groups = keep('groups', rows.groups, (g) => has('orgs', g.orgId), (g) => g.id);
   for (const g of out.groups) keys.groups.add(g.id);
+  // A group whose parent is gone (deleted by a release that did not move its children) stays, at the top.
+  out.groups = out.groups.map(({ parentId, ...g }) => (parentId !== undefined && keys.groups.has(parentId) ? { ...g, parentId } : g));
   out.grants = keep('grants', rows.grants, (g) => has('orgs', g.orgId) && has('users', g.userId) && has('cameras', g.cameraId) && has('groups', g.groupId), (g) => g.id);
   out.announcements = keep('announcements', rows.announcements, (a) => a.orgId === null || has('orgs', a.orgId), (a) => a.id);
   out.holds = keep('holds', rows.holds, (h) => has('cameras', h.cameraId), (h) => h.id);
@@ -456,6 +504,10 @@ export function withoutDangling(rows: Snapshot): { rows: Snapshot; dropped: stri
   out.webhooks = keep('webhooks', rows.webhooks ?? [], (w) => has('orgs', w.orgId), (w) => w.id);
   out.exports = keep('exports', rows.exports, (e) => has('cameras', e.cameraId), (e) => e.id);
   out.preferences = keep('preferences', rows.preferences, (p) => has('users', p.userId), (p) => p.userId);
+  // Snapshots of releases before saved layouts have none; a deleted camera's slot is left empty.
+  out.layouts = keep('layouts', rows.layouts ?? [], (l) => has('orgs', l.orgId) && has('users', l.userId), (l) => l.id).map((l) =>
+    l.cameraIds.every((id) => id === null || keys.cameras.has(id)) ? l : { ...l, cameraIds: l.cameraIds.map((id) => (id !== null && keys.cameras.has(id) ? id : null)) },
+  );
   return { rows: out, dropped };
 }
 

@@ -23,3 +23,10 @@ export const ROLE_RIGHTS: Record<Role, readonly Right[]> = {
 /** What an organisation's API key may do (signaling/apiKeys.ts maps each to rights). */
 export type ApiKeyScope = 'read' | 'live' | 'export' | 'manage_cameras';
 export const API_KEY_SCOPES: readonly ApiKeyScope[] = ['read', 'live', 'export', 'manage_cameras'];
+
+/**
+ * Tiles a user's live grid shows at once: 1, 2×2, 3×3, 4×4 or 5×5 (a wall of 25 small layers).
+ * A kiosk display keeps its own, smaller set (1 to 4×4: signaling/routes/kiosks.ts).
+ */
+export type GridLayout = 1 | 4 | 9 | 16 | 25;
+export const GRID_LAYOUTS: readonly GridLayout[] = [1, 4, 9, 16, 25];

@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   playback: () => import('./playback.ts'),
   api: () => import('./api.ts'),
   failover: () => import('./failover.ts'),
+  ui: () => import('./ui.ts'),
   segmenter: () => import('./segmenter.ts').then((m) => m.main()),
 };
 

@@ -264,6 +264,8 @@ function filters(q: AuditQuery, seq: { seq: number; op: '<' | '>' } | undefined)
   if (q.actor !== undefined) add((p) => `actor = ${p}`, q.actor);
   if (q.action !== undefined) add((p) => `action LIKE ${p}`, `${escapeLike(q.action)}%`);
   if (q.cameraId !== undefined) add((p) => `camera_id = ${p}`, q.cameraId);
+  if (q.actions !== undefined) add((p) => `action = ANY(${p})`, [...q.actions]);
+  if (q.cameraIds !== undefined) add((p) => `camera_id = ANY(${p})`, [...q.cameraIds]);
   if (q.outcome !== undefined) add((p) => `outcome = ${p}`, q.outcome);
   if (q.orgId !== undefined) add((p) => `org_id = ${p}`, q.orgId);
   if (q.text !== undefined) add((p) => `line ILIKE ${p}`, `%${escapeLike(q.text)}%`);

@@ -478,7 +478,7 @@ class SqlTx implements Tx {
     if (!spec.columns.includes(column)) throw new TypeError(`${spec.sql} has no column ${column}`);
     return this.#select(spec, `WHERE ${column} = $1`, [value]);
   }
-  holding<T extends 'groups' | 'kiosks'>(table: T, cameraId: string): Promise<Rows[T][]> {
+  holding<T extends 'groups' | 'kiosks' | 'layouts'>(table: T, cameraId: string): Promise<Rows[T][]> {
     return this.#select(TABLE_SPECS[table] as TableSpec<T>, 'WHERE $1 = ANY (camera_ids)', [cameraId]);
   }
   async firstOrg(): Promise<Rows['orgs'] | undefined> {

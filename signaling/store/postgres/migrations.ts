@@ -422,6 +422,41 @@ CREATE INDEX webhooks_org ON webhooks (org_id);
 CREATE TRIGGER webhooks_changes AFTER INSERT OR UPDATE OR DELETE ON webhooks FOR EACH ROW EXECUTE FUNCTION mimamori_record_change('id');
 `,
   },
+  {
+    version: 7,
+    name: 'groups nested as sites and floors; saved grid layouts',
+    // A nullable column and a new table: nodes of earlier releases (schema 3 on) keep working
+    // beside them. Their upserts of a group leave parent_id as it is (they do not name it); a group
+    // they create starts at the top; a group they delete sets its children's parent_id to NULL
+    // (the foreign key), so nothing hangs from a missing group. They neither read nor follow
+    // layouts; a user or organisation they delete takes its layouts along (ON DELETE CASCADE),
+    // and a camera they delete leaves an id no reader can see (answered as an empty slot).
+    oldestCompatible: 3,
+    sql: `
+-- Checked at commit: a restore inserts groups in creation order, and a child may be older than the
+-- parent it was moved under. ON DELETE SET NULL is not deferred (PostgreSQL never defers actions).
+ALTER TABLE camera_groups ADD COLUMN parent_id text REFERENCES camera_groups (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED;
+CREATE INDEX camera_groups_parent ON camera_groups (parent_id);
+
+-- A user's own layout (user_id), or the organisation's (user_id NULL). camera_ids holds one entry
+-- per slot, NULL for an empty one.
+CREATE TABLE layouts (
+  id text PRIMARY KEY,
+  org_id text NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+  user_id text REFERENCES users (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  size integer NOT NULL CHECK (size BETWEEN 1 AND 5),
+  camera_ids text[] NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  created_by text NOT NULL,
+  CHECK (cardinality(camera_ids) <= size * size)
+);
+CREATE INDEX layouts_org ON layouts (org_id);
+CREATE INDEX layouts_user ON layouts (user_id);
+CREATE TRIGGER layouts_changes AFTER INSERT OR UPDATE OR DELETE ON layouts FOR EACH ROW EXECUTE FUNCTION mimamori_record_change('id');
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

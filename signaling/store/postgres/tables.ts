@@ -106,9 +106,16 @@ export const TABLE_SPECS: { readonly [T in Table]: TableSpec<T> } = {
   groups: {
     sql: 'camera_groups',
     key: 'id',
-    columns: ['id', 'org_id', 'name', 'camera_ids', 'created_at'],
-    values: (g) => [g.id, g.orgId, g.name, g.cameraIds, g.createdAt],
-    read: (j) => ({ id: str(j.id), orgId: str(j.org_id), name: str(j.name), cameraIds: (j.camera_ids as string[] | null) ?? [], createdAt: iso(j.created_at) }),
+    columns: ['id', 'org_id', 'name', 'camera_ids', 'created_at', 'parent_id'],
+    values: (g) => [g.id, g.orgId, g.name, g.cameraIds, g.createdAt, orNull(g.parentId)],
+    read: (j) => ({
+      id: str(j.id),
+      orgId: str(j.org_id),
+      name: str(j.name),
+      cameraIds: (j.camera_ids as string[] | null) ?? [],
+      createdAt: iso(j.created_at),
+      ...opt('parentId', j.parent_id, str),
+    }),
   },
   grants: {
     sql: 'grants',
@@ -261,6 +268,23 @@ export const TABLE_SPECS: { readonly [T in Table]: TableSpec<T> } = {
     columns: ['user_id', 'preferences'],
     values: (p) => [p.userId, JSON.stringify(p.preferences)],
     read: (j) => ({ userId: str(j.user_id), preferences: (j.preferences as Rows['preferences']['preferences'] | null) ?? {} }),
+  },
+  layouts: {
+    sql: 'layouts',
+    key: 'id',
+    columns: ['id', 'org_id', 'user_id', 'name', 'size', 'camera_ids', 'created_at', 'updated_at', 'created_by'],
+    values: (l) => [l.id, l.orgId, orNull(l.userId), l.name, l.size, l.cameraIds, l.createdAt, l.updatedAt, l.createdBy],
+    read: (j) => ({
+      id: str(j.id),
+      orgId: str(j.org_id),
+      ...opt('userId', j.user_id, str),
+      name: str(j.name),
+      size: num(j.size) as Rows['layouts']['size'],
+      cameraIds: (j.camera_ids as (string | null)[] | null) ?? [],
+      createdAt: iso(j.created_at),
+      updatedAt: iso(j.updated_at),
+      createdBy: str(j.created_by),
+    }),
   },
   sessions: {
     sql: 'sessions',

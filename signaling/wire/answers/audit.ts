@@ -19,9 +19,24 @@ export const AuditRowView = z.object({
   prev: z.string().describe('The hash of the row before it (64 hex digits)'),
   hash: z.string().describe('SHA-256 of the row\'s JSON without hash (64 hex digits)'),
 });
+/** What a reference on a page of the log is called now (or was, when it is gone). */
+export const AuditName = z.object({
+  name: z.string().optional().describe('Its name (a user\'s username; for a share link, the name of its camera); absent when it is gone and no row on the page named it'),
+  deleted: z.boolean().optional().describe('true: it no longer exists (the name, if any, is the one a row recorded)'),
+});
 export const AuditPage = z.object({
   rows: z.array(AuditRowView).describe('Newest first'),
   nextCursor: z.string().optional().describe('Pass as `cursor` for the next (older) page; absent on the last page'),
+  names: z
+    .record(z.string(), AuditName)
+    .describe('Every user, API key, kiosk, share link, camera, camera group, webhook and organisation the rows mention (as actor, camera or in detail), keyed `<kind>:<id>`: u user, a API key, k kiosk, s share link, c camera, g group, w webhook, o organisation'),
+});
+/** What the audit page's filters offer, by name. */
+export const AuditChoices = z.object({
+  people: z.array(z.object({ actor: z.string().describe('As rows carry it: u:<userId>, a:<apiKeyId>, k:<kioskId>'), kind: z.enum(['user', 'apiKey', 'kiosk']), name: z.string() })).describe('Users, API keys and kiosks of the organisation, by name'),
+  cameras: z.array(z.object({ id: z.string(), name: z.string() })).describe('Every camera of the organisation, by name'),
+  sites: z.array(z.object({ id: z.string(), name: z.string(), parentId: z.string().optional(), cameras: z.number().int().describe('Cameras in it and in the groups under it') })).describe('Camera groups (sites, floors), by name'),
+  categories: z.record(z.string(), z.array(z.string())).describe('The action categories `category=` takes, with the actions in each'),
 });
 export const AuditVerification = z.union([
   z.object({ ok: z.literal(true), files: z.number().int().describe('Day files read (1 with PostgreSQL)'), rows: z.number().int(), firstSeq: z.number().int().optional(), lastSeq: z.number().int().optional() }),

@@ -3,10 +3,19 @@
 import { z } from 'zod';
 import { enumOf, epochMs, GAP_MEANINGS, isoTime, right } from './common.ts';
 
+/** What each state of a camera means (signaling/cameraState.ts computes it; the routes check the two match). */
+export const CAMERA_STATE_MEANINGS = {
+  live: 'publishing now, and recorded (or set not to record)',
+  offline: 'not publishing',
+  not_recording: 'publishing and set to record, but nothing has recorded it for a while (the recorder raised an alert: it failed, or its disk is full)',
+} as const;
+export const cameraStateEnum = enumOf('The camera\'s state as this node sees it', CAMERA_STATE_MEANINGS);
+
 export const CameraView = z.object({
   id: z.string(),
   name: z.string(),
   live: z.boolean().describe('The camera is publishing now'),
+  state: cameraStateEnum,
   recording: z.object({
     enabled: z.boolean().describe('Continuous recording is on (the default)'),
     retentionDays: z.number().int().describe('Days recordings are kept (the service default unless set for the camera)'),
@@ -15,7 +24,11 @@ export const CameraView = z.object({
   groupIds: z.array(z.string()).describe('The camera groups it belongs to'),
 });
 export const CameraAnswer = z.object({ camera: CameraView });
-export const CameraList = z.object({ cameras: z.array(CameraView) });
+export const CameraList = z.object({
+  cameras: z.array(CameraView).describe('This page of the cameras that match, in the order asked for'),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+  total: z.number().int().describe('How many cameras match the filters (all pages together)'),
+});
 const cameraSecret = z.string().describe('The camera secret (256 random bits, base64url): shown only now, kept hashed. The camera trades it for publish tokens; anyone holding it can publish as the camera');
 export const CreatedCamera = z.object({ camera: CameraView, secret: cameraSecret });
 export const PublishToken = z.object({

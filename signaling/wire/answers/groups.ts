@@ -1,4 +1,4 @@
-// Answers of /api/groups: camera groups (a site, a floor) a grant can cover at once.
+// Answers of /api/groups: camera groups (a site, a floor) a grant can cover at once, nested as a tree.
 import { z } from 'zod';
 
 export const GroupView = z
@@ -6,7 +6,8 @@ export const GroupView = z
     id: z.string(),
     orgId: z.string(),
     name: z.string(),
-    cameraIds: z.array(z.string()).describe('The cameras in the group'),
+    cameraIds: z.array(z.string()).describe('The cameras in the group itself (not those of its subgroups)'),
+    parentId: z.string().nullable().describe('The group it sits under (a floor under its site); null at the top'),
     createdAt: z.string().describe('ISO 8601, UTC'),
   })
   .describe('Cameras named together (a site, a floor): a grant on the group covers them all');

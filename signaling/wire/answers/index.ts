@@ -20,3 +20,6 @@ export * from './sfu.ts';
 export * from './health.ts';
 export * from './users.ts';
 export * from './orgs.ts';
+export * from './layouts.ts';
+export * from './sites.ts';
+export * from './cameraHealth.ts';

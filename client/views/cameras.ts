@@ -1,154 +1,62 @@
-// The administrators' panel under the live view: add, renew and delete cameras (a new secret is
-// shown once, with the link to open on the camera device; a renewal keeps the old secret working
-// for a chosen grace period), users with roles and grants (people.ts), camera groups (groups.ts),
-// announcements (announcements.ts), kiosk displays (kiosks.ts), integrations: API keys
-// (apiKeys.ts) and webhooks (webhooks.ts), the audit log (audit.ts), and for the service's
-// operators the organisations (orgs.ts) and the service's nodes with their drains (nodes.ts). The
-// cameras-not-recording alerts (alerts.ts) are built here and shown by the page above the live view.
-import { adminApi } from './adminApi.ts';
-import { RecorderAlerts } from './alerts.ts';
-import { AnnouncementsPanel } from './announcements.ts';
-import { ApiKeysPanel } from './apiKeys.ts';
-import { api, cameraPageLink, type Camera } from './api.ts';
-import { GroupsPanel } from './groups.ts';
-import { bindAttr, bindText, formatDateTime, t } from './i18n.ts';
-import { NodesPanel } from './nodes.ts';
-import { OrgsPanel } from './orgs.ts';
-import { PeoplePanel } from './people.ts';
-import { KioskAdmin } from './kiosks.ts';
-import { AuditPanel } from './audit.ts';
-import { WebhooksPanel } from './webhooks.ts';
-import { busy, copyButton, errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
+// The Cameras view, for administrators: add a camera (its secret is shown once, with the link to
+// open on the camera device), continuous recording and its retention per camera, renew a secret
+// (the old one keeps working for a chosen grace period), delete. The list is read when the view
+// opens and after each change made here.
+import { adminApi } from '../adminApi.ts';
+import { api, cameraPageLink, type Camera } from '../api.ts';
+import { bindAttr, bindText, formatDateTime, t } from '../i18n.ts';
+import { busy, copyButton, errorMessage, h, Notice, onSubmit, tx } from '../ui.ts';
+import { viewFrame, type View } from './frame.ts';
 
-export interface AdminPanelOptions {
-  /** Something changed the camera list: reload it everywhere. */
-  onCamerasChanged: () => Promise<void>;
-}
-
-export class AdminPanel {
+export class CamerasView implements View {
   readonly el: HTMLElement;
-  readonly #options: AdminPanelOptions;
   readonly #secretBox: HTMLElement;
-  readonly #cameraRows: HTMLTableSectionElement;
-  readonly #cameraNotice = new Notice('alert');
-  readonly #alerts = new RecorderAlerts();
-  readonly #people = new PeoplePanel();
-  readonly #groups: GroupsPanel;
-  readonly #announcements = new AnnouncementsPanel();
-  readonly #kiosks = new KioskAdmin();
-  readonly #apiKeys = new ApiKeysPanel();
-  readonly #webhooks = new WebhooksPanel();
-  readonly #audit = new AuditPanel();
-  /** Platform operators only, added once who is signed in is known. */
-  #nodes: NodesPanel | undefined;
-  #closed = false;
+  readonly #rows: HTMLTableSectionElement;
+  readonly #notice = new Notice('alert');
   #cameras: Camera[] = [];
+  #closed = false;
 
-  constructor(options: AdminPanelOptions) {
-    this.#options = options;
+  constructor() {
     this.#secretBox = h('div', { class: 'secret-box', hidden: true, role: 'status' });
-    this.#cameraRows = h('tbody');
-    this.#groups = new GroupsPanel((groups) => {
-      this.#people.setTargets(this.#cameras, groups);
-      this.#apiKeys.setGroups(groups);
-    });
-
-    const cameraTable = h(
+    this.#rows = h('tbody');
+    const table = h(
       'table',
       { class: 'admin-table', id: 'admin-cameras' },
       h('thead', {}, h('tr', {}, tx('th', 'admin.cameraName'), tx('th', 'admin.cameraId'), tx('th', 'state.live'), tx('th', 'admin.recording'), h('th'))),
-      this.#cameraRows,
+      this.#rows,
     );
-
-    this.el = h(
-      'section',
-      { class: 'admin card', id: 'admin' },
-      tx('h2', 'admin.title'),
-      tx('h3', 'admin.cameras'),
-      this.#addCameraForm(),
-      this.#cameraNotice.el,
-      this.#secretBox,
-      h('div', { class: 'table-scroll' }, cameraTable),
-      this.#people.el,
-      this.#groups.el,
-      this.#announcements.el,
-      this.#kiosks.el,
-      // Other systems' access: API keys to call the service, webhooks it calls.
-      h(
-        'section',
-        { class: 'integrations', id: 'integrations', 'aria-labelledby': 'integrations-title' },
-        tx('h3', 'integrations.title', { id: 'integrations-title' }),
-        tx('p', 'integrations.help', { class: 'muted small-text' }),
-        this.#apiKeys.el,
-        this.#webhooks.el,
-      ),
-      this.#audit.el,
-    );
-    void this.#kiosks.refresh();
-    void this.#apiKeys.refresh();
-    void this.#webhooks.refresh();
-    void this.#groups.refresh();
-    void this.#announcements.refresh();
-    void this.#addOperatorParts();
-    void this.#audit.refresh();
+    this.el = viewFrame('cameras', 'nav.cameras');
+    this.el.append(this.#addForm(), this.#notice.el, this.#secretBox, h('div', { class: 'table-scroll', tabindex: 0 }, table));
+    void this.refresh();
   }
 
-  setCameras(cameras: Camera[]): void {
-    this.#cameras = cameras;
-    this.#renderCameras();
-    this.#alerts.setCameraNames(cameras);
-    this.#groups.setCameras(cameras);
-    this.#people.setTargets(cameras, this.#groups.groups);
-    this.#kiosks.setCameras(cameras);
-    this.#audit.setCameras(cameras);
-  }
-
-  /** The cameras-not-recording alerts, for the page to show above the live view. */
-  get alerts(): HTMLElement {
-    return this.#alerts.el;
-  }
-
-  async refreshUsers(): Promise<void> {
-    await this.#people.refresh();
+  async refresh(): Promise<void> {
+    try {
+      const cameras = await api.cameras();
+      if (this.#closed) return;
+      this.#cameras = cameras;
+      this.#render();
+    } catch (err) {
+      this.#notice.show(errorMessage(err), 'error');
+    }
   }
 
   close(): void {
     this.#closed = true;
-    this.#alerts.close();
-    this.#nodes?.close();
-    this.#apiKeys.close();
-    this.#webhooks.close();
+    this.el.remove();
   }
 
-  /** Who is signed in decides the rest: their own row cannot be deleted; platform operators get organisations and nodes. */
-  async #addOperatorParts(): Promise<void> {
-    try {
-      const me = await adminApi.me();
-      this.#people.setSelf(me.id);
-      this.#announcements.setPlatform(me.platform === true);
-      if (!me.platform || this.#closed) return;
-      const orgs = new OrgsPanel(me.orgId);
-      this.#nodes = new NodesPanel();
-      this.#announcements.el.after(orgs.el, this.#nodes.el);
-      await orgs.refresh();
-    } catch (err) {
-      console.warn('could not load the signed-in user', err);
-    }
-  }
-
-  // --- Cameras ----------------------------------------------------------------------------------
-
-  #addCameraForm(): HTMLFormElement {
+  #addForm(): HTMLFormElement {
     const name = h('input', { id: 'new-camera-name', name: 'name', required: true, maxlength: 100 });
     bindAttr(name, 'placeholder', 'admin.cameraName');
     bindAttr(name, 'aria-label', 'admin.cameraName');
     const submit = tx('button', 'admin.addCamera', { type: 'submit', class: 'primary' });
     const form = h('form', { class: 'inline-form', id: 'add-camera' }, name, submit);
-    onSubmit(form, submit, this.#cameraNotice, async () => {
+    onSubmit(form, submit, this.#notice, async () => {
       const { camera, secret } = await api.createCamera(name.value.trim());
       name.value = '';
       this.#showSecret(camera, secret);
-      await this.#options.onCamerasChanged();
+      await this.refresh();
     });
     return form;
   }
@@ -177,12 +85,12 @@ export class AdminPanel {
     this.#secretBox.scrollIntoView({ block: 'nearest' });
   }
 
-  #renderCameras(): void {
+  #render(): void {
     if (this.#cameras.length === 0) {
-      this.#cameraRows.replaceChildren(h('tr', {}, tx('td', 'admin.noCameras', { colspan: 5 })));
+      this.#rows.replaceChildren(h('tr', {}, tx('td', 'admin.noCameras', { colspan: 5 })));
       return;
     }
-    this.#cameraRows.replaceChildren(
+    this.#rows.replaceChildren(
       ...this.#cameras.map((camera) => {
         const rotate = tx('button', 'admin.rotate', { type: 'button', class: 'small rotate-secret' });
         const grace = graceSelect();
@@ -216,21 +124,25 @@ export class AdminPanel {
       if (days === camera.recording.retentionDays) option.setAttribute('selected', '');
       retention.append(option);
     }
-    const save = async () => {
-      enabled.disabled = retention.disabled = true;
-      this.#cameraNotice.clear();
+    // Saves run one after another, each sending the controls as they are then. The controls stay
+    // enabled meanwhile: disabling the focused one would drop a keyboard user's focus.
+    let saving = Promise.resolve();
+    const saveNow = async () => {
+      label.setAttribute('aria-busy', 'true');
+      this.#notice.clear();
       try {
         const updated = await api.updateRecording(camera.id, { enabled: enabled.checked, retentionDays: Number(retention.value) });
         camera.recording = updated.recording;
-        this.#cameraNotice.show({ key: 'admin.recordingSaved', params: { name: camera.name } }, 'ok');
+        this.#notice.show({ key: 'admin.recordingSaved', params: { name: camera.name } }, 'ok');
       } catch (err) {
         enabled.checked = camera.recording.enabled;
         retention.value = String(camera.recording.retentionDays);
-        this.#cameraNotice.show(errorMessage(err), 'error');
+        this.#notice.show(errorMessage(err), 'error');
       } finally {
-        enabled.disabled = retention.disabled = false;
+        label.removeAttribute('aria-busy');
       }
     };
+    const save = () => (saving = saving.then(saveNow));
     enabled.addEventListener('change', () => void save());
     retention.addEventListener('change', () => void save());
     return [label, retention];
@@ -238,7 +150,7 @@ export class AdminPanel {
 
   async #rotate(camera: Camera, button: HTMLButtonElement, graceHours: number): Promise<void> {
     if (!confirm(t(graceHours > 0 ? 'admin.confirmRotateGrace' : 'admin.confirmRotate', { name: camera.name, hours: graceHours }))) return;
-    await busy(button, this.#cameraNotice, async () => {
+    await busy(button, this.#notice, async () => {
       const { secret, previousValidUntilMs } = await adminApi.rotateSecret(camera.id, graceHours);
       this.#showSecret(camera, secret, { previousValidUntilMs });
     });
@@ -247,13 +159,12 @@ export class AdminPanel {
   async #delete(camera: Camera, button: HTMLButtonElement): Promise<void> {
     if (!confirm(t('admin.confirmDelete', { name: camera.name }))) return;
     button.disabled = true;
-    this.#cameraNotice.clear();
+    this.#notice.clear();
     try {
       await api.deleteCamera(camera.id);
-      await this.#options.onCamerasChanged();
-      await this.refreshUsers();
+      await this.refresh();
     } catch (err) {
-      this.#cameraNotice.show(errorMessage(err), 'error');
+      this.#notice.show(errorMessage(err), 'error');
       button.disabled = false;
     }
   }
