@@ -40,7 +40,6 @@ type W = {
   __submitAt?: number;
   __inputAt?: number;
 };
-const w = () => globalThis as unknown as W;
 
 async function json<T>(res: Response): Promise<T> {
   if (!res.ok) throw new Error(`${res.url}: ${res.status} ${await res.text()}`);
@@ -87,16 +86,16 @@ async function signInTimes(svc: Service, browser: Browser, total: number) {
     await page.goto(`${svc.url}/`);
     await page.fill('#username', svc.adminUsername);
     await page.fill('#password', svc.adminPassword);
-    await page.evaluate(() => w().document.addEventListener('submit', () => (w().__submitAt = w().performance.now()), true));
+    await page.evaluate(() => (globalThis as unknown as W).document.addEventListener('submit', () => ((globalThis as unknown as W).__submitAt = (globalThis as unknown as W).performance.now()), true));
     const answered = page.waitForResponse((r) => r.url().endsWith('/api/auth/login'));
     const clicked = Date.now();
     await page.click('#login-form button[type=submit]');
     const loginMs = await answered.then(() => Date.now() - clicked);
     const shown = await page.waitForFunction(
       ({ sites, total }) => {
-        const rows = w().document.querySelectorAll('#sites-tree > .site[data-site-id]').length;
-        const all = w().document.querySelector('#sites-tree .site-all .site-counts')?.textContent ?? '';
-        return rows >= sites && all.startsWith(String(total)) ? w().performance.now() - (w().__submitAt ?? 0) : false;
+        const rows = (globalThis as unknown as W).document.querySelectorAll('#sites-tree > .site[data-site-id]').length;
+        const all = (globalThis as unknown as W).document.querySelector('#sites-tree .site-all .site-counts')?.textContent ?? '';
+        return rows >= sites && all.startsWith(String(total)) ? (globalThis as unknown as W).performance.now() - ((globalThis as unknown as W).__submitAt ?? 0) : false;
       },
       { sites: SITES, total },
       { timeout: 20_000, polling: 'raf' },
@@ -114,23 +113,23 @@ async function signedInPage(svc: Service, browser: Browser, size = { width: 1280
   const page = await context.newPage();
   const me = await json<{ user: unknown }>(await svc.api('/api/auth/me'));
   await page.addInitScript(({ token, user }) => {
-    w().sessionStorage.setItem('mimamori.token', token);
-    w().sessionStorage.setItem('mimamori.user', user);
+    (globalThis as unknown as W).sessionStorage.setItem('mimamori.token', token);
+    (globalThis as unknown as W).sessionStorage.setItem('mimamori.user', user);
   }, { token: svc.adminToken, user: JSON.stringify(me.user) });
   return page;
 }
 
 async function searchTimes(page: Page, names: string[]): Promise<number[]> {
   const took: number[] = [];
-  await page.evaluate(() => w().document.addEventListener('input', (e) => (w().__inputAt = e.timeStamp), true));
+  await page.evaluate(() => (globalThis as unknown as W).document.addEventListener('input', (e) => ((globalThis as unknown as W).__inputAt = e.timeStamp), true));
   for (let i = 0; i < 20; i++) {
     const name = names[(i * 97) % names.length]!;
     await page.fill('#camera-search', '');
-    await page.waitForFunction(() => w().document.querySelector('#sites-tree')?.textContent !== null);
+    await page.waitForFunction(() => (globalThis as unknown as W).document.querySelector('#sites-tree')?.textContent !== null);
     await page.focus('#camera-search');
     await page.keyboard.type(name);
     const ms = await page.waitForFunction(
-      () => (w().document.querySelectorAll('#sites-tree .camera-item').length === 1 ? w().performance.now() - (w().__inputAt ?? 0) : false),
+      () => ((globalThis as unknown as W).document.querySelectorAll('#sites-tree .camera-item').length === 1 ? (globalThis as unknown as W).performance.now() - ((globalThis as unknown as W).__inputAt ?? 0) : false),
       undefined,
       { timeout: 5000, polling: 'raf' },
     );
@@ -152,7 +151,7 @@ async function viewSwitchTimes(page: Page): Promise<number[]> {
     for (const view of ['cameras', 'audit', 'live']) {
       const started = Date.now();
       await page.click(`#nav a[data-view="${view}"]`);
-      await page.waitForFunction(({ view, sel }) => w().__mimamori.view === view && w().document.querySelectorAll(sel).length > 0, { view, sel: drawn[view]! }, { timeout: 15_000, polling: 'raf' });
+      await page.waitForFunction(({ view, sel }) => (globalThis as unknown as W).__mimamori.view === view && (globalThis as unknown as W).document.querySelectorAll(sel).length > 0, { view, sel: drawn[view]! }, { timeout: 15_000, polling: 'raf' });
       took.push(Date.now() - started);
     }
   }
@@ -168,7 +167,7 @@ async function heapMb(page: Page): Promise<number> {
   return usedSize / 2 ** 20;
 }
 
-const domNodes = (page: Page) => page.evaluate(() => w().document.getElementsByTagName('*').length);
+const domNodes = (page: Page) => page.evaluate(() => (globalThis as unknown as W).document.getElementsByTagName('*').length);
 
 async function cpuSeconds(pids: number[]): Promise<number> {
   let total = 0;
@@ -195,14 +194,14 @@ async function browserPids(): Promise<number[]> {
 
 async function wallFps(page: Page, wallGroup: string) {
   await page.click(`#sites-tree .site[data-site-id="${wallGroup}"] > .site-row .site-open`);
-  await page.evaluate(() => w().__mimamori.setLayout(5));
+  await page.evaluate(() => (globalThis as unknown as W).__mimamori.setLayout(5));
   await page.waitForFunction(() => {
-    const tiles = w().__mimamori.tiles();
+    const tiles = (globalThis as unknown as W).__mimamori.tiles();
     return tiles.length === 25 && tiles.every((t) => t.state === 'live' && t.framesDecoded > 0);
   }, undefined, { timeout: 60_000, polling: 500 });
   await sleep(3000);
   const pids = await browserPids();
-  const frames = async () => new Map(((await page.evaluate(() => w().__mimamori.tiles())) as { cameraId: string; framesDecoded: number }[]).map((t) => [t.cameraId, t.framesDecoded]));
+  const frames = async () => new Map(((await page.evaluate(() => (globalThis as unknown as W).__mimamori.tiles())) as { cameraId: string; framesDecoded: number }[]).map((t) => [t.cameraId, t.framesDecoded]));
   const f0 = await frames();
   const c0 = await cpuSeconds(pids);
   const t0 = Date.now();
@@ -221,7 +220,7 @@ async function ttff(svc: Service, cameraId: string) {
   const warm: number[] = [];
   const firstFrame = async (page: Page) => {
     const at = await page.waitForFunction(
-      (id) => w().__mimamori?.tiles?.().find((t) => t.cameraId === id)?.firstFrameMs ?? false,
+      (id) => (globalThis as unknown as W).__mimamori?.tiles?.().find((t) => t.cameraId === id)?.firstFrameMs ?? false,
       cameraId,
       { timeout: 20_000, polling: 20 },
     );
