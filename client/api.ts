@@ -328,6 +328,10 @@ export const api = {
   async me(): Promise<User> {
     return parseAnswer(authAnswers.SignedInUser, await request('GET', '/api/auth/me'), 'me').user;
   },
+  /** One camera the caller may see (404 camera_not_found otherwise). */
+  async camera(id: string): Promise<Camera> {
+    return parseAnswer(cameraAnswers.CameraAnswer, await request('GET', `/api/cameras/${enc(id)}`), 'camera').camera;
+  },
   /** Every camera the caller may see, in name order (fetched a page of 1,000 at a time). */
   async cameras(): Promise<Camera[]> {
     const all: Camera[] = [];

@@ -6,7 +6,7 @@
 // same rows. The raw row (ids, address, JSON details) is one click away in each row's <details>.
 // Rows are only read here: the server keeps the log append-only.
 import type { z } from 'zod';
-import { ApiError, auth, parseAnswer, type Camera } from './api.ts';
+import { ApiError, auth, parseAnswer } from './api.ts';
 import { actionLabel, auditSentence, type AuditNames } from './auditSentences.ts';
 import { formatDateTime, hasMessage, onLocaleChange, parseDateInput, t, timeZone, zonedParts, zonedToMs, type MessageKey } from './i18n.ts';
 import { errorMessage, h, Notice, tx } from './ui.ts';
@@ -34,8 +34,6 @@ export class AuditPanel {
   readonly #rows: HTMLTableSectionElement;
   readonly #more: HTMLButtonElement;
   readonly #notice = new Notice('alert');
-  /** Cameras handed in by the page (setCameras), used until the server's choices arrive. */
-  #cameras: Camera[] = [];
   #choices: Choices | undefined;
   #shown: AuditRow[] = [];
   #names: AuditNames = {};
@@ -89,12 +87,6 @@ export class AuditPanel {
     });
   }
 
-  setCameras(cameras: Camera[]): void {
-    this.#cameras = cameras;
-    this.#fillSelects();
-    this.#render();
-  }
-
   async refresh(): Promise<void> {
     await Promise.all([this.#loadChoices(), this.#load(true)]);
   }
@@ -126,7 +118,7 @@ export class AuditPanel {
       ),
     );
     fill(this.#category, CATEGORIES.map((c) => option(c, t(`auditLog.category.${c}`), this.#category.value)));
-    const cameras = this.#choices?.cameras ?? this.#cameras.map((c) => ({ id: c.id, name: c.name }));
+    const cameras = this.#choices?.cameras ?? [];
     fill(this.#camera, cameras.map((c) => option(c.id, c.name, this.#camera.value)));
     fill(this.#site, siteOptions(this.#choices?.sites ?? []).map(({ site, depth }) => option(site.id, `${'　'.repeat(depth)}${t('auditLog.siteCameras', { name: site.name, n: site.cameras })}`, this.#site.value)));
     fill(this.#outcome, OUTCOMES.map((o) => option(o, t(`audit.outcome.${o}`), this.#outcome.value)));

@@ -195,6 +195,9 @@ const en = {
   'admin.allCameras': 'All cameras',
   'admin.grant': '{user} may view {camera}',
   'admin.noCameras': 'No cameras yet.',
+  'camerasView.search': 'Find a camera by name or id',
+  'camerasView.range': '{from}–{to} of {total}',
+  'camerasView.noMatch': 'No camera matches this search.',
   'admin.publishHere': 'Publish from this device',
 
   'camera.title': 'Camera',
@@ -1010,6 +1013,9 @@ const ja: Dictionary = {
   'admin.allCameras': '全カメラ',
   'admin.grant': '{user} に {camera} の閲覧を許可',
   'admin.noCameras': 'カメラはまだありません。',
+  'camerasView.search': 'カメラを名前またはIDで検索',
+  'camerasView.range': '{total}台中 {from}–{to}',
+  'camerasView.noMatch': '検索に一致するカメラはありません。',
   'admin.publishHere': 'この端末から配信',
 
   'camera.title': 'カメラ配信',

@@ -24,6 +24,30 @@ export function loadDevice(routerRtpCapabilities: unknown): Promise<Device> {
   return device;
 }
 
+let warmed = false;
+
+/**
+ * Wakes the browser's WebRTC stack (codec factories, the network thread) while the page is still
+ * reading its camera list: a fresh browser otherwise does it when the first tile loads its Device,
+ * on the path to the first frame. A throwaway peer connection makes an offer and closes; nothing
+ * is sent anywhere.
+ */
+export function prewarmWebRtc(): void {
+  if (warmed || typeof RTCPeerConnection === 'undefined') return;
+  warmed = true;
+  try {
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    void pc
+      .createOffer()
+      .catch(() => undefined)
+      .finally(() => pc.close());
+  } catch {
+    // No WebRTC here: the tiles say so themselves.
+  }
+}
+
 /** mediasoup-client throws UnsupportedError when the browser has no usable WebRTC. */
 export function isUnsupportedBrowser(err: unknown): boolean {
   return err instanceof Error && err.name === 'UnsupportedError';

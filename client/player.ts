@@ -5,7 +5,15 @@
 // "skipped …–…"), the wall-clock time of the frame on screen is shown under the video, and a
 // window that reaches the live edge says so. Errors are retried with a backoff; close() frees the
 // hls.js instance, its MediaSource and every timer.
-import Hls, { ErrorTypes, Events, type ErrorData } from 'hls.js';
+import type Hls from 'hls.js';
+import type { ErrorData } from 'hls.js';
+
+/**
+ * hls.js (over half a megabyte) is fetched when something first plays a recording: the pages that
+ * only show live video (the app's Live view, kiosks, live share links) never load or parse it.
+ */
+let hlsModule: Promise<typeof import('hls.js')> | undefined;
+const loadHls = () => (hlsModule ??= import('hls.js'));
 import type { Gap, PlaybackWindow } from './api.ts';
 import { ApiError } from './api.ts';
 import { Backoff, Timer } from './backoff.ts';
@@ -366,7 +374,26 @@ export class Player extends Emitter<PlayerEvents> {
     this.#lastWall = startWall;
     this.#target = startWall;
 
-    if (!Hls.isSupported()) {
+    void this.#attachHls(w, startS);
+  }
+
+  async #attachHls(w: PlaybackWindow, startS: number): Promise<void> {
+    let lib: typeof import('hls.js');
+    try {
+      lib = await loadHls();
+    } catch (err) {
+      // The chunk did not load (the network dropped): as any failed window, tried again.
+      console.warn('could not load the HLS player', err);
+      hlsModule = undefined;
+      this.#showNotice('error', 'playback.retrying', {});
+      this.#setState('error');
+      this.#retry.set(this.#backoff.next(), () => void this.#load(this.#lastWall ?? w.startMs));
+      return;
+    }
+    // Another window (a seek, a renewal) or the end came while it loaded.
+    if (this.#window !== w || this.#hls) return;
+    const { default: HlsPlayer, Events } = lib;
+    if (!HlsPlayer.isSupported()) {
       // Safari on iPhone plays HLS (fMP4) natively.
       if (this.video.canPlayType('application/vnd.apple.mpegurl')) {
         this.video.src = w.url;
@@ -381,13 +408,13 @@ export class Player extends Emitter<PlayerEvents> {
       this.#setState('error');
       return;
     }
-    const hls = new Hls({ startPosition: startS, backBufferLength: 30, maxBufferLength: 30, enableWorker: true, lowLatencyMode: false });
+    const hls = new HlsPlayer({ startPosition: startS, backBufferLength: 30, maxBufferLength: 30, enableWorker: true, lowLatencyMode: false });
     this.#hls = hls;
     hls.on(Events.MANIFEST_PARSED, () => {
       if (hls !== this.#hls) return;
       this.#started(w);
     });
-    hls.on(Events.ERROR, (_event, data) => this.#onHlsError(hls, w, data));
+    hls.on(Events.ERROR, (_event, data) => this.#onHlsError(hls, w, data, lib.ErrorTypes.MEDIA_ERROR));
     hls.loadSource(w.url);
     hls.attachMedia(this.video);
   }
@@ -422,10 +449,9 @@ export class Player extends Emitter<PlayerEvents> {
     });
   }
 
-  #onHlsError(hls: Hls, w: PlaybackWindow, data: ErrorData): void {
-    console.warn("HLSERR", data.type, data.details, data.fatal, String(data.error ?? ""), data.reason ?? "", data.mimeType ?? "", JSON.stringify(data.frag?.url ?? ""));
+  #onHlsError(hls: Hls, w: PlaybackWindow, data: ErrorData, mediaError: string): void {
     if (hls !== this.#hls || !data.fatal) return;
-    if (data.type === ErrorTypes.MEDIA_ERROR && this.#mediaRecoveries < 2) {
+    if (data.type === mediaError && this.#mediaRecoveries < 2) {
       this.#mediaRecoveries += 1;
       hls.recoverMediaError();
       return;

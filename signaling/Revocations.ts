@@ -59,11 +59,12 @@ export class Revocations {
         break;
       }
       case 'groups': {
-        // What a group covers changed: every grant on it may now cover less.
+        // What a group covers changed (its cameras, or where it sits: a grant on a site covers its
+        // floors): every grant on it, or on a group above it, may now cover less.
         const { before, after } = change;
-        if (after && before && sameMembers(before.cameraIds, after.cameraIds)) break;
+        if (after && before && sameMembers(before.cameraIds, after.cameraIds) && before.parentId === after.parentId) break;
         for (const user of this.#store.usersOf((after ?? before)!.orgId)) this.#liveRightsChanged(user);
-        for (const key of this.#store.apiKeysOf((after ?? before)!.orgId)) if (key.cameraGroupId === change.key) this.#keyChanged(key);
+        for (const key of this.#store.apiKeysOf((after ?? before)!.orgId)) if (key.cameraGroupId !== undefined) this.#keyChanged(key);
         break;
       }
       case 'apiKeys': {

@@ -85,7 +85,7 @@ export function apiKeyState(store: Pick<Store, 'userById' | 'org'>, key: ApiKey,
  * only where its administrator holds them (outside the organisation: none). For a list, the
  * holder's grants and the group are gathered once.
  */
-export function apiKeyRightsOf(store: Pick<Store, 'userById' | 'rightsOf' | 'group'>, key: ApiKey): (cameraId: string) => ReadonlySet<Right> {
+export function apiKeyRightsOf(store: Pick<Store, 'userById' | 'rightsOf' | 'group' | 'camerasUnder'>, key: ApiKey): (cameraId: string) => ReadonlySet<Right> {
   const holder = store.userById(key.createdBy);
   if (!holder || holder.orgId !== key.orgId) return () => NO_RIGHTS;
   const holderRights = store.rightsOf(holder);
@@ -93,7 +93,8 @@ export function apiKeyRightsOf(store: Pick<Store, 'userById' | 'rightsOf' | 'gro
   let inGroup: ((cameraId: string) => boolean) | undefined;
   if (key.cameraGroupId !== undefined) {
     const group = store.group(key.cameraGroupId);
-    const members = new Set(group && group.orgId === key.orgId ? group.cameraIds : []);
+    // The group and the groups below it (a key for a site sees its floors).
+    const members = group && group.orgId === key.orgId ? store.camerasUnder(group.id) : new Set<string>();
     inGroup = (cameraId) => members.has(cameraId);
   }
   return (cameraId) => {

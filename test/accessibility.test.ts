@@ -8,7 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Camera } from '../camera/index.ts';
-import { axeViolations, CHROMIUM_ARGS, CHROMIUM_PATH, signedIn, type AxeViolation } from './chromium.ts';
+import { axeViolations, CHROMIUM_ARGS, CHROMIUM_PATH, signInAt, type AxeViolation } from './chromium.ts';
 import { startService, type Service } from './harness.ts';
 
 let svc: Service;
@@ -39,13 +39,7 @@ async function newPage(name: string, size: { width: number; height: number }, lo
   return page;
 }
 
-async function signIn(page: Page, path = '/'): Promise<void> {
-  await page.goto(`${svc.url}${path}`);
-  await page.fill('#username', svc.adminUsername);
-  await page.fill('#password', svc.adminPassword);
-  await page.click('#login-form button[type=submit]');
-  await signedIn(page);
-}
+const signIn = (page: Page) => signInAt(page, `${svc.url}/`, svc.adminUsername, svc.adminPassword);
 
 /** Until the view is on screen and has drawn (its heading exists; settle briefly for its first answers). */
 async function openView(page: Page, view: string): Promise<void> {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from './chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM, signInAt } from './chromium.ts';
 import { startService, type Service } from './harness.ts';
 import { decodeErrors, ffprobe, openRecordings, writeMp4 } from './recordings.ts';
 import os from 'node:os';
@@ -85,12 +85,7 @@ function cameraUrl(cam: { id: string; secret: string }): string {
   return `${service.url}/camera.html#id=${encodeURIComponent(cam.id)}&secret=${encodeURIComponent(cam.secret)}`;
 }
 
-async function signIn(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(`${service.url}/`);
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await page.click('#login-form button[type=submit]');
-}
+const signIn = (page: Page, username: string, password: string) => signInAt(page, `${service.url}/`, username, password);
 
 async function waitCameraLive(page: Page, notProducers: string[] = [], timeout = LIVE_TIMEOUT_MS): Promise<string[]> {
   await page.waitForFunction(

@@ -54,6 +54,15 @@ export async function signedIn(page: Page, timeout = 10_000): Promise<void> {
   await page.waitForFunction(() => (globalThis as unknown as InPage).sessionStorage.getItem('mimamori.token') !== null, undefined, { timeout });
 }
 
+/** Signs in through the page's form at `url` (a deep link keeps its view) and waits until the page holds the session. */
+export async function signInAt(page: Page, url: string, username: string, password: string): Promise<void> {
+  await page.goto(url);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await page.click('#login-form button[type=submit]');
+  await signedIn(page);
+}
+
 /** Until the text of `selector` (of the whole page when null) matches `pattern`. */
 export async function textMatches(page: Page, selector: string | null, pattern: RegExp, timeout = 10_000): Promise<void> {
   await page.waitForFunction(

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, signedIn } from './chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, signInAt } from './chromium.ts';
 import { startService, type Service } from './harness.ts';
 
 let svc: Service;
@@ -75,13 +75,7 @@ async function newPage(name: string, locale: string): Promise<Page> {
 }
 
 /** Signs in on the Organisation view (integrations), by its deep link. */
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${svc.url}/#/organisation`);
-  await page.fill('#username', svc.adminUsername);
-  await page.fill('#password', svc.adminPassword);
-  await page.click('#login-form button[type=submit]');
-  await signedIn(page);
-}
+const signIn = (page: Page) => signInAt(page, `${svc.url}/#/organisation`, svc.adminUsername, svc.adminPassword);
 
 /** Fails with the pages' console and the service's output: a timeout alone says little. */
 async function step<T>(what: string, run: () => Promise<T>): Promise<T> {

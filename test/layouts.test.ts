@@ -261,4 +261,23 @@ test('groups nest: parentId in answers, cycles and other organisations\' parents
   assert.ok(listed.every((g) => g.parentId === null || listed.findIndex((p) => p.id === g.parentId) < listed.indexOf(g)), 'every parent is listed before its children');
 });
 
+test('a grant on a site covers its floors, and a floor moved out of the site leaves it', async () => {
+  const made = async (body: Record<string, unknown>) => {
+    const r = await as<{ group: GroupView }>(admin, '/api/groups', { method: 'POST', body });
+    assert.is(r.status, 201, r.text);
+    return r.body.group;
+  };
+  const site = await made({ name: '有明現場', cameraIds: [] });
+  const floor = await made({ name: '有明現場 2F', cameraIds: [cams.b.id], parentId: site.id });
+  const guard = await svc.createUser('ariake-guard', PASSWORD);
+  const granted = await as(admin, '/api/grants', { method: 'PUT', body: { userId: guard.id, groupId: site.id, rights: ['live'] } });
+  assert.ok(granted.status < 300, granted.text);
+  const token = await svc.login('ariake-guard', PASSWORD);
+  const listed = async () => (await as<{ cameras: { id: string }[] }>(token, '/api/cameras')).body.cameras.map((c) => c.id);
+  assert.equal(await listed(), [cams.b.id], "the site's grant reaches the camera on its floor");
+  const moved = await as(admin, `/api/groups/${floor.id}`, { method: 'PATCH', body: { parentId: null } });
+  assert.is(moved.status, 200, moved.text);
+  assert.equal(await listed(), [], 'the floor moved to the top: the site\'s grant no longer covers it');
+});
+
 test.run();

@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Camera } from '../camera/index.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, signInAt } from './chromium.ts';
 import { startService, type Service } from './harness.ts';
 
 const SITES = 10;
@@ -66,12 +66,7 @@ async function pool<T, R>(items: T[], n: number, fn: (item: T, i: number) => Pro
   return out;
 }
 
-async function signIn(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(`${svc.url}/`);
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await page.click('#login-form button[type=submit]');
-}
+const signIn = (page: Page, username: string, password: string) => signInAt(page, `${svc.url}/`, username, password);
 
 /** Counts every node (elements and text) inside the live view. */
 function liveNodes(page: Page): Promise<number> {

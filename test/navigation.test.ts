@@ -10,7 +10,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Camera } from '../camera/index.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, signedIn, textMatches } from './chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, signInAt, textMatches } from './chromium.ts';
 import { startService, type Service } from './harness.ts';
 
 let svc: Service;
@@ -55,13 +55,7 @@ async function newPage(name: string, { locale = 'en-US', width = 1280, height = 
   return page;
 }
 
-async function signIn(page: Page, path: string, username: string, password: string): Promise<void> {
-  await page.goto(`${svc.url}${path}`);
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await page.click('#login-form button[type=submit]');
-  await signedIn(page);
-}
+const signIn = (page: Page, path: string, username: string, password: string) => signInAt(page, `${svc.url}${path}`, username, password);
 
 /** Fails with the pages' console: a timeout alone says little. */
 async function step<T>(what: string, run: () => Promise<T>): Promise<T> {

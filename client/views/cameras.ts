@@ -1,22 +1,50 @@
 // The Cameras view, for administrators: add a camera (its secret is shown once, with the link to
 // open on the camera device), continuous recording and its retention per camera, renew a secret
-// (the old one keeps working for a chosen grace period), delete. The list is read when the view
-// opens and after each change made here.
+// (the old one keeps working for a chosen grace period), delete. The list is a page of the
+// server's (50 cameras, searched and paged there), so an organisation with thousands of cameras
+// opens this view as fast as one with ten; read when the view opens and after each change made here.
 import { adminApi } from '../adminApi.ts';
 import { api, cameraPageLink, type Camera } from '../api.ts';
 import { bindAttr, bindText, formatDateTime, t } from '../i18n.ts';
+import { Timer } from '../backoff.ts';
 import { busy, copyButton, errorMessage, h, Notice, onSubmit, tx } from '../ui.ts';
 import { viewFrame, type View } from './frame.ts';
+
+/** Cameras per page of the table. */
+const PAGE_SIZE = 50;
+/** A search starts this long after the last keystroke. */
+const SEARCH_DELAY_MS = 200;
 
 export class CamerasView implements View {
   readonly el: HTMLElement;
   readonly #secretBox: HTMLElement;
   readonly #rows: HTMLTableSectionElement;
   readonly #notice = new Notice('alert');
+  readonly #search: HTMLInputElement;
+  readonly #range: HTMLElement;
+  readonly #prev: HTMLButtonElement;
+  readonly #next: HTMLButtonElement;
+  readonly #typing = new Timer();
   #cameras: Camera[] = [];
+  /** The cursor of each page seen so far (the first page has none): Previous goes back through them. */
+  #cursors: (string | undefined)[] = [undefined];
+  #page = 0;
+  #nextCursor: string | null = null;
+  #total = 0;
+  /** Answers to older requests (typing, paging quickly) are dropped. */
+  #asked = 0;
   #closed = false;
 
   constructor() {
+    this.#search = h('input', { type: 'search', id: 'admin-camera-search', autocomplete: 'off' });
+    bindAttr(this.#search, 'placeholder', 'camerasView.search');
+    bindAttr(this.#search, 'aria-label', 'camerasView.search');
+    this.#search.addEventListener('input', () => this.#typing.set(SEARCH_DELAY_MS, () => this.#goTo(0, true)));
+    this.#range = h('span', { class: 'page-label', role: 'status' });
+    this.#prev = tx('button', 'grid.prev', { type: 'button', class: 'small', id: 'admin-cameras-prev' });
+    this.#next = tx('button', 'grid.next', { type: 'button', class: 'small', id: 'admin-cameras-next' });
+    this.#prev.addEventListener('click', () => this.#goTo(this.#page - 1));
+    this.#next.addEventListener('click', () => this.#goTo(this.#page + 1));
     this.#secretBox = h('div', { class: 'secret-box', hidden: true, role: 'status' });
     this.#rows = h('tbody');
     const table = h(
@@ -26,15 +54,26 @@ export class CamerasView implements View {
       this.#rows,
     );
     this.el = viewFrame('cameras', 'nav.cameras');
-    this.el.append(this.#addForm(), this.#notice.el, this.#secretBox, h('div', { class: 'table-scroll', tabindex: 0 }, table));
+    this.el.append(
+      this.#addForm(),
+      this.#notice.el,
+      this.#secretBox,
+      h('div', { class: 'toolbar' }, this.#search, h('div', { class: 'pager' }, this.#prev, this.#range, this.#next)),
+      h('div', { class: 'table-scroll', tabindex: 0 }, table),
+    );
     void this.refresh();
   }
 
+  /** Reads the page shown again (after a change, or when the view opens). */
   async refresh(): Promise<void> {
+    const asked = ++this.#asked;
     try {
-      const cameras = await api.cameras();
-      if (this.#closed) return;
-      this.#cameras = cameras;
+      const page = await api.cameraPage({ limit: PAGE_SIZE, cursor: this.#cursors[this.#page], q: this.#search.value.trim() || undefined });
+      if (this.#closed || asked !== this.#asked) return;
+      if (page.cameras.length === 0 && this.#page > 0) return this.#goTo(this.#page - 1); // its last cameras were deleted
+      this.#cameras = page.cameras;
+      this.#nextCursor = page.nextCursor ?? null;
+      this.#total = page.total ?? page.cameras.length;
       this.#render();
     } catch (err) {
       this.#notice.show(errorMessage(err), 'error');
@@ -43,7 +82,23 @@ export class CamerasView implements View {
 
   close(): void {
     this.#closed = true;
+    this.#typing.clear();
     this.el.remove();
+  }
+
+  /** `fresh`: a new search, from its first page. */
+  #goTo(page: number, fresh = false): void {
+    if (fresh) {
+      this.#cursors = [undefined];
+      this.#page = 0;
+    } else if (page > this.#page) {
+      if (this.#nextCursor === null) return;
+      this.#cursors[page] = this.#nextCursor;
+      this.#page = page;
+    } else {
+      this.#page = Math.max(0, page);
+    }
+    void this.refresh();
   }
 
   #addForm(): HTMLFormElement {
@@ -86,8 +141,12 @@ export class CamerasView implements View {
   }
 
   #render(): void {
+    const from = this.#page * PAGE_SIZE;
+    bindText(this.#range, 'camerasView.range', { from: this.#cameras.length ? from + 1 : 0, to: from + this.#cameras.length, total: this.#total });
+    this.#prev.disabled = this.#page === 0;
+    this.#next.disabled = this.#nextCursor === null;
     if (this.#cameras.length === 0) {
-      this.#rows.replaceChildren(h('tr', {}, tx('td', 'admin.noCameras', { colspan: 5 })));
+      this.#rows.replaceChildren(h('tr', {}, tx('td', this.#search.value.trim() ? 'camerasView.noMatch' : 'admin.noCameras', { colspan: 5 })));
       return;
     }
     this.#rows.replaceChildren(

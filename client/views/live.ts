@@ -6,6 +6,7 @@
 import { api, type User } from '../api.ts';
 import { RecorderAlerts } from '../alerts.ts';
 import { gridSizeOf, layoutOf, LiveView, type GridSize, type TileInfo } from '../grid.ts';
+import { prewarmWebRtc } from '../media.ts';
 import type { Signaling } from '../signaling.ts';
 import { Notice } from '../ui.ts';
 import { viewFrame, type View } from './frame.ts';
@@ -24,9 +25,12 @@ export class LiveScreen implements View {
   #layoutChosen = false;
   /** `#/live?camera=…` (a link from camera status): opened alone once the list has it. */
   #wanted: string | undefined;
+  /** The whole camera list has been read once. */
+  #listed = false;
 
   constructor(user: User, signaling: Signaling, query: URLSearchParams) {
     this.#wanted = query.get('camera') ?? undefined;
+    prewarmWebRtc();
     const isAdmin = user.role === 'admin';
     this.#live = new LiveView({ signaling, isAdmin, onLayoutChange: (size) => void this.#saveLayout(size) });
     this.#alerts = isAdmin ? new RecorderAlerts() : undefined;
@@ -39,13 +43,31 @@ export class LiveScreen implements View {
     this.#offDenied = signaling.on('denied', () => void this.refresh());
     this.#poll = setInterval(() => void this.refresh(), CAMERA_LIST_REFRESH_MS);
     void this.#loadLayout();
+    if (this.#wanted) void this.#openWanted(this.#wanted);
     void this.refresh();
+  }
+
+  /**
+   * `?camera=`: that camera alone, asked for by itself so its video starts while the whole list
+   * (thousands of cameras) is still on its way; the list, when it comes, keeps its tile.
+   */
+  async #openWanted(id: string): Promise<void> {
+    try {
+      const camera = await api.camera(id);
+      if (this.#closed || this.#listed || this.#wanted !== id) return;
+      this.#live.setCameras([camera]);
+      this.#live.select(id);
+    } catch (err) {
+      // Not visible to this user, or gone: the list decides, as without the shortcut.
+      console.debug('could not read the camera of the link', err);
+    }
   }
 
   async refresh(): Promise<void> {
     try {
       const cameras = await api.cameras();
       if (this.#closed) return;
+      this.#listed = true;
       this.#live.setCameras(cameras);
       this.#alerts?.setCameraNames(cameras);
       const wanted = this.#wanted;

@@ -29,7 +29,7 @@ const PLACE_ERRORS = [
   'group_cycle',
   'group_too_deep',
 ] as const;
-const PLACE = `A grant on a group covers the cameras listed in it (not those of its subgroups). \`parentId\` puts the group under another group of the organisation (a floor under its site): one that is not a group of the caller's organisation answers 404 \`group_not_found\`; the group itself or one of its own subgroups answers 400 \`group_cycle\`; a tree deeper than ${MAX_GROUP_DEPTH} levels (a top group is level 1) answers 400 \`group_too_deep\`.`;
+const PLACE = `A grant on a group (and an API key limited to it) covers its cameras and those of every group below it: a site's grant covers its floors. \`parentId\` puts the group under another group of the organisation (a floor under its site): one that is not a group of the caller's organisation answers 404 \`group_not_found\`; the group itself or one of its own subgroups answers 400 \`group_cycle\`; a tree deeper than ${MAX_GROUP_DEPTH} levels (a top group is level 1) answers 400 \`group_too_deep\`.`;
 /** The group as answered: `parentId` null at the top. */
 const view = (g: CameraGroup) => ({ id: g.id, orgId: g.orgId, name: g.name, cameraIds: g.cameraIds, parentId: g.parentId ?? null, createdAt: g.createdAt });
 /** requireUser refuses with these beyond the implied 401s; requireAdmin with forbidden too. */

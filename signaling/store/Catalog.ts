@@ -187,6 +187,31 @@ export class Catalog {
   group(id: string): CameraGroup | undefined {
     return this.row('groups', id);
   }
+  /**
+   * The cameras of a group and of every group below it, each once: a grant on a site, or an API
+   * key limited to it, covers its floors (a cycle of parents, which the store refuses, is walked once).
+   */
+  camerasUnder(groupId: string): ReadonlySet<string> {
+    const root = this.group(groupId);
+    const out = new Set<string>();
+    if (!root) return out;
+    const children = new Map<string, CameraGroup[]>();
+    for (const g of this.groupsOf(root.orgId)) {
+      if (g.parentId === undefined) continue;
+      let list = children.get(g.parentId);
+      if (!list) children.set(g.parentId, (list = []));
+      list.push(g);
+    }
+    const seen = new Set<string>();
+    const walk = (group: CameraGroup) => {
+      if (seen.has(group.id)) return;
+      seen.add(group.id);
+      for (const cameraId of group.cameraIds) out.add(cameraId);
+      for (const child of children.get(group.id) ?? []) walk(child);
+    };
+    walk(root);
+    return out;
+  }
   grantsOf(userId: string): readonly Grant[] {
     return this.rows('grants').filter((g) => g.userId === userId);
   }
@@ -219,7 +244,7 @@ export class Catalog {
     for (const g of this.rows('grants')) {
       if (g.userId !== user.id) continue;
       if (g.cameraId !== undefined) add(g.cameraId, g.rights);
-      else if (g.groupId !== undefined) for (const cameraId of this.group(g.groupId)?.cameraIds ?? []) add(cameraId, g.rights);
+      else if (g.groupId !== undefined) for (const cameraId of this.camerasUnder(g.groupId)) add(cameraId, g.rights);
     }
     return (cameraId) => (inOrg(cameraId) ? (byCamera.get(cameraId) ?? NO_RIGHTS) : NO_RIGHTS);
   }

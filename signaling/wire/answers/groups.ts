@@ -6,7 +6,7 @@ export const GroupView = z
     id: z.string(),
     orgId: z.string(),
     name: z.string(),
-    cameraIds: z.array(z.string()).describe('The cameras in the group itself (not those of its subgroups)'),
+    cameraIds: z.array(z.string()).describe('The cameras in the group itself (its subgroups list their own; a grant on the group covers both)'),
     parentId: z.string().nullable().describe('The group it sits under (a floor under its site); null at the top'),
     createdAt: z.string().describe('ISO 8601, UTC'),
   })
