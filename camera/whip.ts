@@ -70,23 +70,44 @@ export async function pollMove(whipUrl: string, secret: string, epoch: number, s
 
 /** DELETEs a session. 404 counts as success: the session is gone either way. */
 export async function deleteSession(location: string, token: string, timeoutMs: number): Promise<void> {
-  let res: Response;
-  try {
-    res = await fetch(location, {
-      method: 'DELETE',
-      headers: { Authorization: `Bearer ${token}` },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    throw networkError('DELETE', location, err);
+  // DELETE is idempotent: a node that stopped mid-request (a drain behind a load balancer) or a
+  // gateway between nodes answering 502–504 is no reason to leave the session running until it
+  // times out; another attempt reaches a node that stays.
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    const left = deadline - Date.now();
+    let res: Response;
+    try {
+      res = await fetch(location, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(Math.max(left, 1)),
+      });
+    } catch (err) {
+      if (attempt < DELETE_ATTEMPTS && deadline - Date.now() > DELETE_PAUSE_MS) {
+        await sleep(DELETE_PAUSE_MS * attempt);
+        continue;
+      }
+      throw networkError('DELETE', location, err);
+    }
+    if (res.ok || res.status === 404) {
+      // Drain so the connection can be reused; the session is gone whatever the body does.
+      await res.arrayBuffer().catch(() => undefined);
+      return;
+    }
+    if (RETRIED_STATUSES.has(res.status) && attempt < DELETE_ATTEMPTS && deadline - Date.now() > DELETE_PAUSE_MS) {
+      await res.arrayBuffer().catch(() => undefined);
+      await sleep(DELETE_PAUSE_MS * attempt);
+      continue;
+    }
+    throw await errorFrom(res, 'DELETE', location);
   }
-  if (res.ok || res.status === 404) {
-    // Drain so the connection can be reused; the session is gone whatever the body does.
-    await res.arrayBuffer().catch(() => undefined);
-    return;
-  }
-  throw await errorFrom(res, 'DELETE', location);
 }
+
+const DELETE_ATTEMPTS = 3;
+const DELETE_PAUSE_MS = 200;
+const RETRIED_STATUSES = new Set([502, 503, 504]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Exchanges a camera's secret for a short-lived publish token (POST /api/cameras/:id/publish-token),

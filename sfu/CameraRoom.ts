@@ -13,6 +13,11 @@ export type Direction = 'send' | 'recv';
 export interface RtcSettings {
   listenIp: string;
   announcedAddress: string;
+  /**
+   * A WebRTC transport not connected within this long, or disconnected this long (mediasoup
+   * says so once ICE consent lapsed, 30 s), is closed: its peer is gone without a word.
+   */
+  connectTimeoutMs: number;
 }
 
 export interface TransportInfo {
@@ -71,6 +76,8 @@ export interface CameraRoomEvents {
   consumerClosed: [owner: string, consumerId: string];
   /** A newer connection of the same camera took over; the old owner's transports are closed. */
   publisherReplaced: [owner: string];
+  /** An owner's transport closed because its peer is gone (never connected, ICE or DTLS lost). */
+  transportLost: [owner: string, why: 'never_connected' | 'disconnected' | 'dtls_closed'];
   closed: [reason: string];
 }
 
@@ -235,8 +242,21 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
       this.#transports.delete(transport.id);
       if (direction === 'recv') slot.viewers -= 1;
     });
+    // A peer that vanished (a POST its client gave up on, a player that never sent DELETE) would
+    // hold its router's resources for ever: its transport is closed and its owner told.
+    const lose = (why: 'never_connected' | 'disconnected' | 'dtls_closed') => {
+      if (transport.closed) return;
+      transport.close();
+      this.safeEmit('transportLost', owner, why);
+    };
+    let lapse: NodeJS.Timeout | undefined = setTimeout(() => lose('never_connected'), this.#rtc.connectTimeoutMs);
+    transport.on('icestatechange', (state) => {
+      clearTimeout(lapse);
+      lapse = state === 'disconnected' ? setTimeout(() => lose('disconnected'), this.#rtc.connectTimeoutMs) : undefined;
+    });
+    transport.observer.once('close', () => clearTimeout(lapse));
     transport.on('dtlsstatechange', (state) => {
-      if (state === 'failed' || state === 'closed') transport.close();
+      if (state === 'failed' || state === 'closed') lose('dtls_closed');
     });
     return {
       id: transport.id,

@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
+import { RTCPeerConnection } from 'werift';
 import { Camera, ensureVideoFixture, matchFrames, Viewer, WhipError } from '../camera/index.ts';
 import { assertWatchable, startService, type Service } from './harness.ts';
 
@@ -10,13 +11,15 @@ let cam: { id: string; secret: string };
 
 test.before(async () => {
   // Two workers and one viewer per router, so the third viewer must be piped to another worker.
-  svc = await startService({ workers: 2, env: { MIMAMORI_VIEWERS_PER_ROUTER: '1' } });
+  // A short connect timeout, so that a player which never connects is ended within the test.
+  svc = await startService({ workers: 2, env: { MIMAMORI_VIEWERS_PER_ROUTER: '1', MIMAMORI_RTC_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) } });
   cam = await svc.createCamera('Lobby');
 });
 test.after(async () => {
   await svc?.stop();
 });
 
+const CONNECT_TIMEOUT_MS = 4000;
 const whip = (id: string) => `${svc.url}/whip/${id}`;
 const whep = (id: string) => `${svc.url}/whep/${id}`;
 
@@ -78,6 +81,32 @@ test('a camera that reconnects replaces its old session; viewers join it again',
     await v1.close();
     await first.close();
     await second.close();
+  }
+});
+
+test('a WHEP player that never connects (its client gave up after the POST) is ended by the server: no viewer left, its session gone', async () => {
+  const camera = await Camera.create({ whipUrl: whip(cam.id), token: cam.secret, width: 320, height: 180, kbps: 300 });
+  const pc = new RTCPeerConnection({});
+  try {
+    const viewersNow = async () => ((await (await svc.api('/api/sfu')).json()) as { cameras: { id: string; viewers: number }[] }).cameras.find((c) => c.id === cam.id)?.viewers ?? 0;
+    const before = await viewersNow();
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    const res = await fetch(whep(cam.id), { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${svc.adminToken}` }, body: pc.localDescription!.sdp });
+    assert.is(res.status, 201, await res.text());
+    const location = new URL(res.headers.get('location')!, svc.url).toString();
+    assert.is(await viewersNow(), before + 1, 'the session holds a viewer while it may still connect');
+    // The answer is never applied: the player is gone without DELETE.
+    const startedAt = Date.now();
+    while ((await viewersNow()) > before && Date.now() - startedAt < CONNECT_TIMEOUT_MS + 10_000) await new Promise((r) => setTimeout(r, 250));
+    const endedAfter = Date.now() - startedAt;
+    assert.is(await viewersNow(), before, `the viewer is released (after ${endedAfter} ms)`);
+    assert.ok(endedAfter >= CONNECT_TIMEOUT_MS - 1000, `not before the connect timeout: ${endedAfter} ms`);
+    const gone = await fetch(location, { method: 'DELETE', headers: { authorization: `Bearer ${svc.adminToken}` } });
+    assert.is(gone.status, 404, 'the session itself ended with its transport');
+  } finally {
+    await pc.close();
+    await camera.close();
   }
 });
 

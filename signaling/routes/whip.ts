@@ -145,13 +145,19 @@ export function whipRoutes(deps: Deps) {
 
   function open(room: CameraRoom, caller: Caller, direction: 'whip' | 'whep'): HttpMediaSession {
     const epoch = deps.store.owner(room.cameraId)?.epoch ?? 0;
+    const roomClosed = () => session.close();
+    // Its peer is gone without a DELETE (never connected, ICE or DTLS lost): the session ends too.
+    const lost = (owner: string) => owner === session.id && session.close();
     const session = new HttpMediaSession(sessions.newId(), room, caller, direction, epoch, (s) => {
       sessions.remove(s);
       deps.hub.remove(s);
+      room.off('closed', roomClosed);
+      room.off('transportLost', lost);
     });
     sessions.add(session);
     deps.hub.add(session);
-    room.once('closed', () => session.close());
+    room.once('closed', roomClosed);
+    room.on('transportLost', lost);
     return session;
   }
 

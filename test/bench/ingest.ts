@@ -577,7 +577,7 @@ try {
 
   const sfu = await Sfu.create({
     workers: WORKERS,
-    rtc: { listenIp: '127.0.0.1', announcedAddress: '127.0.0.1', minPort: 40_000, maxPort: 49_999 },
+    rtc: { listenIp: '127.0.0.1', announcedAddress: '127.0.0.1', minPort: 40_000, maxPort: 49_999, connectTimeoutMs: 30_000 },
     viewersPerRouter: 100,
   });
   cleanups.push(() => sfu.close());
