@@ -36,7 +36,7 @@ const env = z.object({
   MIMAMORI_RTC_LISTEN_IP: z.string().default('0.0.0.0'),
   MIMAMORI_RTC_MIN_PORT: z.coerce.number().int().min(1024).max(65535).default(40000),
   MIMAMORI_RTC_MAX_PORT: z.coerce.number().int().min(1024).max(65535).default(49999),
-  MIMAMORI_RTC_CONNECT_TIMEOUT_MS: wholeNumber(1000, 600_000, 30_000, 'ms a WebRTC peer may take to connect, or stay disconnected, before its session is ended'),
+  MIMAMORI_RTC_CONNECT_TIMEOUT_MS: wholeNumber(1000, 600_000, 30_000, 'ms a WHIP/WHEP peer may take to connect, or stay disconnected, before its session is ended'),
   MIMAMORI_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
   /** Viewers of one camera on one router before the next viewers are piped to another worker. */
   MIMAMORI_VIEWERS_PER_ROUTER: z.coerce.number().int().min(1).default(400),

@@ -14,8 +14,8 @@ export interface RtcSettings {
   listenIp: string;
   announcedAddress: string;
   /**
-   * A WebRTC transport not connected within this long, or disconnected this long (mediasoup
-   * says so once ICE consent lapsed, 30 s), is closed: its peer is gone without a word.
+   * A WHIP/WHEP session's transport not connected within this long, or disconnected this long
+   * (mediasoup says so once ICE consent lapsed, 30 s), is closed: its peer is gone without a word.
    */
   connectTimeoutMs: number;
 }
@@ -203,7 +203,12 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
    * answer, so such a viewer goes to a router whose codecs use its numbering (shared with players
    * that number the same way), fed through a pipe.
    */
-  async createTransport(owner: string, direction: Direction, payloadTypes?: types.RtpCapabilities): Promise<TransportInfo> {
+  /**
+   * `endIfPeerGone`: for a WHIP/WHEP session, whose offer is answered in one request so ICE starts
+   * at once. (A socket peer's transport connects only when it first consumes, perhaps minutes
+   * later, and the socket's end releases it.)
+   */
+  async createTransport(owner: string, direction: Direction, payloadTypes?: types.RtpCapabilities, endIfPeerGone = false): Promise<TransportInfo> {
     this.#assertOpen();
     if (direction === 'send' && this.#publisher !== owner) {
       // The newest connection of a camera wins: a camera that reconnects before its old
@@ -249,12 +254,14 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
       transport.close();
       this.safeEmit('transportLost', owner, why);
     };
-    let lapse: NodeJS.Timeout | undefined = setTimeout(() => lose('never_connected'), this.#rtc.connectTimeoutMs);
-    transport.on('icestatechange', (state) => {
-      clearTimeout(lapse);
-      lapse = state === 'disconnected' ? setTimeout(() => lose('disconnected'), this.#rtc.connectTimeoutMs) : undefined;
-    });
-    transport.observer.once('close', () => clearTimeout(lapse));
+    if (endIfPeerGone) {
+      let lapse: NodeJS.Timeout | undefined = setTimeout(() => lose('never_connected'), this.#rtc.connectTimeoutMs);
+      transport.on('icestatechange', (state) => {
+        clearTimeout(lapse);
+        lapse = state === 'disconnected' ? setTimeout(() => lose('disconnected'), this.#rtc.connectTimeoutMs) : undefined;
+      });
+      transport.observer.once('close', () => clearTimeout(lapse));
+    }
     transport.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') lose('dtls_closed');
     });

@@ -258,7 +258,7 @@ export function whipRoutes(deps: Deps) {
     }
     const session = open(room, caller, 'whip');
     try {
-      const transport = await room.createTransport(session.id, 'send');
+      const transport = await room.createTransport(session.id, 'send', undefined, true);
       await room.connectTransport(session.id, transport.id, offer.dtls);
       const sections: AnswerSection[] = [];
       for (const { media, codec } of plan) {
@@ -373,7 +373,7 @@ export function whipRoutes(deps: Deps) {
     const caps = { ...all, codecs: (all.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)) };
     const session = open(room, caller, 'whep');
     try {
-      const transport = await room.createTransport(session.id, 'recv', caps);
+      const transport = await room.createTransport(session.id, 'recv', caps, true);
       await room.connectTransport(session.id, transport.id, offer.dtls);
       const mids: Partial<Record<types.MediaKind, string>> = {};
       for (const m of offer.media) {
