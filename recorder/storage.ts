@@ -3,28 +3,38 @@
 
 import path from 'node:path';
 import type { Config } from '../config/index.ts';
-import { EmbeddedS3, S3ObjectStore, type ObjectStore } from './store/index.ts';
+import { EmbeddedS3, EmbeddedS3Process, S3ObjectStore, type EmbeddedS3ProcessOptions, type ObjectStore } from './store/index.ts';
 
 export interface Storage {
   store: ObjectStore;
-  embedded?: EmbeddedS3;
   close(): Promise<void>;
 }
 
-export async function openStorage(config: Pick<Config, 's3' | 'embeddedS3' | 'dataDir'>, options: { port?: number } = {}): Promise<Storage> {
+export interface OpenStorageOptions {
+  /** The embedded server's port (default: the configured one). */
+  port?: number;
+  /**
+   * The embedded server in a process of its own (the service: its work stays off the event loop
+   * that records). A command that runs briefly keeps it in its own process.
+   */
+  ownProcess?: boolean;
+  onTrouble?: EmbeddedS3ProcessOptions['onTrouble'];
+}
+
+export async function openStorage(config: Pick<Config, 's3' | 'embeddedS3' | 'dataDir'>, options: OpenStorageOptions = {}): Promise<Storage> {
   if (config.s3) {
     const store = await S3ObjectStore.create({ ...config.s3, createBucket: false });
     return { store, close: async () => store.close() };
   }
-  const embedded = await EmbeddedS3.start({
+  const settings = {
     directory: path.join(config.dataDir, 's3'),
     port: options.port ?? config.embeddedS3.port,
     bucket: config.embeddedS3.bucket,
-  });
+  };
+  const embedded = options.ownProcess ? await EmbeddedS3Process.start({ ...settings, ...(options.onTrouble ? { onTrouble: options.onTrouble } : {}) }) : await EmbeddedS3.start(settings);
   const store = await S3ObjectStore.create({ ...embedded.options, createBucket: true });
   return {
     store,
-    embedded,
     close: async () => {
       store.close();
       await embedded.close();

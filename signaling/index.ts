@@ -112,7 +112,10 @@ export class Service {
     const revocations = new Revocations(store, hub);
     let storage: Storage;
     try {
-      storage = await openStorage(config);
+      storage = await openStorage(config, {
+        ownProcess: true,
+        onTrouble: (t) => log.error(t, t.event === 's3_process_exited' ? 'the embedded S3 server\'s process exited; starting it again (uploads wait on the spool)' : 'the embedded S3 server\'s process did not start again; trying again'),
+      });
     } catch (error) {
       sfu.close();
       throw error;

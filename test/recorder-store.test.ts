@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EmbeddedS3, S3ObjectStore, StoreError, type ObjectInfo } from '../recorder/store/index.ts';
+import { EmbeddedS3, EmbeddedS3Process, S3ObjectStore, StoreError, type ObjectInfo } from '../recorder/store/index.ts';
 
 const BUCKET = 'recordings';
 let dir: string;
@@ -277,6 +277,46 @@ test('S3 stopped: put rejects as unavailable at once; restarted on the same fold
     (await collect(store.list('cam-2/'))).map((o) => o.key),
     ['cam-2/after.mmr', 'cam-2/survives.mmr'],
   );
+});
+
+test('EmbeddedS3Process (the service\'s default): objects round trip through the child; unsigned or wrongly signed requests are refused; a killed child is started again on its port, the objects are back; close ends it', async () => {
+  const troubles: string[] = [];
+  const child = await EmbeddedS3Process.start({ directory: path.join(dir, 's3-child'), bucket: BUCKET, onTrouble: (t) => troubles.push(t.event) });
+  const client = await S3ObjectStore.create({ ...child.options, createBucket: true, requestTimeoutMs: 2_000 });
+  try {
+    assert.ok(child.pid && child.pid !== process.pid, 'a process of its own');
+    assert.match(child.options.accessKeyId, /^MMRL[0-9A-F]{24}$/, 'a key pair made for this start');
+    const body = bytes(300_000);
+    await client.put('cam/seg-1', body);
+    assert.is(md5(await client.get('cam/seg-1')), md5(body));
+    const unsigned = await fetch(`${child.options.endpoint}/${BUCKET}/cam/seg-1`);
+    assert.is(unsigned.status, 403, 'an unsigned request reads nothing');
+    const wrong = await S3ObjectStore.create({ ...child.options, secretAccessKey: 'not-the-secret-at-all', requestTimeoutMs: 2_000 });
+    await storeError(wrong.get('cam/seg-1'), 'denied');
+    wrong.close();
+
+    const port = child.port;
+    const firstPid = child.pid!;
+    process.kill(firstPid, 'SIGKILL');
+    await storeError(
+      (async () => {
+        for (let i = 0; i < 50 && child.pid === firstPid; i++) await new Promise((r) => setTimeout(r, 20));
+        return client.put('cam/seg-2', body);
+      })(),
+      'unavailable',
+    );
+    for (let i = 0; i < 100 && child.restarts === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.is(child.restarts, 1, 'started again');
+    assert.is(child.port, port, 'on the same port: the store\'s endpoint stays right');
+    assert.equal(troubles, ['s3_process_exited']);
+    await client.put('cam/seg-2', body);
+    assert.is(md5(await client.get('cam/seg-1')), md5(body), 'what was stored before the crash is there');
+  } finally {
+    client.close();
+    const pid = child.pid!;
+    await child.close();
+    assert.throws(() => process.kill(pid, 0), 'the child is gone after close');
+  }
 });
 
 test('starting on a port in use fails with a StoreError that names the port', async () => {

@@ -27,8 +27,9 @@
 //      ffmpeg_rss_mb_per_process, one ffmpeg process's VmRSS (/proc/PID/status, averaged over the
 //      processes, median over the window's 1 s samples; RssAnon, its private part, beside it);
 //   3. recorder: recording enabled for all N cameras; once all record, a warm-up, then a window of
-//      MIMAMORI_BENCH_SECONDS (default 20): this process's CPU (recorder + embedded S3 + the SFU's
-//      control plane; MIMAMORI_BENCH_S3=process runs the S3 server apart) and the workers' CPU,
+//      MIMAMORI_BENCH_SECONDS (default 20): this process's CPU (recorder + the SFU's control
+//      plane; the embedded S3 server runs in a process of its own, as in the service, and its CPU
+//      is printed beside: MIMAMORI_BENCH_S3=in-process puts it back in here) and the workers' CPU,
 //      each minus phase 1, per camera; rss_mb_per_camera, the RSS growth per recorded camera of this
 //      process plus the mediasoup workers (recording adds a DirectTransport consumer per track
 //      there), median of 500 ms samples in the window minus phase 1's, ÷ N, printed split as
@@ -67,7 +68,7 @@ import pino from 'pino';
 import { ensureAudioFixture, ensureVideoFixture, NalType, nalType, parseAnnexB } from '../../camera/index.ts';
 import { DataKeys, MasterKeys, openStorage, Recorder, type KeyCatalog, type ObjectStore, type RecorderCatalog, type Storage } from '../../recorder/index.ts';
 import type { WrappedKey } from '../../recorder/seal/index.ts';
-import { S3ObjectStore, type S3Options } from '../../recorder/store/index.ts';
+import { EmbeddedS3Process, S3ObjectStore } from '../../recorder/store/index.ts';
 import { Sfu, type CameraRoom } from '../../sfu/index.ts';
 import type { SenderCamera, SenderMessage, SenderStats } from './rtp-sender.ts';
 import { emit, median, round, sleep } from './figures.ts';
@@ -89,7 +90,8 @@ const WORKERS = Number(process.env.MIMAMORI_BENCH_WORKERS ?? os.availableParalle
  * CPU and the storage server's are printed apart (the durability figures are then a little kinder
  * than the service's, which shares one event loop).
  */
-const S3_MODE = process.env.MIMAMORI_BENCH_S3 === 'process' ? 'process' : 'in-process';
+/** As the service runs it (its own process, signed requests) unless MIMAMORI_BENCH_S3=in-process. */
+const S3_MODE = process.env.MIMAMORI_BENCH_S3 === 'in-process' ? 'in-process' : 'process';
 const FRAGMENT_MS = 1000;
 const DURABLE_LIMIT_MS = 1000;
 /** After every camera records: time for the first upload burst to pass before measuring. */
@@ -385,41 +387,6 @@ async function producerCounters(cams: readonly Cam[]): Promise<{ packets: number
 }
 
 // ---------------------------------------------------------------------------------------------
-// The embedded S3 server in a process of its own (MIMAMORI_BENCH_S3=process)
-
-async function startS3Process(directory: string): Promise<{ pid: number; options: S3Options; close: () => Promise<void> }> {
-  const module = pathToFileURL(path.join(here, '..', '..', 'recorder', 'store', 'index.ts')).href;
-  const code = [
-    `const { EmbeddedS3 } = await import(${JSON.stringify(module)});`,
-    `const s3 = await EmbeddedS3.start({ directory: ${JSON.stringify(directory)}, port: 0, bucket: 'mimamori' });`,
-    `process.stdout.write(JSON.stringify(s3.options) + '\\n');`,
-    `process.stdin.on('end', () => void s3.close().then(() => process.exit(0)));`,
-    `process.stdin.resume();`,
-  ].join('\n');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const options = await new Promise<S3Options>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as S3Options);
-    });
-    child.once('exit', (code) => reject(new Error(`the S3 server process exited (${code})`)));
-  });
-  return {
-    pid: child.pid!,
-    options,
-    close: async () => {
-      child.stdin!.end();
-      const exited = new Promise((r) => child.once('exit', r));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
 // The ffmpeg recipe
 
 /** An even UDP port with its odd neighbour free (RTP + RTCP for ffmpeg), outside mediasoup's range. */
@@ -588,7 +555,8 @@ try {
   let s3Pid: number | undefined;
   let store: ObjectStore;
   if (S3_MODE === 'process') {
-    const s3 = await startS3Process(path.join(dataDir, 's3'));
+    // As the service runs it: s3rver in a process of its own (EmbeddedS3Process), over HTTP.
+    const s3 = await EmbeddedS3Process.start({ directory: path.join(dataDir, 's3'), port: 0, bucket: 'mimamori' });
     s3Pid = s3.pid;
     const client = await S3ObjectStore.create({ ...s3.options, createBucket: true });
     store = client;
@@ -597,7 +565,7 @@ try {
       await s3.close();
     });
   } else {
-    // As the service runs it: s3rver in this process, reached over HTTP through the AWS SDK.
+    // s3rver in this process (as the service ran it before), over HTTP through the AWS SDK.
     const storage: Storage = await openStorage({ dataDir, s3: undefined, embeddedS3: { port: 0, bucket: 'mimamori' } });
     store = storage.store;
     cleanups.push(() => storage.close());
@@ -987,7 +955,7 @@ try {
       waited_for_quiet_s: waited,
       ...(logCounts.size > 0 ? { log: Object.fromEntries(logCounts) } : {}),
     });
-    return { cameras: n, ok, cpuPerCamera, p99, lost: holes.lost, disturbed: u.other >= QUIET_OTHER_PCT, rss, rssPerCamera, nodeRssPerCamera, workerRssPerCamera };
+    return { cameras: n, ok, cpuPerCamera, s3PerCamera: S3_MODE === 'process' ? (u.s3 - base.s3) / n : 0, p99, lost: holes.lost, disturbed: u.other >= QUIET_OTHER_PCT, rss, rssPerCamera, nodeRssPerCamera, workerRssPerCamera };
   };
 
   const results: Awaited<ReturnType<typeof recorderPhase>>[] = [];
@@ -1039,6 +1007,11 @@ try {
     ffmpeg_cpu_pct_per_camera: round(ffmpegPerCamera, 3),
     cpu_vs_ffmpeg: round(cpuVsFfmpeg, 2),
     cpu_vs_ffmpeg_goal: GOALS.cpuVsFfmpeg,
+    // ffmpeg writes local files; the recorder also uploads. The storage server's own CPU (the
+    // embedded s3rver's process; on AWS it is not on this machine) is printed beside, not in, the ratio.
+    embedded_s3: S3_MODE,
+    s3_server_cpu_pct_per_camera: round(best?.s3PerCamera ?? NaN, 3),
+    cpu_vs_ffmpeg_with_s3_server: round(((best?.cpuPerCamera ?? NaN) + (best?.s3PerCamera ?? NaN)) / ffmpegPerCamera, 2),
     // This process (recorder, embedded S3, SFU control plane) + the mediasoup workers, split below.
     rss_mb_per_camera: round(rssPerCamera, 2),
     rss_mb_per_camera_goal: GOALS.rssMbPerCamera,
