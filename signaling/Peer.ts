@@ -55,6 +55,13 @@ export class Peer implements Connection {
   readonly #claims: Claims;
   readonly #expiresAtMs: number;
   readonly #joined = new Map<string, Joined>();
+  /**
+   * The latest join of each camera under way or done, by a number unique to this connection: a
+   * leave (or a newer join) that arrives while a join awaits the cluster or the room makes that
+   * join give up instead of attaching after its viewer left.
+   */
+  readonly #intents = new Map<string, number>();
+  #intentSeq = 0;
   #tokens = RATE.burst;
   #lastRefill = Date.now();
   #closed = false;
@@ -129,6 +136,7 @@ export class Peer implements Connection {
     if (this.#closed) return;
     this.#closed = true;
     for (const cameraId of [...this.#joined.keys()]) this.#leave(cameraId);
+    this.#intents.clear();
   }
 
   #parse(raw: unknown): Request {
@@ -164,17 +172,23 @@ export class Peer implements Connection {
         throw err;
       }
       this.#leave(cameraId);
+      const intent = ++this.#intentSeq;
+      this.#intents.set(cameraId, intent);
       // The camera's new session: this node takes it (another node that held it lets go); a
       // viewer's node relays the camera in when another node holds it.
       if (role === 'camera') this.#deps.cluster.assertTakingCameras();
       const epoch = role === 'camera' ? (await this.#deps.cluster.claim(cameraId)).epoch : undefined;
       if (role === 'viewer') await this.#deps.relays?.ensure(cameraId);
       const room = await this.#deps.sfu.room(cameraId);
+      if (this.#closed || this.#intents.get(cameraId) !== intent) {
+        throw new ApiError(409, 'join_cancelled', `a leave or a newer join of camera ${cameraId} came while this join was under way; join again if you still want it`);
+      }
       this.#attach(cameraId, room, role, epoch);
       if (role === 'viewer') this.#auditView(cameraId, 'ok', { via: 'socket', live: room.live });
       return { routerRtpCapabilities: room.rtpCapabilities, iceServers: this.#iceServers(), live: room.live };
     },
     leave: async ({ cameraId }) => {
+      this.#intents.delete(cameraId);
       this.#leave(cameraId);
       return {};
     },

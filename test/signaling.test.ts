@@ -176,6 +176,30 @@ test('socket: malformed, oversized, wrong-grant and unknown-camera requests get 
   }
 });
 
+test('socket: a leave sent while the join is under way wins: the join answers join_cancelled and nothing stays joined', async () => {
+  // A camera nobody joined yet: its room (a router on a worker) is made during the join, so the
+  // leave arrives while the join awaits it.
+  const fresh = await svc.createCamera('Loading dock');
+  await svc.grant(viewer.id, fresh.id);
+  const socket = await connect(viewer.token);
+  try {
+    const join = request(socket, { method: 'join', data: { cameraId: fresh.id, role: 'viewer' } });
+    const leave = request(socket, { method: 'leave', data: { cameraId: fresh.id } });
+    const [joined, left] = await Promise.all([join, leave]);
+    assert.ok(left.ok, JSON.stringify(left.error));
+    assert.is(joined.ok, false, 'the join gave up');
+    assert.is(joined.error?.code, 'join_cancelled');
+    assert.match(joined.error?.message ?? '', /join again/);
+    const t = await request(socket, { method: 'createTransport', data: { cameraId: fresh.id, direction: 'recv' } });
+    assert.is(t.error?.code, 'not_joined', 'the viewer is not joined');
+    // Joining again works as usual.
+    const again = await request(socket, { method: 'join', data: { cameraId: fresh.id, role: 'viewer' } });
+    assert.ok(again.ok, JSON.stringify(again.error));
+  } finally {
+    socket.close();
+  }
+});
+
 test('socket: revoking a grant stops the viewer at once', async () => {
   const socket = await connect(viewer.token);
   try {

@@ -78,6 +78,7 @@ export const ERROR_CODES = {
   publisher_replaced: [409, 'The camera connected again elsewhere; this connection no longer publishes.'],
   publish_superseded: [409, 'Another connection of this camera took over since this one joined.'],
   not_joined: [409, 'Join the camera first.'],
+  join_cancelled: [409, 'A leave (or a newer join) of the camera came while this join was under way: join again if still wanted.'],
   closed: [409, 'The connection is closing: reconnect.'],
   api_key_name_taken: [409, 'A working API key of the organisation has this name: choose another, or revoke that key first.'],
   layout_limit: [409, 'As many saved layouts as allowed (50 of a user\'s own, 200 shared by an organisation): delete one first.'],
