@@ -114,6 +114,14 @@ export const auth = {
       return null;
     }
   },
+  /** The access token is known to stay valid for at least `ms` more (false when its expiry is unknown). */
+  validFor(ms: number): boolean {
+    return memoryToken !== null && memoryExpiresAt > Date.now() + ms;
+  },
+  /** The server's current view of the signed-in user (a reload then opens with it). */
+  rememberUser(user: User): void {
+    if (memoryToken) session.set(USER_KEY, JSON.stringify(user));
+  },
   /** `expiresAt` (ms) schedules the refresh ahead of expiry; without it the token is used until refused. */
   save(token: string, user: User, expiresAt?: number): void {
     memoryToken = token;

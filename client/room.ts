@@ -79,8 +79,9 @@ export class ViewerRoom extends Emitter<ViewerRoomEvents> {
     this.#unsubscribe = [
       signaling.on('connected', () => {
         if (this.#state === 'denied' || this.#state === 'error') return;
-        // Many tiles reconnect at once after a server restart: spread them a little.
-        this.#scheduleRun(Math.random() * 300);
+        // Many tiles reconnect at once after a server restart: spread them a little. A tile that
+        // never joined (the page's first connection) joins at once: its viewer is waiting.
+        this.#scheduleRun(this.#joinStartedAt === undefined ? 0 : Math.random() * 300);
       }),
       signaling.on('switched', () => this.#switch()),
       signaling.on('disconnected', () => {

@@ -56,15 +56,34 @@ export function signedInPage<S extends PageSession>(o: {
         const user = await refreshSession();
         return user ? showApp(user) : showLogin();
       }
+      // The user this tab signed in as opens at once (the socket connects and the first camera
+      // joins meanwhile); the server's answer replaces it if anything changed, and a 401 from it
+      // (or from any other request) returns to the sign-in form.
+      const cached = auth.user();
+      if (cached && auth.validFor(30_000)) {
+        showApp(cached);
+        const user = await api.me();
+        if (!sameUser(user, cached)) {
+          auth.rememberUser(user);
+          if (session) showApp(user);
+        }
+        return;
+      }
       showApp(await api.me());
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return; // onUnauthorized showed the form
       // The server is unreachable right now: show the last known user; the page recovers by itself.
       const cached = auth.user();
-      if (cached && auth.token()) showApp(cached);
-      else showLogin();
+      if (cached && auth.token()) {
+        if (!session) showApp(cached);
+      } else showLogin();
     }
   }
   void boot();
   return { session: () => session };
+}
+
+/** What the app is built from: who, their role and organisation, and their name as shown. */
+function sameUser(a: User, b: User): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -5,7 +5,8 @@
 // - signin_to_tree_ms: the sign-in form's submit to the sites tree drawn with its counts (beside the
 //   login request alone: the password hash is most of it);
 // - search_ms_p95: a keystroke to the list narrowed to one camera and drawn;
-// - view_switch_ms_p95: Live → Cameras → Audit → Live by the navigation, a click to the view drawn;
+// - view_switch_ms_p95: Live → Cameras → Audit → Live by the navigation, the click event to the view
+//   drawn (beside it, the time from Playwright's click() call, which first checks the link is stable);
 // - dom_nodes_live, js_heap_mb_live: the Live view with every camera (and with the 5×5 wall);
 // - grid_25_fps: the 5×5 wall's decoded frames per second per tile (beside the cameras' own rate),
 //   and the browser's CPU meanwhile;
@@ -38,6 +39,7 @@ type W = {
   sessionStorage: { setItem(k: string, v: string): void };
   performance: { now(): number };
   __submitAt?: number;
+  __clickAt?: number;
   __inputAt?: number;
 };
 
@@ -112,10 +114,13 @@ async function signedInPage(svc: Service, browser: Browser, size = { width: 1280
   const context = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo', viewport: size });
   const page = await context.newPage();
   const me = await json<{ user: unknown }>(await svc.api('/api/auth/me'));
-  await page.addInitScript(({ token, user }) => {
+  // What a tab that signed in keeps (api.ts): the token, its expiry and the user.
+  const expires = String(JSON.parse(Buffer.from(svc.adminToken.split('.')[1]!, 'base64url').toString()).exp * 1000);
+  await page.addInitScript(({ token, user, expires }) => {
     (globalThis as unknown as W).sessionStorage.setItem('mimamori.token', token);
     (globalThis as unknown as W).sessionStorage.setItem('mimamori.user', user);
-  }, { token: svc.adminToken, user: JSON.stringify(me.user) });
+    (globalThis as unknown as W).sessionStorage.setItem('mimamori.tokenExpires', expires);
+  }, { token: svc.adminToken, user: JSON.stringify(me.user), expires });
   return page;
 }
 
@@ -140,23 +145,36 @@ async function searchTimes(page: Page, names: string[]): Promise<number[]> {
   return took;
 }
 
-async function viewSwitchTimes(page: Page): Promise<number[]> {
+async function viewSwitchTimes(page: Page): Promise<{ took: number[]; outer: number[] }> {
   const drawn: Record<string, string> = {
     cameras: '#admin-cameras tr[data-camera-id]',
     audit: '#audit tbody tr',
     live: '#sites-tree .site[data-site-id]',
   };
+  // From the click event (as search times from the input event): Playwright's click first waits
+  // for the link to be visible, stable (two animation frames) and hit, 80–130 ms here that no user
+  // waits; that outer time is printed beside.
+  await page.evaluate(() => (globalThis as unknown as W).document.addEventListener('click', (e) => ((globalThis as unknown as W).__clickAt = e.timeStamp), true));
   const took: number[] = [];
+  const outer: number[] = [];
   for (let round_ = 0; round_ < 6; round_++) {
     for (const view of ['cameras', 'audit', 'live']) {
       const started = Date.now();
       await page.click(`#nav a[data-view="${view}"]`);
-      await page.waitForFunction(({ view, sel }) => (globalThis as unknown as W).__mimamori.view === view && (globalThis as unknown as W).document.querySelectorAll(sel).length > 0, { view, sel: drawn[view]! }, { timeout: 15_000, polling: 'raf' });
-      took.push(Date.now() - started);
+      const drawnAt = await page.waitForFunction(
+        ({ view, sel }) =>
+          (globalThis as unknown as W).__mimamori.view === view && (globalThis as unknown as W).document.querySelectorAll(sel).length > 0
+            ? (globalThis as unknown as W).performance.now() - ((globalThis as unknown as W).__clickAt ?? 0)
+            : false,
+        { view, sel: drawn[view]! },
+        { timeout: 15_000, polling: 'raf' },
+      );
+      took.push(Number(await drawnAt.jsonValue()));
+      outer.push(Date.now() - started);
     }
   }
-  emit({ phase: 'view_switch', ms: took });
-  return took;
+  emit({ phase: 'view_switch', ms: took.map((x) => round(x)), with_playwright_click_ms: outer });
+  return { took, outer };
 }
 
 async function heapMb(page: Page): Promise<number> {
@@ -288,8 +306,9 @@ try {
     login_request_ms: round(median(signin.login)),
     search_ms_p95: round(percentile(search, 95)),
     search_ms_p50: round(percentile(search, 50)),
-    view_switch_ms_p95: round(percentile(switches, 95)),
-    view_switch_ms_p50: round(percentile(switches, 50)),
+    view_switch_ms_p95: round(percentile(switches.took, 95)),
+    view_switch_ms_p50: round(percentile(switches.took, 50)),
+    view_switch_with_playwright_click_ms_p95: round(percentile(switches.outer, 95)),
     dom_nodes_live: Math.max(nodesAll, nodesWall),
     js_heap_mb_live: round(Math.max(heapAll, heapWall)),
     grid_25_fps: grid.fps_median,
