@@ -105,6 +105,12 @@ function healthy(url: string): Promise<boolean> {
   });
 }
 
+/** The service's Node/V8 flags (bin/node-flags), as bin/mimamori passes them; none in a checkout older than that file. */
+async function nodeFlags(root: string): Promise<string[]> {
+  const text = await fs.readFile(path.join(root, 'bin', 'node-flags'), 'utf8').catch(() => '');
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
 export async function startService(options: ServiceOptions = {}): Promise<Service> {
   const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'mimamori-test-')));
   const port = options.port ?? (await freePort());
@@ -119,7 +125,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
 
   const launch = async () => {
     out += `--- start ${new Date().toISOString()}\n`;
-    const command = [process.execPath, '--import', 'tsx', path.join(root, 'bin', 'mimamori.ts'), 'start'];
+    const command = [process.execPath, ...(await nodeFlags(root)), '--import', 'tsx', path.join(root, 'bin', 'mimamori.ts'), 'start'];
     // `ip netns exec` execs the command itself: the child's pid is the service's (kill, SIGSTOP).
     if (options.netns) command.unshift('/usr/sbin/ip', 'netns', 'exec', options.netns.name);
     child = spawn(command[0]!, command.slice(1), {
