@@ -15,7 +15,7 @@ export interface OpenStorageOptions {
   port?: number;
   /**
    * The embedded server in a process of its own (the service: its work stays off the event loop
-   * that records). A command that runs briefly keeps it in its own process.
+   * that records). A command that runs briefly keeps it inside the command's process.
    */
   ownProcess?: boolean;
   onTrouble?: EmbeddedS3ProcessOptions['onTrouble'];

@@ -202,8 +202,7 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
    * mediasoup consumers send their router's payload types, and browsers do not remap them from an
    * answer, so such a viewer goes to a router whose codecs use its numbering (shared with players
    * that number the same way), fed through a pipe.
-   */
-  /**
+   *
    * `endIfPeerGone`: for a WHIP/WHEP session, whose offer is answered in one request so ICE starts
    * at once. (A socket peer's transport connects only when it first consumes, perhaps minutes
    * later, and the socket's end releases it.)
