@@ -75,6 +75,7 @@ export async function deleteSession(location: string, token: string, timeoutMs: 
   // times out; another attempt reaches a node that stays.
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 1; ; attempt++) {
+    const mayRetry = () => attempt < DELETE_ATTEMPTS && deadline - Date.now() > DELETE_PAUSE_MS;
     const left = deadline - Date.now();
     let res: Response;
     try {
@@ -84,7 +85,7 @@ export async function deleteSession(location: string, token: string, timeoutMs: 
         signal: AbortSignal.timeout(Math.max(left, 1)),
       });
     } catch (err) {
-      if (attempt < DELETE_ATTEMPTS && deadline - Date.now() > DELETE_PAUSE_MS) {
+      if (mayRetry()) {
         await sleep(DELETE_PAUSE_MS * attempt);
         continue;
       }
@@ -95,7 +96,7 @@ export async function deleteSession(location: string, token: string, timeoutMs: 
       await res.arrayBuffer().catch(() => undefined);
       return;
     }
-    if (RETRIED_STATUSES.has(res.status) && attempt < DELETE_ATTEMPTS && deadline - Date.now() > DELETE_PAUSE_MS) {
+    if (RETRIED_STATUSES.has(res.status) && mayRetry()) {
       await res.arrayBuffer().catch(() => undefined);
       await sleep(DELETE_PAUSE_MS * attempt);
       continue;

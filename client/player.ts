@@ -8,18 +8,19 @@
 import type Hls from 'hls.js';
 import type { ErrorData } from 'hls.js';
 
-/**
- * hls.js (over half a megabyte) is fetched when something first plays a recording: the pages that
- * only show live video (the app's Live view, kiosks, live share links) never load or parse it.
- */
-let hlsModule: Promise<typeof import('hls.js')> | undefined;
-const loadHls = () => (hlsModule ??= import('hls.js'));
 import type { Gap, PlaybackWindow } from './api.ts';
 import { ApiError } from './api.ts';
 import { Backoff, Timer } from './backoff.ts';
 import { Emitter } from './emitter.ts';
 import { formatDateTime, hasMessage, onLocaleChange, t, type MessageKey, type Params } from './i18n.ts';
 import { errorMessage, h, Notice, tx } from './ui.ts';
+
+/**
+ * hls.js (over half a megabyte) is fetched when something first plays a recording: the pages that
+ * only show live video (the app's Live view, kiosks, live share links) never load or parse it.
+ */
+let hlsModule: Promise<typeof import('hls.js')> | undefined;
+const loadHls = () => (hlsModule ??= import('hls.js'));
 
 export type PlayerState = 'idle' | 'loading' | 'playing' | 'paused' | 'buffering' | 'ended' | 'error';
 export const SPEEDS = [1, 2, 4, 8, 16] as const;

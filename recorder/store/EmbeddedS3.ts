@@ -58,6 +58,19 @@ function requireSignature(server: S3rver, credentials: S3Credentials): void {
   });
 }
 
+/** What S3ObjectStore.create needs to talk to an embedded server (in this process or its own). */
+export function embeddedS3Options(host: string, port: number, bucket: string, credentials: S3Credentials): S3Options {
+  return {
+    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    region: 'us-east-1',
+    bucket,
+    accessKeyId: credentials.accessKeyId,
+    secretAccessKey: credentials.secretAccessKey,
+    forcePathStyle: true,
+    listObjectsV1: true, // s3rver's ListObjectsV2 paging needs DES (see S3Options)
+  };
+}
+
 export class EmbeddedS3 {
   readonly #server: S3rver;
   readonly #host: string;
@@ -157,16 +170,7 @@ export class EmbeddedS3 {
 
   /** What S3ObjectStore.create needs to talk to this server. */
   get options(): S3Options {
-    const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
-    return {
-      endpoint: `http://${host}:${this.#port}`,
-      region: 'us-east-1',
-      bucket: this.#bucket,
-      accessKeyId: this.#credentials.accessKeyId,
-      secretAccessKey: this.#credentials.secretAccessKey,
-      forcePathStyle: true,
-      listObjectsV1: true, // s3rver's ListObjectsV2 paging needs DES (see S3Options)
-    };
+    return embeddedS3Options(this.#host, this.#port, this.#bucket, this.#credentials);
   }
 
   /** Idempotent. Stops listening at once; open requests get a short grace, then are cut. */

@@ -10,6 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { embeddedS3Options } from './EmbeddedS3.ts';
 import { StoreError } from './errors.ts';
 import type { S3Credentials } from './sigv4.ts';
 import type { S3Options } from './types.ts';
@@ -64,16 +65,7 @@ export class EmbeddedS3Process {
 
   /** What S3ObjectStore.create needs to talk to the child. */
   get options(): S3Options {
-    const host = this.#o.host.includes(':') ? `[${this.#o.host}]` : this.#o.host;
-    return {
-      endpoint: `http://${host}:${this.#port}`,
-      region: 'us-east-1',
-      bucket: this.#o.bucket,
-      accessKeyId: this.#credentials.accessKeyId,
-      secretAccessKey: this.#credentials.secretAccessKey,
-      forcePathStyle: true,
-      listObjectsV1: true, // s3rver's ListObjectsV2 paging needs DES (see S3Options)
-    };
+    return embeddedS3Options(this.#o.host, this.#port, this.#o.bucket, this.#credentials);
   }
 
   get port(): number {
