@@ -251,6 +251,16 @@ export class CameraRecorder {
         );
       }
     });
+    session.on('spoolBehind', (behind, queuedMs) => {
+      if (behind) {
+        this.#ctx.log.error(
+          { event: 'spool_stalled', cameraId: this.cameraId, queuedMs },
+          `the spool's disk has not taken this camera's last ${Math.round(queuedMs / 1000)} s of recording: dropping what comes until it does (a disk-slow gap); check the disk where ${this.#ctx.spool.dir} is`,
+        );
+      } else {
+        this.#ctx.log.info({ event: 'spool_caught_up', cameraId: this.cameraId, queuedMs }, 'the spool takes writes again; recording resumes at the next keyframe');
+      }
+    });
     this.#ctx.log.info({ event: 'recording_started', cameraId: this.cameraId, session: session.id }, 'recording');
   }
 

@@ -18,6 +18,14 @@ import { Segmenter, type FragmentPlan, type SegmentPlan, type TimedFrame } from 
 import { TrackIngest, type TrackCodec } from './TrackIngest.ts';
 
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
+/**
+ * Fragments waiting for the spool hold at most this much of the camera's media in memory (sized to
+ * its bitrate by being a time)… A disk this far behind is stalled, not busy; past it, fragments are
+ * dropped with a `disk-slow` gap instead of growing the heap until the whole node dies.
+ */
+const WRITE_QUEUE_MAX_MS = 10_000;
+/** …and at most this many bytes whatever the bitrate. */
+const WRITE_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface RecordingSessionOptions {
   cameraId: string;
@@ -51,6 +59,11 @@ export interface RecordingSessionEvents {
    * ends (the hole starts there).
    */
   writeError: [error: Error, durableEndMs: number | undefined];
+  /**
+   * The spool's writes fell `queuedMs` of media behind (a stalled disk): what comes now is dropped
+   * until it catches up (`behind` false again); the hole is recorded as `disk-slow`.
+   */
+  spoolBehind: [behind: boolean, queuedMs: number];
 }
 
 export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
@@ -70,6 +83,16 @@ export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
   #durableEndMs: number | undefined;
   /** The last spool write failed for lack of space: the next segment's gap is `disk-full`. */
   #diskFull = false;
+  /** Fragments queued for the spool and not yet written (see WRITE_QUEUE_MAX_MS). */
+  readonly #queued = { ms: 0, bytes: 0 };
+  /** The spool fell behind: nothing new is queued until half the queue is written. */
+  #behind = false;
+  /** Segments given up while the spool was behind: their later results from the segmenter are ignored. */
+  readonly #dropped = new WeakSet<SegmentPlan>();
+  /** The end of the last fragment queued in the open segment (where a hole would begin). */
+  #queuedEndMs: number | undefined;
+  /** The next segment follows a `disk-slow` hole. */
+  #slowGap = false;
   /** Cut segments whose trailer did not fit either: finished once a write succeeds again. */
   readonly #unsalvaged: SegmentWriter[] = [];
   #lastKeyframeRequestMs = 0;
@@ -250,11 +273,15 @@ export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
   }
 
   #onSegmentStarted(segment: SegmentPlan): void {
+    this.#queuedEndMs = undefined;
+    if (this.#behind) return this.#drop(segment, false); // it would only wait in memory too
     const name: SegmentName = { cameraId: this.cameraId, startMs: segment.startMs, session: this.id, seq: segment.seq };
     // The recorder has accounted for the hole before the session's first segment.
     this.#durableEndMs ??= segment.startMs;
     // The Segmenter calls a restart after an abandoned segment frames-lost; the spool knows better.
-    this.safeEmit('segmentStarted', segment.startMs, this.#diskFull && segment.gapReason === 'frames-lost' ? 'disk-full' : segment.gapReason);
+    const reason = segment.gapReason !== 'frames-lost' ? segment.gapReason : this.#slowGap ? 'disk-slow' : this.#diskFull ? 'disk-full' : 'frames-lost';
+    this.#slowGap = false;
+    this.safeEmit('segmentStarted', segment.startMs, reason);
     this.#enqueue(segment, async () => {
       const writer = await SegmentWriter.create({ spoolDir: this.#o.spoolDir, dataKey: this.#o.dataKey, name, tracks: segment.tracks, ...(this.#o.holder ? { holder: this.#o.holder } : {}) });
       this.#writer = writer;
@@ -263,7 +290,13 @@ export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
   }
 
   #onFragment(segment: SegmentPlan, fragment: FragmentPlan): void {
+    if (this.#dropped.has(segment)) return;
     const header = { startMs: fragment.startMs, durationMs: fragment.durationMs, keyframe: fragment.keyframe, baseDecodeTimes: fragment.baseDecodeTimes };
+    let bytes = 0;
+    for (const run of fragment.runs) for (const data of run.data) bytes += data.length;
+    if (this.#queued.ms + header.durationMs > WRITE_QUEUE_MAX_MS || this.#queued.bytes + bytes > WRITE_QUEUE_MAX_BYTES) return this.#drop(segment, true);
+    const cost = { ms: header.durationMs, bytes };
+    this.#queuedEndMs = header.startMs + header.durationMs;
     this.#enqueue(segment, async () => {
       // Written and sealed in the writer, from the frames themselves (no copy waits in the queue).
       const bytes = await this.#writer!.appendFragment(header, fragment.runs);
@@ -273,11 +306,37 @@ export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
       // recorder falling behind shows here too, not only slow disks.
       this.safeEmit('fragmentDurable', Date.now() - (header.startMs + header.durationMs), bytes);
       for (const writer of this.#unsalvaged.splice(0)) await this.#salvage(writer);
-    });
+    }, false, cost);
+  }
+
+  /**
+   * The spool is too far behind (a stalled disk): `segment` is given up, finished with what was
+   * queued before, and no segment starts until half the queue is written. The hole is `disk-slow`.
+   * `started`: its start was told (and its file queued), so its end is told and its file finished.
+   */
+  #drop(segment: SegmentPlan, started: boolean): void {
+    if (!this.#behind) {
+      this.#behind = true;
+      this.safeEmit('spoolBehind', true, this.#queued.ms);
+    }
+    this.#slowGap = true;
+    this.#dropped.add(segment);
+    // Not from inside the segmenter's call: it goes on with its own state when this returns.
+    queueMicrotask(() => this.#segmenter.abandon(segment));
+    if (!started) return;
+    // Where what it queued ends (at its start if nothing): the hole begins there, after one told already.
+    this.safeEmit('segmentEnded', this.#queuedEndMs ?? segment.startMs);
+    this.#queuedEndMs = undefined;
+    this.#finish(segment, 'interrupted');
   }
 
   #onSegmentEnded(segment: SegmentPlan, endMs: number | undefined, reason: SegmentEndReason): void {
+    if (this.#dropped.has(segment)) return;
     if (endMs !== undefined) this.safeEmit('segmentEnded', endMs);
+    this.#finish(segment, reason);
+  }
+
+  #finish(segment: SegmentPlan, reason: SegmentEndReason): void {
     this.#enqueue(
       segment,
       async () => {
@@ -299,6 +358,7 @@ export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
   }
 
   #onSegmentDiscarded(segment: SegmentPlan): void {
+    if (this.#dropped.has(segment)) return;
     this.#enqueue(
       segment,
       async () => {
@@ -327,11 +387,18 @@ export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
     }
   }
 
-  /** Spool operations run one after another; after a failure the segment's remaining ones are skipped. */
-  #enqueue(segment: SegmentPlan, op: () => Promise<void>, finishing = false): void {
+  /**
+   * Spool operations run one after another; after a failure the segment's remaining ones are
+   * skipped. `queued`: the fragment's share of the write queue, given back when it is done with.
+   */
+  #enqueue(segment: SegmentPlan, op: () => Promise<void>, finishing = false, queued?: { ms: number; bytes: number }): void {
+    if (queued) {
+      this.#queued.ms += queued.ms;
+      this.#queued.bytes += queued.bytes;
+    }
     this.#io = this.#io.then(async () => {
-      if (this.#failed.has(segment) && !finishing) return;
       try {
+        if (this.#failed.has(segment) && !finishing) return;
         await op();
       } catch (error) {
         this.#failed.add(segment);
@@ -341,8 +408,19 @@ export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
         this.safeEmit('writeError', error as Error, this.#durableEndMs);
         if (!finishing) this.#segmenter.abandon(segment);
         if (writer) await this.#salvage(writer);
+      } finally {
+        if (queued) this.#dequeued(queued);
       }
     });
+  }
+
+  #dequeued(queued: { ms: number; bytes: number }): void {
+    this.#queued.ms -= queued.ms;
+    this.#queued.bytes -= queued.bytes;
+    if (this.#behind && this.#queued.ms <= WRITE_QUEUE_MAX_MS / 2 && this.#queued.bytes <= WRITE_QUEUE_MAX_BYTES / 2) {
+      this.#behind = false;
+      this.safeEmit('spoolBehind', false, this.#queued.ms);
+    }
   }
 }
 

@@ -22,7 +22,7 @@ export interface SegmentEntry {
   audio?: { codec: string };
 }
 
-export type GapReason = 'camera-offline' | 'frames-lost' | 'recorder-down' | 'spool-overflow' | 'disk-full' | 'clock-drift' | 'producer-changed' | 'node-failed';
+export type GapReason = 'camera-offline' | 'frames-lost' | 'recorder-down' | 'spool-overflow' | 'disk-full' | 'disk-slow' | 'clock-drift' | 'producer-changed' | 'node-failed';
 
 export interface GapEntry {
   fromMs: number;

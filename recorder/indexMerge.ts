@@ -20,7 +20,7 @@ import type { FragmentTuple, GapEntry, GapReason, HourIndex, SegmentEntry } from
 const OVERLAP_TOLERANCE_MS = 400;
 
 /** Where two writers' gaps start together, the more specific reason tells the user more. */
-const SPECIFIC: Record<GapReason, number> = { 'node-failed': 0, 'disk-full': 1, 'spool-overflow': 2, 'recorder-down': 3, 'clock-drift': 4, 'producer-changed': 5, 'frames-lost': 6, 'camera-offline': 7 };
+const SPECIFIC: Record<GapReason, number> = { 'node-failed': 0, 'disk-full': 1, 'disk-slow': 2, 'spool-overflow': 3, 'recorder-down': 4, 'clock-drift': 5, 'producer-changed': 6, 'frames-lost': 7, 'camera-offline': 8 };
 
 export function mergeHours(cameraId: string, hourMs: number, parts: readonly Pick<HourIndex, 'segments' | 'gaps'>[]): HourIndex {
   const byKey = new Map<string, SegmentEntry>();

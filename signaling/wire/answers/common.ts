@@ -19,6 +19,7 @@ export const GAP_MEANINGS = {
   'recorder-down': 'the recorder was not running',
   'spool-overflow': 'the local spool was full before the storage took the segments',
   'disk-full': 'the spool disk was full',
+  'disk-slow': 'the spool disk stalled: what waited in memory for it was dropped',
   'clock-drift': 'the camera\'s clock drifted and the timeline restarted',
   'producer-changed': 'the camera reconnected (a new stream)',
   'node-failed': 'the node recording it failed',
