@@ -4,11 +4,14 @@
 // the viewer's zone), person, camera, site, kind of action and result, all applied by the server
 // (GET /api/audit), so paging ("show older") and the CSV download (GET /api/audit/export) see the
 // same rows. The raw row (ids, address, JSON details) is one click away in each row's <details>.
+// The filters live in the view's link (`#/audit?camera=cam_x&from=2026-12-01`), so a filtered log
+// survives a reload and can be sent to someone.
 // Rows are only read here: the server keeps the log append-only.
 import type { z } from 'zod';
 import { ApiError, auth, parseAnswer } from './api.ts';
 import { actionLabel, auditSentence, type AuditNames } from './auditSentences.ts';
 import { formatDateTime, hasMessage, onLocaleChange, parseDateInput, t, timeZone, zonedParts, zonedToMs, type MessageKey } from './i18n.ts';
+import { routeHref } from './routes.ts';
 import { errorMessage, h, Notice, tx } from './ui.ts';
 import { AuditChoices, AuditPage, auditOutcome, type AuditRowView } from '../signaling/wire/answers/audit.ts';
 
@@ -20,6 +23,9 @@ const CATEGORIES = ['signin', 'live', 'recordings', 'permissions', 'settings', '
 const OUTCOMES = auditOutcome.options;
 const PAGE = 100;
 const PERSON_KINDS = ['user', 'apiKey', 'kiosk'] as const;
+/** The filters' names in the view's link. */
+const FILTERS = ['from', 'to', 'person', 'category', 'camera', 'site', 'outcome'] as const;
+type Filter = (typeof FILTERS)[number];
 
 export class AuditPanel {
   readonly el: HTMLElement;
@@ -38,8 +44,10 @@ export class AuditPanel {
   #shown: AuditRow[] = [];
   #names: AuditNames = {};
   #cursor: string | undefined;
+  /** Filters from the link, each applied once its select has the option (the choices load meanwhile). */
+  readonly #linked = new Map<Filter, string>();
 
-  constructor() {
+  constructor(options: { query?: URLSearchParams } = {}) {
     this.#from = h('input', { type: 'date', id: 'audit-from' });
     this.#to = h('input', { type: 'date', id: 'audit-to' });
     this.#person = h('select', { id: 'audit-person' });
@@ -47,6 +55,15 @@ export class AuditPanel {
     this.#camera = h('select', { id: 'audit-camera' });
     this.#site = h('select', { id: 'audit-site' });
     this.#outcome = h('select', { id: 'audit-outcome' });
+    for (const key of FILTERS) {
+      const value = options.query?.get(key);
+      if (value) this.#linked.set(key, value);
+    }
+    // Dates are inputs of their own: they take any day at once (an invalid one is ignored by the input).
+    this.#from.value = this.#linked.get('from') ?? '';
+    this.#to.value = this.#linked.get('to') ?? '';
+    this.#linked.delete('from');
+    this.#linked.delete('to');
     this.#fillSelects();
     this.#rows = h('tbody');
     this.#more = tx('button', 'audit.more', { type: 'button', hidden: true, id: 'audit-more' });
@@ -63,6 +80,8 @@ export class AuditPanel {
     );
     this.#form.addEventListener('submit', (ev) => {
       ev.preventDefault();
+      this.#linked.clear(); // what is chosen now wins over the link
+      this.#link();
       void this.#load(true);
     });
     const table = h(
@@ -88,7 +107,12 @@ export class AuditPanel {
   }
 
   async refresh(): Promise<void> {
-    await Promise.all([this.#loadChoices(), this.#load(true)]);
+    // A link naming a person, camera or site is checked against the choices first (one deleted
+    // since shows everyone rather than an error).
+    if (this.#linked.size > 0) {
+      await this.#loadChoices();
+      await this.#load(true);
+    } else await Promise.all([this.#loadChoices(), this.#load(true)]);
   }
 
   /** People, cameras and sites by name, from the server (the page may not hold every list). */
@@ -103,11 +127,16 @@ export class AuditPanel {
 
   #fillSelects(): void {
     const option = (value: string, text: string, selected: string) => h('option', { value, selected: value === selected }, text);
-    const fill = (sel: HTMLSelectElement, options: HTMLElement[]) => {
+    const fill = (sel: HTMLSelectElement, options: HTMLElement[], filter?: Filter) => {
       const value = sel.value;
       sel.replaceChildren(option('', t('audit.any'), value), ...options);
       // A choice that vanished (a person deleted since) falls back to "all" rather than nothing.
       if (sel.value !== value) sel.value = '';
+      const linked = filter && this.#linked.get(filter);
+      if (!linked || options.length === 0) return; // the choices are not loaded yet
+      sel.value = linked;
+      if (sel.value !== linked) sel.value = ''; // a link to a camera since deleted: all cameras
+      this.#linked.delete(filter);
     };
     const people = this.#choices?.people ?? [];
     const personValue = this.#person.value;
@@ -116,12 +145,26 @@ export class AuditPanel {
       PERSON_KINDS.filter((k) => people.some((p) => p.kind === k)).map((k) =>
         h('optgroup', { label: t(`auditLog.kind.${k}`) }, ...people.filter((p) => p.kind === k).map((p) => option(p.actor, p.name, personValue))),
       ),
+      'person',
     );
-    fill(this.#category, CATEGORIES.map((c) => option(c, t(`auditLog.category.${c}`), this.#category.value)));
+    fill(this.#category, CATEGORIES.map((c) => option(c, t(`auditLog.category.${c}`), this.#category.value)), 'category');
     const cameras = this.#choices?.cameras ?? [];
-    fill(this.#camera, cameras.map((c) => option(c.id, c.name, this.#camera.value)));
-    fill(this.#site, siteOptions(this.#choices?.sites ?? []).map(({ site, depth }) => option(site.id, `${'　'.repeat(depth)}${t('auditLog.siteCameras', { name: site.name, n: site.cameras })}`, this.#site.value)));
-    fill(this.#outcome, OUTCOMES.map((o) => option(o, t(`audit.outcome.${o}`), this.#outcome.value)));
+    fill(this.#camera, cameras.map((c) => option(c.id, c.name, this.#camera.value)), 'camera');
+    fill(this.#site, siteOptions(this.#choices?.sites ?? []).map(({ site, depth }) => option(site.id, `${'　'.repeat(depth)}${t('auditLog.siteCameras', { name: site.name, n: site.cameras })}`, this.#site.value)), 'site');
+    fill(this.#outcome, OUTCOMES.map((o) => option(o, t(`audit.outcome.${o}`), this.#outcome.value)), 'outcome');
+  }
+
+  /** A select's value, or while its choices load, the link's. */
+  #value(sel: HTMLSelectElement, filter: Filter): string {
+    return sel.value || this.#linked.get(filter) || '';
+  }
+
+  /** The filters chosen go into the view's link (replaced, not a new history entry). */
+  #link(): void {
+    const q = new URLSearchParams();
+    const values: Record<Filter, string> = { from: this.#from.value, to: this.#to.value, person: this.#person.value, category: this.#category.value, camera: this.#camera.value, site: this.#site.value, outcome: this.#outcome.value };
+    for (const key of FILTERS) if (values[key]) q.set(key, values[key]);
+    if (location.hash.startsWith('#/audit')) history.replaceState(history.state, '', routeHref('audit', q));
   }
 
   /** The filters as query parameters; the date inputs are days in the viewer's zone. */
@@ -137,11 +180,16 @@ export class AuditPanel {
     }
     if (from !== undefined) q.set('from', String(from));
     if (to !== undefined) q.set('to', String(to));
-    if (this.#person.value) q.set('actor', this.#person.value);
-    if (this.#category.value) q.set('category', this.#category.value);
-    if (this.#camera.value) q.set('cameraId', this.#camera.value);
-    if (this.#site.value) q.set('site', this.#site.value);
-    if (this.#outcome.value) q.set('outcome', this.#outcome.value);
+    const person = this.#value(this.#person, 'person');
+    const category = this.#value(this.#category, 'category');
+    const camera = this.#value(this.#camera, 'camera');
+    const site = this.#value(this.#site, 'site');
+    const outcome = this.#value(this.#outcome, 'outcome');
+    if (person) q.set('actor', person);
+    if (category) q.set('category', category);
+    if (camera) q.set('cameraId', camera);
+    if (site) q.set('site', site);
+    if (outcome) q.set('outcome', outcome);
     return q;
   }
 

@@ -182,6 +182,31 @@ test('filters by person, camera, site and kind of action narrow the rows', async
   await step('all again', () => sentencesWhen((s) => s.some((x) => x.includes('倉庫')) && s.some((x) => x.includes('suzuki')), 'every row'));
 });
 
+test('the filters are in the link: a filtered log survives a reload, and a link opens it filtered', async () => {
+  await page.goto(`${svc.url}/#/audit?camera=${ids.store}&category=live`);
+  await page.selectOption('#lang-select', 'en');
+  const linked = await step('opened from a link', () => sentencesWhen((s) => s.every((x) => x.includes('倉庫')), 'only the store room'));
+  assert.equal(linked, ['sato tried to watch 倉庫 live, but was refused (camera not found or not permitted)']);
+  await step('the selects show the link\'s filters once their choices load', async () => {
+    await page.locator(`#audit-camera option[value="${ids.store}"]`).waitFor({ state: 'attached', timeout: 10_000 });
+    assert.is(await page.locator('#audit-camera').inputValue(), ids.store);
+    assert.is(await page.locator('#audit-category').inputValue(), 'live');
+  });
+  // Chosen in the page: the link follows, and a reload shows the same rows.
+  await filter({ person: `u:${ids.sato}`, category: 'live' });
+  await step('sato and live', () => sentencesWhen((s) => s.length === 2 && s.every((x) => x.startsWith('sato ')), 'sato\'s two live views'));
+  const hash = new URL(page.url()).hash;
+  assert.is(hash, `#/audit?person=${encodeURIComponent(`u:${ids.sato}`)}&category=live`);
+  await page.reload();
+  await step('after a reload', () => sentencesWhen((s) => s.length === 2 && s.every((x) => x.startsWith('sato ') && x.includes('live')), 'the same two rows'));
+  assert.is(await page.locator('#audit-category').inputValue(), 'live');
+  // A link to a camera since deleted (or never there) shows every camera rather than nothing.
+  await page.goto(`${svc.url}/#/audit?camera=cam_gone`);
+  await step('an unknown camera', () => sentencesWhen((s) => s.some((x) => x.includes('倉庫')) && s.some((x) => x.includes('正門')), 'every camera'));
+  await page.locator(`#audit-camera option[value="${ids.store}"]`).waitFor({ state: 'attached', timeout: 10_000 });
+  assert.is(await page.locator('#audit-camera').inputValue(), '');
+});
+
 test('paging and the download follow the same filters', async () => {
   const q = `site=${ids.site}`;
   const all = await json<{ rows: { seq: number }[] }>(await svc.api(`/api/audit?${q}`));

@@ -35,7 +35,7 @@ export function openView(route: Route, ctx: ViewContext): View {
     case 'notices':
       return new NoticesView(ctx.user);
     case 'audit':
-      return new AuditView();
+      return new AuditView(ctx);
     case 'organisation':
       return new OrganisationView();
     case 'service':
