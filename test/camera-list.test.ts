@@ -414,6 +414,41 @@ test('a page asked again shows what changed since: a rename, a camera that stopp
   assert.equal(again.cameras[0]!.id, [...names.keys()].sort(byName)[0]);
 });
 
+test('a page asked again with its ETag answers 304 until something on it changes; another caller never gets it', async () => {
+  const path = '/api/cameras?limit=50';
+  const get = (headers: Record<string, string> = {}, token = svc.adminToken) => svc.api(path, { headers: { authorization: `Bearer ${token}`, ...headers } });
+  const first = await get();
+  const etag = first.headers.get('etag');
+  assert.ok(etag, 'a page sorted by name carries an ETag');
+  assert.is(first.headers.get('cache-control'), 'private, no-cache');
+  const page = (await first.json()) as Page;
+  const same = await get({ 'if-none-match': etag! });
+  assert.is(same.status, 304, 'nothing changed: 304');
+  assert.is(await same.text(), '', 'without a body');
+  assert.is(same.headers.get('etag'), etag);
+
+  const cam = page.cameras[3]!;
+  const renamed = await svc.api(`/api/cameras/${cam.id}`, { method: 'PATCH', body: JSON.stringify({ name: `${cam.name} 改` }) });
+  assert.is(renamed.status, 200, await renamed.clone().text());
+  names.set(cam.id, `${cam.name} 改`);
+  const changed = await get({ 'if-none-match': etag! });
+  assert.is(changed.status, 200, 'a camera on the page renamed: the page again');
+  const tag = changed.headers.get('etag');
+  assert.ok(tag && tag !== etag, 'with a new tag');
+  assert.ok(((await changed.json()) as Page).cameras.some((c) => c.id === cam.id && c.name === `${cam.name} 改`));
+  assert.is((await get({ 'if-none-match': tag! })).status, 304);
+
+  // Another caller asking with the administrator's tag gets its own page.
+  const viewer = await svc.login('list-viewer', VIEWER_PASSWORD);
+  const theirs = await get({ 'if-none-match': tag! }, viewer);
+  assert.is(theirs.status, 200);
+  assert.ok(((await theirs.json()) as Page).cameras.length < page.cameras.length, 'the viewer\'s own (shorter) list');
+  // Pages that depend on the cameras' states carry no tag.
+  const filtered = await svc.api('/api/cameras?limit=50&state=offline', { headers: { authorization: `Bearer ${svc.adminToken}` } });
+  assert.is(filtered.status, 200);
+  assert.is(filtered.headers.get('etag'), null);
+});
+
 test('bad paging input answers 400 saying what is wrong', async () => {
   const cases: [string, RegExp][] = [
     ['cursor=not*base64', /cursor/],

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Context } from 'hono';
@@ -71,10 +72,15 @@ interface KeptPage {
   entries: readonly CameraEntry[];
   states: readonly CameraState[];
   body: string;
+  /** Its validator: a screen that asks again with If-None-Match gets 304 while the page holds. */
+  etag: string;
 }
 /** Pages kept per caller (and version of the catalog): a few screens' worth. */
 const PAGES_KEPT = 32;
 const JSON_TYPE = { 'content-type': 'application/json' } as const;
+/** Per process, so that two nodes behind one address never hand out the same tag for different pages. */
+const PAGE_TAG_PREFIX = crypto.randomBytes(6).toString('base64url');
+let pageTags = 0;
 /** The query string as written (the key of a kept page). */
 const rawQuery = (url: string) => {
   const at = url.indexOf('?');
@@ -230,12 +236,14 @@ export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>)
           'The organisation\'s cameras the caller holds any right on (an administrator: all of them; an API key: those of its group, if it has one), with the caller\'s rights on each; ' +
           '`total` counts those matching the filters. Filters combine: `q` (name as typed, or an id), `group` (with the groups below it), `state`. ' +
           `Pages: ask with \`limit\` (1–${MAX_PAGE}) and pass each answer's \`nextCursor\` as \`cursor\` until it is null. Paging is stable while cameras are added and removed: every camera present throughout is listed exactly once (a camera renamed, or with sort=attention one changing state, may move across pages). ` +
-          'Without `limit` and `cursor` the answer holds every matching camera: organisations with more than a few hundred cameras should page.',
+          'Without `limit` and `cursor` the answer holds every matching camera: organisations with more than a few hundred cameras should page. ' +
+          'A page sorted by name without a `state` filter carries an `ETag`: asked again with `If-None-Match`, it answers 304 without a body while no camera on it was added, removed, renamed, regrouped or changed state, and no right of the caller changed (a screen that refreshes its list costs almost nothing while nothing happens).',
         tag, auth: ['user', 'apiKey'], access: 'any signed-in user, or an API key',
         answer: {
           description: 'A page of cameras',
           schema: CameraList,
           example: { cameras: [exampleCamera, { ...exampleCamera, id: 'cam_K2pLw8sZq0Tn', name: 'Loading dock', live: false, state: 'offline', rights: ['live', 'playback'], groupIds: [] }], nextCursor: 'eyJzIjoibmFtZSIsIm4iOiJMb2FkaW5nIGRvY2siLCJpIjoiY2FtX0sycEx3OHNacTBUbiJ9', total: 312 },
+          headers: { ETag: 'The page\'s validator (sort=name without a state filter), for If-None-Match' },
         },
         errors: [...CALLER_ERRORS, 'group_not_found'],
       }), documentedQuery(listQuery, (c) => {
@@ -243,7 +251,12 @@ export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>)
         const visible = directory.visibleTo(a);
         const asked = rawQuery(c.req.url);
         const kept = pages.get(visible)?.get(asked);
-        if (kept && kept.entries.every((e, i) => stateOf(e.camera) === kept.states[i])) return c.body(kept.body, 200, JSON_TYPE);
+        if (kept && kept.entries.every((e, i) => stateOf(e.camera) === kept.states[i])) {
+          // The answer depends on who asks: only the asker's own cache may keep it, and must ask again.
+          const headers = { ETag: kept.etag, 'Cache-Control': 'private, no-cache' };
+          if (c.req.header('if-none-match') === kept.etag) return c.body(null, 304, headers);
+          return c.body(kept.body, 200, { ...JSON_TYPE, ...headers });
+        }
         const { limit = Infinity, cursor: cursorText, q, group, state, sort } = listQueryOf(c);
         const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText, sort);
         const below = group === undefined ? undefined : visible.org.below(group);
@@ -292,8 +305,9 @@ export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>)
         if (state !== undefined || sort !== 'name') return reply(c, CameraList, answer);
         checkAnswer(CameraList, answer, `${c.req.method} ${c.req.routePath}`);
         const body = JSON.stringify(answer);
-        keepPage(visible, asked, { entries: orderedEntries.slice(start, end), states: cameras.map((v) => v.state), body });
-        return c.body(body, 200, JSON_TYPE);
+        const etag = `"${PAGE_TAG_PREFIX}.${(++pageTags).toString(36)}"`;
+        keepPage(visible, asked, { entries: orderedEntries.slice(start, end), states: cameras.map((v) => v.state), body, etag });
+        return c.body(body, 200, { ...JSON_TYPE, ETag: etag, 'Cache-Control': 'private, no-cache' });
       }))
       .get('/:id', describe({
         summary: 'Get a camera',
