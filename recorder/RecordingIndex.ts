@@ -254,8 +254,7 @@ export class RecordingIndex {
       }
     }
     // Newest first; hours that exist but hold nothing (a timeline looked at them) are skipped.
-    const remote = this.#writer ? [...((await this.#remoteIndexes(cameraId).catch(() => undefined))?.keys() ?? [])] : [];
-    const hours = [...new Set([...(await this.localHours(cameraId)), ...remote])].sort((a, b) => b - a);
+    const hours = (await this.indexedHours(cameraId)).reverse();
     for (const hourMs of hours.slice(0, 24 * 31)) {
       const last = (await this.summary(cameraId, hourMs)).lastMs;
       if (last !== undefined) return last;
@@ -297,6 +296,14 @@ export class RecordingIndex {
     this.#remoteHours.delete(cameraId);
     for (const id of [...this.#dirty]) if (id.startsWith(`${cameraId}/`)) this.#dirty.delete(id);
     await fs.rm(path.join(this.#dir, cameraId), { recursive: true, force: true });
+  }
+
+  /** Hours with an index, oldest first: this node's, and in a cluster every writer's in S3 too (as far as S3 can say). */
+  async indexedHours(cameraId: string): Promise<number[]> {
+    const local = await this.localHours(cameraId);
+    if (!this.#writer) return local;
+    const remote = (await this.#remoteIndexes(cameraId).catch(() => undefined))?.keys() ?? [];
+    return [...new Set([...local, ...remote])].sort((a, b) => a - b);
   }
 
   /** Hours with a local cache file, oldest first. */

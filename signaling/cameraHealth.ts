@@ -193,8 +193,10 @@ export class CameraHealth {
     const from = now - DAY_WINDOW_MS;
     const r: Recorded = { gaps: [], readAtMs: now };
     try {
-      // Hours this node indexed (a local file each); summaries are small and mostly in memory.
-      const hours = (await recorder.index.localHours(cameraId)).filter((h) => h + HOUR_MS > from);
+      // Hours indexed here (a local file each) and, in a cluster, by the other nodes: a camera
+      // another node records has its gaps and picture size in that node's index objects.
+      // Summaries are small and mostly in memory.
+      const hours = (await recorder.index.indexedHours(cameraId)).filter((h) => h + HOUR_MS > from);
       for (const hourMs of hours) {
         const s = await recorder.index.summary(cameraId, hourMs);
         r.gaps.push(...s.gaps.filter((g) => g.toMs > from));

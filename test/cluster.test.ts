@@ -221,6 +221,79 @@ test('a holder paused for 10 s (SIGSTOP) wakes up believing it still holds the c
   assertEachSecondOnce((await sameOnBoth(a, b, cam.id, from - 5000, to + 5000)).segments);
 });
 
+interface HealthRow {
+  id: string;
+  state: string;
+  sinceMs?: number;
+  lastSeenMs?: number;
+  heldBy?: string;
+  bitrateKbps?: number;
+  video?: { codec: string; width: number; height: number };
+  recording: { lastRecordedMs?: number; spoolLagMs?: number; gapsToday: number };
+}
+const healthOf = async (svc: Service, cameraId: string): Promise<{ node: string; row: HealthRow | undefined }> => {
+  const page = (await (await svc.api('/api/camera-health?limit=1000')).json()) as { node: string; cameras: HealthRow[] };
+  return { node: page.node, row: page.cameras.find((c) => c.id === cameraId) };
+};
+
+test('camera status on both nodes: the holder has the live details; the other node shows the camera live, held by the holder, with its gaps today, from the shared recordings', async () => {
+  const cam = await a.createCamera('Status');
+  const from = Date.now();
+  const publish = () => Camera.create({ whipUrl: `${b.url}/whip/${cam.id}`, token: cam.secret, width: 320, height: 180, kbps: 300, fps: 15 });
+  // A few seconds offline: a camera-offline gap in B's index.
+  const first = await publish();
+  await until('B records', 15_000, async () => ((await recordings(b, cam.id, from, Date.now() + 1000)).segments.length >= 1 ? true : undefined));
+  await first.close();
+  await sleep(3000);
+  const camera = await publish();
+  let closedAt = 0;
+  try {
+    await until('B holds the camera', 5000, async () => ((await sfu(a)).nodes.find((n) => n.id === 'node-b')?.owns ? true : undefined));
+    // Recorded and uploaded by B, its index objects flushed (every 10 s in a cluster): what A reads.
+    await until('B records again after a gap', 15_000, async () => {
+      const r = await recordings(b, cam.id, from, Date.now() + 1000);
+      return r.gaps.length >= 1 && r.segments.some((x) => x.startMs > r.gaps[0]!.toMs - 1) ? true : undefined;
+    });
+    await uploaded(b);
+    await sleep(11_000);
+    const onB = await until('B\'s status with a bitrate', 15_000, async () => {
+      const h = await healthOf(b, cam.id);
+      return h.row?.bitrateKbps !== undefined ? h : undefined;
+    });
+    assert.is(onB.node, 'node-b');
+    assert.is(onB.row!.state, 'live');
+    assert.is(onB.row!.heldBy, undefined, 'B holds it');
+    assert.ok(onB.row!.bitrateKbps! > 50, `B measures the bitrate: ${onB.row!.bitrateKbps} kbit/s`);
+    assert.equal(onB.row!.video, { codec: 'h264', width: 320, height: 180 });
+    assert.ok(onB.row!.recording.spoolLagMs !== undefined, 'B knows how far its spool is behind');
+    assert.is(onB.row!.recording.gapsToday, 1, 'B counts the gap');
+
+    const onA = await healthOf(a, cam.id);
+    assert.is(onA.node, 'node-a');
+    assert.ok(onA.row, 'A lists the camera');
+    assert.is(onA.row!.heldBy, 'node-b', 'A says which node holds it');
+    assert.is(onA.row!.state, 'live', `A shows it live from the fresh recordings: ${JSON.stringify(onA.row)}`);
+    assert.equal(onA.row!.video, { codec: 'h264', width: 320, height: 180 }, 'the picture size from the recordings');
+    assert.ok(Date.now() - onA.row!.recording.lastRecordedMs! < 15_000, `last recorded ${Date.now() - onA.row!.recording.lastRecordedMs!} ms ago`);
+    assert.ok(onA.row!.lastSeenMs !== undefined && Date.now() - onA.row!.lastSeenMs < 15_000, 'seen lately');
+    assert.is(onA.row!.bitrateKbps, undefined, 'live details are the holder\'s');
+    assert.is(onA.row!.recording.gapsToday, 1, 'A counts the gap B recorded');
+    // Filtering on A: among the cameras recording with gaps today (which count as live).
+    const gapsOnA = (await (await a.api('/api/camera-health?state=gaps&limit=1000')).json()) as { cameras: HealthRow[] };
+    assert.ok(gapsOnA.cameras.some((c) => c.id === cam.id), 'listed under gaps today on A');
+  } finally {
+    await camera.close();
+    closedAt = Date.now();
+  }
+  const offB = await until('B shows it offline', 10_000, async () => {
+    const h = await healthOf(b, cam.id);
+    return h.row?.state === 'offline' ? h.row : undefined;
+  });
+  assert.ok(offB.sinceMs !== undefined && Math.abs(offB.sinceMs - closedAt) < 5000, `offline since it closed (${offB.sinceMs! - closedAt} ms)`);
+  const afterA = (await healthOf(a, cam.id)).row!;
+  console.log(`  after the camera closed, A shows it ${afterA.state}${afterA.heldBy ? ` (held by ${afterA.heldBy})` : ''}; B ${offB.state}`);
+});
+
 test('heartbeats: both nodes listed up; a killed node is dead within a few seconds', async () => {
   const state = await sfu(a);
   assert.equal(state.nodes.map((n) => [n.id, n.state]), [['node-a', 'up'], ['node-b', 'up']]);
