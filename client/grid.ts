@@ -3,7 +3,10 @@
 // site's ("site wall"), the single view, keyboard shortcuts and full screen. Only tiles on screen
 // consume video: a tile scrolled out of view, hidden behind the single view or in a hidden tab
 // leaves its camera after a short grace and joins again when it is seen. An offline tile shows the
-// camera's last recorded frame and its time. Each tile links to the camera's recordings.
+// camera's last recorded frame and its time. Each tile links to the camera's recordings. In a saved
+// layout the user may change, a camera goes into a tile by dragging it there from the list (or
+// another tile), or with the keyboard by a tile's "place"/"change" button and then the list; each
+// change is saved at once.
 import { adminApi } from './adminApi.ts';
 import { api, type Camera, type Layout, type SavedLayout } from './api.ts';
 import { bindAttr, bindText, formatDateTime, onLocaleChange, t, type MessageKey } from './i18n.ts';
@@ -12,10 +15,10 @@ import { LastFrames, type LastFrame } from './offlineFrame.ts';
 import { ViewerRoom, type Layer, type ViewerState } from './room.ts';
 import { Shortcuts } from './shortcuts.ts';
 import type { Signaling } from './signaling.ts';
-import { SitesSidebar, wallKey, type SiteList, type Wall } from './sites.ts';
+import { CAMERA_DRAG_TYPE, SitesSidebar, wallKey, type SiteList, type Wall } from './sites.ts';
 import { storage } from './storage.ts';
 import { Timer } from './backoff.ts';
-import { h, tx } from './ui.ts';
+import { errorMessage, h, tx } from './ui.ts';
 
 /** Tiles per row (and column): the wire's layout is its square (1, 4, 9, 16, 25). */
 export type GridSize = 1 | 2 | 3 | 4 | 5;
@@ -318,6 +321,10 @@ export class LiveView {
   #page = 0;
   #wall: Wall = readWall();
   #selected: string | null = null;
+  /** A layout's tile waiting for the camera chosen next in the list (the keyboard's way), by position. */
+  #placing: number | undefined;
+  /** Each tile's change and remove buttons while the open layout may be changed, by camera. */
+  readonly #editBars = new Map<string, { bar: HTMLElement; change: HTMLButtonElement; remove: HTMLButtonElement }>();
   #closed = false;
   readonly #onVisibility = () => this.#updateVisibility();
 
@@ -329,7 +336,8 @@ export class LiveView {
       onWall: (wall) => this.showWall(wall),
       onCamera: (id) => {
         this.#closeDrawer();
-        this.select(id);
+        if (this.#placing !== undefined) void this.#place(id, this.#placing);
+        else this.select(id);
       },
     });
     this.#sidebar.setLiveState((camera) => {
@@ -408,6 +416,18 @@ export class LiveView {
     );
     this.el = h('section', { class: 'live' }, this.#sidebar.el, h('div', { class: 'live-main' }, toolbar, this.#empty, this.#grid));
     bindAttr(this.el, 'aria-label', 'grid.live');
+    // Esc while a tile waits for its camera gives up placing (before the search box clears itself).
+    this.#sidebar.el.addEventListener(
+      'keydown',
+      (ev) => {
+        if (ev.key !== 'Escape' || this.#placing === undefined) return;
+        ev.preventDefault();
+        ev.stopPropagation();
+        this.#cancelPlacing();
+      },
+      { capture: true },
+    );
+    this.#listenForDrops();
     this.#sidebar.el.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape' && this.el.classList.contains('drawer-open') && !ev.defaultPrevented) {
         ev.preventDefault();
@@ -476,6 +496,7 @@ export class LiveView {
   /** Shows a site's cameras (or all, or the ungrouped ones) in the grid, from its first page. */
   showWall(wall: Wall): void {
     this.#wall = wall;
+    this.#placing = undefined;
     if (wall.kind !== 'layout') this.#picker.setOpen(null);
     storage.set(WALL_KEY, JSON.stringify(wall));
     this.#page = 0;
@@ -559,7 +580,9 @@ export class LiveView {
     if (!layout) return [];
     const byId = new Map(this.#cameras.map((c) => [c.id, c]));
     const slots = layout.cameraIds.slice(0, this.#size * this.#size).map((id) => (id ? (byId.get(id) ?? null) : null));
-    while (slots.length > 0 && slots.at(-1) === null) slots.pop();
+    // A layout being arranged shows every tile (each takes a camera); otherwise trailing empty ones are left out.
+    if (this.#picker.editable?.id === layout.id) while (slots.length < this.#size * this.#size) slots.push(null);
+    else while (slots.length > 0 && slots.at(-1) === null) slots.pop();
     return slots;
   }
 
@@ -605,12 +628,19 @@ export class LiveView {
         this.#forget(id, tile);
       }
     }
+    const editing = !selected && this.#wall.kind === 'layout' && this.#picker.editable?.id === this.#wall.id;
     let blanks = 0;
     for (const [index, camera] of wanted.entries()) {
       if (!camera) {
-        // An empty tile of a saved layout keeps its place.
-        const blank = (this.#blanks[blanks] ??= h('div', { class: 'tile tile-empty', 'aria-hidden': 'true' }));
+        // An empty tile of a saved layout keeps its place (and takes a camera when it may change).
+        const blank = (this.#blanks[blanks] ??= this.#blank());
         blanks += 1;
+        blank.dataset.slot = String(index);
+        if (editing) blank.removeAttribute('aria-hidden');
+        else blank.setAttribute('aria-hidden', 'true');
+        const place = blank.querySelector('button')!;
+        place.hidden = !editing;
+        bindAttr(place, 'aria-label', 'grid.placeTile', { n: index + 1 });
         const at = this.#grid.children[index];
         if (at !== blank) this.#grid.insertBefore(blank, at ?? null);
         continue;
@@ -638,6 +668,10 @@ export class LiveView {
       }
       tile.setLayer(camera.id === this.#selected ? 'high' : 'low');
       tile.el.classList.toggle('selected', camera.id === this.#selected);
+      if (editing) tile.el.dataset.slot = String(index);
+      else delete tile.el.dataset.slot;
+      tile.el.draggable = editing;
+      this.#showEditBar(camera, tile, editing);
       // Keep the list's order, moving only what is out of place (a moved <video> may stutter).
       const at = this.#grid.children[index];
       if (at !== tile.el) this.#grid.insertBefore(tile.el, at ?? null);
@@ -665,6 +699,7 @@ export class LiveView {
   }
 
   #forget(id: string, tile: Tile): void {
+    this.#editBars.delete(id);
     this.#observer?.unobserve(tile.el);
     this.#seen.get(id)?.timer.clear();
     this.#seen.delete(id);
@@ -686,6 +721,121 @@ export class LiveView {
       }
     }
     this.#sidebar.refreshStates();
+  }
+
+  // --- Arranging a saved layout -------------------------------------------------------------------
+
+  /** An empty tile: its button (shown while the layout may change) waits for a camera from the list. */
+  #blank(): HTMLElement {
+    const place = tx('button', 'grid.place', { type: 'button', class: 'small tile-place', hidden: true });
+    const blank = h('div', { class: 'tile tile-empty', 'aria-hidden': 'true' }, place);
+    place.addEventListener('click', () => this.#startPlacing(Number(blank.dataset.slot)));
+    return blank;
+  }
+
+  /** A tile's change and remove buttons, while the open layout may be changed. */
+  #showEditBar(camera: Camera, tile: Tile, editing: boolean): void {
+    let edit = this.#editBars.get(camera.id);
+    if (!editing) {
+      edit?.bar.remove();
+      return;
+    }
+    if (!edit) {
+      const change = tx('button', 'grid.placeChange', { type: 'button', class: 'small tile-change' });
+      const remove = tx('button', 'grid.placeRemove', { type: 'button', class: 'small tile-remove' });
+      const slot = () => Number(tile.el.dataset.slot ?? -1);
+      change.addEventListener('click', () => this.#startPlacing(slot()));
+      remove.addEventListener('click', () => void this.#place(null, slot()));
+      edit = { bar: h('div', { class: 'tile-edit' }, change, remove), change, remove };
+      this.#editBars.set(camera.id, edit);
+    }
+    bindAttr(edit.change, 'aria-label', 'grid.placeChangeOf', { name: camera.name });
+    bindAttr(edit.remove, 'aria-label', 'grid.placeRemoveOf', { name: camera.name });
+    if (edit.bar.parentElement !== tile.el) tile.el.append(edit.bar);
+  }
+
+  /** Drag a camera from the list, or a tile, onto a tile of a layout the user may change. */
+  #listenForDrops(): void {
+    const slotOf = (ev: DragEvent): number | undefined => {
+      if (!this.#picker.editable || this.#selected || !ev.dataTransfer?.types.includes(CAMERA_DRAG_TYPE)) return undefined;
+      const el = (ev.target as Element | null)?.closest<HTMLElement>('[data-slot]');
+      return el && this.#grid.contains(el) ? Number(el.dataset.slot) : undefined;
+    };
+    const mark = (slot: number | undefined) => {
+      for (const el of this.#grid.querySelectorAll('.drop-target')) el.classList.remove('drop-target');
+      if (slot !== undefined) this.#grid.querySelector(`[data-slot="${slot}"]`)?.classList.add('drop-target');
+    };
+    this.#grid.addEventListener('dragstart', (ev) => {
+      const tile = (ev.target as Element | null)?.closest<HTMLElement>('.tile[data-slot][data-camera-id]');
+      if (tile && ev.dataTransfer) {
+        ev.dataTransfer.setData(CAMERA_DRAG_TYPE, tile.dataset.cameraId!);
+        ev.dataTransfer.effectAllowed = 'move';
+      }
+    });
+    this.#grid.addEventListener('dragover', (ev) => {
+      const slot = slotOf(ev);
+      if (slot === undefined) return;
+      ev.preventDefault(); // this tile takes the drop
+      mark(slot);
+    });
+    this.#grid.addEventListener('dragleave', (ev) => {
+      if (!this.#grid.contains(ev.relatedTarget as Node | null)) mark(undefined);
+    });
+    this.#grid.addEventListener('drop', (ev) => {
+      const slot = slotOf(ev);
+      mark(undefined);
+      const id = ev.dataTransfer?.getData(CAMERA_DRAG_TYPE);
+      if (slot === undefined || !id) return;
+      ev.preventDefault();
+      void this.#place(id, slot);
+    });
+  }
+
+  /** The keyboard's way: the tile waits, the list takes the focus, the camera chosen there goes into the tile. */
+  #startPlacing(slot: number): void {
+    if (!this.#picker.editable || slot < 0) return;
+    this.#placing = slot;
+    this.#picker.announce({ key: 'grid.placeChoose', params: { n: slot + 1 } });
+    this.#openDrawer();
+    this.#sidebar.search.focus();
+  }
+
+  #cancelPlacing(): void {
+    const slot = this.#placing;
+    this.#placing = undefined;
+    this.#picker.announce({ key: 'grid.placeCancelled' });
+    this.#closeDrawer();
+    if (slot !== undefined) this.#grid.querySelector<HTMLElement>(`[data-slot="${slot}"] button`)?.focus();
+  }
+
+  /**
+   * Puts a camera into tile `slot` of the open layout (null empties it) and saves the layout. A
+   * camera already elsewhere in the layout swaps places with what the tile held.
+   */
+  async #place(cameraId: string | null, slot: number): Promise<void> {
+    this.#placing = undefined;
+    const layout = this.#picker.editable;
+    if (!layout || slot < 0) return;
+    const tiles = layout.size * layout.size;
+    const ids = layout.cameraIds.slice(0, tiles);
+    while (ids.length < tiles) ids.push(null);
+    if (cameraId !== null) {
+      const from = ids.indexOf(cameraId);
+      if (from === slot) return;
+      if (from >= 0) ids[from] = ids[slot] ?? null;
+    }
+    ids[slot] = cameraId;
+    try {
+      const saved = await api.updateLayout(layout.id, { cameraIds: ids });
+      if (this.#closed) return;
+      this.#picker.replace(saved);
+      this.#render();
+      const name = cameraId === null ? undefined : (this.#cameras.find((c) => c.id === cameraId)?.name ?? cameraId);
+      this.#picker.announce(name === undefined ? { key: 'grid.placeEmptied', params: { n: slot + 1 } } : { key: 'grid.placed', params: { name, n: slot + 1 } });
+      this.#grid.querySelector<HTMLElement>(`[data-slot="${slot}"] .tile-open, [data-slot="${slot}"] button`)?.focus({ preventScroll: true });
+    } catch (err) {
+      this.#picker.announce({ key: 'grid.placeFailed', params: { error: errorMessage(err) } });
+    }
   }
 
   // --- Phone drawer ------------------------------------------------------------------------------

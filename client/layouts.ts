@@ -3,7 +3,7 @@
 // the organisation), delete one the user may change. The layouts live on the server (/api/layouts),
 // so they follow the user to another browser.
 import { api, type SavedLayout, type LayoutScope } from './api.ts';
-import { bindAttr, bindText, t } from './i18n.ts';
+import { bindAttr, bindText, t, type MessageKey, type Params } from './i18n.ts';
 import { errorMessage, h, tx } from './ui.ts';
 
 export interface LayoutPickerOptions {
@@ -79,6 +79,27 @@ export class LayoutPicker {
 
   layout(id: string): SavedLayout | undefined {
     return this.#layouts.find((l) => l.id === id);
+  }
+
+  /** The open layout when the user may change it (its tiles take cameras), else undefined. */
+  get editable(): SavedLayout | undefined {
+    const open = this.#openId ? this.layout(this.#openId) : undefined;
+    return open?.editable ? open : undefined;
+  }
+
+  /** A layout as the server answered after a change. */
+  replace(layout: SavedLayout): void {
+    this.#layouts = this.#layouts.map((l) => (l.id === layout.id ? layout : l));
+    this.render();
+  }
+
+  /** Says something in the picker's status line (a live region): a message, or an error's own text. */
+  announce(message: { key: MessageKey; params?: Params } | { text: string }): void {
+    if ('key' in message) bindText(this.#status, message.key, message.params);
+    else {
+      this.#status.removeAttribute('data-i18n');
+      this.#status.textContent = message.text;
+    }
   }
 
   async refresh(): Promise<void> {

@@ -17,6 +17,9 @@ export type { Site, SiteCounts };
 export type Wall = { kind: 'all' } | { kind: 'site'; id: string } | { kind: 'other' } | { kind: 'layout'; id: string };
 export const wallKey = (w: Wall): string => (w.kind === 'site' || w.kind === 'layout' ? `${w.kind}:${w.id}` : w.kind);
 
+/** The drag data of a camera (its id), from the list or a tile, onto a layout's tile. */
+export const CAMERA_DRAG_TYPE = 'application/x-mimamori-camera';
+
 export interface SitesSidebarOptions {
   /** A site (or all cameras, or the ungrouped ones) chosen for the grid. */
   onWall: (wall: Wall) => void;
@@ -367,6 +370,12 @@ export class SitesSidebar {
     );
     bindAttr(button, 'aria-label', 'sites.openCamera', { name: camera.name, state: t(`sites.state.${live ? 'live' : state}` as MessageKey) });
     button.addEventListener('click', () => this.#options.onCamera(camera.id));
+    // Dragged onto a tile of a layout the user may change (grid.ts), it goes there.
+    button.draggable = true;
+    button.addEventListener('dragstart', (ev) => {
+      ev.dataTransfer?.setData(CAMERA_DRAG_TYPE, camera.id);
+      if (ev.dataTransfer) ev.dataTransfer.effectAllowed = 'copyMove';
+    });
     return h('li', { class: 'camera' }, button);
   }
 

@@ -378,6 +378,66 @@ test('a saved 3×3 layout survives signing out and opens in another browser cont
   }
 });
 
+test('a layout is arranged in the grid: cameras dragged from the list or another tile, or placed with the keyboard; each change saved', async () => {
+  const floor = groups[1]!; // 拠点01 1階
+  const nameOf = (c: number) => `${floor.name} カメラ${String(c + 1).padStart(2, '0')}`;
+  const first = floor.cameraIds[0]!;
+  const dragged = floor.cameraIds[4]!;
+  const created = await json<{ layout: { id: string } }>(await svc.api('/api/layouts', { method: 'POST', body: JSON.stringify({ name: 'Arrange me', size: 2, cameraIds: [first, null, null, null] }) }));
+  const stored = async () => (await json<{ layouts: { id: string; cameraIds: (string | null)[] }[] }>(await svc.api('/api/layouts'))).layouts.find((l) => l.id === created.layout.id)!.cameraIds;
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    await signIn(page, svc.adminUsername, svc.adminPassword);
+    // A site wall cannot be arranged: no place buttons, tiles not draggable.
+    await page.waitForSelector('#grid .tile', { timeout: 10_000 });
+    assert.is(await page.locator('#grid .tile-place:visible').count(), 0);
+    assert.is(await page.locator('#grid .tile[draggable="true"]').count(), 0);
+    await page.waitForSelector('#layout-select option:not([value=""])', { state: 'attached', timeout: 10_000 });
+    await page.selectOption('#layout-select', { label: 'Arrange me (2×2)' });
+    await textIs(page, '#wall-title', /Arrange me/);
+    // Every tile of the layout shows: one camera and three empty tiles that take one.
+    await page.waitForFunction(() => (globalThis as unknown as G).document.querySelectorAll('#grid [data-slot]').length === 4);
+    assert.is(await page.locator('#grid .tile-place:visible').count(), 3);
+
+    // Drag a camera from the list (found by search) onto the third tile.
+    await page.fill('#camera-search', nameOf(4));
+    await page.dragAndDrop(`#sites-tree .camera-item[data-camera-id="${dragged}"]`, '#grid [data-slot="2"]');
+    await textIs(page, '.layout-status', /is in tile 3/);
+    assert.equal(await stored(), [first, null, dragged, null], 'saved at once');
+    assert.is(await page.getAttribute('#grid [data-slot="2"]', 'data-camera-id'), dragged);
+
+    // The keyboard: the second tile's button, the list's search, Enter.
+    await page.fill('#camera-search', '');
+    await page.focus('#grid [data-slot="1"] .tile-place');
+    await page.keyboard.press('Enter');
+    await textIs(page, '.layout-status', /Choose the camera for tile 2/);
+    assert.is(await page.evaluate(() => (globalThis as unknown as G).document.activeElement?.id), 'camera-search', 'the search takes the focus');
+    await page.keyboard.type(TARGET_NAME);
+    await page.keyboard.press('Enter');
+    await textIs(page, '.layout-status', /is in tile 2/);
+    assert.equal(await stored(), [first, target.id, dragged, null]);
+
+    // Esc while a tile waits: nothing changes.
+    await page.focus(`#grid [data-slot="3"] .tile-place`);
+    await page.keyboard.press('Enter');
+    await page.keyboard.type(nameOf(9));
+    await page.keyboard.press('Escape');
+    await textIs(page, '.layout-status', /Nothing placed/);
+    assert.equal(await stored(), [first, target.id, dragged, null]);
+
+    // A tile dragged onto another swaps them; Remove empties a tile.
+    await page.dragAndDrop(`#grid .tile[data-camera-id="${first}"]`, '#grid [data-slot="3"]');
+    await textIs(page, '.layout-status', /is in tile 4/);
+    assert.equal(await stored(), [null, target.id, dragged, first]);
+    await page.click(`#grid .tile[data-camera-id="${dragged}"] .tile-remove`);
+    await textIs(page, '.layout-status', /Tile 3 is empty/);
+    assert.equal(await stored(), [null, target.id, null, first]);
+  } finally {
+    await context.close();
+  }
+});
+
 test('only visible tiles consume: a tile out of view leaves its camera on the server and joins again; an offline camera shows its last frame', async () => {
   for (const p of publishing) {
     p.camera = await Camera.create({ whipUrl: `${svc.url}/whip/${p.id}`, token: await svc.publishToken(p.id, p.secret), width: 320, height: 180, kbps: 250, fps: 15 });
