@@ -25,12 +25,13 @@ const HOUR_MS = 3_600_000;
 /** Index and media-worker reads in flight at once. */
 const CONCURRENCY = 16;
 /**
- * A camera held by another node counts as live there while its recordings are this fresh: its node
- * stores its index objects every 10 s, and this node reads them again every INDEX_EVERY_MS.
+ * A camera held by another node is live when that node says so (asked at each read). A holder that
+ * does not answer: live while its recordings are this fresh (its node stores its index objects
+ * every 10 s, and this node reads them again every INDEX_EVERY_MS).
  */
 const HELD_ELSEWHERE_FRESH_MS = INDEX_EVERY_MS + 30_000;
 
-type HealthDeps = Pick<Deps, 'sfu' | 'recorder' | 'store' | 'cluster' | 'log'>;
+type HealthDeps = Pick<Deps, 'sfu' | 'recorder' | 'store' | 'cluster' | 'log' | 'relays'>;
 
 /** Of the recent index of one camera (the last DAY_WINDOW_MS). */
 interface Recorded {
@@ -102,6 +103,7 @@ export class CameraHealth {
     await this.#readIndexes(cameras, now);
     const { recorder, sfu, cluster, store } = this.#deps;
     const pending = recorder.pending.byCamera();
+    const holders = await this.#askHolders(cameras);
     const out = new Map<string, CameraFacts>();
     for (const cam of cameras) {
       const room = sfu.existingRoom(cam.id);
@@ -119,7 +121,10 @@ export class CameraHealth {
       const durable = live ? recorder.lastDurableMs(cam.id) : undefined;
       const owner = cluster.clustered && !live ? store.owner(cam.id) : undefined;
       const heldBy = owner && owner.nodeId !== cluster.nodeId && cluster.isAlive(owner.nodeId) ? owner.nodeId : undefined;
-      const liveElsewhere = heldBy !== undefined && lastRecordedMs !== undefined && now - lastRecordedMs <= HELD_ELSEWHERE_FRESH_MS;
+      // Its holder says whether it publishes; a holder that does not answer (an older release, busy):
+      // live while its recordings are fresh.
+      const told = heldBy === undefined ? undefined : holders.get(heldBy);
+      const liveElsewhere = heldBy !== undefined && (told ? told.has(cam.id) : lastRecordedMs !== undefined && now - lastRecordedMs <= HELD_ELSEWHERE_FRESH_MS);
       const offlineSinceMs = live ? undefined : this.#offlineSince.get(cam.id);
       const lastSeenMs = live ? now : liveElsewhere ? lastRecordedMs : max(offlineSinceMs, lastRecordedMs);
       const kbps = live ? this.#bitrates.get(cam.id) : undefined;
@@ -138,6 +143,30 @@ export class CameraHealth {
       });
     }
     return out;
+  }
+
+  /** Asks each node holding some of `cameras` (and alive) which of them it publishes now, at once. */
+  async #askHolders(cameras: readonly Camera[]): Promise<Map<string, ReadonlySet<string> | undefined>> {
+    const { cluster, store, sfu, relays } = this.#deps;
+    const asked = new Map<string, ReadonlySet<string> | undefined>();
+    if (!cluster.clustered || !relays) return asked;
+    const byNode = new Map<string, string[]>();
+    for (const cam of cameras) {
+      if (sfu.existingRoom(cam.id)?.live) continue;
+      const owner = store.owner(cam.id);
+      if (!owner || owner.nodeId === cluster.nodeId || !cluster.isAlive(owner.nodeId)) continue;
+      let ids = byNode.get(owner.nodeId);
+      if (!ids) byNode.set(owner.nodeId, (ids = []));
+      ids.push(cam.id);
+    }
+    await Promise.all(
+      [...byNode].map(async ([node, ids]) => {
+        // At most 1,000 ids a call: an organisation's whole list is asked in a few.
+        const parts = await Promise.all(Array.from({ length: Math.ceil(ids.length / 1000) }, (_, i) => relays.liveOn(node, ids.slice(i * 1000, (i + 1) * 1000))));
+        asked.set(node, parts.some((p) => p === undefined) ? undefined : new Set(parts.flatMap((p) => [...p!])));
+      }),
+    );
+    return asked;
   }
 
   /** What is kept of cameras deleted since (looked at most every INDEX_EVERY_MS). */

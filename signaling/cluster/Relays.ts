@@ -13,7 +13,7 @@ import type { Logger } from '../log.ts';
 import type { Change, Store } from '../store/index.ts';
 import { validate } from '../wire/index.ts';
 import type { Cluster } from './Cluster.ts';
-import { callNode, cameraQuery, InternalCallError, openRelayBody, openRelayReply, producerParam, producersBody, relayParam, type OpenRelayBody, type RelayedProducerWire } from './internal.ts';
+import { callNode, cameraQuery, InternalCallError, liveCamerasBody, liveCamerasReply, openRelayBody, openRelayReply, producerParam, producersBody, relayParam, type OpenRelayBody, type RelayedProducerWire } from './internal.ts';
 
 /** Attempts to open a relay in, a second apart, before waiting for the next change of holder or join. */
 const RELAY_RETRIES = 5;
@@ -90,6 +90,9 @@ export class Relays {
   /** What the other nodes call (mounted on the internal listener). */
   routes(): Hono {
     return new Hono()
+      .post('/internal/live-cameras', validate('json', liveCamerasBody), (c) =>
+        c.json({ live: c.req.valid('json').cameraIds.filter((id) => this.#o.sfu.existingRoom(id)?.ownProducers.some((p) => !p.closed) ?? false) }),
+      )
       .post('/internal/relays', validate('json', openRelayBody), async (c) => c.json(await this.#openOut(c.req.valid('json'))))
       .delete('/internal/relays/:relayId', validate('param', relayParam), (c) => {
         this.#closeOut(c.req.valid('param').relayId);
@@ -163,6 +166,21 @@ export class Relays {
     this.#o.store.off('change', this.#onChange);
     for (const relay of [...this.#in.values(), ...this.#old.keys()]) this.#closeIn(relay, 'shutdown');
     for (const id of [...this.#out.keys()]) this.#closeOut(id);
+  }
+
+  /**
+   * Which of `cameraIds` node `nodeId` publishes now (its own producers, not relayed ones);
+   * undefined when it does not answer within `timeoutMs`.
+   */
+  async liveOn(nodeId: string, cameraIds: readonly string[], timeoutMs = 1500): Promise<ReadonlySet<string> | undefined> {
+    const node = this.#o.cluster.nodes().find((n) => n.id === nodeId && n.alive);
+    if (!node || cameraIds.length === 0) return undefined;
+    try {
+      const reply = await callNode({ url: node.internalUrl, secret: this.#o.secret, method: 'POST', path: '/internal/live-cameras', body: { cameraIds }, reply: liveCamerasReply, timeoutMs });
+      return new Set(reply.live);
+    } catch {
+      return undefined;
+    }
   }
 
   // --- In: a camera held elsewhere ------------------------------------------------------------
