@@ -40,6 +40,7 @@ export class CameraRecorder {
   #nextGapReason: GapReason = 'recorder-down';
   /** Since when this camera's spool writes fail for lack of space (readiness, alert); cleared by a write that succeeds. */
   #diskFullSinceMs: number | undefined;
+  #stalledSinceMs: number | undefined;
   #closed = false;
   readonly #detach: () => void;
 
@@ -82,6 +83,11 @@ export class CameraRecorder {
 
   get diskFullSinceMs(): number | undefined {
     return this.#diskFullSinceMs;
+  }
+
+  /** Since when the spool has not kept up with this camera's writes (a stalled disk), if it has not. */
+  get spoolStalledSinceMs(): number | undefined {
+    return this.#stalledSinceMs;
   }
 
   /**
@@ -252,6 +258,7 @@ export class CameraRecorder {
       }
     });
     session.on('spoolBehind', (behind, queuedMs) => {
+      if (this.#session === session) this.#stalledSinceMs = behind ? Date.now() : undefined;
       if (behind) {
         this.#ctx.log.error(
           { event: 'spool_stalled', cameraId: this.cameraId, queuedMs },
@@ -268,6 +275,7 @@ export class CameraRecorder {
     const session = this.#session;
     this.#session = undefined;
     this.#diskFullSinceMs = undefined; // nothing writes now
+    this.#stalledSinceMs = undefined;
     for (const old of [...this.#outgoing.keys()]) this.#retireOutgoing(old);
     if (session) await this.#retire(session);
   }

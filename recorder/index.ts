@@ -177,6 +177,11 @@ export class Recorder extends SafeEmitter<RecorderEvents> {
     return [...this.#cameras.values()].flatMap((c) => (c.diskFullSinceMs === undefined ? [] : [{ cameraId: c.cameraId, sinceMs: c.diskFullSinceMs }]));
   }
 
+  /** Cameras whose spool writes have fallen 10 s behind (a stalled disk), and since when (readiness). */
+  get spoolStalled(): { cameraId: string; sinceMs: number }[] {
+    return [...this.#cameras.values()].flatMap((c) => (c.spoolStalledSinceMs === undefined ? [] : [{ cameraId: c.cameraId, sinceMs: c.spoolStalledSinceMs }]));
+  }
+
   /** Where the spool is (messages that tell what to free). */
   get spoolDir(): string {
     return this.#ctx.spool.dir;

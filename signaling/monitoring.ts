@@ -340,6 +340,13 @@ export class Monitoring extends SafeEmitter<MonitoringEvents> {
         message: `the recorder's disk is full: ${full.length} camera(s) not recorded since ${new Date(Math.min(...full.map((f) => f.sinceMs))).toISOString()}. Free space on the file system of the spool (MIMAMORI_DATA_DIR/spool) or raise the service's disk quota; recording resumes by itself.`,
       };
     }
+    const stalled = this.#deps.recorder.spoolStalled;
+    if (stalled.length > 0) {
+      return {
+        ok: false,
+        message: `the recorder's disk does not keep up: ${stalled.length} camera(s) dropping recording since ${new Date(Math.min(...stalled.map((f) => f.sinceMs))).toISOString()} (10 s of it waited in memory for the disk). Check the disk of the spool (MIMAMORI_DATA_DIR/spool): a failing drive or a hung network mount; recording resumes by itself when it answers.`,
+      };
+    }
     const quota = this.#deps.config.recording.spoolQuotaBytes;
     const bytes = (await this.#deps.recorder.status()).spoolBytes;
     const droppedRecently = this.#lastDropMs !== undefined && Date.now() - this.#lastDropMs < this.#o.dropWindowMs;
@@ -427,6 +434,7 @@ export class Monitoring extends SafeEmitter<MonitoringEvents> {
     gauge('mimamori_cameras_recording', 'Cameras with a recording session writing a segment now.', () => recorder.recordingCameraIds.size);
     const notRecording = () => this.alerts().filter((a) => a.kind === 'not_recording');
     gauge('mimamori_cameras_online_not_recording', 'Live cameras with recording enabled and nothing recording them for over the alert delay.', () => notRecording().length);
+    gauge('mimamori_cameras_spool_stalled', 'Cameras whose spool writes fell 10 s behind (a stalled disk): what comes is dropped until it catches up.', () => recorder.spoolStalled.length);
     gauge('mimamori_cameras_disk_full', 'Cameras whose spool writes fail because the disk is full or over quota (alert); 0 again once a write succeeds.', () => recorder.diskFull.length);
     const perCamera: Gauge<'camera_id'> = new Gauge({
       name: 'mimamori_camera_online_not_recording',

@@ -82,10 +82,18 @@ test('a stalled spool disk: 10 s wait in memory and reach S3, the rest is one di
     setTimeout(thaw, 60_000).unref(); // whatever the test does meanwhile
     await until('the stall in the log', 20_000, async () => (s.output().includes('spool_stalled') ? true : undefined));
     const stalledAfterMs = Date.now() - frozenAt;
+    // Readiness and the metric say so while it lasts.
+    const notReady = await until('/readyz failing for the stalled disk', 5000, async () => {
+      const r = (await (await fetch(`${s.url}/readyz`)).json()) as { ready: boolean; checks: Record<string, { ok: boolean; message?: string }> };
+      return !r.ready && !r.checks.spool?.ok ? r : undefined;
+    });
+    assert.match(notReady.checks.spool!.message ?? '', "the recorder's disk does not keep up");
+    assert.match(await (await fetch(`${s.url}/metrics`)).text(), /^mimamori_cameras_spool_stalled 1$/m);
     await sleep(5000); // stalled for a while: what comes is dropped, no segment starts
     thaw();
     const thawedAt = Date.now();
     const gap = await until('a disk-slow gap', 20_000, async () => (await timeline()).gaps.find((g) => g.reason === 'disk-slow'));
+    await until('/readyz passing again', 10_000, async () => ((await (await fetch(`${s.url}/readyz`)).json()) as { ready: boolean }).ready ? true : undefined);
     await sleep(4000); // recording after the disk came back
     await camera.close();
     await until('the spool emptied into S3', 20_000, async () => {
