@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { Camera } from '../camera/index.ts';
 import { startService, type Service } from './harness.ts';
 import { openRecordings, videoSamples } from './recordings.ts';
+import { until, type Timeline } from './spoolDisk.ts';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,25 +29,12 @@ test.after(async () => {
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 });
 
-interface Timeline {
-  segments: { startMs: number; endMs: number; fragments: number; end: string }[];
-  gaps: { fromMs: number; toMs: number; reason: string }[];
-}
 interface Ready {
   ready: boolean;
   checks: Record<string, { ok: boolean; message?: string }>;
 }
 type Alerts = { alerts: { cameraId: string; kind: string; sinceMs: number }[] };
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${svc?.output().slice(-3000)}`);
-    await sleep(200);
-  }
-}
 
 /** Fills the file system of `file`'s folder, and keeps it full (uploads free space) until stopped. */
 function fill(file: string): { stop: () => Promise<void>; bytes: () => number } {
@@ -104,20 +92,20 @@ test('a full spool: readiness and alert say so, recording resumes by itself, one
   const alerts = async () => ((await (await s.api('/api/recorder')).json()) as Alerts).alerts.filter((a) => a.kind === 'disk_full');
   try {
     // Recording, a few segments uploaded.
-    await until('segments in the index', 20_000, async () => ((await Promise.all(ids.map(timeline))).every((t) => t.segments.length >= 2) ? true : undefined));
+    await until(svc, 'segments in the index', 20_000, async () => ((await Promise.all(ids.map(timeline))).every((t) => t.segments.length >= 2) ? true : undefined));
     // The third segment has begun: fill once a fragment of it is on the spool, so the cut
     // segment's durable part has to reach S3 too.
     await sleep(1700);
     const filler = fill(path.join(spool, 'filler'));
     const fullAt = Date.now();
-    const notReady = await until('/readyz failing for the full disk', 10_000, async () => {
+    const notReady = await until(svc, '/readyz failing for the full disk', 10_000, async () => {
       const r = await readyz();
       return !r.ready && !r.checks.spool?.ok ? r : undefined;
     });
     const message = notReady.checks.spool!.message ?? '';
     assert.match(message, "the recorder's disk is full");
     assert.match(message, 'MIMAMORI_DATA_DIR/spool');
-    const raised = await until('disk_full alerts for both cameras', 10_000, async () => {
+    const raised = await until(svc, 'disk_full alerts for both cameras', 10_000, async () => {
       const a = await alerts();
       return a.length === 2 ? a : undefined;
     });
@@ -127,15 +115,15 @@ test('a full spool: readiness and alert say so, recording resumes by itself, one
     await sleep(3000); // full for a while: segments keep failing to start
     await filler.stop();
     const freedAt = Date.now();
-    await until('/readyz passing again', 10_000, async () => ((await readyz()).ready ? true : undefined));
-    await until('the alerts cleared', 5000, async () => ((await alerts()).length === 0 ? true : undefined));
-    const gaps = await until('a disk-full gap for each camera', 10_000, async () => {
+    await until(svc, '/readyz passing again', 10_000, async () => ((await readyz()).ready ? true : undefined));
+    await until(svc, 'the alerts cleared', 5000, async () => ((await alerts()).length === 0 ? true : undefined));
+    const gaps = await until(svc, 'a disk-full gap for each camera', 10_000, async () => {
       const g = (await Promise.all(ids.map(timeline))).map((t) => t.gaps.find((x) => x.reason === 'disk-full'));
       return g.every((x) => x !== undefined) ? g : undefined;
     });
     await sleep(4000); // recording after the disk had room again
     for (const camera of cameras) await camera.close();
-    await until('the spool emptied into S3', 20_000, async () => {
+    await until(svc, 'the spool emptied into S3', 20_000, async () => {
       const st = (await (await s.api('/api/recorder')).json()) as { upload: { queued: number }; spoolBytes: number; cameras: { recording: boolean }[] };
       return st.upload.queued === 0 && st.spoolBytes === 0 && !st.cameras.some((c) => c.recording) ? true : undefined;
     });

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { Camera } from '../camera/index.ts';
 import { startService, type Service } from './harness.ts';
 import { openRecordings, videoSamples } from './recordings.ts';
+import { until, type Timeline } from './spoolDisk.ts';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -43,20 +44,7 @@ test.after(async () => {
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 });
 
-interface Timeline {
-  segments: { startMs: number; endMs: number; fragments: number; end: string }[];
-  gaps: { fromMs: number; toMs: number; reason: string }[];
-}
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${svc?.output().slice(-3000)}`);
-    await sleep(200);
-  }
-}
 
 test('a stalled spool disk: 10 s wait in memory and reach S3, the rest is one disk-slow gap, recording resumes by itself', async () => {
   if (process.getuid?.() !== 0) return console.log('SKIP recorder-diskslow: needs root to mount and freeze a file system for the spool');
@@ -75,15 +63,15 @@ test('a stalled spool disk: 10 s wait in memory and reach S3, the rest is one di
   const camera = await Camera.create({ whipUrl: `${s.url}/whip/${cam.id}`, token: await s.publishToken(cam.id, cam.secret), width: 320, height: 180, kbps: 300, fps: 30 });
   const timeline = async () => (await (await s.api(`/api/cameras/${cam.id}/recordings?from=${t0 - 1000}&to=${Date.now() + 1000}`)).json()) as Timeline;
   try {
-    await until('segments in the index', 20_000, async () => ((await timeline()).segments.length >= 2 ? true : undefined));
+    await until(svc, 'segments in the index', 20_000, async () => ((await timeline()).segments.length >= 2 ? true : undefined));
     await run('fsfreeze', ['--freeze', spool]);
     frozen = true;
     const frozenAt = Date.now();
     setTimeout(thaw, 60_000).unref(); // whatever the test does meanwhile
-    await until('the stall in the log', 20_000, async () => (s.output().includes('spool_stalled') ? true : undefined));
+    await until(svc, 'the stall in the log', 20_000, async () => (s.output().includes('spool_stalled') ? true : undefined));
     const stalledAfterMs = Date.now() - frozenAt;
     // Readiness and the metric say so while it lasts.
-    const notReady = await until('/readyz failing for the stalled disk', 5000, async () => {
+    const notReady = await until(svc, '/readyz failing for the stalled disk', 5000, async () => {
       const r = (await (await fetch(`${s.url}/readyz`)).json()) as { ready: boolean; checks: Record<string, { ok: boolean; message?: string }> };
       return !r.ready && !r.checks.spool?.ok ? r : undefined;
     });
@@ -92,11 +80,11 @@ test('a stalled spool disk: 10 s wait in memory and reach S3, the rest is one di
     await sleep(5000); // stalled for a while: what comes is dropped, no segment starts
     thaw();
     const thawedAt = Date.now();
-    const gap = await until('a disk-slow gap', 20_000, async () => (await timeline()).gaps.find((g) => g.reason === 'disk-slow'));
-    await until('/readyz passing again', 10_000, async () => ((await (await fetch(`${s.url}/readyz`)).json()) as { ready: boolean }).ready ? true : undefined);
+    const gap = await until(svc, 'a disk-slow gap', 20_000, async () => (await timeline()).gaps.find((g) => g.reason === 'disk-slow'));
+    await until(svc, '/readyz passing again', 10_000, async () => ((await (await fetch(`${s.url}/readyz`)).json()) as { ready: boolean }).ready ? true : undefined);
     await sleep(4000); // recording after the disk came back
     await camera.close();
-    await until('the spool emptied into S3', 20_000, async () => {
+    await until(svc, 'the spool emptied into S3', 20_000, async () => {
       const st = (await (await s.api('/api/recorder')).json()) as { upload: { queued: number }; spoolBytes: number; cameras: { recording: boolean }[] };
       return st.upload.queued === 0 && st.spoolBytes === 0 && !st.cameras.some((c) => c.recording) ? true : undefined;
     });
