@@ -83,6 +83,8 @@ export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
   #durableEndMs: number | undefined;
   /** The last spool write failed for lack of space: the next segment's gap is `disk-full`. */
   #diskFull = false;
+  /** WRITE_QUEUE_MAX_MS, or three fragments when they are longer (MIMAMORI_FRAGMENT_MS goes up to 10 s). */
+  readonly #queueMaxMs: number;
   /** Fragments queued for the spool and not yet written (see WRITE_QUEUE_MAX_MS). */
   readonly #queued = { ms: 0, bytes: 0 };
   /** The spool fell behind: nothing new is queued until half the queue is written. */
@@ -137,6 +139,7 @@ export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
     this.id = crypto.randomBytes(5).toString('hex');
     this.cameraId = o.cameraId;
     this.#o = o;
+    this.#queueMaxMs = Math.max(WRITE_QUEUE_MAX_MS, 3 * o.fragmentMs);
     this.#transport = transport;
     this.#video = video;
     this.#audio = audio;
@@ -294,7 +297,9 @@ export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
     const header = { startMs: fragment.startMs, durationMs: fragment.durationMs, keyframe: fragment.keyframe, baseDecodeTimes: fragment.baseDecodeTimes };
     let bytes = 0;
     for (const run of fragment.runs) for (const data of run.data) bytes += data.length;
-    if (this.#queued.ms + header.durationMs > WRITE_QUEUE_MAX_MS || this.#queued.bytes + bytes > WRITE_QUEUE_MAX_BYTES) return this.#drop(segment, true);
+    // Whatever the bound, a fragment is queued when nothing waits (the disk is keeping up).
+    const full = this.#queued.ms + header.durationMs > this.#queueMaxMs || this.#queued.bytes + bytes > WRITE_QUEUE_MAX_BYTES;
+    if (full && this.#queued.ms > 0) return this.#drop(segment, true);
     const cost = { ms: header.durationMs, bytes };
     this.#queuedEndMs = header.startMs + header.durationMs;
     this.#enqueue(segment, async () => {
@@ -417,7 +422,7 @@ export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
   #dequeued(queued: { ms: number; bytes: number }): void {
     this.#queued.ms -= queued.ms;
     this.#queued.bytes -= queued.bytes;
-    if (this.#behind && this.#queued.ms <= WRITE_QUEUE_MAX_MS / 2 && this.#queued.bytes <= WRITE_QUEUE_MAX_BYTES / 2) {
+    if (this.#behind && this.#queued.ms <= this.#queueMaxMs / 2 && this.#queued.bytes <= WRITE_QUEUE_MAX_BYTES / 2) {
       this.#behind = false;
       this.safeEmit('spoolBehind', false, this.#queued.ms);
     }
