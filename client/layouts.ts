@@ -158,11 +158,10 @@ export class LayoutPicker {
       this.render();
       this.#name.value = '';
       this.#toggleForm(false);
-      bindText(this.#status, 'layouts.saved', { name: saved.name });
+      this.announce({ key: 'layouts.saved', params: { name: saved.name } });
       this.#options.onOpen(saved);
     } catch (err) {
-      this.#status.removeAttribute('data-i18n');
-      this.#status.textContent = errorMessage(err);
+      this.announce({ text: errorMessage(err) });
     }
   }
 
@@ -174,11 +173,10 @@ export class LayoutPicker {
       this.#layouts = this.#layouts.filter((l) => l.id !== open.id);
       this.#openId = null;
       this.render();
-      bindText(this.#status, 'layouts.deleted', { name: open.name });
+      this.announce({ key: 'layouts.deleted', params: { name: open.name } });
       this.#options.onOpen(null);
     } catch (err) {
-      this.#status.removeAttribute('data-i18n');
-      this.#status.textContent = errorMessage(err);
+      this.announce({ text: errorMessage(err) });
     }
   }
 }

@@ -174,12 +174,19 @@ export class Recorder extends SafeEmitter<RecorderEvents> {
 
   /** Cameras whose spool writes fail for lack of space, and since when (readiness, alerts). */
   get diskFull(): { cameraId: string; sinceMs: number }[] {
-    return [...this.#cameras.values()].flatMap((c) => (c.diskFullSinceMs === undefined ? [] : [{ cameraId: c.cameraId, sinceMs: c.diskFullSinceMs }]));
+    return this.#camerasSince((c) => c.diskFullSinceMs);
   }
 
   /** Cameras whose spool writes have fallen 10 s behind (a stalled disk), and since when (readiness). */
   get spoolStalled(): { cameraId: string; sinceMs: number }[] {
-    return [...this.#cameras.values()].flatMap((c) => (c.spoolStalledSinceMs === undefined ? [] : [{ cameraId: c.cameraId, sinceMs: c.spoolStalledSinceMs }]));
+    return this.#camerasSince((c) => c.spoolStalledSinceMs);
+  }
+
+  #camerasSince(since: (c: CameraRecorder) => number | undefined): { cameraId: string; sinceMs: number }[] {
+    return [...this.#cameras.values()].flatMap((c) => {
+      const sinceMs = since(c);
+      return sinceMs === undefined ? [] : [{ cameraId: c.cameraId, sinceMs }];
+    });
   }
 
   /** Where the spool is (messages that tell what to free). */

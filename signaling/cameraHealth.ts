@@ -101,9 +101,10 @@ export class CameraHealth {
     this.#forgetDeleted(now);
     this.#sampleBitrates(now);
     await this.#readIndexes(cameras, now);
-    const { recorder, sfu, cluster, store } = this.#deps;
+    const { recorder, sfu } = this.#deps;
     const pending = recorder.pending.byCamera();
-    const holders = await this.#askHolders(cameras);
+    const heldElsewhere = this.#heldElsewhere(cameras);
+    const holders = await this.#askHolders(heldElsewhere);
     const out = new Map<string, CameraFacts>();
     for (const cam of cameras) {
       const room = sfu.existingRoom(cam.id);
@@ -119,8 +120,7 @@ export class CameraHealth {
         if (!p.open && oldestWaitingEndMs === undefined) oldestWaitingEndMs = p.entry.endMs;
       }
       const durable = live ? recorder.lastDurableMs(cam.id) : undefined;
-      const owner = cluster.clustered && !live ? store.owner(cam.id) : undefined;
-      const heldBy = owner && owner.nodeId !== cluster.nodeId && cluster.isAlive(owner.nodeId) ? owner.nodeId : undefined;
+      const heldBy = heldElsewhere.get(cam.id);
       // Its holder says whether it publishes; a holder that does not answer (an older release, busy):
       // live while its recordings are fresh.
       const told = heldBy === undefined ? undefined : holders.get(heldBy);
@@ -145,27 +145,31 @@ export class CameraHealth {
     return out;
   }
 
-  /** Asks each node holding some of `cameras` (and alive) which of them it publishes now, at once. */
-  async #askHolders(cameras: readonly Camera[]): Promise<Map<string, ReadonlySet<string> | undefined>> {
-    const { cluster, store, sfu, relays } = this.#deps;
-    const asked = new Map<string, ReadonlySet<string> | undefined>();
-    if (!cluster.clustered || !relays) return asked;
-    const byNode = new Map<string, string[]>();
+  /** The cameras not live here that another node (alive) holds, with that node: in a cluster only. */
+  #heldElsewhere(cameras: readonly Camera[]): Map<string, string> {
+    const { cluster, store, sfu } = this.#deps;
+    const held = new Map<string, string>();
+    if (!cluster.clustered) return held;
     for (const cam of cameras) {
       if (sfu.existingRoom(cam.id)?.live) continue;
       const owner = store.owner(cam.id);
-      if (!owner || owner.nodeId === cluster.nodeId || !cluster.isAlive(owner.nodeId)) continue;
-      let ids = byNode.get(owner.nodeId);
-      if (!ids) byNode.set(owner.nodeId, (ids = []));
-      ids.push(cam.id);
+      if (owner && owner.nodeId !== cluster.nodeId && cluster.isAlive(owner.nodeId)) held.set(cam.id, owner.nodeId);
     }
-    await Promise.all(
-      [...byNode].map(async ([node, ids]) => {
-        // At most 1,000 ids a call: an organisation's whole list is asked in a few.
-        const parts = await Promise.all(Array.from({ length: Math.ceil(ids.length / 1000) }, (_, i) => relays.liveOn(node, ids.slice(i * 1000, (i + 1) * 1000))));
-        asked.set(node, parts.some((p) => p === undefined) ? undefined : new Set(parts.flatMap((p) => [...p!])));
-      }),
-    );
+    return held;
+  }
+
+  /** Asks each of those holders which of its cameras it publishes now, all at once (undefined: no answer). */
+  async #askHolders(heldElsewhere: ReadonlyMap<string, string>): Promise<Map<string, ReadonlySet<string> | undefined>> {
+    const asked = new Map<string, ReadonlySet<string> | undefined>();
+    const relays = this.#deps.relays;
+    if (!relays) return asked;
+    const byNode = new Map<string, string[]>();
+    for (const [cameraId, node] of heldElsewhere) {
+      let ids = byNode.get(node);
+      if (!ids) byNode.set(node, (ids = []));
+      ids.push(cameraId);
+    }
+    await Promise.all([...byNode].map(async ([node, ids]) => asked.set(node, await relays.liveOn(node, ids))));
     return asked;
   }
 

@@ -13,7 +13,7 @@ import type { Logger } from '../log.ts';
 import type { Change, Store } from '../store/index.ts';
 import { validate } from '../wire/index.ts';
 import type { Cluster } from './Cluster.ts';
-import { callNode, cameraQuery, InternalCallError, liveCamerasBody, liveCamerasReply, openRelayBody, openRelayReply, producerParam, producersBody, relayParam, type OpenRelayBody, type RelayedProducerWire } from './internal.ts';
+import { callNode, cameraQuery, InternalCallError, LIVE_CAMERAS_PER_CALL, liveCamerasBody, liveCamerasReply, openRelayBody, openRelayReply, producerParam, producersBody, relayParam, type OpenRelayBody, type RelayedProducerWire } from './internal.ts';
 
 /** Attempts to open a relay in, a second apart, before waiting for the next change of holder or join. */
 const RELAY_RETRIES = 5;
@@ -169,15 +169,19 @@ export class Relays {
   }
 
   /**
-   * Which of `cameraIds` node `nodeId` publishes now (its own producers, not relayed ones);
-   * undefined when it does not answer within `timeoutMs`.
+   * Which of `cameraIds` node `nodeId` publishes now (its own producers, not relayed ones), asked
+   * LIVE_CAMERAS_PER_CALL at a time; undefined when it does not answer within `timeoutMs`.
    */
   async liveOn(nodeId: string, cameraIds: readonly string[], timeoutMs = 1500): Promise<ReadonlySet<string> | undefined> {
     const node = this.#o.cluster.nodes().find((n) => n.id === nodeId && n.alive);
     if (!node || cameraIds.length === 0) return undefined;
+    const calls = [];
+    for (let i = 0; i < cameraIds.length; i += LIVE_CAMERAS_PER_CALL) {
+      const body = { cameraIds: cameraIds.slice(i, i + LIVE_CAMERAS_PER_CALL) };
+      calls.push(callNode({ url: node.internalUrl, secret: this.#o.secret, method: 'POST', path: '/internal/live-cameras', body, reply: liveCamerasReply, timeoutMs }));
+    }
     try {
-      const reply = await callNode({ url: node.internalUrl, secret: this.#o.secret, method: 'POST', path: '/internal/live-cameras', body: { cameraIds }, reply: liveCamerasReply, timeoutMs });
-      return new Set(reply.live);
+      return new Set((await Promise.all(calls)).flatMap((reply) => reply.live));
     } catch {
       return undefined;
     }

@@ -41,8 +41,9 @@ export const relayParam = z.object({ relayId: z.string().regex(ID) });
 export const producerParam = relayParam.extend({ producerId: z.string().regex(ID) });
 export const cameraQuery = z.object({ cameraId: z.string().regex(ID) });
 /** Which of these cameras the node publishes now (a camera status page asks the holders). */
-export const liveCamerasBody = z.object({ cameraIds: z.array(z.string().regex(ID)).max(1000) }).strict();
-export const liveCamerasReply = z.object({ live: z.array(z.string().regex(ID)).max(1000) });
+export const LIVE_CAMERAS_PER_CALL = 1000;
+export const liveCamerasBody = z.object({ cameraIds: z.array(z.string().regex(ID)).max(LIVE_CAMERAS_PER_CALL) }).strict();
+export const liveCamerasReply = z.object({ live: z.array(z.string().regex(ID)).max(LIVE_CAMERAS_PER_CALL) });
 
 export type OpenRelayBody = z.infer<typeof openRelayBody>;
 export type OpenRelayReply = z.infer<typeof openRelayReply>;
