@@ -196,15 +196,21 @@ const TIMEOUT_MS = 15_000;
 /** 'session' (default): the signed-in user's token; 'none': no Authorization header; or a share/kiosk token. */
 export type Credential = 'session' | 'none' | { bearer: string };
 
+/** What request() answers for a 304 to its `revalidate.ifNoneMatch`. */
+export const NOT_MODIFIED: unique symbol = Symbol('not modified');
+
 interface RequestOptions {
   body?: unknown;
   auth?: Credential;
+  /** Ask with If-None-Match (a 304 answers NOT_MODIFIED); `etag` is told the answer's ETag. */
+  revalidate?: { ifNoneMatch: string | undefined; etag: (tag: string | null) => void };
   /** Internal: this is the retry after a refresh. */
   retried?: boolean;
 }
 
-export async function request(method: string, path: string, { body, auth: mode = 'session', retried = false }: RequestOptions = {}): Promise<unknown> {
+export async function request(method: string, path: string, { body, auth: mode = 'session', revalidate, retried = false }: RequestOptions = {}): Promise<unknown> {
   const headers: Record<string, string> = { accept: 'application/json', [CLIENT_HEADER]: '1' };
+  if (revalidate?.ifNoneMatch) headers['if-none-match'] = revalidate.ifNoneMatch;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const token = mode === 'session' ? auth.token() : mode === 'none' ? null : mode.bearer;
   if (token) headers.authorization = `Bearer ${token}`;
@@ -223,6 +229,8 @@ export async function request(method: string, path: string, { body, auth: mode =
     throw new ApiError(0, 'network', `${method} ${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (res.status === 204) return undefined;
+  if (res.status === 304 && revalidate?.ifNoneMatch) return NOT_MODIFIED;
+  if (res.ok) revalidate?.etag(res.headers.get('etag'));
   let data: unknown;
   try {
     data = await res.json();
@@ -239,7 +247,7 @@ export async function request(method: string, path: string, { body, auth: mode =
     if (res.status === 401 && token && mode === 'session') {
       // The access token ran out (a sleeping laptop, a throttled timer): refresh once and retry.
       if (err.code === 'token_expired' && !retried && (await refreshSession().catch(() => null))) {
-        return request(method, path, { body, auth: mode, retried: true });
+        return request(method, path, { body, auth: mode, ...(revalidate ? { revalidate } : {}), retried: true });
       }
       unauthorizedHandler?.(err);
     }
@@ -299,6 +307,16 @@ export interface CameraHealthParams {
 
 const enc = encodeURIComponent;
 
+function cameraListPath(params: CameraPageParams): string {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') q.set(key, String(value));
+  const query = q.toString();
+  return `/api/cameras${query ? `?${query}` : ''}`;
+}
+
+/** The camera list's pages as last read, by path, with their ETags; and the list they made. */
+const listKept: { pages: Map<string, { etag: string; page: CameraPage }>; list: Camera[] | undefined } = { pages: new Map(), list: undefined };
+
 export const api = {
   /** Signs in; the refresh token comes back only as the HttpOnly cookie. `totp`: the authenticator code when asked (totp_required). */
   async login(username: string, password: string, totp?: string): Promise<{ token: string; user: User; expiresAt: number }> {
@@ -341,22 +359,43 @@ export const api = {
     return parseAnswer(cameraAnswers.CameraAnswer, await request('GET', `/api/cameras/${enc(id)}`), 'camera').camera;
   },
   /** Every camera the caller may see, in name order (fetched a page of 1,000 at a time). */
+  /**
+   * Every camera the user may see, page by page. Pages read before are asked for again with their
+   * ETag, so a screen that refreshes its list every few seconds costs a 304 per page while nothing
+   * changed; then the very array answered last time is answered again (callers must not change it).
+   */
   async cameras(): Promise<Camera[]> {
     const all: Camera[] = [];
+    const asked = new Set<string>();
+    let changed = listKept.pages.size === 0;
     let cursor: string | undefined;
     do {
-      const page = await api.cameraPage({ limit: 1000, ...(cursor ? { cursor } : {}) });
+      const path = cameraListPath({ limit: 1000, ...(cursor ? { cursor } : {}) });
+      asked.add(path);
+      const kept = listKept.pages.get(path);
+      let etag: string | null = null;
+      const answer = await request('GET', path, { revalidate: { ifNoneMatch: kept?.etag, etag: (tag) => (etag = tag) } });
+      let page: CameraPage;
+      if (answer === NOT_MODIFIED && kept) page = kept.page;
+      else {
+        page = parseAnswer(cameraAnswers.CameraList, answer, 'cameras');
+        changed = true;
+        // The tags are unique to the page a server process built (for one caller's rights), so
+        // another user signed in later in this tab never gets a 304 meant for these pages.
+        if (etag) listKept.pages.set(path, { etag, page });
+        else listKept.pages.delete(path);
+      }
       all.push(...page.cameras);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
+    for (const path of listKept.pages.keys()) if (!asked.has(path)) listKept.pages.delete(path);
+    if (!changed && listKept.list) return listKept.list;
+    listKept.list = all;
     return all;
   },
   /** One page of the camera list, filtered and sorted by the server; pass `nextCursor` back as `cursor` for the next. */
   async cameraPage(params: CameraPageParams = {}): Promise<CameraPage> {
-    const q = new URLSearchParams();
-    for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') q.set(key, String(value));
-    const query = q.toString();
-    return parseAnswer(cameraAnswers.CameraList, await request('GET', `/api/cameras${query ? `?${query}` : ''}`), 'cameras');
+    return parseAnswer(cameraAnswers.CameraList, await request('GET', cameraListPath(params)), 'cameras');
   },
   /** The camera groups as the sites tree, with counts of the caller's cameras in each. */
   async sites(): Promise<SiteTree> {

@@ -485,6 +485,12 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
     await consumer.setPreferredLayers({ spatialLayer, temporalLayer });
   }
 
+  /** Closes one transport of this owner, if it is still open. */
+  closeTransport(owner: string, transportId: string): void {
+    const owned = this.#transports.get(transportId);
+    if (owned?.owner === owner) owned.transport.close();
+  }
+
   /** Closes every transport of one owner (a peer that left or disconnected). */
   closeOwner(owner: string): void {
     for (const owned of [...this.#transports.values()]) {

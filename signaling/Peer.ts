@@ -193,9 +193,17 @@ export class Peer implements Connection {
       return {};
     },
     createTransport: async ({ cameraId, direction }) => {
-      const { room, role } = this.#assertJoined(cameraId);
-      if (direction === 'send' && role !== 'camera') throw forbidden('only the camera itself may publish');
-      return room.createTransport(this.id, direction);
+      const joined = this.#assertJoined(cameraId);
+      if (direction === 'send' && joined.role !== 'camera') throw forbidden('only the camera itself may publish');
+      const transport = await joined.room.createTransport(this.id, direction);
+      // A leave (a tile closed right after it opened) or a newer join that came while the transport
+      // was being made closed what this peer had then, not this one: it would stay, counted as a
+      // viewer, until the connection ends.
+      if (this.#joined.get(cameraId) !== joined) {
+        joined.room.closeTransport(this.id, transport.id);
+        throw new ApiError(409, 'not_joined', `camera ${cameraId} was left while its transport was being made; join again if you still want it`);
+      }
+      return transport;
     },
     connectTransport: async ({ cameraId, transportId, dtlsParameters }) => {
       const { room } = this.#assertJoined(cameraId);

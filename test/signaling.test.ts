@@ -200,6 +200,31 @@ test('socket: a leave sent while the join is under way wins: the join answers jo
   }
 });
 
+test('socket: a leave sent while a transport is being made closes that transport too (no viewer stays on the server)', async () => {
+  const socket = await connect(viewer.token);
+  const viewersOf = async (id: string) => {
+    const sfu = (await (await svc.api('/api/sfu')).json()) as { cameras: { id: string; viewers: number }[] };
+    return sfu.cameras.find((c) => c.id === id)?.viewers ?? 0;
+  };
+  try {
+    for (let round = 0; round < 3; round++) {
+      const join = await request(socket, { method: 'join', data: { cameraId: cam.id, role: 'viewer' } });
+      assert.ok(join.ok, JSON.stringify(join.error));
+      // A tile closed right after it opened: its leave reaches the server while the transport is made.
+      const made = request(socket, { method: 'createTransport', data: { cameraId: cam.id, direction: 'recv' } });
+      const left = request(socket, { method: 'leave', data: { cameraId: cam.id } });
+      const [t, l] = await Promise.all([made, left]);
+      assert.ok(l.ok, JSON.stringify(l.error));
+      assert.is(t.ok, false, 'the transport made after the leave is refused');
+      assert.is(t.error?.code, 'not_joined');
+      assert.match(t.error?.message ?? '', /join again/);
+      assert.is(await viewersOf(cam.id), 0, `round ${round}: no viewer left on the server`);
+    }
+  } finally {
+    socket.close();
+  }
+});
+
 test('socket: revoking a grant stops the viewer at once', async () => {
   const socket = await connect(viewer.token);
   try {

@@ -1,6 +1,6 @@
 // The Live view: the grid of the cameras this user may view (grid.ts), the layout they keep (saved
 // on the server for the user, in localStorage for this browser), the camera list read again every
-// 20 s, and for administrators the cameras online but not recorded (alerts.ts) above it; with
+// 20 s (a 304 per page while nothing changed), and for administrators the cameras online but not recorded (alerts.ts) above it; with
 // `?camera=<id>` that camera opens alone (the camera status view links here so). Leaving
 // the view closes every tile, so no consumer is held while another view is shown.
 import { api, type User } from '../api.ts';
@@ -25,8 +25,8 @@ export class LiveScreen implements View {
   #layoutChosen = false;
   /** `#/live?camera=…` (a link from camera status): opened alone once the list has it. */
   #wanted: string | undefined;
-  /** The whole camera list has been read once. */
-  #listed = false;
+  /** The camera list as last shown (api.cameras answers the same array while nothing changed). */
+  #shown: readonly unknown[] | undefined;
 
   constructor(user: User, signaling: Signaling, query: URLSearchParams) {
     this.#wanted = query.get('camera') ?? undefined;
@@ -54,7 +54,7 @@ export class LiveScreen implements View {
   async #openWanted(id: string): Promise<void> {
     try {
       const camera = await api.camera(id);
-      if (this.#closed || this.#listed || this.#wanted !== id) return;
+      if (this.#closed || this.#shown || this.#wanted !== id) return;
       this.#live.setCameras([camera]);
       this.#live.select(id);
     } catch (err) {
@@ -66,8 +66,9 @@ export class LiveScreen implements View {
   async refresh(): Promise<void> {
     try {
       const cameras = await api.cameras();
-      if (this.#closed) return;
-      this.#listed = true;
+      // Unchanged since the last refresh (every page answered 304): nothing to redraw.
+      if (this.#closed || cameras === this.#shown) return;
+      this.#shown = cameras;
       this.#live.setCameras(cameras);
       this.#alerts?.setCameraNames(cameras);
       const wanted = this.#wanted;
