@@ -475,8 +475,11 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
 
   async resumeConsumer(owner: string, consumerId: string): Promise<void> {
     const consumer = this.#ownedConsumer(owner, consumerId);
+    // mediasoup asks the camera for a keyframe itself: now if the transport is connected, else the
+    // moment it connects. Asking here as well, before it connects, spent the keyframe on a viewer
+    // who could not receive it yet, and a camera that ignores requests close together (most do)
+    // then made the first frame wait for its next regular keyframe: up to a GOP later.
     await consumer.resume();
-    if (consumer.kind === 'video') await consumer.requestKeyFrame();
   }
 
   async setPreferredLayers(owner: string, consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
