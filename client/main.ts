@@ -31,7 +31,7 @@ class AppSession {
     this.#header = header;
     // One connection for the session: views come and go, and only the Live view's tiles use it.
     this.#signaling = new Signaling({
-      getToken: async () => {
+      getToken: () => {
         const token = auth.token();
         if (!token) throw new ApiError(401, 'unauthorized', 'signed out');
         return token;

@@ -67,7 +67,7 @@ export type ClientDenied = Omit<Denied, 'code'> & { code: DeniedCode | AccessEnd
 
 export interface SignalingOptions {
   /** The token for the next connection (a page may fetch a fresh one here). */
-  getToken: () => Promise<string>;
+  getToken: () => string | Promise<string>;
   /**
    * The server refused the token. Return true to connect again with a fresh getToken()
    * (after backoff), false to stop (the page signs the user out).
@@ -320,7 +320,10 @@ export class Signaling extends Emitter<SignalingEvents> {
     this.#setState('connecting');
     let token: string;
     try {
-      token = await this.#options.getToken();
+      // A token at hand connects now, before the caller goes on to build its page and send its
+      // other requests: on a cold start the socket's handshake is what the first video waits for.
+      const got = this.#options.getToken();
+      token = typeof got === 'string' ? got : await got;
     } catch (err) {
       if (generation !== this.#generation || this.#stopped) return;
       console.warn('could not get a token to connect with; retrying', err);
