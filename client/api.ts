@@ -35,7 +35,12 @@ export interface CameraPageParams {
   group?: string;
   state?: CameraState | 'attention';
   sort?: 'name' | 'attention';
+  /** Only these cameras (comma-separated, at most 200): see api.camerasNamed. */
+  ids?: string;
 }
+
+/** Cameras the server names at once by `ids`. */
+const IDS_PER_CALL = 200;
 export type SiteTree = z.infer<typeof siteAnswers.SiteTree>;
 export type Site = SiteTree['sites'][number];
 export type SiteCounts = SiteTree['all'];
@@ -396,6 +401,19 @@ export const api = {
   /** One page of the camera list, filtered and sorted by the server; pass `nextCursor` back as `cursor` for the next. */
   async cameraPage(params: CameraPageParams = {}): Promise<CameraPage> {
     return parseAnswer(cameraAnswers.CameraList, await request('GET', cameraListPath(params)), 'cameras');
+  },
+  /**
+   * The cameras with these ids that the caller may see (others are left out), for screens that
+   * hold ids and show names: a group's members, a person's grants, a display's cameras.
+   */
+  async camerasNamed(ids: readonly string[]): Promise<Camera[]> {
+    const unique = [...new Set(ids)];
+    const out: Camera[] = [];
+    for (let i = 0; i < unique.length; i += IDS_PER_CALL) {
+      const page = await api.cameraPage({ ids: unique.slice(i, i + IDS_PER_CALL).join(','), limit: IDS_PER_CALL });
+      out.push(...page.cameras);
+    }
+    return out;
   },
   /** The camera groups as the sites tree, with counts of the caller's cameras in each. */
   async sites(): Promise<SiteTree> {

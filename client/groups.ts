@@ -1,8 +1,12 @@
 // Camera groups (a site, a floor) for administrators: one grant on a group covers its cameras.
 // Groups nest (sites → buildings → floors): the list is shown as an indented tree, and each group
 // can be created under, or moved to, another (the server refuses loops and trees past 8 levels).
-import { adminApi, type CameraAccess, type Group } from './adminApi.ts';
-import { bindAttr, t } from './i18n.ts';
+// A group's cameras are listed when its "Cameras" part is opened, and added by search: an
+// organisation with thousands of cameras in dozens of groups gets no checkbox per camera and group.
+import { adminApi, type Group } from './adminApi.ts';
+import { api } from './api.ts';
+import { CameraChooser, ChosenCameras } from './cameraChooser.ts';
+import { bindAttr, bindText, t } from './i18n.ts';
 import { errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
 
 /** Indentation per level of the tree (rem). */
@@ -14,7 +18,8 @@ export class GroupsPanel {
   readonly #notice = new Notice('alert');
   readonly #onChange: (groups: Group[]) => void;
   #groups: Group[] = [];
-  #cameras: Pick<CameraAccess, 'id' | 'name'>[] = [];
+  /** Groups whose cameras are shown: they stay open when the list is drawn again. */
+  readonly #membersOpen = new Set<string>();
   readonly #parent: HTMLSelectElement;
 
   /** `onChange`: the groups changed (the grants editor offers them). */
@@ -39,11 +44,6 @@ export class GroupsPanel {
 
   get groups(): Group[] {
     return this.#groups;
-  }
-
-  setCameras(cameras: Pick<CameraAccess, 'id' | 'name'>[]): void {
-    this.#cameras = cameras;
-    this.#render();
   }
 
   async refresh(): Promise<void> {
@@ -82,29 +82,72 @@ export class GroupsPanel {
     select.value = this.#groups.some((g) => g.id === value) ? value : '';
   }
 
-  #item(group: Group, level: number): HTMLElement {
-    const boxes = this.#cameras.map((c) => {
-      const box = h('input', { type: 'checkbox', 'data-camera-id': c.id, checked: group.cameraIds.includes(c.id) });
-      bindAttr(box, 'aria-label', 'groups.member', { camera: c.name, group: group.name });
-      return { box, label: h('label', { class: 'chip' }, box, ' ', c.name), id: c.id };
-    });
-    const save = async () => {
-      for (const b of boxes) b.box.disabled = true;
+  /** A group's cameras, read when opened: chips that remove one, and a search that adds one. */
+  #members(group: Group): HTMLDetailsElement {
+    const summary = h('summary', {});
+    /** Names of the members this administrator may see (others are kept as they are). */
+    let names = new Map<string, string>();
+    let saving = false;
+    const show = () => {
+      bindText(summary, 'groups.members', { n: group.cameraIds.length });
+      chips.set(group.cameraIds.flatMap((id) => (names.has(id) ? [{ id, name: names.get(id)! }] : [])), saving);
+    };
+    const save = async (cameraIds: string[]) => {
+      if (saving) return;
+      saving = true;
+      show();
       this.#notice.clear();
       try {
-        // Cameras this admin cannot see in the list (none today: admins see all) are kept.
-        const others = group.cameraIds.filter((id) => !boxes.some((b) => b.id === id));
-        const updated = await adminApi.updateGroup(group.id, { cameraIds: [...others, ...boxes.filter((b) => b.box.checked).map((b) => b.id)] });
-        group.cameraIds = updated.cameraIds;
+        group.cameraIds = (await adminApi.updateGroup(group.id, { cameraIds })).cameraIds;
         this.#onChange(this.#groups);
       } catch (err) {
-        for (const b of boxes) b.box.checked = group.cameraIds.includes(b.id);
         this.#notice.show(errorMessage(err), 'error');
       } finally {
-        for (const b of boxes) b.box.disabled = false;
+        saving = false;
+        show();
       }
     };
-    for (const b of boxes) b.box.addEventListener('change', () => void save());
+    const chips = new ChosenCameras(
+      (camera) => ({ key: 'groups.removeMember', params: { camera, group: group.name } }),
+      (id) => void save(group.cameraIds.filter((c) => c !== id)),
+    );
+    const chooser = new CameraChooser({
+      label: { key: 'groups.addMember', params: { group: group.name } },
+      exclude: () => new Set(group.cameraIds),
+      onPick: (camera) => {
+        names.set(camera.id, camera.name);
+        void save([...group.cameraIds, camera.id]);
+      },
+    });
+    const details = h('details', { class: 'group-members', 'data-group-members': group.id }, summary, chips.el, chooser.el);
+    let loading: Promise<void> | undefined;
+    const load = () =>
+      (loading ??= (async () => {
+        try {
+          names = new Map((await api.camerasNamed(group.cameraIds)).map((c) => [c.id, c.name]));
+          details.dataset.loaded = 'true';
+          show();
+        } catch (err) {
+          loading = undefined;
+          this.#notice.show(errorMessage(err), 'error');
+        }
+      })());
+    details.addEventListener('toggle', () => {
+      if (details.open) {
+        this.#membersOpen.add(group.id);
+        void load();
+      } else {
+        this.#membersOpen.delete(group.id);
+        chooser.close();
+      }
+    });
+    show();
+    // Setting `open` fires 'toggle' too, which loads the names.
+    if (this.#membersOpen.has(group.id)) details.open = true;
+    return details;
+  }
+
+  #item(group: Group, level: number): HTMLElement {
     const rename = tx('button', 'groups.rename', { type: 'button', class: 'small' });
     rename.addEventListener('click', async () => {
       const name = prompt(t('groups.renamePrompt'), group.name)?.trim();
@@ -149,7 +192,7 @@ export class GroupsPanel {
       'div',
       { class: 'group-item', 'data-group-id': group.id, 'data-depth': level },
       h('div', { class: 'group-head' }, h('strong', {}, group.name), tx('span', 'groups.under', { class: 'muted small-text' }), parent, rename, remove),
-      h('div', { class: 'chips' }, ...(boxes.length ? boxes.map((b) => b.label) : [tx('span', 'admin.noCameras', { class: 'muted' })])),
+      this.#members(group),
     );
     // Through the CSSOM (allowed by the page's style policy, unlike a style attribute).
     item.style.marginInlineStart = `${level * INDENT_REM}rem`;

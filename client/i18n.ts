@@ -126,7 +126,6 @@ const en = {
   'groups.name': 'Group name',
   'groups.add': 'Add group',
   'groups.none': 'No groups yet.',
-  'groups.member': '{camera} in {group}',
   'groups.rename': 'Rename',
   'groups.renamePrompt': 'New name of the group',
   'groups.confirmDelete': 'Delete the group “{name}”? Permissions given through it end; the cameras stay.',
@@ -829,6 +828,18 @@ const en = {
   'groups.topLevel': '(top level)',
   'groups.parentOf': 'Parent group of {group}',
   'groups.confirmDeleteParent': 'Delete the group “{name}”? Permissions given through it end; the cameras stay, and its {n} subgroup(s) move up to its parent.',
+  'chooser.none': 'No camera matches.',
+  'chooser.found': '{n} camera(s) found. Up and down arrows choose, Enter adds.',
+  'chooser.more': 'The first {n} matches. Type more of the name to narrow them.',
+  'chooser.failed': 'Could not search the cameras. Try again.',
+  'chooser.picked': '{name} added.',
+  'groups.members': 'Cameras ({n})',
+  'groups.addMember': 'Add a camera to {group}',
+  'groups.removeMember': 'Remove {camera} from {group}',
+  'people.addCamera': 'Give {name} access to another camera',
+  'people.noGrants': 'No permissions yet. Find a camera below to give one.',
+  'kiosk.admin.addCamera': 'Add a camera to the display',
+  'kiosk.admin.removeCamera': 'Remove {camera} from the display',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -956,7 +967,6 @@ const ja: Dictionary = {
   'groups.name': 'グループ名',
   'groups.add': 'グループを追加',
   'groups.none': 'グループはまだありません。',
-  'groups.member': '{group}の{camera}',
   'groups.rename': '名前を変更',
   'groups.renamePrompt': 'グループの新しい名前',
   'groups.confirmDelete': 'グループ「{name}」を削除しますか？ グループ経由の許可は無くなります。カメラは残ります。',
@@ -1659,6 +1669,18 @@ const ja: Dictionary = {
   'groups.topLevel': '（最上位）',
   'groups.parentOf': '{group}の親グループ',
   'groups.confirmDeleteParent': 'グループ「{name}」を削除しますか？ グループ経由の許可は無くなります。カメラは残り、配下の{n}件のグループは1つ上の階層へ移動します。',
+  'chooser.none': '該当するカメラはありません。',
+  'chooser.found': '{n}台のカメラが見つかりました。上下の矢印キーで選び、Enterで追加します。',
+  'chooser.more': '最初の{n}件です。名前をさらに入力すると絞り込めます。',
+  'chooser.failed': 'カメラを検索できませんでした。もう一度お試しください。',
+  'chooser.picked': '{name}を追加しました。',
+  'groups.members': 'カメラ（{n}台）',
+  'groups.addMember': '{group}にカメラを追加',
+  'groups.removeMember': '{group}から{camera}を外す',
+  'people.addCamera': '{name}さんにほかのカメラへのアクセスを与える',
+  'people.noGrants': 'まだ許可はありません。下でカメラを検索して許可を与えてください。',
+  'kiosk.admin.addCamera': '表示端末にカメラを追加',
+  'kiosk.admin.removeCamera': '表示端末から{camera}を外す',
 };
 
 export type Lang = 'ja' | 'en';

@@ -1,7 +1,9 @@
 // The administration panel's "kiosk displays" section: create a display (name, cameras, layout,
 // rotation), whose link is shown once with a copy button; list them; give one a new link (the
-// old one stops working); revoke one (its screens stop at once).
-import { absoluteUrl, api, LAYOUTS, type Camera, type Kiosk, type Layout } from './api.ts';
+// old one stops working); revoke one (its screens stop at once). Its cameras are chosen by search
+// and named by id in the list: the organisation's whole camera list is never read here.
+import { absoluteUrl, api, LAYOUTS, type Kiosk, type Layout } from './api.ts';
+import { CameraChooser, ChosenCameras } from './cameraChooser.ts';
 import { bindAttr, bindText, t } from './i18n.ts';
 import { busy, copyButton, errorMessage, h, Notice, tx } from './ui.ts';
 
@@ -13,11 +15,25 @@ export class KioskAdmin {
   readonly #rows: HTMLTableSectionElement;
   readonly #linkBox: HTMLElement;
   readonly #notice = new Notice('alert');
-  #cameras: Camera[] = [];
+  /** Names of the displays' cameras and of those chosen in the form, by id. */
+  readonly #names = new Map<string, string>();
+  readonly #chosen: ChosenCameras;
   #kiosks: Kiosk[] = [];
 
   constructor() {
-    this.#cameraBox = h('fieldset', { class: 'kiosk-cameras', id: 'kiosk-cameras' });
+    this.#chosen = new ChosenCameras(
+      (camera) => ({ key: 'kiosk.admin.removeCamera', params: { camera } }),
+      (id) => this.#choose(this.#chosen.ids.filter((c) => c !== id)),
+    );
+    const chooser = new CameraChooser({
+      label: { key: 'kiosk.admin.addCamera' },
+      exclude: () => new Set(this.#chosen.ids),
+      onPick: (camera) => {
+        this.#names.set(camera.id, camera.name);
+        this.#choose([...this.#chosen.ids, camera.id]);
+      },
+    });
+    this.#cameraBox = h('fieldset', { class: 'kiosk-cameras', id: 'kiosk-cameras' }, tx('legend', 'kiosk.admin.cameras'), this.#chosen.el, chooser.el);
     this.#rows = h('tbody');
     this.#linkBox = h('div', { class: 'secret-box', hidden: true, role: 'status', id: 'kiosk-link' });
     const table = h(
@@ -38,21 +54,16 @@ export class KioskAdmin {
     );
   }
 
-  setCameras(cameras: Camera[]): void {
-    const checked = new Set([...this.#cameraBox.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value));
-    this.#cameras = cameras;
-    this.#cameraBox.replaceChildren(
-      tx('legend', 'kiosk.admin.cameras'),
-      ...(cameras.length === 0
-        ? [tx('span', 'admin.noCameras', { class: 'muted' })]
-        : cameras.map((c) => h('label', {}, h('input', { type: 'checkbox', name: 'kiosk-camera', value: c.id, checked: checked.has(c.id) }), c.name))),
-    );
-    this.#render();
+  #choose(ids: string[]): void {
+    this.#chosen.set(ids.map((id) => ({ id, name: this.#names.get(id) ?? id })));
   }
 
   async refresh(): Promise<void> {
     try {
       this.#kiosks = await api.kiosks();
+      const unnamed = this.#kiosks.flatMap((k) => k.cameraIds).filter((id) => !this.#names.has(id));
+      // A camera deleted since (or not visible) keeps its id.
+      for (const c of await api.camerasNamed(unnamed)) this.#names.set(c.id, c.name);
       this.#render();
     } catch (err) {
       this.#notice.show(errorMessage(err), 'error');
@@ -78,7 +89,7 @@ export class KioskAdmin {
     );
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      const cameraIds = [...this.#cameraBox.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value);
+      const cameraIds = this.#chosen.ids;
       this.#notice.clear();
       if (cameraIds.length === 0) {
         this.#notice.show({ key: 'kiosk.admin.pickCameras' }, 'error');
@@ -88,7 +99,7 @@ export class KioskAdmin {
       try {
         const created = await api.createKiosk({ name: name.value.trim(), cameraIds, layout: Number(layout.value) as Layout, rotateSeconds: Number(rotate.value) });
         name.value = '';
-        for (const box of this.#cameraBox.querySelectorAll<HTMLInputElement>('input:checked')) box.checked = false;
+        this.#choose([]);
         this.#showLink(created.kiosk.name, created.url);
         await this.refresh();
       } catch (err) {
@@ -122,7 +133,7 @@ export class KioskAdmin {
       this.#rows.replaceChildren(h('tr', {}, tx('td', 'kiosk.admin.none', { colspan: 5, class: 'muted' })));
       return;
     }
-    const cameraName = (id: string) => this.#cameras.find((c) => c.id === id)?.name ?? id;
+    const cameraName = (id: string) => this.#names.get(id) ?? id;
     this.#rows.replaceChildren(
       ...this.#kiosks.map((k) => {
         const rotateToken = tx('button', 'kiosk.admin.newLink', { type: 'button', class: 'small' });

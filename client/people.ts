@@ -1,8 +1,11 @@
 // Users of the organisation for its administrators: add with a role, change the role, delete, and
 // per user a grants editor — cameras and groups × rights, offering only the rights the user's role
-// may hold (a viewer: live and playback). Administrators hold every right on every camera.
-import { adminApi, ROLE_CEILING, ROLES, type CameraAccess, type Grant, type Group, type OrgUser, type Right, type Role } from './adminApi.ts';
-import { ApiError } from './api.ts';
+// may hold (a viewer: live and playback). Administrators hold every right on every camera. The
+// editor lists the groups and the cameras the user holds a grant on; another camera is added by
+// search, so an organisation with thousands of cameras gets no row per camera.
+import { adminApi, ROLE_CEILING, ROLES, type Grant, type Group, type OrgUser, type Right, type Role } from './adminApi.ts';
+import { ApiError, api } from './api.ts';
+import { CameraChooser } from './cameraChooser.ts';
 import { bindAttr, bindText, t, type MessageKey, type Params } from './i18n.ts';
 import { busy, errorMessage, h, Notice, onSubmit, tx } from './ui.ts';
 
@@ -22,7 +25,6 @@ export class PeoplePanel {
   readonly #rows: HTMLTableSectionElement;
   readonly #notice = new Notice('alert');
   #users: OrgUser[] = [];
-  #cameras: Pick<CameraAccess, 'id' | 'name'>[] = [];
   #groups: Group[] = [];
   /** The user whose grants are open (one at a time keeps the table readable). */
   #openUserId: string | undefined;
@@ -49,9 +51,8 @@ export class PeoplePanel {
     this.#selfId = id;
   }
 
-  /** Cameras and groups the grants editor offers. */
-  setTargets(cameras: Pick<CameraAccess, 'id' | 'name'>[], groups: Group[]): void {
-    this.#cameras = cameras;
+  /** The groups the grants editor offers. */
+  setGroups(groups: Group[]): void {
     this.#groups = groups;
     this.#render();
   }
@@ -115,7 +116,7 @@ export class PeoplePanel {
         remove.addEventListener('click', () => void this.#delete(user, remove));
         const row = h('tr', { 'data-user-id': user.id }, h('td', {}, user.username), h('td', {}, role), h('td', {}, h('div', { class: 'actions' }, grants, unlock, signOut, remove)));
         if (this.#openUserId !== user.id || user.role === 'admin') return [row];
-        const editor = new GrantsEditor(user, this.#cameras, this.#groups);
+        const editor = new GrantsEditor(user, this.#groups);
         return [row, h('tr', { class: 'grants-row' }, h('td', { colspan: 3 }, editor.el))];
       }),
     );
@@ -169,51 +170,78 @@ function roleSelect(current: Role): HTMLSelectElement {
   return select;
 }
 
-/** One user's grants: a row per group and per camera, a checkbox per right the role allows. */
+type Target = { cameraId: string; groupId?: undefined } | { groupId: string; cameraId?: undefined };
+
+/**
+ * One user's grants: a row per group and per camera they hold a grant on, a checkbox per right the
+ * role allows; a search adds a row for another camera.
+ */
 class GrantsEditor {
   readonly el: HTMLElement;
   readonly #user: OrgUser;
   readonly #rights: readonly Right[];
   readonly #body: HTMLTableSectionElement;
   readonly #notice = new Notice('alert');
+  readonly #chooser: CameraChooser;
   #grants: Grant[] = [];
+  /** Camera rows shown (granted, or added by search), so the search does not offer them again. */
+  readonly #cameraRows = new Map<string, HTMLTableRowElement>();
 
-  constructor(user: OrgUser, cameras: Pick<CameraAccess, 'id' | 'name'>[], groups: Group[]) {
+  constructor(user: OrgUser, groups: Group[]) {
     this.#user = user;
     this.#rights = ROLE_CEILING[user.role];
     this.#body = h('tbody');
     const head = h('tr', {}, tx('th', 'people.target'), ...this.#rights.map((r) => tx('th', `right.${r}`, { class: 'grant-col' })));
+    this.#chooser = new CameraChooser({
+      label: { key: 'people.addCamera', params: { name: user.username } },
+      exclude: () => new Set(this.#cameraRows.keys()),
+      onPick: (camera) => {
+        const row = this.#row({ cameraId: camera.id }, camera.name);
+        this.#cameraRows.set(camera.id, row);
+        this.#body.querySelector('tr[data-empty]')?.remove();
+        this.#body.append(row);
+        row.querySelector<HTMLInputElement>('input[type=checkbox]')?.focus();
+      },
+    });
     this.el = h(
       'div',
       { class: 'grants-editor', id: `grants-${user.id}`, 'data-user-id': user.id },
       bindText(h('p', { class: 'muted small-text' }), 'people.ceiling', { role: t(`role.${user.role}`), rights: this.#rights.map((r) => t(`right.${r}`)).join(', ') }),
       this.#notice.el,
       h('table', { class: 'admin-table' }, h('thead', {}, head), this.#body),
+      this.#chooser.el,
     );
-    const targets = [
-      ...groups.map((g) => ({ key: { groupId: g.id }, label: t('people.groupLabel', { name: g.name }) })),
-      ...cameras.map((c) => ({ key: { cameraId: c.id }, label: c.name })),
-    ];
-    if (targets.length === 0) this.#body.append(h('tr', {}, tx('td', 'admin.noCameras', { colspan: this.#rights.length + 1 })));
-    void this.#load(targets);
+    void this.#load(groups);
   }
 
-  async #load(targets: { key: { cameraId?: string; groupId?: string }; label: string }[]): Promise<void> {
+  async #load(groups: Group[]): Promise<void> {
+    let names: Map<string, string>;
     try {
       this.#grants = await adminApi.grants(this.#user.id);
+      const granted = this.#grants.flatMap((g) => (g.cameraId ? [g.cameraId] : []));
+      names = new Map((await api.camerasNamed(granted)).map((c) => [c.id, c.name]));
     } catch (err) {
       this.#notice.show(peopleError(err), 'error');
       return;
     }
-    this.#body.replaceChildren(...targets.map(({ key, label }) => this.#row(key, label)));
+    const cameraRows = this.#grants
+      .flatMap((g) => (g.cameraId ? [{ id: g.cameraId, name: names.get(g.cameraId) ?? g.cameraId }] : []))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map(({ id, name }) => {
+        const row = this.#row({ cameraId: id }, name);
+        this.#cameraRows.set(id, row);
+        return row;
+      });
+    const rows = [...groups.map((g) => this.#row({ groupId: g.id }, t('people.groupLabel', { name: g.name }))), ...cameraRows];
+    this.#body.replaceChildren(...(rows.length > 0 ? rows : [h('tr', { 'data-empty': true }, tx('td', 'people.noGrants', { colspan: this.#rights.length + 1, class: 'muted' }))]));
     this.el.dataset.loaded = 'true';
   }
 
-  #grantOf(key: { cameraId?: string; groupId?: string }): Grant | undefined {
+  #grantOf(key: Target): Grant | undefined {
     return this.#grants.find((g) => (key.cameraId ? g.cameraId === key.cameraId : g.groupId === key.groupId));
   }
 
-  #row(key: { cameraId?: string; groupId?: string }, label: string): HTMLTableRowElement {
+  #row(key: Target, label: string): HTMLTableRowElement {
     const boxes = this.#rights.map((right) => {
       const box = h('input', {
         type: 'checkbox',

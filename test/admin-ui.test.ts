@@ -1,5 +1,5 @@
 // The administration views and the notice banner in Chromium, against the real service: an
-// administrator adds an operator and grants them a right (People), renews a camera secret (Cameras) with a grace period (the old
+// administrator adds an operator and grants them a right on a camera found by search (People), renews a camera secret (Cameras) with a grace period (the old
 // secret still gets a publish token, a wrong one does not); an announcement shows in the banner
 // of the live page and of a kiosk display (information can be dismissed for the session,
 // maintenance not); a scheduled contract end shows in Japanese with the date in Asia/Tokyo; a
@@ -10,13 +10,14 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, signInAt, textMatches } from './chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, okJson as json, PageConsole, signInAt, textMatches } from './chromium.ts';
 import { startService, type Service } from './harness.ts';
 
 let svc: Service;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
-const log: string[] = [];
+const pages = new PageConsole();
+const step = pages.step.bind(pages);
 let camera = { id: '', secret: '' };
 /** The administrator's tab, signed in once (sessionStorage carries the session across its pages). */
 let adminPage: Page;
@@ -27,29 +28,13 @@ const PASSWORD = 'quiet lantern orchard 71';
 async function newPage(name: string, locale = 'en-US'): Promise<Page> {
   const context = await browser.newContext({ locale, timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
   contexts.push(context);
-  const page = await context.newPage();
-  page.on('console', (m) => m.type() !== 'debug' && log.push(`[${name} ${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => log.push(`[${name} pageerror] ${e.message}`));
+  const page = pages.watch(await context.newPage(), name);
   // The panel confirms renewals and role changes.
   page.on('dialog', (d) => void d.accept());
   return page;
 }
 
 const signIn = (page: Page, path: string, username: string, password: string) => signInAt(page, `${svc.url}${path}`, username, password);
-
-/** Fails with the pages' console: a timeout alone says little. */
-async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    throw new Error(`${what}: ${(err as Error).message}\n${log.slice(-30).join('\n')}`);
-  }
-}
-
-async function json<T>(res: Response): Promise<T> {
-  if (!res.ok) throw new Error(`${res.url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
 
 test.before(async () => {
   svc = await startService();
@@ -80,8 +65,14 @@ test('an admin adds an operator, grants a right, and renews a camera secret with
   assert.is(op.role, 'operator');
 
   await step('grant export on the camera', async () => {
-    // A new non-admin user's permissions open at once; an operator is offered every right.
-    const box = `#grants-${op.id}[data-loaded] input[data-camera-id="${camera.id}"][data-right="export"]`;
+    // A new non-admin user's permissions open at once; the camera is found by its name and added
+    // as a row; an operator is offered every right.
+    const editor = `#grants-${op.id}[data-loaded]`;
+    await page.waitForSelector(editor, { timeout: 10_000 });
+    await page.fill(`${editor} .camera-chooser input`, 'gat');
+    await page.waitForSelector(`${editor} [role=option][data-camera-id="${camera.id}"][aria-selected=true]`, { timeout: 10_000 });
+    await page.press(`${editor} .camera-chooser input`, 'Enter');
+    const box = `${editor} input[data-camera-id="${camera.id}"][data-right="export"]`;
     await page.waitForSelector(box, { timeout: 10_000 });
     assert.ok(await page.isVisible(`#grants-${op.id} input[data-right="manage"]`), 'an operator may be given manage');
     await page.check(box);

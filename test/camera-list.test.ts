@@ -372,6 +372,29 @@ test('a viewer granted 3 cameras (one through a group) and a key limited to a gr
   assert.equal(new Set(keyTree.sites.map((s) => s.id)), new Set([groupIds[GROUPS - 1], groupIds[SITES - 1]]));
 });
 
+test('ids names the cameras asked for (a screen that holds ids): only those the caller may see, unknown ids left out', async () => {
+  const asked = [ids[900]!, ids[5]!, ids[3]!, 'cam_NoSuchCamera00'];
+  const page = await list({ ids: asked.join(',') });
+  assert.equal(page.cameras.map((c) => c.id), [ids[900]!, ids[5]!, ids[3]!].sort(byName), 'the three cameras, in name order');
+  assert.is(page.total, 3);
+  assert.equal(page.cameras.map((c) => c.name), [ids[900]!, ids[5]!, ids[3]!].sort(byName).map((id) => names.get(id)));
+  // A viewer names only what they may see: ids of other cameras tell them nothing.
+  const viewer = await svc.login('list-viewer', VIEWER_PASSWORD);
+  const theirs = await list({ ids: [ids[11]!, ids[5]!, ids[900]!].join(',') }, viewer);
+  assert.equal(theirs.cameras.map((c) => c.id), [ids[11]!]);
+  // With the other filters: ids and q narrow together.
+  const both = await list({ ids: [ids[5]!, ids[6]!].join(','), q: names.get(ids[6]!)! });
+  assert.equal(both.cameras.map((c) => c.id), [ids[6]!]);
+
+  // Ids of cameras the test above never removes (it empties their places in `ids`).
+  const tooMany = await svc.api(`/api/cameras?ids=${[...ids.slice(0, 100), ...ids.slice(860, 961)].join(',')}`);
+  assert.is(tooMany.status, 400, '201 ids');
+  assert.match(((await tooMany.json()) as { error: { message: string } }).error.message, /at most 200 cameras/);
+  const malformed = await svc.api(`/api/cameras?ids=${encodeURIComponent('cam_ok,not an id')}`);
+  assert.is(malformed.status, 400);
+  assert.match(((await malformed.json()) as { error: { message: string } }).error.message, /not a camera id/);
+});
+
 test('the admin\'s sites tree: every group, counts of distinct cameras including the groups below, states counted', async () => {
   const tree = await json<Sites>(await svc.api('/api/sites'));
   assert.is(tree.sites.length, GROUPS);

@@ -63,6 +63,36 @@ export async function signInAt(page: Page, url: string, username: string, passwo
   await signedIn(page);
 }
 
+/**
+ * What the pages of a test said on their consoles (debug aside), so that a step that fails shows
+ * it: a timeout alone says little.
+ */
+export class PageConsole {
+  readonly lines: string[] = [];
+
+  /** Collects `page`'s console lines and errors under `name`. */
+  watch(page: Page, name: string): Page {
+    page.on('console', (m) => m.type() !== 'debug' && this.lines.push(`[${name} ${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => this.lines.push(`[${name} pageerror] ${e.message}`));
+    return page;
+  }
+
+  /** Runs `run`; its failure says `what` failed and what the pages said last. */
+  async step<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw new Error(`${what}: ${(err as Error).message}\n${this.lines.slice(-30).join('\n')}`);
+    }
+  }
+}
+
+/** The JSON body of a successful answer; any other status fails with the body. */
+export async function okJson<T>(res: Response): Promise<T> {
+  if (!res.ok) throw new Error(`${res.url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
 /** Until the text of `selector` (of the whole page when null) matches `pattern`. */
 export async function textMatches(page: Page, selector: string | null, pattern: RegExp, timeout = 10_000): Promise<void> {
   await page.waitForFunction(

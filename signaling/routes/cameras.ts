@@ -48,6 +48,8 @@ const grantBody = z.object({ rights: z.array(z.enum(RIGHTS as [Right, ...Right[]
 
 /** A page holds at most this many cameras (GET /api/cameras?limit=). */
 const MAX_PAGE = 1000;
+/** Cameras named at once by `ids` (a screen that shows names for the ids it holds). */
+const MAX_IDS = 200;
 const SORTS = { name: 'by name (Japanese collation, numbers as numbers: "カメラ2" before "カメラ10")', attention: 'needs attention first: not recording, then offline, then live; each by name' } as const;
 type Sort = keyof typeof SORTS;
 const STATE_FILTERS = { ...CAMERA_STATE_MEANINGS, attention: 'offline or not_recording' } as const;
@@ -63,6 +65,13 @@ const listQuery = z.object({
   cursor: z.string().max(1000, 'cursor is too long: pass nextCursor exactly as given').optional().describe('nextCursor of the previous page (opaque); keep the same sort'),
   q: z.string().max(200, 'q is at most 200 characters').optional().describe('Search: part of the name as typed (Japanese or English; half-width, full-width, katakana and hiragana match each other, case is ignored), or a camera id'),
   group: z.string().regex(ID, 'group is not a group id').optional().describe('A camera group id: its cameras and those of every group below it'),
+  ids: z
+    .string()
+    .max(MAX_IDS * 40, `ids names at most ${MAX_IDS} cameras`)
+    .transform((text) => text.split(',').filter(Boolean))
+    .pipe(z.array(z.string().regex(ID, 'ids holds something that is not a camera id')).max(MAX_IDS, `ids names at most ${MAX_IDS} cameras; ask in several pages`))
+    .optional()
+    .describe(`Only these cameras, comma-separated (at most ${MAX_IDS}): how a screen that holds camera ids (a group's members, a grant, a display) shows their names. Ids the caller may not see, or that do not exist, are left out`),
   state: z.enum(Object.keys(STATE_FILTERS) as [StateFilter, ...StateFilter[]]).optional().describe(`Only cameras in this state: ${Object.entries(STATE_FILTERS).map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}`),
   sort: z.enum(Object.keys(SORTS) as [Sort, ...Sort[]]).default('name').describe(`The order: ${Object.entries(SORTS).map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}`),
 });
@@ -257,7 +266,8 @@ export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>)
           if (c.req.header('if-none-match') === kept.etag) return c.body(null, 304, headers);
           return c.body(kept.body, 200, { ...JSON_TYPE, ...headers });
         }
-        const { limit = Infinity, cursor: cursorText, q, group, state, sort } = listQueryOf(c);
+        const { limit = Infinity, cursor: cursorText, q, group, ids, state, sort } = listQueryOf(c);
+        const named = ids === undefined ? undefined : new Set(ids);
         const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText, sort);
         const below = group === undefined ? undefined : visible.org.below(group);
         if (group !== undefined && !visible.org.group(group)) throw notFound('group', group);
@@ -265,7 +275,9 @@ export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>)
         const folded = query === undefined ? undefined : foldForSearch(query);
         const inState = (s: CameraState) => state === undefined || (state === 'attention' ? s !== 'live' : s === state);
         const matches = (e: CameraEntry) =>
-          (below === undefined || below.has(e.camera.id)) && (folded === undefined || e.folded.includes(folded) || e.camera.id === query);
+          (below === undefined || below.has(e.camera.id)) &&
+          (named === undefined || named.has(e.camera.id)) &&
+          (folded === undefined || e.folded.includes(folded) || e.camera.id === query);
 
         // The matching cameras in the order asked for, each with its state.
         let ordered: { entry: CameraEntry; state: CameraState }[] | undefined;
@@ -273,7 +285,7 @@ export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>)
         let start: number;
         if (sort === 'name') {
           // Without filters the caller's visible cameras are the list as they are (no pass over them).
-          orderedEntries = below === undefined && folded === undefined && state === undefined ? visible.entries : visible.entries.filter((e) => matches(e) && (state === undefined || inState(stateOf(e.camera))));
+          orderedEntries = below === undefined && named === undefined && folded === undefined && state === undefined ? visible.entries : visible.entries.filter((e) => matches(e) && (state === undefined || inState(stateOf(e.camera))));
           start = cursor ? indexAfter(orderedEntries, cursor.n, cursor.i) : 0;
         } else {
           const buckets: { entry: CameraEntry; state: CameraState }[][] = CAMERA_STATES.map(() => []);
