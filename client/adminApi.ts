@@ -24,7 +24,6 @@ export { RIGHTS, ROLES, type Right, type Role };
 export const ROLE_CEILING = ROLE_RIGHTS;
 
 export type OrgUser = z.infer<typeof authAnswers.PublicUser>;
-export type CameraAccess = Pick<z.infer<typeof cameraAnswers.CameraView>, 'id' | 'name' | 'rights' | 'groupIds'>;
 export type Grant = z.infer<typeof grantAnswers.GrantView>;
 export type Group = z.infer<typeof groupAnswers.GroupView>;
 type NoticeView = z.infer<typeof announcementAnswers.NoticeView>;
@@ -61,11 +60,6 @@ export const adminApi = {
   async me(): Promise<OrgUser> {
     return parseAnswer(authAnswers.SignedInUser, await call('GET', '/api/auth/me'), 'me').user;
   },
-  /** Every camera the caller may see, with the rights they hold on it. */
-  async cameraAccess(): Promise<CameraAccess[]> {
-    return parseAnswer(cameraAnswers.CameraList, await call('GET', '/api/cameras'), 'cameras').cameras;
-  },
-
   // --- Users and grants -------------------------------------------------------------------------
   async users(): Promise<OrgUser[]> {
     return parseAnswer(userAnswers.UserList, await call('GET', '/api/users'), 'users').users;

@@ -839,6 +839,7 @@ const en = {
   'people.addCamera': 'Give {name} access to another camera',
   'people.noGrants': 'No permissions yet. Find a camera below to give one.',
   'kiosk.admin.addCamera': 'Add a camera to the display',
+  'playback.otherCamera': 'Show another camera',
   'kiosk.admin.removeCamera': 'Remove {camera} from the display',
 } as const;
 
@@ -1680,6 +1681,7 @@ const ja: Dictionary = {
   'people.addCamera': '{name}さんにほかのカメラへのアクセスを与える',
   'people.noGrants': 'まだ許可はありません。下でカメラを検索して許可を与えてください。',
   'kiosk.admin.addCamera': '表示端末にカメラを追加',
+  'playback.otherCamera': 'ほかのカメラを表示',
   'kiosk.admin.removeCamera': '表示端末から{camera}を外す',
 };
 

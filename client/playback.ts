@@ -1,11 +1,13 @@
 // playback.html: a camera's recordings (player, timeline, in/out marks, export, share) and its live
 // view, for a signed-in user. Deep link: `playback.html#camera=<id>&t=<ISO time or ms>`; the hash
 // follows the camera and the playhead so a reload (or a copied address) comes back to the same place.
+// The page reads only the camera it shows; another is found with a search (an organisation may
+// hold thousands).
 import './noEval.ts';
 import './style.css';
 import { api, ApiError, auth, type Camera } from './api.ts';
 import type { MessageKey } from './i18n.ts';
-import { adminApi, type Right } from './adminApi.ts';
+import { CameraChooser } from './cameraChooser.ts';
 import { ExportPanel } from './exports.ts';
 import { exposeHook, playbackHook } from './hook.ts';
 import { Marks } from './marks.ts';
@@ -41,7 +43,9 @@ function writeHash(cameraId: string, atMs: number | undefined): void {
 /** Everything that exists while a user is signed in on this page. */
 class PlaybackSession {
   readonly el: HTMLElement;
-  readonly #select: HTMLSelectElement;
+  /** The camera shown, by name. */
+  readonly #title: HTMLElement;
+  readonly #chooser: CameraChooser;
   readonly #modeButtons = new Map<PlaybackMode, HTMLButtonElement>();
   readonly #stage: HTMLElement;
   readonly #notice = new Notice('alert');
@@ -50,9 +54,8 @@ class PlaybackSession {
   readonly #shares: SharePanel;
   readonly #onHashChange = () => this.#followHash();
   readonly #onAuthFailure: () => void;
-  #cameras: Camera[] = [];
-  /** The caller's rights per camera: export and share panels show only where they are held. */
-  #rights = new Map<string, readonly Right[]>();
+  /** Cameras read so far (the one shown, and those chosen before), with the caller's rights on each. */
+  readonly #cameras = new Map<string, Camera>();
   #cameraId: string | undefined;
   #mode: PlaybackMode = 'recorded';
   #recorded: RecordedView | null = null;
@@ -62,9 +65,16 @@ class PlaybackSession {
 
   constructor(onAuthFailure: () => void) {
     this.#onAuthFailure = onAuthFailure;
-    this.#select = h('select', { id: 'camera-select' });
-    bindAttr(this.#select, 'aria-label', 'playback.camera');
-    this.#select.addEventListener('change', () => this.setCamera(this.#select.value));
+    this.#title = h('strong', { id: 'camera-name', 'aria-live': 'polite' });
+    this.#chooser = new CameraChooser({
+      label: { key: 'playback.otherCamera' },
+      exclude: () => new Set(this.#cameraId ? [this.#cameraId] : []),
+      onPick: (camera) => {
+        this.#cameras.set(camera.id, camera);
+        this.setCamera(camera.id);
+      },
+    });
+    this.#chooser.input.id = 'camera-search-playback';
     const modes = h('div', { class: 'segmented', role: 'group' });
     bindAttr(modes, 'aria-label', 'playback.mode');
     for (const m of ['recorded', 'live'] as const) {
@@ -75,7 +85,7 @@ class PlaybackSession {
     }
     this.#stage = h('div', { class: 'stage' });
     this.#marks = new Marks(() => this.#recorded?.player.wallTimeMs());
-    const cameraName = (id: string) => this.#cameras.find((c) => c.id === id)?.name ?? id;
+    const cameraName = (id: string) => this.#cameras.get(id)?.name ?? id;
     this.#exports = new ExportPanel({
       cameraId: () => this.#cameraId,
       cameraName,
@@ -91,7 +101,7 @@ class PlaybackSession {
     this.el = h(
       'div',
       { class: 'playback' },
-      h('div', { class: 'toolbar' }, tx('span', 'playback.camera', { class: 'toolbar-label' }), this.#select, modes),
+      h('div', { class: 'toolbar' }, tx('span', 'playback.camera', { class: 'toolbar-label' }), this.#title, modes, this.#chooser.el),
       this.#notice.el,
       this.#stage,
       h('div', { class: 'recorded-only' }, this.#marks.el),
@@ -124,11 +134,17 @@ class PlaybackSession {
     return this.#shares;
   }
 
+  /** Shows a camera (read first if this page has not yet). */
   setCamera(cameraId: string, atMs?: number): void {
-    if (!this.#cameras.some((c) => c.id === cameraId)) return;
+    const camera = this.#cameras.get(cameraId);
+    if (!camera) {
+      void this.#read(cameraId, atMs);
+      return;
+    }
     const changed = cameraId !== this.#cameraId;
     this.#cameraId = cameraId;
-    this.#select.value = cameraId;
+    this.#title.textContent = camera.name;
+    this.#title.dataset.cameraId = cameraId;
     if (changed) this.#marks.set(undefined, undefined);
     writeHash(cameraId, atMs);
     this.#show(changed, atMs);
@@ -146,6 +162,7 @@ class PlaybackSession {
     window.removeEventListener('hashchange', this.#onHashChange);
     this.#recorded?.close();
     this.#live?.close();
+    this.#chooser.close();
     this.#marks.close();
     this.#exports.close();
     this.#shares.close();
@@ -156,23 +173,45 @@ class PlaybackSession {
     return parseHash(location.hash).atMs;
   }
 
+  /** The linked camera, or without a link the first by name. */
   async #loadCameras(): Promise<void> {
+    const link = parseHash(location.hash);
+    if (link.cameraId) {
+      await this.#read(link.cameraId, link.atMs);
+      return;
+    }
     try {
-      const [cameras, access] = await Promise.all([api.cameras(), adminApi.cameraAccess()]);
+      const first = (await api.cameraPage({ limit: 1 })).cameras[0];
       if (this.#closed) return;
-      this.#cameras = cameras;
-      this.#rights = new Map(access.map((c) => [c.id, c.rights]));
-      this.#select.replaceChildren(...cameras.map((c) => h('option', { value: c.id }, c.name)));
-      if (cameras.length === 0) {
+      if (!first) {
         this.#notice.show({ key: 'grid.noCameras' });
         return;
       }
-      const link = parseHash(location.hash);
-      const first = cameras.find((c) => c.id === link.cameraId) ?? cameras[0]!;
-      if (link.cameraId && first.id !== link.cameraId) this.#notice.show({ key: 'error.camera_not_found' }, 'error');
-      this.setCamera(first.id, first.id === link.cameraId ? link.atMs : undefined);
+      this.#cameras.set(first.id, first);
+      this.setCamera(first.id);
     } catch (err) {
       if (!this.#closed) this.#notice.show(errorMessage(err), 'error');
+    }
+  }
+
+  /** Reads one camera (its name and the caller's rights), then shows it; one not found says so. */
+  async #read(cameraId: string, atMs: number | undefined): Promise<void> {
+    try {
+      const camera = await api.camera(cameraId);
+      if (this.#closed) return;
+      this.#cameras.set(camera.id, camera);
+      this.setCamera(camera.id, atMs);
+    } catch (err) {
+      if (this.#closed) return;
+      this.#notice.show(err instanceof ApiError && err.code === 'camera_not_found' ? { key: 'error.camera_not_found' } : errorMessage(err), 'error');
+      // Something to show all the same: the first camera, as without a link.
+      if (!this.#cameraId && parseHash(location.hash).cameraId === cameraId) {
+        const first = (await api.cameraPage({ limit: 1 }).catch(() => undefined))?.cameras[0];
+        if (first && !this.#closed && !this.#cameraId) {
+          this.#cameras.set(first.id, first);
+          this.setCamera(first.id);
+        }
+      }
     }
   }
 
@@ -190,7 +229,7 @@ class PlaybackSession {
     const cameraId = this.#cameraId;
     if (!cameraId) return;
     for (const [m, b] of this.#modeButtons) b.setAttribute('aria-pressed', String(m === this.#mode));
-    const rights = this.#rights.get(cameraId) ?? [];
+    const rights = this.#cameras.get(cameraId)?.rights ?? [];
     this.#exports.el.hidden = !rights.includes('export');
     this.#shares.el.hidden = !rights.includes('share');
     this.el.dataset.mode = this.#mode;
@@ -217,7 +256,7 @@ class PlaybackSession {
       this.#recorded = null;
       if (this.#live && this.#live.tile.camera.id === cameraId) return;
       this.#live?.close();
-      const camera = this.#cameras.find((c) => c.id === cameraId)!;
+      const camera = this.#cameras.get(cameraId)!;
       this.#live = new SingleLive({
         camera,
         getToken: async () => {

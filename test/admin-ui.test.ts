@@ -167,7 +167,7 @@ test('a viewer without the export right sees no export or share button; an admin
 
   const page = await newPage('viewer');
   await signIn(page, `/playback.html#camera=${camera.id}`, 'viewer1', PASSWORD);
-  await step('playback page loads the camera', () => page.waitForSelector(`#camera-select option[value="${camera.id}"]`, { state: 'attached', timeout: 10_000 }));
+  await step('playback page loads the camera', () => page.waitForSelector(`#camera-name[data-camera-id="${camera.id}"]`, { timeout: 10_000 }));
   assert.not.ok(await page.isVisible('#export-create'), 'no export button without the export right');
   assert.not.ok(await page.isVisible('#share-create'), 'no share button without the share right');
 

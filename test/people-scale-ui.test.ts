@@ -3,7 +3,8 @@
 // camera (the People view drew one per camera and group: 20 groups × 400 cameras were 24,000
 // checkboxes); a group's cameras show when opened; a camera is added to a group, to a person's
 // grants and to a display by searching the server (typed, then Enter, or by arrows), and removed
-// from a group by its chip; everything lands on the server, and shows by name after a reload.
+// from a group by its chip; everything lands on the server, and shows by name after a reload. The
+// recordings page reads the camera it shows and finds another by search.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -178,6 +179,27 @@ test('displays: cameras chosen by search (in Japanese), the display made with th
 
   await page.reload();
   await step('by name after a reload', () => page.waitForSelector(`#admin-kiosks tr[data-kiosk-id] >> text=${nameOf(7)}`, { timeout: 10_000 }));
+});
+
+test('recordings: the page reads the camera it shows (the first by name without a link); another is found by search', async () => {
+  const page = await newPage('recordings');
+  const lists: string[] = [];
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.pathname === '/api/cameras') lists.push(url.search);
+  });
+  await signInAt(page, `${svc.url}/playback.html`, svc.adminUsername, svc.adminPassword);
+  // Names sort as numbers: 倉庫 0番 comes first.
+  await step('the first camera', () => page.waitForSelector(`#camera-name[data-camera-id="${cameras[0]}"]`, { timeout: 10_000 }));
+  assert.is(await page.textContent('#camera-name'), nameOf(0));
+  await step('another by search', () => choose(page, '#camera-search-playback', nameOf(321), cameras[321]!));
+  await step('shown', () => page.waitForSelector(`#camera-name[data-camera-id="${cameras[321]}"]`, { timeout: 10_000 }));
+  assert.match(new URL(page.url()).hash, new RegExp(`camera=${cameras[321]}`), 'the link follows');
+  assert.ok(lists.length > 0);
+  for (const query of lists) {
+    const params = new URLSearchParams(query);
+    assert.ok(Number(params.get('limit')) > 0 && Number(params.get('limit')) <= 60, `a page of the list, not all of it: ${query}`);
+  }
 });
 
 test.run();
