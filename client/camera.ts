@@ -5,6 +5,7 @@
 import './noEval.ts';
 import './style.css';
 import { api, ApiError, auth, onUnauthorized, type PublishToken, type User } from './api.ts';
+import { CameraChooser } from './cameraChooser.ts';
 import { exposeHook } from './hook.ts';
 import { bindText, formatDateTime, initI18n, onLocaleChange, t, type MessageKey } from './i18n.ts';
 import { isUnsupportedBrowser } from './media.ts';
@@ -391,26 +392,29 @@ async function showPicker(user: User): Promise<void> {
     main.replaceChildren(h('section', { class: 'card' }, notice.el));
     return;
   }
-  const select = h('select', { id: 'camera-select', required: true });
-  const start = tx('button', 'camera.start', { type: 'submit', class: 'primary' });
+  // Found by search (an organisation may hold thousands of cameras); a linked id is chosen already.
+  let chosen: { id: string; name: string } | undefined;
+  const chosenName = h('strong', { id: 'camera-chosen', 'aria-live': 'polite' });
+  const start = tx('button', 'camera.start', { type: 'submit', class: 'primary', disabled: true });
+  const choose = (camera: { id: string; name: string }) => {
+    chosen = camera;
+    chosenName.textContent = camera.name;
+    start.disabled = false;
+  };
+  const chooser = new CameraChooser({ label: { key: 'camera.search' }, exclude: () => new Set(chosen ? [chosen.id] : []), onPick: choose });
   const message = new Notice('alert');
-  const form = h('form', { class: 'card picker', id: 'camera-picker' }, tx('h1', 'camera.title'), tx('label', 'camera.pick', { for: 'camera-select' }), select, message.el, start);
+  const form = h('form', { class: 'card picker', id: 'camera-picker' }, tx('h1', 'camera.title'), tx('p', 'camera.pick'), h('p', {}, chosenName), chooser.el, message.el, start);
   main.replaceChildren(form);
   try {
-    const cameras = await api.cameras();
     const wanted = fragment().id;
-    for (const c of cameras) select.add(new Option(c.name, c.id, false, c.id === wanted));
-    if (cameras.length === 0) {
-      message.show({ key: 'admin.noCameras' });
-      start.disabled = true;
-    }
+    if (wanted) choose(await api.camera(wanted));
+    else if ((await api.cameraPage({ limit: 1 })).total === 0) message.show({ key: 'admin.noCameras' });
   } catch (err) {
     message.show(errorMessage(err), 'error');
   }
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const chosen = select.selectedOptions[0];
-    if (chosen) publish({ kind: 'admin', cameraId: chosen.value }, chosen.text);
+    if (chosen) publish({ kind: 'admin', cameraId: chosen.id }, chosen.name);
   });
 }
 

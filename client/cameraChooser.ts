@@ -72,9 +72,10 @@ export class CameraChooser {
     });
   }
 
+  /** Closes the list and forgets a search under way (the screen around it closes or hides it). */
   close(): void {
     clearTimeout(this.#timer);
-    this.#asked += 1;
+    this.#close();
   }
 
   #onKey(ev: KeyboardEvent): void {
@@ -196,7 +197,7 @@ export class ChosenCameras {
   }
 
   set(cameras: Pick<Camera, 'id' | 'name'>[], disabled = false): void {
-    this.#cameras = [...cameras].sort((a, b) => a.name.localeCompare(b.name));
+    this.#cameras = [...cameras].sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
     this.el.replaceChildren(
       ...this.#cameras.map((camera) => {
         const remove = h('button', { type: 'button', class: 'small link chip-remove', 'data-camera-id': camera.id, disabled }, '×');

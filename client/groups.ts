@@ -87,36 +87,43 @@ export class GroupsPanel {
     const summary = h('summary', {});
     /** Names of the members this administrator may see (others are kept as they are). */
     let names = new Map<string, string>();
-    let saving = false;
+    /** Changes under way: each is sent after the one before, on the members as they are then. */
+    let saving = 0;
+    let queue = Promise.resolve();
     const show = () => {
       bindText(summary, 'groups.members', { n: group.cameraIds.length });
-      chips.set(group.cameraIds.flatMap((id) => (names.has(id) ? [{ id, name: names.get(id)! }] : [])), saving);
+      chips.set(group.cameraIds.flatMap((id) => (names.has(id) ? [{ id, name: names.get(id)! }] : [])), saving > 0);
     };
-    const save = async (cameraIds: string[]) => {
-      if (saving) return;
-      saving = true;
+    const change = (edit: (cameraIds: string[]) => string[]) => {
+      saving += 1;
       show();
-      this.#notice.clear();
-      try {
-        group.cameraIds = (await adminApi.updateGroup(group.id, { cameraIds })).cameraIds;
-        this.#onChange(this.#groups);
-      } catch (err) {
-        this.#notice.show(errorMessage(err), 'error');
-      } finally {
-        saving = false;
-        show();
-      }
+      queue = queue.then(async () => {
+        this.#notice.clear();
+        try {
+          group.cameraIds = (await adminApi.updateGroup(group.id, { cameraIds: edit(group.cameraIds) })).cameraIds;
+          this.#onChange(this.#groups);
+        } catch (err) {
+          this.#notice.show(errorMessage(err), 'error');
+        } finally {
+          saving -= 1;
+          show();
+        }
+      });
     };
     const chips = new ChosenCameras(
       (camera) => ({ key: 'groups.removeMember', params: { camera, group: group.name } }),
-      (id) => void save(group.cameraIds.filter((c) => c !== id)),
+      (id) => {
+        change((ids) => ids.filter((c) => c !== id));
+        // The chip goes: the focus moves to the search rather than to the page's start.
+        chooser.input.focus();
+      },
     );
     const chooser = new CameraChooser({
       label: { key: 'groups.addMember', params: { group: group.name } },
       exclude: () => new Set(group.cameraIds),
       onPick: (camera) => {
         names.set(camera.id, camera.name);
-        void save([...group.cameraIds, camera.id]);
+        change((ids) => (ids.includes(camera.id) ? ids : [...ids, camera.id]));
       },
     });
     const details = h('details', { class: 'group-members', 'data-group-members': group.id }, summary, chips.el, chooser.el);

@@ -840,6 +840,7 @@ const en = {
   'people.noGrants': 'No permissions yet. Find a camera below to give one.',
   'kiosk.admin.addCamera': 'Add a camera to the display',
   'playback.otherCamera': 'Show another camera',
+  'camera.search': 'Find the camera by name',
   'kiosk.admin.removeCamera': 'Remove {camera} from the display',
 } as const;
 
@@ -1682,6 +1683,7 @@ const ja: Dictionary = {
   'people.noGrants': 'まだ許可はありません。下でカメラを検索して許可を与えてください。',
   'kiosk.admin.addCamera': '表示端末にカメラを追加',
   'playback.otherCamera': 'ほかのカメラを表示',
+  'camera.search': 'カメラを名前で検索',
   'kiosk.admin.removeCamera': '表示端末から{camera}を外す',
 };
 

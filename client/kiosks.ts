@@ -23,7 +23,10 @@ export class KioskAdmin {
   constructor() {
     this.#chosen = new ChosenCameras(
       (camera) => ({ key: 'kiosk.admin.removeCamera', params: { camera } }),
-      (id) => this.#choose(this.#chosen.ids.filter((c) => c !== id)),
+      (id) => {
+        this.#choose(this.#chosen.ids.filter((c) => c !== id));
+        chooser.input.focus();
+      },
     );
     const chooser = new CameraChooser({
       label: { key: 'kiosk.admin.addCamera' },

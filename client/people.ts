@@ -226,7 +226,7 @@ class GrantsEditor {
     }
     const cameraRows = this.#grants
       .flatMap((g) => (g.cameraId ? [{ id: g.cameraId, name: names.get(g.cameraId) ?? g.cameraId }] : []))
-      .sort((a, b) => a.name.localeCompare(b.name))
+      .sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }))
       .map(({ id, name }) => {
         const row = this.#row({ cameraId: id }, name);
         this.#cameraRows.set(id, row);

@@ -4,7 +4,8 @@
 // checkboxes); a group's cameras show when opened; a camera is added to a group, to a person's
 // grants and to a display by searching the server (typed, then Enter, or by arrows), and removed
 // from a group by its chip; everything lands on the server, and shows by name after a reload. The
-// recordings page reads the camera it shows and finds another by search.
+// recordings page reads the camera it shows and finds another by search; the camera page publishes
+// as a camera found by search.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -200,6 +201,21 @@ test('recordings: the page reads the camera it shows (the first by name without 
     const params = new URLSearchParams(query);
     assert.ok(Number(params.get('limit')) > 0 && Number(params.get('limit')) <= 60, `a page of the list, not all of it: ${query}`);
   }
+});
+
+test('the camera page: an administrator publishes this browser as a camera found by search', async () => {
+  const page = await newPage('camera page');
+  await signInAt(page, `${svc.url}/camera.html`, svc.adminUsername, svc.adminPassword);
+  await step('the picker', () => page.waitForSelector('#camera-picker .camera-chooser input', { timeout: 10_000 }));
+  assert.ok(await page.isDisabled('#camera-picker button[type=submit]'), 'nothing to start before a camera is chosen');
+  assert.is(await page.locator('#camera-picker option').count(), 0, 'no option per camera');
+  const target = 77;
+  await step('choose', () => choose(page, '#camera-picker .camera-chooser input', nameOf(target), cameras[target]!));
+  assert.is(await page.textContent('#camera-chosen'), nameOf(target));
+  await page.click('#camera-picker button[type=submit]');
+  const live = async () => (await json<{ camera: { live: boolean } }>(await svc.api(`/api/cameras/${cameras[target]}`))).camera.live;
+  for (let i = 0; i < 100 && !(await live()); i++) await new Promise((r) => setTimeout(r, 200));
+  assert.ok(await live(), 'the chosen camera publishes from this page');
 });
 
 test.run();
