@@ -207,7 +207,8 @@ test('socket: a leave sent while a transport is being made closes that transport
     return sfu.cameras.find((c) => c.id === id)?.viewers ?? 0;
   };
   try {
-    for (let round = 0; round < 3; round++) {
+    let crossed = 0;
+    for (let round = 0; round < 5; round++) {
       const join = await request(socket, { method: 'join', data: { cameraId: cam.id, role: 'viewer' } });
       assert.ok(join.ok, JSON.stringify(join.error));
       // A tile closed right after it opened: its leave reaches the server while the transport is made.
@@ -215,11 +216,15 @@ test('socket: a leave sent while a transport is being made closes that transport
       const left = request(socket, { method: 'leave', data: { cameraId: cam.id } });
       const [t, l] = await Promise.all([made, left]);
       assert.ok(l.ok, JSON.stringify(l.error));
-      assert.is(t.ok, false, 'the transport made after the leave is refused');
-      assert.is(t.error?.code, 'not_joined');
-      assert.match(t.error?.message ?? '', /join again/);
+      if (!t.ok) {
+        // The leave came while the transport was being made (as nearly always): the transport is refused.
+        crossed += 1;
+        assert.is(t.error?.code, 'not_joined');
+        assert.match(t.error?.message ?? '', /join again/);
+      }
       assert.is(await viewersOf(cam.id), 0, `round ${round}: no viewer left on the server`);
     }
+    assert.ok(crossed > 0, 'the leave crossed a transport being made at least once');
   } finally {
     socket.close();
   }
