@@ -106,7 +106,10 @@ test('a stalled spool disk: 10 s wait in memory and reach S3, the rest is one di
     const r = await openRecordings(dataDir);
     try {
       const segments = await r.segments(cam.id);
-      assert.is(segments.length, t.segments.length, 'every segment is in S3');
+      // Said in full when it fails: which object S3 holds that the index does not list, or the reverse.
+      const inS3 = segments.map((x) => `${x.header.startMs - frozenAt}+${x.fragments.length}f`).join(' ');
+      const listed = t.segments.map((x) => `${x.startMs - frozenAt}–${x.endMs - frozenAt}`).join(' ');
+      assert.is(segments.length, t.segments.length, `every segment is in S3 (ms after the freeze; S3: ${inS3}; index: ${listed})`);
       const frames = segments.filter((x) => x.header.startMs < gap.fromMs).flatMap((x) => videoSamples(x).map((v) => v.frame!));
       for (let k = 1; k < frames.length; k++) assert.is(frames[k], frames[k - 1]! + 1, 'up to the hole, every picture once: nothing that waited in memory was lost');
       for (const seg of segments.filter((x) => x.header.startMs >= gap.toMs)) {
