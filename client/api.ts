@@ -363,7 +363,6 @@ export const api = {
   async camera(id: string): Promise<Camera> {
     return parseAnswer(cameraAnswers.CameraAnswer, await request('GET', `/api/cameras/${enc(id)}`), 'camera').camera;
   },
-  /** Every camera the caller may see, in name order (fetched a page of 1,000 at a time). */
   /**
    * Every camera the user may see, page by page. Pages read before are asked for again with their
    * ETag, so a screen that refreshes its list every few seconds costs a 304 per page while nothing
