@@ -59,13 +59,16 @@ export function accessOf(deps: Deps, principal: Principal, generation?: number):
     case 'u': {
       const user = deps.store.userById(id);
       if (!user) throw unauthorized('this account no longer exists');
-      const may = (cameraId: string, right: Right) => deps.store.rightsOn(user, cameraId).has(right);
+      // Methods rather than arrow fields: an access is made per request, and under tsx each named
+      // arrow costs a defineProperty call (its kept name) every time.
       return {
         principal,
         user,
         orgId: user.orgId,
         rightsOn: lazyRights(() => deps.store.rightsOf(user)),
-        may,
+        may(cameraId, right) {
+          return deps.store.rightsOn(user, cameraId).has(right);
+        },
         require(cameraId, right) {
           const rights = deps.store.rightsOn(user, cameraId);
           if (rights.size === 0) throw notFound('camera', cameraId);
@@ -103,7 +106,9 @@ export function accessOf(deps: Deps, principal: Principal, generation?: number):
         apiKey: key,
         orgId: key.orgId,
         rightsOn,
-        may: (cameraId, right) => rightsOn(cameraId).has(right),
+        may(cameraId, right) {
+          return rightsOn(cameraId).has(right);
+        },
         require(cameraId, right) {
           const rights = rightsOn(cameraId);
           if (rights.size === 0) throw notFound('camera', cameraId);

@@ -67,6 +67,12 @@ export class CameraStateReader {
     return cameraState(cameraLive(this.#deps, cam.id), cam.recording?.enabled ?? true, this.#alertingNow().has(cam.id));
   }
 
+  /** States now, for many cameras in one request: the alerts are looked up once, not per camera. */
+  now(): (cam: Camera) => CameraState {
+    const alerting = this.#alertingNow();
+    return (cam) => cameraState(cameraLive(this.#deps, cam.id), cam.recording?.enabled ?? true, alerting.has(cam.id));
+  }
+
   #alertingNow(): ReadonlySet<string> {
     const now = Date.now();
     if (!this.#alerting || now - this.#alerting.atMs >= ALERTS_KEEP_MS) this.#alerting = { atMs: now, ids: new Set(this.#monitoring.alerts().map((a) => a.cameraId)) };

@@ -14,6 +14,7 @@ import type { Accounts } from './accounts/index.ts';
 import type { Cluster, Drain, Relays } from './cluster/index.ts';
 import type { HttpSessions } from './HttpSessions.ts';
 import type { Webhooks } from './webhooks/index.ts';
+import type { HttpBindings } from '@hono/node-server';
 
 export interface Deps {
   config: Config;
@@ -44,6 +45,8 @@ export interface Deps {
 }
 
 export interface AppEnv {
+  /** Node's request and response under @hono/node-server; absent when the app is called directly (app.request). */
+  Bindings: Partial<HttpBindings>;
   Variables: {
     user: User;
     /** Set by requireAccess (a user, an opened share link, a kiosk or an API key) and requireUserOrKey. */

@@ -13,7 +13,7 @@ import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../erro
 import { audit, bearerToken, fresh, freshLookup, requireAdmin, requireAdminOrKey, requireUserOrKey, verifiedToken } from '../middleware.ts';
 import { removeCamera } from '../ContractEnd.ts';
 import { grantableRights } from './grants.ts';
-import { checkAnswer, describe, describeIssues, reply, validate, type ErrorCode, type Same } from '../wire/index.ts';
+import { checkAnswer, describe, describeIssues, reply, serialized, validate, type ErrorCode, type Same } from '../wire/index.ts';
 import { REQUEST_SCHEMA } from '../wire/describe.ts';
 import { RIGHTS, type Camera, type Right } from '../store/index.ts';
 import type { SegmentEndReason } from '../../recorder/records.ts';
@@ -257,14 +257,14 @@ export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>)
         errors: [...CALLER_ERRORS, 'group_not_found'],
       }), documentedQuery(listQuery, (c) => {
         const a = c.get('access');
+        const stateOf = states.now();
         const visible = directory.visibleTo(a);
         const asked = rawQuery(c.req.url);
         const kept = pages.get(visible)?.get(asked);
         if (kept && kept.entries.every((e, i) => stateOf(e.camera) === kept.states[i])) {
           // The answer depends on who asks: only the asker's own cache may keep it, and must ask again.
-          const headers = { ETag: kept.etag, 'Cache-Control': 'private, no-cache' };
-          if (c.req.header('if-none-match') === kept.etag) return c.body(null, 304, headers);
-          return c.body(kept.body, 200, { ...JSON_TYPE, ...headers });
+          if (c.req.header('if-none-match') === kept.etag) return serialized(null, 304, { ETag: kept.etag, 'Cache-Control': 'private, no-cache' });
+          return serialized(kept.body, 200, { ...JSON_TYPE, ETag: kept.etag, 'Cache-Control': 'private, no-cache' });
         }
         const { limit = Infinity, cursor: cursorText, q, group, ids, state, sort } = listQueryOf(c);
         const named = ids === undefined ? undefined : new Set(ids);
@@ -319,7 +319,7 @@ export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>)
         const body = JSON.stringify(answer);
         const etag = `"${PAGE_TAG_PREFIX}.${(++pageTags).toString(36)}"`;
         keepPage(visible, asked, { entries: orderedEntries.slice(start, end), states: cameras.map((v) => v.state), body, etag });
-        return c.body(body, 200, { ...JSON_TYPE, ETag: etag, 'Cache-Control': 'private, no-cache' });
+        return serialized(body, 200, { ...JSON_TYPE, ETag: etag, 'Cache-Control': 'private, no-cache' });
       }))
       .get('/:id', describe({
         summary: 'Get a camera',
