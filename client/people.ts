@@ -28,6 +28,8 @@ export class PeoplePanel {
   #groups: Group[] = [];
   /** The user whose grants are open (one at a time keeps the table readable). */
   #openUserId: string | undefined;
+  /** Their grants editor, kept while the table is redrawn: a camera row added but not ticked yet stays. */
+  #editor: GrantsEditor | undefined;
   #selfId: string | undefined;
 
   constructor() {
@@ -51,10 +53,10 @@ export class PeoplePanel {
     this.#selfId = id;
   }
 
-  /** The groups the grants editor offers. */
+  /** The groups the grants editor offers: an open editor updates its group rows and keeps the rest. */
   setGroups(groups: Group[]): void {
     this.#groups = groups;
-    this.#render();
+    this.#editor?.setGroups(groups);
   }
 
   async refresh(): Promise<void> {
@@ -116,10 +118,12 @@ export class PeoplePanel {
         remove.addEventListener('click', () => void this.#delete(user, remove));
         const row = h('tr', { 'data-user-id': user.id }, h('td', {}, user.username), h('td', {}, role), h('td', {}, h('div', { class: 'actions' }, grants, unlock, signOut, remove)));
         if (this.#openUserId !== user.id || user.role === 'admin') return [row];
-        const editor = new GrantsEditor(user, this.#groups);
-        return [row, h('tr', { class: 'grants-row' }, h('td', { colspan: 3 }, editor.el))];
+        // The same user with the same role keeps their editor (its rows, its search, its notice).
+        if (this.#editor?.userId !== user.id || this.#editor.role !== user.role) this.#editor = new GrantsEditor(user, this.#groups);
+        return [row, h('tr', { class: 'grants-row' }, h('td', { colspan: 3 }, this.#editor.el))];
       }),
     );
+    if (!this.#users.some((u) => u.id === this.#openUserId && u.role !== 'admin')) this.#editor = undefined;
   }
 
   async #setRole(user: OrgUser, select: HTMLSelectElement): Promise<void> {
@@ -178,6 +182,9 @@ type Target = { cameraId: string; groupId?: undefined } | { groupId: string; cam
  */
 class GrantsEditor {
   readonly el: HTMLElement;
+  readonly userId: string;
+  /** The role it was made for: its columns are that role's rights. */
+  readonly role: Role;
   readonly #user: OrgUser;
   readonly #rights: readonly Right[];
   readonly #body: HTMLTableSectionElement;
@@ -186,8 +193,15 @@ class GrantsEditor {
   #grants: Grant[] = [];
   /** Camera rows shown (granted, or added by search), so the search does not offer them again. */
   readonly #cameraRows = new Map<string, HTMLTableRowElement>();
+  #groups: Group[];
+  /** The group rows shown, by group id, with the name each was drawn with. */
+  #groupRows = new Map<string, { name: string; row: HTMLTableRowElement }>();
+  #loaded = false;
 
   constructor(user: OrgUser, groups: Group[]) {
+    this.userId = user.id;
+    this.role = user.role;
+    this.#groups = groups;
     this.#user = user;
     this.#rights = ROLE_CEILING[user.role];
     this.#body = h('tbody');
@@ -198,7 +212,7 @@ class GrantsEditor {
       onPick: (camera) => {
         const row = this.#row({ cameraId: camera.id }, camera.name);
         this.#cameraRows.set(camera.id, row);
-        this.#body.querySelector('tr[data-empty]')?.remove();
+        this.#showEmpty(false);
         this.#body.append(row);
         row.querySelector<HTMLInputElement>('input[type=checkbox]')?.focus();
       },
@@ -211,10 +225,43 @@ class GrantsEditor {
       h('table', { class: 'admin-table' }, h('thead', {}, head), this.#body),
       this.#chooser.el,
     );
-    void this.#load(groups);
+    void this.#load();
   }
 
-  async #load(groups: Group[]): Promise<void> {
+  /**
+   * The organisation's groups changed (one added, renamed or deleted on this page): their rows
+   * follow, in the new order; camera rows, ticked or not, and the focus in a kept row stay.
+   */
+  setGroups(groups: Group[]): void {
+    this.#groups = groups;
+    if (!this.#loaded) return; // #load draws them
+    const rows = this.#drawGroups();
+    // The group rows come first, in the groups' order; insertBefore moves a kept row without redrawing it.
+    const first = this.#body.querySelector('tr[data-camera-row]');
+    for (const row of rows) this.#body.insertBefore(row, first);
+    this.#showEmpty(rows.length === 0 && this.#cameraRows.size === 0);
+  }
+
+  /** A row per group, reusing the rows of groups whose name did not change. */
+  #drawGroups(): HTMLTableRowElement[] {
+    const kept = this.#groupRows;
+    this.#groupRows = new Map();
+    for (const g of this.#groups) {
+      const old = kept.get(g.id);
+      this.#groupRows.set(g.id, old?.name === g.name ? old : { name: g.name, row: this.#row({ groupId: g.id }, t('people.groupLabel', { name: g.name })) });
+    }
+    for (const [id, { row }] of kept) if (this.#groupRows.get(id)?.row !== row) row.remove();
+    return [...this.#groupRows.values()].map((g) => g.row);
+  }
+
+  /** The "no grants yet" line, shown when there is no row at all. */
+  #showEmpty(empty: boolean): void {
+    const line = this.#body.querySelector('tr[data-empty]');
+    if (!empty) line?.remove();
+    else if (!line) this.#body.append(h('tr', { 'data-empty': true }, tx('td', 'people.noGrants', { colspan: this.#rights.length + 1, class: 'muted' })));
+  }
+
+  async #load(): Promise<void> {
     let names: Map<string, string>;
     try {
       this.#grants = await adminApi.grants(this.#user.id);
@@ -232,8 +279,11 @@ class GrantsEditor {
         this.#cameraRows.set(id, row);
         return row;
       });
-    const rows = [...groups.map((g) => this.#row({ groupId: g.id }, t('people.groupLabel', { name: g.name }))), ...cameraRows];
-    this.#body.replaceChildren(...(rows.length > 0 ? rows : [h('tr', { 'data-empty': true }, tx('td', 'people.noGrants', { colspan: this.#rights.length + 1, class: 'muted' }))]));
+    // Rows added by search while the grants loaded stay, after the granted ones.
+    const added = [...this.#body.querySelectorAll<HTMLTableRowElement>('tr[data-camera-row]')];
+    this.#body.replaceChildren(...this.#drawGroups(), ...cameraRows, ...added);
+    this.#showEmpty(this.#body.rows.length === 0);
+    this.#loaded = true;
     this.el.dataset.loaded = 'true';
   }
 
@@ -270,6 +320,6 @@ class GrantsEditor {
       }
     };
     for (const box of boxes) box.addEventListener('change', () => void save(box));
-    return h('tr', { 'data-target': key.cameraId ?? key.groupId }, h('td', {}, label), ...boxes.map((b) => h('td', { class: 'grant-col' }, b)));
+    return h('tr', { 'data-target': key.cameraId ?? key.groupId, 'data-camera-row': key.cameraId !== undefined }, h('td', {}, label), ...boxes.map((b) => h('td', { class: 'grant-col' }, b)));
   }
 }

@@ -141,7 +141,17 @@ test('grants: the groups and the granted cameras only; another camera is added b
   await step('add by search', () => choose(page, input, nameOf(target), cameras[target]!));
   const box = `${editor} input[data-camera-id="${cameras[target]}"][data-right="live"]`;
   await step('its row, focused', () => page.waitForSelector(box, { timeout: 10_000 }));
-  assert.ok(await page.evaluate((sel) => (globalThis as unknown as InPage).document.activeElement === (globalThis as unknown as InPage).document.querySelector(sel), `${editor} input[data-camera-id="${cameras[target]}"]`), 'the row\'s first box has the focus');
+  const focused = () => page.evaluate((sel) => (globalThis as unknown as InPage).document.activeElement === (globalThis as unknown as InPage).document.querySelector(sel), `${editor} input[data-camera-id="${cameras[target]}"]`);
+  assert.ok(await focused(), 'the row\'s first box has the focus');
+
+  // A group made on the same page while that row is not ticked yet: its row joins the editor, and
+  // the camera row (not saved: nothing is ticked) stays (the whole editor was drawn again, without it).
+  await page.fill('#new-group-name', '夜間巡回');
+  await page.press('#new-group-name', 'Enter');
+  await step('the new group in the editor', () => page.waitForSelector(`${editor} tr[data-target] >> text=夜間巡回`, { timeout: 10_000 }));
+  assert.is(await page.locator(`${editor} tr[data-target]`).count(), GROUPS + 2, 'every group, the new one and the camera added');
+  assert.is(await page.locator(box).count(), 1, 'the camera row added by search stays');
+  await page.focus(`${editor} input[data-camera-id="${cameras[target]}"]`); // typing the group's name took it
   await page.keyboard.press('Space');
   await page.waitForSelector(`#grants-${guard.id} .notice[data-tone="ok"]`, { timeout: 10_000 });
   const grants = await json<{ grants: { cameraId?: string; rights: string[] }[] }>(await svc.api(`/api/grants?userId=${guard.id}`));
