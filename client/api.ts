@@ -34,7 +34,8 @@ export interface CameraPageParams {
   /** A camera group: its cameras and those of the groups below it. */
   group?: string;
   state?: CameraState | 'attention';
-  sort?: 'name' | 'attention';
+  /** `match`: with q, names that start with it first (a search box), then the other matches. */
+  sort?: 'name' | 'attention' | 'match';
   /** Only these cameras (comma-separated, at most 200): see api.camerasNamed. */
   ids?: string;
 }

@@ -121,7 +121,8 @@ export class CameraChooser {
     try {
       const excluded = this.#options.exclude?.() ?? new Set<string>();
       // A few more than shown, so cameras already chosen do not leave the list short.
-      const page = await api.cameraPage({ q, limit: OFFERED + Math.min(excluded.size, 50) });
+      // The best matches first: someone typing 正門 wants 正門 before 東正門.
+      const page = await api.cameraPage({ q, sort: 'match', limit: OFFERED + Math.min(excluded.size, 50) });
       if (asked !== this.#asked) return;
       this.#offered = page.cameras.filter((c) => !excluded.has(c.id)).slice(0, OFFERED);
       this.#render(page.total > page.cameras.length);

@@ -263,6 +263,27 @@ test('q finds names as typed: kanji, katakana, hiragana and half-width alike, ca
   assert.is(page.total, cameras.length);
 });
 
+test('sort=match (a search box): names that start with q first, then those that contain it, each by name; paging keeps that order', async () => {
+  // Made here and removed at the end: the other tests count the cameras.
+  const added = ['東正門', '正門', '正門 2', '裏の正門口'];
+  const made = await Promise.all(added.map((name) => svc.createCamera(name)));
+  try {
+    const all = new Map([...made.map((c, i): [string, string] => [c.id, added[i]!]), ...[...names].filter(([, name]) => name.includes('正門'))]);
+    assert.is(all.size, 5, 'and 正門北口');
+    const order = (list: string[]) => list.sort((a, b) => collator.compare(all.get(a)!, all.get(b)!) || (a < b ? -1 : 1));
+    const starts = order([...all.keys()].filter((id) => all.get(id)!.startsWith('正門')));
+    const contains = order([...all.keys()].filter((id) => !all.get(id)!.startsWith('正門')));
+    assert.equal((await list({ q: '正門', sort: 'match' })).cameras.map((c) => all.get(c.id)), [...starts, ...contains].map((id) => all.get(id)));
+    assert.equal((await walk({ q: '正門', sort: 'match', limit: 2 })).ids, [...starts, ...contains], 'page by page, the same order');
+    assert.equal((await list({ q: '正門', sort: 'name' })).cameras.map((c) => c.id), order([...all.keys()]), 'by name, mixed');
+    // An id is the best match; without q the order is the name's.
+    assert.equal((await list({ q: made[3]!.id, sort: 'match' })).cameras.map((c) => c.id), [made[3]!.id]);
+    assert.equal((await list({ sort: 'match', limit: 20 })).cameras.map((c) => c.id), (await list({ sort: 'name', limit: 20 })).cameras.map((c) => c.id));
+  } finally {
+    for (const c of made) await svc.api(`/api/cameras/${c.id}`, { method: 'DELETE' });
+  }
+});
+
 test('group: its cameras and those of every group below it', async () => {
   const site = groupIds[1]!;
   const floors = groupIds.filter((g) => parents.get(g) === site);

@@ -50,7 +50,11 @@ const grantBody = z.object({ rights: z.array(z.enum(RIGHTS as [Right, ...Right[]
 const MAX_PAGE = 1000;
 /** Cameras named at once by `ids` (a screen that shows names for the ids it holds). */
 const MAX_IDS = 200;
-const SORTS = { name: 'by name (Japanese collation, numbers as numbers: "カメラ2" before "カメラ10")', attention: 'needs attention first: not recording, then offline, then live; each by name' } as const;
+const SORTS = {
+  name: 'by name (Japanese collation, numbers as numbers: "カメラ2" before "カメラ10")',
+  attention: 'needs attention first: not recording, then offline, then live; each by name',
+  match: 'with `q`, the best matches first: names that start with it (or the camera whose id it is), then names that contain it; each by name (a search box offering a few names)',
+} as const;
 type Sort = keyof typeof SORTS;
 const STATE_FILTERS = { ...CAMERA_STATE_MEANINGS, attention: 'offline or not_recording' } as const;
 type StateFilter = keyof typeof STATE_FILTERS;
@@ -120,7 +124,7 @@ function decodeCursor(text: string, sort: Sort): Cursor {
     throw badRequest('cursor is not one this list gave: pass nextCursor of the previous page exactly, or start again without cursor', 'invalid_request');
   }
   if (cursor.s !== sort) throw badRequest(`cursor belongs to sort=${cursor.s}, not sort=${sort}: keep the sort while paging, or start again without cursor`, 'invalid_request');
-  if (sort === 'attention' && cursor.r === undefined) throw badRequest('cursor is not one this list gave: start again without cursor', 'invalid_request');
+  if (sort !== 'name' && cursor.r === undefined) throw badRequest('cursor is not one this list gave: start again without cursor', 'invalid_request');
   return cursor;
 }
 /** The rank of a state in sort=attention (CAMERA_STATES is in that order). */
@@ -280,7 +284,7 @@ export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>)
           (folded === undefined || e.folded.includes(folded) || e.camera.id === query);
 
         // The matching cameras in the order asked for, each with its state.
-        let ordered: { entry: CameraEntry; state: CameraState }[] | undefined;
+        let ordered: { entry: CameraEntry; state: CameraState; rank: number }[] | undefined;
         let orderedEntries: readonly CameraEntry[];
         let start: number;
         if (sort === 'name') {
@@ -288,13 +292,18 @@ export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>)
           orderedEntries = below === undefined && named === undefined && folded === undefined && state === undefined ? visible.entries : visible.entries.filter((e) => matches(e) && (state === undefined || inState(stateOf(e.camera))));
           start = cursor ? indexAfter(orderedEntries, cursor.n, cursor.i) : 0;
         } else {
-          const buckets: { entry: CameraEntry; state: CameraState }[][] = CAMERA_STATES.map(() => []);
+          // Ranked buckets (sort=attention: by state; sort=match: starts with q, then contains it).
+          const rankOf = sort === 'attention'
+            ? (_: CameraEntry, s: CameraState) => ATTENTION_RANK[s]
+            : (e: CameraEntry) => (folded === undefined || e.folded.startsWith(folded) || e.camera.id === query ? 0 : 1);
+          const buckets: { entry: CameraEntry; state: CameraState; rank: number }[][] = CAMERA_STATES.map(() => []);
           for (const entry of visible.entries) {
             if (!matches(entry)) continue;
             const s = stateOf(entry.camera);
-            if (inState(s)) buckets[ATTENTION_RANK[s]]!.push({ entry, state: s });
+            const rank = rankOf(entry, s);
+            if (inState(s)) buckets[rank]!.push({ entry, state: s, rank });
           }
-          // Within a state, in name order: the cursor's place is found in its state's bucket.
+          // Within a rank, in name order: the cursor's place is found in its rank's bucket.
           start = 0;
           if (cursor) {
             for (let r = 0; r < cursor.r!; r++) start += buckets[r]!.length;
@@ -310,10 +319,10 @@ export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>)
           cameras.push(viewOf(entry.camera, visible.rights.get(entry.camera.id)!, entry.groupIds, ordered?.[i]!.state ?? stateOf(entry.camera)));
         }
         const last = cameras.length > 0 && end < orderedEntries.length ? orderedEntries[end - 1]! : undefined;
-        const nextCursor = last ? encodeCursor({ s: sort, n: last.camera.name, i: last.camera.id, ...(ordered ? { r: ATTENTION_RANK[ordered[end - 1]!.state] } : {}) }) : null;
+        const nextCursor = last ? encodeCursor({ s: sort, n: last.camera.name, i: last.camera.id, ...(ordered ? { r: ordered[end - 1]!.rank } : {}) }) : null;
         const answer = { cameras, nextCursor, total: orderedEntries.length };
         // Which cameras match, and their order, depend on the page's cameras' states only when
-        // neither a state filter nor sort=attention is asked: only such pages are kept.
+        // neither a state filter nor another sort than name is asked: only such pages are kept.
         if (state !== undefined || sort !== 'name') return reply(c, CameraList, answer);
         checkAnswer(CameraList, answer, `${c.req.method} ${c.req.routePath}`);
         const body = JSON.stringify(answer);
