@@ -1971,7 +1971,9 @@ export function localeControls(): HTMLElement {
   const tzSelect = document.createElement('select');
   tzSelect.id = 'tz-select';
   const own = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const zones = [...new Set([currentTimeZone, ...COMMON_ZONES, ...(own ? [own] : [])])].filter(isValidTimeZone);
+  // The current zone was checked when chosen, the browser's own comes from Intl, and the common ones
+  // are canonical IANA names: checking each again cost a DateTimeFormat apiece at every page load.
+  const zones = [...new Set([currentTimeZone, ...COMMON_ZONES, ...(own ? [own] : [])])];
   for (const z of zones) tzSelect.add(new Option(z.replace(/_/g, ' '), z, false, z === currentTimeZone));
   tzSelect.addEventListener('change', () => setTimeZone(tzSelect.value));
 
