@@ -486,15 +486,11 @@ export class LiveView {
     this.#render();
   }
 
-  /**
-   * Opens one camera in the single view (full layer), or returns to the grid with null. The focus
-   * moves to its "back" button (someone chose it); not for a link opened with the page (`focus:
-   * false`), where focusing would also force a layout of the half-built page before its video starts.
-   */
-  select(cameraId: string | null, { focus = true }: { focus?: boolean } = {}): void {
+  /** Opens one camera in the single view (full layer), or returns to the grid with null. */
+  select(cameraId: string | null): void {
     this.#selected = cameraId;
     this.#render();
-    if (cameraId && focus) this.#tiles.get(cameraId)?.el.querySelector<HTMLElement>('.tile-back')?.focus({ preventScroll: true });
+    if (cameraId) this.#tiles.get(cameraId)?.el.querySelector<HTMLElement>('.tile-back')?.focus({ preventScroll: true });
   }
 
   /** Shows a site's cameras (or all, or the ungrouped ones) in the grid, from its first page. */

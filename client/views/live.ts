@@ -56,7 +56,7 @@ export class LiveScreen implements View {
       const camera = await api.camera(id);
       if (this.#closed || this.#shown || this.#wanted !== id) return;
       this.#live.setCameras([camera]);
-      this.#live.select(id, { focus: false });
+      this.#live.select(id);
     } catch (err) {
       // Not visible to this user, or gone: the list decides, as without the shortcut.
       console.debug('could not read the camera of the link', err);
@@ -73,7 +73,7 @@ export class LiveScreen implements View {
       this.#alerts?.setCameraNames(cameras);
       const wanted = this.#wanted;
       this.#wanted = undefined;
-      if (wanted && cameras.some((c) => c.id === wanted)) this.#live.select(wanted, { focus: false });
+      if (wanted && cameras.some((c) => c.id === wanted)) this.#live.select(wanted);
     } catch (err) {
       // Kept as it was; the next refresh tries again (a 401 signs out through onUnauthorized).
       console.warn('could not refresh the camera list', err);
