@@ -457,17 +457,17 @@ function loggedPath(path: string): string {
   return path.replace(/^\/api\/play\/[^/]+/, '/api/play/[token]').replace(/^\/api\/shares\/[^/]+/, '/api/shares/[id]');
 }
 
-/**
- * One line per request. Paths that carry secrets are cut: playback tokens ride in /api/play/<token>/
- * and a share link's id is the link itself; query strings (download tokens) are never logged.
- * Media fragments and probes go to debug, or a player would write a line per second.
- */
 /** A header on Node's response when there is one (see createApp), else on Hono's. */
 function setHeader(c: Context<AppEnv>, name: string, value: string): void {
   if (c.env?.outgoing) c.env.outgoing.setHeader(name, value);
   else c.header(name, value);
 }
 
+/**
+ * One line per request. Paths that carry secrets are cut: playback tokens ride in /api/play/<token>/
+ * and a share link's id is the link itself; query strings (download tokens) are never logged.
+ * Media fragments and probes go to debug, or a player would write a line per second.
+ */
 function accessLog(log: Logger, c: Context<AppEnv>, started: number): void {
   // Requests are logged at info or debug: above info (warn, error) nothing is looked at.
   if (!log.isLevelEnabled('info')) return;
