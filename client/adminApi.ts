@@ -56,6 +56,9 @@ const call = (method: string, path: string, body?: unknown, cred: Credential = '
 
 const enc = encodeURIComponent;
 
+/** The recorder alerts being read now, shared by whoever asks meanwhile. */
+let alertsAsked: Promise<RecorderAlert[]> | undefined;
+
 export const adminApi = {
   async me(): Promise<OrgUser> {
     return parseAnswer(authAnswers.SignedInUser, await call('GET', '/api/auth/me'), 'me').user;
@@ -111,8 +114,12 @@ export const adminApi = {
     const { secret, previousSecretValidUntil } = parseAnswer(cameraAnswers.RotatedSecret, await call('POST', `/api/cameras/${enc(cameraId)}/secret`, { graceHours }), 'secret');
     return { secret, ...(previousSecretValidUntil !== null ? { previousValidUntilMs: msOf(previousSecretValidUntil) } : {}) };
   },
-  async recorderAlerts(): Promise<RecorderAlert[]> {
-    return parseAnswer(recorderAnswers.RecorderAlerts, await call('GET', '/api/recorder/alerts'), 'alerts').alerts;
+  recorderAlerts(): Promise<RecorderAlert[]> {
+    // The Live view's alert panel and its sidebar both ask as the view opens: one request serves both.
+    alertsAsked ??= (async () => parseAnswer(recorderAnswers.RecorderAlerts, await call('GET', '/api/recorder/alerts'), 'alerts').alerts)().finally(() => {
+      alertsAsked = undefined;
+    });
+    return alertsAsked;
   },
 
   // --- Announcements ----------------------------------------------------------------------------

@@ -478,7 +478,11 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
     // mediasoup asks the camera for a keyframe itself: now if the transport is connected, else the
     // moment it connects. Asking here as well, before it connects, spent the keyframe on a viewer
     // who could not receive it yet, and a camera that ignores requests close together (most do)
-    // then made the first frame wait for its next regular keyframe: up to a GOP later.
+    // then made the first frame wait for its next regular keyframe: up to a GOP later. Asking
+    // again later does not help either: after mediasoup's own retry a second later, its
+    // KeyFrameRequestManager holds a pending request until a keyframe comes, and further
+    // requestKeyFrame() calls sent nothing (tried: the producer's pliCount stayed at 2 with a
+    // request every 300 ms for 4 s, against a camera that ignored the first two).
     await consumer.resume();
   }
 
