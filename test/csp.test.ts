@@ -98,6 +98,8 @@ test('the pages send the policy: no inline script or eval, media, blob and WebSo
   const docs = await fetch(`${svc.url}/api/docs`);
   assert.match(docs.headers.get('content-security-policy') ?? '', /script-src 'self'(;|$)/);
   assert.match(docs.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  // Its own policy, not the pages' one the service sets on every answer first: a route's header wins.
+  assert.match(docs.headers.get('content-security-policy') ?? '', /style-src 'self' 'unsafe-inline'/, 'the docs page\'s own policy');
   // A Host that is not a plain host name is left out of the policy rather than written into it
   // (Node refuses the worst, such as one with a ';', by itself).
   const odd = await policyFor('odd_host!.example');
