@@ -236,9 +236,13 @@ class GrantsEditor {
     this.#groups = groups;
     if (!this.#loaded) return; // #load draws them
     const rows = this.#drawGroups();
-    // The group rows come first, in the groups' order; insertBefore moves a kept row without redrawing it.
-    const first = this.#body.querySelector('tr[data-camera-row]');
-    for (const row of rows) this.#body.insertBefore(row, first);
+    // The group rows come first, in the groups' order. Only a row out of place is moved: moving a
+    // row (remove, insert) would take the focus from a checkbox in it.
+    let at = this.#body.firstElementChild;
+    for (const row of rows) {
+      if (row === at) at = at.nextElementSibling;
+      else this.#body.insertBefore(row, at);
+    }
     this.#showEmpty(rows.length === 0 && this.#cameraRows.size === 0);
   }
 
