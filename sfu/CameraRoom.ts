@@ -479,10 +479,10 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
     // moment it connects. Asking here as well, before it connects, spent the keyframe on a viewer
     // who could not receive it yet, and a camera that ignores requests close together (most do)
     // then made the first frame wait for its next regular keyframe: up to a GOP later. Asking
-    // again later does not help either: after mediasoup's own retry a second later, its
-    // KeyFrameRequestManager holds a pending request until a keyframe comes, and further
-    // requestKeyFrame() calls sent nothing (tried: the producer's pliCount stayed at 2 with a
-    // request every 300 ms for 4 s, against a camera that ignored the first two).
+    // again later did not help either: against a camera that ignored mediasoup's request and its
+    // own retry a second later, further requestKeyFrame() calls sent nothing (the producer's
+    // pliCount stayed at 2 with a request every 300 ms for 4 s), seemingly held back by the
+    // worker's pending request for that stream until a keyframe comes.
     await consumer.resume();
   }
 
