@@ -40,7 +40,11 @@ export function cameraLive(deps: Pick<Deps, 'sfu'>, cameraId: string): boolean {
  * so a camera that just came online is `live` while its recording starts, not `not_recording`.
  */
 export function cameraStates(deps: Pick<Deps, 'sfu'>, alerts: readonly RecorderAlert[]): (cam: Camera) => CameraState {
-  const alerting = new Set(alerts.map((a) => a.cameraId));
+  return statesWith(deps, new Set(alerts.map((a) => a.cameraId)));
+}
+
+/** States from the cameras under alert. */
+function statesWith(deps: Pick<Deps, 'sfu'>, alerting: ReadonlySet<string>): (cam: Camera) => CameraState {
   return (cam) => cameraState(cameraLive(deps, cam.id), cam.recording?.enabled ?? true, alerting.has(cam.id));
 }
 
@@ -64,13 +68,12 @@ export class CameraStateReader {
 
   /** A camera's state now. */
   of(cam: Camera): CameraState {
-    return cameraState(cameraLive(this.#deps, cam.id), cam.recording?.enabled ?? true, this.#alertingNow().has(cam.id));
+    return this.now()(cam);
   }
 
   /** States now, for many cameras in one request: the alerts are looked up once, not per camera. */
   now(): (cam: Camera) => CameraState {
-    const alerting = this.#alertingNow();
-    return (cam) => cameraState(cameraLive(this.#deps, cam.id), cam.recording?.enabled ?? true, alerting.has(cam.id));
+    return statesWith(this.#deps, this.#alertingNow());
   }
 
   #alertingNow(): ReadonlySet<string> {

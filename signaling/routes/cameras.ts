@@ -164,7 +164,6 @@ const exampleHold = { id: 'hold_Rz4Kp9Wm2sXc', cameraId: exampleCamera.id, fromM
 export function cameraRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>) {
   const directory = CameraDirectory.of(deps.store);
   const states = new CameraStateReader(deps, monitoring);
-  const stateOf = (cam: Camera) => states.of(cam);
   const viewOf = (cam: Camera, rights: readonly Right[], groupIds: readonly string[], state: CameraState) => ({
     id: cam.id,
     name: cam.name,

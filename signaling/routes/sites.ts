@@ -49,7 +49,8 @@ export function siteRoutes(deps: Deps, monitoring: Pick<Monitoring, 'alerts'>) {
       const visible = directory.visibleTo(a);
       const org = visible.org;
       const states = new Map<string, CameraState>();
-      for (const entry of visible.entries) states.set(entry.camera.id, cameraStates.of(entry.camera));
+      const stateOf = cameraStates.now();
+      for (const entry of visible.entries) states.set(entry.camera.id, stateOf(entry.camera));
       const count = (cameraIds: Iterable<string>): Counts => {
         const counts: Counts = { cameras: 0, live: 0, offline: 0, notRecording: 0 };
         for (const id of cameraIds) {
