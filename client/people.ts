@@ -212,7 +212,7 @@ class GrantsEditor {
       onPick: (camera) => {
         const row = this.#row({ cameraId: camera.id }, camera.name);
         this.#cameraRows.set(camera.id, row);
-        this.#showEmpty(false);
+        this.#showEmpty();
         this.#body.append(row);
         row.querySelector<HTMLInputElement>('input[type=checkbox]')?.focus();
       },
@@ -243,7 +243,7 @@ class GrantsEditor {
       if (row === at) at = at.nextElementSibling;
       else this.#body.insertBefore(row, at);
     }
-    this.#showEmpty(rows.length === 0 && this.#cameraRows.size === 0);
+    this.#showEmpty();
   }
 
   /** A row per group, reusing the rows of groups whose name did not change. */
@@ -259,9 +259,9 @@ class GrantsEditor {
   }
 
   /** The "no grants yet" line, shown when there is no row at all. */
-  #showEmpty(empty: boolean): void {
+  #showEmpty(): void {
     const line = this.#body.querySelector('tr[data-empty]');
-    if (!empty) line?.remove();
+    if (this.#groupRows.size > 0 || this.#cameraRows.size > 0) line?.remove();
     else if (!line) this.#body.append(h('tr', { 'data-empty': true }, tx('td', 'people.noGrants', { colspan: this.#rights.length + 1, class: 'muted' })));
   }
 
@@ -286,7 +286,7 @@ class GrantsEditor {
     // Rows added by search while the grants loaded stay, after the granted ones.
     const added = [...this.#body.querySelectorAll<HTMLTableRowElement>('tr[data-camera-row]')];
     this.#body.replaceChildren(...this.#drawGroups(), ...cameraRows, ...added);
-    this.#showEmpty(this.#body.rows.length === 0);
+    this.#showEmpty();
     this.#loaded = true;
     this.el.dataset.loaded = 'true';
   }
