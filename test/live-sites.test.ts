@@ -320,7 +320,9 @@ test('a viewer sees only the cameras granted, in the tree, the counts and the se
     const siteIds = await page.evaluate(() => Array.from((globalThis as unknown as G).document.querySelectorAll('#sites-tree .site[data-site-id]'), (e) => e.dataset.siteId!));
     const allowed = new Set([groups[4]!.id, groups[5]!.id, groups[20]!.id, groups[22]!.id]);
     assert.ok(siteIds.length > 0 && siteIds.every((id) => allowed.has(id)), `sites shown: ${siteIds.join(', ')}`);
-    // A small tree starts expanded: every camera row is a granted camera.
+    // A small tree starts expanded: every camera row is a granted camera. The sites (with their
+    // counts) and the camera list are two requests; the rows come with whichever answers last.
+    await page.waitForFunction((n) => (globalThis as unknown as G).document.querySelectorAll('#sites-tree .camera-item').length >= n, granted.length, { timeout: 5000 });
     const rows = await page.evaluate(() => Array.from((globalThis as unknown as G).document.querySelectorAll('#sites-tree .camera-item'), (e) => e.dataset.cameraId!));
     assert.equal([...new Set(rows)].sort(), [...granted].sort());
     await page.fill('#camera-search', 'カメラ');
