@@ -99,7 +99,7 @@ test('a camera is recorded as sealed fMP4 that ffmpeg decodes: every frame, in o
       assert.ok(audio, 'audio is recorded');
       assert.is(audio!.codec_name, 'opus');
       const offset = Math.abs(Number(audio!.start_time) - Number(video.start_time));
-      assert.ok(offset <= 0.05, `audio starts ${offset.toFixed(3)} s from video`);
+      assert.ok(offset <= 0.05, `segment ${i} of ${segments.length}: audio starts ${offset.toFixed(3)} s from video (audio at ${audio!.start_time} s, video at ${video.start_time} s)`);
       const audioS = Number(audio!.duration) - Number(audio!.start_time);
       assert.ok(Math.abs(audioS - videoS) < 0.1, `audio ${audioS} s beside video ${videoS} s`);
     }

@@ -59,7 +59,7 @@ import dgram from 'node:dgram';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -127,6 +127,21 @@ async function procCpuSeconds(pid: number): Promise<number> {
     return NaN; // exited
   }
 }
+
+/**
+ * This process's garbage collections so far, by kind, and the main thread's pauses for them: what
+ * the recorder's allocations cost beyond the helper threads' share (node_threads_cpu_pct).
+ */
+const gcTally = { major: 0, minor: 0, incremental: 0, pauseMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gcTally.major += 1;
+    else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gcTally.minor += 1;
+    else if (kind === perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL) gcTally.incremental += 1;
+    gcTally.pauseMs += entry.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 function selfCpuSeconds(): number {
   const u = process.cpuUsage();
@@ -829,6 +844,7 @@ try {
     const from = Date.now();
     loopDelay.reset();
     const before = { fragments: m.fragments, bytes: m.fragmentBytes, droppedFrames: m.droppedFrames, writeErrors: m.writeErrors, upload: recorder.uploader.stats };
+    const gcBefore = { ...gcTally };
     m.resetDurable();
     let maxQueued = 0;
     let maxWaitingMs = 0;
@@ -842,6 +858,8 @@ try {
     }
     const to = Date.now();
     loopDelay.disable();
+    const windowS = (to - from) / 1000;
+    const gc = { major: (gcTally.major - gcBefore.major) / windowS, minor: (gcTally.minor - gcBefore.minor) / windowS, pauseMs: (gcTally.pauseMs - gcBefore.pauseMs) / windowS };
     const rss = medianRss(rssSamples);
     const rssMax = Math.max(...rssSamples.map((r) => r.node + r.workers));
     const p50 = m.durablePercentile(50) ?? NaN;
@@ -933,6 +951,9 @@ try {
       recording_behind_at_stop_ms_p50: Math.round(behind[Math.floor(behind.length / 2)] ?? NaN),
       recording_behind_at_stop_ms_max: Math.round(behindMax),
       recording_behind_at_stop_ms_limit: DURABLE_LIMIT_MS,
+      gc_major_per_s: round(gc.major, 2),
+      gc_minor_per_s: round(gc.minor, 1),
+      gc_pause_ms_per_s: round(gc.pauseMs, 1),
       event_loop_delay_ms_p99: round(loopDelay.percentile(99) / 1e6),
       event_loop_delay_ms_max: round(loopDelay.max / 1e6),
       dropped_segments: after.upload.droppedSegments - before.upload.droppedSegments,
