@@ -302,8 +302,13 @@ export class Segmenter {
     if (!frame.keyframe && dts - this.#segment.startDts >= (this.#o.segmentSeconds - 1) * VIDEO_TIMESCALE) this.#sink.keyframeWanted(false);
     const fragmentAge = dts - this.#fragment!.startDts;
     if (frame.keyframe && dts - this.#segment.startDts >= this.#o.segmentSeconds * VIDEO_TIMESCALE) {
+      // Audio filmed after this keyframe that came in while its packets were still arriving (a
+      // keyframe is many packets, and the last one completes it) opens the next segment with it,
+      // so each segment's audio starts where its video does.
+      const after = takeFrom(this.#fragment!.audio, Math.round((dts * AUDIO_TIMESCALE) / VIDEO_TIMESCALE));
       this.#endSegment('duration', false);
       this.#startSegment(dts, frame.config);
+      if (after) this.#fragment!.audio = after;
     } else if (drift === 'ok' && (fragmentAge >= fragmentTicks || (frame.keyframe && fragmentAge >= fragmentTicks / 2))) {
       // A keyframe past half a fragment starts the next one, so seeking finds keyframes at fragment starts.
       this.#closeFragment(dts);
@@ -576,6 +581,16 @@ function trimRun(run: Run, cut: number): number {
     t += run.samples[i]!.duration;
   }
   return t;
+}
+
+/** Moves the samples of a run from decode time `cut` on into a run of their own (undefined if none). */
+function takeFrom(run: Run, cut: number): Run | undefined {
+  let t = run.base;
+  for (let i = 0; i < run.samples.length; i++) {
+    if (t >= cut) return { base: t, samples: run.samples.splice(i), data: run.data.splice(i) };
+    t += run.samples[i]!.duration;
+  }
+  return undefined;
 }
 
 /**

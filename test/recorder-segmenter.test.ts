@@ -183,6 +183,45 @@ test('late and early audio: audio that arrives before its keyframe joins the fir
   assert.ok(audioFrames.length >= 10 * 50 - 10, `audio kept: ${audioFrames.length} of 500 frames`);
 });
 
+test('a keyframe slower than its audio: the audio filmed from the keyframe on opens the next segment with it, none lost or listed twice', () => {
+  // Each keyframe after the first (every 2 s) comes in 120 ms late, the frames behind it held back
+  // with it (the reorder buffer releases them in order); audio arrives on time meanwhile.
+  const events = camera({ seconds: 25, gop: 2 });
+  let heldUntil = 0;
+  for (const e of events) {
+    if (e.kind !== 'video') continue;
+    if (e.frame.kind === 'video' && e.frame.keyframe && e.ticks > 0) e.trueMs += 120;
+    e.trueMs = Math.max(e.trueMs, heldUntil);
+    heldUntil = e.trueMs;
+  }
+  events.sort((a, b) => a.trueMs - b.trueMs);
+  for (const e of events) e.arrivalMs = e.trueMs;
+  const { segments } = record(events, { segmentSeconds: 4 });
+  assert.ok(segments.length >= 5, `${segments.length} segments`);
+  for (const [i, s] of segments.entries()) {
+    const v = videoRun(s.fragments[0]!)!;
+    const a = audioRun(s.fragments[0]!)!;
+    const startApart = a.baseDecodeTime / 48 - v.baseDecodeTime / 90;
+    assert.ok(Math.abs(startApart) <= 20, `segment ${i}: audio starts ${startApart.toFixed(0)} ms from video`);
+    if (s.reason !== 'duration') continue;
+    const lastV = videoRun(s.fragments.at(-1)!)!;
+    const lastA = audioRun(s.fragments.at(-1)!)!;
+    const endApart = (lastA.baseDecodeTime + sum(lastA.samples)) / 48 - (lastV.baseDecodeTime + sum(lastV.samples)) / 90;
+    assert.ok(endApart <= 20, `segment ${i}: audio ends ${endApart.toFixed(0)} ms after its video`);
+  }
+  // Every audio frame once, in order: decode times never go back or repeat across segments.
+  const starts = segments.flatMap((s) =>
+    s.fragments.flatMap((f) => {
+      const r = audioRun(f);
+      if (!r) return [];
+      let t = r.baseDecodeTime;
+      return r.samples.map((x) => ((t += x.duration), t - x.duration));
+    }),
+  );
+  for (let k = 1; k < starts.length; k++) assert.ok(starts[k]! > starts[k - 1]!, `audio frame ${k} after frame ${k - 1}`);
+  assert.is(starts.length, 25 * 50, 'every audio frame is recorded');
+});
+
 test('a producer change mid-fragment: the old session stops exactly where the new one starts (handover), and a segment the new one has whole is dropped', () => {
   const events = camera({ seconds: 20 });
   const cutMs = T0 + 12_500 + 40; // the new session's first keyframe, mid-fragment of the old one
