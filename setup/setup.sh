@@ -72,7 +72,8 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   echo "$want" > "$stamp"
 fi
 
-# --- mediasoup worker ------------------------------------------------------------------------
+# --- mediasoup: RTP to the recorder without copies (see the script), then the worker ---------------
+bash setup/mediasoup-node.sh
 bash setup/worker/build.sh
 
 # --- browser client bundle -------------------------------------------------------------------

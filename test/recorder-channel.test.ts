@@ -1,0 +1,54 @@
+// How RTP reaches the recorder from the real mediasoup worker: through a DirectTransport consumer,
+// each packet byte for byte, in order, handed over as a view of the channel's message rather than
+// a copy (setup/mediasoup-node.sh; the copies cost the garbage collector at hundreds of cameras).
+import '../sfu/worker-bin.ts';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as mediasoup from 'mediasoup';
+import { parseRtp } from '../recorder/rtp/index.ts';
+
+/** An RTP packet (Opus, payload type 100, SSRC 1111) carrying `payload`. */
+function rtp(seq: number, payload: Uint8Array): Buffer {
+  const header = Buffer.alloc(12);
+  header[0] = 0x80;
+  header[1] = 100;
+  header.writeUInt16BE(seq, 2);
+  header.writeUInt32BE(seq * 960, 4);
+  header.writeUInt32BE(1111, 8);
+  return Buffer.concat([header, payload]);
+}
+
+test('a DirectTransport consumer hands every packet on unchanged, in order, as a view of the message from the worker', async () => {
+  const worker = await mediasoup.createWorker({ logLevel: 'warn' });
+  try {
+    const router = await worker.createRouter({ mediaCodecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48_000, channels: 2 }] });
+    const transport = await router.createDirectTransport();
+    const producer = await transport.produce({
+      kind: 'audio',
+      rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48_000, channels: 2 }], encodings: [{ ssrc: 1111 }] },
+    });
+    const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
+    const received: Buffer[] = [];
+    const all = new Promise<void>((resolve) => consumer.on('rtp', (packet) => received.push(packet) === 50 && resolve()));
+    // Bytes that say which packet this is (the worker does not look into an Opus payload).
+    const payloads = Array.from({ length: 50 }, (_, i) => Buffer.alloc(200 + i, i));
+    for (const [i, payload] of payloads.entries()) producer.send(rtp(1000 + i, payload));
+    await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`${received.length} of 50 packets came back`)), 5000))]);
+
+    for (const [i, packet] of received.entries()) {
+      const parsed = parseRtp(packet);
+      assert.ok(Buffer.from(parsed.payload).equals(payloads[i]!), `packet ${i}: the payload unchanged`);
+      assert.is(parsed.payloadType, consumer.rtpParameters.codecs[0]!.payloadType, 'the consumer\'s payload type');
+      // In the worker's message, a flatbuffers vector: its length (uint32, little-endian) comes
+      // right before the bytes. A copy would have the previous allocation there instead.
+      const prefix = packet.byteOffset >= 4 ? new DataView(packet.buffer, packet.byteOffset - 4, 4).getUint32(0, true) : -1;
+      assert.is(prefix, packet.length, `packet ${i} is a view of the worker's message, not a copy (setup/mediasoup-node.sh)`);
+    }
+    const seqs = received.map((p) => parseRtp(p).sequenceNumber);
+    for (let i = 1; i < seqs.length; i++) assert.is((seqs[i]! - seqs[i - 1]! + 65536) % 65536, 1, 'in order, none missing');
+  } finally {
+    worker.close();
+  }
+});
+
+test.run();
