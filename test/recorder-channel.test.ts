@@ -33,7 +33,9 @@ test('a DirectTransport consumer hands every packet on unchanged, in order, as a
     // Bytes that say which packet this is (the worker does not look into an Opus payload).
     const payloads = Array.from({ length: 50 }, (_, i) => Buffer.alloc(200 + i, i));
     for (const [i, payload] of payloads.entries()) producer.send(rtp(1000 + i, payload));
-    await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`${received.length} of 50 packets came back`)), 5000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${received.length} of 50 packets came back`)), 5000)))]);
+    clearTimeout(timer);
 
     for (const [i, packet] of received.entries()) {
       const parsed = parseRtp(packet);

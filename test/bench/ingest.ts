@@ -132,13 +132,12 @@ async function procCpuSeconds(pid: number): Promise<number> {
  * This process's garbage collections so far, by kind, and the main thread's pauses for them: what
  * the recorder's allocations cost beyond the helper threads' share (node_threads_cpu_pct).
  */
-const gcTally = { major: 0, minor: 0, incremental: 0, pauseMs: 0 };
+const gcTally = { major: 0, minor: 0, pauseMs: 0 };
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
     if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gcTally.major += 1;
     else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gcTally.minor += 1;
-    else if (kind === perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL) gcTally.incremental += 1;
     gcTally.pauseMs += entry.duration;
   }
 }).observe({ entryTypes: ['gc'] });
