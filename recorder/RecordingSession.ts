@@ -169,13 +169,10 @@ export class RecordingSession extends SafeEmitter<RecordingSessionEvents> {
         if (trace.type !== 'sr' || this.#closed || info?.rtpTs === undefined || info.ntpSec === undefined) return;
         track.ingest.onSenderReport(info.rtpTs, ntpToMs(info.ntpSec, info.ntpFrac ?? 0));
       };
+      // The room turned the producer's 'sr' traces on (CameraRoom.#trace); sessions come and go
+      // per producer change, so each drops its listener.
       producer.on('trace', onTrace);
-      producer.enableTraceEvent(['sr']).catch(() => undefined);
-      // Stop the reports and drop the listener with the session (sessions come and go per producer change).
-      this.#detach.push(() => {
-        producer.off('trace', onTrace);
-        if (!producer.closed && producer.listenerCount('trace') === 0) producer.enableTraceEvent([]).catch(() => undefined);
-      });
+      this.#detach.push(() => producer.off('trace', onTrace));
     }
     this.#timer = setInterval(() => this.#tick(), 100);
     this.#requestKeyframe(true);

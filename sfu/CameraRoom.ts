@@ -4,6 +4,7 @@
 import { SafeEmitter } from '../errors/index.ts';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
+import { CameraKeyframes } from './CameraKeyframes.ts';
 import { mediaCodecs } from './codecs.ts';
 import { NotFoundError, SfuError } from './errors.ts';
 import type { WorkerSlot } from './WorkerSlot.ts';
@@ -64,6 +65,8 @@ interface OwnedTransport {
 interface OwnedConsumer {
   consumer: types.Consumer;
   owner: string;
+  /** The camera's keyframe habits (video). */
+  keyframes: CameraKeyframes | undefined;
 }
 
 export interface CameraRoomEvents {
@@ -114,6 +117,8 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
   readonly #slots: RouterSlot[];
   readonly #transports = new Map<string, OwnedTransport>();
   readonly #producers = new Map<string, types.Producer>();
+  /** Per video producer: when its keyframes come and how soon after one the camera answers a request. */
+  readonly #keyframes = new Map<string, CameraKeyframes>();
   readonly #consumers = new Map<string, OwnedConsumer>();
   /** PipeTransports to or from other nodes (SRTP), by id. */
   readonly #relays = new Map<string, types.PipeTransport>();
@@ -337,8 +342,10 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
     if (producer.closed) throw new SfuError('publisher_replaced', 'the camera connected again (here or on another node) while this connection was being set up', 409);
     const wasLive = this.live;
     this.#producers.set(producer.id, producer);
+    this.#trace(producer);
     producer.observer.once('close', () => {
       this.#producers.delete(producer.id);
+      this.#keyframes.delete(producer.id);
       this.#origin.producerIds.delete(producer.id);
       if (!this.live && !this.#closed) this.safeEmit('offline');
     });
@@ -453,7 +460,7 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
       const mid = mids?.[producer.kind];
       const consumer = await owned.transport.consume({ producerId: localId, rtpCapabilities, paused: true, ...(mid ? { mid } : {}) });
       owned.consumed.add(producer.id);
-      this.#consumers.set(consumer.id, { consumer, owner });
+      this.#consumers.set(consumer.id, { consumer, owner, keyframes: this.#keyframes.get(producer.id) });
       consumer.observer.once('close', () => {
         this.#consumers.delete(consumer.id);
         owned.consumed.delete(producer.id);
@@ -474,7 +481,7 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
   }
 
   async resumeConsumer(owner: string, consumerId: string): Promise<void> {
-    const consumer = this.#ownedConsumer(owner, consumerId);
+    const { consumer, keyframes } = this.#owned(owner, consumerId);
     // mediasoup asks the camera for a keyframe itself: now if the transport is connected, else the
     // moment it connects. Asking here as well, before it connects, spent the keyframe on a viewer
     // who could not receive it yet, and a camera that ignores requests close together (most do)
@@ -483,7 +490,30 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
     // own retry a second later, further requestKeyFrame() calls sent nothing (the producer's
     // pliCount stayed at 2 with a request every 300 ms for 4 s), seemingly held back by the
     // worker's pending request for that stream until a keyframe comes.
-    await consumer.resume();
+    // So a viewer who would ask while the camera still ignores requests (it just sent a keyframe;
+    // CameraKeyframes learns how long it does) is resumed once it answers again, not a GOP later.
+    const holdMs = keyframes?.holdMs(performance.now()) ?? 0;
+    if (holdMs === 0) return consumer.resume();
+    setTimeout(() => {
+      if (!consumer.closed) consumer.resume().catch(() => undefined); // closed meanwhile
+    }, holdMs);
+  }
+
+  /**
+   * The producer's trace events, one set for all who listen (mediasoup keeps one per producer):
+   * sender reports (the recorder lines audio up with them) and, for video, keyframes in and
+   * keyframe requests out (CameraKeyframes). A few notifications a second per camera.
+   */
+  #trace(producer: types.Producer): void {
+    if (producer.kind === 'video') {
+      const keyframes = new CameraKeyframes();
+      this.#keyframes.set(producer.id, keyframes);
+      producer.on('trace', (trace) => {
+        if (trace.type === 'keyframe') keyframes.keyframe(performance.now());
+        else if ((trace.type === 'pli' || trace.type === 'fir') && trace.direction === 'out') keyframes.requested(performance.now());
+      });
+    }
+    producer.enableTraceEvent(producer.kind === 'video' ? ['sr', 'keyframe', 'pli', 'fir'] : ['sr']).catch(() => undefined); // closed meanwhile
   }
 
   async setPreferredLayers(owner: string, consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
@@ -593,10 +623,14 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
   }
 
   #ownedConsumer(owner: string, consumerId: string): types.Consumer {
+    return this.#owned(owner, consumerId).consumer;
+  }
+
+  #owned(owner: string, consumerId: string): OwnedConsumer {
     this.#assertOpen();
     const owned = this.#consumers.get(consumerId);
     if (!owned || owned.owner !== owner) throw new NotFoundError('consumer', consumerId);
-    return owned.consumer;
+    return owned;
   }
 
   async #slotForViewer(payloadTypes?: types.RtpCapabilities): Promise<RouterSlot> {

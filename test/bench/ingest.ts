@@ -880,9 +880,6 @@ try {
       await sleep(250);
     }
     await recorder.drained();
-    // The sessions turned on the producers' 'sr' trace events and leave them on: back to a camera
-    // nobody records, so the next baseline does not carry them.
-    await Promise.all(cams.flatMap((c) => [c.video.enableTraceEvent([]), c.audio.enableTraceEvent([])]));
 
     // The window's last second is left out: its frames may still be on their way (the reorder
     // buffer) when recording stops right after it.
