@@ -169,6 +169,8 @@ test('a phone-style camera page publishes and the admin grid plays it (H.264 sim
     await camera.goto(cameraUrl(cam));
     const producerIds = await waitCameraLive(camera);
 
+    // 'live' means the transport connected with its producers; the first bytes may be a moment behind.
+    await camera.waitForFunction(async () => ((await (globalThis as unknown as C).__mimamori.stats())?.bytesSent ?? 0) > 0, undefined, { timeout: 10_000, polling: 100 });
     const cameraStats = await camera.evaluate(() => (globalThis as unknown as C).__mimamori.stats());
     assert.ok(cameraStats, 'the camera page reports transport stats');
     assert.match(cameraStats.srtpCipher ?? '', /GCM/, `SRTP uses an AEAD GCM suite (got ${cameraStats.srtpCipher})`);
