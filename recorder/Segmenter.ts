@@ -26,6 +26,8 @@ const OPUS_FRAME_TICKS = 960;
 const HANDOVER_TOLERANCE_MS = 50;
 /** Where a camera's frames sit and where its clock says they belong may differ by this much. */
 export const DRIFT_BOUND_MS = 500;
+/** A camera whose keyframes come at least this often is not asked for one as a segment ends. */
+const LONG_GOP_SECONDS = 2;
 /** A fragment closed at a drift restart is sped up or slowed down at most this much (1.5×: motion still reads as motion) to meet the new timeline. */
 const RETIME_MAX = 1.5;
 /** While a drift restart waits for enough of a fragment to absorb it, a fragment stays open up to this long. */
@@ -139,6 +141,8 @@ export class Segmenter {
   #pendingVideo: Pending | undefined;
   #pendingAudio: Pending | undefined;
   #lastVideoDuration = 3000;
+  /** The last keyframe's decode time (see LONG_GOP_SECONDS). */
+  #lastKeyframeDts: number | undefined;
   #lastFrameAtMs: number;
   #nextGapReason: GapReason;
   #endAtMs: number | undefined;
@@ -298,8 +302,12 @@ export class Segmenter {
     }
     const fragmentTicks = (this.#o.fragmentMs * VIDEO_TIMESCALE) / 1000;
     // Cameras with a long keyframe interval (browsers: minutes) are asked for one as the segment
-    // nears its length, so segments stay about as long as configured and reach S3 in time.
-    if (!frame.keyframe && dts - this.#segment.startDts >= (this.#o.segmentSeconds - 1) * VIDEO_TIMESCALE) this.#sink.keyframeWanted(false);
+    // nears its length, so segments stay about as long as configured and reach S3 in time. Not
+    // cameras whose next keyframe comes soon anyway: one that ignores a request right after its
+    // keyframe would hold every viewer's request back for a second (mediasoup asks only once).
+    if (frame.keyframe) this.#lastKeyframeDts = dts;
+    const longGop = this.#lastKeyframeDts === undefined || dts - this.#lastKeyframeDts >= LONG_GOP_SECONDS * VIDEO_TIMESCALE;
+    if (!frame.keyframe && longGop && dts - this.#segment.startDts >= (this.#o.segmentSeconds - 1) * VIDEO_TIMESCALE) this.#sink.keyframeWanted(false);
     const fragmentAge = dts - this.#fragment!.startDts;
     if (frame.keyframe && dts - this.#segment.startDts >= this.#o.segmentSeconds * VIDEO_TIMESCALE) {
       // Audio filmed after this keyframe that came in while its packets were still arriving (a

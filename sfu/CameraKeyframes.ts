@@ -74,8 +74,9 @@ export class CameraKeyframes {
     if (after === undefined) return;
     if (!answered) {
       this.#ignoredAfterMs = Math.max(this.#ignoredAfterMs ?? 0, after);
-    } else if (this.#ignoredAfterMs !== undefined && after <= this.#ignoredAfterMs) {
-      // It answers now what it ignored before (a new encoder, or a setting changed): start again.
+    } else if (this.#ignoredAfterMs !== undefined && after < this.#ignoredAfterMs / 2) {
+      // It answers now, well inside what it ignored before (a new encoder, or a setting changed):
+      // start again. Near the edge, a camera that counts frames answers one time and not another.
       this.#ignoredAfterMs = undefined;
     }
   }

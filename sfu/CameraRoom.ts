@@ -67,6 +67,7 @@ interface OwnedConsumer {
   owner: string;
   /** The camera's keyframe habits (video). */
   keyframes: CameraKeyframes | undefined;
+  transport: types.WebRtcTransport | types.PlainTransport;
 }
 
 export interface CameraRoomEvents {
@@ -460,7 +461,7 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
       const mid = mids?.[producer.kind];
       const consumer = await owned.transport.consume({ producerId: localId, rtpCapabilities, paused: true, ...(mid ? { mid } : {}) });
       owned.consumed.add(producer.id);
-      this.#consumers.set(consumer.id, { consumer, owner, keyframes: this.#keyframes.get(producer.id) });
+      this.#consumers.set(consumer.id, { consumer, owner, keyframes: this.#keyframes.get(producer.id), transport: owned.transport });
       consumer.observer.once('close', () => {
         this.#consumers.delete(consumer.id);
         owned.consumed.delete(producer.id);
@@ -481,7 +482,7 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
   }
 
   async resumeConsumer(owner: string, consumerId: string): Promise<void> {
-    const { consumer, keyframes } = this.#owned(owner, consumerId);
+    const { consumer, keyframes, transport } = this.#owned(owner, consumerId);
     // mediasoup asks the camera for a keyframe itself: now if the transport is connected, else the
     // moment it connects. Asking here as well, before it connects, spent the keyframe on a viewer
     // who could not receive it yet, and a camera that ignores requests close together (most do)
@@ -490,13 +491,25 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
     // own retry a second later, further requestKeyFrame() calls sent nothing (the producer's
     // pliCount stayed at 2 with a request every 300 ms for 4 s), seemingly held back by the
     // worker's pending request for that stream until a keyframe comes.
-    // So a viewer who would ask while the camera still ignores requests (it just sent a keyframe;
-    // CameraKeyframes learns how long it does) is resumed once it answers again, not a GOP later.
-    const holdMs = keyframes?.holdMs(performance.now()) ?? 0;
-    if (holdMs === 0) return consumer.resume();
-    setTimeout(() => {
-      if (!consumer.closed) consumer.resume().catch(() => undefined); // closed meanwhile
-    }, holdMs);
+    // So a viewer's video starts when its transport has connected (its request goes out then)
+    // and the camera answers requests again: after the time it ignores them for following its
+    // own keyframe, which CameraKeyframes learns. Not a GOP later.
+    if (!keyframes) return consumer.resume();
+    const start = () => {
+      if (consumer.closed) return;
+      const holdMs = keyframes.holdMs(monotonicMs());
+      if (holdMs === 0) return consumer.resume();
+      setTimeout(() => {
+        if (!consumer.closed) consumer.resume().catch(() => undefined); // closed meanwhile
+      }, holdMs);
+    };
+    if (!('dtlsState' in transport) || transport.dtlsState === 'connected') return start();
+    const onDtls = (state: types.DtlsState) => {
+      if (state === 'connecting' || state === 'new') return;
+      transport.off('dtlsstatechange', onDtls);
+      if (state === 'connected') start()?.catch(() => undefined); // closed meanwhile
+    };
+    transport.on('dtlsstatechange', onDtls);
   }
 
   /**
@@ -508,9 +521,11 @@ export class CameraRoom extends SafeEmitter<CameraRoomEvents> {
     if (producer.kind === 'video') {
       const keyframes = new CameraKeyframes();
       this.#keyframes.set(producer.id, keyframes);
+      // The worker stamps each event on the monotonic clock this process reads with hrtime: gaps
+      // between them are exact, not stretched by this event loop's delays.
       producer.on('trace', (trace) => {
-        if (trace.type === 'keyframe') keyframes.keyframe(performance.now());
-        else if ((trace.type === 'pli' || trace.type === 'fir') && trace.direction === 'out') keyframes.requested(performance.now());
+        if (trace.type === 'keyframe') keyframes.keyframe(trace.timestamp);
+        else if ((trace.type === 'pli' || trace.type === 'fir') && trace.direction === 'out') keyframes.requested(trace.timestamp);
       });
     }
     producer.enableTraceEvent(producer.kind === 'video' ? ['sr', 'keyframe', 'pli', 'fir'] : ['sr']).catch(() => undefined); // closed meanwhile
@@ -705,4 +720,9 @@ function numberingOf(codecs: types.RtpCodecCapability[], ours: types.RtpCapabili
   );
   if (same) return '';
   return codecs.map((c) => `${c.mimeType}/${String(c.parameters?.['profile-level-id'] ?? '')}=${c.preferredPayloadType}`).join(',');
+}
+
+/** The clock of the worker's trace event timestamps (uv_hrtime in ms, as process.hrtime). */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
 }

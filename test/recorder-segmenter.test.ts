@@ -165,6 +165,14 @@ test('keyframe gaps: with a keyframe every 4 s fragments are cut at 1 s between 
   assert.ok(out.keyframeRequests >= segments.length - 1, `keyframes asked for: ${out.keyframeRequests}`);
 });
 
+test('a camera with a keyframe every second is not asked for one as segments end (its request would go unanswered and hold back viewers\'), and its segments still end on time', () => {
+  const out = record(camera({ seconds: 65, gop: 1 }), { segmentSeconds: 10 });
+  const ended = out.segments.filter((s) => s.reason === 'duration');
+  assert.ok(ended.length >= 5, `segments ended by length: ${ended.length}`);
+  for (const s of ended) assert.ok(s.endMs! - s.plan.startMs >= 10_000 && s.endMs! - s.plan.startMs <= 11_000, `segment of ${s.endMs! - s.plan.startMs} ms`);
+  assert.is(out.keyframeRequests, 0, 'no keyframe asked for');
+});
+
 test('late and early audio: audio that arrives before its keyframe joins the first segment; audio 150 ms later than video still lands beside its video', () => {
   // Video held 250 ms (reordering, a slow path), audio on time: audio of the first keyframe arrives first.
   const early = record(camera({ seconds: 10, delay: (_, kind) => (kind === 'video' ? 290 : 40) }));

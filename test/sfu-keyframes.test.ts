@@ -106,7 +106,7 @@ test('a camera that ignores requests for most of its GOP is waited for, never he
   });
 });
 
-test('an encoder that starts answering what it ignored is believed at once', () => {
+test('an encoder that starts answering well inside what it ignored is believed at once; near the edge it is not', () => {
   const keyframes = new CameraKeyframes();
   keyframes.keyframe(0);
   keyframes.keyframe(1000);
@@ -114,10 +114,14 @@ test('an encoder that starts answering what it ignored is believed at once', () 
   keyframes.keyframe(2000); // ignored: 150 ms after a keyframe
   assert.is(keyframes.ignoredAfterMs, 150);
   assert.ok(keyframes.holdMs(2050) > 0, 'a join 50 ms after a keyframe is held');
-  keyframes.requested(2100);
-  keyframes.keyframe(2130); // answered 100 ms after a keyframe
+  keyframes.requested(2140);
+  keyframes.keyframe(2170); // answered 140 ms after a keyframe: a camera counting frames, at its edge
+  assert.is(keyframes.ignoredAfterMs, 150, 'one answer near the edge does not undo what was learned');
+  keyframes.keyframe(3000);
+  keyframes.requested(3030);
+  keyframes.keyframe(3060); // answered 30 ms after a keyframe
   assert.is(keyframes.ignoredAfterMs, undefined);
-  assert.is(keyframes.holdMs(2140), 0);
+  assert.is(keyframes.holdMs(3070), 0);
 });
 
 test('keyframe packets close together are one keyframe; holds never exceed the bound', () => {
