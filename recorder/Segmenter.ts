@@ -447,6 +447,8 @@ export class Segmenter {
     this.#fragment = undefined;
     this.#stats.driftRestarts += 1;
     this.#drifted = false;
+    // Decode times start again from the restart's keyframe: the last one is of the old timeline.
+    this.#lastKeyframeDts = undefined;
     // A new timeline from this keyframe; audio finds its place on it again by arrival.
     const startMs = Math.max(timed.wallMs, endMs);
     this.#aheadAccepted = startMs - timed.wallMs;

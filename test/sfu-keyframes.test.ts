@@ -17,9 +17,10 @@ interface CameraModel {
 }
 
 /**
- * A camera and the server's view of it, in 1 ms steps. `join(atMs)` is a viewer whose request
- * would go out at `atMs` (mediasoup asks when the consumer resumes): held as CameraKeyframes says,
- * as CameraRoom does. Returns how long after `atMs` the next keyframe came.
+ * A camera and the server's view of it, in 1 ms steps. Each of `joins` is a viewer whose request
+ * would go out then (mediasoup asks as its video starts on a connected transport): held as
+ * CameraKeyframes says, as CameraRoom does. Returns, per viewer, how long after its join the first
+ * keyframe it could receive came.
  */
 function simulate(model: CameraModel, joins: number[], hold = true): number[] {
   const keyframes = new CameraKeyframes();
